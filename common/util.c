@@ -1,0 +1,222 @@
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include "common/util.h"
+
+static int rm_children(int dfd, dev_t dev)
+{
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                int r = -errno;
+                close(dfd);
+                return r;
+        }
+        int ret = 0;
+        struct dirent *de;
+        while ((errno = 0, de = readdir(d))) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno != ENOENT && ret == 0)
+                                ret = -errno;
+                        continue;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        /* A mount point below the tree belongs to someone else;
+                         * removing through it would destroy host data. */
+                        if (st.st_dev != dev) {
+                                if (ret == 0)
+                                        ret = -EBUSY;
+                                continue;
+                        }
+                        int cfd = openat(dirfd(d), de->d_name,
+                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (cfd < 0) {
+                                /* An unreadable directory left by an archive:
+                                 * make it ours, then try again. */
+                                if (errno == EACCES &&
+                                    fchmodat(dirfd(d), de->d_name, 0700, 0) == 0)
+                                        cfd = openat(dirfd(d), de->d_name,
+                                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                                if (cfd < 0) {
+                                        if (ret == 0)
+                                                ret = -errno;
+                                        continue;
+                                }
+                        }
+                        /* A read-only directory from an archive must become
+                         * writable before its entries can be unlinked. */
+                        if ((st.st_mode & 0700) != 0700)
+                                (void)fchmod(cfd, (st.st_mode & 07777) | 0700);
+                        int r = rm_children(cfd, dev);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT &&
+                            ret == 0)
+                                ret = -errno;
+                } else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && ret == 0)
+                        ret = -errno;
+        }
+        if (errno && ret == 0)
+                ret = -errno;
+        closedir(d);
+        return ret;
+}
+
+int rm_rf_at(int dirfd, const char *name)
+{
+        struct stat st;
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISDIR(st.st_mode))
+                return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == EACCES && fchmodat(dirfd, name, 0700, 0) == 0)
+                fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if ((st.st_mode & 0700) != 0700)
+                (void)fchmod(fd, (st.st_mode & 07777) | 0700);
+        int r = rm_children(fd, st.st_dev);
+        if (r < 0)
+                return r;
+        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int mkdir_at_p(int dirfd, const char *name, mode_t mode)
+{
+        if (mkdirat(dirfd, name, mode) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return -errno;
+        struct stat st;
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int fsync_dirfd(int dirfd)
+{
+        return fsync(dirfd) < 0 ? -errno : 0;
+}
+
+int write_all(int fd, const void *buf, size_t n)
+{
+        const char *p = buf;
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t)k;
+        }
+        return 0;
+}
+
+int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if ((uint64_t)st.st_size > max)
+                return -EFBIG;
+        _cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        size_t got = 0;
+        for (;;) {
+                if (got > (size_t)st.st_size)
+                        break;
+                ssize_t k = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                got += (size_t)k;
+        }
+        /* The file grew while we read it: not the small file we expected. */
+        if (got > (size_t)st.st_size)
+                return -EFBIG;
+        buf[got] = 0;
+        if (ret_len)
+                *ret_len = got;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int random_suffix(char *buf, size_t n)
+{
+        static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        unsigned char rnd[32];
+        if (n == 0 || n - 1 > sizeof(rnd))
+                return -EINVAL;
+        if (getrandom(rnd, n - 1, 0) != (ssize_t)(n - 1))
+                return -errno;
+        for (size_t i = 0; i < n - 1; i++)
+                buf[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
+        buf[n - 1] = 0;
+        return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t n, mode_t mode)
+{
+        char sfx[13], tmp[256];
+        int r = random_suffix(sfx, sizeof(sfx));
+        if (r < 0)
+                return r;
+        if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.%s.tmp", name, sfx) >= sizeof(tmp))
+                return -ENAMETOOLONG;
+        _cleanup_close_ int fd = openat(dirfd, tmp,
+                                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, data, n);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        return fsync_dirfd(dirfd);
+}
+
+void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = digits[in[i] >> 4];
+                out[2 * i + 1] = digits[in[i] & 15];
+        }
+        out[2 * n] = 0;
+}
+
+bool is_hex(const char *s, size_t len)
+{
+        if (!s || strlen(s) != len)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return true;
+}

@@ -1,0 +1,75 @@
+/* Small helpers shared by every stage: cleanup attributes, fd-relative
+ * file system operations and hex encoding. Nothing here logs or exits. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
+static inline void closep(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+}
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Hand ownership on: returns the value and clears the variable so that the
+ * cleanup attribute no longer releases it. */
+#define TAKE_PTR(p)                          \
+        ({                                   \
+                __typeof__(p) _p_ = (p);     \
+                (p) = NULL;                  \
+                _p_;                         \
+        })
+#define TAKE_FD(fd)                  \
+        ({                           \
+                int _fd_ = (fd);     \
+                (fd) = -1;           \
+                _fd_;                \
+        })
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Remove NAME below DIRFD and everything beneath it without following
+ * symlinks and without crossing into other mounts. Missing is success. */
+int rm_rf_at(int dirfd, const char *name);
+
+/* mkdir that treats an existing directory as success. */
+int mkdir_at_p(int dirfd, const char *name, mode_t mode);
+
+/* fsync a directory so that renames into it survive a crash. */
+int fsync_dirfd(int dirfd);
+
+/* Write all of BUF or fail with -errno. */
+int write_all(int fd, const void *buf, size_t n);
+
+/* Read a whole small file below DIRFD (refusing anything over MAX bytes),
+ * NUL-terminated. */
+int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len);
+
+/* Atomically replace NAME below DIRFD with DATA: temporary file, fsync,
+ * rename, fsync of the directory. */
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t n, mode_t mode);
+
+void hex_encode(const unsigned char *in, size_t n, char *out);
+
+/* Random suffix for temporary names. */
+int random_suffix(char *buf, size_t n);
+
+/* true for a lowercase hexadecimal string of exactly LEN characters. */
+bool is_hex(const char *s, size_t len);

@@ -1,0 +1,230 @@
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include "common/error.h"
+#include "common/util.h"
+#include "store/store-private.h"
+
+struct store_blob {
+        store *s;
+        int fd; /* partial/<sha256>, opened for append and locked */
+        char sha256[STORE_SHA256_HEX + 1];
+        char partial[16 + STORE_SHA256_HEX];
+        uint64_t size;
+        store_hash *hash;
+};
+
+static void blob_name(const char *sha256, char *buf, size_t n)
+{
+        snprintf(buf, n, "blobs/sha256/%s", sha256);
+}
+
+bool store_blob_exists(store *s, const char *sha256)
+{
+        char name[96];
+        struct stat st;
+        if (!store_digest_valid(sha256))
+                return false;
+        blob_name(sha256, name, sizeof(name));
+        return fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+int store_blob_open(store *s, const char *sha256)
+{
+        char name[96];
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        blob_name(sha256, name, sizeof(name));
+        int fd = openat(s->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int store_blob_size(store *s, const char *sha256, uint64_t *ret)
+{
+        char name[96];
+        struct stat st;
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        blob_name(sha256, name, sizeof(name));
+        if (fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        *ret = (uint64_t)st.st_size;
+        return 0;
+}
+
+int store_blob_remove(store *s, const char *sha256)
+{
+        char name[96];
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        blob_name(sha256, name, sizeof(name));
+        return unlinkat(s->fd, name, 0) < 0 ? -errno : 0;
+}
+
+static void blob_free(store_blob *b)
+{
+        if (!b)
+                return;
+        closep(&b->fd); /* releases the lock */
+        store_hash_free(b->hash);
+        free(b);
+}
+
+/* Feed the bytes an earlier writer left into the hash, so that a resumed
+ * download is verified whole and not just its tail. */
+static int blob_rehash(store_blob *b)
+{
+        static _Thread_local unsigned char buf[1 << 16];
+        uint64_t off = 0;
+        for (;;) {
+                ssize_t k = pread(b->fd, buf, sizeof(buf), (off_t)off);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                int r = store_hash_update(b->hash, buf, (size_t)k);
+                if (r < 0)
+                        return r;
+                off += (uint64_t)k;
+        }
+        b->size = off;
+        return 0;
+}
+
+int store_blob_begin(store *s, const char *sha256, store_blob **ret)
+{
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        store_blob *b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->s = s;
+        b->fd = -1;
+        memcpy(b->sha256, sha256, sizeof(b->sha256));
+        snprintf(b->partial, sizeof(b->partial), "partial/%s", sha256);
+
+        int r;
+        for (;;) {
+                b->fd = openat(s->fd, b->partial, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (b->fd < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                while (flock(b->fd, LOCK_EX) < 0)
+                        if (errno != EINTR) {
+                                r = -errno;
+                                goto fail;
+                        }
+                /* Whoever held the lock before us may have finished the job. */
+                if (store_blob_exists(s, sha256)) {
+                        blob_free(b);
+                        *ret = NULL;
+                        return 1;
+                }
+                /* ...or renamed the file we opened away: then our fd is not
+                 * the partial file any more, and we must open the new one. */
+                struct stat a, c;
+                if (fstat(b->fd, &a) < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                if (fstatat(s->fd, b->partial, &c, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == c.st_ino &&
+                    a.st_dev == c.st_dev)
+                        break;
+                close(b->fd);
+                b->fd = -1;
+        }
+        if ((r = store_hash_new(&b->hash)) < 0 || (r = blob_rehash(b)) < 0)
+                goto fail;
+        if (lseek(b->fd, 0, SEEK_END) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        *ret = b;
+        return 0;
+fail:
+        blob_free(b);
+        return r;
+}
+
+uint64_t store_blob_offset(const store_blob *b)
+{
+        return b->size;
+}
+
+int store_blob_restart(store_blob *b)
+{
+        if (ftruncate(b->fd, 0) < 0 || lseek(b->fd, 0, SEEK_SET) < 0)
+                return -errno;
+        store_hash_free(b->hash);
+        b->hash = NULL;
+        b->size = 0;
+        return store_hash_new(&b->hash);
+}
+
+int store_blob_write(store_blob *b, const void *buf, size_t n)
+{
+        int r = store_hash_update(b->hash, buf, n);
+        if (r < 0)
+                return r;
+        r = write_all(b->fd, buf, n);
+        if (r < 0)
+                return r;
+        b->size += n;
+        return 0;
+}
+
+int store_blob_digests(store_blob *b, char sha256[STORE_SHA256_HEX + 1], char sha512[STORE_SHA512_HEX + 1])
+{
+        return store_hash_peek(b->hash, sha256, sha512);
+}
+
+int store_blob_commit(store_blob *b)
+{
+        char got[STORE_SHA256_HEX + 1], name[96];
+        _cleanup_close_ int dfd = -1;
+        int r = store_hash_peek(b->hash, got, NULL);
+        if (r < 0)
+                goto out;
+        if (strcmp(got, b->sha256) != 0) {
+                /* Wrong bytes are worthless for a resume too. */
+                unlinkat(b->s->fd, b->partial, 0);
+                r = -ROOST_EDIGEST;
+                goto out;
+        }
+        if (fsync(b->fd) < 0 || fchmod(b->fd, 0444) < 0) {
+                r = -errno;
+                goto out;
+        }
+        blob_name(b->sha256, name, sizeof(name));
+        if (renameat2(b->s->fd, b->partial, b->s->fd, name, RENAME_NOREPLACE) < 0) {
+                r = -errno;
+                if (r != -EEXIST)
+                        goto out;
+                /* Same digest, same bytes: the copy already there wins. */
+                unlinkat(b->s->fd, b->partial, 0);
+                r = 0;
+        }
+        dfd = openat(b->s->fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                r = -errno;
+out:
+        blob_free(b);
+        return r;
+}
+
+void store_blob_abort(store_blob *b, bool keep)
+{
+        if (!b)
+                return;
+        if (!keep)
+                unlinkat(b->s->fd, b->partial, 0);
+        blob_free(b);
+}

@@ -1,0 +1,222 @@
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include "common/util.h"
+#include "store/store-private.h"
+
+static const char *const subdirs[] = {
+        "blobs", "blobs/sha256", "partial", "trees", "refs", "tmp", "locks",
+};
+
+int store_default_root(char **ret)
+{
+        const char *env = getenv("ROOST_STORE");
+        char *p = NULL;
+        if (env && *env)
+                p = strdup(env);
+        else if (geteuid() == 0)
+                p = strdup("/var/lib/roost");
+        else if ((env = getenv("XDG_DATA_HOME")) && env[0] == '/') {
+                if (asprintf(&p, "%s/roost", env) < 0)
+                        p = NULL;
+        } else {
+                const char *home = getenv("HOME");
+                if (!home || home[0] != '/') {
+                        struct passwd *pw = getpwuid(geteuid());
+                        home = pw ? pw->pw_dir : NULL;
+                }
+                if (!home || home[0] != '/')
+                        return -ENOENT;
+                if (asprintf(&p, "%s/.local/share/roost", home) < 0)
+                        p = NULL;
+        }
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+/* mkdir -p for the root's parents; the store itself is made 0700 because
+ * trees hold setuid binaries and device nodes owned by root. */
+static int mkdir_parents(const char *path)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = 0;
+                if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        return 0;
+}
+
+int store_open(const char *root, unsigned flags, store **ret)
+{
+        if (!root || root[0] == 0)
+                return -EINVAL;
+        _cleanup_free_ char *abs = NULL;
+        if (root[0] != '/') {
+                _cleanup_free_ char *cwd = getcwd(NULL, 0);
+                if (!cwd)
+                        return -errno;
+                if (asprintf(&abs, "%s/%s", cwd, root) < 0)
+                        return -ENOMEM;
+        } else if (!(abs = strdup(root)))
+                return -ENOMEM;
+
+        if (!(flags & STORE_NO_CREATE)) {
+                int r = mkdir_parents(abs);
+                if (r < 0)
+                        return r;
+                if (mkdir(abs, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        _cleanup_close_ int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                int r = mkdir_at_p(fd, subdirs[i], 0700);
+                if (r < 0)
+                        return r;
+        }
+        _cleanup_close_ int lock = openat(fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock < 0)
+                return -errno;
+        while (flock(lock, (flags & STORE_EXCLUSIVE) ? LOCK_EX : LOCK_SH) < 0)
+                if (errno != EINTR)
+                        return -errno;
+
+        store *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->root = TAKE_PTR(abs);
+        s->fd = TAKE_FD(fd);
+        s->lock_fd = TAKE_FD(lock);
+        (void)store_cleanup(s);
+        *ret = s;
+        return 0;
+}
+
+void store_close(store *s)
+{
+        if (!s)
+                return;
+        closep(&s->fd);
+        closep(&s->lock_fd);
+        free(s->root);
+        free(s);
+}
+
+const char *store_root(const store *s)
+{
+        return s->root;
+}
+
+int store_dirfd(const store *s)
+{
+        return s->fd;
+}
+
+int store_path(const store *s, const char *relative, char **ret)
+{
+        if (asprintf(ret, "%s/%s", s->root, relative) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* A temporary is abandoned when the process named in it is gone and nobody
+ * holds its lock. Both are needed: the pid alone could be reused, the lock
+ * alone is not yet taken in the instant between creating and locking. */
+static bool tmp_abandoned(int dirfd, const char *name)
+{
+        char *end;
+        errno = 0;
+        long pid = strtol(name, &end, 10);
+        if (errno || end == name || *end != '.' || pid <= 0)
+                return true; /* not a name we make: junk */
+        if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+                return false;
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+                return errno == ELOOP || errno == ENOENT;
+        return flock(fd, LOCK_EX | LOCK_NB) == 0;
+}
+
+int store_cleanup(store *s)
+{
+        _cleanup_close_ int tfd = openat(s->fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tfd < 0)
+                return -errno;
+        DIR *d = fdopendir(TAKE_FD(tfd));
+        if (!d)
+                return -errno;
+        int n = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (tmp_abandoned(dirfd(d), de->d_name) && rm_rf_at(dirfd(d), de->d_name) == 0)
+                        n++;
+        }
+        closedir(d);
+        return n;
+}
+
+int store_tmpdir(store *s, char **ret_name, int *ret_fd)
+{
+        char sfx[13], name[64];
+        for (int tries = 0; tries < 16; tries++) {
+                int r = random_suffix(sfx, sizeof(sfx));
+                if (r < 0)
+                        return r;
+                snprintf(name, sizeof(name), "tmp/%d.%s", (int)getpid(), sfx);
+                if (mkdirat(s->fd, name, 0700) < 0) {
+                        if (errno == EEXIST)
+                                continue;
+                        return -errno;
+                }
+                int fd = openat(s->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                if (flock(fd, LOCK_EX) < 0) {
+                        r = -errno;
+                        close(fd);
+                        return r;
+                }
+                if (!(*ret_name = strdup(name))) {
+                        close(fd);
+                        return -ENOMEM;
+                }
+                *ret_fd = fd;
+                return 0;
+        }
+        return -EEXIST;
+}
+
+int store_lock_object(store *s, const char *kind, const char *key)
+{
+        char name[128];
+        if ((size_t)snprintf(name, sizeof(name), "locks/%s-%s", kind, key) >= sizeof(name))
+                return -ENAMETOOLONG;
+        int fd = openat(s->fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR) {
+                        int r = -errno;
+                        close(fd);
+                        return r;
+                }
+        return fd;
+}

@@ -1,0 +1,150 @@
+/* The store: roost's on-disk contract, in one place.
+ *
+ * Layout below the root (docs/store.md describes it for users):
+ *   lock                      flock: shared by every command, exclusive for gc
+ *   blobs/sha256/<hex>        archives, content-addressed, read-only
+ *   partial/<hex>             downloads in progress, keyed by expected sha256
+ *   trees/<hex>/rootfs        unpacked trees, keyed by their archive's sha256
+ *   refs/<arch>/<name>:<tag>  references, one JSON document each
+ *   tmp/<pid>.<random>        anything being written; removed when abandoned
+ *   locks/<kind>-<key>        per-object locks
+ *
+ * Nothing appears under a final name before it is complete: writers work in
+ * tmp/ or partial/, fsync, and rename. Every path is reached relative to the
+ * store's directory fd. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define STORE_SHA256_HEX 64
+#define STORE_SHA512_HEX 128
+
+typedef struct store store;
+
+enum {
+        STORE_EXCLUSIVE = 1 << 0, /* hold the store lock exclusively (gc) */
+        STORE_NO_CREATE = 1 << 1, /* fail with -ENOENT instead of creating the root */
+};
+
+/* The root a command uses when none is given: ROOST_STORE, else
+ * /var/lib/roost for root, else $XDG_DATA_HOME/roost or
+ * ~/.local/share/roost. */
+int store_default_root(char **ret);
+
+/* Open (creating with mode 0700 unless STORE_NO_CREATE) the store at ROOT,
+ * take its lock, and remove what dead writers left in tmp/. */
+int store_open(const char *root, unsigned flags, store **ret);
+void store_close(store *s);
+const char *store_root(const store *s);
+int store_dirfd(const store *s);
+
+/* Remove abandoned temporaries (owner dead and lock free). Returns how many
+ * entries were removed. store_open calls it. */
+int store_cleanup(store *s);
+
+/* ---- digests ---- */
+
+typedef struct store_hash store_hash;
+int store_hash_new(store_hash **ret);
+void store_hash_free(store_hash *h);
+int store_hash_update(store_hash *h, const void *buf, size_t n);
+/* Hex digests of everything seen so far; the hash may still be updated. */
+int store_hash_peek(store_hash *h, char sha256[STORE_SHA256_HEX + 1], char sha512[STORE_SHA512_HEX + 1]);
+
+bool store_digest_valid(const char *sha256);
+
+/* ---- blobs ---- */
+
+typedef struct store_blob store_blob;
+
+/* Begin (or resume) writing the blob whose sha256 is expected to be SHA256.
+ * Takes an exclusive lock on partial/<sha256> and waits for it, so two
+ * writers of one object never write the same bytes. Bytes already present
+ * from an interrupted writer are hashed and kept: store_blob_offset() says
+ * how many. If the blob is already stored, returns 1 and sets *ret NULL. */
+int store_blob_begin(store *s, const char *sha256, store_blob **ret);
+uint64_t store_blob_offset(const store_blob *b);
+/* Forget resumed bytes and start from zero. */
+int store_blob_restart(store_blob *b);
+int store_blob_write(store_blob *b, const void *buf, size_t n);
+int store_blob_digests(store_blob *b, char sha256[STORE_SHA256_HEX + 1], char sha512[STORE_SHA512_HEX + 1]);
+/* Verify that the bytes hash to the expected sha256, fsync, and publish
+ * read-only under blobs/sha256/. -ROOST_EDIGEST (and the partial file
+ * removed) when they do not. Frees B. */
+int store_blob_commit(store_blob *b);
+/* Give up. KEEP leaves the partial file for a later resume. Frees B. */
+void store_blob_abort(store_blob *b, bool keep);
+
+bool store_blob_exists(store *s, const char *sha256);
+int store_blob_open(store *s, const char *sha256); /* O_RDONLY fd */
+int store_blob_size(store *s, const char *sha256, uint64_t *ret);
+int store_blob_remove(store *s, const char *sha256);
+
+/* ---- references ---- */
+
+struct store_ref {
+        char *name;    /* "alpine" */
+        char *tag;     /* "3.22", "3.22.1", "edge", "latest-stable" */
+        char *arch;    /* Alpine's arch name: "x86_64", "aarch64", ... */
+        char *version; /* the release it resolved to: "3.22.1" */
+        char *source;  /* URL (or file:// path) the archive came from */
+        char *sha256;
+        char *sha512;  /* may be NULL when the mirror publishes none */
+        uint64_t size;
+        int64_t created; /* seconds since the epoch */
+};
+
+/* Split "name[:tag]" (or NAME and a separate TAG) into checked parts. A
+ * missing tag becomes DEFAULT_TAG. Names: [a-z0-9][a-z0-9._-]*, tags:
+ * [A-Za-z0-9][A-Za-z0-9._-]*, both at most 128 bytes, so neither can
+ * name a path outside refs/. */
+int store_ref_parse(const char *text, const char *default_tag, char **ret_name, char **ret_tag);
+bool store_ref_name_valid(const char *name);
+bool store_ref_tag_valid(const char *tag);
+bool store_arch_valid(const char *arch);
+
+/* Write REF atomically. Refuses (-ENOENT) when its blob is not stored. */
+int store_ref_write(store *s, const struct store_ref *ref);
+int store_ref_read(store *s, const char *name, const char *tag, const char *arch, struct store_ref *ret);
+int store_ref_remove(store *s, const char *name, const char *tag, const char *arch);
+int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n);
+void store_ref_done(struct store_ref *ref);
+void store_ref_list_free(struct store_ref *refs, size_t n);
+
+/* JSON forms, for files and for --json output. */
+int store_ref_to_json(const struct store_ref *ref, char **ret);
+int store_ref_from_json(const char *text, struct store_ref *ret);
+
+/* ---- unpacked trees ---- */
+
+typedef struct store_tree store_tree;
+
+/* Begin writing the tree for blob SHA256 in a fresh temporary directory.
+ * Takes the tree's lock and waits for it; returns 1 with *ret NULL when the
+ * tree already exists. store_tree_dirfd() is the empty root to fill. */
+int store_tree_begin(store *s, const char *sha256, store_tree **ret);
+int store_tree_dirfd(const store_tree *t);
+/* The directory beside the root, for files that describe the tree
+ * (a manifest). */
+int store_tree_metafd(const store_tree *t);
+/* syncfs and rename into trees/<sha256>. Frees T. */
+int store_tree_commit(store_tree *t);
+void store_tree_abort(store_tree *t);
+
+bool store_tree_exists(store *s, const char *sha256);
+/* Absolute path of trees/<sha256>/rootfs, for mount(2). */
+int store_tree_path(store *s, const char *sha256, char **ret);
+int store_tree_remove(store *s, const char *sha256);
+
+/* ---- temporaries ---- */
+
+/* Make a directory tmp/<pid>.<random> that store_cleanup removes once its
+ * creator is dead. The returned fd holds its lock; close it to release. */
+int store_tmpdir(store *s, char **ret_name, int *ret_fd);
+
+/* Absolute path for NAME relative to the store root, for callers that must
+ * hand a path to the kernel (mount, overlay options). */
+int store_path(const store *s, const char *relative, char **ret);

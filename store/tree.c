@@ -1,0 +1,143 @@
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "common/error.h"
+#include "common/util.h"
+#include "store/store-private.h"
+
+struct store_tree {
+        store *s;
+        char sha256[STORE_SHA256_HEX + 1];
+        char *tmpname; /* tmp/<pid>.<random>, holding rootfs/ and metadata */
+        int tmpfd;     /* holds the temporary's lock */
+        int rootfd;
+        int lockfd;    /* locks/tree-<sha256> */
+};
+
+static void tree_name(const char *sha256, char *buf, size_t n)
+{
+        snprintf(buf, n, "trees/%s", sha256);
+}
+
+bool store_tree_exists(store *s, const char *sha256)
+{
+        char name[128];
+        struct stat st;
+        if (!store_digest_valid(sha256))
+                return false;
+        snprintf(name, sizeof(name), "trees/%s/rootfs", sha256);
+        return fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+int store_tree_path(store *s, const char *sha256, char **ret)
+{
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        if (asprintf(ret, "%s/trees/%s/rootfs", s->root, sha256) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int store_tree_remove(store *s, const char *sha256)
+{
+        char name[96];
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        tree_name(sha256, name, sizeof(name));
+        return rm_rf_at(s->fd, name);
+}
+
+static void tree_free(store_tree *t)
+{
+        if (!t)
+                return;
+        closep(&t->rootfd);
+        closep(&t->tmpfd);
+        closep(&t->lockfd);
+        free(t->tmpname);
+        free(t);
+}
+
+int store_tree_begin(store *s, const char *sha256, store_tree **ret)
+{
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        store_tree *t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        t->s = s;
+        t->tmpfd = t->rootfd = -1;
+        memcpy(t->sha256, sha256, sizeof(t->sha256));
+        int r = t->lockfd = store_lock_object(s, "tree", sha256);
+        if (r < 0)
+                goto fail;
+        if (store_tree_exists(s, sha256)) {
+                tree_free(t);
+                *ret = NULL;
+                return 1;
+        }
+        if ((r = store_tmpdir(s, &t->tmpname, &t->tmpfd)) < 0)
+                goto fail;
+        if (mkdirat(t->tmpfd, "rootfs", 0755) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        t->rootfd = openat(t->tmpfd, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (t->rootfd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        *ret = t;
+        return 0;
+fail:
+        store_tree_abort(t);
+        return r;
+}
+
+int store_tree_dirfd(const store_tree *t)
+{
+        return t->rootfd;
+}
+
+int store_tree_metafd(const store_tree *t)
+{
+        return t->tmpfd;
+}
+
+int store_tree_commit(store_tree *t)
+{
+        char name[96];
+        _cleanup_close_ int dfd = -1;
+        int r = 0;
+        /* One syncfs instead of an fsync per file: the tree is only
+         * published after every byte of it is on disk. */
+        if (syncfs(t->rootfd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        tree_name(t->sha256, name, sizeof(name));
+        if (renameat2(t->s->fd, t->tmpname, t->s->fd, name, RENAME_NOREPLACE) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        dfd = openat(t->s->fd, "trees", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                r = -errno;
+        tree_free(t);
+        return r;
+fail:
+        store_tree_abort(t);
+        return r;
+}
+
+void store_tree_abort(store_tree *t)
+{
+        if (!t)
+                return;
+        if (t->tmpname)
+                rm_rf_at(t->s->fd, t->tmpname);
+        tree_free(t);
+}

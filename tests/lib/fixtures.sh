@@ -1,0 +1,104 @@
+# Fixtures the tests build for themselves: a tiny root filesystem from
+# Debian's busybox-static laid out like Alpine's minirootfs, its tarball, and
+# a mirror tree in Alpine's layout. Source after tap.sh.
+
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+
+# make_rootfs DIR VERSION: busybox, its applet links, /etc like Alpine's, and
+# the awkward cases a faithful unpack must keep (setuid, hardlink, symlinks,
+# an empty directory, a sticky /tmp).
+make_rootfs() {
+        local d=$1 version=${2:-3.99.0}
+        [ -x "$BUSYBOX" ] || { echo "make_rootfs: $BUSYBOX missing (apt-get install busybox-static)" >&2; return 1; }
+        mkdir -p "$d"/{bin,sbin,etc,dev,proc,sys,tmp,root,home,mnt,run,var/empty,usr/bin,usr/sbin,lib}
+        cp "$BUSYBOX" "$d/bin/busybox"
+        local a
+        for a in sh ash ls cat echo ps hostname id mount umount sleep true false env pwd \
+                 touch mkdir rm ln cp mv stat readlink grep sed wc head tail printf kill \
+                 test chmod chown uname date dd sync; do
+                ln -s busybox "$d/bin/$a"
+        done
+        ln -s ../bin/busybox "$d/usr/bin/whoami"
+        ln -s ../../bin/busybox "$d/usr/bin/nproc"
+        echo "$version" >"$d/etc/alpine-release"
+        printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n' >"$d/etc/passwd"
+        printf 'root:x:0:root\nnobody:x:65534:\n' >"$d/etc/group"
+        printf 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=%s\n' "$version" >"$d/etc/os-release"
+        printf '127.0.0.1\tlocalhost\n' >"$d/etc/hosts"
+        echo localhost >"$d/etc/hostname"
+        : >"$d/etc/resolv.conf"
+        printf '#!/bin/sh\necho suid\n' >"$d/usr/bin/suid-probe"
+        chmod 4755 "$d/usr/bin/suid-probe"
+        ln "$d/etc/os-release" "$d/etc/os-release.hardlink"
+        chmod 1777 "$d/tmp"
+        chmod 700 "$d/root"
+        touch -d '2024-01-02 03:04:05' "$d/etc/alpine-release"
+}
+
+# make_tarball DIR OUT [gz|xz|zst|bz2|none]: root-owned, numeric, like
+# Alpine's own tarballs.
+make_tarball() {
+        local dir=$1 out=$2 comp=${3:-gz} flag
+        case $comp in
+                gz) flag=-z ;; xz) flag=-J ;; zst) flag=--zstd ;; bz2) flag=-j ;; none) flag= ;;
+                *) echo "make_tarball: unknown compression $comp" >&2; return 1 ;;
+        esac
+        tar -C "$dir" --owner=0 --group=0 --numeric-owner $flag -cf "$out" .
+}
+
+# make_mirror DOCROOT VERSION TARBALL [ARCH] [EXTRA_VERSIONS...]
+# Lays TARBALL out as Alpine's minirootfs VERSION under DOCROOT/alpine, with
+# .sha256, .sha512 and a latest-releases.yaml that lists other flavors
+# first, so that a parser must pick the right entry.
+make_mirror() {
+        local root=$1 version=$2 tarball=$3 arch=${4:-x86_64}
+        local branch=v${version%.*}
+        [ "$version" = edge ] && branch=edge
+        local dir=$root/alpine/$branch/releases/$arch
+        local file=alpine-minirootfs-$version-$arch.tar.gz
+        mkdir -p "$dir"
+        cp "$tarball" "$dir/$file"
+        (cd "$dir" && sha256sum "$file" >"$file.sha256" && sha512sum "$file" >"$file.sha512")
+        local sha256 sha512 size
+        sha256=$(cut -d' ' -f1 "$dir/$file.sha256")
+        sha512=$(cut -d' ' -f1 "$dir/$file.sha512")
+        size=$(stat -c %s "$dir/$file")
+        local yaml=$dir/latest-releases.yaml
+        [ -f "$yaml" ] || printf -- '---\n' >"$yaml"
+        cat >>"$yaml" <<YAML
+-
+  title: "Standard"
+  branch: $branch
+  arch: $arch
+  version: $version
+  flavor: alpine-standard
+  file: alpine-standard-$version-$arch.iso
+  iso: alpine-standard-$version-$arch.iso
+  date: 2024-09-06
+  time: 11:31:01
+  size: 200001000
+  sha256: de36166a7549e715efced4602df253a5a2563887243dc26643eb57b8b3432841
+-
+  title: "Mini root filesystem"
+  branch: $branch
+  arch: $arch
+  version: $version
+  flavor: alpine-minirootfs
+  file: $file
+  iso: $file
+  date: 2024-09-06
+  time: 11:30:00
+  size: $size
+  sha256: $sha256
+  sha512: $sha512
+YAML
+}
+
+# fixture_tarball OUT [COMPRESSION] [VERSION]: build the fixture rootfs and
+# pack it; cached per test run in $TEST_TMP.
+fixture_tarball() {
+        local out=$1 comp=${2:-gz} version=${3:-3.99.0}
+        local tree=$TEST_TMP/fixture-rootfs-$version
+        [ -d "$tree" ] || make_rootfs "$tree" "$version" || return 1
+        make_tarball "$tree" "$out" "$comp"
+}

@@ -1,0 +1,80 @@
+# A small TAP library for roost's shell tests. Source it, then call the
+# assertions; tap_done prints the plan at the end.
+set -u
+_tap_n=0
+_tap_failed=0
+
+tap_diag() { printf '# %s\n' "$*"; }
+
+ok() { # ok COND-EXIT-STATUS DESCRIPTION
+        _tap_n=$((_tap_n + 1))
+        if [ "$1" -eq 0 ]; then
+                printf 'ok %d - %s\n' "$_tap_n" "$2"
+        else
+                printf 'not ok %d - %s\n' "$_tap_n" "$2"
+                _tap_failed=$((_tap_failed + 1))
+        fi
+}
+
+# check DESCRIPTION CMD...: passes when CMD exits 0.
+check() {
+        local d=$1; shift
+        "$@"; ok $? "$d"
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+        if [ "$1" = "$2" ]; then ok 0 "$3"; else
+                ok 1 "$3"; tap_diag "got:  '$1'"; tap_diag "want: '$2'"; fi
+}
+
+# like GOT REGEX DESCRIPTION (grep -E)
+like() {
+        if printf '%s\n' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
+                ok 1 "$3"; tap_diag "got:  '$1'"; tap_diag "want match: '$2'"; fi
+}
+
+# run_cmd CMD...: runs CMD, sets $rc, $out (stdout) and $err (stderr).
+run_cmd() {
+        local o e
+        o=$(mktemp) e=$(mktemp)
+        "$@" >"$o" 2>"$e"
+        rc=$?
+        out=$(cat "$o") err=$(cat "$e")
+        rm -f "$o" "$e"
+}
+
+# skip_all REASON: the whole script is skipped, with the reason shown.
+skip_all() {
+        printf '1..0 # SKIP %s\n' "$*"
+        exit 0
+}
+
+skip() { # skip DESCRIPTION REASON
+        _tap_n=$((_tap_n + 1))
+        printf 'ok %d - %s # SKIP %s\n' "$_tap_n" "$1" "$2"
+}
+
+tap_done() {
+        printf '1..%d\n' "$_tap_n"
+        [ "$_tap_failed" -eq 0 ]
+}
+
+require_root() {
+        [ "$(id -u)" -eq 0 ] || skip_all "needs root"
+}
+
+# The real Alpine minirootfs lives beside the project on development and CI
+# machines; tests that use it are skipped, saying so, where it is not.
+ALPINE_MIRROR_DIR="${ROOST_ALPINE_MIRROR:-$ROOST_SRCDIR/../shared/alpine-mirror}"
+have_alpine_mirror() {
+        [ -f "$ALPINE_MIRROR_DIR/alpine/v3.20/releases/x86_64/alpine-minirootfs-3.20.3-x86_64.tar.gz" ]
+}
+
+# A scratch directory removed at exit, whatever happens.
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/roost-test.XXXXXX")
+chmod 755 "$TEST_TMP"
+_tap_cleanup_hooks=""
+tap_at_exit() { _tap_cleanup_hooks="$1; $_tap_cleanup_hooks"; }
+trap 'eval "$_tap_cleanup_hooks"; rm -rf "$TEST_TMP"' EXIT
+trap 'exit 1' INT TERM HUP

@@ -1,0 +1,21 @@
+# Every test speaks TAP: cmocka through CMOCKA_MESSAGE_OUTPUT, the shell
+# tests through tests/lib/tap.sh.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+AM_TESTS_ENVIRONMENT = \
+	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
+	ROOST_SRCDIR='$(abs_top_srcdir)'; export ROOST_SRCDIR; \
+	ROOST_BUILDDIR='$(abs_top_builddir)'; export ROOST_BUILDDIR; \
+	PATH='$(abs_top_builddir)/fetch:$(abs_top_builddir)/unpack:$(abs_top_builddir)/launch:$(abs_top_builddir)/store:$(abs_top_builddir)/tests':$$PATH; export PATH;
+
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+
+check_PROGRAMS += tests/unit/test-store
+tests_unit_test_store_SOURCES = tests/unit/test-store.c
+tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_store_LDADD = $(STORE_LIBS) $(CMOCKA_LIBS)
+
+TESTS += tests/unit/test-store tests/cli.sh
+
+EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh

@@ -1,0 +1,425 @@
+/* The store's invariants, each with a test that fails when the invariant
+ * is broken. Every test works in a fresh store under a temporary root. */
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include "common/error.h"
+#include "common/util.h"
+#include "store/store.h"
+
+#define PAYLOAD_SIZE (1 << 20)
+
+static char root[256];
+static unsigned char *payload;
+static char payload_sha256[STORE_SHA256_HEX + 1];
+
+static void sha256_hex(const void *buf, size_t n, char *out)
+{
+        unsigned char md[32];
+        unsigned len;
+        EVP_Digest(buf, n, md, &len, EVP_sha256(), NULL);
+        hex_encode(md, len, out);
+}
+
+static int setup(void **state)
+{
+        snprintf(root, sizeof(root), "%s/roost-unit.XXXXXX", getenv("TMPDIR") ?: "/tmp");
+        if (!mkdtemp(root))
+                return -1;
+        strcat(root, "/store");
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        char parent[256];
+        snprintf(parent, sizeof(parent), "%s", root);
+        *strrchr(parent, '/') = 0;
+        rm_rf_at(AT_FDCWD, parent);
+        return 0;
+}
+
+static int count_entries(const char *sub)
+{
+        char p[512];
+        snprintf(p, sizeof(p), "%s/%s", root, sub);
+        int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        int n = 0;
+        DIR *d = fdopendir(fd);
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static bool path_exists(const char *fmt, ...)
+{
+        char rel[512], p[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(rel, sizeof(rel), fmt, ap);
+        va_end(ap);
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        struct stat st;
+        return lstat(p, &st) == 0;
+}
+
+/* Invariant 1: nothing under its final name until complete and verified. */
+static void test_blob_atomic_publish(void **state)
+{
+        store *s;
+        store_blob *b;
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_blob_begin(s, payload_sha256, &b), 0);
+        assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE / 2), 0);
+        assert_false(store_blob_exists(s, payload_sha256));
+        assert_false(path_exists("blobs/sha256/%s", payload_sha256));
+        assert_int_equal(store_blob_write(b, payload + PAYLOAD_SIZE / 2, PAYLOAD_SIZE / 2), 0);
+        assert_false(path_exists("blobs/sha256/%s", payload_sha256));
+        assert_int_equal(store_blob_commit(b), 0);
+        assert_true(store_blob_exists(s, payload_sha256));
+        char p[512];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/blobs/sha256/%s", root, payload_sha256);
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0444);
+        assert_int_equal(st.st_size, PAYLOAD_SIZE);
+        assert_int_equal(count_entries("partial"), 0);
+        store_close(s);
+}
+
+static void test_blob_wrong_bytes_refused(void **state)
+{
+        store *s;
+        store_blob *b;
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_blob_begin(s, payload_sha256, &b), 0);
+        assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE - 1), 0);
+        assert_int_equal(store_blob_write(b, "X", 1), 0);
+        assert_int_equal(store_blob_commit(b), -ROOST_EDIGEST);
+        assert_false(store_blob_exists(s, payload_sha256));
+        assert_int_equal(count_entries("blobs/sha256"), 0);
+        assert_int_equal(count_entries("partial"), 0);
+        store_close(s);
+}
+
+static void test_tree_atomic_publish(void **state)
+{
+        store *s;
+        store_tree *t;
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_tree_begin(s, payload_sha256, &t), 0);
+        int fd = openat(store_tree_dirfd(t), "file", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_false(store_tree_exists(s, payload_sha256));
+        assert_false(path_exists("trees/%s", payload_sha256));
+        assert_int_equal(store_tree_commit(t), 0);
+        assert_true(store_tree_exists(s, payload_sha256));
+        assert_true(path_exists("trees/%s/rootfs/file", payload_sha256));
+        assert_int_equal(count_entries("tmp"), 0);
+        /* A second writer finds it done. */
+        assert_int_equal(store_tree_begin(s, payload_sha256, &t), 1);
+        assert_null(t);
+        store_close(s);
+}
+
+/* Invariant 2: SIGKILL mid-write leaves a consistent store; the next open
+ * cleans what the dead writer left, and a download resumes. */
+static void test_sigkill_mid_write(void **state)
+{
+        int pipefd[2];
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                store *s;
+                store_blob *b;
+                store_tree *t;
+                if (store_open(root, 0, &s) < 0 || store_blob_begin(s, payload_sha256, &b) < 0 ||
+                    store_blob_write(b, payload, PAYLOAD_SIZE / 2) < 0 ||
+                    store_tree_begin(s, payload_sha256, &t) < 0)
+                        _exit(1);
+                int fd = openat(store_tree_dirfd(t), "half", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                if (fd < 0 || write(fd, payload, 4096) != 4096)
+                        _exit(1);
+                if (write(pipefd[1], "x", 1) != 1)
+                        _exit(1);
+                pause();
+                _exit(0);
+        }
+        close(pipefd[1]);
+        char c;
+        assert_int_equal(read(pipefd[0], &c, 1), 1);
+        close(pipefd[0]);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+
+        assert_int_equal(count_entries("tmp"), 1);
+        store *s;
+        assert_int_equal(store_open(root, 0, &s), 0);
+        /* The dead writer's temporary tree is gone, nothing is published. */
+        assert_int_equal(count_entries("tmp"), 0);
+        assert_false(store_blob_exists(s, payload_sha256));
+        assert_false(store_tree_exists(s, payload_sha256));
+        /* The half-written blob resumes where it stopped and verifies whole. */
+        store_blob *b;
+        assert_int_equal(store_blob_begin(s, payload_sha256, &b), 0);
+        assert_int_equal(store_blob_offset(b), PAYLOAD_SIZE / 2);
+        assert_int_equal(store_blob_write(b, payload + PAYLOAD_SIZE / 2, PAYLOAD_SIZE / 2), 0);
+        assert_int_equal(store_blob_commit(b), 0);
+        assert_true(store_blob_exists(s, payload_sha256));
+        store_close(s);
+}
+
+/* Invariant 3: eight processes committing one object at once: one copy, no
+ * error, the bytes written once, and a reader never sees a partial blob. */
+static void test_concurrent_commit(void **state)
+{
+        enum { WRITERS = 8 };
+        int go[2];
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+        pid_t pids[WRITERS + 1];
+        for (int i = 0; i <= WRITERS; i++) {
+                pids[i] = fork();
+                assert_true(pids[i] >= 0);
+                if (pids[i] != 0)
+                        continue;
+                close(go[1]);
+                char c;
+                if (read(go[0], &c, 1) != 0) /* wait until the pipe closes */
+                        _exit(10);
+                store *s;
+                if (store_open(root, 0, &s) < 0)
+                        _exit(11);
+                if (i == WRITERS) {
+                        /* The reader: whenever the blob is visible, it is whole. */
+                        for (int k = 0; k < 20000; k++) {
+                                int fd = store_blob_open(s, payload_sha256);
+                                if (fd < 0)
+                                        continue;
+                                unsigned char *buf = malloc(PAYLOAD_SIZE + 1);
+                                ssize_t n = read(fd, buf, PAYLOAD_SIZE + 1);
+                                char got[STORE_SHA256_HEX + 1];
+                                sha256_hex(buf, n > 0 ? (size_t)n : 0, got);
+                                _exit(n == PAYLOAD_SIZE && !strcmp(got, payload_sha256) ? 0 : 12);
+                        }
+                        _exit(0);
+                }
+                store_blob *b;
+                int r = store_blob_begin(s, payload_sha256, &b);
+                if (r == 1)
+                        _exit(20); /* found it done: wrote nothing */
+                if (r < 0)
+                        _exit(13);
+                for (size_t off = 0; off < PAYLOAD_SIZE; off += 65536) {
+                        if (store_blob_write(b, payload + off, 65536) < 0)
+                                _exit(14);
+                        usleep(100);
+                }
+                _exit(store_blob_commit(b) == 0 ? 0 : 15);
+        }
+        close(go[0]);
+        close(go[1]);
+        int wrote = 0, done = 0;
+        for (int i = 0; i <= WRITERS; i++) {
+                int status;
+                assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+                assert_true(WIFEXITED(status));
+                int code = WEXITSTATUS(status);
+                if (i == WRITERS) {
+                        assert_int_equal(code, 0);
+                        continue;
+                }
+                assert_true(code == 0 || code == 20);
+                wrote += code == 0;
+                done += code == 20;
+        }
+        assert_int_equal(wrote, 1);
+        assert_int_equal(done, WRITERS - 1);
+        assert_int_equal(count_entries("blobs/sha256"), 1);
+        assert_int_equal(count_entries("partial"), 0);
+}
+
+static struct store_ref make_ref(const char *sha256)
+{
+        return (struct store_ref){
+                .name = (char *)"alpine", .tag = (char *)"3.20", .arch = (char *)"x86_64",
+                .version = (char *)"3.20.3",
+                .source = (char *)"https://mirror.example/alpine/v3.20/releases/x86_64/x.tar.gz",
+                .sha256 = (char *)sha256, .sha512 = NULL, .size = PAYLOAD_SIZE, .created = 1700000000,
+        };
+}
+
+/* Invariant 4: a reference never points at a missing object. */
+static void test_ref_needs_blob(void **state)
+{
+        store *s;
+        assert_int_equal(store_open(root, 0, &s), 0);
+        struct store_ref ref = make_ref(payload_sha256);
+        assert_int_equal(store_ref_write(s, &ref), -ENOENT);
+        struct store_ref got;
+        assert_int_equal(store_ref_read(s, "alpine", "3.20", "x86_64", &got), -ROOST_ENOTFOUND);
+
+        store_blob *b;
+        assert_int_equal(store_blob_begin(s, payload_sha256, &b), 0);
+        assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE), 0);
+        assert_int_equal(store_blob_commit(b), 0);
+        assert_int_equal(store_ref_write(s, &ref), 0);
+        assert_int_equal(store_ref_read(s, "alpine", "3.20", "x86_64", &got), 0);
+        assert_string_equal(got.sha256, payload_sha256);
+        assert_string_equal(got.version, "3.20.3");
+        assert_int_equal(got.size, PAYLOAD_SIZE);
+        assert_int_equal(got.created, 1700000000);
+        assert_null(got.sha512);
+        store_ref_done(&got);
+
+        struct store_ref *list;
+        size_t n;
+        assert_int_equal(store_ref_list(s, &list, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(list[0].tag, "3.20");
+        store_ref_list_free(list, n);
+        assert_int_equal(store_ref_remove(s, "alpine", "3.20", "x86_64"), 0);
+        assert_int_equal(store_ref_remove(s, "alpine", "3.20", "x86_64"), -ROOST_ENOTFOUND);
+        store_close(s);
+}
+
+static void test_escaping_names_refused(void **state)
+{
+        static const char *const bad[] = { "../x", "/", "", ".", "..", "a/b", ".hidden", "-x", "a\nb" };
+        store *s;
+        assert_int_equal(store_open(root, 0, &s), 0);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char *n = NULL, *t = NULL;
+                assert_false(store_ref_name_valid(bad[i]));
+                assert_false(store_ref_tag_valid(bad[i]));
+                assert_false(store_arch_valid(bad[i]));
+                struct store_ref ref = make_ref(payload_sha256);
+                ref.tag = (char *)bad[i];
+                assert_int_equal(store_ref_write(s, &ref), -ROOST_EUNSAFE);
+                ref = make_ref(payload_sha256);
+                ref.arch = (char *)bad[i];
+                assert_int_equal(store_ref_write(s, &ref), -ROOST_EUNSAFE);
+                char text[64];
+                snprintf(text, sizeof(text), "alpine:%s", bad[i]);
+                assert_int_equal(store_ref_parse(text, "x", &n, &t), -ROOST_EUSAGE);
+        }
+        static const char *const bad_digests[] = { "../../etc/passwd", "", "/",
+                "D4E6FD67DCF75E40C451560AC7265166C2B72A0F38DDC9AAE756A7DE3D1EFA0C",
+                "d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1efa0",
+                "../d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1e" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_digests); i++) {
+                store_blob *b;
+                store_tree *t;
+                assert_int_equal(store_blob_begin(s, bad_digests[i], &b), -ROOST_EUNSAFE);
+                assert_int_equal(store_tree_begin(s, bad_digests[i], &t), -ROOST_EUNSAFE);
+                assert_int_equal(store_blob_open(s, bad_digests[i]), -ROOST_EUNSAFE);
+        }
+        store_close(s);
+}
+
+static void test_ref_parse(void **state)
+{
+        char *n, *t;
+        assert_int_equal(store_ref_parse("alpine:3.22", "latest-stable", &n, &t), 0);
+        assert_string_equal(n, "alpine");
+        assert_string_equal(t, "3.22");
+        free(n), free(t);
+        assert_int_equal(store_ref_parse("alpine", "latest-stable", &n, &t), 0);
+        assert_string_equal(t, "latest-stable");
+        free(n), free(t);
+        assert_int_equal(store_ref_parse("Alpine:3.22", "x", &n, &t), -ROOST_EUSAGE);
+        assert_int_equal(store_ref_parse("alpine:", "x", &n, &t), -ROOST_EUSAGE);
+}
+
+static void test_ref_json_hostile(void **state)
+{
+        struct store_ref ref;
+        static const char *const bad[] = {
+                "", "{", "[]", "{\"schema\":1}",
+                "{\"schema\":2,\"name\":\"alpine\",\"tag\":\"3\",\"arch\":\"x86_64\",\"version\":\"3\","
+                "\"source\":\"s\",\"sha256\":\"00\",\"size\":1,\"created\":\"2024-01-01T00:00:00Z\"}",
+                "{\"schema\":1,\"name\":\"../x\",\"tag\":\"3\",\"arch\":\"x86_64\",\"version\":\"3\","
+                "\"source\":\"s\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+                "\"size\":1,\"created\":\"2024-01-01T00:00:00Z\"}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_int_equal(store_ref_from_json(bad[i], &ref), -ROOST_EFORMAT);
+}
+
+static void test_default_root(void **state)
+{
+        char *p;
+        setenv("ROOST_STORE", "/somewhere/else", 1);
+        assert_int_equal(store_default_root(&p), 0);
+        assert_string_equal(p, "/somewhere/else");
+        free(p);
+        unsetenv("ROOST_STORE");
+        if (geteuid() != 0) {
+                setenv("XDG_DATA_HOME", "/xdg", 1);
+                assert_int_equal(store_default_root(&p), 0);
+                assert_string_equal(p, "/xdg/roost");
+                free(p);
+                unsetenv("XDG_DATA_HOME");
+                setenv("HOME", "/home/u", 1);
+                assert_int_equal(store_default_root(&p), 0);
+                assert_string_equal(p, "/home/u/.local/share/roost");
+                free(p);
+        } else {
+                assert_int_equal(store_default_root(&p), 0);
+                assert_string_equal(p, "/var/lib/roost");
+                free(p);
+        }
+}
+
+static void test_private_permissions(void **state)
+{
+        store *s;
+        assert_int_equal(store_open(root, 0, &s), 0);
+        struct stat st;
+        assert_int_equal(stat(root, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+        store_close(s);
+        assert_int_equal(store_open("/nonexistent-roost-root/x", STORE_NO_CREATE, &s), -ENOENT);
+}
+
+int main(void)
+{
+        payload = malloc(PAYLOAD_SIZE);
+        for (size_t i = 0; i < PAYLOAD_SIZE; i++)
+                payload[i] = (unsigned char)(i * 2654435761u >> 13);
+        sha256_hex(payload, PAYLOAD_SIZE, payload_sha256);
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_blob_atomic_publish, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_blob_wrong_bytes_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_tree_atomic_publish, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sigkill_mid_write, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_concurrent_commit, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ref_needs_blob, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_escaping_names_refused, setup, teardown),
+                cmocka_unit_test(test_ref_parse),
+                cmocka_unit_test(test_ref_json_hostile),
+                cmocka_unit_test(test_default_root),
+                cmocka_unit_test_setup_teardown(test_private_permissions, setup, teardown),
+        };
+        return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
