@@ -62,3 +62,19 @@ int roost_exit_code(int r)
                 return EXIT_FAIL;
         }
 }
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int roost_error_set(roost_error *e, int r, const char *fmt, ...)
+{
+        if (!e)
+                return r;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+        va_end(ap);
+        if (r != 0 && n >= 0 && (size_t)n < sizeof(e->msg))
+                snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", roost_strerror(r));
+        return r;
+}

@@ -34,3 +34,15 @@ enum {
 
 const char *roost_strerror(int r);
 int roost_exit_code(int r);
+
+/* Context for one good message, filled where the failure is understood and
+ * printed by the tool's main: "verifying alpine-minirootfs-3.22.1-x86_64.tar.gz:
+ * sha256 mismatch (expected 1a2b…, got 9f8e…)". */
+typedef struct {
+        char msg[1024];
+} roost_error;
+
+/* Format the context into E (when E is not NULL) and return R, so that a
+ * failure reads `return roost_error_set(e, r, "opening %s", name);`. When R
+ * is not 0 its text is appended after a colon. */
+int roost_error_set(roost_error *e, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

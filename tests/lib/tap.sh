@@ -78,3 +78,18 @@ _tap_cleanup_hooks=""
 tap_at_exit() { _tap_cleanup_hooks="$1; $_tap_cleanup_hooks"; }
 trap 'eval "$_tap_cleanup_hooks"; rm -rf "$TEST_TMP"' EXIT
 trap 'exit 1' INT TERM HUP
+
+# An unprivileged user for the rootless cases, created on first use (root
+# only). Sets TEST_USER; run commands as it with as_test_user CMD...
+TEST_USER=roost-test
+ensure_test_user() {
+        id -u "$TEST_USER" >/dev/null 2>&1 && return 0
+        [ "$(id -u)" -eq 0 ] || return 1
+        useradd --system --create-home --home-dir "/var/tmp/$TEST_USER" --shell /bin/sh "$TEST_USER" 2>/dev/null ||
+                id -u "$TEST_USER" >/dev/null 2>&1
+}
+as_test_user() {
+        setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups --reset-env \
+                env PATH="$PATH" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" \
+                ROOST_SRCDIR="$ROOST_SRCDIR" ROOST_BUILDDIR="$ROOST_BUILDDIR" "$@"
+}

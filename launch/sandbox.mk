@@ -1,0 +1,1 @@
+# launch hardening: capabilities, seccomp, masked paths, cgroups.
