@@ -1,3 +1,11 @@
+# launch: the runtime library, its tool, and their tests.
+noinst_LIBRARIES += launch/liblaunch.a
+launch_liblaunch_a_SOURCES = \
+	launch/launch.h launch/launch-private.h launch/mount-util.h \
+	launch/run.c launch/overlay.c launch/mount.c launch/dev.c launch/net.c \
+	launch/tty.c launch/init.c launch/volumes.c \
+	launch/image.c launch/image.h
+
 bin_PROGRAMS += launch/launch
 launch_launch_SOURCES = launch/main.c
-launch_launch_LDADD = $(STORE_LIBS)
+launch_launch_LDADD = launch/liblaunch.a $(LAUNCH_SANDBOX_LIBS) $(STORE_LIBS) -lm
