@@ -9,3 +9,11 @@ launch_liblaunch_a_SOURCES = \
 bin_PROGRAMS += launch/launch
 launch_launch_SOURCES = launch/main.c
 launch_launch_LDADD = launch/liblaunch.a $(LAUNCH_SANDBOX_LIBS) $(STORE_LIBS) -lm
+
+# A static probe the tests bind-mount into containers to look from inside.
+check_PROGRAMS += tests/probe/probe
+tests_probe_probe_SOURCES = tests/probe/probe.c
+tests_probe_probe_LDFLAGS = -static
+
+TESTS += tests/launch.sh
+EXTRA_DIST += tests/launch.sh

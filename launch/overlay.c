@@ -35,7 +35,10 @@ static int make_upper(int dirfd, const char *name, const struct stat *lower, boo
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        if (fchown(fd, lower->st_uid, lower->st_gid) < 0 || fchmod(fd, lower->st_mode & 07777) < 0)
+        /* Without root the layer stays ours, which is root inside. */
+        if (fchown(fd, lower->st_uid, lower->st_gid) < 0 && errno != EPERM)
+                return -errno;
+        if (fchmod(fd, lower->st_mode & 07777) < 0)
                 return -errno;
         return 0;
 }
