@@ -15,5 +15,5 @@ check_PROGRAMS += tests/probe/probe
 tests_probe_probe_SOURCES = tests/probe/probe.c
 tests_probe_probe_LDFLAGS = -static
 
-TESTS += tests/launch.sh
-EXTRA_DIST += tests/launch.sh
+TESTS += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh
+EXTRA_DIST += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh
