@@ -16,13 +16,14 @@ struct child_report {
 struct run_state {
         const struct launch_config *c;
         bool rootless;
-        char *tmpname; /* tmp/<pid>.<random> in the store */
-        int tmpfd;     /* its directory, locked while we live */
-        char *root_mnt;   /* where the container's root is assembled */
+        char *scratch;   /* the store's tmp/, covered by a tmpfs in the container's namespace */
+        char *root_mnt;  /* scratch/root: where the container's root is assembled */
+        char *host_files; /* scratch/etc: hosts, hostname, resolv.conf */
         char *lower, *upper, *work;
+        uid_t lower_uid;
+        gid_t lower_gid;
+        mode_t lower_mode;
         int named_lock;   /* containers/NAME/lock, held while the layer is in use */
-        int host_files_fd; /* tmp dir holding hosts, hostname, resolv.conf */
-        char *host_files;  /* its absolute path, for the container's side */
         int sync_pipe[2];  /* parent -> child: the maps are written, go */
         int err_pipe[2];   /* container -> parent: struct child_report */
         int tty_sock[2];   /* container -> parent: the pty master */
@@ -32,9 +33,11 @@ struct run_state {
 _Noreturn void child_fail(const struct run_state *st, int r, int status, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 
-/* overlay.c: the store temporary, the writable layer's directories and
- * the files launch provides (/etc/hosts, /etc/hostname, resolv.conf). */
+/* overlay.c: the writable layer's directories and the files launch
+ * provides (/etc/hosts, /etc/hostname, resolv.conf). overlay_prepare runs
+ * in launch, overlay_scratch in the container's new mount namespace. */
 int overlay_prepare(struct run_state *st, roost_error *e);
+int overlay_scratch(struct run_state *st, roost_error *e);
 void overlay_done(struct run_state *st);
 
 /* volumes.c: every volume's host side exists (one clear line if not). */

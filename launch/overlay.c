@@ -1,44 +1,40 @@
-/* The directories a launch needs in the store: a temporary (tmp/<pid>.<rnd>,
- * removed by us on exit, or by the next store_open once we are dead, even
- * after a SIGKILL) holding the mount point of the new root, the writable
- * layer of a discarded overlay and the files launch provides; or, for
- * --name, a kept layer under containers/NAME. */
+/* Where the container's writable layer and launch's own files live.
+ *
+ * The discarded layer lives in a tmpfs that the container's mount namespace
+ * lays over the store's tmp/ directory: nothing is written to disk, nothing
+ * is left to delete on exit, and a SIGKILL of launch leaves nothing behind,
+ * since the kernel frees the tmpfs with the namespace. The host never sees
+ * it (the namespace is private). --name keeps its layer on disk under
+ * containers/NAME in the store instead. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include "common/util.h"
 #include "launch/launch-private.h"
-
-static int store_sub_path(store *s, const char *dir, const char *name, char **ret)
-{
-        _cleanup_free_ char *rel = NULL;
-        if (asprintf(&rel, "%s/%s", dir, name) < 0)
-                return -ENOMEM;
-        return store_path(s, rel, ret);
-}
+#include "launch/mount-util.h"
 
 /* The merged root takes its root directory's owner and mode from the upper
  * layer: give it the tree's, or non-root users inside could not walk "/". */
-static int make_upper(int dirfd, const char *name, const struct stat *lower, bool *created)
+static int make_upper(const struct run_state *st, int dirfd, const char *name)
 {
-        *created = false;
         if (mkdirat(dirfd, name, 0700) < 0) {
                 if (errno == EEXIST)
                         return 0;
                 return -errno;
         }
-        *created = true;
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        /* Without root the layer stays ours, which is root inside. */
-        if (fchown(fd, lower->st_uid, lower->st_gid) < 0 && errno != EPERM)
+        /* Without root the layer stays ours, which is root inside, and the
+         * host's ids of the tree are not mapped there. */
+        if (!st->rootless && fchown(fd, st->lower_uid, st->lower_gid) < 0)
                 return -errno;
-        if (fchmod(fd, lower->st_mode & 07777) < 0)
+        if (fchmod(fd, st->lower_mode & 07777) < 0)
                 return -errno;
         return 0;
 }
@@ -57,9 +53,9 @@ static char *read_host_file(const char *path)
         return buf;
 }
 
-static int write_host_file(int dirfd, const char *name, const char *text)
+static int write_file(int dirfd, const char *name, const char *text)
 {
-        _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
         if (fchmod(fd, 0644) < 0)
@@ -69,54 +65,36 @@ static int write_host_file(int dirfd, const char *name, const char *text)
 
 /* /etc/hostname and /etc/hosts always; the host's resolv.conf (and hosts)
  * when the container shares the host's network. */
-static int prepare_host_files(struct run_state *st, roost_error *e)
+static int write_host_files(const struct run_state *st, int dirfd, roost_error *e)
 {
         const struct launch_config *c = st->c;
-        _cleanup_free_ char *text = NULL, *hosts = NULL;
+        _cleanup_free_ char *hostname = NULL, *hosts = NULL, *own = NULL, *resolv = NULL;
         int r;
 
-        if (mkdirat(st->tmpfd, "etc", 0755) < 0)
-                return roost_error_set(e, -errno, "creating %s/etc in the store", st->tmpname);
-        st->host_files_fd = openat(st->tmpfd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (st->host_files_fd < 0)
-                return roost_error_set(e, -errno, "opening %s/etc", st->tmpname);
-        if ((r = store_sub_path(c->store, st->tmpname, "etc", &st->host_files)) < 0)
-                return roost_error_set(e, r, "store path");
-        if (fchmod(st->host_files_fd, 0755) < 0)
-                return roost_error_set(e, -errno, "chmod %s/etc", st->tmpname);
-        if (asprintf(&text, "%s\n", c->hostname) < 0)
+        if (asprintf(&hostname, "%s\n", c->hostname) < 0)
                 return roost_error_set(e, -ENOMEM, "hostname");
-        if ((r = write_host_file(st->host_files_fd, "hostname", text)) < 0)
+        if ((r = write_file(dirfd, "hostname", hostname)) < 0)
                 return roost_error_set(e, r, "writing the container's /etc/hostname");
-
         if (c->net == LAUNCH_NET_HOST) {
                 hosts = read_host_file("/etc/hosts");
-                _cleanup_free_ char *resolv = read_host_file("/etc/resolv.conf");
-                if (!resolv && !(resolv = strdup("")))
+                if (!(resolv = read_host_file("/etc/resolv.conf")) && !(resolv = strdup("")))
                         return roost_error_set(e, -ENOMEM, "resolv.conf");
-                if ((r = write_host_file(st->host_files_fd, "resolv.conf", resolv)) < 0)
+                if ((r = write_file(dirfd, "resolv.conf", resolv)) < 0)
                         return roost_error_set(e, r, "writing the container's /etc/resolv.conf");
         }
-        free(text);
-        text = NULL;
-        if (asprintf(&text, "%s127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
-                     hosts ? hosts : "", c->hostname) < 0)
+        if (asprintf(&own, "%s127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n", hosts ? hosts : "",
+                     c->hostname) < 0)
                 return roost_error_set(e, -ENOMEM, "hosts");
-        if (!hosts || !strstr(hosts, c->hostname))
-                r = write_host_file(st->host_files_fd, "hosts", text);
-        else
-                r = write_host_file(st->host_files_fd, "hosts", hosts);
-        if (r < 0)
+        if ((r = write_file(dirfd, "hosts", own)) < 0)
                 return roost_error_set(e, r, "writing the container's /etc/hosts");
         return 0;
 }
 
-static int prepare_named(struct run_state *st, const struct stat *lower, roost_error *e)
+static int prepare_named(struct run_state *st, roost_error *e)
 {
         store *s = st->c->store;
         int dfd = store_dirfd(s);
         _cleanup_free_ char *dir = NULL, *lock = NULL, *upper = NULL, *work = NULL;
-        bool created;
         int r;
 
         if (asprintf(&dir, "containers/%s", st->c->name) < 0 || asprintf(&lock, "%s/lock", dir) < 0 ||
@@ -131,7 +109,7 @@ static int prepare_named(struct run_state *st, const struct stat *lower, roost_e
         if (flock(st->named_lock, LOCK_EX | LOCK_NB) < 0)
                 return roost_error_set(e, errno == EWOULDBLOCK ? -EBUSY : -errno,
                                        "container %s is in use by another launch", st->c->name);
-        if ((r = make_upper(dfd, upper, lower, &created)) < 0 || (r = mkdir_at_p(dfd, work, 0700)) < 0)
+        if ((r = make_upper(st, dfd, upper)) < 0 || (r = mkdir_at_p(dfd, work, 0700)) < 0)
                 return roost_error_set(e, r, "creating the layer of container %s", st->c->name);
         if ((r = store_path(s, upper, &st->upper)) < 0 || (r = store_path(s, work, &st->work)) < 0)
                 return roost_error_set(e, r, "container %s", st->c->name);
@@ -141,56 +119,63 @@ static int prepare_named(struct run_state *st, const struct stat *lower, roost_e
 int overlay_prepare(struct run_state *st, roost_error *e)
 {
         const struct launch_config *c = st->c;
-        store *s = c->store;
         struct stat lst;
-        bool created;
         int r;
 
-        if ((r = store_tmpdir(s, &st->tmpname, &st->tmpfd)) < 0)
-                return roost_error_set(e, r, "creating a temporary directory in the store %s", store_root(s));
-        if (mkdirat(st->tmpfd, "root", 0755) < 0)
-                return roost_error_set(e, -errno, "creating the mount point in %s", st->tmpname);
-        if ((r = store_sub_path(s, st->tmpname, "root", &st->root_mnt)) < 0)
-                return roost_error_set(e, r, "store path");
         if (!(st->lower = realpath(c->rootfs, NULL)))
                 return roost_error_set(e, -errno, "root filesystem %s", c->rootfs);
         if (stat(st->lower, &lst) < 0)
                 return roost_error_set(e, -errno, "root filesystem %s", c->rootfs);
         if (!S_ISDIR(lst.st_mode))
                 return roost_error_set(e, -ENOTDIR, "root filesystem %s", c->rootfs);
+        st->lower_uid = lst.st_uid;
+        st->lower_gid = lst.st_gid;
+        st->lower_mode = lst.st_mode;
+        if ((r = store_path(c->store, "tmp", &st->scratch)) < 0 ||
+            asprintf(&st->root_mnt, "%s/root", st->scratch) < 0 || asprintf(&st->host_files, "%s/etc", st->scratch) < 0)
+                return roost_error_set(e, r < 0 ? r : -ENOMEM, "store path");
+        size_t n = strlen(st->scratch);
+        if (strncmp(st->lower, st->scratch, n) == 0 && (st->lower[n] == '/' || !st->lower[n]))
+                return roost_error_set(e, -EINVAL, "root filesystem %s: inside the store's tmp/, which launch covers",
+                                       c->rootfs);
+        if (c->overlay == LAUNCH_OVERLAY_NAMED)
+                return prepare_named(st, e);
+        return 0;
+}
 
-        switch (c->overlay) {
-        case LAUNCH_OVERLAY_DISCARD:
-                if ((r = make_upper(st->tmpfd, "upper", &lst, &created)) < 0 ||
-                    (mkdirat(st->tmpfd, "work", 0700) < 0 && (r = -errno)))
-                        return roost_error_set(e, r, "creating the writable layer in %s", st->tmpname);
-                if ((r = store_sub_path(s, st->tmpname, "upper", &st->upper)) < 0 ||
-                    (r = store_sub_path(s, st->tmpname, "work", &st->work)) < 0)
-                        return roost_error_set(e, r, "store path");
-                break;
-        case LAUNCH_OVERLAY_NAMED:
-                if ((r = prepare_named(st, &lst, e)) < 0)
-                        return r;
-                break;
-        case LAUNCH_OVERLAY_READ_ONLY:
-                break;
+int overlay_scratch(struct run_state *st, roost_error *e)
+{
+        static const struct fs_opt opts[] = { { "mode", "0700" } };
+        _cleanup_close_ int mfd = -1, dfd = -1, etc = -1;
+        int r;
+
+        if ((r = fs_mount("tmpfs", opts, ELEMENTSOF(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &mfd, e)) < 0)
+                return r;
+        dfd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return roost_error_set(e, -errno, "opening the scratch tmpfs");
+        if (mkdirat(dfd, "root", 0755) < 0 || mkdirat(dfd, "etc", 0755) < 0)
+                return roost_error_set(e, -errno, "creating directories in the scratch tmpfs");
+        if ((etc = openat(dfd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                return roost_error_set(e, -errno, "opening the scratch tmpfs");
+        if ((r = write_host_files(st, etc, e)) < 0)
+                return r;
+        if (st->c->overlay == LAUNCH_OVERLAY_DISCARD) {
+                if ((r = make_upper(st, dfd, "upper")) < 0 || (mkdirat(dfd, "work", 0700) < 0 && (r = -errno)))
+                        return roost_error_set(e, r, "creating the writable layer");
+                if (asprintf(&st->upper, "%s/upper", st->scratch) < 0 || asprintf(&st->work, "%s/work", st->scratch) < 0)
+                        return roost_error_set(e, -ENOMEM, "scratch");
         }
-        return prepare_host_files(st, e);
+        if (move_mount(mfd, "", AT_FDCWD, st->scratch, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return roost_error_set(e, -errno, "mounting the scratch tmpfs on %s", st->scratch);
+        return 0;
 }
 
 void overlay_done(struct run_state *st)
 {
-        if (st->host_files_fd >= 0)
-                close(st->host_files_fd);
-        /* The container's mount namespace died with its last process, so
-         * nothing is mounted here any more: a plain removal does. */
-        if (st->tmpname)
-                rm_rf_at(store_dirfd(st->c->store), st->tmpname);
-        if (st->tmpfd >= 0)
-                close(st->tmpfd);
         if (st->named_lock >= 0)
                 close(st->named_lock);
-        free(st->tmpname);
+        free(st->scratch);
         free(st->root_mnt);
         free(st->host_files);
         free(st->lower);

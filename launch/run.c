@@ -86,7 +86,7 @@ static _Noreturn void child_main(struct run_state *st)
          * shared by default), and nothing the host mounts later leaks in. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "making / private: %m");
-        if ((r = mount_root(st, &e)) < 0)
+        if ((r = overlay_scratch(st, &e)) < 0 || (r = mount_root(st, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         _cleanup_close_ int rootfd = open(st->root_mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
@@ -166,9 +166,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         struct run_state st = {
                 .c = c,
                 .rootless = geteuid() != 0,
-                .tmpfd = -1,
                 .named_lock = -1,
-                .host_files_fd = -1,
                 .sync_pipe = { -1, -1 },
                 .err_pipe = { -1, -1 },
                 .tty_sock = { -1, -1 },

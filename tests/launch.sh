@@ -106,6 +106,7 @@ is "$err" "launch: nosuch-command: command not found" "a missing command: one cl
 run_cmd L /etc/passwd
 is "$rc" 126 "a command that cannot be run: 126"
 like "$err" '^launch: /etc/passwd: Permission denied$' "... with one line"
+: >"$TEST_TMP/trap.out"
 "${LAUNCH[@]}" sh -c 'trap "echo got-TERM; exit 3" TERM; echo ready; sleep 5 & wait' >"$TEST_TMP/trap.out" &
 lpid=$!
 for _ in $(seq 50); do grep -q ready "$TEST_TMP/trap.out" && break; sleep 0.05; done
@@ -113,6 +114,7 @@ kill -TERM "$lpid"
 wait "$lpid"
 is "$?" 3 "SIGTERM to launch reaches the command's handler"
 like "$(cat "$TEST_TMP/trap.out")" got-TERM "... which ran"
+: >"$TEST_TMP/usr1.out"
 "${LAUNCH[@]}" sh -c 'trap "exit 4" USR1; echo ready; sleep 5 & wait' >"$TEST_TMP/usr1.out" &
 lpid=$!
 for _ in $(seq 50); do grep -q ready "$TEST_TMP/usr1.out" && break; sleep 0.05; done
@@ -224,6 +226,7 @@ for o in "-u abc" "-u 1:x" "--memory 12q" "--pids 0" "--cpus -1" "-w relative" "
 done
 
 # ---- after launch is killed: the container dies, the next launch cleans up
+: >"$TEST_TMP/k.out"
 "${LAUNCH[@]}" sh -c 'echo ready; exec sleep 30' >"$TEST_TMP/k.out" &
 lpid=$!
 for _ in $(seq 50); do grep -q ready "$TEST_TMP/k.out" && break; sleep 0.05; done
@@ -232,13 +235,12 @@ kill -KILL "$lpid"
 wait "$lpid" 2>/dev/null
 for _ in $(seq 50); do [ -d "/proc/$ipid" ] || break; sleep 0.05; done
 [ ! -d "/proc/$ipid" ]; ok $? "SIGKILL of launch takes the container with it"
-ls "$STORE/tmp" | grep -q . ; ok $? "its writable layer is still there just after"
-L true
-is "$(ls "$STORE/tmp" | wc -l)" 0 "the next launch removed it"
+is "$(ls -A "$STORE/tmp" | wc -l)" 0 "its writable layer went with it (a tmpfs of its namespace)"
+is "$(grep -cF "$STORE" /proc/self/mountinfo)" 0 "... and no mount of it is left on the host"
 
 # ---- nothing changed on the host
 is "$(tree_hash "$ROOTFS")" "$tree_before" "the stored tree is unchanged, byte for byte"
 is "$(cat /proc/self/mountinfo)" "$mounts_before" "the host's mount table is as before"
-is "$(ls "$STORE/tmp" | wc -l)" 0 "no temporary is left in the store"
+is "$(ls -A "$STORE/tmp" | wc -l)" 0 "no temporary is left in the store"
 
 tap_done
