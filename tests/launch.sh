@@ -215,9 +215,9 @@ is "$rc:$(wc -l <<<"$err")" "125:1" "an unknown option: 125 and one line"
 like "$err" "^launch: unknown or incomplete option '--frobnicate'" "... naming it"
 run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/missing" true
 is "$rc:$(wc -l <<<"$err")" "125:1" "a missing --rootfs: 125 and one line"
-run_cmd launch --store "$STORE" nosuchimage:1.0 true
-is "$rc" 125 "an unknown image: 125"
-like "$err" "^launch: .*nosuchimage" "... naming it"
+run_cmd launch --store "$STORE" --offline nosuchimage:1.0 true
+is "$rc:$(wc -l <<<"$err")" "125:1" "an unknown image (offline): 125 and one line"
+like "$err" "^(pull|launch): " "... from the tool that failed"
 run_cmd launch --store "$STORE" 'Bad/Name' true
 is "$rc:$(wc -l <<<"$err")" "125:1" "an invalid image name: 125 and one line"
 for o in "-u abc" "-u 1:x" "--memory 12q" "--pids 0" "--cpus -1" "-w relative" "--cap-add NOT_A_CAP" "--seccomp=strict"; do
