@@ -23,3 +23,5 @@ tests_probe_probe_LDFLAGS = -static
 TESTS += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh
 EXTRA_DIST += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh
 EXTRA_DIST += bench/launch.sh
+dist_man_MANS += man/launch.1
+EXTRA_DIST += docs/launch.md
