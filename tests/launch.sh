@@ -35,7 +35,7 @@ run_cmd L --hostname box1 sh -c 'hostname; cat /etc/hostname; grep box1 /etc/hos
 is "$(sed -n 1p <<<"$out")" box1 "--hostname sets the UTS name"
 is "$(sed -n 2p <<<"$out")" box1 "/etc/hostname says it too"
 like "$(sed -n 3p <<<"$out")" '^127\.0\.0\.1.*box1' "/etc/hosts resolves it"
-run_cmd L sh -c 'hostname evil 2>/dev/null; mount -t tmpfs none /mnt 2>/dev/null; hostname'
+run_cmd L --privileged sh -c 'hostname evil 2>/dev/null; mount -t tmpfs none /mnt 2>/dev/null; hostname'
 is "$(hostname)" "$host_hostname" "the host's hostname is untouched by the container's"
 
 # ---- seen from outside: a running container's namespaces differ from ours
@@ -59,11 +59,13 @@ is "$?" 143 "SIGTERM to launch ends a sleep with 128+15"
 # ---- the root: pivot_root, escape probe, --chroot teaching mode, fallback
 marker=$TEST_TMP/host-marker
 touch "$marker"
-run_cmd LP /probe escape "$marker"
+# --privileged: root keeps CAP_SYS_CHROOT and every other capability, so
+# that what holds is the root itself, not a missing capability.
+run_cmd LP --privileged /probe escape "$marker"
 is "$out" inside "the chroot escape stays inside the pivoted root"
-run_cmd LP --chroot /probe escape "$marker"
+run_cmd LP --privileged --chroot /probe escape "$marker"
 is "$out" escaped "--chroot is escapable, as documented (teaching mode)"
-ROOST_LAUNCH_NO_PIVOT=1 run_cmd LP /probe escape "$marker"
+ROOST_LAUNCH_NO_PIVOT=1 run_cmd LP --privileged /probe escape "$marker"
 is "$out" inside "the move-mount + chroot fallback keeps the probe inside too"
 like "$err" "pivot_root is not possible here" "the fallback says so on stderr"
 run_cmd L cat /etc/alpine-release
