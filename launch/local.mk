@@ -20,8 +20,8 @@ check_PROGRAMS += tests/probe/probe
 tests_probe_probe_SOURCES = tests/probe/probe.c
 tests_probe_probe_LDFLAGS = -static
 
-TESTS += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh
-EXTRA_DIST += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh
+TESTS += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh
+EXTRA_DIST += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh
 EXTRA_DIST += bench/launch.sh
 dist_man_MANS += man/launch.1
 EXTRA_DIST += docs/launch.md

@@ -241,6 +241,10 @@ static int run_tool(const char *name, const char *stage, char **argv)
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
+                /* The command's stdout is the container's alone: what pull
+                 * and unpack report goes to stderr, as docker's pull does. */
+                if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                        _exit(LAUNCH_EXIT_ERROR);
                 snprintf(path, sizeof(path), "%s/%s", self, name);
                 execv(path, argv);
                 snprintf(path, sizeof(path), "%s/../%s/%s", self, stage, name);
