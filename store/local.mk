@@ -1,10 +1,11 @@
 noinst_LIBRARIES += store/libstore.a
 store_libstore_a_SOURCES = \
 	store/store.h store/store-private.h \
-	store/store.c store/digest.c store/blob.c store/ref.c store/tree.c
+	store/store.c store/digest.c store/blob.c store/ref.c store/tree.c store/gc.c
 store_libstore_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
 STORE_LIBS = store/libstore.a common/libcommon.a $(CRYPTO_LIBS) $(JANSSON_LIBS)
 
 bin_PROGRAMS += store/roost
-store_roost_SOURCES = store/roost.c
-store_roost_LDADD = $(STORE_LIBS)
+store_roost_SOURCES = store/roost.c store/roost-cli.h store/roost-cmds.c store/roost-transfer.c
+store_roost_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
+store_roost_LDADD = $(STORE_LIBS) $(ARCHIVE_LIBS)
