@@ -9,3 +9,15 @@ bin_PROGRAMS += store/roost
 store_roost_SOURCES = store/roost.c store/roost-cli.h store/roost-cmds.c store/roost-transfer.c
 store_roost_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
 store_roost_LDADD = $(STORE_LIBS) $(ARCHIVE_LIBS)
+
+dist_man_MANS += man/roost.1
+
+# Bash completion, where bash-completion says it looks (or the usual place).
+bashcompletiondir = $(BASH_COMPLETION_DIR)
+dist_bashcompletion_DATA = store/roost-completion.bash
+install-data-hook: install-completion-links
+install-completion-links:
+	cd $(DESTDIR)$(bashcompletiondir) && mv -f roost-completion.bash roost && \
+	for t in pull unpack launch; do ln -sf roost $$t; done
+uninstall-hook:
+	cd $(DESTDIR)$(bashcompletiondir) && rm -f roost pull unpack launch
