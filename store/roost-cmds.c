@@ -234,6 +234,35 @@ int cmd_rm(int argc, char **argv)
         return ret;
 }
 
+struct damage {
+        const struct store_ref *ref;
+};
+
+static void report_damage(void *userdata, const char *path, const char *what)
+{
+        const struct store_ref *ref = ((struct damage *)userdata)->ref;
+        cli_error("verify: %s:%s: tree: /%s: %s%s", ref->name, ref->tag, path, what,
+                  !strcmp(what, "missing") || !strcmp(what, "unexpected") ? "" : " changed");
+}
+
+static int verify_tree(store *s, const struct store_ref *ref, bool quiet)
+{
+        if (!store_tree_exists(s, ref->sha256))
+                return 0;
+        struct damage d = { ref };
+        int r = store_manifest_check(s, ref->sha256, report_damage, &d);
+        if (r < 0) {
+                cli_error("verify: %s:%s: tree: %s", ref->name, ref->tag,
+                          r == -ENOENT ? "no manifest; run roost gc and unpack it again" : roost_strerror(r));
+                return EXIT_VERIFY;
+        }
+        if (r > 0)
+                return EXIT_VERIFY;
+        if (!quiet)
+                printf("%s:%s (%s): tree ok\n", ref->name, ref->tag, ref->arch);
+        return 0;
+}
+
 int cmd_verify(int argc, char **argv)
 {
         struct roost_args a = {0};
@@ -272,6 +301,8 @@ int cmd_verify(int argc, char **argv)
                         ret = EXIT_VERIFY;
                 } else if (!a.quiet)
                         printf("%s:%s (%s): archive ok\n", refs[i].name, refs[i].tag, refs[i].arch);
+                if (verify_tree(s, &refs[i], a.quiet))
+                        ret = EXIT_VERIFY;
         }
         store_ref_list_free(refs, n);
         store_close(s);

@@ -172,3 +172,17 @@ int store_blob_verify(store *s, const char *sha256, const char *sha512);
 
 /* Bytes used by a directory tree below the store (st_blocks), for listings. */
 int store_tree_usage(store *s, const char *sha256, uint64_t *ret);
+
+/* ---- manifests ---- */
+
+/* Record every entry of the tree below ROOTFD (path, type, mode, owner,
+ * size, symlink target, SHA-256 of content) as JSON lines in
+ * manifest.jsonl below METAFD. store_tree_commit calls it. */
+int store_manifest_write(int rootfd, int metafd);
+
+/* Check the stored tree of SHA256 against its manifest. DAMAGED is called
+ * once for every path that is missing, changed or unexpected, with what
+ * differs ("content", "mode", "missing", "unexpected", ...). Returns the
+ * number of damaged paths, or negative on error (-ENOENT: no manifest). */
+int store_manifest_check(store *s, const char *sha256,
+                         void (*damaged)(void *userdata, const char *path, const char *what), void *userdata);

@@ -55,6 +55,26 @@ like "$err" "^roost: import: .*missing.tar" "the missing file is named"
 run_cmd roost import --store "$S2" "$TEST_TMP/rootfs.tar.gz"
 is "$rc" 5 "a tar that is not an export is refused with exit 5"
 
+# verify checks an unpacked tree against the manifest made when it was published
+store-put tree "$S" "$sha" "$TEST_TMP/fixture-rootfs-3.99.1"
+ok $? "a tree is published for the image"
+test -s "$S/trees/$sha/manifest.jsonl"; ok $? "publishing a tree records its manifest"
+run_cmd roost verify --store "$S" alpine:3.99
+ok $rc "verify passes on an intact tree"
+like "$out" "alpine:3.99 .*tree ok" "verify reports the tree ok"
+cp -a "$S" "$TEST_TMP/tree-damaged"
+T=$TEST_TMP/tree-damaged/trees/$sha/rootfs
+echo evil >>"$T/etc/passwd"; chmod 4755 "$T/bin/busybox"; rm "$T/etc/hostname"; touch "$T/etc/new"
+ln -sf /etc "$T/var/empty-link"; rm -rf "$T/home" && ln -s /etc "$T/home"
+run_cmd roost verify --store "$TEST_TMP/tree-damaged" alpine:3.99
+is "$rc" 5 "verify exits 5 on a damaged tree"
+like "$err" "tree: /etc/passwd: content changed" "a changed file is named"
+like "$err" "tree: /bin/busybox: mode changed" "a changed mode is named"
+like "$err" "tree: /etc/hostname: missing" "a removed file is named"
+like "$err" "tree: /etc/new: unexpected" "an added file is named"
+like "$err" "tree: /home: type changed" "a directory replaced by a symlink is named"
+is "$(printf '%s\n' "$err" | grep -c .)" 6 "one line per damaged path, nothing else"
+
 # verify finds a flipped byte in a stored blob
 cp -a "$S" "$TEST_TMP/damaged"
 chmod u+w "$TEST_TMP/damaged/blobs/sha256/$sha"
@@ -86,6 +106,6 @@ run_cmd roost rm --store "$S" alpine:3.99
 ok $rc "rm removes the reference"
 test -f "$S/blobs/sha256/$sha"; ok $? "rm without --prune leaves the blob for gc"
 run_cmd roost gc --store "$S"
-like "$out" "removed 1 blobs" "gc removes the unreferenced blob"
+like "$out" "removed 1 blobs, 1 trees" "gc removes the unreferenced blob and tree"
 test ! -e "$S/blobs/sha256/$sha"; ok $? "the blob is gone"
 tap_done

@@ -1,7 +1,8 @@
 /* A test helper that reaches the store library directly, so that the store
  * commands can be tested without a mirror:
  *   store-put put STORE FILE NAME TAG ARCH VERSION   store FILE and a reference to it
- *   store-put use STORE SHA256                       hold the tree in use until stdin closes */
+ *   store-put use STORE SHA256                       hold the tree in use until stdin closes
+ *   store-put tree STORE SHA256 DIR                  publish a copy of DIR as the tree of SHA256 */
 #include "config.h"
 #include <fcntl.h>
 #include <stdio.h>
@@ -51,6 +52,22 @@ static int put(store *s, char **argv)
         return 0;
 }
 
+static int tree(store *s, char **argv)
+{
+        store_tree *t;
+        int r = store_tree_begin(s, argv[3], &t);
+        if (r != 0)
+                return fprintf(stderr, "store-put: %s\n", r < 0 ? roost_strerror(r) : "exists"), 1;
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd), "cp -a '%s'/. /proc/%d/fd/%d/", argv[4], (int)getpid(), store_tree_dirfd(t));
+        if (system(cmd) != 0) {
+                store_tree_abort(t);
+                return 1;
+        }
+        r = store_tree_commit(t);
+        return r < 0 ? fprintf(stderr, "store-put: %s\n", roost_strerror(r)), 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
         store *s;
@@ -58,6 +75,8 @@ int main(int argc, char **argv)
                 return fprintf(stderr, "usage: store-put put|use STORE ...\n"), 2;
         if (!strcmp(argv[1], "put") && argc == 8)
                 return put(s, argv);
+        if (!strcmp(argv[1], "tree") && argc == 5)
+                return tree(s, argv);
         if (!strcmp(argv[1], "use") && argc == 4) {
                 int fd = store_tree_use(s, argv[3]);
                 if (fd < 0)
