@@ -23,4 +23,4 @@ tests_store_put_LDADD = $(STORE_LIBS)
 TESTS += tests/unit/test-store tests/cli.sh tests/roost-store.sh
 
 EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh \
-	tests/roost-store.sh tests/run-all tests/sanitize-tests
+	tests/roost-store.sh tests/run-all tests/sanitize-tests tests/main-job
