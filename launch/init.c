@@ -35,7 +35,8 @@ static _Noreturn void exec_search(const struct run_state *st)
         if (strchr(cmd, '/')) {
                 execve(cmd, c->argv, c->env);
                 int err = errno;
-                child_fail(st, -err, err == ENOENT || err == ENOTDIR ? LAUNCH_EXIT_NOT_FOUND : LAUNCH_EXIT_CANNOT_RUN,
+                child_fail(st, -err,
+                           err == ENOENT || err == ENOTDIR ? LAUNCH_EXIT_NOT_FOUND : LAUNCH_EXIT_CANNOT_RUN,
                            "%s: %s", cmd, err == ENOENT ? "command not found (no such file)" : strerror(err));
         }
         int seen = 0;
@@ -131,7 +132,8 @@ _Noreturn void init_run(const struct run_state *st)
                 if ((r = tty_open_master(&master, &slave, &e)) < 0)
                         child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
                 if ((r = tty_send_fd(st->tty_sock[1], master)) < 0)
-                        child_fail(st, r, LAUNCH_EXIT_ERROR, "passing the terminal to launch: %s", strerror(-r));
+                        child_fail(st, r, LAUNCH_EXIT_ERROR, "passing the terminal to launch: %s",
+                                   strerror(-r));
         }
         pid_t cmd = fork();
         if (cmd < 0)

@@ -51,9 +51,25 @@ static const char usage[] =
         "126 the command cannot be run, 127 the command was not found.\n";
 
 enum {
-        OPT_ROOTFS = 256, OPT_STORE, OPT_ARCH, OPT_HOSTNAME, OPT_NET, OPT_NAME, OPT_READ_ONLY, OPT_CHROOT,
-        OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECCOMP, OPT_MEMORY, OPT_PIDS, OPT_CPUS, OPT_VERSION,
-        OPT_MIRROR, OPT_CACERT, OPT_OFFLINE,
+        OPT_ROOTFS = 256,
+        OPT_STORE,
+        OPT_ARCH,
+        OPT_HOSTNAME,
+        OPT_NET,
+        OPT_NAME,
+        OPT_READ_ONLY,
+        OPT_CHROOT,
+        OPT_PRIVILEGED,
+        OPT_CAP_ADD,
+        OPT_CAP_DROP,
+        OPT_SECCOMP,
+        OPT_MEMORY,
+        OPT_PIDS,
+        OPT_CPUS,
+        OPT_VERSION,
+        OPT_MIRROR,
+        OPT_CACERT,
+        OPT_OFFLINE,
 };
 
 static const struct option options[] = {
@@ -145,11 +161,22 @@ static int parse_size(const char *s, uint64_t *ret)
         if (errno || end == s)
                 return -EINVAL;
         switch (*end) {
-        case 0: break;
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
-        default: return -EINVAL;
+        case 0:
+                break;
+        case 'k':
+        case 'K':
+                shift = 10;
+                break;
+        case 'm':
+        case 'M':
+                shift = 20;
+                break;
+        case 'g':
+        case 'G':
+                shift = 30;
+                break;
+        default:
+                return -EINVAL;
         }
         if (*end && end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
                 return -EINVAL;
@@ -320,8 +347,12 @@ static int parse_args(int argc, char **argv)
         opterr = 0;
         while ((c = getopt_long(argc, argv, "+e:w:u:v:tTqh", options, NULL)) >= 0) {
                 switch (c) {
-                case OPT_ROOTFS: arg.rootfs = optarg; break;
-                case OPT_STORE: arg.store = optarg; break;
+                case OPT_ROOTFS:
+                        arg.rootfs = optarg;
+                        break;
+                case OPT_STORE:
+                        arg.store = optarg;
+                        break;
                 case OPT_ARCH:
                         if (!store_arch_valid(optarg)) {
                                 cli_error("--arch '%s': not a valid architecture name", optarg);
@@ -329,10 +360,18 @@ static int parse_args(int argc, char **argv)
                         }
                         arg.arch = optarg;
                         break;
-                case OPT_MIRROR: arg.mirror = optarg; break;
-                case OPT_CACERT: arg.cacert = optarg; break;
-                case OPT_OFFLINE: arg.offline = true; break;
-                case 'q': arg.quiet = true; break;
+                case OPT_MIRROR:
+                        arg.mirror = optarg;
+                        break;
+                case OPT_CACERT:
+                        arg.cacert = optarg;
+                        break;
+                case OPT_OFFLINE:
+                        arg.offline = true;
+                        break;
+                case 'q':
+                        arg.quiet = true;
+                        break;
                 case OPT_HOSTNAME:
                         if (!*optarg || strlen(optarg) > 64 || strchr(optarg, '/') || strchr(optarg, '\n')) {
                                 cli_error("--hostname '%s': 1 to 64 characters, no '/'", optarg);
@@ -385,23 +424,36 @@ static int parse_args(int argc, char **argv)
                         break;
                 case OPT_NAME:
                         if (!store_ref_name_valid(optarg)) {
-                                cli_error("--name '%s': lowercase letters, digits, '.', '_' and '-', at most 128", optarg);
+                                cli_error("--name '%s': lowercase letters, digits, '.', '_' and '-', at most "
+                                          "128",
+                                          optarg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         arg.name = optarg;
                         break;
-                case OPT_READ_ONLY: arg.read_only = true; break;
-                case OPT_CHROOT: arg.chroot_only = true; break;
-                case 't': arg.tty = 1; break;
-                case 'T': arg.tty = 0; break;
-                case OPT_PRIVILEGED: arg.sandbox.privileged = true; break;
+                case OPT_READ_ONLY:
+                        arg.read_only = true;
+                        break;
+                case OPT_CHROOT:
+                        arg.chroot_only = true;
+                        break;
+                case 't':
+                        arg.tty = 1;
+                        break;
+                case 'T':
+                        arg.tty = 0;
+                        break;
+                case OPT_PRIVILEGED:
+                        arg.sandbox.privileged = true;
+                        break;
                 case OPT_CAP_ADD:
                 case OPT_CAP_DROP:
-                        r = c == OPT_CAP_ADD ? parse_cap(optarg, &arg.sandbox.cap_add, &cap_add_all)
-                                             : parse_cap(optarg, &arg.sandbox.cap_drop, &arg.sandbox.cap_drop_all);
+                        r = c == OPT_CAP_ADD
+                                    ? parse_cap(optarg, &arg.sandbox.cap_add, &cap_add_all)
+                                    : parse_cap(optarg, &arg.sandbox.cap_drop, &arg.sandbox.cap_drop_all);
                         if (r < 0) {
-                                cli_error("%s '%s': unknown capability", c == OPT_CAP_ADD ? "--cap-add" : "--cap-drop",
-                                          optarg);
+                                cli_error("%s '%s': unknown capability",
+                                          c == OPT_CAP_ADD ? "--cap-add" : "--cap-drop", optarg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         if (cap_add_all)
@@ -450,7 +502,8 @@ static int parse_args(int argc, char **argv)
                         if (optopt && optopt < 256)
                                 cli_error("unknown or incomplete option '-%c' (see launch --help)", optopt);
                         else
-                                cli_error("unknown or incomplete option '%s' (see launch --help)", argv[optind - 1]);
+                                cli_error("unknown or incomplete option '%s' (see launch --help)",
+                                          argv[optind - 1]);
                         return -LAUNCH_EXIT_ERROR - 1;
                 }
         }
@@ -490,7 +543,8 @@ int main(int argc, char **argv)
         const char *image = NULL;
         if (!arg.rootfs) {
                 if (i >= argc) {
-                        cli_error("no image given (launch IMAGE [COMMAND...], or --rootfs DIR; see launch --help)");
+                        cli_error("no image given (launch IMAGE [COMMAND...], or --rootfs DIR; see launch "
+                                  "--help)");
                         return LAUNCH_EXIT_ERROR;
                 }
                 image = argv[i++];
@@ -510,7 +564,8 @@ int main(int argc, char **argv)
                 return LAUNCH_EXIT_ERROR;
         }
         if (!store_root || (r = store_open(store_root, 0, &s)) < 0) {
-                cli_error("opening the store %s: %s", store_root ? store_root : "", roost_strerror(store_root ? r : -ENOMEM));
+                cli_error("opening the store %s: %s", store_root ? store_root : "",
+                          roost_strerror(store_root ? r : -ENOMEM));
                 return LAUNCH_EXIT_ERROR;
         }
         if (image) {
@@ -551,7 +606,9 @@ int main(int argc, char **argv)
                 .volumes = arg.volumes,
                 .n_volumes = arg.n_volumes,
                 .net = arg.net,
-                .overlay = arg.read_only ? LAUNCH_OVERLAY_READ_ONLY : arg.name ? LAUNCH_OVERLAY_NAMED : LAUNCH_OVERLAY_DISCARD,
+                .overlay = arg.read_only ? LAUNCH_OVERLAY_READ_ONLY
+                           : arg.name    ? LAUNCH_OVERLAY_NAMED
+                                         : LAUNCH_OVERLAY_DISCARD,
                 .chroot_only = arg.chroot_only,
                 .tty = tty,
                 .sandbox = arg.sandbox,

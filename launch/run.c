@@ -211,7 +211,9 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         if (pid < 0) {
                 r = roost_error_set(e, -errno, "creating the container's namespaces");
                 if (r == -EPERM || r == -EINVAL || r == -ENOSPC)
-                        roost_error_set(e, r, "creating the container's namespaces (are user namespaces allowed? see docs/launch.md)");
+                        roost_error_set(e, r,
+                                        "creating the container's namespaces (are user namespaces allowed? "
+                                        "see docs/launch.md)");
                 goto out;
         }
         if (pid == 0)

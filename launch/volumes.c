@@ -54,14 +54,16 @@ int launch_volume_parse(const char *spec, struct launch_volume *v, roost_error *
                         v->read_only = true;
                 else if (strcmp(c2 + 1, "rw") != 0) {
                         free(container);
-                        return roost_error_set(e, -ROOST_EUSAGE, "volume '%s': unknown mode '%s' (ro or rw)", spec, c2 + 1);
+                        return roost_error_set(e, -ROOST_EUSAGE, "volume '%s': unknown mode '%s' (ro or rw)",
+                                               spec, c2 + 1);
                 }
         }
         int r = normalise(container, &v->container);
         free(container);
         if (r < 0)
-                return roost_error_set(e, -ROOST_EUSAGE,
-                                       "volume '%s': the container path must be absolute, not /, without . or ..", spec);
+                return roost_error_set(
+                        e, -ROOST_EUSAGE,
+                        "volume '%s': the container path must be absolute, not /, without . or ..", spec);
         if (spec[0] != '/') {
                 launch_volume_done(v);
                 return roost_error_set(e, -ROOST_EUSAGE, "volume '%s': the host path must be absolute", spec);
