@@ -49,6 +49,13 @@ if [ -n "$ipid" ]; then
                 [ "$(readlink /proc/$ipid/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ]
                 ok $? "the container has its own $ns namespace"
         done
+        cpid=$(pgrep -P "$ipid" | head -1)
+        if [ -e /proc/self/ns/time ] && [ -n "$cpid" ]; then
+                [ "$(readlink /proc/$cpid/ns/time)" != "$(readlink /proc/self/ns/time)" ]
+                ok $? "the command has its own time namespace"
+        else
+                skip "the command has its own time namespace" "no time namespaces on this kernel"
+        fi
         like "$(grep NSpid /proc/$ipid/status)" 'NSpid:[[:space:]]+[0-9]+[[:space:]]+1$' "its init is PID 1 of its PID namespace"
         is "$(grep -cF "$STORE" /proc/self/mountinfo)" 0 "the container's mounts are not in the host's table"
 else
@@ -96,6 +103,10 @@ like "$(sed -n 1p <<<"$out")" '^lo $' "--net none (default): only loopback"
 like "$(sed -n 2p <<<"$out")" '^0x[0-9a-f]*9$' "loopback is up"
 run_cmd L --net host sh -c 'ls /sys/class/net | wc -l'
 is "$out" "$(ls /sys/class/net | wc -l)" "--net host shares the host's interfaces"
+run_cmd L --net host cat /etc/resolv.conf
+is "$out" "$(cat /etc/resolv.conf)" "--net host gives the host's resolv.conf"
+run_cmd L --net host --hostname hh cat /etc/hosts
+like "$out" "hh" "... and a hosts file that names the container"
 run_cmd L --net bridge true
 is "$rc" 125 "--net with an unknown mode: 125"
 
