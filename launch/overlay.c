@@ -110,6 +110,25 @@ static int prepare_named(struct run_state *st, roost_error *e)
         if (flock(st->named_lock, LOCK_EX | LOCK_NB) < 0)
                 return roost_error_set(e, errno == EWOULDBLOCK ? -EBUSY : -errno,
                                        "container %s is in use by another launch", st->c->name);
+        /* A layer only makes sense over the tree it was made on: remember
+         * which, and refuse another (as a docker container keeps its image). */
+        _cleanup_free_ char *recorded = NULL;
+        _cleanup_close_ int cfd = openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (cfd < 0)
+                return roost_error_set(e, -errno, "opening %s in the store", dir);
+        size_t len;
+        r = read_file_at(cfd, "origin", 8192, &recorded, &len);
+        if (r == -ENOENT) {
+                if ((r = write_file_atomic_at(cfd, "origin", st->lower, strlen(st->lower), 0600)) < 0)
+                        return roost_error_set(e, r, "recording the tree of container %s", st->c->name);
+        } else if (r < 0) {
+                return roost_error_set(e, r, "reading %s/origin in the store", dir);
+        } else if (strcmp(recorded, st->lower) != 0) {
+                return roost_error_set(e, -EEXIST,
+                                       "container %s was made on another tree (%s); launch it with that image, "
+                                       "or choose another name",
+                                       st->c->name, recorded);
+        }
         if ((r = make_upper(st, dfd, upper)) < 0 || (r = mkdir_at_p(dfd, work, 0700)) < 0)
                 return roost_error_set(e, r, "creating the layer of container %s", st->c->name);
         if ((r = store_path(s, upper, &st->upper)) < 0 || (r = store_path(s, work, &st->work)) < 0)

@@ -181,6 +181,11 @@ run_cmd L --name keep2 cat /root/note
 is "$rc" 1 "another name does not see it"
 run_cmd L --name keep1 --hostname h cat /etc/hostname
 is "$out" h "a named container still gets the hostname asked for"
+run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/evilroot" --name keep1 true 2>/dev/null
+mkdir -p "$TEST_TMP/other" && cp -a "$ROOTFS/." "$TEST_TMP/other/"
+run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/other" --name keep1 cat /root/note
+is "$rc:$out" "125:" "a named layer is refused over another tree"
+like "$err" "^launch: container keep1 was made on another tree" "... saying so"
 run_cmd L --name ../evil true
 is "$rc" 125 "--name refuses a path"
 run_cmd L --read-only sh -c 'touch /x'
