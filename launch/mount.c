@@ -212,11 +212,27 @@ int mount_root(const struct run_state *st, roost_error *e)
         return 0;
 }
 
+/* The API file systems go on real directories at the top of the tree. A
+ * symlink there would be resolved inside the tree (so the host is safe
+ * anyway), but would put /proc over /etc or sysfs over "/": refuse it. */
+int check_top_dir(int rootfd, const char *name, roost_error *e)
+{
+        struct stat sb;
+        if (fstatat(rootfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : roost_error_set(e, -errno, "checking the tree's /%s", name);
+        if (!S_ISDIR(sb.st_mode))
+                return roost_error_set(e, -ENOTDIR,
+                                       "the tree's /%s is not a directory: refusing to mount over it", name);
+        return 0;
+}
+
 static int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
 {
         _cleanup_close_ int proc = -1, sys = -1;
         int r;
 
+        if ((r = check_top_dir(rootfd, "proc", e)) < 0 || (r = check_top_dir(rootfd, "sys", e)) < 0)
+                return r;
         /* A fresh proc for the new PID namespace: it shows only ours. */
         if ((r = fs_mount("proc", NULL, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, &proc,
                           e)) < 0 ||

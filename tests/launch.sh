@@ -221,6 +221,14 @@ ln -s /etc "$TEST_TMP/evilroot/trap"
 run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/evilroot" -v "$TEST_TMP/vol:/trap/x" true
 is "$rc" 0 "a volume under a symlink to / in the tree runs"
 [ ! -e /etc/x ]; ok $? "... and lands in the tree, not on the host's /etc"
+rm -rf "$TEST_TMP/evilroot/proc" "$TEST_TMP/evilroot/sys"
+ln -s /etc "$TEST_TMP/evilroot/proc"
+ln -s ../../../../../.. "$TEST_TMP/evilroot/sys"
+mounts_now=$(cat /proc/self/mountinfo)
+run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/evilroot" -v "$PROBE:/probe:ro" /probe ids
+is "$rc:$(wc -l <<<"$err")" "125:1" "a tree whose /proc is a symlink is refused: 125, one line"
+like "$err" "the tree's /proc is not a directory" "... saying why"
+is "$(cat /proc/self/mountinfo)" "$mounts_now" "... and nothing was mounted on the host's paths"
 
 # ---- bad input: one line each, a documented code
 for spec in "nocolon" ":/x" "$TEST_TMP/vol:relative" "$TEST_TMP/vol:/" "$TEST_TMP/vol:/a/../b" "$TEST_TMP/vol:/x:rx"; do
