@@ -65,6 +65,8 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
         _cleanup_close_ int mfd = -1, devfd = -1, pts = -1, shm = -1;
         int r;
 
+        if ((r = check_top_dir(rootfd, "dev", e)) < 0)
+                return r;
         if ((r = fs_mount("tmpfs", dev_opts, ELEMENTSOF(dev_opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
                           &mfd, e)) < 0)
                 return r;
