@@ -220,9 +220,10 @@ int check_top_dir(int rootfd, const char *name, roost_error *e)
         struct stat sb;
         if (fstatat(rootfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : roost_error_set(e, -errno, "checking the tree's /%s", name);
-        if (!S_ISDIR(sb.st_mode))
-                return roost_error_set(e, -ENOTDIR,
-                                       "the tree's /%s is not a directory: refusing to mount over it", name);
+        if (!S_ISDIR(sb.st_mode)) {
+                roost_error_set(e, 0, "the tree's /%s is not a directory: refusing to mount over it", name);
+                return -ENOTDIR;
+        }
         return 0;
 }
 
