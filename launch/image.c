@@ -32,7 +32,7 @@ int launch_image_resolve(store *s, const char *image, const char *arch, char **r
         int r;
 
         if ((r = store_ref_parse(image, "latest-stable", &name, &tag)) < 0)
-                return roost_error_set(e, -ROOST_EUSAGE, "image '%s': not a valid NAME[:TAG]", image);
+                return roost_error_set(e, 0, "image '%s': not a valid NAME[:TAG]", image), -ROOST_EUSAGE;
         if (!arch)
                 arch = launch_host_arch();
         r = store_ref_read(s, name, tag, arch, &ref);
