@@ -408,7 +408,7 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                         }
                 }
                 CURLcode cc = curl_easy_perform(h->curl);
-                if (x->blob && cc == CURLE_OK && !x->checked)
+                if (!x->checked && (cc == CURLE_OK || cc == CURLE_RANGE_ERROR || cc == CURLE_WRITE_ERROR))
                         xfer_check(x); /* an empty body never reached the write callback */
                 if (x->blob && x->err == -ROOST_EHTTP && x->code == 416) {
                         /* Our partial file does not fit the server's: start over. */
