@@ -10,3 +10,13 @@ FETCH_LIBS = fetch/libfetch.a $(STORE_LIBS) $(CURL_LIBS) $(YAML_LIBS)
 bin_PROGRAMS += fetch/pull
 fetch_pull_SOURCES = fetch/main.c
 fetch_pull_LDADD = $(FETCH_LIBS)
+dist_man_MANS += man/pull.1
+
+check_PROGRAMS += tests/unit/test-fetch
+tests_unit_test_fetch_SOURCES = tests/unit/test-fetch.c
+tests_unit_test_fetch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS)
+tests_unit_test_fetch_LDADD = $(FETCH_LIBS) $(CMOCKA_LIBS)
+
+TESTS += tests/unit/test-fetch tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh
+EXTRA_DIST += tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh tests/faultserver.py \
+	tests/lib/pull.sh bench/pull.sh docs/pull.md
