@@ -208,10 +208,15 @@ static int entry_to_release(yaml_document_t *doc, yaml_node_t *map, struct fetch
                 rr = fetch_fail(e, -ROOST_EFORMAT, "minirootfs entry %s has no valid file name", version);
                 goto fail;
         }
-        char *end;
-        errno = 0;
-        unsigned long long sz = size && isdigit((unsigned char)size[0]) ? strtoull(size, &end, 10) : 0;
-        if (!size || errno || *end || sz == 0 || sz > FETCH_MAX_UNKNOWN_SIZE * 16) {
+        unsigned long long sz = 0;
+        if (size && isdigit((unsigned char)size[0])) {
+                char *end;
+                errno = 0;
+                sz = strtoull(size, &end, 10);
+                if (errno || *end)
+                        sz = 0;
+        }
+        if (sz == 0 || sz > FETCH_MAX_UNKNOWN_SIZE * 16) {
                 rr = fetch_fail(e, -ROOST_EFORMAT, "minirootfs entry %s has no valid size", version);
                 goto fail;
         }
