@@ -196,4 +196,19 @@ check "...and nothing is stored" nothing_stored
 ROOST_MIRROR="$NGINX_URL/alpine" run_cmd pull --store "$TEST_TMP/s-env" --cacert "$NGINX_CA" --arch x86_64 -q alpine 3.99.0
 is "$rc:$(jq -r .version "$TEST_TMP/s-env/refs/x86_64/alpine:3.99.0")" "0:3.99.0" "ROOST_MIRROR names the mirror"
 
+# --- as an unprivileged user ---
+if [ "$(id -u)" -eq 0 ] && ensure_test_user; then
+        mkdir -p "$TEST_TMP/user" && chown "$TEST_USER" "$TEST_TMP/user"
+        run_cmd as_test_user pull --store "$TEST_TMP/user/store" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" \
+                --arch x86_64 -q alpine 3.99
+        is "$rc" 0 "an unprivileged user pulls into a store of their own"
+        is "$(stat -c %U "$TEST_TMP/user/store/blobs/sha256/$(sha 3.99.2)")" "$TEST_USER" "...owning what is stored"
+        run_cmd as_test_user pull --store "$store" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" --arch x86_64 alpine 3.98
+        is "$rc" 6 "a store the user may not open is a store failure (exit 6)"
+else
+        skip "pull as an unprivileged user" "needs root to switch to $TEST_USER"
+        skip "...owning what is stored" "needs root"
+        skip "a store the user may not open" "needs root"
+fi
+
 tap_done
