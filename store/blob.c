@@ -115,8 +115,14 @@ static int blob_flush(store_blob *b)
         if (b->wlen == 0)
                 return 0;
         int r = write_all(b->fd, b->wbuf, b->wlen);
-        if (r < 0)
+        if (r < 0) {
+                /* A short write (a full disk) must not leave half a buffer
+                 * that a retry would append again: cut back to what is
+                 * known to be whole. */
+                if (ftruncate(b->fd, (off_t)b->written) == 0)
+                        (void)lseek(b->fd, (off_t)b->written, SEEK_SET);
                 return r;
+        }
         b->written += b->wlen;
         b->wlen = 0;
         if (b->written - b->synced >= WRITEBACK_EVERY) {

@@ -196,6 +196,20 @@ check "...and nothing is stored" nothing_stored
 ROOST_MIRROR="$NGINX_URL/alpine" run_cmd pull --store "$TEST_TMP/s-env" --cacert "$NGINX_CA" --arch x86_64 -q alpine 3.99.0
 is "$rc:$(jq -r .version "$TEST_TMP/s-env/refs/x86_64/alpine:3.99.0")" "0:3.99.0" "ROOST_MIRROR names the mirror"
 
+# --- a full disk ---
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$TEST_TMP/tiny" && mount -t tmpfs -o size=400k tmpfs "$TEST_TMP/tiny" 2>/dev/null; then
+        tap_at_exit "umount -l '$TEST_TMP/tiny' 2>/dev/null"
+        run_cmd P --store "$TEST_TMP/tiny/store" alpine 3.99
+        is "$rc" 6 "a full disk is a store failure (exit 6)"
+        like "$(tail -1 <<<"$err")" "^pull: .*writing to the store: No space left on device$" "...one line saying so"
+        is "$(store_blob_count "$TEST_TMP/tiny/store")" 0 "...and nothing is published"
+        umount "$TEST_TMP/tiny"
+else
+        skip "a full disk is a store failure" "needs root to mount a small tmpfs"
+        skip "...one line saying so" "needs root"
+        skip "...and nothing is published" "needs root"
+fi
+
 # --- as an unprivileged user ---
 if [ "$(id -u)" -eq 0 ] && ensure_test_user; then
         mkdir -p "$TEST_TMP/user" && chown "$TEST_USER" "$TEST_TMP/user"
