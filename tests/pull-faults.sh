@@ -95,6 +95,14 @@ is "$(tarball_gets "$NGINX_LOG" "$file")" $((before + 1)) "...and download the t
 check "...storing it once, verified" stored_ok "$s"
 is "$(store_blob_count "$s"):$(ls "$s/partial" | wc -l)" "1:0" "...one blob, no partial file left behind"
 
+# --- a dead mirror ---
+s=$TEST_TMP/s5
+port=$(_nginx_free_port)
+run_cmd P "$s" "https://127.0.0.1:$port/alpine"
+is "$rc" 4 "a mirror refusing connections fails after the retries (exit 4)"
+like "$(tail -1 <<<"$err")" "^pull: https://127.0.0.1:$port/alpine/.*latest-releases.yaml: .*(refused|connect).* \\(gave up after 3 attempts\\)$" \
+        "...one line naming the URL, the failure and the attempts"
+
 # --- the fault-injection server ---
 # fault MODE STORE: pull from tests/faultserver.py in MODE.
 fault() {
