@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <curl/curl.h>
 #include "common/util.h"
 #include "fetch/fetch-private.h"
@@ -100,8 +101,12 @@ static int slurp_path(const char *path, size_t max, char **ret, size_t *ret_len)
         return slurp_fd(fd, max, ret, ret_len);
 }
 
-/* --cacert adds a trust anchor: CURLOPT_CAINFO would replace the system's,
- * so hand curl one bundle made of the system's anchors and the extra one. */
+/* --cacert adds a trust anchor: CURLOPT_CAINFO would replace the system's.
+ * A blob (CURLOPT_CAINFO_BLOB) takes the place of the system bundle file
+ * but not of the hashed CA directory, where OpenSSL looks anchors up only
+ * when a chain needs them: so when libcurl has such a directory, the blob
+ * holds just the extra certificate (no parsing of the ~150 system ones,
+ * ~40 ms and a few MB); otherwise it is the system bundle plus the extra. */
 static int build_ca_blob(fetch_http *h, const char *cacert, roost_error *e)
 {
         _cleanup_free_ char *extra = NULL, *sys = NULL;
@@ -112,9 +117,13 @@ static int build_ca_blob(fetch_http *h, const char *cacert, roost_error *e)
                                        cacert, r == -EFBIG ? "too large" : strerror(-r));
         if (!strstr(extra, "-----BEGIN CERTIFICATE-----"))
                 return fetch_fail(e, -ROOST_EUSAGE, "--cacert %s holds no PEM certificate", cacert);
-        const char *sys_path = NULL;
-        if (curl_easy_getinfo(h->curl, CURLINFO_CAINFO, &sys_path) != CURLE_OK || !sys_path)
-                sys_path = NULL;
+        const char *sys_path = NULL, *sys_dir = NULL;
+        struct stat st;
+        if (curl_easy_getinfo(h->curl, CURLINFO_CAPATH, &sys_dir) != CURLE_OK || !sys_dir ||
+            stat(sys_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                if (curl_easy_getinfo(h->curl, CURLINFO_CAINFO, &sys_path) != CURLE_OK || !sys_path)
+                        sys_path = NULL;
+        }
         if (sys_path && slurp_path(sys_path, 16 << 20, &sys, &sys_len) < 0) {
                 sys = NULL;
                 sys_len = 0;

@@ -196,6 +196,29 @@ check "...and nothing is stored" nothing_stored
 ROOST_MIRROR="$NGINX_URL/alpine" run_cmd pull --store "$TEST_TMP/s-env" --cacert "$NGINX_CA" --arch x86_64 -q alpine 3.99.0
 is "$rc:$(jq -r .version "$TEST_TMP/s-env/refs/x86_64/alpine:3.99.0")" "0:3.99.0" "ROOST_MIRROR names the mirror"
 
+# --- --cacert adds to the system's anchors, it does not replace them ---
+# In a private mount namespace the test CA joins the system's trust store
+# (hashed directory and bundle alike); a pull given an unrelated --cacert
+# must still trust the server.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && [ -d /etc/ssl/certs ]; then
+        other=$TEST_TMP/other-ca
+        mkdir -p "$other"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=unrelated CA" -keyout "$other/key.pem" \
+                -out "$other/ca.pem" 2>/dev/null
+        cp -a /etc/ssl/certs "$TEST_TMP/syscerts"
+        cp "$NGINX_CA" "$TEST_TMP/syscerts/roost-test-ca.pem"
+        ln -s roost-test-ca.pem "$TEST_TMP/syscerts/$(openssl x509 -hash -noout -in "$NGINX_CA").0"
+        [ -f "$TEST_TMP/syscerts/ca-certificates.crt" ] && cat "$NGINX_CA" >>"$TEST_TMP/syscerts/ca-certificates.crt"
+        run_cmd unshare -m sh -c "mount --bind '$TEST_TMP/syscerts' /etc/ssl/certs &&
+                exec pull --store '$TEST_TMP/s-add' --mirror '$NGINX_URL/alpine' --cacert '$other/ca.pem' --arch x86_64 -q alpine 3.99"
+        is "$rc" 0 "--cacert adds a trust anchor: the system's still verify the server"
+        run_cmd pull --store "$TEST_TMP/s-add2" --mirror "$NGINX_URL/alpine" --cacert "$other/ca.pem" --arch x86_64 -q alpine 3.99
+        is "$rc" 4 "...and an unrelated --cacert alone does not"
+else
+        skip "--cacert adds a trust anchor" "needs root and unshare for a private trust store"
+        skip "...and an unrelated --cacert alone does not" "needs root"
+fi
+
 # --- a full disk ---
 if [ "$(id -u)" -eq 0 ] && mkdir -p "$TEST_TMP/tiny" && mount -t tmpfs -o size=400k tmpfs "$TEST_TMP/tiny" 2>/dev/null; then
         tap_at_exit "umount -l '$TEST_TMP/tiny' 2>/dev/null"
