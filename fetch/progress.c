@@ -1,5 +1,6 @@
 #include "config.h"
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 #include "common/cli.h"
@@ -41,6 +42,16 @@ void fetch_progress_end(struct fetch_progress *p)
         }
 }
 
+/* A line longer than the terminal wraps, and "\r" then redraws only its
+ * last part: keep the step name short enough for the figures to fit. */
+static int name_width(const struct fetch_progress *p, int figures)
+{
+        struct winsize ws;
+        int cols = ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+        int w = cols - 1 - figures;
+        return w < 10 ? 10 : w;
+}
+
 static void draw(struct fetch_progress *p, uint64_t done, uint64_t total, double t)
 {
         char d[32], tot[32], rate[32], eta[32] = "", bar[32] = "";
@@ -62,9 +73,14 @@ static void draw(struct fetch_progress *p, uint64_t done, uint64_t total, double
                         unsigned long left = (unsigned long)((double)(total - done) / speed + 0.5);
                         snprintf(eta, sizeof(eta), "%lu:%02lu left", left / 60, left % 60);
                 }
-                fprintf(p->out, "\r\033[K%s [%s] %s / %s  %s  %s", p->step, bar, d, tot, rate, eta);
-        } else
-                fprintf(p->out, "\r\033[K%s %s  %s", p->step, d, rate);
+                char figures[160];
+                int n = snprintf(figures, sizeof(figures), " [%s] %s / %s  %s  %s", bar, d, tot, rate, eta);
+                fprintf(p->out, "\r\033[K%.*s%s", name_width(p, n), p->step, figures);
+        } else {
+                char figures[96];
+                int n = snprintf(figures, sizeof(figures), " %s  %s", d, rate);
+                fprintf(p->out, "\r\033[K%.*s%s", name_width(p, n), p->step, figures);
+        }
         fflush(p->out);
         p->drawn = true;
         p->last_draw = t;
@@ -94,7 +110,7 @@ void fetch_progress_report(void *userdata, const char *step, uint64_t done, uint
         if (!fresh && t - p->last_draw < 0.1 && !(total && done >= total))
                 return;
         if (done == 0 && total == 0) {
-                fprintf(p->out, "\r\033[K%s", p->step);
+                fprintf(p->out, "\r\033[K%.*s", name_width(p, 0), p->step);
                 fflush(p->out);
                 p->drawn = true;
                 p->last_draw = t;
