@@ -33,11 +33,14 @@ out=$TEST_TMP/out
 
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $* }"; }
-declare -a t_curl t_sha t_pull rss
+declare -a t_curl t_sha t_pull rss c_curl c_pull
 for i in $(seq "$rounds"); do
         rm -rf "$out" "$TEST_TMP/store"; sync
-        a=$(now); curl -sS --cacert "$NGINX_CA" -o "$out" "$url" || exit 1; b=$(now)
+        a=$(now)
+        /usr/bin/time -f '%U %S' -o "$TEST_TMP/cpu-curl" curl -sS --cacert "$NGINX_CA" -o "$out" "$url" || exit 1
+        b=$(now)
         t_curl+=("$(calc "$b - $a")")
+        c_curl+=("$(awk '{print $1 + $2}' "$TEST_TMP/cpu-curl")")
 
         rm -rf "$out"; sync
         a=$(now)
@@ -47,11 +50,12 @@ for i in $(seq "$rounds"); do
 
         rm -rf "$out"; sync
         a=$(now)
-        /usr/bin/time -f %M -o "$TEST_TMP/rss" "$PULL" -q --store "$TEST_TMP/store" \
+        /usr/bin/time -f '%M %U %S' -o "$TEST_TMP/rss" "$PULL" -q --store "$TEST_TMP/store" \
                 --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" --arch x86_64 alpine 3.99 || exit 1
         b=$(now)
         t_pull+=("$(calc "$b - $a")")
-        rss+=("$(cat "$TEST_TMP/rss")")
+        rss+=("$(awk '{print $1}' "$TEST_TMP/rss")")
+        c_pull+=("$(awk '{print $2 + $3}' "$TEST_TMP/rss")")
         printf 'round %d: curl -o %.3fs  curl+sha256sum %.3fs  pull %.3fs  (pull peak RSS %d KiB)\n' \
                 "$i" "${t_curl[-1]}" "${t_sha[-1]}" "${t_pull[-1]}" "${rss[-1]}"
 done
@@ -65,3 +69,6 @@ printf '%s MB over HTTPS from nginx on loopback, median of %d alternated rounds\
 printf '  curl -o               %.3fs  1.00x\n' "$mc"
 printf '  curl -o + sha256sum   %.3fs  %.2fx\n' "$ms" "$(calc "$ms / $mc")"
 printf '  pull (sha256+sha512)  %.3fs  %.2fx   peak RSS %d KiB (max over rounds)\n' "$mp" "$(calc "$mp / $mc")" "$maxrss"
+# Wall time on a small shared machine follows CPU: say how much each used.
+printf 'client CPU (user+sys, median): curl -o %.2fs, pull %.2fs; %d cores, load %s\n' \
+        "$(median "${c_curl[@]}")" "$(median "${c_pull[@]}")" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
