@@ -28,7 +28,3 @@ struct fetch_options {
  * negative with E filled with one good message. */
 int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_options *o,
                struct store_ref *ret, roost_error *e);
-
-/* Alpine's name for the host's architecture (uname -m mapped: armv7l is
- * "armv7", i686 is "x86", ...). Static string; NULL when unknown. */
-const char *fetch_host_arch(void);

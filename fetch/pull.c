@@ -286,7 +286,7 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
         if (!store_ref_tag_valid(p.tag) || fetch_tag_parse(p.tag, &p.t) < 0)
                 return fetch_fail(e, -ROOST_EUSAGE,
                                        "'%s' is not an Alpine version (try 3.22, 3.22.1, edge or latest-stable)", p.tag);
-        p.arch = o->arch ? o->arch : fetch_host_arch();
+        p.arch = o->arch ? o->arch : host_alpine_arch();
         if (!p.arch)
                 return fetch_fail(e, -ROOST_EUSAGE, "unknown host architecture: name one with --arch");
         if (!store_arch_valid(p.arch))

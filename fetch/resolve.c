@@ -6,30 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <yaml.h>
 #include "common/util.h"
 #include "fetch/fetch-private.h"
-
-const char *fetch_host_arch(void)
-{
-        static const struct {
-                const char *uname, *alpine;
-        } map[] = {
-                { "x86_64", "x86_64" },   { "amd64", "x86_64" },   { "i386", "x86" },
-                { "i486", "x86" },        { "i586", "x86" },       { "i686", "x86" },
-                { "aarch64", "aarch64" }, { "arm64", "aarch64" },  { "armv7l", "armv7" },
-                { "armv7", "armv7" },     { "armv6l", "armhf" },   { "ppc64le", "ppc64le" },
-                { "s390x", "s390x" },     { "riscv64", "riscv64" }, { "loongarch64", "loongarch64" },
-        };
-        static struct utsname u;
-        if (uname(&u) < 0)
-                return NULL;
-        for (size_t i = 0; i < ELEMENTSOF(map); i++)
-                if (strcmp(u.machine, map[i].uname) == 0)
-                        return map[i].alpine;
-        return NULL;
-}
 
 /* digits(.digits)+ with an optional _suffix of [a-z0-9]: "3.22", "3.22.1",
  * "3.22.0_rc1". Returns the number of dot-separated numbers, 0 if not. */

@@ -93,7 +93,7 @@ static void test_names(void **state)
         assert_false(fetch_file_name_valid("a b"));
         assert_false(fetch_file_name_valid("a%2fb"));
 #if defined(__x86_64__)
-        assert_string_equal(fetch_host_arch(), "x86_64");
+        assert_string_equal(host_alpine_arch(), "x86_64");
 #endif
 }
 
