@@ -133,7 +133,7 @@ static void show_warning(void *userdata, const char *msg)
 
 static int image(const char *name, const char *tag, struct unpack_options *o, struct progress *p)
 {
-        _cleanup_free_ char *root = NULL;
+        _cleanup_free_ char *root = NULL, *path = NULL;
         roost_error e = { "" };
         int r = arg_store ? ((root = strdup(arg_store)) ? 0 : -ENOMEM) : store_default_root(&root);
         if (r < 0) {
@@ -197,7 +197,6 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 r = roost_exit_code(r);
                 goto out;
         }
-        _cleanup_free_ char *path = NULL;
         if (!arg_quiet && store_tree_path(s, ref.sha256, &path) == 0)
                 printf(r == 1 ? "%s:%s (%s) is already unpacked at %s\n" : "unpacked %s:%s (%s) into %s\n", name,
                        tag, arch, path);

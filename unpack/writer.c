@@ -32,6 +32,10 @@ struct deferred {
         bool dead; /* a later entry for the same directory supersedes it */
 };
 
+/* Names in messages are cut short: a hostile one may be 4 KB long. */
+#define SHOWN "%.160s%s"
+#define SHOW(s) (s), strlen(s) > 160 ? "..." : ""
+
 struct writer {
         int rootfd;
         int stack[UNPACK_MAX_DEPTH];      /* fds of the current parent chain */
@@ -63,7 +67,7 @@ static void writer_warn(struct writer *w, const char *fmt, ...)
                 return;
         }
         char buf[1024];
-        int n = snprintf(buf, sizeof(buf), "%s: entry '%s': ", w->input, w->entry);
+        int n = snprintf(buf, sizeof(buf), "%s: entry '" SHOWN "': ", w->input, SHOW(w->entry));
         va_list ap;
         va_start(ap, fmt);
         if (n > 0 && (size_t)n < sizeof(buf))
@@ -72,9 +76,10 @@ static void writer_warn(struct writer *w, const char *fmt, ...)
         w->o->warn(w->o->userdata, buf);
 }
 
+
 static int writer_fail(struct writer *w, int r, const char *what)
 {
-        return roost_error_set(w->e, r, "%s: entry '%s': %s", w->input, w->entry, what);
+        return roost_error_set(w->e, r, "%s: entry '" SHOWN "': %s", w->input, SHOW(w->entry), what);
 }
 
 static void stack_pop(struct writer *w, size_t to)
@@ -364,7 +369,7 @@ static int make_hardlink(struct writer *w, int dfd, const char *name, const char
         strcpy(buf, target);
         int n = unpack_path_split(buf, parts, ELEMENTSOF(parts), &why);
         if (n < 0) {
-                snprintf(what, sizeof(what), "hardlink target '%s': %s", target, why);
+                snprintf(what, sizeof(what), "hardlink target '" SHOWN "': %s", SHOW(target), why);
                 return writer_fail(w, n, what);
         }
         if (n == 0)
@@ -374,7 +379,8 @@ static int make_hardlink(struct writer *w, int dfd, const char *name, const char
                 return tfd;
         struct stat st;
         if (fstatat(tfd, parts[n - 1], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                snprintf(what, sizeof(what), "hardlink target '%s' is not in the archive before it", target);
+                snprintf(what, sizeof(what), "hardlink target '" SHOWN "' is not in the archive before it",
+                         SHOW(target));
                 return writer_fail(w, errno == ENOENT ? -ROOST_EARCHIVE : -errno, what);
         }
         if (S_ISDIR(st.st_mode))
@@ -606,7 +612,7 @@ int unpack_into(int fd, const char *name, int rootfd, const struct unpack_option
                 if (r < ARCHIVE_WARN) {
                         char prev[PATH_MAX + 32] = "at the start";
                         if (w.entries)
-                                snprintf(prev, sizeof(prev), "after entry '%s'", w.last);
+                                snprintf(prev, sizeof(prev), "after entry '" SHOWN "'", SHOW(w.last));
                         const char *fe = unpack_feed_error(f);
                         if (unpack_feed_decoded(f) == 0)
                                 fe = "empty input";
@@ -621,7 +627,7 @@ int unpack_into(int fd, const char *name, int rootfd, const struct unpack_option
                 report_progress(o, f, total, &last);
         }
         if (unpack_feed_error(f)) {
-                r = roost_error_set(e, -ROOST_EARCHIVE, "%s: after entry '%s': %s", name, w.last,
+                r = roost_error_set(e, -ROOST_EARCHIVE, "%s: after entry '" SHOWN "': %s", name, SHOW(w.last),
                                     unpack_feed_error(f));
                 goto out;
         }
