@@ -274,12 +274,17 @@ int main(int argc, char **argv)
                 .warn = show_warning,
         };
         struct stat st;
-        bool file = n == 2 && !arg_to && (strcmp(args[0], "-") == 0 || (stat(args[0], &st) == 0 && !S_ISDIR(st.st_mode)));
+        /* Two arguments are FILE DIR when the first is "-", an existing
+         * file or a path; NAME TAG otherwise. */
+        bool file = n == 2 && !arg_to &&
+                    (strcmp(args[0], "-") == 0 || strchr(args[0], '/') ||
+                     (stat(args[0], &st) == 0 && !S_ISDIR(st.st_mode)));
         if (n == 2 && !file && !(store_ref_name_valid(args[0]) && store_ref_tag_valid(args[1]))) {
-                if (stat(args[0], &st) < 0)
+                if (stat(args[0], &st) < 0) {
                         cli_error("%s: no such file, and not an image name and tag", args[0]);
-                else
-                        cli_error("%s is a directory, not an archive", args[0]);
+                        return EXIT_NOTFOUND;
+                }
+                cli_error("%s is a directory, not an archive", args[0]);
                 return EXIT_USAGE;
         }
         if (file) {

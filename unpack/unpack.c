@@ -17,7 +17,7 @@ int unpack_image(store *s, const char *sha256, const struct unpack_options *o, r
 {
         char name[32];
         if (!store_digest_valid(sha256))
-                return roost_error_set(e, -ROOST_EUSAGE, "'%s' is not a sha256 digest", sha256);
+                return roost_error_set(e, 0, "'%s' is not a sha256 digest", sha256), -ROOST_EUSAGE;
         snprintf(name, sizeof(name), "blob %.12s", sha256);
         store_tree *t = NULL;
         int r = store_tree_begin(s, sha256, &t);
@@ -78,7 +78,7 @@ int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_opt
                 base = slash + 1;
         }
         if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-                return roost_error_set(e, -ROOST_EUSAGE, "'%s' must name a new or empty directory", dir);
+                return roost_error_set(e, 0, "'%s' must name a new or empty directory", dir), -ROOST_EUSAGE;
         _cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (pfd < 0)
                 return roost_error_set(e, -errno, "opening the parent of %s", dir);
@@ -89,12 +89,12 @@ int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_opt
         bool existed = false;
         if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
                 if (!S_ISDIR(st.st_mode))
-                        return roost_error_set(e, -ROOST_EUSAGE, "%s exists and is not a directory", dir);
+                        return roost_error_set(e, 0, "%s exists and is not a directory", dir), -ROOST_EUSAGE;
                 int r = dir_is_empty(pfd, base);
                 if (r < 0)
                         return roost_error_set(e, r, "reading %s", dir);
                 if (!r)
-                        return roost_error_set(e, -ROOST_EUSAGE, "%s is not empty", dir);
+                        return roost_error_set(e, 0, "%s is not empty", dir), -ROOST_EUSAGE;
                 existed = true;
         } else if (errno != ENOENT)
                 return roost_error_set(e, -errno, "inspecting %s", dir);
@@ -139,6 +139,6 @@ int unpack_file(const char *path, const char *dir, const struct unpack_options *
                 return roost_error_set(e, errno == ENOENT ? -ROOST_ENOTFOUND : -errno, "opening %s", path);
         struct stat st;
         if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-                return roost_error_set(e, -ROOST_EARCHIVE, "%s is a directory, not an archive", path);
+                return roost_error_set(e, 0, "%s is a directory, not an archive", path), -ROOST_EARCHIVE;
         return unpack_fd(fd, path, dir, o, e);
 }

@@ -595,7 +595,7 @@ int unpack_into(int fd, const char *name, int rootfd, const struct unpack_option
         if (unpack_feed_attach(f, a) != ARCHIVE_OK) {
                 const char *fe = unpack_feed_error(f);
                 if (fe || unpack_feed_decoded(f) == 0)
-                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: %s", name, fe ?: "empty input");
+                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: at the start: %s", name, fe ?: "empty input");
                 else
                         r = roost_error_set(e, -ROOST_EARCHIVE, "%s: not a tar archive (%s, %s)", name,
                                             archive_error_string(a) ?: "unrecognised",
