@@ -52,6 +52,9 @@ struct writer {
         unsigned warnings;
         unpack_feed *feed;
         char last[PATH_MAX + 1]; /* the last entry written, for messages */
+        /* The current entry's name: libarchive may free the string it
+         * handed out when asked for another of the entry's names. */
+        char cur[PATH_MAX + 1];
 };
 
 #define MAX_WARNINGS 20
@@ -456,8 +459,10 @@ static int writer_entry(struct writer *w, struct archive *a, struct archive_entr
         const char *parts[UNPACK_MAX_DEPTH + 1], *why;
         const char *path = archive_entry_pathname(ent);
         if (!path)
-                return writer_fail(w, -ROOST_EARCHIVE, "entry without a usable name");
-        w->entry = path;
+                return roost_error_set(w->e, -ROOST_EARCHIVE, "%s: after entry '" SHOWN "': an entry without a usable name",
+                                       w->input, SHOW(w->last));
+        snprintf(w->cur, sizeof(w->cur), "%s", path);
+        w->entry = w->cur;
         if (++w->entries > w->max_entries) {
                 char what[128];
                 snprintf(what, sizeof(what), "more than %llu entries", (unsigned long long)w->max_entries);
@@ -474,9 +479,9 @@ static int writer_entry(struct writer *w, struct archive *a, struct archive_entr
                         return writer_fail(w, -ROOST_ELIMIT, what);
                 }
         }
-        if (strlen(path) >= sizeof(buf))
+        if (strlen(w->cur) >= PATH_MAX)
                 return writer_fail(w, -ROOST_EUNSAFE, "name longer than PATH_MAX");
-        strcpy(buf, path);
+        strcpy(buf, w->cur);
         int n = unpack_path_split(buf, parts, ELEMENTSOF(parts), &why);
         if (n < 0)
                 return writer_fail(w, n, why);
