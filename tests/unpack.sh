@@ -90,6 +90,19 @@ is "$rc" 7 "truncated gzip through libarchive's zlib: exit 7"
 like "$err" "trunc.gz: .*truncated gzip input" "the same kind of message"
 is "$(ls -A "$T/b-zlib")" "" "nothing left"
 
+# A refused entry from a pipe whose writer stays open: unpack stops at
+# once instead of waiting for the writer.
+python3 -c '
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    ti = tarfile.TarInfo("../escape"); ti.size = 1; t.addfile(ti, io.BytesIO(b"x"))
+' "$T/evil.tar"
+mkdir "$T/b-pipe"
+start=$(date +%s)
+run_cmd unpack -q - "$T/b-pipe/out" < <(cat "$T/evil.tar"; sleep 8)
+is "$rc" 7 "a hostile stream on an open pipe: exit 7"
+check "and unpack did not wait for the writer" test $(($(date +%s) - start)) -lt 5
+
 # Limits.
 run_cmd unpack -q --max-entries 10 "$T/fixture.gz" "$T/lim1"
 is "$rc" 7 "--max-entries: exit 7"

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #if HAVE_ISAL
 #include <isa-l/igzip_lib.h>
@@ -47,6 +49,7 @@ struct unpack_feed {
         uint64_t consumed, decoded;
         char filter[32];
         int fd;
+        int cancel_fd; /* eventfd, written when the consumer gives up */
         /* Input read ahead to recognise gzip, then the read buffer. */
         unsigned char *in;
         size_t in_len;
@@ -84,6 +87,14 @@ static struct chunk *feed_slot(unpack_feed *f)
 static ssize_t feed_read_input(unpack_feed *f)
 {
         ssize_t n;
+        /* The consumer gave up (a refused entry): stop reading rather than
+         * wait on a pipe whose writer is idle. */
+        struct pollfd p[2] = { { .fd = f->fd, .events = POLLIN }, { .fd = f->cancel_fd, .events = POLLIN } };
+        while (poll(p, 2, -1) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (p[1].revents || __atomic_load_n(&f->cancel, __ATOMIC_RELAXED))
+                return -ECANCELED;
         do
                 n = read(f->fd, f->in, FEED_READ_BLOCK);
         while (n < 0 && errno == EINTR);
@@ -213,6 +224,11 @@ int unpack_feed_start(int fd, uint64_t total, unpack_feed **ret, char *err, size
         if (!f)
                 return -ENOMEM;
         f->fd = fd;
+        f->cancel_fd = eventfd(0, EFD_CLOEXEC);
+        if (f->cancel_fd < 0) {
+                free(f);
+                return -errno;
+        }
         pthread_mutex_init(&f->lock, NULL);
         pthread_cond_init(&f->cond, NULL);
         for (size_t i = 0; i < FEED_SLOTS; i++)
@@ -352,9 +368,10 @@ void unpack_feed_free(unpack_feed *f)
                 return;
         if (f->started) {
                 pthread_mutex_lock(&f->lock);
-                f->cancel = true;
+                __atomic_store_n(&f->cancel, true, __ATOMIC_RELAXED);
                 pthread_cond_broadcast(&f->cond);
                 pthread_mutex_unlock(&f->lock);
+                (void)eventfd_write(f->cancel_fd, 1);
                 pthread_join(f->thread, NULL);
         }
         if (f->a)
@@ -362,6 +379,7 @@ void unpack_feed_free(unpack_feed *f)
         for (size_t i = 0; i < FEED_SLOTS; i++)
                 free(f->slots[i].buf);
         free(f->in);
+        close(f->cancel_fd);
         pthread_mutex_destroy(&f->lock);
         pthread_cond_destroy(&f->cond);
         free(f);
