@@ -72,7 +72,7 @@ declare -A why=(
         [trunc.zst]=".*[Tt]runcated zstd input"
         [trunc.bz2]=".*truncated bzip2 input"
         [trunc.tar]="entry '.*': Truncated tar archive"
-        [corrupt.gz]="(corrupt|checksum|entry)"
+        [corrupt.gz]=".*(corrupt|checksum|entry)"
         [zeros.tar]="archive has no entries"
 )
 for f in empty.tar random.bin text.txt text.gz trunc.gz trunc.xz trunc.zst trunc.bz2 trunc.tar corrupt.gz zeros.tar; do
@@ -97,11 +97,14 @@ import io, sys, tarfile
 with tarfile.open(sys.argv[1], "w") as t:
     ti = tarfile.TarInfo("../escape"); ti.size = 1; t.addfile(ti, io.BytesIO(b"x"))
 ' "$T/evil.tar"
-mkdir "$T/b-pipe"
-start=$(date +%s)
-run_cmd unpack -q - "$T/b-pipe/out" < <(cat "$T/evil.tar"; sleep 8)
-is "$rc" 7 "a hostile stream on an open pipe: exit 7"
-check "and unpack did not wait for the writer" test $(($(date +%s) - start)) -lt 5
+gzip -c "$T/evil.tar" >"$T/evil.tar.gz"
+for f in evil.tar evil.tar.gz; do
+        mkdir "$T/b-pipe-$f"
+        start=$(date +%s)
+        run_cmd unpack -q - "$T/b-pipe-$f/out" < <(cat "$T/$f"; sleep 8)
+        is "$rc" 7 "$f: a hostile stream on an open pipe: exit 7"
+        check "$f: unpack did not wait for the writer" test $(($(date +%s) - start)) -lt 5
+done
 
 # Limits.
 run_cmd unpack -q --max-entries 10 "$T/fixture.gz" "$T/lim1"

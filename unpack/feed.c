@@ -125,6 +125,10 @@ static void *feed_isal_main(void *p)
                 const char *error = NULL;
                 while (st.avail_out > 0) {
                         if (st.avail_in == 0 && !in_eof) {
+                                /* Hand over what is decoded before a read
+                                 * that may block on a slow pipe. */
+                                if (st.avail_out < FEED_CHUNK)
+                                        break;
                                 ssize_t n = feed_read_input(f);
                                 if (n < 0) {
                                         snprintf(msg, sizeof(msg), "reading: %s", strerror((int)-n));
@@ -203,16 +207,32 @@ static la_ssize_t feed_client_read(struct archive *a, void *userdata, const void
 static void *feed_main(void *p)
 {
         unpack_feed *f = p;
+        const void *block = NULL;
+        size_t left = 0;
         for (;;) {
                 struct chunk *c = feed_slot(f);
                 if (!c)
                         return NULL;
-                la_ssize_t n = archive_read_data(f->a, c->buf, FEED_CHUNK);
-                c->len = n > 0 ? (size_t)n : 0;
+                /* Blocks as the filter hands them out, so that a slow pipe
+                 * never holds back what was already decoded. */
+                int r = ARCHIVE_OK;
+                if (left == 0) {
+                        la_int64_t off;
+                        r = archive_read_data_block(f->a, &block, &left, &off);
+                        if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+                                left = 0;
+                }
+                c->len = left < FEED_CHUNK ? left : FEED_CHUNK;
+                if (c->len) {
+                        memcpy(c->buf, block, c->len);
+                        block = (const char *)block + c->len;
+                }
+                left -= c->len;
                 c->consumed = (uint64_t)archive_filter_bytes(f->a, -1);
-                const char *msg = n < 0 ? archive_error_string(f->a) ?: "decompression failed" : NULL;
-                feed_publish(f, c, n <= 0, msg);
-                if (n <= 0)
+                bool end = r == ARCHIVE_EOF || r < ARCHIVE_WARN;
+                const char *msg = r < ARCHIVE_WARN ? archive_error_string(f->a) ?: "decompression failed" : NULL;
+                feed_publish(f, c, end, msg);
+                if (end)
                         return NULL;
         }
 }
