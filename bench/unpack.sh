@@ -8,6 +8,9 @@
 # Environment: UNPACK (the binary, default ./unpack/unpack), ALPINE_MIRROR_DIR.
 set -eu
 ROUNDS=${1:-5}
+# unpack-zlib: the same binary with gzip through libarchive's zlib, to show
+# what the second thread alone gives.
+TOOLS="unpack unpack-zlib bsdtar tar"
 here=$(cd "$(dirname "$0")/.." && pwd)
 UNPACK=${UNPACK:-$here/unpack/unpack}
 ALPINE_MIRROR_DIR=${ALPINE_MIRROR_DIR:-$here/../shared/alpine-mirror}
@@ -44,18 +47,22 @@ PY
 }
 
 # run TOOL ARCHIVE: one timed extraction into a fresh directory; prints
-# "seconds maxrss_kb".
+# "seconds maxrss_kb" (wall time by the nanosecond clock, RSS by GNU time).
 run() {
         local tool=$1 archive=$2 out=$work/out
         rm -rf "$out"
         case $tool in
                 unpack) set -- "$UNPACK" -q "$archive" "$out" ;;
+                unpack-zlib) set -- env ROOST_UNPACK_ZLIB=1 "$UNPACK" -q "$archive" "$out" ;;
                 bsdtar) mkdir "$out"; set -- bsdtar -xzf "$archive" -C "$out" ;;
                 tar) mkdir "$out"; set -- tar -xzf "$archive" -C "$out" ;;
         esac
-        /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null
+        local t0 t1
+        t0=$(date +%s%N)
+        /usr/bin/time -f '%M' -o "$work/time" "$@" >/dev/null
+        t1=$(date +%s%N)
         rm -rf "$out"
-        cat "$work/time"
+        echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (b - a) / 1e9}') $(cat "$work/time")"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -64,7 +71,7 @@ bench() { # bench LABEL ARCHIVE
         local label=$1 archive=$2 t i
         declare -A times rss
         for ((i = 0; i < ROUNDS; i++)); do
-                for t in unpack bsdtar tar; do
+                for t in $TOOLS; do
                         read -r secs kb < <(run "$t" "$archive")
                         times[$t]+="$secs "
                         rss[$t]+="$kb "
@@ -73,12 +80,12 @@ bench() { # bench LABEL ARCHIVE
         local base
         base=$(printf '%s\n' ${times[bsdtar]} | median)
         printf '\n%s (%s, %d rounds, median)\n' "$label" "$(du -h "$archive" | cut -f1)" "$ROUNDS"
-        printf '  %-8s %8s %10s %12s\n' tool seconds vs-bsdtar peak-RSS-MB
-        for t in unpack bsdtar tar; do
+        printf '  %-12s %8s %10s %12s\n' tool seconds vs-bsdtar peak-RSS-MB
+        for t in $TOOLS; do
                 local m r
                 m=$(printf '%s\n' ${times[$t]} | median)
                 r=$(printf '%s\n' ${rss[$t]} | sort -n | tail -1)
-                printf '  %-8s %8.3f %9.2fx %12.1f\n' "$t" "$m" "$(awk -v a="$m" -v b="$base" "BEGIN{print a/b}")" "$(awk -v a="$r" "BEGIN{print a/1024}")"
+                printf '  %-12s %8.3f %9.2fx %12.1f\n' "$t" "$m" "$(awk -v a="$m" -v b="$base" "BEGIN{print a/b}")" "$(awk -v a="$r" "BEGIN{print a/1024}")"
         done
 }
 

@@ -183,8 +183,7 @@ for i in $(seq 1 500); do
         compgen -G "$S/tmp/*/rootfs/d/f*" >/dev/null && break
         sleep 0.01
 done
-kill -9 $pid 2>/dev/null
-wait $pid 2>/dev/null
+{ kill -9 $pid; wait $pid; } 2>/dev/null
 if [ -d "$S/trees/$bsha" ]; then
         is "$(du -sb "$S/trees/$bsha/rootfs/d" | cut -f1)" $((40 * 5000000 + 4096)) "SIGKILL: the tree, when published, is complete"
 else
