@@ -59,8 +59,15 @@ have_caps=no
 setcap cap_net_raw+ep "$R/bin/ping" 2>/dev/null && have_caps=yes
 have_xattr=no
 setfattr -n user.roost -v hello "$R/etc/hosts" 2>/dev/null && have_xattr=yes
+# Names that are not UTF-8, long names and link targets (pax records), a
+# sparse file.
+touch "$R/home/"$'\xff\xfe' "$R/home/caf"$'\xc3\xa9'
+long=$R/usr/share/$(printf 'd%.0s' {1..120})/$(printf 'e%.0s' {1..120})
+mkdir -p "$long" && echo deep >"$long/file"
+ln -s "${long#$R}/file" "$R/usr/share/long-link"
+truncate -s 3M "$R/var/sparse" && echo tail >>"$R/var/sparse"
 touch -h -d '2023-05-06 07:08:09.123456789' "$R/etc/hosts" "$R/home/dangling" "$R/ro/inner" "$R/ro" "$R"
-tar -C "$R" --format=pax --xattrs --xattrs-include='*' --numeric-owner -czf "$T/fixture.tar.gz" .
+tar -C "$R" --format=pax --sparse --xattrs --xattrs-include='*' --numeric-owner -czf "$T/fixture.tar.gz" .
 tap_diag "file capabilities: $have_caps, user xattrs: $have_xattr"
 
 mkdir "$T/ref"
@@ -82,6 +89,7 @@ else
 fi
 is "$(stat -c %a "$T/out/usr/bin/suid-probe")" 4755 "fixture: setuid kept"
 is "$(stat -c '%F %t:%T' "$T/out/dev/sda")" "block special file 8:0" "fixture: block device with its numbers"
+check "fixture: the sparse file stays sparse" test "$(du -k "$T/out/var/sparse" | cut -f1)" -lt 1024
 
 # Through the store, the same tree.
 S=$T/store

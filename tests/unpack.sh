@@ -16,6 +16,8 @@ for comp in gz xz zst bz2 none; do
         is "$rc" 0 "$comp: unpacks"
         is "$(listing "$T/out-$comp")" "$want" "$comp: the tree matches the source (types, modes, sizes, mtimes, links, contents)"
 done
+ROOST_UNPACK_ZLIB=1 run_cmd unpack -q "$T/fixture.gz" "$T/out-zlib"
+is "$(listing "$T/out-zlib")" "$want" "gz through libarchive's zlib: the same tree"
 run_cmd unpack "$T/fixture.gz" "$T/out-msg"
 like "$out" "^unpacked .*fixture.gz into .*out-msg$" "a summary line names what went where"
 is "$err" "" "nothing on stderr when not a terminal"
@@ -25,6 +27,15 @@ ok $? "standard input: unpacks"
 is "$(listing "$T/out-stdin")" "$want" "standard input: the same tree"
 cat "$T/fixture.zst" | unpack -q - "$T/out-pipe"
 is "$(listing "$T/out-pipe")" "$want" "a pipe: the same tree"
+
+if command -v script >/dev/null; then
+        progress=$(TERM=xterm script -qec "unpack '$T/fixture.gz' '$T/out-tty'" /dev/null | tr '\r' '\n')
+        like "$progress" "^unpack: 100% \([0-9.]+ of [0-9.]+ MB\)" "progress on a terminal"
+        progress=$(TERM=xterm script -qec "unpack -q '$T/fixture.gz' '$T/out-tty-q'" /dev/null)
+        is "$progress" "" "--quiet: no progress on a terminal"
+else
+        skip "progress on a terminal" "script(1) missing"
+fi
 
 # Target rules.
 mkdir "$T/empty"
