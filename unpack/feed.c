@@ -18,7 +18,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-#if HAVE_ISAL
+#ifdef HAVE_ISAL
 #include <isa-l/igzip_lib.h>
 #endif
 #include "common/error.h"
@@ -101,7 +101,7 @@ static ssize_t feed_read_input(unpack_feed *f)
         return n < 0 ? -errno : n;
 }
 
-#if HAVE_ISAL
+#ifdef HAVE_ISAL
 /* ISA-L's inflate is two to three times zlib's: gzip, by far the most
  * common case, goes through it; everything else through libarchive. */
 static void *feed_isal_main(void *p)
@@ -280,7 +280,7 @@ int unpack_feed_start(int fd, uint64_t total, unpack_feed **ret, char *err, size
                 goto fail;
         }
         void *(*main)(void *) = feed_main;
-#if HAVE_ISAL
+#ifdef HAVE_ISAL
         if (f->in_len >= 3 && f->in[0] == 0x1f && f->in[1] == 0x8b && f->in[2] == 8 && !getenv("ROOST_UNPACK_ZLIB")) {
                 main = feed_isal_main;
                 snprintf(f->filter, sizeof(f->filter), "gzip");
