@@ -109,7 +109,14 @@ with tarfile.open(sys.argv[1], "w") as t:
     ti = tarfile.TarInfo("../escape"); ti.size = 1; t.addfile(ti, io.BytesIO(b"x"))
 ' "$T/evil.tar"
 gzip -c "$T/evil.tar" >"$T/evil.tar.gz"
-for f in evil.tar evil.tar.gz; do
+# gzip is prompt through ISA-L; libarchive's filters read ahead.
+streams=evil.tar
+if grep -q '^#define HAVE_ISAL' "$ROOST_BUILDDIR/config.h"; then
+        streams="$streams evil.tar.gz"
+else
+        skip "gzip on an open pipe" "built without ISA-L: libarchive's gzip filter reads ahead"
+fi
+for f in $streams; do
         mkdir "$T/b-pipe-$f"
         start=$(date +%s)
         run_cmd unpack -q - "$T/b-pipe-$f/out" < <(cat "$T/$f"; sleep 8)
