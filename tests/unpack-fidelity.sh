@@ -93,7 +93,7 @@ check "fixture: the sparse file stays sparse" test "$(du -k "$T/out/var/sparse" 
 
 # Through the store, the same tree.
 S=$T/store
-sha=$(unpack-store-put "$S" alpine 3.20 x86_64 "$T/fixture.tar.gz")
+sha=$(store-put put "$S" "$T/fixture.tar.gz" alpine 3.20 x86_64 3.20)
 unpack -q --store "$S" --arch x86_64 alpine:3.20
 compare "fixture via the store" "$T/ref" "$S/trees/$sha/rootfs"
 
@@ -140,7 +140,7 @@ else
                 skip "unprivileged: user xattrs" "the file system takes no user xattrs"
         fi
         US=$U/store
-        as_test_user unpack-store-put "$US" alpine 3.20 x86_64 "$T/fixture.tar.gz" >/dev/null
+        as_test_user store-put put "$US" "$T/fixture.tar.gz" alpine 3.20 x86_64 3.20 >/dev/null
         run_cmd as_test_user unpack --store "$US" --arch x86_64 alpine:3.20
         is "$rc" 0 "unprivileged: unpacks into its own store"
         if have_alpine_mirror; then

@@ -71,7 +71,7 @@ with tarfile.open(sys.argv[1], "w") as t:
         ti = tarfile.TarInfo(name); ti.size = len(data); t.addfile(ti, io.BytesIO(data))
 PY
 store=$TEST_TMP/store
-unpack-store-put "$store" evil 1 x86_64 "$TEST_TMP/evil.tar" >/dev/null
+store-put put "$store" "$TEST_TMP/evil.tar" evil 1 x86_64 1 >/dev/null
 run_cmd unpack --store "$store" --arch x86_64 evil:1
 is "$rc" 7 "store: a hostile image is refused with exit 7"
 like "$err" "^unpack: unpacking evil:1: .*entry '../../../escape': '..' component" "store: the message names the entry"

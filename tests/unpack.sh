@@ -1,6 +1,6 @@
 #!/bin/bash
 # unpack's command line: every compression, standard input, broken inputs,
-# target rules, limits, stored images (put there by tests/unpack-store-put,
+# target rules, limits, stored images (put there by tests/store-put,
 # not pull), exit codes, and a SIGKILL in the middle.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
@@ -141,8 +141,8 @@ is "$rc" 2 "a bad --max-entries is a usage error"
 
 # Stored images.
 S=$T/store
-sha=$(unpack-store-put "$S" alpine 3.20 x86_64 "$T/fixture.gz")
-unpack-store-put "$S" alpine 3.20 aarch64 "$T/fixture.xz" >/dev/null
+sha=$(store-put put "$S" "$T/fixture.gz" alpine 3.20 x86_64 3.20)
+store-put put "$S" "$T/fixture.xz" alpine 3.20 aarch64 3.20 >/dev/null
 run_cmd unpack --store "$S" --arch x86_64 alpine:3.20
 is "$rc" 0 "alpine:3.20: unpacks into the store"
 like "$out" "^unpacked alpine:3.20 \(x86_64\) into .*/trees/$sha/rootfs$" "alpine:3.20: says where"
@@ -193,7 +193,7 @@ mkdir -p "$T/big/d"
 for i in $(seq 1 40); do head -c 5000000 /dev/zero >"$T/big/d/f$i"; done
 tar -C "$T/big" -czf "$T/big.tar.gz" .
 rm -rf "$T/big"
-bsha=$(unpack-store-put "$S" big 1 x86_64 "$T/big.tar.gz")
+bsha=$(store-put put "$S" "$T/big.tar.gz" big 1 x86_64 1)
 unpack --store "$S" --arch x86_64 -q big:1 &
 pid=$!
 # Kill as soon as the first file lands in the temporary tree.

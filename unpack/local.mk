@@ -11,9 +11,7 @@ unpack_unpack_LDADD = $(UNPACK_LIBS)
 unpack_unpack_LDFLAGS = -pthread
 
 # Tests: see docs/unpack.md for what each covers.
-check_PROGRAMS += tests/unpack-store-put tests/unit/test-unpack
-tests_unpack_store_put_SOURCES = tests/unpack-store-put.c
-tests_unpack_store_put_LDADD = $(STORE_LIBS)
+check_PROGRAMS += tests/unit/test-unpack
 tests_unit_test_unpack_SOURCES = tests/unit/test-unpack.c
 tests_unit_test_unpack_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_unpack_LDADD = $(UNPACK_LIBS) $(CMOCKA_LIBS)
