@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include "common/cli.h"
@@ -46,26 +45,6 @@ static void help(void)
                "\n"
                "Exit status: 0 done (or already done), 1 other failure, 2 usage, 3 image or file\n"
                "not found, 6 store or target not writable, 7 archive corrupt, hostile or over a limit.\n");
-}
-
-/* Alpine's names for the machines it ships. */
-static const char *host_arch(void)
-{
-        static const struct {
-                const char *uname, *alpine;
-        } map[] = {
-                { "x86_64", "x86_64" },   { "aarch64", "aarch64" }, { "arm64", "aarch64" },
-                { "armv7l", "armv7" },    { "armv8l", "armv7" },    { "i386", "x86" },
-                { "i486", "x86" },        { "i586", "x86" },        { "i686", "x86" },
-                { "ppc64le", "ppc64le" }, { "s390x", "s390x" },     { "riscv64", "riscv64" },
-        };
-        static struct utsname u;
-        if (uname(&u) < 0)
-                return NULL;
-        for (size_t i = 0; i < ELEMENTSOF(map); i++)
-                if (strcmp(u.machine, map[i].uname) == 0)
-                        return map[i].alpine;
-        return u.machine;
 }
 
 static int parse_size(const char *s, uint64_t *ret)
@@ -140,7 +119,7 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 cli_error("finding the store: %s", roost_strerror(r));
                 return roost_exit_code(r);
         }
-        const char *arch = arg_arch ? arg_arch : host_arch();
+        const char *arch = arg_arch ? arg_arch : host_alpine_arch();
         if (!arch || !store_arch_valid(arch)) {
                 cli_error("'%s' is not an architecture name", arch ? arch : "(unknown)");
                 return EXIT_USAGE;
