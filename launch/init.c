@@ -202,9 +202,8 @@ _Noreturn void init_run(const struct run_state *st)
                 close(master);
         if (st->tty_sock[1] >= 0)
                 close(st->tty_sock[1]);
-        /* The command holds the only other copy: once it has exec'ed, EOF
-         * there tells launch that no report will come. */
-        close(st->err_pipe[1]);
+        if (!st->early_exit)
+                close(st->err_pipe[1]);
 
         for (;;) {
                 siginfo_t si;
@@ -220,10 +219,21 @@ _Noreturn void init_run(const struct run_state *st)
                         pid_t w = waitpid(-1, &ws, WNOHANG);
                         if (w <= 0)
                                 break;
-                        if (w == cmd)
-                                /* Leaving ends the namespace: the kernel
-                                 * kills whatever else still runs in it. */
-                                _exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+                        if (w != cmd)
+                                continue;
+                        int status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+                        /* Tell launch first: tearing the namespaces down
+                         * (unmounting everything) is then none of its
+                         * waiting. */
+                        if (st->early_exit) {
+                                struct child_report rep = { .status = status, .exited = true };
+                                if (write(st->err_pipe[1], &rep, sizeof(rep)) < 0) {
+                                        /* launch is gone; nothing to tell */
+                                }
+                        }
+                        /* Leaving ends the namespace: the kernel kills
+                         * whatever else still runs in it. */
+                        _exit(status);
                 }
         }
 }

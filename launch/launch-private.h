@@ -8,7 +8,8 @@
  * close-on-exec pipe as one of these, written in one piece. */
 struct child_report {
         int r;
-        int status; /* 125, 126 or 127 */
+        int status;  /* 125, 126 or 127; or the command's, when EXITED */
+        bool exited; /* not a failure: init reports the command's end */
         char msg[1024];
 };
 
@@ -27,6 +28,7 @@ struct run_state {
         int sync_pipe[2];   /* parent -> child: the maps are written, go; then the network is ready */
         bool net_by_parent; /* launch makes the network namespace while the child mounts */
         pid_t parent;       /* launch's pid, for the child to join that namespace */
+        bool early_exit;    /* init reports the command's status before tearing down */
         int err_pipe[2];    /* container -> parent: struct child_report */
         int tty_sock[2];    /* container -> parent: the pty master */
 };

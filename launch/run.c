@@ -6,6 +6,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -134,10 +135,32 @@ static int block_signals(sigset_t *old, int *ret_sigfd)
         return 0;
 }
 
-/* Without a terminal: pass signals on until the init is gone. */
-static int wait_child(pid_t pid, int sigfd, int *ret_wstatus)
+/* Without a terminal: pass signals on until the init is gone (returns 0,
+ * *ret_wstatus set), or, reading REPFD when it is not -1, until it says
+ * that the command ended (returns 1). A report read on the way is left in
+ * *ret_rep with *ret_have_rep set. */
+static int wait_child(pid_t pid, int sigfd, int repfd, struct child_report *ret_rep, bool *ret_have_rep,
+                      int *ret_wstatus)
 {
         for (;;) {
+                struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = repfd, .events = POLLIN } };
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (p[1].revents) {
+                        ssize_t k = read(repfd, ret_rep, sizeof(*ret_rep));
+                        repfd = -1;
+                        if (k == sizeof(*ret_rep)) {
+                                *ret_have_rep = true;
+                                if (ret_rep->exited)
+                                        return 1;
+                                /* a failure: the init's exit follows */
+                        }
+                }
+                if (!p[0].revents)
+                        continue;
                 struct signalfd_siginfo si;
                 ssize_t n = read(sigfd, &si, sizeof(si));
                 if (n < 0 && errno == EINTR)
@@ -186,6 +209,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         _cleanup_close_ int sigfd = -1;
         _cleanup_close_ int master = -1;
         void *saved_tty = NULL;
+        struct child_report rep = { 0 };
+        bool have_rep = false;
         cgroup *cg = NULL;
         sigset_t oldmask;
         bool blocked = false;
@@ -218,6 +243,11 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
          * Without root it must belong to the child's user namespace. */
         st.net_by_parent = !st.rootless && c->net == LAUNCH_NET_NONE;
         st.parent = getpid();
+        /* launch may leave as soon as the command ended, unless something
+         * of the container must be gone first: its cgroup (to remove it),
+         * its named layer (for the next launch of that name), or the
+         * terminal's last output. */
+        st.early_exit = !c->tty && !cg && c->overlay != LAUNCH_OVERLAY_NAMED;
         unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
         if (c->net == LAUNCH_NET_NONE && !st.net_by_parent)
                 flags |= CLONE_NEWNET;
@@ -273,17 +303,24 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         } else {
                 /* Without a master the container failed before it had a
                  * terminal: its report says why. */
-                r = wait_child(pid, sigfd, &ws);
+                r = wait_child(pid, sigfd, st.early_exit ? st.err_pipe[0] : -1, &rep, &have_rep, &ws);
         }
         if (r < 0) {
                 roost_error_set(e, r, "waiting for the container");
                 goto kill;
         }
+        if (r == 1) {
+                /* The command is done; the init is still unmounting the
+                 * container's namespace, which the kernel finishes alone. */
+                *ret_status = rep.status;
+                r = 0;
+                goto out;
+        }
         pid = -1;
 
-        struct child_report rep;
-        ssize_t n = read(st.err_pipe[0], &rep, sizeof(rep));
-        if (n == sizeof(rep)) {
+        if (!have_rep)
+                have_rep = read(st.err_pipe[0], &rep, sizeof(rep)) == sizeof(rep);
+        if (have_rep && !rep.exited) {
                 rep.msg[sizeof(rep.msg) - 1] = 0;
                 *ret_status = rep.status;
                 /* the message already carries its cause */
