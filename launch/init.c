@@ -129,6 +129,7 @@ static void set_title(const char *title)
         prctl(PR_SET_NAME, title);
 }
 
+#if !defined(__SANITIZE_ADDRESS__)
 struct command_args {
         const struct run_state *st;
         const char *slave;
@@ -139,6 +140,8 @@ static int command_main(void *userdata)
         const struct command_args *a = userdata;
         exec_command(a->st, a->slave);
 }
+
+#endif
 
 /* The command is started as posix_spawn does, sharing our memory on a
  * stack of its own until it execs (CLONE_VM | CLONE_VFORK): copying the
