@@ -1,6 +1,26 @@
 # launch hardening: capabilities, seccomp, masked paths, cgroups, user
 # namespace maps. Linked into launch through LAUNCH_SANDBOX_LIBS.
 noinst_LIBRARIES += launch/libsandbox.a
-launch_libsandbox_a_SOURCES = launch/sandbox.h launch/sandbox.c
+launch_libsandbox_a_SOURCES = \
+	launch/sandbox.h launch/sandbox-private.h launch/sandbox.c \
+	launch/caps.c launch/seccomp.c launch/masks.c \
+	launch/cgroup.c launch/userns.c
 launch_libsandbox_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
-LAUNCH_SANDBOX_LIBS = launch/libsandbox.a $(SECCOMP_LIBS) $(CAP_LIBS)
+LAUNCH_SANDBOX_LIBS = launch/libsandbox.a $(SECCOMP_LIBS) $(CAP_LIBS) -lm
+
+# Unit tests: privileged cases run in forked children (their own mount
+# namespace where they mount) and skip, saying so, when not root.
+check_PROGRAMS += tests/unit/test-sandbox tests/unit/test-sandbox-cgroup
+tests_unit_test_sandbox_SOURCES = tests/unit/test-sandbox.c
+tests_unit_test_sandbox_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
+tests_unit_test_sandbox_LDADD = $(LAUNCH_SANDBOX_LIBS) common/libcommon.a $(CMOCKA_LIBS)
+tests_unit_test_sandbox_cgroup_SOURCES = tests/unit/test-sandbox-cgroup.c
+tests_unit_test_sandbox_cgroup_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sandbox_cgroup_LDADD = $(LAUNCH_SANDBOX_LIBS) common/libcommon.a $(CMOCKA_LIBS)
+TESTS += tests/unit/test-sandbox tests/unit/test-sandbox-cgroup
+
+# The probe the end-to-end tests bind-mount into a container: static, so
+# it runs in any image.
+check_PROGRAMS += tests/probe/seccomp-probe
+tests_probe_seccomp_probe_SOURCES = tests/probe/seccomp-probe.c
+tests_probe_seccomp_probe_LDFLAGS = -static
