@@ -9,6 +9,9 @@
 #include <strings.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
 #include "common/util.h"
 #include "launch/sandbox.h"
 
@@ -128,55 +131,48 @@ uint64_t sandbox_caps(const struct sandbox_config *c)
         return s & caps_known();
 }
 
-static void cap_freep(cap_t *c)
-{
-        if (*c)
-                cap_free(*c);
-}
-
+/* Raw capget/capset/prctl rather than libcap's cap_t here: this runs in
+ * the container's process on every launch, and libcap's allocations and
+ * first-use set-up cost more than the calls themselves. */
 int sandbox_caps_apply(const struct sandbox_config *c, roost_error *e)
 {
         uint64_t keep = sandbox_caps(c);
-        int last = cap_max_bits() - 1;
-        _cleanup_(cap_freep) cap_t cur = cap_get_proc();
-        if (!cur)
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2];
+
+        if (syscall(SYS_capget, &h, d) < 0)
                 return roost_error_set(e, -errno, "reading capabilities");
-        cap_flag_value_t setpcap = CAP_CLEAR;
-        cap_get_flag(cur, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
+        uint64_t effective = d[0].effective | (uint64_t)d[1].effective << 32;
+        uint64_t permitted = d[0].permitted | (uint64_t)d[1].permitted << 32;
 
         /* The bounding set first: cutting it needs CAP_SETPCAP, which the
          * new set may not keep. Without it (the caller already switched to
          * a user who holds nothing) there is nothing left to gain back
-         * under no_new_privs, so the bounding set is left as it is. */
-        if (setpcap == CAP_SET)
-                for (int cap = 0; cap <= last; cap++) {
+         * under no_new_privs, so the bounding set is left as it is. EINVAL
+         * marks the end of what this kernel knows. */
+        if (effective & CAP_BIT(CAP_SETPCAP))
+                for (int cap = 0; cap < 64; cap++) {
                         if (keep & CAP_BIT(cap))
                                 continue;
-                        if (cap_drop_bound(cap) < 0 && errno != EINVAL)
+                        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+                                if (errno == EINVAL)
+                                        break;
                                 return roost_error_set(e, -errno, "dropping %s from the bounding set",
                                                        sandbox_cap_name(cap) ?: "a capability");
+                        }
                 }
 
         /* Ambient capabilities would survive execve into an unprivileged
          * command; none are handed on. EINVAL: a kernel without them. */
-        if (cap_reset_ambient() < 0 && errno != EINVAL)
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return roost_error_set(e, -errno, "clearing ambient capabilities");
 
-        _cleanup_(cap_freep) cap_t want = cap_init(); /* all clear: inheritable empty */
-        if (!want)
-                return -ENOMEM;
-        for (int cap = 0; cap <= last; cap++) {
-                if (!(keep & CAP_BIT(cap)))
-                        continue;
-                cap_flag_value_t have = CAP_CLEAR;
-                cap_get_flag(cur, cap, CAP_PERMITTED, &have);
-                if (have != CAP_SET)
-                        continue; /* never more than we hold: capset would refuse */
-                cap_value_t v = cap;
-                cap_set_flag(want, CAP_PERMITTED, 1, &v, CAP_SET);
-                cap_set_flag(want, CAP_EFFECTIVE, 1, &v, CAP_SET);
-        }
-        if (cap_set_proc(want) < 0)
+        /* Never more than we hold (capset would refuse); inheritable empty. */
+        uint64_t want = keep & permitted;
+        d[0] = (struct __user_cap_data_struct){ .effective = (uint32_t)want, .permitted = (uint32_t)want };
+        d[1] = (struct __user_cap_data_struct){ .effective = (uint32_t)(want >> 32),
+                                                .permitted = (uint32_t)(want >> 32) };
+        if (syscall(SYS_capset, &h, d) < 0)
                 return roost_error_set(e, -errno, "setting capabilities");
         return 0;
 }

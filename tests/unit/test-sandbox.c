@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "common/util.h"
+#include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
@@ -176,6 +177,32 @@ static void test_filter_size(void **state)
         n = 99;
         assert_int_equal(sandbox_seccomp_instructions(&priv, &n, NULL), 0);
         assert_int_equal(n, 0);
+}
+
+/* The filter compiled at build time is the one libseccomp compiles now
+ * from launch/seccomp.c: a stale launch/seccomp-default.c fails here. */
+static void test_precompiled_matches(void **state)
+{
+        struct sandbox_config c = { 0 };
+        _cleanup_close_ int a = memfd_create("a", MFD_CLOEXEC), b = memfd_create("b", MFD_CLOEXEC);
+        struct stat sa, sb;
+        assert_int_equal(sandbox_seccomp_export(&c, a, NULL), 0);
+        assert_int_equal(sandbox_seccomp_export_built(&c, b, NULL), 0);
+        assert_int_equal(fstat(a, &sa), 0);
+        assert_int_equal(fstat(b, &sb), 0);
+        assert_int_equal(sa.st_size, sb.st_size);
+        assert_int_equal((size_t)sa.st_size, sandbox_seccomp_default_len * sizeof(struct sock_filter));
+        _cleanup_free_ char *x = malloc((size_t)sa.st_size), *y = malloc((size_t)sb.st_size);
+        assert_int_equal(pread(a, x, (size_t)sa.st_size, 0), sa.st_size);
+        assert_int_equal(pread(b, y, (size_t)sb.st_size, 0), sb.st_size);
+        assert_memory_equal(x, y, (size_t)sa.st_size);
+        /* --cap-drop of a default capability keeps the precompiled filter
+         * valid; --cap-add SYS_TIME changes it, and is compiled at once. */
+        struct sandbox_config t = { .cap_add = BIT(CAP_SYS_TIME) };
+        size_t n_def = 0, n_time = 0;
+        assert_int_equal(sandbox_seccomp_instructions(&c, &n_def, NULL), 0);
+        assert_int_equal(sandbox_seccomp_instructions(&t, &n_time, NULL), 0);
+        assert_int_not_equal(n_def, n_time);
 }
 
 static long int80(long nr, long a)
@@ -509,6 +536,7 @@ int main(void)
                 cmocka_unit_test(test_parse_cap),
                 cmocka_unit_test(test_cap_sets),
                 cmocka_unit_test(test_filter_size),
+                cmocka_unit_test(test_precompiled_matches),
                 cmocka_unit_test(test_apply_default),
                 cmocka_unit_test(test_apply_cap_add),
                 cmocka_unit_test(test_apply_unconfined),
