@@ -131,6 +131,30 @@ uint64_t sandbox_caps(const struct sandbox_config *c)
         return s & caps_known();
 }
 
+/* Cut the bounding set down to KEEP. EINVAL marks the end of what this
+ * kernel knows. */
+static int bound_cut(uint64_t keep, roost_error *e)
+{
+        for (int cap = 0; cap < 64; cap++) {
+                if (keep & CAP_BIT(cap))
+                        continue;
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+                        if (errno == EINVAL)
+                                break;
+                        return roost_error_set(e, -errno, "dropping %s from the bounding set",
+                                               sandbox_cap_name(cap) ?: "a capability");
+                }
+        }
+        return 0;
+}
+
+int sandbox_caps_bound(const struct sandbox_config *c, roost_error *e)
+{
+        if (c->privileged)
+                return 0;
+        return bound_cut(sandbox_caps(c), e);
+}
+
 /* Raw capget/capset/prctl rather than libcap's cap_t here: this runs in
  * the container's process on every launch, and libcap's allocations and
  * first-use set-up cost more than the calls themselves. */
@@ -146,21 +170,12 @@ int sandbox_caps_apply(const struct sandbox_config *c, roost_error *e)
         uint64_t permitted = d[0].permitted | (uint64_t)d[1].permitted << 32;
 
         /* The bounding set first: cutting it needs CAP_SETPCAP, which the
-         * new set may not keep. Without it (the caller already switched to
-         * a user who holds nothing) there is nothing left to gain back
-         * under no_new_privs, so the bounding set is left as it is. EINVAL
-         * marks the end of what this kernel knows. */
-        if (effective & CAP_BIT(CAP_SETPCAP))
-                for (int cap = 0; cap < 64; cap++) {
-                        if (keep & CAP_BIT(cap))
-                                continue;
-                        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
-                                if (errno == EINVAL)
-                                        break;
-                                return roost_error_set(e, -errno, "dropping %s from the bounding set",
-                                                       sandbox_cap_name(cap) ?: "a capability");
-                        }
-                }
+         * new set may not keep. */
+        if (effective & CAP_BIT(CAP_SETPCAP)) {
+                int r = bound_cut(keep, e);
+                if (r < 0)
+                        return r;
+        }
 
         /* Ambient capabilities would survive execve into an unprivileged
          * command; none are handed on. EINVAL: a kernel without them. */

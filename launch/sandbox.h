@@ -43,13 +43,18 @@ uint64_t sandbox_caps(const struct sandbox_config *c);
  * nothing with --privileged. */
 int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e);
 
+/* In the process that execs the command, before it switches to a -u user:
+ * cut the bounding set, which needs CAP_SETPCAP, gone after the switch.
+ * (sandbox_apply does it too when it still can; without this call a -u
+ * command keeps a whole bounding set, harmless under no_new_privs but
+ * visible in CapBnd.) */
+int sandbox_caps_bound(const struct sandbox_config *c, roost_error *e);
+
 /* In the process that execs the command, as the very last step before
  * execve: capabilities, no_new_privs, then the seccomp filter (refusing to
- * go on when it cannot be loaded). Call it before switching to a -u user:
- * the default set keeps SETUID/SETGID and the filter allows the switch, and
- * the bounding set can only be cut while CAP_SETPCAP is held. Called after
- * the switch it still works, but the bounding set stays whole (harmless
- * under no_new_privs, yet visible in CapBnd). */
+ * go on when it cannot be loaded). For a command running as root; a -u
+ * user's permitted and effective sets are emptied by the uid switch and
+ * its execve anyway. */
 int sandbox_apply(const struct sandbox_config *c, roost_error *e);
 
 /* The three steps of sandbox_apply, for tests and --explain. */

@@ -303,6 +303,30 @@ static void test_apply_cap_add(void **state)
         run_child(child_admin, NULL);
 }
 
+/* launch -u: bounding set cut while root, then the uid switch, then the
+ * rest. */
+static int child_user(void *arg)
+{
+        struct sandbox_config c = { 0 };
+        roost_error e = { "" };
+        char v[64];
+        CHECK(sandbox_caps_bound(&c, &e) == 0, "sandbox_caps_bound: %s", e.msg);
+        CHECK(setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0, "switching user");
+        CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(status_caps("CapBnd") == sandbox_caps_default(), "CapBnd %llx",
+              (unsigned long long)status_caps("CapBnd"));
+        CHECK(status_caps("CapEff") == 0 && status_caps("CapPrm") == 0, "a user kept capabilities");
+        CHECK(status_field("Seccomp", v, sizeof(v)) == 0 && strcmp(v, "2") == 0, "Seccomp %s", v);
+        return denied_calls();
+}
+
+static void test_apply_user(void **state)
+{
+        if (!is_root())
+                skip();
+        run_child(child_user, NULL);
+}
+
 static int child_unconfined(void *arg)
 {
         struct sandbox_config c = { .seccomp_unconfined = true, .cap_drop = BIT(CAP_CHOWN) };
@@ -539,6 +563,7 @@ int main(void)
                 cmocka_unit_test(test_precompiled_matches),
                 cmocka_unit_test(test_apply_default),
                 cmocka_unit_test(test_apply_cap_add),
+                cmocka_unit_test(test_apply_user),
                 cmocka_unit_test(test_apply_unconfined),
                 cmocka_unit_test(test_apply_privileged),
                 cmocka_unit_test(test_export_loads),
