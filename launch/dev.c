@@ -1,0 +1,95 @@
+/* The container's /dev: a small tmpfs with the few devices a program
+ * expects, a devpts instance of its own (so its terminals are not the
+ * host's), and /dev/shm. Nothing else of the host's devices is reachable. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "common/util.h"
+#include "launch/launch-private.h"
+#include "launch/mount-util.h"
+
+static const struct {
+        const char *name;
+        unsigned major, minor;
+} devices[] = {
+        { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+        { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static int add_device(const struct run_state *st, int devfd, const char *name, unsigned maj, unsigned min,
+                      roost_error *e)
+{
+        /* Real root makes the node; inside a user namespace mknod is
+         * refused, so the host's node is bound over an empty file, as
+         * bubblewrap does. */
+        if (!st->rootless) {
+                if (mknodat(devfd, name, S_IFCHR | 0666, makedev(maj, min)) < 0)
+                        return roost_error_set(e, -errno, "creating /dev/%s", name);
+                if (fchmodat(devfd, name, 0666, 0) < 0)
+                        return roost_error_set(e, -errno, "chmod /dev/%s", name);
+                return 0;
+        }
+        char host[32];
+        snprintf(host, sizeof(host), "/dev/%s", name);
+        _cleanup_close_ int mfd = -1;
+        int r = bind_tree(AT_FDCWD, host, false, 0, &mfd, e);
+        if (r < 0)
+                return r;
+        int t = openat(devfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (t < 0)
+                return roost_error_set(e, -errno, "creating /dev/%s", name);
+        close(t);
+        if (move_mount(mfd, "", devfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return roost_error_set(e, -errno, "binding /dev/%s", name);
+        return 0;
+}
+
+int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
+{
+        static const struct fs_opt dev_opts[] = { { "mode", "0755" }, { "size", "65536k" } };
+        static const struct fs_opt shm_opts[] = { { "mode", "1777" }, { "size", "65536k" } };
+        /* Group 5 is "tty" in Alpine and Debian; a user namespace with a
+         * single mapped id has no such group. */
+        static const struct fs_opt pts_opts[] = {
+                { "newinstance", NULL }, { "ptmxmode", "0666" }, { "mode", "0620" }, { "gid", "5" },
+        };
+        _cleanup_close_ int mfd = -1, devfd = -1, pts = -1, shm = -1;
+        int r;
+
+        if ((r = fs_mount("tmpfs", dev_opts, ELEMENTSOF(dev_opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &mfd, e)) < 0)
+                return r;
+        /* Filled while still detached: nobody can see it half-made. */
+        devfd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (devfd < 0)
+                return roost_error_set(e, -errno, "opening the new /dev");
+        for (size_t i = 0; i < ELEMENTSOF(devices); i++)
+                if ((r = add_device(st, devfd, devices[i].name, devices[i].major, devices[i].minor, e)) < 0)
+                        return r;
+        static const char *const links[][2] = {
+                { "ptmx", "pts/ptmx" },     { "fd", "/proc/self/fd" },  { "stdin", "/proc/self/fd/0" },
+                { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(links); i++)
+                if (symlinkat(links[i][1], devfd, links[i][0]) < 0)
+                        return roost_error_set(e, -errno, "creating /dev/%s", links[i][0]);
+        if (mkdirat(devfd, "pts", 0755) < 0 || mkdirat(devfd, "shm", 01777) < 0)
+                return roost_error_set(e, -errno, "creating /dev/pts and /dev/shm");
+        if ((r = attach_at(mfd, rootfd, "dev", true, e)) < 0)
+                return r;
+
+        size_t n_pts = ELEMENTSOF(pts_opts) - (st->rootless ? 1 : 0);
+        if ((r = fs_mount("devpts", pts_opts, n_pts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &pts, e)) < 0 ||
+            (r = attach_at(pts, rootfd, "dev/pts", true, e)) < 0)
+                return r;
+        if ((r = fs_mount("tmpfs", shm_opts, ELEMENTSOF(shm_opts),
+                          MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &shm, e)) < 0 ||
+            (r = attach_at(shm, rootfd, "dev/shm", true, e)) < 0)
+                return r;
+        return 0;
+}

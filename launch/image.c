@@ -1,0 +1,51 @@
+/* IMAGE[:TAG] to the tree launch runs in: the reference for the
+ * architecture, then its unpacked tree in the store. */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include "launch/image.h"
+
+const char *launch_host_arch(void)
+{
+        static const char *const map[][2] = {
+                { "x86_64", "x86_64" }, { "aarch64", "aarch64" }, { "armv7l", "armv7" }, { "armv6l", "armhf" },
+                { "i686", "x86" },      { "i586", "x86" },        { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
+                { "riscv64", "riscv64" }, { "loongarch64", "loongarch64" },
+        };
+        static struct utsname u;
+        if (uname(&u) < 0)
+                return "x86_64";
+        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+                if (strcmp(u.machine, map[i][0]) == 0)
+                        return map[i][1];
+        return u.machine;
+}
+
+int launch_image_resolve(store *s, const char *image, const char *arch, char **ret_rootfs, roost_error *e)
+{
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        struct store_ref ref = { 0 };
+        int r;
+
+        if ((r = store_ref_parse(image, "latest-stable", &name, &tag)) < 0)
+                return roost_error_set(e, -ROOST_EUSAGE, "image '%s': not a valid NAME[:TAG]", image);
+        if (!arch)
+                arch = launch_host_arch();
+        r = store_ref_read(s, name, tag, arch, &ref);
+        if (r == -ENOENT || r == -ROOST_ENOTFOUND)
+                return roost_error_set(e, -ROOST_ENOTFOUND, "image %s:%s (%s) is not in the store: pull it first", name,
+                                       tag, arch);
+        if (r < 0)
+                return roost_error_set(e, r, "reading the reference %s:%s", name, tag);
+        if (!store_tree_exists(s, ref.sha256)) {
+                r = roost_error_set(e, -ROOST_ENOTFOUND, "image %s:%s is pulled but not unpacked: run unpack %s:%s", name,
+                                    tag, name, tag);
+                store_ref_done(&ref);
+                return r;
+        }
+        r = store_tree_path(s, ref.sha256, ret_rootfs);
+        store_ref_done(&ref);
+        return r < 0 ? roost_error_set(e, r, "image %s:%s", name, tag) : 0;
+}

@@ -1,0 +1,169 @@
+/* PID 1 of the container. The kernel gives PID 1 no default signal
+ * actions and makes it the parent of every orphan: a shell or a server
+ * started as PID 1 would ignore SIGTERM and leave zombies. So our init
+ * starts the command as its child, passes the usual signals on, reaps
+ * everything, and exits with the command's status (128+N for signal N). */
+#include "config.h"
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "common/util.h"
+#include "launch/launch-private.h"
+
+static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+static const char *env_path(char *const *env)
+{
+        for (size_t i = 0; env && env[i]; i++)
+                if (strncmp(env[i], "PATH=", 5) == 0)
+                        return env[i] + 5;
+        return default_path;
+}
+
+/* execvpe's search, but in the container's PATH rather than launch's, and
+ * telling "not found" (127) from "found but cannot run" (126). */
+static _Noreturn void exec_search(const struct run_state *st)
+{
+        const struct launch_config *c = st->c;
+        const char *cmd = c->argv[0];
+        if (strchr(cmd, '/')) {
+                execve(cmd, c->argv, c->env);
+                int err = errno;
+                child_fail(st, -err, err == ENOENT || err == ENOTDIR ? LAUNCH_EXIT_NOT_FOUND : LAUNCH_EXIT_CANNOT_RUN,
+                           "%s: %s", cmd, err == ENOENT ? "command not found (no such file)" : strerror(err));
+        }
+        int seen = 0;
+        const char *p = env_path(c->env);
+        while (*cmd) {
+                const char *end = strchrnul(p, ':');
+                char full[PATH_MAX];
+                int len = (int)(end - p);
+                if (snprintf(full, sizeof(full), "%.*s/%s", len, len ? p : ".", cmd) < (int)sizeof(full)) {
+                        execve(full, c->argv, c->env);
+                        if (errno != ENOENT && errno != ENOTDIR && errno != ENAMETOOLONG)
+                                seen = errno;
+                        if (seen && seen != EACCES)
+                                break;
+                }
+                if (!*end)
+                        break;
+                p = end + 1;
+        }
+        if (seen)
+                child_fail(st, -seen, LAUNCH_EXIT_CANNOT_RUN, "%s: %s", cmd, strerror(seen));
+        child_fail(st, -ENOENT, LAUNCH_EXIT_NOT_FOUND, "%s: command not found", cmd);
+}
+
+static _Noreturn void exec_command(const struct run_state *st, const char *slave)
+{
+        const struct launch_config *c = st->c;
+        roost_error e = { "" };
+        sigset_t all;
+        int r;
+
+        for (size_t i = 0; i < launch_n_forwarded_signals; i++)
+                signal(launch_forwarded_signals[i], SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        signal(SIGWINCH, SIG_DFL);
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+
+        /* Its own session: job control for a shell, and a terminal of its own. */
+        if (setsid() < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setsid: %m");
+        if (slave && (r = tty_make_controlling(slave)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "attaching the terminal %s: %s", slave, strerror(-r));
+        if (chdir(c->cwd ? c->cwd : "/") < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "working directory %s: %m", c->cwd ? c->cwd : "/");
+        /* Supplementary groups are refused in a rootless namespace
+         * (setgroups is "deny" there): nothing to drop then. */
+        gid_t g = c->gid;
+        if (setgroups(1, &g) < 0 && errno != EPERM)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setgroups: %m");
+        if (setresgid(c->gid, c->gid, c->gid) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "group %u: %m%s", (unsigned)c->gid,
+                           st->rootless ? " (only 0 is mapped without root)" : "");
+        if (setresuid(c->uid, c->uid, c->uid) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "user %u: %m%s", (unsigned)c->uid,
+                           st->rootless ? " (only 0 is mapped without root)" : "");
+        /* Whatever launch's caller leaked to us stays outside: only 0, 1
+         * and 2 survive the exec. */
+        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "close_range: %m");
+        if ((r = sandbox_apply(&c->sandbox, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        exec_search(st);
+}
+
+static void nothing(int sig)
+{
+}
+
+_Noreturn void init_run(const struct run_state *st)
+{
+        _cleanup_free_ char *slave = NULL;
+        int master = -1, r;
+        roost_error e = { "" };
+
+        /* PID 1 only receives the signals it has a handler for; they stay
+         * blocked (from launch) and are taken with sigwaitinfo below. */
+        sigset_t set;
+        sigemptyset(&set);
+        struct sigaction sa = { .sa_handler = nothing };
+        for (size_t i = 0; i < launch_n_forwarded_signals; i++) {
+                sigaction(launch_forwarded_signals[i], &sa, NULL);
+                sigaddset(&set, launch_forwarded_signals[i]);
+        }
+        sigaction(SIGCHLD, &sa, NULL);
+        sigaddset(&set, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        /* Out of launch's process group: a ^C at the caller's terminal
+         * reaches launch, which passes it on once, through us. */
+        setsid();
+
+        if (st->c->tty) {
+                if ((r = tty_open_master(&master, &slave, &e)) < 0)
+                        child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                if ((r = tty_send_fd(st->tty_sock[1], master)) < 0)
+                        child_fail(st, r, LAUNCH_EXIT_ERROR, "passing the terminal to launch: %s", strerror(-r));
+        }
+        pid_t cmd = fork();
+        if (cmd < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
+        if (cmd == 0)
+                exec_command(st, slave);
+        if (master >= 0)
+                close(master);
+        if (st->tty_sock[1] >= 0)
+                close(st->tty_sock[1]);
+        /* The command holds the only other copy: once it has exec'ed, EOF
+         * there tells launch that no report will come. */
+        close(st->err_pipe[1]);
+
+        for (;;) {
+                siginfo_t si;
+                int sig = sigwaitinfo(&set, &si);
+                if (sig < 0)
+                        continue;
+                if (sig != SIGCHLD) {
+                        kill(cmd, sig);
+                        continue;
+                }
+                for (;;) {
+                        int ws;
+                        pid_t w = waitpid(-1, &ws, WNOHANG);
+                        if (w <= 0)
+                                break;
+                        if (w == cmd)
+                                /* Leaving ends the namespace: the kernel
+                                 * kills whatever else still runs in it. */
+                                _exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+                }
+        }
+}

@@ -1,0 +1,71 @@
+/* The launch runtime: run one command in a directory tree, inside its own
+ * mount, PID, UTS, IPC, cgroup (and network, user, time) namespaces, with
+ * pivot_root, a fresh /proc, a small /dev, an overlay so that the tree is
+ * never written, and a small init of ours as PID 1. docs/launch.md tells
+ * the story; launch/run.c is the straight line. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "common/error.h"
+#include "launch/sandbox.h"
+#include "store/store.h"
+
+/* Exit codes of launch's own failures, as docker's: the command's status
+ * is passed through otherwise. */
+enum {
+        LAUNCH_EXIT_ERROR = 125,     /* launch itself failed */
+        LAUNCH_EXIT_CANNOT_RUN = 126, /* command found but not executable */
+        LAUNCH_EXIT_NOT_FOUND = 127, /* command not found */
+};
+
+enum launch_net {
+        LAUNCH_NET_NONE, /* private network namespace, loopback up */
+        LAUNCH_NET_HOST, /* the host's network namespace */
+};
+
+enum launch_overlay {
+        LAUNCH_OVERLAY_DISCARD,   /* writable layer in a store temporary, removed */
+        LAUNCH_OVERLAY_NAMED,     /* writable layer kept under containers/NAME */
+        LAUNCH_OVERLAY_READ_ONLY, /* no writable layer: the tree, read-only */
+};
+
+struct launch_volume {
+        char *host;      /* absolute, as given (resolved when opened) */
+        char *container; /* absolute, normalised, no ".." */
+        bool read_only;
+};
+
+struct launch_config {
+        const char *rootfs; /* the tree to run in (stored tree or --rootfs) */
+        char *const *argv;  /* the command; argv[0] searched in PATH of env */
+        char *const *env;   /* the command's whole environment */
+        const char *cwd;    /* NULL: / */
+        uid_t uid;
+        gid_t gid;
+        const char *hostname;
+        const char *name; /* LAUNCH_OVERLAY_NAMED: the container's name */
+        const struct launch_volume *volumes;
+        size_t n_volumes;
+        enum launch_net net;
+        enum launch_overlay overlay;
+        bool chroot_only; /* --chroot: plain chroot, escapable by root */
+        bool tty;         /* give the command a pseudo-terminal, relayed */
+        struct sandbox_config sandbox;
+        struct cgroup_limits limits;
+        store *store; /* where temporaries and named layers live */
+        /* Called (from the container's side too) for notes worth a line on
+         * stderr, such as the pivot_root fallback; may be NULL. */
+        void (*notice)(const char *msg);
+};
+
+/* Run C. On success (the command ran, whatever it returned) returns 0 and
+ * sets *ret_status to the exit code launch should exit with: the command's
+ * status, or 128+N when it was killed by signal N. On failure returns a
+ * negative error, fills E, and sets *ret_status to 125, 126 or 127. */
+int launch_run(const struct launch_config *c, int *ret_status, roost_error *e);
+
+/* "HOST:CONTAINER[:ro|:rw]" into V. -ROOST_EUSAGE with E filled when the
+ * spec is malformed; the host path is not checked here. */
+int launch_volume_parse(const char *spec, struct launch_volume *v, roost_error *e);
+void launch_volume_done(struct launch_volume *v);

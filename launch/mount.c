@@ -1,0 +1,326 @@
+/* Assembling the container's root, in its own mount namespace, with the new
+ * mount API: each file system is created detached (fsopen/fsmount or
+ * open_tree), given its flags, and only then attached at a place resolved
+ * inside the tree (openat2 with RESOLVE_IN_ROOT), so that a symlink in the
+ * tree such as "proc -> /" can never make us mount over the host's paths. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "common/util.h"
+#include "launch/launch-private.h"
+#include "launch/mount-util.h"
+
+static int openat2_in_root(int rootfd, const char *path, int flags)
+{
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd;
+        do
+                fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        while (fd < 0 && errno == EAGAIN);
+        return fd < 0 ? -errno : fd;
+}
+
+int open_in_root(int rootfd, const char *path, bool dir, bool create)
+{
+        while (*path == '/')
+                path++;
+        if (!*path)
+                return openat2_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
+        int fd = openat2_in_root(rootfd, path, O_PATH | (dir ? O_DIRECTORY : 0));
+        if (fd != -ENOENT || !create)
+                return fd;
+
+        /* Create what is missing one component at a time, each parent
+         * resolved inside the root again. */
+        char buf[PATH_MAX];
+        if (strlen(path) >= sizeof(buf))
+                return -ENAMETOOLONG;
+        strcpy(buf, path);
+        int parent = openat2_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
+        if (parent < 0)
+                return parent;
+        char *p = buf;
+        while (*p) {
+                char *comp = p, *end = strchr(p, '/');
+                bool last;
+                if (end)
+                        *end = 0;
+                last = !end || !end[1 + strspn(end + 1, "/")];
+                if (!*comp || strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+                        close(parent);
+                        return -EINVAL;
+                }
+                bool want_dir = !last || dir;
+                int child = openat2_in_root(rootfd, buf, O_PATH | (want_dir ? O_DIRECTORY : 0));
+                if (child == -ENOENT) {
+                        int r = 0;
+                        if (want_dir) {
+                                if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST)
+                                        r = -errno;
+                        } else {
+                                int t = openat(parent, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                                if (t < 0)
+                                        r = -errno;
+                                else
+                                        close(t);
+                        }
+                        if (r < 0) {
+                                close(parent);
+                                return r;
+                        }
+                        child = openat2_in_root(rootfd, buf, O_PATH | (want_dir ? O_DIRECTORY : 0));
+                }
+                close(parent);
+                if (child < 0)
+                        return child;
+                parent = child;
+                if (!end)
+                        break;
+                *end = '/';
+                p = end + 1;
+                while (*p == '/')
+                        p++;
+        }
+        return parent;
+}
+
+/* The kernel explains a refused fsconfig through the context fd. */
+static int fs_error(int fsfd, int r, const char *what, roost_error *e)
+{
+        char log[512];
+        ssize_t n = read(fsfd, log, sizeof(log) - 1);
+        if (n > 2) {
+                log[n] = 0;
+                if (log[n - 1] == '\n')
+                        log[n - 1] = 0;
+                return roost_error_set(e, r, "mounting %s (%s)", what, log + 2);
+        }
+        return roost_error_set(e, r, "mounting %s", what);
+}
+
+int fs_mount(const char *type, const struct fs_opt *opts, size_t n, unsigned attrs, int *ret, roost_error *e)
+{
+        _cleanup_close_ int fsfd = fsopen(type, FSOPEN_CLOEXEC);
+        if (fsfd < 0)
+                return roost_error_set(e, -errno, "mounting %s", type);
+        for (size_t i = 0; i < n; i++) {
+                int r;
+                if (opts[i].value)
+                        r = fsconfig(fsfd, FSCONFIG_SET_STRING, opts[i].key, opts[i].value, 0);
+                else
+                        r = fsconfig(fsfd, FSCONFIG_SET_FLAG, opts[i].key, NULL, 0);
+                if (r < 0)
+                        return fs_error(fsfd, -errno, type, e);
+        }
+        if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return fs_error(fsfd, -errno, type, e);
+        int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+        if (mfd < 0)
+                return fs_error(fsfd, -errno, type, e);
+        *ret = mfd;
+        return 0;
+}
+
+int bind_tree(int dirfd, const char *path, bool recursive, uint64_t attrs, int *ret, roost_error *e)
+{
+        unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+        if (!*path)
+                flags |= AT_EMPTY_PATH;
+        _cleanup_close_ int fd = open_tree(dirfd, path, flags);
+        if (fd < 0)
+                return roost_error_set(e, -errno, "binding %s", *path ? path : "a file");
+        if (attrs) {
+                struct mount_attr a = { .attr_set = attrs };
+                if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a)) < 0)
+                        return roost_error_set(e, -errno, "setting the flags of %s", *path ? path : "a bind mount");
+        }
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+int attach_at(int mfd, int rootfd, const char *path, bool dir, roost_error *e)
+{
+        _cleanup_close_ int t = open_in_root(rootfd, path, dir, true);
+        if (t < 0)
+                return roost_error_set(e, t, "creating the mount point %s", path);
+        if (move_mount(mfd, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return roost_error_set(e, -errno, "mounting on %s", path);
+        return 0;
+}
+
+/* lowerdir+ (Linux 6.8) takes one path as it is; older kernels split
+ * "lowerdir" on ':' and want it escaped. */
+static int overlay_lower(int fsfd, const char *lower)
+{
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) == 0)
+                return 0;
+        char esc[2 * PATH_MAX], *o = esc;
+        for (const char *p = lower; *p && o < esc + sizeof(esc) - 3; p++) {
+                if (*p == ':' || *p == '\\' || *p == ',')
+                        *o++ = '\\';
+                *o++ = *p;
+        }
+        *o = 0;
+        return fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", esc, 0) < 0 ? -errno : 0;
+}
+
+int mount_root(const struct run_state *st, roost_error *e)
+{
+        _cleanup_close_ int mfd = -1;
+        int r;
+
+        if (st->c->overlay == LAUNCH_OVERLAY_READ_ONLY) {
+                if ((r = bind_tree(AT_FDCWD, st->lower, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, &mfd, e)) < 0)
+                        return r;
+        } else {
+                _cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+                if (fsfd < 0)
+                        return roost_error_set(e, -errno, "mounting the overlay (is overlayfs available?)");
+                if ((r = overlay_lower(fsfd, st->lower)) < 0)
+                        return fs_error(fsfd, r, "the overlay's lower layer", e);
+                if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", st->upper, 0) < 0 ||
+                    fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", st->work, 0) < 0)
+                        return fs_error(fsfd, -errno, "the overlay's upper layer", e);
+                /* In a user namespace trusted.* xattrs are out of reach:
+                 * overlayfs keeps its bookkeeping in user.* instead. */
+                if (st->rootless && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+                        return fs_error(fsfd, -errno, "the overlay", e);
+                if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                        return fs_error(fsfd, -errno, "the overlay", e);
+                /* The stored tree never provides device nodes. */
+                mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+                if (mfd < 0)
+                        return fs_error(fsfd, -errno, "the overlay", e);
+        }
+        if (move_mount(mfd, "", AT_FDCWD, st->root_mnt, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return roost_error_set(e, -errno, "mounting the root on %s", st->root_mnt);
+        return 0;
+}
+
+static int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
+{
+        _cleanup_close_ int proc = -1, sys = -1;
+        int r;
+
+        /* A fresh proc for the new PID namespace: it shows only ours. */
+        if ((r = fs_mount("proc", NULL, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, &proc, e)) < 0 ||
+            (r = attach_at(proc, rootfd, "proc", true, e)) < 0)
+                return r;
+        /* sysfs may only be mounted by the owner of the network namespace;
+         * a rootless container sharing the host's network binds the
+         * host's instead, read-only all the way down. */
+        const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV;
+        r = fs_mount("sysfs", NULL, 0, attrs, &sys, e);
+        if (r == -EPERM)
+                r = bind_tree(AT_FDCWD, "/sys", true, attrs, &sys, e);
+        if (r < 0 || (r = attach_at(sys, rootfd, "sys", true, e)) < 0)
+                return r;
+        return 0;
+}
+
+/* /etc/hostname, /etc/hosts and, for --net host, /etc/resolv.conf: files
+ * of ours bound over the tree's. A read-only tree without the file, or
+ * with a symlink pointing nowhere, keeps its own: nothing to bind on. */
+static int mount_etc_files(const struct run_state *st, int rootfd, roost_error *e)
+{
+        static const char *const names[] = { "hostname", "hosts", "resolv.conf" };
+        size_t n = st->c->net == LAUNCH_NET_HOST ? 3 : 2;
+        bool ro = st->c->overlay == LAUNCH_OVERLAY_READ_ONLY;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                char target[64];
+                snprintf(target, sizeof(target), "etc/%s", names[i]);
+                _cleanup_close_ int t = open_in_root(rootfd, target, false, true);
+                if (t < 0)
+                        continue;
+                struct stat sb;
+                if (fstat(t, &sb) < 0 || !S_ISREG(sb.st_mode))
+                        continue;
+                /* By path: the store's fds belong to the host's mount
+                 * namespace, whose mounts open_tree will not copy. */
+                char src[PATH_MAX];
+                snprintf(src, sizeof(src), "%s/%s", st->host_files, names[i]);
+                _cleanup_close_ int mfd = -1;
+                if ((r = bind_tree(AT_FDCWD, src, false, ro ? MOUNT_ATTR_RDONLY : 0, &mfd, e)) < 0)
+                        return r;
+                if (move_mount(mfd, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return roost_error_set(e, -errno, "mounting /%s", target);
+        }
+        return 0;
+}
+
+int mount_api_files(const struct run_state *st, int rootfd, roost_error *e)
+{
+        int r;
+        if ((r = mount_proc_sys(st, rootfd, e)) < 0)
+                return r;
+        return mount_etc_files(st, rootfd, e);
+}
+
+int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
+{
+        for (size_t i = 0; i < st->c->n_volumes; i++) {
+                const struct launch_volume *v = &st->c->volumes[i];
+                _cleanup_close_ int mfd = -1;
+                struct stat sb;
+                int r;
+                /* Resolved here, in the copy of the host's mounts: a tree
+                 * opened before the clone would belong to the host's
+                 * namespace, which open_tree refuses to copy. */
+                if (stat(v->host, &sb) < 0)
+                        return roost_error_set(e, -errno, "volume %s", v->host);
+                if ((r = bind_tree(AT_FDCWD, v->host, true, v->read_only ? MOUNT_ATTR_RDONLY : 0, &mfd, e)) < 0)
+                        return r;
+                if ((r = attach_at(mfd, rootfd, v->container, S_ISDIR(sb.st_mode), NULL)) < 0)
+                        return roost_error_set(e, r, "volume %s:%s", v->host, v->container);
+        }
+        return 0;
+}
+
+int mount_enter_root(const struct run_state *st, roost_error *e)
+{
+        if (chdir(st->root_mnt) < 0)
+                return roost_error_set(e, -errno, "entering %s", st->root_mnt);
+        if (st->c->chroot_only) {
+                /* The article's way, kept for teaching: root inside can
+                 * chroot deeper and walk ".." back out (docs/launch.md). */
+                if (chroot(".") < 0 || chdir("/") < 0)
+                        return roost_error_set(e, -errno, "chroot");
+                return 0;
+        }
+        /* pivot_root(".", ".") stacks the old root on top of the new one;
+         * detaching it (lazily: host processes still use it) leaves
+         * nothing of the host reachable, whatever ".." tricks follow. */
+        if (!getenv("ROOST_LAUNCH_NO_PIVOT") && syscall(SYS_pivot_root, ".", ".") == 0) {
+                if (umount2(".", MNT_DETACH) < 0)
+                        return roost_error_set(e, -errno, "detaching the old root");
+                if (chdir("/") < 0)
+                        return roost_error_set(e, -errno, "chdir /");
+                return 0;
+        }
+        if (!getenv("ROOST_LAUNCH_NO_PIVOT") && errno != EINVAL)
+                return roost_error_set(e, -errno, "pivot_root");
+        /* The host's root is the initramfs, which cannot be pivoted away
+         * from: move the tree over / and chroot into it, as LXC and
+         * systemd do there. */
+        if (st->c->notice)
+                st->c->notice("pivot_root is not possible here (root on initramfs?): moving the tree over / and using chroot instead");
+        if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+                return roost_error_set(e, -errno, "moving the root over /");
+        if (chroot(".") < 0 || chdir("/") < 0)
+                return roost_error_set(e, -errno, "chroot");
+        return 0;
+}

@@ -1,0 +1,184 @@
+/* Where the container's writable layer and launch's own files live.
+ *
+ * The discarded layer lives in a tmpfs that the container's mount namespace
+ * lays over the store's tmp/ directory: nothing is written to disk, nothing
+ * is left to delete on exit, and a SIGKILL of launch leaves nothing behind,
+ * since the kernel frees the tmpfs with the namespace. The host never sees
+ * it (the namespace is private). --name keeps its layer on disk under
+ * containers/NAME in the store instead. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include "common/util.h"
+#include "launch/launch-private.h"
+#include "launch/mount-util.h"
+
+/* The merged root takes its root directory's owner and mode from the upper
+ * layer: give it the tree's, or non-root users inside could not walk "/". */
+static int make_upper(const struct run_state *st, int dirfd, const char *name)
+{
+        if (mkdirat(dirfd, name, 0700) < 0) {
+                if (errno == EEXIST)
+                        return 0;
+                return -errno;
+        }
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* Without root the layer stays ours, which is root inside, and the
+         * host's ids of the tree are not mapped there. */
+        if (!st->rootless && fchown(fd, st->lower_uid, st->lower_gid) < 0)
+                return -errno;
+        if (fchmod(fd, st->lower_mode & 07777) < 0)
+                return -errno;
+        return 0;
+}
+
+/* The host's own files may be symlinks (systemd-resolved): follow them. */
+static char *read_host_file(const char *path)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f)
+                return NULL;
+        char *buf = calloc(1, 65536);
+        if (!buf)
+                return NULL;
+        size_t n = fread(buf, 1, 65535, f);
+        buf[n] = 0;
+        return buf;
+}
+
+static int write_file(int dirfd, const char *name, const char *text)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        if (fchmod(fd, 0644) < 0)
+                return -errno;
+        return write_all(fd, text, strlen(text));
+}
+
+/* /etc/hostname and /etc/hosts always; the host's resolv.conf (and hosts)
+ * when the container shares the host's network. */
+static int write_host_files(const struct run_state *st, int dirfd, roost_error *e)
+{
+        const struct launch_config *c = st->c;
+        _cleanup_free_ char *hostname = NULL, *hosts = NULL, *own = NULL, *resolv = NULL;
+        int r;
+
+        if (asprintf(&hostname, "%s\n", c->hostname) < 0)
+                return roost_error_set(e, -ENOMEM, "hostname");
+        if ((r = write_file(dirfd, "hostname", hostname)) < 0)
+                return roost_error_set(e, r, "writing the container's /etc/hostname");
+        if (c->net == LAUNCH_NET_HOST) {
+                hosts = read_host_file("/etc/hosts");
+                if (!(resolv = read_host_file("/etc/resolv.conf")) && !(resolv = strdup("")))
+                        return roost_error_set(e, -ENOMEM, "resolv.conf");
+                if ((r = write_file(dirfd, "resolv.conf", resolv)) < 0)
+                        return roost_error_set(e, r, "writing the container's /etc/resolv.conf");
+        }
+        if (asprintf(&own, "%s127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n", hosts ? hosts : "",
+                     c->hostname) < 0)
+                return roost_error_set(e, -ENOMEM, "hosts");
+        if ((r = write_file(dirfd, "hosts", own)) < 0)
+                return roost_error_set(e, r, "writing the container's /etc/hosts");
+        return 0;
+}
+
+static int prepare_named(struct run_state *st, roost_error *e)
+{
+        store *s = st->c->store;
+        int dfd = store_dirfd(s);
+        _cleanup_free_ char *dir = NULL, *lock = NULL, *upper = NULL, *work = NULL;
+        int r;
+
+        if (asprintf(&dir, "containers/%s", st->c->name) < 0 || asprintf(&lock, "%s/lock", dir) < 0 ||
+            asprintf(&upper, "%s/upper", dir) < 0 || asprintf(&work, "%s/work", dir) < 0)
+                return roost_error_set(e, -ENOMEM, "container %s", st->c->name);
+        if ((r = mkdir_at_p(dfd, "containers", 0700)) < 0 || (r = mkdir_at_p(dfd, dir, 0700)) < 0)
+                return roost_error_set(e, r, "creating %s in the store", dir);
+        st->named_lock = openat(dfd, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (st->named_lock < 0)
+                return roost_error_set(e, -errno, "opening %s", lock);
+        /* overlayfs refuses two mounts sharing one upper layer; say why first. */
+        if (flock(st->named_lock, LOCK_EX | LOCK_NB) < 0)
+                return roost_error_set(e, errno == EWOULDBLOCK ? -EBUSY : -errno,
+                                       "container %s is in use by another launch", st->c->name);
+        if ((r = make_upper(st, dfd, upper)) < 0 || (r = mkdir_at_p(dfd, work, 0700)) < 0)
+                return roost_error_set(e, r, "creating the layer of container %s", st->c->name);
+        if ((r = store_path(s, upper, &st->upper)) < 0 || (r = store_path(s, work, &st->work)) < 0)
+                return roost_error_set(e, r, "container %s", st->c->name);
+        return 0;
+}
+
+int overlay_prepare(struct run_state *st, roost_error *e)
+{
+        const struct launch_config *c = st->c;
+        struct stat lst;
+        int r;
+
+        if (!(st->lower = realpath(c->rootfs, NULL)))
+                return roost_error_set(e, -errno, "root filesystem %s", c->rootfs);
+        if (stat(st->lower, &lst) < 0)
+                return roost_error_set(e, -errno, "root filesystem %s", c->rootfs);
+        if (!S_ISDIR(lst.st_mode))
+                return roost_error_set(e, -ENOTDIR, "root filesystem %s", c->rootfs);
+        st->lower_uid = lst.st_uid;
+        st->lower_gid = lst.st_gid;
+        st->lower_mode = lst.st_mode;
+        if ((r = store_path(c->store, "tmp", &st->scratch)) < 0 ||
+            asprintf(&st->root_mnt, "%s/root", st->scratch) < 0 || asprintf(&st->host_files, "%s/etc", st->scratch) < 0)
+                return roost_error_set(e, r < 0 ? r : -ENOMEM, "store path");
+        size_t n = strlen(st->scratch);
+        if (strncmp(st->lower, st->scratch, n) == 0 && (st->lower[n] == '/' || !st->lower[n]))
+                return roost_error_set(e, -EINVAL, "root filesystem %s: inside the store's tmp/, which launch covers",
+                                       c->rootfs);
+        if (c->overlay == LAUNCH_OVERLAY_NAMED)
+                return prepare_named(st, e);
+        return 0;
+}
+
+int overlay_scratch(struct run_state *st, roost_error *e)
+{
+        static const struct fs_opt opts[] = { { "mode", "0700" } };
+        _cleanup_close_ int mfd = -1, dfd = -1, etc = -1;
+        int r;
+
+        if ((r = fs_mount("tmpfs", opts, ELEMENTSOF(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &mfd, e)) < 0)
+                return r;
+        dfd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return roost_error_set(e, -errno, "opening the scratch tmpfs");
+        if (mkdirat(dfd, "root", 0755) < 0 || mkdirat(dfd, "etc", 0755) < 0)
+                return roost_error_set(e, -errno, "creating directories in the scratch tmpfs");
+        if ((etc = openat(dfd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                return roost_error_set(e, -errno, "opening the scratch tmpfs");
+        if ((r = write_host_files(st, etc, e)) < 0)
+                return r;
+        if (st->c->overlay == LAUNCH_OVERLAY_DISCARD) {
+                if ((r = make_upper(st, dfd, "upper")) < 0 || (mkdirat(dfd, "work", 0700) < 0 && (r = -errno)))
+                        return roost_error_set(e, r, "creating the writable layer");
+                if (asprintf(&st->upper, "%s/upper", st->scratch) < 0 || asprintf(&st->work, "%s/work", st->scratch) < 0)
+                        return roost_error_set(e, -ENOMEM, "scratch");
+        }
+        if (move_mount(mfd, "", AT_FDCWD, st->scratch, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return roost_error_set(e, -errno, "mounting the scratch tmpfs on %s", st->scratch);
+        return 0;
+}
+
+void overlay_done(struct run_state *st)
+{
+        if (st->named_lock >= 0)
+                close(st->named_lock);
+        free(st->scratch);
+        free(st->root_mnt);
+        free(st->host_files);
+        free(st->lower);
+        free(st->upper);
+        free(st->work);
+}

@@ -1,0 +1,273 @@
+/* The straight line of a launch. The parent prepares what needs the host's
+ * view (store temporaries, overlay directories, cgroup), clones the child
+ * into new namespaces, writes its id maps, lets it go, and then only
+ * relays: signals, and the terminal when there is one. The child assembles
+ * the root, enters it and becomes the container's init. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "common/util.h"
+#include "launch/launch-private.h"
+
+const int launch_forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+const size_t launch_n_forwarded_signals = ELEMENTSOF(launch_forwarded_signals);
+
+_Noreturn void child_fail(const struct run_state *st, int r, int status, const char *fmt, ...)
+{
+        struct child_report rep = { .r = r, .status = status };
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(rep.msg, sizeof(rep.msg), fmt, ap);
+        va_end(ap);
+        /* One write below PIPE_BUF: the parent reads it whole or not at all. */
+        if (write(st->err_pipe[1], &rep, sizeof(rep)) < 0) {
+                /* nobody left to tell */
+        }
+        _exit(status);
+}
+
+static void close_pair(int p[2])
+{
+        for (int i = 0; i < 2; i++)
+                if (p[i] >= 0) {
+                        close(p[i]);
+                        p[i] = -1;
+                }
+}
+
+/* The child, in its new namespaces (PID 1 of the new PID namespace). */
+static _Noreturn void child_main(struct run_state *st)
+{
+        const struct launch_config *c = st->c;
+        roost_error e = { "" };
+        char go;
+        int r;
+
+        close(st->sync_pipe[1]);
+        close(st->err_pipe[0]);
+        if (st->tty_sock[0] >= 0)
+                close(st->tty_sock[0]);
+        /* The container does not outlive launch: a SIGKILL of launch takes the
+         * whole PID namespace with it, and the store's cleanup the rest. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setting the parent-death signal: %m");
+        /* Wait until the parent has written our id maps and put us in our
+         * cgroup; EOF means it died before that. */
+        if (read(st->sync_pipe[0], &go, 1) != 1)
+                _exit(LAUNCH_EXIT_ERROR);
+        close(st->sync_pipe[0]);
+
+        /* Only now, inside the container's cgroup, so that its cgroup
+         * namespace is rooted there and /proc/self/cgroup shows "/". */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating the cgroup namespace: %m");
+        /* A time namespace applies to our children, the command included.
+         * Older kernels lack it (EINVAL): the rest still holds. */
+        if (unshare(CLONE_NEWTIME) < 0 && errno != EINVAL)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating the time namespace: %m");
+        if (sethostname(c->hostname, strlen(c->hostname)) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setting the hostname %s: %m", c->hostname);
+        if (c->net == LAUNCH_NET_NONE && (r = net_loopback_up(&e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+
+        /* Nothing we mount may propagate back to the host (systemd makes /
+         * shared by default), and nothing the host mounts later leaks in. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "making / private: %m");
+        if ((r = overlay_scratch(st, &e)) < 0 || (r = mount_root(st, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        _cleanup_close_ int rootfd = open(st->root_mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "opening the new root: %m");
+        if ((r = mount_api_files(st, rootfd, &e)) < 0 || (r = mount_dev(st, rootfd, &e)) < 0 ||
+            (r = mount_volumes(st, rootfd, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        close(TAKE_FD(rootfd));
+        if ((r = mount_enter_root(st, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        if ((r = sandbox_mask_paths(&c->sandbox, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        init_run(st);
+}
+
+static int block_signals(sigset_t *old, int *ret_sigfd)
+{
+        sigset_t set;
+        sigemptyset(&set);
+        for (size_t i = 0; i < launch_n_forwarded_signals; i++)
+                sigaddset(&set, launch_forwarded_signals[i]);
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGWINCH);
+        if (sigprocmask(SIG_BLOCK, &set, old) < 0)
+                return -errno;
+        int fd = signalfd(-1, &set, SFD_CLOEXEC);
+        if (fd < 0) {
+                int r = -errno;
+                sigprocmask(SIG_SETMASK, old, NULL);
+                return r;
+        }
+        *ret_sigfd = fd;
+        return 0;
+}
+
+/* Without a terminal: pass signals on until the init is gone. */
+static int wait_child(pid_t pid, int sigfd, int *ret_wstatus)
+{
+        for (;;) {
+                struct signalfd_siginfo si;
+                ssize_t n = read(sigfd, &si, sizeof(si));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n != sizeof(si))
+                        return n < 0 ? -errno : -EIO;
+                if (si.ssi_signo == SIGCHLD) {
+                        pid_t w = waitpid(pid, ret_wstatus, WNOHANG);
+                        if (w == pid)
+                                return 0;
+                        if (w < 0)
+                                return -errno;
+                } else if (si.ssi_signo != SIGWINCH) {
+                        kill(pid, (int)si.ssi_signo);
+                }
+        }
+}
+
+static int wait_status_code(int ws)
+{
+        if (WIFEXITED(ws))
+                return WEXITSTATUS(ws);
+        if (WIFSIGNALED(ws))
+                return 128 + WTERMSIG(ws);
+        return LAUNCH_EXIT_ERROR;
+}
+
+static void state_done(struct run_state *st)
+{
+        close_pair(st->sync_pipe);
+        close_pair(st->err_pipe);
+        close_pair(st->tty_sock);
+        overlay_done(st);
+}
+
+int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
+{
+        struct run_state st = {
+                .c = c,
+                .rootless = geteuid() != 0,
+                .named_lock = -1,
+                .sync_pipe = { -1, -1 },
+                .err_pipe = { -1, -1 },
+                .tty_sock = { -1, -1 },
+        };
+        _cleanup_close_ int sigfd = -1;
+        _cleanup_close_ int master = -1;
+        void *saved_tty = NULL;
+        cgroup *cg = NULL;
+        sigset_t oldmask;
+        bool blocked = false;
+        pid_t pid = -1;
+        int r, ws = 0;
+
+        *ret_status = LAUNCH_EXIT_ERROR;
+        if ((r = overlay_prepare(&st, e)) < 0)
+                goto out;
+        if ((r = launch_volumes_check(c, e)) < 0)
+                goto out;
+        if (pipe2(st.sync_pipe, O_CLOEXEC) < 0 || pipe2(st.err_pipe, O_CLOEXEC) < 0 ||
+            (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st.tty_sock) < 0)) {
+                r = roost_error_set(e, -errno, "creating pipes");
+                goto out;
+        }
+        char id[64];
+        snprintf(id, sizeof(id), "roost-%d", (int)getpid());
+        if ((r = cgroup_create(id, &c->limits, &cg, e)) < 0)
+                goto out;
+        if ((r = block_signals(&oldmask, &sigfd)) < 0) {
+                roost_error_set(e, r, "blocking signals");
+                goto out;
+        }
+        blocked = true;
+
+        unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+        if (c->net == LAUNCH_NET_NONE)
+                flags |= CLONE_NEWNET;
+        if (st.rootless)
+                flags |= CLONE_NEWUSER;
+        /* clone(2) without a stack behaves as fork: the child gets a copy
+         * of everything, and becomes PID 1 of its PID namespace. */
+        pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+        if (pid < 0) {
+                r = roost_error_set(e, -errno, "creating the container's namespaces");
+                if (r == -EPERM || r == -EINVAL || r == -ENOSPC)
+                        roost_error_set(e, r, "creating the container's namespaces (are user namespaces allowed? see docs/launch.md)");
+                goto out;
+        }
+        if (pid == 0)
+                child_main(&st);
+
+        close(st.sync_pipe[0]), st.sync_pipe[0] = -1;
+        close(st.err_pipe[1]), st.err_pipe[1] = -1;
+        if (st.tty_sock[1] >= 0)
+                close(st.tty_sock[1]), st.tty_sock[1] = -1;
+        if (st.rootless && (r = userns_map(pid, e)) < 0)
+                goto kill;
+        if (cg && (r = cgroup_attach(cg, pid, e)) < 0)
+                goto kill;
+        if (write(st.sync_pipe[1], "1", 1) != 1) {
+                r = roost_error_set(e, -errno, "starting the container");
+                goto kill;
+        }
+        close(st.sync_pipe[1]), st.sync_pipe[1] = -1;
+
+        if (c->tty && tty_recv_fd(st.tty_sock[0], &master) == 0) {
+                tty_copy_winsize(STDIN_FILENO, master);
+                tty_raw(STDIN_FILENO, &saved_tty);
+                r = tty_relay(master, pid, sigfd, &ws);
+                tty_restore(STDIN_FILENO, saved_tty);
+        } else {
+                /* Without a master the container failed before it had a
+                 * terminal: its report says why. */
+                r = wait_child(pid, sigfd, &ws);
+        }
+        if (r < 0) {
+                roost_error_set(e, r, "waiting for the container");
+                goto kill;
+        }
+        pid = -1;
+
+        struct child_report rep;
+        ssize_t n = read(st.err_pipe[0], &rep, sizeof(rep));
+        if (n == sizeof(rep)) {
+                rep.msg[sizeof(rep.msg) - 1] = 0;
+                *ret_status = rep.status;
+                /* the message already carries its cause */
+                r = roost_error_set(e, 0, "%s", rep.msg);
+                r = rep.r < 0 ? rep.r : -EIO;
+                goto out;
+        }
+        *ret_status = wait_status_code(ws);
+        r = 0;
+        goto out;
+kill:
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        pid = -1;
+out:
+        if (blocked)
+                sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        cgroup_destroy(cg);
+        state_done(&st);
+        return r;
+}

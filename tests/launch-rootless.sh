@@ -1,0 +1,48 @@
+#!/bin/bash
+# launch without root: a user namespace mapping the caller to root inside,
+# the same isolation otherwise. Run as the unprivileged test user.
+. "$ROOST_SRCDIR/tests/lib/tap.sh"
+. "$ROOST_SRCDIR/tests/lib/fixtures.sh"
+require_root
+ensure_test_user || skip_all "cannot create the test user"
+as_test_user unshare --user --map-root-user true 2>/dev/null ||
+        skip_all "unprivileged user namespaces are disabled on this kernel"
+
+ROOTFS=$TEST_TMP/rootfs
+STORE=$TEST_TMP/ustore
+PROBE=$ROOST_BUILDDIR/tests/probe/probe
+make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
+# A rootless tree is owned by its user (as a rootless unpack leaves it):
+# files of unmapped owners could be read but never copied up.
+chown -R "$TEST_USER:" "$ROOTFS"
+mkdir -p "$STORE" && chown "$TEST_USER" "$STORE"
+UL() { as_test_user launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
+
+run_cmd UL sh -c 'id -u; cat /proc/self/uid_map | tr -s " "; echo $$; hostname'
+is "$rc" 0 "an unprivileged user can launch"
+is "$(sed -n 1p <<<"$out")" 0 "the caller is root inside"
+is "$(sed -n 2p <<<"$out")" " 0 $(id -u "$TEST_USER") 1" "... and only the caller is mapped"
+is "$(sed -n 3p <<<"$out")" 2 "its own PID namespace"
+is "$(sed -n 4p <<<"$out")" roost "its own hostname"
+run_cmd UL sh -c 'echo x >/etc/new && cat /etc/new'
+is "$out" x "the overlay is writable without root"
+[ ! -e "$ROOTFS/etc/new" ]; ok $? "... and the tree is not written"
+touch "$TEST_TMP/marker"
+run_cmd UL -v "$PROBE:/probe:ro" /probe escape "$TEST_TMP/marker"
+is "$out" inside "the chroot escape stays inside without root too"
+run_cmd UL -v "$PROBE:/probe:ro" /probe fds
+is "$(echo $out)" "0 1 2" "only fds 0, 1 and 2 inside"
+run_cmd UL sh -c 'ls /dev | tr "\n" " "; cat /dev/null; echo ok'
+like "$out" "null" "/dev has its devices (bound from the host)"
+run_cmd UL --net host sh -c 'ls /sys/class/net | wc -l'
+is "$out" "$(ls /sys/class/net | wc -l)" "--net host works without root (host /sys bound read-only)"
+run_cmd UL sh -c 'exit 42'
+is "$rc" 42 "the exit status passes through"
+run_cmd UL -u 1000 true
+is "$rc" 125 "a user that is not mapped: 125"
+like "$err" "only 0 is mapped" "... saying why"
+run_cmd UL --name mine sh -c 'echo kept >/note'
+run_cmd UL --name mine cat /note
+is "$out" kept "--name works without root"
+is "$(ls "$STORE/tmp" | wc -l)" 0 "nothing left in the store's tmp"
+tap_done
