@@ -35,3 +35,7 @@ TESTS += tests/unit/test-sandbox tests/unit/test-sandbox-cgroup
 check_PROGRAMS += tests/probe/seccomp-probe
 tests_probe_seccomp_probe_SOURCES = tests/probe/seccomp-probe.c
 tests_probe_seccomp_probe_LDFLAGS = -static
+
+# End-to-end: the hardening through launch, as root and as the test user.
+TESTS += tests/harden.sh tests/harden-limits.sh tests/harden-rootless.sh
+EXTRA_DIST += tests/harden.sh tests/harden-limits.sh tests/harden-rootless.sh bench/harden.sh docs/security.md

@@ -1,0 +1,65 @@
+#!/bin/bash
+# The hardening without root, as the unprivileged test user: the same
+# capability sets (in the user namespace), no_new_privs, filter and masks;
+# limits refused with one clear line when the user may not make cgroups;
+# and Alpine's real tree, unpacked by the user, launched by the user.
+. "$ROOST_SRCDIR/tests/lib/tap.sh"
+. "$ROOST_SRCDIR/tests/lib/fixtures.sh"
+require_root
+ensure_test_user || skip_all "cannot create the test user"
+as_test_user unshare --user --map-root-user true 2>/dev/null ||
+        skip_all "unprivileged user namespaces are disabled on this kernel"
+
+ROOTFS=$TEST_TMP/rootfs
+STORE=$TEST_TMP/ustore
+SPROBE=$TEST_TMP/seccomp-probe
+make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
+[ -x "$ROOST_BUILDDIR/tests/probe/seccomp-probe" ] || skip_all "tests/probe/seccomp-probe not built"
+cp "$ROOST_BUILDDIR/tests/probe/seccomp-probe" "$SPROBE"
+chown -R "$TEST_USER:" "$ROOTFS"
+mkdir -p "$STORE" && chown "$TEST_USER" "$STORE"
+UL() { as_test_user launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
+field() { awk -v k="$1:" '$1 == k { print $2 }' <<<"$2"; }
+
+run_cmd UL cat /proc/self/status
+is "$rc" 0 "an unprivileged user launches a hardened container"
+is "$(field CapBnd "$out")" 00000000a80425fb "rootless: docker's default bounding set"
+is "$(field CapEff "$out")" 00000000a80425fb "rootless: the same effective set"
+is "$(field NoNewPrivs "$out")" 1 "rootless: no_new_privs"
+is "$(field Seccomp "$out")" 2 "rootless: the seccomp filter"
+
+run_cmd UL -v "$SPROBE:/sp:ro" /sp
+p=$(sed 's/ /: /' <<<"$out")
+for call in mount unshare_user keyctl tiocsti socket_alg i386_unshare; do
+        is "$(field "$call" "$p")" EPERM "rootless: $call is denied"
+done
+is "$(field clone3 "$p")" ENOSYS "rootless: clone3 ENOSYS"
+
+run_cmd UL sh -c 'wc -c </proc/keys; ls -A /proc/acpi | wc -l; echo x >/proc/sys/kernel/hostname'
+is "$(echo $out)" "0 0" "rootless: /proc/keys and /proc/acpi masked"
+like "$err" "Read-only file system" "rootless: /proc/sys read-only"
+
+for opt in "--memory 32M" "--pids 16" "--cpus 0.5"; do
+        # shellcheck disable=SC2086
+        run_cmd UL $opt true
+        is "$rc" 125 "rootless $opt without a delegated cgroup: refused (125)"
+        like "$err" "resource limits need a cgroup this user may manage" "... with one clear line"
+done
+
+# ---- Alpine's own tree, unpacked and launched by the user
+tarball=$ALPINE_MIRROR_DIR/alpine/v3.20/releases/x86_64/alpine-minirootfs-3.20.3-x86_64.tar.gz
+if have_alpine_mirror; then
+        ALP=$TEST_TMP/alpine
+        OUT=$TEST_TMP/out
+        mkdir -p "$ALP" "$OUT" && chown "$TEST_USER" "$ALP" "$OUT"
+        as_test_user tar -xzf "$tarball" -C "$ALP" 2>/dev/null
+        run_cmd as_test_user launch --store "$STORE" --rootfs "$ALP" -v "$OUT:/out" \
+                sh -c 'id -u; cat /etc/alpine-release; grep Seccomp: /proc/self/status; touch /out/made-inside'
+        is "$(sed -n 1p <<<"$out")" 0 "Alpine rootless: id -u is 0 inside"
+        is "$(sed -n 2p <<<"$out")" 3.20.3 "Alpine rootless: its own release"
+        like "$(sed -n 3p <<<"$out")" "Seccomp:[[:space:]]+2" "Alpine rootless: hardened"
+        is "$(stat -c %U "$OUT/made-inside" 2>/dev/null)" "$TEST_USER" "the host sees the user's uid on the container's files"
+else
+        skip "Alpine rootless" "no Alpine mirror at $ALPINE_MIRROR_DIR"
+fi
+tap_done
