@@ -1,5 +1,6 @@
 /* Helpers shared by the sandbox's files, not part of its public face. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/filter.h>
 #include "common/error.h"
@@ -18,3 +19,7 @@ struct sandbox_config;
 /* Compile the filter for C with libseccomp now, never the precompiled one,
  * and write it to FD as raw BPF. */
 int sandbox_seccomp_export_built(const struct sandbox_config *c, int fd, roost_error *e);
+
+/* Tests: make the masks use mount(2) through /proc/self/fd, the path for
+ * kernels without open_tree and move_mount. */
+extern bool sandbox_legacy_mounts;

@@ -397,6 +397,7 @@ struct mask_case {
         const char *proc_kind; /* "procfs", "symlink", "dir" */
         const char *sys_kind;  /* "sysfs", "symlink", "none" */
         bool privileged;
+        bool legacy;           /* mount(2) rather than open_tree/move_mount */
 };
 
 static int fs_type(const char *path, long magic)
@@ -436,6 +437,7 @@ static int child_masks(void *arg)
         }
 
         struct sandbox_config c = { .privileged = mc->privileged };
+        sandbox_legacy_mounts = mc->legacy;
         int r = sandbox_mask_paths(&c, &e);
 
         if (strcmp(mc->proc_kind, "procfs") != 0) {
@@ -492,23 +494,31 @@ static void mask_case(const struct mask_case *mc)
 
 static void test_masks(void **state)
 {
-        mask_case(&(struct mask_case){ "procfs", "sysfs", false });
+        mask_case(&(struct mask_case){ "procfs", "sysfs", false, false });
+}
+static void test_masks_legacy(void **state)
+{
+        mask_case(&(struct mask_case){ "procfs", "sysfs", false, true });
+}
+static void test_masks_proc_fake_legacy(void **state)
+{
+        mask_case(&(struct mask_case){ "dir", "none", false, true });
 }
 static void test_masks_privileged(void **state)
 {
-        mask_case(&(struct mask_case){ "procfs", "sysfs", true });
+        mask_case(&(struct mask_case){ "procfs", "sysfs", true, false });
 }
 static void test_masks_proc_symlink(void **state)
 {
-        mask_case(&(struct mask_case){ "symlink", "none", false });
+        mask_case(&(struct mask_case){ "symlink", "none", false, false });
 }
 static void test_masks_proc_fake(void **state)
 {
-        mask_case(&(struct mask_case){ "dir", "none", false });
+        mask_case(&(struct mask_case){ "dir", "none", false, false });
 }
 static void test_masks_sys_symlink(void **state)
 {
-        mask_case(&(struct mask_case){ "procfs", "symlink", false });
+        mask_case(&(struct mask_case){ "procfs", "symlink", false, false });
 }
 
 /* ---- user namespace diagnosis against fake sysctls ---- */
@@ -568,6 +578,8 @@ int main(void)
                 cmocka_unit_test(test_apply_privileged),
                 cmocka_unit_test(test_export_loads),
                 cmocka_unit_test(test_masks),
+                cmocka_unit_test(test_masks_legacy),
+                cmocka_unit_test(test_masks_proc_fake_legacy),
                 cmocka_unit_test(test_masks_privileged),
                 cmocka_unit_test(test_masks_proc_symlink),
                 cmocka_unit_test(test_masks_proc_fake),
