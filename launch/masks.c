@@ -99,7 +99,19 @@ static int open_target(int dirfd, const char *name, dev_t dev, struct stat *st)
         return fd;
 }
 
-static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd)
+/* Attach a copy of the mount at FROM over TO. -ENOSYS: a kernel without
+ * open_tree and move_mount. */
+static int bind_fd(int from, int to)
+{
+        _cleanup_close_ int tree = open_tree(from, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        if (tree < 0 || move_mount(tree, "", to, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+/* *EMPTYFD: the first masking tmpfs, which the other directories share (a
+ * bind costs less than a new superblock). */
+static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, int *emptyfd)
 {
         struct stat st;
         char target[32], source[32];
@@ -110,19 +122,23 @@ static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd)
         if (S_ISDIR(st.st_mode)) {
                 /* An empty read-only tmpfs: the directory stays (programs
                  * that list it see nothing) but shows nothing of the host. */
+                if (*emptyfd >= 0 && !sandbox_legacy_mounts) {
+                        int r = bind_fd(*emptyfd, fd);
+                        if (r != -ENOSYS)
+                                return r;
+                }
                 if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                           "mode=0555") < 0)
                         return -errno;
+                /* A fresh lookup lands on the new tmpfs. */
+                if (*emptyfd < 0)
+                        *emptyfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
                 return 0;
         }
         if (!sandbox_legacy_mounts) {
-                _cleanup_close_ int tree = open_tree(nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-                if (tree >= 0)
-                        return move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
-                                       ? -errno
-                                       : 0;
-                if (errno != ENOSYS)
-                        return -errno;
+                int r = bind_fd(nullfd, fd);
+                if (r != -ENOSYS)
+                        return r;
         }
         fd_path(nullfd, source);
         if (mount(source, target, NULL, MS_BIND, NULL) < 0)
@@ -188,7 +204,7 @@ static int open_dev_null(void)
 
 int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
 {
-        _cleanup_close_ int rootfd = -1, nullfd = -1;
+        _cleanup_close_ int rootfd = -1, nullfd = -1, emptyfd = -1;
         int dirfd[2] = { -1, -1 };
         dev_t dev[2] = { 0, 0 };
         struct stat st;
@@ -235,7 +251,7 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                 int fs = masked[i].fs;
                 if (dirfd[fs] < 0)
                         continue;
-                r = mask_one(dirfd[fs], dev[fs], masked[i].name, nullfd);
+                r = mask_one(dirfd[fs], dev[fs], masked[i].name, nullfd, &emptyfd);
                 if (r == -ENOENT) /* this kernel has no such file */
                         r = 0;
                 if (r < 0) {
