@@ -46,6 +46,28 @@ for opt in "--memory 32M" "--pids 16" "--cpus 0.5"; do
         like "$err" "resource limits need a cgroup this user may manage" "... with one clear line"
 done
 
+# ---- a user with subordinate ids: a range through newuidmap/newgidmap
+RUSER=roost-test-sub
+if ! id -u "$RUSER" >/dev/null 2>&1; then
+        useradd --system --create-home --home-dir "/var/tmp/$RUSER" --shell /bin/sh "$RUSER" 2>/dev/null
+fi
+if id -u "$RUSER" >/dev/null 2>&1 && command -v newuidmap >/dev/null; then
+        grep -q "^$RUSER:" /etc/subuid 2>/dev/null || usermod --add-subuids 300000-365535 "$RUSER"
+        grep -q "^$RUSER:" /etc/subgid 2>/dev/null || usermod --add-subgids 300000-365535 "$RUSER"
+        sub=$(awk -F: -v u="$RUSER" '$1 == u { print $2; exit }' /etc/subuid)
+        RROOT=$TEST_TMP/rootfs-sub
+        cp -a "$ROOTFS" "$RROOT" && chown -R "$RUSER:" "$RROOT"
+        mkdir -p "$TEST_TMP/rstore" "$TEST_TMP/rout" && chown "$RUSER" "$TEST_TMP/rstore" "$TEST_TMP/rout"
+        run_cmd setpriv --reuid="$RUSER" --regid="$RUSER" --init-groups --reset-env env PATH="$PATH" \
+                launch --store "$TEST_TMP/rstore" --rootfs "$RROOT" -v "$TEST_TMP/rout:/out" \
+                sh -c 'cat /proc/self/uid_map | tr -s " " | tr "\n" ";"; echo; touch /out/f && chown 1000:1000 /out/f && echo chowned'
+        is "$(sed -n 1p <<<"$out")" " 0 $(id -u "$RUSER") 1; 1 $sub 65536;" "subordinate ids: 0 is the user, 1..65536 the range"
+        is "$(sed -n 2p <<<"$out")" chowned "root inside may give a file to uid 1000"
+        is "$(stat -c %u "$TEST_TMP/rout/f" 2>/dev/null)" $((sub + 999)) "... which the host sees as the user's subordinate id"
+else
+        skip "subordinate ids" "cannot create $RUSER or no newuidmap"
+fi
+
 # ---- Alpine's own tree, unpacked and launched by the user
 tarball=$ALPINE_MIRROR_DIR/alpine/v3.20/releases/x86_64/alpine-minirootfs-3.20.3-x86_64.tar.gz
 if have_alpine_mirror; then
