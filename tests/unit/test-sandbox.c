@@ -398,6 +398,7 @@ struct mask_case {
         const char *sys_kind;  /* "sysfs", "symlink", "none" */
         bool privileged;
         bool legacy;           /* mount(2) rather than open_tree/move_mount */
+        const char *root;      /* made and removed by the parent */
 };
 
 static int fs_type(const char *path, long magic)
@@ -409,13 +410,12 @@ static int fs_type(const char *path, long magic)
 static int child_masks(void *arg)
 {
         const struct mask_case *mc = arg;
-        char root[] = "/tmp/roost-mask.XXXXXX";
+        const char *root = mc->root;
         struct stat st;
         roost_error e = { "" };
 
         CHECK(unshare(CLONE_NEWNS) == 0, "unshare: %s", strerror(errno));
         CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "private /");
-        CHECK(mkdtemp(root), "mkdtemp");
         /* The temporary root is a tmpfs of its own, so nothing outlives the
          * namespace. */
         CHECK(mount("tmpfs", root, "tmpfs", 0, "mode=0755") == 0, "tmpfs");
@@ -487,38 +487,44 @@ static int child_masks(void *arg)
 
 static void mask_case(const struct mask_case *mc)
 {
+        char root[] = "/tmp/roost-mask.XXXXXX";
         if (!is_root())
                 skip();
-        run_child(child_masks, (void *)mc);
+        assert_non_null(mkdtemp(root));
+        struct mask_case c = *mc;
+        c.root = root;
+        run_child(child_masks, &c);
+        /* The child's tmpfs went with its mount namespace. */
+        assert_int_equal(rmdir(root), 0);
 }
 
 static void test_masks(void **state)
 {
-        mask_case(&(struct mask_case){ "procfs", "sysfs", false, false });
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = false, .legacy = false });
 }
 static void test_masks_legacy(void **state)
 {
-        mask_case(&(struct mask_case){ "procfs", "sysfs", false, true });
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = false, .legacy = true });
 }
 static void test_masks_proc_fake_legacy(void **state)
 {
-        mask_case(&(struct mask_case){ "dir", "none", false, true });
+        mask_case(&(struct mask_case){ .proc_kind = "dir", .sys_kind = "none", .privileged = false, .legacy = true });
 }
 static void test_masks_privileged(void **state)
 {
-        mask_case(&(struct mask_case){ "procfs", "sysfs", true, false });
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = true, .legacy = false });
 }
 static void test_masks_proc_symlink(void **state)
 {
-        mask_case(&(struct mask_case){ "symlink", "none", false, false });
+        mask_case(&(struct mask_case){ .proc_kind = "symlink", .sys_kind = "none", .privileged = false, .legacy = false });
 }
 static void test_masks_proc_fake(void **state)
 {
-        mask_case(&(struct mask_case){ "dir", "none", false, false });
+        mask_case(&(struct mask_case){ .proc_kind = "dir", .sys_kind = "none", .privileged = false, .legacy = false });
 }
 static void test_masks_sys_symlink(void **state)
 {
-        mask_case(&(struct mask_case){ "procfs", "symlink", false, false });
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "symlink", .privileged = false, .legacy = false });
 }
 
 /* ---- user namespace diagnosis against fake sysctls ---- */
