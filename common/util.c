@@ -220,3 +220,25 @@ bool is_hex(const char *s, size_t len)
                         return false;
         return true;
 }
+
+#include <sys/utsname.h>
+
+const char *host_alpine_arch(void)
+{
+        static const struct {
+                const char *uname, *alpine;
+        } map[] = {
+                { "x86_64", "x86_64" },   { "aarch64", "aarch64" }, { "armv8l", "armv7" },
+                { "armv7l", "armv7" },    { "armv6l", "armhf" },    { "i386", "x86" },
+                { "i486", "x86" },        { "i586", "x86" },        { "i686", "x86" },
+                { "ppc64le", "ppc64le" }, { "s390x", "s390x" },     { "riscv64", "riscv64" },
+                { "loongarch64", "loongarch64" },
+        };
+        struct utsname u;
+        if (uname(&u) < 0)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (!strcmp(u.machine, map[i].uname))
+                        return map[i].alpine;
+        return NULL;
+}

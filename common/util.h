@@ -73,3 +73,8 @@ int random_suffix(char *buf, size_t n);
 
 /* true for a lowercase hexadecimal string of exactly LEN characters. */
 bool is_hex(const char *s, size_t len);
+
+/* The host's architecture under Alpine's name (x86_64, aarch64, armv7,
+ * armhf, x86, ppc64le, s390x, riscv64, loongarch64); NULL when Alpine
+ * builds none for it. */
+const char *host_alpine_arch(void);

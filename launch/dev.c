@@ -18,7 +18,7 @@ static const struct {
         const char *name;
         unsigned major, minor;
 } devices[] = {
-        { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+        { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
         { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
@@ -57,12 +57,18 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
         /* Group 5 is "tty" in Alpine and Debian; a user namespace with a
          * single mapped id has no such group. */
         static const struct fs_opt pts_opts[] = {
-                { "newinstance", NULL }, { "ptmxmode", "0666" }, { "mode", "0620" }, { "gid", "5" },
+                { "newinstance", NULL },
+                { "ptmxmode", "0666" },
+                { "mode", "0620" },
+                { "gid", "5" },
         };
         _cleanup_close_ int mfd = -1, devfd = -1, pts = -1, shm = -1;
         int r;
 
-        if ((r = fs_mount("tmpfs", dev_opts, ELEMENTSOF(dev_opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &mfd, e)) < 0)
+        if ((r = check_top_dir(rootfd, "dev", e)) < 0)
+                return r;
+        if ((r = fs_mount("tmpfs", dev_opts, ELEMENTSOF(dev_opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+                          &mfd, e)) < 0)
                 return r;
         /* Filled while still detached: nobody can see it half-made. */
         devfd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -72,8 +78,9 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
                 if ((r = add_device(st, devfd, devices[i].name, devices[i].major, devices[i].minor, e)) < 0)
                         return r;
         static const char *const links[][2] = {
-                { "ptmx", "pts/ptmx" },     { "fd", "/proc/self/fd" },  { "stdin", "/proc/self/fd/0" },
-                { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" },
+                { "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },
+                { "stdin", "/proc/self/fd/0" },  { "stdout", "/proc/self/fd/1" },
+                { "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" },
         };
         for (size_t i = 0; i < ELEMENTSOF(links); i++)
                 if (symlinkat(links[i][1], devfd, links[i][0]) < 0)

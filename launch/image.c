@@ -10,8 +10,10 @@
 const char *launch_host_arch(void)
 {
         static const char *const map[][2] = {
-                { "x86_64", "x86_64" }, { "aarch64", "aarch64" }, { "armv7l", "armv7" }, { "armv6l", "armhf" },
-                { "i686", "x86" },      { "i586", "x86" },        { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
+                { "x86_64", "x86_64" },   { "aarch64", "aarch64" },
+                { "armv7l", "armv7" },    { "armv6l", "armhf" },
+                { "i686", "x86" },        { "i586", "x86" },
+                { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
                 { "riscv64", "riscv64" }, { "loongarch64", "loongarch64" },
         };
         static struct utsname u;
@@ -30,18 +32,20 @@ int launch_image_resolve(store *s, const char *image, const char *arch, char **r
         int r;
 
         if ((r = store_ref_parse(image, "latest-stable", &name, &tag)) < 0)
-                return roost_error_set(e, -ROOST_EUSAGE, "image '%s': not a valid NAME[:TAG]", image);
+                return roost_error_set(e, 0, "image '%s': not a valid NAME[:TAG]", image), -ROOST_EUSAGE;
         if (!arch)
                 arch = launch_host_arch();
         r = store_ref_read(s, name, tag, arch, &ref);
         if (r == -ENOENT || r == -ROOST_ENOTFOUND)
-                return roost_error_set(e, -ROOST_ENOTFOUND, "image %s:%s (%s) is not in the store: pull it first", name,
-                                       tag, arch);
+                return roost_error_set(e, -ROOST_ENOTFOUND,
+                                       "image %s:%s (%s) is not in the store: pull it first", name, tag,
+                                       arch);
         if (r < 0)
                 return roost_error_set(e, r, "reading the reference %s:%s", name, tag);
         if (!store_tree_exists(s, ref.sha256)) {
-                r = roost_error_set(e, -ROOST_ENOTFOUND, "image %s:%s is pulled but not unpacked: run unpack %s:%s", name,
-                                    tag, name, tag);
+                r = roost_error_set(e, -ROOST_ENOTFOUND,
+                                    "image %s:%s is pulled but not unpacked: run unpack %s:%s", name, tag,
+                                    name, tag);
                 store_ref_done(&ref);
                 return r;
         }

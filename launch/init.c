@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "common/util.h"
@@ -35,7 +37,8 @@ static _Noreturn void exec_search(const struct run_state *st)
         if (strchr(cmd, '/')) {
                 execve(cmd, c->argv, c->env);
                 int err = errno;
-                child_fail(st, -err, err == ENOENT || err == ENOTDIR ? LAUNCH_EXIT_NOT_FOUND : LAUNCH_EXIT_CANNOT_RUN,
+                child_fail(st, -err,
+                           err == ENOENT || err == ENOTDIR ? LAUNCH_EXIT_NOT_FOUND : LAUNCH_EXIT_CANNOT_RUN,
                            "%s: %s", cmd, err == ENOENT ? "command not found (no such file)" : strerror(err));
         }
         int seen = 0;
@@ -101,6 +104,30 @@ static _Noreturn void exec_command(const struct run_state *st, const char *slave
         exec_search(st);
 }
 
+/* Our command line is launch's, with host paths (store, mirror, volumes) in
+ * it: show the container a plain name instead. The kernel reads
+ * /proc/1/cmdline from the bytes between arg_start and arg_end, our own
+ * memory, which we may overwrite. */
+static void set_title(const char *title)
+{
+        char buf[1024];
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/stat", "re");
+        if (!f || !fgets(buf, sizeof(buf), f))
+                return;
+        const char *p = strrchr(buf, ')');
+        unsigned long long start = 0, end = 0;
+        /* fields 48 and 49 (arg_start, arg_end); p is at the end of field 2 */
+        for (int field = 2; p && *p && field < 48; field++)
+                p = strchr(p + 1, ' ');
+        if (!p || sscanf(p, " %llu %llu", &start, &end) != 2 || end <= start + 1)
+                return;
+        char *area = (char *)(uintptr_t)start;
+        size_t n = (size_t)(end - start);
+        memset(area, 0, n);
+        memcpy(area, title, strlen(title) < n - 1 ? strlen(title) : n - 1);
+        prctl(PR_SET_NAME, title);
+}
+
 static void nothing(int sig)
 {
 }
@@ -131,13 +158,16 @@ _Noreturn void init_run(const struct run_state *st)
                 if ((r = tty_open_master(&master, &slave, &e)) < 0)
                         child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
                 if ((r = tty_send_fd(st->tty_sock[1], master)) < 0)
-                        child_fail(st, r, LAUNCH_EXIT_ERROR, "passing the terminal to launch: %s", strerror(-r));
+                        child_fail(st, r, LAUNCH_EXIT_ERROR, "passing the terminal to launch: %s",
+                                   strerror(-r));
         }
         pid_t cmd = fork();
         if (cmd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
         if (cmd == 0)
                 exec_command(st, slave);
+        /* Only now: the command's argv and cwd are strings of that area. */
+        set_title("roost-init");
         if (master >= 0)
                 close(master);
         if (st->tty_sock[1] >= 0)

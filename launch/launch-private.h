@@ -16,17 +16,17 @@ struct child_report {
 struct run_state {
         const struct launch_config *c;
         bool rootless;
-        char *scratch;   /* the store's tmp/, covered by a tmpfs in the container's namespace */
-        char *root_mnt;  /* scratch/root: where the container's root is assembled */
+        char *scratch;    /* the store's tmp/, covered by a tmpfs in the container's namespace */
+        char *root_mnt;   /* scratch/root: where the container's root is assembled */
         char *host_files; /* scratch/etc: hosts, hostname, resolv.conf */
         char *lower, *upper, *work;
         uid_t lower_uid;
         gid_t lower_gid;
         mode_t lower_mode;
         int named_lock;   /* containers/NAME/lock, held while the layer is in use */
-        int sync_pipe[2];  /* parent -> child: the maps are written, go */
-        int err_pipe[2];   /* container -> parent: struct child_report */
-        int tty_sock[2];   /* container -> parent: the pty master */
+        int sync_pipe[2]; /* parent -> child: the maps are written, go */
+        int err_pipe[2];  /* container -> parent: struct child_report */
+        int tty_sock[2];  /* container -> parent: the pty master */
 };
 
 /* Send a report up and _exit with its status. Never returns. */

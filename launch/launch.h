@@ -14,9 +14,9 @@
 /* Exit codes of launch's own failures, as docker's: the command's status
  * is passed through otherwise. */
 enum {
-        LAUNCH_EXIT_ERROR = 125,     /* launch itself failed */
+        LAUNCH_EXIT_ERROR = 125,      /* launch itself failed */
         LAUNCH_EXIT_CANNOT_RUN = 126, /* command found but not executable */
-        LAUNCH_EXIT_NOT_FOUND = 127, /* command not found */
+        LAUNCH_EXIT_NOT_FOUND = 127,  /* command not found */
 };
 
 enum launch_net {

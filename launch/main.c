@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "common/cli.h"
 #include "common/util.h"
@@ -22,6 +23,10 @@ static const char usage[] =
         "      --rootfs DIR        run in DIR instead of an image\n"
         "      --store DIR         the store (default: ROOST_STORE, /var/lib/roost)\n"
         "      --arch ARCH         image architecture (default: the host's)\n"
+        "      --mirror URL        where to pull a missing image from (as pull)\n"
+        "      --cacert FILE       an extra trust anchor for the mirror (as pull)\n"
+        "      --offline           never download: the image must be in the store\n"
+        "  -q, --quiet             no progress output while pulling\n"
         "      --hostname NAME     the container's hostname\n"
         "  -e, --env KEY[=VALUE]   set an environment variable (KEY alone: from ours)\n"
         "  -w, --workdir DIR       working directory inside (default /)\n"
@@ -46,14 +51,35 @@ static const char usage[] =
         "126 the command cannot be run, 127 the command was not found.\n";
 
 enum {
-        OPT_ROOTFS = 256, OPT_STORE, OPT_ARCH, OPT_HOSTNAME, OPT_NET, OPT_NAME, OPT_READ_ONLY, OPT_CHROOT,
-        OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECCOMP, OPT_MEMORY, OPT_PIDS, OPT_CPUS, OPT_VERSION,
+        OPT_ROOTFS = 256,
+        OPT_STORE,
+        OPT_ARCH,
+        OPT_HOSTNAME,
+        OPT_NET,
+        OPT_NAME,
+        OPT_READ_ONLY,
+        OPT_CHROOT,
+        OPT_PRIVILEGED,
+        OPT_CAP_ADD,
+        OPT_CAP_DROP,
+        OPT_SECCOMP,
+        OPT_MEMORY,
+        OPT_PIDS,
+        OPT_CPUS,
+        OPT_VERSION,
+        OPT_MIRROR,
+        OPT_CACERT,
+        OPT_OFFLINE,
 };
 
 static const struct option options[] = {
         { "rootfs", required_argument, NULL, OPT_ROOTFS },
         { "store", required_argument, NULL, OPT_STORE },
         { "arch", required_argument, NULL, OPT_ARCH },
+        { "mirror", required_argument, NULL, OPT_MIRROR },
+        { "cacert", required_argument, NULL, OPT_CACERT },
+        { "offline", no_argument, NULL, OPT_OFFLINE },
+        { "quiet", no_argument, NULL, 'q' },
         { "hostname", required_argument, NULL, OPT_HOSTNAME },
         { "env", required_argument, NULL, 'e' },
         { "workdir", required_argument, NULL, 'w' },
@@ -78,7 +104,8 @@ static const struct option options[] = {
 };
 
 static struct {
-        const char *rootfs, *store, *arch, *hostname, *name, *cwd;
+        const char *rootfs, *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
+        bool offline, quiet;
         char **env;
         size_t n_env;
         struct launch_volume *volumes;
@@ -134,11 +161,22 @@ static int parse_size(const char *s, uint64_t *ret)
         if (errno || end == s)
                 return -EINVAL;
         switch (*end) {
-        case 0: break;
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
-        default: return -EINVAL;
+        case 0:
+                break;
+        case 'k':
+        case 'K':
+                shift = 10;
+                break;
+        case 'm':
+        case 'M':
+                shift = 20;
+                break;
+        case 'g':
+        case 'G':
+                shift = 30;
+                break;
+        default:
+                return -EINVAL;
         }
         if (*end && end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
                 return -EINVAL;
@@ -212,6 +250,87 @@ static int parse_cap(const char *s, uint64_t *mask, bool *all)
         return 0;
 }
 
+/* Run the sibling tool NAME (installed next to us, or in its stage's folder
+ * of a build tree) and return its exit status. PATH is not searched, as in
+ * roost: an unrelated "pull" must never run in our place. Linking libcurl
+ * and libarchive instead would cost every launch their loading (8 ms here,
+ * more than a whole launch: docs/launch.md). */
+static int run_tool(const char *name, const char *stage, char **argv)
+{
+        char self[PATH_MAX], path[PATH_MAX + 64];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                return -errno;
+        self[n] = 0;
+        *strrchr(self, '/') = 0;
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                /* The command's stdout is the container's alone: what pull
+                 * and unpack report goes to stderr, as docker's pull does. */
+                if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                        _exit(LAUNCH_EXIT_ERROR);
+                snprintf(path, sizeof(path), "%s/%s", self, name);
+                execv(path, argv);
+                snprintf(path, sizeof(path), "%s/../%s/%s", self, stage, name);
+                execv(path, argv);
+                cli_error("cannot run %s next to %s: %s", name, self, strerror(errno));
+                _exit(LAUNCH_EXIT_ERROR);
+        }
+        int ws;
+        while (waitpid(pid, &ws, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+/* First use of an image: pull and unpack it, with their own progress
+ * output and messages, then find its tree. */
+static int pull_image(store *s, const char *image, char **ret_tree, roost_error *e)
+{
+        char *argv[16];
+        size_t n = 0;
+        argv[n++] = (char *)"pull";
+        if (arg.store) {
+                argv[n++] = (char *)"--store";
+                argv[n++] = (char *)arg.store;
+        }
+        if (arg.arch) {
+                argv[n++] = (char *)"--arch";
+                argv[n++] = (char *)arg.arch;
+        }
+        size_t common = n;
+        if (arg.mirror) {
+                argv[n++] = (char *)"--mirror";
+                argv[n++] = (char *)arg.mirror;
+        }
+        if (arg.cacert) {
+                argv[n++] = (char *)"--cacert";
+                argv[n++] = (char *)arg.cacert;
+        }
+        if (arg.offline)
+                argv[n++] = (char *)"--offline";
+        if (arg.quiet)
+                argv[n++] = (char *)"--quiet";
+        argv[n++] = (char *)image;
+        argv[n] = NULL;
+        int r = run_tool("pull", "fetch", argv);
+        if (r != 0)
+                return r < 0 ? roost_error_set(e, r, "running pull") : -ROOST_ENOTFOUND;
+        n = common;
+        argv[0] = (char *)"unpack";
+        if (arg.quiet)
+                argv[n++] = (char *)"--quiet";
+        argv[n++] = (char *)image;
+        argv[n] = NULL;
+        r = run_tool("unpack", "unpack", argv);
+        if (r != 0)
+                return r < 0 ? roost_error_set(e, r, "running unpack") : -ROOST_EARCHIVE;
+        return launch_image_resolve(s, image, arg.arch, ret_tree, e);
+}
+
 static void notice(const char *msg)
 {
         cli_warn("%s", msg);
@@ -226,16 +345,32 @@ static int parse_args(int argc, char **argv)
         bool cap_add_all = false;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+e:w:u:v:tTh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+e:w:u:v:tTqh", options, NULL)) >= 0) {
                 switch (c) {
-                case OPT_ROOTFS: arg.rootfs = optarg; break;
-                case OPT_STORE: arg.store = optarg; break;
+                case OPT_ROOTFS:
+                        arg.rootfs = optarg;
+                        break;
+                case OPT_STORE:
+                        arg.store = optarg;
+                        break;
                 case OPT_ARCH:
                         if (!store_arch_valid(optarg)) {
                                 cli_error("--arch '%s': not a valid architecture name", optarg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         arg.arch = optarg;
+                        break;
+                case OPT_MIRROR:
+                        arg.mirror = optarg;
+                        break;
+                case OPT_CACERT:
+                        arg.cacert = optarg;
+                        break;
+                case OPT_OFFLINE:
+                        arg.offline = true;
+                        break;
+                case 'q':
+                        arg.quiet = true;
                         break;
                 case OPT_HOSTNAME:
                         if (!*optarg || strlen(optarg) > 64 || strchr(optarg, '/') || strchr(optarg, '\n')) {
@@ -289,23 +424,36 @@ static int parse_args(int argc, char **argv)
                         break;
                 case OPT_NAME:
                         if (!store_ref_name_valid(optarg)) {
-                                cli_error("--name '%s': lowercase letters, digits, '.', '_' and '-', at most 128", optarg);
+                                cli_error("--name '%s': lowercase letters, digits, '.', '_' and '-', at most "
+                                          "128",
+                                          optarg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         arg.name = optarg;
                         break;
-                case OPT_READ_ONLY: arg.read_only = true; break;
-                case OPT_CHROOT: arg.chroot_only = true; break;
-                case 't': arg.tty = 1; break;
-                case 'T': arg.tty = 0; break;
-                case OPT_PRIVILEGED: arg.sandbox.privileged = true; break;
+                case OPT_READ_ONLY:
+                        arg.read_only = true;
+                        break;
+                case OPT_CHROOT:
+                        arg.chroot_only = true;
+                        break;
+                case 't':
+                        arg.tty = 1;
+                        break;
+                case 'T':
+                        arg.tty = 0;
+                        break;
+                case OPT_PRIVILEGED:
+                        arg.sandbox.privileged = true;
+                        break;
                 case OPT_CAP_ADD:
                 case OPT_CAP_DROP:
-                        r = c == OPT_CAP_ADD ? parse_cap(optarg, &arg.sandbox.cap_add, &cap_add_all)
-                                             : parse_cap(optarg, &arg.sandbox.cap_drop, &arg.sandbox.cap_drop_all);
+                        r = c == OPT_CAP_ADD
+                                    ? parse_cap(optarg, &arg.sandbox.cap_add, &cap_add_all)
+                                    : parse_cap(optarg, &arg.sandbox.cap_drop, &arg.sandbox.cap_drop_all);
                         if (r < 0) {
-                                cli_error("%s '%s': unknown capability", c == OPT_CAP_ADD ? "--cap-add" : "--cap-drop",
-                                          optarg);
+                                cli_error("%s '%s': unknown capability",
+                                          c == OPT_CAP_ADD ? "--cap-add" : "--cap-drop", optarg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         if (cap_add_all)
@@ -354,7 +502,8 @@ static int parse_args(int argc, char **argv)
                         if (optopt && optopt < 256)
                                 cli_error("unknown or incomplete option '-%c' (see launch --help)", optopt);
                         else
-                                cli_error("unknown or incomplete option '%s' (see launch --help)", argv[optind - 1]);
+                                cli_error("unknown or incomplete option '%s' (see launch --help)",
+                                          argv[optind - 1]);
                         return -LAUNCH_EXIT_ERROR - 1;
                 }
         }
@@ -394,7 +543,8 @@ int main(int argc, char **argv)
         const char *image = NULL;
         if (!arg.rootfs) {
                 if (i >= argc) {
-                        cli_error("no image given (launch IMAGE [COMMAND...], or --rootfs DIR; see launch --help)");
+                        cli_error("no image given (launch IMAGE [COMMAND...], or --rootfs DIR; see launch "
+                                  "--help)");
                         return LAUNCH_EXIT_ERROR;
                 }
                 image = argv[i++];
@@ -414,12 +564,22 @@ int main(int argc, char **argv)
                 return LAUNCH_EXIT_ERROR;
         }
         if (!store_root || (r = store_open(store_root, 0, &s)) < 0) {
-                cli_error("opening the store %s: %s", store_root ? store_root : "", roost_strerror(store_root ? r : -ENOMEM));
+                cli_error("opening the store %s: %s", store_root ? store_root : "",
+                          roost_strerror(store_root ? r : -ENOMEM));
                 return LAUNCH_EXIT_ERROR;
         }
-        if (image && launch_image_resolve(s, image, arg.arch, &tree, &e) < 0) {
-                cli_error("%s", e.msg);
-                goto out;
+        if (image) {
+                r = launch_image_resolve(s, image, arg.arch, &tree, &e);
+                if (r == -ROOST_ENOTFOUND) {
+                        e.msg[0] = 0;
+                        r = pull_image(s, image, &tree, &e);
+                }
+                if (r < 0) {
+                        /* pull or unpack said why already, on their own line */
+                        if (e.msg[0])
+                                cli_error("%s", e.msg);
+                        goto out;
+                }
         }
 
         bool tty = arg.tty >= 0 ? arg.tty : isatty(STDIN_FILENO);
@@ -446,7 +606,9 @@ int main(int argc, char **argv)
                 .volumes = arg.volumes,
                 .n_volumes = arg.n_volumes,
                 .net = arg.net,
-                .overlay = arg.read_only ? LAUNCH_OVERLAY_READ_ONLY : arg.name ? LAUNCH_OVERLAY_NAMED : LAUNCH_OVERLAY_DISCARD,
+                .overlay = arg.read_only ? LAUNCH_OVERLAY_READ_ONLY
+                           : arg.name    ? LAUNCH_OVERLAY_NAMED
+                                         : LAUNCH_OVERLAY_DISCARD,
                 .chroot_only = arg.chroot_only,
                 .tty = tty,
                 .sandbox = arg.sandbox,

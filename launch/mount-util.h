@@ -15,3 +15,5 @@ int fs_mount(const char *type, const struct fs_opt *opts, size_t n, unsigned att
 int bind_tree(int dirfd, const char *path, bool recursive, uint64_t attrs, int *ret, roost_error *e);
 /* Attach MFD at PATH inside ROOTFD, creating the mount point. */
 int attach_at(int mfd, int rootfd, const char *path, bool dir, roost_error *e);
+/* Refuse a top-level mount point NAME of the tree that is not a directory. */
+int check_top_dir(int rootfd, const char *name, roost_error *e);

@@ -70,7 +70,8 @@ int open_in_root(int rootfd, const char *path, bool dir, bool create)
                                 if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST)
                                         r = -errno;
                         } else {
-                                int t = openat(parent, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                                int t = openat(parent, comp,
+                                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
                                 if (t < 0)
                                         r = -errno;
                                 else
@@ -144,7 +145,8 @@ int bind_tree(int dirfd, const char *path, bool recursive, uint64_t attrs, int *
         if (attrs) {
                 struct mount_attr a = { .attr_set = attrs };
                 if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a)) < 0)
-                        return roost_error_set(e, -errno, "setting the flags of %s", *path ? path : "a bind mount");
+                        return roost_error_set(e, -errno, "setting the flags of %s",
+                                               *path ? path : "a bind mount");
         }
         *ret = TAKE_FD(fd);
         return 0;
@@ -182,7 +184,8 @@ int mount_root(const struct run_state *st, roost_error *e)
         int r;
 
         if (st->c->overlay == LAUNCH_OVERLAY_READ_ONLY) {
-                if ((r = bind_tree(AT_FDCWD, st->lower, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, &mfd, e)) < 0)
+                if ((r = bind_tree(AT_FDCWD, st->lower, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, &mfd,
+                                   e)) < 0)
                         return r;
         } else {
                 _cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
@@ -209,13 +212,31 @@ int mount_root(const struct run_state *st, roost_error *e)
         return 0;
 }
 
+/* The API file systems go on real directories at the top of the tree. A
+ * symlink there would be resolved inside the tree (so the host is safe
+ * anyway), but would put /proc over /etc or sysfs over "/": refuse it. */
+int check_top_dir(int rootfd, const char *name, roost_error *e)
+{
+        struct stat sb;
+        if (fstatat(rootfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : roost_error_set(e, -errno, "checking the tree's /%s", name);
+        if (!S_ISDIR(sb.st_mode)) {
+                roost_error_set(e, 0, "the tree's /%s is not a directory: refusing to mount over it", name);
+                return -ENOTDIR;
+        }
+        return 0;
+}
+
 static int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
 {
         _cleanup_close_ int proc = -1, sys = -1;
         int r;
 
+        if ((r = check_top_dir(rootfd, "proc", e)) < 0 || (r = check_top_dir(rootfd, "sys", e)) < 0)
+                return r;
         /* A fresh proc for the new PID namespace: it shows only ours. */
-        if ((r = fs_mount("proc", NULL, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, &proc, e)) < 0 ||
+        if ((r = fs_mount("proc", NULL, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, &proc,
+                          e)) < 0 ||
             (r = attach_at(proc, rootfd, "proc", true, e)) < 0)
                 return r;
         /* sysfs may only be mounted by the owner of the network namespace;
@@ -282,7 +303,8 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
                  * namespace, which open_tree refuses to copy. */
                 if (stat(v->host, &sb) < 0)
                         return roost_error_set(e, -errno, "volume %s", v->host);
-                if ((r = bind_tree(AT_FDCWD, v->host, true, v->read_only ? MOUNT_ATTR_RDONLY : 0, &mfd, e)) < 0)
+                if ((r = bind_tree(AT_FDCWD, v->host, true, v->read_only ? MOUNT_ATTR_RDONLY : 0, &mfd, e)) <
+                    0)
                         return r;
                 if ((r = attach_at(mfd, rootfd, v->container, S_ISDIR(sb.st_mode), NULL)) < 0)
                         return roost_error_set(e, r, "volume %s:%s", v->host, v->container);
@@ -317,7 +339,8 @@ int mount_enter_root(const struct run_state *st, roost_error *e)
          * from: move the tree over / and chroot into it, as LXC and
          * systemd do there. */
         if (st->c->notice)
-                st->c->notice("pivot_root is not possible here (root on initramfs?): moving the tree over / and using chroot instead");
+                st->c->notice("pivot_root is not possible here (root on initramfs?): moving the tree over / "
+                              "and using chroot instead");
         if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
                 return roost_error_set(e, -errno, "moving the root over /");
         if (chroot(".") < 0 || chdir("/") < 0)

@@ -55,7 +55,8 @@ static char *read_host_file(const char *path)
 
 static int write_file(int dirfd, const char *name, const char *text)
 {
-        _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        _cleanup_close_ int fd =
+                openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
         if (fchmod(fd, 0644) < 0)
@@ -82,8 +83,8 @@ static int write_host_files(const struct run_state *st, int dirfd, roost_error *
                 if ((r = write_file(dirfd, "resolv.conf", resolv)) < 0)
                         return roost_error_set(e, r, "writing the container's /etc/resolv.conf");
         }
-        if (asprintf(&own, "%s127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n", hosts ? hosts : "",
-                     c->hostname) < 0)
+        if (asprintf(&own, "%s127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+                     hosts ? hosts : "", c->hostname) < 0)
                 return roost_error_set(e, -ENOMEM, "hosts");
         if ((r = write_file(dirfd, "hosts", own)) < 0)
                 return roost_error_set(e, r, "writing the container's /etc/hosts");
@@ -109,6 +110,25 @@ static int prepare_named(struct run_state *st, roost_error *e)
         if (flock(st->named_lock, LOCK_EX | LOCK_NB) < 0)
                 return roost_error_set(e, errno == EWOULDBLOCK ? -EBUSY : -errno,
                                        "container %s is in use by another launch", st->c->name);
+        /* A layer only makes sense over the tree it was made on: remember
+         * which, and refuse another (as a docker container keeps its image). */
+        _cleanup_free_ char *recorded = NULL;
+        _cleanup_close_ int cfd = openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (cfd < 0)
+                return roost_error_set(e, -errno, "opening %s in the store", dir);
+        size_t len;
+        r = read_file_at(cfd, "origin", 8192, &recorded, &len);
+        if (r == -ENOENT) {
+                if ((r = write_file_atomic_at(cfd, "origin", st->lower, strlen(st->lower), 0600)) < 0)
+                        return roost_error_set(e, r, "recording the tree of container %s", st->c->name);
+        } else if (r < 0) {
+                return roost_error_set(e, r, "reading %s/origin in the store", dir);
+        } else if (strcmp(recorded, st->lower) != 0) {
+                return roost_error_set(e, -EEXIST,
+                                       "container %s was made on another tree (%s); launch it with that image, "
+                                       "or choose another name",
+                                       st->c->name, recorded);
+        }
         if ((r = make_upper(st, dfd, upper)) < 0 || (r = mkdir_at_p(dfd, work, 0700)) < 0)
                 return roost_error_set(e, r, "creating the layer of container %s", st->c->name);
         if ((r = store_path(s, upper, &st->upper)) < 0 || (r = store_path(s, work, &st->work)) < 0)
@@ -132,11 +152,13 @@ int overlay_prepare(struct run_state *st, roost_error *e)
         st->lower_gid = lst.st_gid;
         st->lower_mode = lst.st_mode;
         if ((r = store_path(c->store, "tmp", &st->scratch)) < 0 ||
-            asprintf(&st->root_mnt, "%s/root", st->scratch) < 0 || asprintf(&st->host_files, "%s/etc", st->scratch) < 0)
+            asprintf(&st->root_mnt, "%s/root", st->scratch) < 0 ||
+            asprintf(&st->host_files, "%s/etc", st->scratch) < 0)
                 return roost_error_set(e, r < 0 ? r : -ENOMEM, "store path");
         size_t n = strlen(st->scratch);
         if (strncmp(st->lower, st->scratch, n) == 0 && (st->lower[n] == '/' || !st->lower[n]))
-                return roost_error_set(e, -EINVAL, "root filesystem %s: inside the store's tmp/, which launch covers",
+                return roost_error_set(e, -EINVAL,
+                                       "root filesystem %s: inside the store's tmp/, which launch covers",
                                        c->rootfs);
         if (c->overlay == LAUNCH_OVERLAY_NAMED)
                 return prepare_named(st, e);
@@ -149,7 +171,8 @@ int overlay_scratch(struct run_state *st, roost_error *e)
         _cleanup_close_ int mfd = -1, dfd = -1, etc = -1;
         int r;
 
-        if ((r = fs_mount("tmpfs", opts, ELEMENTSOF(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &mfd, e)) < 0)
+        if ((r = fs_mount("tmpfs", opts, ELEMENTSOF(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &mfd, e)) <
+            0)
                 return r;
         dfd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
@@ -161,9 +184,11 @@ int overlay_scratch(struct run_state *st, roost_error *e)
         if ((r = write_host_files(st, etc, e)) < 0)
                 return r;
         if (st->c->overlay == LAUNCH_OVERLAY_DISCARD) {
-                if ((r = make_upper(st, dfd, "upper")) < 0 || (mkdirat(dfd, "work", 0700) < 0 && (r = -errno)))
+                if ((r = make_upper(st, dfd, "upper")) < 0 ||
+                    (mkdirat(dfd, "work", 0700) < 0 && (r = -errno)))
                         return roost_error_set(e, r, "creating the writable layer");
-                if (asprintf(&st->upper, "%s/upper", st->scratch) < 0 || asprintf(&st->work, "%s/work", st->scratch) < 0)
+                if (asprintf(&st->upper, "%s/upper", st->scratch) < 0 ||
+                    asprintf(&st->work, "%s/work", st->scratch) < 0)
                         return roost_error_set(e, -ENOMEM, "scratch");
         }
         if (move_mount(mfd, "", AT_FDCWD, st->scratch, MOVE_MOUNT_F_EMPTY_PATH) < 0)

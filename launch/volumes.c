@@ -39,12 +39,15 @@ static int normalise(const char *in, char **ret)
         return 0;
 }
 
+/* A usage error's message is whole: no ": invalid argument" after it. */
+#define usage_error(e, ...) (roost_error_set((e), 0, __VA_ARGS__), -ROOST_EUSAGE)
+
 int launch_volume_parse(const char *spec, struct launch_volume *v, roost_error *e)
 {
         *v = (struct launch_volume){ 0 };
         const char *c1 = strchr(spec, ':');
         if (!c1 || c1 == spec)
-                return roost_error_set(e, -ROOST_EUSAGE, "volume '%s': expected HOST:CONTAINER[:ro]", spec);
+                return usage_error(e, "volume '%s': expected HOST:CONTAINER[:ro]", spec);
         const char *c2 = strchr(c1 + 1, ':');
         char *container = c2 ? strndup(c1 + 1, (size_t)(c2 - c1 - 1)) : strdup(c1 + 1);
         if (!container)
@@ -54,17 +57,18 @@ int launch_volume_parse(const char *spec, struct launch_volume *v, roost_error *
                         v->read_only = true;
                 else if (strcmp(c2 + 1, "rw") != 0) {
                         free(container);
-                        return roost_error_set(e, -ROOST_EUSAGE, "volume '%s': unknown mode '%s' (ro or rw)", spec, c2 + 1);
+                        return usage_error(e, "volume '%s': unknown mode '%s' (ro or rw)", spec, c2 + 1);
                 }
         }
         int r = normalise(container, &v->container);
         free(container);
         if (r < 0)
-                return roost_error_set(e, -ROOST_EUSAGE,
-                                       "volume '%s': the container path must be absolute, not /, without . or ..", spec);
+                return roost_error_set(
+                        e, -ROOST_EUSAGE,
+                        "volume '%s': the container path must be absolute, not /, without . or ..", spec);
         if (spec[0] != '/') {
                 launch_volume_done(v);
-                return roost_error_set(e, -ROOST_EUSAGE, "volume '%s': the host path must be absolute", spec);
+                return usage_error(e, "volume '%s': the host path must be absolute", spec);
         }
         if (!(v->host = strndup(spec, (size_t)(c1 - spec)))) {
                 launch_volume_done(v);

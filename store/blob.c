@@ -228,3 +228,37 @@ void store_blob_abort(store_blob *b, bool keep)
                 unlinkat(b->s->fd, b->partial, 0);
         blob_free(b);
 }
+
+int store_blob_verify(store *s, const char *sha256, const char *sha512)
+{
+        static _Thread_local unsigned char buf[1 << 16];
+        _cleanup_close_ int fd = store_blob_open(s, sha256);
+        if (fd < 0)
+                return fd;
+        store_hash *h;
+        int r = store_hash_new(&h);
+        if (r < 0)
+                return r;
+        for (;;) {
+                ssize_t k = read(fd, buf, sizeof(buf));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (k == 0)
+                        break;
+                if ((r = store_hash_update(h, buf, (size_t)k)) < 0)
+                        break;
+        }
+        char got256[STORE_SHA256_HEX + 1], got512[STORE_SHA512_HEX + 1];
+        if (r == 0)
+                r = store_hash_peek(h, got256, got512);
+        store_hash_free(h);
+        if (r < 0)
+                return r;
+        if (strcmp(got256, sha256) || (sha512 && strcmp(got512, sha512)))
+                return -ROOST_EDIGEST;
+        return 0;
+}

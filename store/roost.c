@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "common/cli.h"
 #include "common/error.h"
+#include "store/roost-cli.h"
 
 static const struct {
         const char *command, *stage;
@@ -18,6 +19,14 @@ static const struct {
         { "pull", "fetch" },
         { "unpack", "unpack" },
         { "launch", "launch" },
+};
+
+static const struct {
+        const char *command;
+        int (*run)(int argc, char **argv);
+} commands[] = {
+        { "images", cmd_images }, { "rm", cmd_rm },         { "gc", cmd_gc },
+        { "verify", cmd_verify }, { "export", cmd_export }, { "import", cmd_import },
 };
 
 static void help(void)
@@ -30,6 +39,12 @@ static void help(void)
                "  pull IMAGE[:VERSION]      download and verify an image into the store\n"
                "  unpack IMAGE[:VERSION]    extract a stored image\n"
                "  launch IMAGE [CMD...]     run a command inside an image\n"
+               "  images [--json|-q]        list stored images\n"
+               "  rm [--prune] IMAGE...     remove references (--prune: and what they held)\n"
+               "  gc                        remove what no reference needs\n"
+               "  verify [IMAGE...]         hash stored archives again\n"
+               "  export IMAGE FILE|-       write an image to one self-verifying file\n"
+               "  import FILE|-             verify and store an exported image\n"
                "\n"
                "  -h, --help                this text\n"
                "  --version                 the version\n"
@@ -78,6 +93,9 @@ int main(int argc, char **argv)
                         exec_tool(tools[i].command, tools[i].stage, argv + 1);
                         return EXIT_FAIL;
                 }
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (!strcmp(cmd, commands[i].command))
+                        return commands[i].run(argc - 1, argv + 1);
         cli_error("unknown command '%s'; try 'roost --help'", cmd);
         return EXIT_USAGE;
 }

@@ -6,6 +6,7 @@ struct store {
         char *root;
         int fd;
         int lock_fd;
+        int cleaned; /* temporaries store_open removed */
 };
 
 /* Take an exclusive lock on locks/<kind>-<key>, waiting for it. Returns

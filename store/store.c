@@ -103,7 +103,8 @@ int store_open(const char *root, unsigned flags, store **ret)
         s->root = TAKE_PTR(abs);
         s->fd = TAKE_FD(fd);
         s->lock_fd = TAKE_FD(lock);
-        (void)store_cleanup(s);
+        int k = store_cleanup(s);
+        s->cleaned = k > 0 ? k : 0;
         *ret = s;
         return 0;
 }

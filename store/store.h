@@ -148,3 +148,41 @@ int store_tmpdir(store *s, char **ret_name, int *ret_fd);
 /* Absolute path for NAME relative to the store root, for callers that must
  * hand a path to the kernel (mount, overlay options). */
 int store_path(const store *s, const char *relative, char **ret);
+
+/* ---- use and collection ---- */
+
+/* Mark the tree of SHA256 as in use by a running container until the
+ * returned fd is closed (a shared lock on locks/use-<sha256>). rm and gc
+ * leave such trees alone. */
+int store_tree_use(store *s, const char *sha256);
+/* true when some process holds the tree in use. */
+bool store_tree_in_use(store *s, const char *sha256);
+
+struct store_gc_report {
+        unsigned blobs, trees, partials, temporaries;
+        uint64_t bytes; /* freed, as counted by st_blocks */
+};
+/* Remove what no reference needs: blobs and trees of no reference,
+ * partial downloads, abandoned temporaries. Needs STORE_EXCLUSIVE. */
+int store_gc(store *s, struct store_gc_report *ret);
+
+/* Hash a stored blob again; -ROOST_EDIGEST when it no longer matches its
+ * name. SHA512 (may be NULL) is checked too when given. */
+int store_blob_verify(store *s, const char *sha256, const char *sha512);
+
+/* Bytes used by a directory tree below the store (st_blocks), for listings. */
+int store_tree_usage(store *s, const char *sha256, uint64_t *ret);
+
+/* ---- manifests ---- */
+
+/* Record every entry of the tree below ROOTFD (path, type, mode, owner,
+ * size, symlink target, SHA-256 of content) as JSON lines in
+ * manifest.jsonl below METAFD. store_tree_commit calls it. */
+int store_manifest_write(int rootfd, int metafd);
+
+/* Check the stored tree of SHA256 against its manifest. DAMAGED is called
+ * once for every path that is missing, changed or unexpected, with what
+ * differs ("content", "mode", "missing", "unexpected", ...). Returns the
+ * number of damaged paths, or negative on error (-ENOENT: no manifest). */
+int store_manifest_check(store *s, const char *sha256,
+                         void (*damaged)(void *userdata, const char *path, const char *what), void *userdata);

@@ -118,6 +118,10 @@ int store_tree_commit(store_tree *t)
                 r = -errno;
                 goto fail;
         }
+        /* The manifest describes exactly what is published: written after
+         * the last entry landed, before the rename makes it visible. */
+        if ((r = store_manifest_write(t->rootfd, t->tmpfd)) < 0)
+                goto fail;
         tree_name(t->sha256, name, sizeof(name));
         if (renameat2(t->s->fd, t->tmpname, t->s->fd, name, RENAME_NOREPLACE) < 0) {
                 r = -errno;

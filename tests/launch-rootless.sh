@@ -28,7 +28,7 @@ run_cmd UL sh -c 'echo x >/etc/new && cat /etc/new'
 is "$out" x "the overlay is writable without root"
 [ ! -e "$ROOTFS/etc/new" ]; ok $? "... and the tree is not written"
 touch "$TEST_TMP/marker"
-run_cmd UL -v "$PROBE:/probe:ro" /probe escape "$TEST_TMP/marker"
+run_cmd UL --privileged -v "$PROBE:/probe:ro" /probe escape "$TEST_TMP/marker"
 is "$out" inside "the chroot escape stays inside without root too"
 run_cmd UL -v "$PROBE:/probe:ro" /probe fds
 is "$(echo $out)" "0 1 2" "only fds 0, 1 and 2 inside"

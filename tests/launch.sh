@@ -31,11 +31,13 @@ run_cmd L sh -c 'echo $$; ps -o pid= >/tmp/ps; tr -d " " </tmp/ps | tr "\n" " "'
 is "$rc" 0 "a command runs"
 is "$(sed -n 1p <<<"$out")" 2 "the command is PID 2, under our init as PID 1"
 is "$(sed -n 2p <<<"$out")" "1 2 3 " "ps inside sees only init, sh and ps"
+L cat /proc/1/cmdline >"$TEST_TMP/cmdline"
+is "$(tr '\0' ' ' <"$TEST_TMP/cmdline" | sed 's/ *$//')" roost-init "PID 1 is our init, named so, without launch's host paths"
 run_cmd L --hostname box1 sh -c 'hostname; cat /etc/hostname; grep box1 /etc/hosts | head -1'
 is "$(sed -n 1p <<<"$out")" box1 "--hostname sets the UTS name"
 is "$(sed -n 2p <<<"$out")" box1 "/etc/hostname says it too"
 like "$(sed -n 3p <<<"$out")" '^127\.0\.0\.1.*box1' "/etc/hosts resolves it"
-run_cmd L sh -c 'hostname evil 2>/dev/null; mount -t tmpfs none /mnt 2>/dev/null; hostname'
+run_cmd L --privileged sh -c 'hostname evil 2>/dev/null; mount -t tmpfs none /mnt 2>/dev/null; hostname'
 is "$(hostname)" "$host_hostname" "the host's hostname is untouched by the container's"
 
 # ---- seen from outside: a running container's namespaces differ from ours
@@ -47,6 +49,13 @@ if [ -n "$ipid" ]; then
                 [ "$(readlink /proc/$ipid/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ]
                 ok $? "the container has its own $ns namespace"
         done
+        cpid=$(pgrep -P "$ipid" | head -1)
+        if [ -e /proc/self/ns/time ] && [ -n "$cpid" ]; then
+                [ "$(readlink /proc/$cpid/ns/time)" != "$(readlink /proc/self/ns/time)" ]
+                ok $? "the command has its own time namespace"
+        else
+                skip "the command has its own time namespace" "no time namespaces on this kernel"
+        fi
         like "$(grep NSpid /proc/$ipid/status)" 'NSpid:[[:space:]]+[0-9]+[[:space:]]+1$' "its init is PID 1 of its PID namespace"
         is "$(grep -cF "$STORE" /proc/self/mountinfo)" 0 "the container's mounts are not in the host's table"
 else
@@ -59,11 +68,13 @@ is "$?" 143 "SIGTERM to launch ends a sleep with 128+15"
 # ---- the root: pivot_root, escape probe, --chroot teaching mode, fallback
 marker=$TEST_TMP/host-marker
 touch "$marker"
-run_cmd LP /probe escape "$marker"
+# --privileged: root keeps CAP_SYS_CHROOT and every other capability, so
+# that what holds is the root itself, not a missing capability.
+run_cmd LP --privileged /probe escape "$marker"
 is "$out" inside "the chroot escape stays inside the pivoted root"
-run_cmd LP --chroot /probe escape "$marker"
+run_cmd LP --privileged --chroot /probe escape "$marker"
 is "$out" escaped "--chroot is escapable, as documented (teaching mode)"
-ROOST_LAUNCH_NO_PIVOT=1 run_cmd LP /probe escape "$marker"
+ROOST_LAUNCH_NO_PIVOT=1 run_cmd LP --privileged /probe escape "$marker"
 is "$out" inside "the move-mount + chroot fallback keeps the probe inside too"
 like "$err" "pivot_root is not possible here" "the fallback says so on stderr"
 run_cmd L cat /etc/alpine-release
@@ -92,6 +103,10 @@ like "$(sed -n 1p <<<"$out")" '^lo $' "--net none (default): only loopback"
 like "$(sed -n 2p <<<"$out")" '^0x[0-9a-f]*9$' "loopback is up"
 run_cmd L --net host sh -c 'ls /sys/class/net | wc -l'
 is "$out" "$(ls /sys/class/net | wc -l)" "--net host shares the host's interfaces"
+run_cmd L --net host cat /etc/resolv.conf
+is "$out" "$(cat /etc/resolv.conf)" "--net host gives the host's resolv.conf"
+run_cmd L --net host --hostname hh cat /etc/hosts
+like "$out" "hh" "... and a hosts file that names the container"
 run_cmd L --net bridge true
 is "$rc" 125 "--net with an unknown mode: 125"
 
@@ -166,6 +181,11 @@ run_cmd L --name keep2 cat /root/note
 is "$rc" 1 "another name does not see it"
 run_cmd L --name keep1 --hostname h cat /etc/hostname
 is "$out" h "a named container still gets the hostname asked for"
+run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/evilroot" --name keep1 true 2>/dev/null
+mkdir -p "$TEST_TMP/other" && cp -a "$ROOTFS/." "$TEST_TMP/other/"
+run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/other" --name keep1 cat /root/note
+is "$rc:$out" "125:" "a named layer is refused over another tree"
+like "$err" "^launch: container keep1 was made on another tree" "... saying so"
 run_cmd L --name ../evil true
 is "$rc" 125 "--name refuses a path"
 run_cmd L --read-only sh -c 'touch /x'
@@ -201,6 +221,14 @@ ln -s /etc "$TEST_TMP/evilroot/trap"
 run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/evilroot" -v "$TEST_TMP/vol:/trap/x" true
 is "$rc" 0 "a volume under a symlink to / in the tree runs"
 [ ! -e /etc/x ]; ok $? "... and lands in the tree, not on the host's /etc"
+rm -rf "$TEST_TMP/evilroot/proc" "$TEST_TMP/evilroot/sys"
+ln -s /etc "$TEST_TMP/evilroot/proc"
+ln -s ../../../../../.. "$TEST_TMP/evilroot/sys"
+mounts_now=$(cat /proc/self/mountinfo)
+run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/evilroot" -v "$PROBE:/probe:ro" /probe ids
+is "$rc:$(wc -l <<<"$err")" "125:1" "a tree whose /proc is a symlink is refused: 125, one line"
+like "$err" "the tree's /proc is not a directory" "... saying why"
+is "$(cat /proc/self/mountinfo)" "$mounts_now" "... and nothing was mounted on the host's paths"
 
 # ---- bad input: one line each, a documented code
 for spec in "nocolon" ":/x" "$TEST_TMP/vol:relative" "$TEST_TMP/vol:/" "$TEST_TMP/vol:/a/../b" "$TEST_TMP/vol:/x:rx"; do
@@ -215,9 +243,9 @@ is "$rc:$(wc -l <<<"$err")" "125:1" "an unknown option: 125 and one line"
 like "$err" "^launch: unknown or incomplete option '--frobnicate'" "... naming it"
 run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/missing" true
 is "$rc:$(wc -l <<<"$err")" "125:1" "a missing --rootfs: 125 and one line"
-run_cmd launch --store "$STORE" nosuchimage:1.0 true
-is "$rc" 125 "an unknown image: 125"
-like "$err" "^launch: .*nosuchimage" "... naming it"
+run_cmd launch --store "$STORE" --offline nosuchimage:1.0 true
+is "$rc:$(wc -l <<<"$err")" "125:1" "an unknown image (offline): 125 and one line"
+like "$err" "^(pull|launch): " "... from the tool that failed"
 run_cmd launch --store "$STORE" 'Bad/Name' true
 is "$rc:$(wc -l <<<"$err")" "125:1" "an invalid image name: 125 and one line"
 for o in "-u abc" "-u 1:x" "--memory 12q" "--pids 0" "--cpus -1" "-w relative" "--cap-add NOT_A_CAP" "--seccomp=strict"; do

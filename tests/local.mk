@@ -16,6 +16,11 @@ tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_store_LDADD = $(STORE_LIBS) $(CMOCKA_LIBS)
 
-TESTS += tests/unit/test-store tests/cli.sh
+check_PROGRAMS += tests/store-put
+tests_store_put_SOURCES = tests/store-put.c
+tests_store_put_LDADD = $(STORE_LIBS)
 
-EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh
+TESTS += tests/unit/test-store tests/cli.sh tests/roost-store.sh
+
+EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh \
+	tests/roost-store.sh tests/run-all tests/sanitize-tests tests/main-job

@@ -6,7 +6,7 @@
  *   probe orphans         leave orphans for PID 1; print the zombies left
  *   probe ids             pid ppid uid gid
  */
-#include "config.h"
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>

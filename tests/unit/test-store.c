@@ -190,6 +190,39 @@ static void test_sigkill_mid_write(void **state)
         store_close(s);
 }
 
+/* A live writer's temporary survives another process opening the store. */
+static void test_live_temporary_kept(void **state)
+{
+        int pipefd[2], go[2];
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                store *s;
+                store_tree *t;
+                char c;
+                close(go[1]);
+                if (store_open(root, 0, &s) < 0 || store_tree_begin(s, payload_sha256, &t) < 0 ||
+                    write(pipefd[1], "x", 1) != 1 || read(go[0], &c, 1) < 0)
+                        _exit(1);
+                _exit(store_tree_commit(t) == 0 ? 0 : 2);
+        }
+        close(pipefd[1]);
+        close(go[0]);
+        char c;
+        assert_int_equal(read(pipefd[0], &c, 1), 1);
+        store *s;
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(count_entries("tmp"), 1);
+        close(go[1]);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_true(store_tree_exists(s, payload_sha256));
+        store_close(s);
+}
+
 /* Invariant 3: eight processes committing one object at once: one copy, no
  * error, the bytes written once, and a reader never sees a partial blob. */
 static void test_concurrent_commit(void **state)
@@ -413,6 +446,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_blob_wrong_bytes_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tree_atomic_publish, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigkill_mid_write, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_live_temporary_kept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_concurrent_commit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ref_needs_blob, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_escaping_names_refused, setup, teardown),

@@ -1,0 +1,310 @@
+/* roost images, rm, gc, verify: the store as users see it. */
+#include "config.h"
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+#include "common/cli.h"
+#include "common/error.h"
+#include "common/util.h"
+#include "store/roost-cli.h"
+
+int roost_parse(int argc, char **argv, struct roost_args *a, const char *usage)
+{
+        enum { OPT_STORE = 256, OPT_ARCH, OPT_JSON, OPT_PRUNE };
+        static const struct option opts[] = {
+                { "store", required_argument, NULL, OPT_STORE },
+                { "arch", required_argument, NULL, OPT_ARCH },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "quiet", no_argument, NULL, 'q' },
+                { "prune", no_argument, NULL, OPT_PRUNE },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+                switch (c) {
+                case OPT_STORE:
+                        a->store = optarg;
+                        break;
+                case OPT_ARCH:
+                        if (!store_arch_valid(optarg)) {
+                                cli_error("%s: invalid --arch '%s'", argv[0], optarg);
+                                return EXIT_USAGE;
+                        }
+                        a->arch = optarg;
+                        break;
+                case OPT_JSON:
+                        a->json = true;
+                        break;
+                case 'q':
+                        a->quiet = true;
+                        break;
+                case OPT_PRUNE:
+                        a->prune = true;
+                        break;
+                case 'h':
+                        printf("Usage: roost %s\n", usage);
+                        exit(0);
+                default:
+                        fprintf(stderr, "Usage: roost %s\n", usage);
+                        return EXIT_USAGE;
+                }
+        }
+        if (!a->arch)
+                a->arch = host_alpine_arch();
+        if (!a->arch) {
+                cli_error("%s: this machine's architecture has no Alpine build; use --arch", argv[0]);
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+int roost_open_store(const struct roost_args *a, unsigned flags, store **ret)
+{
+        _cleanup_free_ char *root = NULL;
+        int r = a->store ? ((root = strdup(a->store)) ? 0 : -ENOMEM) : store_default_root(&root);
+        if (r < 0) {
+                cli_error("cannot find the store: %s; use --store DIR", roost_strerror(r));
+                return EXIT_STORE;
+        }
+        r = store_open(root, flags, ret);
+        if (r < 0) {
+                cli_error("opening the store %s: %s", root, roost_strerror(r));
+                return EXIT_STORE;
+        }
+        return 0;
+}
+
+int roost_read_ref(store *s, const struct roost_args *a, const char *text, struct store_ref *ret)
+{
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        int r = store_ref_parse(text, "latest-stable", &name, &tag);
+        if (r < 0)
+                return r;
+        return store_ref_read(s, name, tag, a->arch, ret);
+}
+
+static void human_size(uint64_t n, char *buf, size_t len)
+{
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+        double v = (double)n;
+        size_t u = 0;
+        while (v >= 1024 && u + 1 < ELEMENTSOF(units)) {
+                v /= 1024;
+                u++;
+        }
+        snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+int cmd_images(int argc, char **argv)
+{
+        struct roost_args a = {0};
+        int r = roost_parse(argc, argv, &a, "images [--json] [-q] [--store DIR]");
+        if (r)
+                return r;
+        store *s;
+        if ((r = roost_open_store(&a, 0, &s)))
+                return r;
+        struct store_ref *refs;
+        size_t n;
+        if ((r = store_ref_list(s, &refs, &n)) < 0) {
+                cli_error("images: listing references: %s", roost_strerror(r));
+                store_close(s);
+                return EXIT_STORE;
+        }
+        json_t *arr = a.json ? json_array() : NULL;
+        if (!a.json && !a.quiet)
+                printf("%-24s %-10s %-8s %10s %10s  %-20s %s\n", "REFERENCE", "VERSION", "ARCH", "SIZE",
+                       "UNPACKED", "PULLED", "DIGEST");
+        for (size_t i = 0; i < n; i++) {
+                const struct store_ref *ref = &refs[i];
+                uint64_t unpacked = 0;
+                bool have_tree = store_tree_usage(s, ref->sha256, &unpacked) == 0;
+                if (a.json) {
+                        _cleanup_free_ char *text = NULL;
+                        if (store_ref_to_json(ref, &text) == 0) {
+                                json_t *o = json_loads(text, 0, NULL);
+                                if (o) {
+                                        json_object_set_new(o, "unpacked", json_boolean(have_tree));
+                                        if (have_tree)
+                                                json_object_set_new(o, "unpacked_size",
+                                                                    json_integer((json_int_t)unpacked));
+                                        json_array_append_new(arr, o);
+                                }
+                        }
+                        continue;
+                }
+                if (a.quiet) {
+                        printf("%s:%s\n", ref->name, ref->tag);
+                        continue;
+                }
+                char refname[300], size[32], usize[32] = "-", when[32];
+                snprintf(refname, sizeof(refname), "%s:%s", ref->name, ref->tag);
+                human_size(ref->size, size, sizeof(size));
+                if (have_tree)
+                        human_size(unpacked, usize, sizeof(usize));
+                time_t t = (time_t)ref->created;
+                struct tm tm;
+                strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
+                printf("%-24s %-10s %-8s %10s %10s  %-20s %.12s\n", refname, ref->version, ref->arch, size,
+                       usize, when, ref->sha256);
+        }
+        if (a.json) {
+                char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                if (text)
+                        printf("%s\n", text);
+                free(text);
+                json_decref(arr);
+        }
+        store_ref_list_free(refs, n);
+        store_close(s);
+        return 0;
+}
+
+static int run_gc(const struct roost_args *a, bool report)
+{
+        store *s;
+        int r = roost_open_store(a, STORE_EXCLUSIVE, &s);
+        if (r)
+                return r;
+        struct store_gc_report rep;
+        r = store_gc(s, &rep);
+        store_close(s);
+        if (report && !a->quiet) {
+                char freed[32];
+                human_size(rep.bytes, freed, sizeof(freed));
+                printf("removed %u blobs, %u trees, %u partial downloads, %u temporaries; freed %s\n",
+                       rep.blobs, rep.trees, rep.partials, rep.temporaries, freed);
+        }
+        if (r < 0) {
+                cli_error("gc: %s (what could be removed was)", roost_strerror(r));
+                return EXIT_STORE;
+        }
+        return 0;
+}
+
+int cmd_gc(int argc, char **argv)
+{
+        struct roost_args a = {0};
+        int r = roost_parse(argc, argv, &a, "gc [-q] [--store DIR]");
+        return r ? r : run_gc(&a, true);
+}
+
+int cmd_rm(int argc, char **argv)
+{
+        struct roost_args a = {0};
+        int r = roost_parse(argc, argv, &a, "rm [--prune] [--arch ARCH] [--store DIR] IMAGE[:TAG]...");
+        if (r)
+                return r;
+        if (optind >= argc) {
+                cli_error("rm: name at least one image, e.g. roost rm alpine:3.20");
+                return EXIT_USAGE;
+        }
+        store *s;
+        if ((r = roost_open_store(&a, 0, &s)))
+                return r;
+        int ret = 0;
+        for (int i = optind; i < argc; i++) {
+                struct store_ref ref;
+                r = roost_read_ref(s, &a, argv[i], &ref);
+                if (r < 0) {
+                        cli_error("rm: %s: %s", argv[i],
+                                  r == -ROOST_ENOTFOUND ? "no such image in the store" : roost_strerror(r));
+                        ret = ret ?: roost_exit_code(r);
+                        continue;
+                }
+                if (store_tree_in_use(s, ref.sha256)) {
+                        cli_error("rm: %s:%s is used by a running container; stop it first", ref.name,
+                                  ref.tag);
+                        ret = ret ?: EXIT_FAIL;
+                } else if ((r = store_ref_remove(s, ref.name, ref.tag, ref.arch)) < 0) {
+                        cli_error("rm: %s: %s", argv[i], roost_strerror(r));
+                        ret = ret ?: EXIT_STORE;
+                } else if (!a.quiet)
+                        printf("removed %s:%s (%s)\n", ref.name, ref.tag, ref.arch);
+                store_ref_done(&ref);
+        }
+        store_close(s);
+        if (a.prune && (r = run_gc(&a, false)))
+                ret = ret ?: r;
+        return ret;
+}
+
+struct damage {
+        const struct store_ref *ref;
+};
+
+static void report_damage(void *userdata, const char *path, const char *what)
+{
+        const struct store_ref *ref = ((struct damage *)userdata)->ref;
+        cli_error("verify: %s:%s: tree: /%s: %s%s", ref->name, ref->tag, path, what,
+                  !strcmp(what, "missing") || !strcmp(what, "unexpected") ? "" : " changed");
+}
+
+static int verify_tree(store *s, const struct store_ref *ref, bool quiet)
+{
+        if (!store_tree_exists(s, ref->sha256))
+                return 0;
+        struct damage d = { ref };
+        int r = store_manifest_check(s, ref->sha256, report_damage, &d);
+        if (r < 0) {
+                cli_error("verify: %s:%s: tree: %s", ref->name, ref->tag,
+                          r == -ENOENT ? "no manifest; run roost gc and unpack it again" : roost_strerror(r));
+                return EXIT_VERIFY;
+        }
+        if (r > 0)
+                return EXIT_VERIFY;
+        if (!quiet)
+                printf("%s:%s (%s): tree ok\n", ref->name, ref->tag, ref->arch);
+        return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+        struct roost_args a = {0};
+        int r = roost_parse(argc, argv, &a, "verify [--arch ARCH] [--store DIR] [IMAGE[:TAG]...]");
+        if (r)
+                return r;
+        store *s;
+        if ((r = roost_open_store(&a, 0, &s)))
+                return r;
+        struct store_ref *refs = NULL;
+        size_t n = 0;
+        int ret = 0;
+        if (optind >= argc) {
+                if ((r = store_ref_list(s, &refs, &n)) < 0) {
+                        cli_error("verify: listing references: %s", roost_strerror(r));
+                        store_close(s);
+                        return EXIT_STORE;
+                }
+        } else {
+                refs = calloc((size_t)(argc - optind), sizeof(*refs));
+                for (int i = optind; refs && i < argc; i++) {
+                        if ((r = roost_read_ref(s, &a, argv[i], &refs[n])) < 0) {
+                                cli_error("verify: %s: %s", argv[i],
+                                          r == -ROOST_ENOTFOUND ? "no such image in the store" : roost_strerror(r));
+                                ret = ret ?: roost_exit_code(r);
+                                continue;
+                        }
+                        n++;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                r = store_blob_verify(s, refs[i].sha256, refs[i].sha512);
+                if (r < 0) {
+                        cli_error("verify: %s:%s: archive %.12s: %s", refs[i].name, refs[i].tag, refs[i].sha256,
+                                  r == -ENOENT ? "missing from the store" : roost_strerror(r));
+                        ret = EXIT_VERIFY;
+                } else if (!a.quiet)
+                        printf("%s:%s (%s): archive ok\n", refs[i].name, refs[i].tag, refs[i].arch);
+                if (verify_tree(s, &refs[i], a.quiet))
+                        ret = EXIT_VERIFY;
+        }
+        store_ref_list_free(refs, n);
+        store_close(s);
+        return ret;
+}

@@ -1,0 +1,220 @@
+/* roost export / import: one tar file that carries an image to a machine
+ * without network. Its first entry, roost-image.json, is the reference;
+ * its second, sha256/<hex>, the archive. Import checks the archive's size,
+ * SHA-256 and SHA-512 against the reference before anything is published.
+ * What it cannot tell is a reference rewritten together with its archive:
+ * the file proves its own consistency, not its origin (docs/store.md). */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include "common/cli.h"
+#include "common/error.h"
+#include "common/util.h"
+#include "store/roost-cli.h"
+
+#define JSON_ENTRY "roost-image.json"
+#define JSON_MAX (1 << 16)
+
+static int export_write(struct archive *a, const char *name, int64_t size, int fd, const char *data)
+{
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0444);
+        archive_entry_set_size(e, size);
+        archive_entry_set_mtime(e, 0, 0);
+        int r = archive_write_header(a, e);
+        archive_entry_free(e);
+        if (r != ARCHIVE_OK)
+                return -EIO;
+        if (data)
+                return archive_write_data(a, data, (size_t)size) == size ? 0 : -EIO;
+        static unsigned char buf[1 << 16];
+        for (;;) {
+                ssize_t k = read(fd, buf, sizeof(buf));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        return 0;
+                if (archive_write_data(a, buf, (size_t)k) != k)
+                        return -EIO;
+        }
+}
+
+int cmd_export(int argc, char **argv)
+{
+        struct roost_args args = {0};
+        int r = roost_parse(argc, argv, &args, "export [--arch ARCH] [--store DIR] IMAGE[:TAG] FILE|-");
+        if (r)
+                return r;
+        if (argc - optind != 2) {
+                cli_error("export: give an image and a file (or - for stdout)");
+                return EXIT_USAGE;
+        }
+        const char *refname = argv[optind], *file = argv[optind + 1];
+        store *s;
+        if ((r = roost_open_store(&args, 0, &s)))
+                return r;
+        struct store_ref ref = {0};
+        _cleanup_free_ char *json = NULL;
+        _cleanup_close_ int blob = -1;
+        char entry[96];
+        int ret = 0;
+        if ((r = roost_read_ref(s, &args, refname, &ref)) < 0) {
+                cli_error("export: %s: %s", refname,
+                          r == -ROOST_ENOTFOUND ? "no such image in the store" : roost_strerror(r));
+                ret = roost_exit_code(r);
+                goto out;
+        }
+        if ((blob = store_blob_open(s, ref.sha256)) < 0 || store_ref_to_json(&ref, &json) < 0) {
+                cli_error("export: %s: archive missing from the store; pull it again", refname);
+                ret = EXIT_STORE;
+                goto out;
+        }
+        snprintf(entry, sizeof(entry), "sha256/%s", ref.sha256);
+        struct archive *a = archive_write_new();
+        archive_write_set_format_pax_restricted(a);
+        int ar = strcmp(file, "-") ? archive_write_open_filename(a, file) : archive_write_open_fd(a, 1);
+        if (ar != ARCHIVE_OK || export_write(a, JSON_ENTRY, (int64_t)strlen(json), -1, json) < 0 ||
+            export_write(a, entry, (int64_t)ref.size, blob, NULL) < 0 || archive_write_close(a) != ARCHIVE_OK) {
+                cli_error("export: writing %s: %s", file, archive_error_string(a) ?: "write failed");
+                ret = EXIT_FAIL;
+                if (strcmp(file, "-"))
+                        unlink(file);
+        }
+        archive_write_free(a);
+out:
+        store_ref_done(&ref);
+        store_close(s);
+        return ret;
+}
+
+static int import_blob(store *s, struct archive *a, const struct store_ref *ref, roost_error *e)
+{
+        store_blob *b;
+        int r = store_blob_begin(s, ref->sha256, &b);
+        if (r < 0)
+                return roost_error_set(e, r, "storing the archive");
+        if (r == 1)
+                return 0; /* already stored, hence already verified */
+        if (store_blob_offset(b) && (r = store_blob_restart(b)) < 0) {
+                store_blob_abort(b, false);
+                return roost_error_set(e, r, "storing the archive");
+        }
+        const void *buf;
+        size_t len;
+        int64_t off;
+        uint64_t total = 0;
+        while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+                total += len;
+                if (total > ref->size) {
+                        store_blob_abort(b, false);
+                        return roost_error_set(e, -ROOST_ESIZE, "archive longer than its reference says");
+                }
+                if ((r = store_blob_write(b, buf, len)) < 0) {
+                        store_blob_abort(b, false);
+                        return roost_error_set(e, r, "storing the archive");
+                }
+        }
+        if (r != ARCHIVE_EOF) {
+                store_blob_abort(b, false);
+                return roost_error_set(e, -ROOST_EARCHIVE, "reading the archive: %s", archive_error_string(a));
+        }
+        if (total != ref->size) {
+                store_blob_abort(b, false);
+                return roost_error_set(e, -ROOST_ESIZE, "archive is %llu bytes, its reference says %llu",
+                                       (unsigned long long)total, (unsigned long long)ref->size);
+        }
+        char got512[STORE_SHA512_HEX + 1];
+        if (ref->sha512 && (store_blob_digests(b, NULL, got512) < 0 || strcmp(got512, ref->sha512))) {
+                store_blob_abort(b, false);
+                return roost_error_set(e, -ROOST_EDIGEST, "archive sha512");
+        }
+        if ((r = store_blob_commit(b)) < 0)
+                return roost_error_set(e, r, "archive sha256 (expected %.12s…)", ref->sha256);
+        return 0;
+}
+
+int cmd_import(int argc, char **argv)
+{
+        struct roost_args args = {0};
+        int r = roost_parse(argc, argv, &args, "import [--store DIR] FILE|-");
+        if (r)
+                return r;
+        if (argc - optind != 1) {
+                cli_error("import: give one file (or - for stdin)");
+                return EXIT_USAGE;
+        }
+        const char *file = argv[optind];
+        store *s;
+        if ((r = roost_open_store(&args, 0, &s)))
+                return r;
+        struct archive *a = archive_read_new();
+        archive_read_support_format_tar(a);
+        struct archive_entry *ent;
+        struct store_ref ref = {0};
+        roost_error e = { "" };
+        char expect[96];
+        int ret = 0;
+        if ((strcmp(file, "-") ? archive_read_open_filename(a, file, 1 << 16)
+                               : archive_read_open_fd(a, 0, 1 << 16)) != ARCHIVE_OK) {
+                cli_error("import: %s: %s", file, archive_error_string(a));
+                ret = archive_errno(a) == ENOENT || archive_errno(a) == EACCES ? EXIT_FAIL : EXIT_VERIFY;
+                goto out;
+        }
+        r = archive_read_next_header(a, &ent);
+        if (r != ARCHIVE_OK || strcmp(archive_entry_pathname(ent), JSON_ENTRY) ||
+            archive_entry_size(ent) <= 0 || archive_entry_size(ent) > JSON_MAX) {
+                cli_error("import: %s: not a roost export (no %s first)", file, JSON_ENTRY);
+                ret = EXIT_VERIFY;
+                goto out;
+        }
+        char json[JSON_MAX + 1];
+        la_ssize_t k = archive_read_data(a, json, JSON_MAX);
+        if (k != archive_entry_size(ent)) {
+                cli_error("import: %s: truncated %s", file, JSON_ENTRY);
+                ret = EXIT_VERIFY;
+                goto out;
+        }
+        json[k] = 0;
+        if ((r = store_ref_from_json(json, &ref)) < 0) {
+                cli_error("import: %s: %s is not a valid reference", file, JSON_ENTRY);
+                ret = EXIT_VERIFY;
+                goto out;
+        }
+        snprintf(expect, sizeof(expect), "sha256/%s", ref.sha256);
+        if (archive_read_next_header(a, &ent) != ARCHIVE_OK || strcmp(archive_entry_pathname(ent), expect)) {
+                cli_error("import: %s: the archive entry does not match the reference's digest", file);
+                ret = EXIT_VERIFY;
+                goto out;
+        }
+        if ((r = import_blob(s, a, &ref, &e)) < 0) {
+                cli_error("import: %s: %s", file, e.msg);
+                ret = roost_exit_code(r);
+                goto out;
+        }
+        if (archive_read_next_header(a, &ent) != ARCHIVE_EOF) {
+                cli_error("import: %s: unexpected entries after the archive", file);
+                ret = EXIT_VERIFY;
+                goto out;
+        }
+        if ((r = store_ref_write(s, &ref)) < 0) {
+                cli_error("import: writing the reference %s:%s: %s", ref.name, ref.tag, roost_strerror(r));
+                ret = EXIT_STORE;
+                goto out;
+        }
+        if (!args.quiet)
+                printf("imported %s:%s %s (%s) sha256:%s\n", ref.name, ref.tag, ref.version, ref.arch, ref.sha256);
+out:
+        archive_read_free(a);
+        store_ref_done(&ref);
+        store_close(s);
+        return ret;
+}

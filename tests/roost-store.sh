@@ -1,0 +1,111 @@
+#!/bin/bash
+# roost images, rm, gc, verify, export and import against a real store.
+. "$ROOST_SRCDIR/tests/lib/tap.sh"
+. "$ROOST_SRCDIR/tests/lib/fixtures.sh"
+
+S=$TEST_TMP/store S2=$TEST_TMP/store2
+ARCH=$(uname -m); [ "$ARCH" = x86_64 ] || ARCH=aarch64
+fixture_tarball "$TEST_TMP/rootfs.tar.gz" gz 3.99.1 || skip_all "cannot build the fixture rootfs"
+
+run_cmd roost images --store "$S"
+ok $rc "images on an empty store exits 0"
+is "$(printf '%s\n' "$out" | wc -l)" 1 "empty store: header only"
+
+sha=$(store-put put "$S" "$TEST_TMP/rootfs.tar.gz" alpine 3.99 "$ARCH" 3.99.1)
+ok $? "a fixture image is stored"
+
+run_cmd roost images --store "$S"
+like "$out" "^alpine:3.99 +3.99.1 +$ARCH .* ${sha:0:12}\$" "images shows reference, version, arch and short digest"
+run_cmd roost images -q --store "$S"
+is "$out" "alpine:3.99" "images -q prints references only"
+run_cmd roost images --json --store "$S"
+is "$(printf '%s' "$out" | jq -r '.[0].sha256')" "$sha" "images --json parses and carries the full digest"
+is "$(printf '%s' "$out" | jq -r 'length')" 1 "images --json is an array of one"
+
+run_cmd roost verify --store "$S"
+ok $rc "verify passes on an intact store"
+like "$out" "alpine:3.99 .*archive ok" "verify reports the image ok"
+
+# export, then import into a second store with no server anywhere
+run_cmd roost export --store "$S" alpine:3.99 "$TEST_TMP/img.tar"
+ok $rc "export writes a file"
+run_cmd roost import --store "$S2" "$TEST_TMP/img.tar"
+ok $rc "import of the export succeeds"
+run_cmd roost images -q --store "$S2"
+is "$out" "alpine:3.99" "the imported image is listed in the second store"
+run_cmd roost verify --store "$S2" alpine:3.99
+ok $rc "the imported image verifies"
+rm -rf "$S2"
+roost export --store "$S" alpine:3.99 - | roost import --store "$S2" - >/dev/null
+is "$(roost images -q --store "$S2")" "alpine:3.99" "export - | import - works through a pipe"
+
+# A tampered export: one byte of the archive changed.
+cp "$TEST_TMP/img.tar" "$TEST_TMP/bad.tar"
+printf 'X' | dd of="$TEST_TMP/bad.tar" bs=1 seek=4000 conv=notrunc 2>/dev/null
+rm -rf "$S2"
+run_cmd roost import --store "$S2" "$TEST_TMP/bad.tar"
+is "$rc" 5 "a tampered export is refused with exit 5"
+like "$err" "^roost: import: .*(sha512|sha256|checksum)" "the refusal names the failed check"
+is "$(ls "$S2/blobs/sha256" | wc -l)$(ls "$S2/refs" | wc -l)" "00" "nothing of the tampered export is stored"
+run_cmd roost import --store "$S2" /etc/passwd
+is "$rc" 5 "a non-tar file is refused with exit 5"
+run_cmd roost import --store "$S2" "$TEST_TMP/missing.tar"
+is "$rc" 1 "a missing file exits 1"
+like "$err" "^roost: import: .*missing.tar" "the missing file is named"
+run_cmd roost import --store "$S2" "$TEST_TMP/rootfs.tar.gz"
+is "$rc" 5 "a tar that is not an export is refused with exit 5"
+
+# verify checks an unpacked tree against the manifest made when it was published
+store-put tree "$S" "$sha" "$TEST_TMP/fixture-rootfs-3.99.1"
+ok $? "a tree is published for the image"
+test -s "$S/trees/$sha/manifest.jsonl"; ok $? "publishing a tree records its manifest"
+run_cmd roost verify --store "$S" alpine:3.99
+ok $rc "verify passes on an intact tree"
+like "$out" "alpine:3.99 .*tree ok" "verify reports the tree ok"
+cp -a "$S" "$TEST_TMP/tree-damaged"
+T=$TEST_TMP/tree-damaged/trees/$sha/rootfs
+echo evil >>"$T/etc/passwd"; chmod 4755 "$T/bin/busybox"; rm "$T/etc/hostname"; touch "$T/etc/new"
+ln -sf /etc "$T/var/empty-link"; rm -rf "$T/home" && ln -s /etc "$T/home"
+run_cmd roost verify --store "$TEST_TMP/tree-damaged" alpine:3.99
+is "$rc" 5 "verify exits 5 on a damaged tree"
+like "$err" "tree: /etc/passwd: content changed" "a changed file is named"
+like "$err" "tree: /bin/busybox: mode changed" "a changed mode is named"
+like "$err" "tree: /etc/hostname: missing" "a removed file is named"
+like "$err" "tree: /etc/new: unexpected" "an added file is named"
+like "$err" "tree: /home: type changed" "a directory replaced by a symlink is named"
+is "$(printf '%s\n' "$err" | grep -c .)" 6 "one line per damaged path, nothing else"
+
+# verify finds a flipped byte in a stored blob
+cp -a "$S" "$TEST_TMP/damaged"
+chmod u+w "$TEST_TMP/damaged/blobs/sha256/$sha"
+printf 'X' | dd of="$TEST_TMP/damaged/blobs/sha256/$sha" bs=1 seek=100 conv=notrunc 2>/dev/null
+run_cmd roost verify --store "$TEST_TMP/damaged"
+is "$rc" 5 "verify exits 5 on a damaged blob"
+like "$err" "alpine:3.99: archive ${sha:0:12}: checksum mismatch" "verify names the damaged archive"
+
+# rm refuses an image a running container uses
+coproc HOLD { store-put use "$S" "$sha"; }
+read -r line <&"${HOLD[0]}"
+run_cmd roost rm --store "$S" alpine:3.99
+is "$rc" 1 "rm of an image in use is refused"
+like "$err" "used by a running container" "the refusal says why"
+exec {HOLD[1]}>&-; wait "$HOLD_PID" 2>/dev/null
+
+run_cmd roost rm --store "$S" alpine:nope
+is "$rc" 3 "rm of an unknown image exits 3"
+run_cmd roost rm --store "$S" '../etc'
+is "$rc" 2 "rm of an invalid name exits 2"
+
+# gc: abandoned temporaries and partials go; referenced blobs stay
+mkdir -p "$S/tmp/999999999.deadbeef/rootfs" && touch "$S/partial/$(printf '%064d' 0)"
+run_cmd roost gc --store "$S"
+ok $rc "gc exits 0"
+like "$out" "removed 0 blobs, 0 trees, 1 partial downloads, 1 temporaries" "gc reports what it removed"
+test -f "$S/blobs/sha256/$sha"; ok $? "gc keeps a referenced blob"
+run_cmd roost rm --store "$S" alpine:3.99
+ok $rc "rm removes the reference"
+test -f "$S/blobs/sha256/$sha"; ok $? "rm without --prune leaves the blob for gc"
+run_cmd roost gc --store "$S"
+like "$out" "removed 1 blobs, 1 trees" "gc removes the unreferenced blob and tree"
+test ! -e "$S/blobs/sha256/$sha"; ok $? "the blob is gone"
+tap_done
