@@ -10,7 +10,8 @@
  *
  * The filter covers the native x86_64 entry points and the x32 and i386
  * ones: a process could otherwise reach a denied call through int 0x80
- * or the x32 bit. Other architectures are killed outright.
+ * or the x32 bit. Other architectures are killed outright. (i386 lacks
+ * only the socket family rules, see filter_build.)
  *
  * libseccomp takes about 0.7 ms to compile this filter for three
  * architectures, more than the whole hardening may cost a launch. The
@@ -155,32 +156,38 @@ static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned 
         return r;
 }
 
-static int filter_build(const struct sandbox_config *c, scmp_filter_ctx *ret, roost_error *e)
+/* A context for ARCH alone (0: the native one), with the attributes
+ * every part of the filter shares (seccomp_merge requires them equal). */
+static int ctx_new(uint32_t arch, scmp_filter_ctx *ret)
 {
         _cleanup_(ctx_releasep) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-        uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
-        uint64_t caps = sandbox_caps(c);
         int r;
-
         if (!ctx)
-                return roost_error_set(e, -ENOMEM, "building the seccomp filter");
+                return -ENOMEM;
         /* The filter is only complete if every way into the kernel this CPU
          * offers goes through it; anything else is killed. */
         if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
-                return roost_error_set(e, r, "building the seccomp filter");
+                return r;
         /* A binary tree of syscall numbers rather than a list: the kernel
          * runs the filter for every call, and at load time once per
          * syscall number and architecture to find the calls it may allow
          * without running it, so the filter's depth is paid on every
          * launch. */
         if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
-                return roost_error_set(e, r, "building the seccomp filter");
-        if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
-                if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
-                        return roost_error_set(e, r, "adding i386 to the seccomp filter");
-                if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
-                        return roost_error_set(e, r, "adding x32 to the seccomp filter");
+                return r;
+        if (arch) {
+                if ((r = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE)) < 0 ||
+                    (r = seccomp_arch_add(ctx, arch)) < 0)
+                        return r;
         }
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
+
+static int rules_add(scmp_filter_ctx ctx, uint64_t caps, bool socket_families, roost_error *e)
+{
+        uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+        int r;
 
         for (size_t i = 0; i < ELEMENTSOF(denied); i++) {
                 if (caps & denied[i].unless)
@@ -213,12 +220,46 @@ static int filter_build(const struct sandbox_config *c, scmp_filter_ctx *ret, ro
                         return roost_error_set(e, r, "seccomp rule for ioctl");
         }
         static const uint32_t families[] = { AF_VSOCK_NR, AF_ALG_NR };
-        for (size_t i = 0; i < ELEMENTSOF(families); i++) {
+        for (size_t i = 0; socket_families && i < ELEMENTSOF(families); i++) {
                 struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, families[i]);
                 if ((r = add(ctx, eperm, "socket", 1, &a)) < 0)
                         return roost_error_set(e, r, "seccomp rule for socket");
         }
+        return 0;
+}
 
+static int filter_build(const struct sandbox_config *c, scmp_filter_ctx *ret, roost_error *e)
+{
+        _cleanup_(ctx_releasep) scmp_filter_ctx ctx = NULL, ctx32 = NULL;
+        uint64_t caps = sandbox_caps(c);
+        int r;
+
+        if ((r = ctx_new(0, &ctx)) < 0)
+                return roost_error_set(e, r, "building the seccomp filter");
+        if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
+                if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
+                        return roost_error_set(e, r, "adding x32 to the seccomp filter");
+        }
+        if ((r = rules_add(ctx, caps, true, e)) < 0)
+                return r;
+        if (seccomp_arch_native() != SCMP_ARCH_X86_64) {
+                *ret = TAKE_PTR(ctx);
+                return 0;
+        }
+
+        /* i386 gets the same rules but the socket families: there a socket
+         * may be made through socketcall(2), whose arguments sit in memory
+         * a filter cannot read, so libseccomp would deny socketcall's
+         * SYS_SOCKET whatever the family, and 32-bit musl (Alpine's x86
+         * images) makes every socket that way. It stays allowed, as in
+         * docker's profile. */
+        if ((r = ctx_new(SCMP_ARCH_X86, &ctx32)) < 0)
+                return roost_error_set(e, r, "adding i386 to the seccomp filter");
+        if ((r = rules_add(ctx32, caps, false, e)) < 0)
+                return r;
+        if ((r = seccomp_merge(ctx, ctx32)) < 0)
+                return roost_error_set(e, r, "adding i386 to the seccomp filter");
+        ctx32 = NULL; /* merge released it */
         *ret = TAKE_PTR(ctx);
         return 0;
 }

@@ -67,6 +67,7 @@ done
 is "$(field clone3 "$(sed 's/ /: /' <<<"$probe")")" ENOSYS "clone3 fails with ENOSYS (the C library falls back to clone)"
 is "$(field getpid "$(sed 's/ /: /' <<<"$probe")")" OK "ordinary calls pass"
 is "$(field socket_inet "$(sed 's/ /: /' <<<"$probe")")" OK "an inet socket passes"
+is "$(field i386_socketcall_unix "$(sed 's/ /: /' <<<"$probe")")" OK "an i386 socket through socketcall passes (32-bit musl)"
 
 run_cmd L --cap-add SYS_ADMIN -v "$SPROBE:/sp:ro" /sp
 p=$(sed 's/ /: /' <<<"$out")

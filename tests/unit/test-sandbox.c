@@ -205,15 +205,20 @@ static void test_precompiled_matches(void **state)
         assert_int_not_equal(n_def, n_time);
 }
 
-static long int80(long nr, long a)
+static long int80_2(long nr, long a, long b)
 {
         long ret;
-        __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a) : "memory", "r8", "r9", "r10", "r11");
+        __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b) : "memory", "r8", "r9", "r10", "r11");
         if (ret < 0 && ret > -4096) {
                 errno = (int)-ret;
                 return -1;
         }
         return ret;
+}
+
+static long int80(long nr, long a)
+{
+        return int80_2(nr, a, 0);
 }
 
 #define DENIED(call, err) CHECK((call) < 0 && errno == (err), "%s: want %s, got %s", #call, #err, \
@@ -255,6 +260,18 @@ static int denied_calls(void)
         int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         CHECK(s >= 0, "socket(AF_UNIX): %s", strerror(errno));
         close(s);
+        /* 32-bit musl makes its sockets through socketcall(2): that must
+         * still work (its arguments are in memory, no family is checked). */
+        unsigned *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        CHECK(args != MAP_FAILED, "mmap");
+        args[0] = AF_UNIX;
+        args[1] = SOCK_STREAM;
+        args[2] = 0;
+        long fd = int80_2(102 /* i386 socketcall */, 1 /* SYS_SOCKET */, (long)(uintptr_t)args);
+        CHECK(fd >= 0 || (errno != EPERM), "i386 socketcall(SYS_SOCKET, AF_UNIX) denied");
+        if (fd >= 0)
+                close((int)fd);
+        munmap(args, 4096);
         return 0;
 }
 
