@@ -39,6 +39,9 @@ run_cmd UL sh -c 'wc -c </proc/keys; ls -A /proc/acpi | wc -l; echo x >/proc/sys
 is "$(echo $out)" "0 0" "rootless: /proc/keys and /proc/acpi masked"
 like "$err" "Read-only file system" "rootless: /proc/sys read-only"
 
+run_cmd UL --net host sh -c 'ls -A /sys/firmware | wc -l; grep -c " /sys/firmware .* tmpfs " /proc/self/mountinfo'
+is "$(echo $out)" "0 1" "rootless --net host (the host's /sys bound in): /sys/firmware masked"
+
 for opt in "--memory 32M" "--pids 16" "--cpus 0.5"; do
         # shellcheck disable=SC2086
         run_cmd UL $opt true
