@@ -228,8 +228,9 @@ const char *host_alpine_arch(void)
         static const struct {
                 const char *uname, *alpine;
         } map[] = {
-                { "x86_64", "x86_64" },   { "aarch64", "aarch64" }, { "armv8l", "armv7" },
-                { "armv7l", "armv7" },    { "armv6l", "armhf" },    { "i386", "x86" },
+                { "x86_64", "x86_64" },   { "amd64", "x86_64" },    { "aarch64", "aarch64" },
+                { "arm64", "aarch64" },   { "armv8l", "armv7" },    { "armv7l", "armv7" },
+                { "armv7", "armv7" },     { "armv6l", "armhf" },    { "i386", "x86" },
                 { "i486", "x86" },        { "i586", "x86" },        { "i686", "x86" },
                 { "ppc64le", "ppc64le" }, { "s390x", "s390x" },     { "riscv64", "riscv64" },
                 { "loongarch64", "loongarch64" },

@@ -1,3 +1,22 @@
+noinst_LIBRARIES += fetch/libfetch.a
+fetch_libfetch_a_SOURCES = \
+	fetch/fetch.h fetch/fetch-private.h \
+	fetch/resolve.c fetch/http.c fetch/pull.c \
+	fetch/progress.h fetch/progress.c
+fetch_libfetch_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(YAML_CFLAGS)
+# launch links the same list to pull on first use.
+FETCH_LIBS = fetch/libfetch.a $(STORE_LIBS) $(CURL_LIBS) $(YAML_LIBS)
+
 bin_PROGRAMS += fetch/pull
 fetch_pull_SOURCES = fetch/main.c
-fetch_pull_LDADD = $(STORE_LIBS)
+fetch_pull_LDADD = $(FETCH_LIBS)
+dist_man_MANS += man/pull.1
+
+check_PROGRAMS += tests/unit/test-fetch
+tests_unit_test_fetch_SOURCES = tests/unit/test-fetch.c
+tests_unit_test_fetch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS)
+tests_unit_test_fetch_LDADD = $(FETCH_LIBS) $(CMOCKA_LIBS)
+
+TESTS += tests/unit/test-fetch tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh
+EXTRA_DIST += tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh tests/faultserver.py \
+	tests/lib/pull.sh bench/pull.sh docs/pull.md

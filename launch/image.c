@@ -4,26 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include "launch/image.h"
-
-const char *launch_host_arch(void)
-{
-        static const char *const map[][2] = {
-                { "x86_64", "x86_64" },   { "aarch64", "aarch64" },
-                { "armv7l", "armv7" },    { "armv6l", "armhf" },
-                { "i686", "x86" },        { "i586", "x86" },
-                { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
-                { "riscv64", "riscv64" }, { "loongarch64", "loongarch64" },
-        };
-        static struct utsname u;
-        if (uname(&u) < 0)
-                return "x86_64";
-        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-                if (strcmp(u.machine, map[i][0]) == 0)
-                        return map[i][1];
-        return u.machine;
-}
 
 int launch_image_resolve(store *s, const char *image, const char *arch, char **ret_rootfs, roost_error *e)
 {
@@ -34,7 +15,7 @@ int launch_image_resolve(store *s, const char *image, const char *arch, char **r
         if ((r = store_ref_parse(image, "latest-stable", &name, &tag)) < 0)
                 return roost_error_set(e, 0, "image '%s': not a valid NAME[:TAG]", image), -ROOST_EUSAGE;
         if (!arch)
-                arch = launch_host_arch();
+                arch = host_alpine_arch();
         r = store_ref_read(s, name, tag, arch, &ref);
         if (r == -ENOENT || r == -ROOST_ENOTFOUND)
                 return roost_error_set(e, -ROOST_ENOTFOUND,

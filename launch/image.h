@@ -4,8 +4,5 @@
 #include "common/util.h"
 #include "store/store.h"
 
-/* Alpine's name for the host's architecture. */
-const char *launch_host_arch(void);
-
 /* The absolute path of IMAGE's unpacked tree for ARCH (NULL: the host's). */
 int launch_image_resolve(store *s, const char *image, const char *arch, char **ret_rootfs, roost_error *e);

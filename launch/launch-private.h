@@ -23,10 +23,12 @@ struct run_state {
         uid_t lower_uid;
         gid_t lower_gid;
         mode_t lower_mode;
-        int named_lock;   /* containers/NAME/lock, held while the layer is in use */
-        int sync_pipe[2]; /* parent -> child: the maps are written, go */
-        int err_pipe[2];  /* container -> parent: struct child_report */
-        int tty_sock[2];  /* container -> parent: the pty master */
+        int named_lock;     /* containers/NAME/lock, held while the layer is in use */
+        int sync_pipe[2];   /* parent -> child: the maps are written, go; then the network is ready */
+        bool net_by_parent; /* launch makes the network namespace while the child mounts */
+        pid_t parent;       /* launch's pid, for the child to join that namespace */
+        int err_pipe[2];    /* container -> parent: struct child_report */
+        int tty_sock[2];    /* container -> parent: the pty master */
 };
 
 /* Send a report up and _exit with its status. Never returns. */
@@ -45,7 +47,8 @@ int launch_volumes_check(const struct launch_config *c, roost_error *e);
 
 /* mount.c: assembling the root, seen from the container's mount namespace */
 int mount_root(const struct run_state *st, roost_error *e);
-int mount_api_files(const struct run_state *st, int rootfd, roost_error *e);
+int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e);
+int mount_etc_files(const struct run_state *st, int rootfd, roost_error *e);
 int mount_volumes(const struct run_state *st, int rootfd, roost_error *e);
 int mount_enter_root(const struct run_state *st, roost_error *e);
 /* Open PATH below ROOTFD as if ROOTFD were "/", so that symlinks in the

@@ -227,7 +227,7 @@ int check_top_dir(int rootfd, const char *name, roost_error *e)
         return 0;
 }
 
-static int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
+int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
 {
         _cleanup_close_ int proc = -1, sys = -1;
         int r;
@@ -254,7 +254,7 @@ static int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e
 /* /etc/hostname, /etc/hosts and, for --net host, /etc/resolv.conf: files
  * of ours bound over the tree's. A read-only tree without the file, or
  * with a symlink pointing nowhere, keeps its own: nothing to bind on. */
-static int mount_etc_files(const struct run_state *st, int rootfd, roost_error *e)
+int mount_etc_files(const struct run_state *st, int rootfd, roost_error *e)
 {
         static const char *const names[] = { "hostname", "hosts", "resolv.conf" };
         size_t n = st->c->net == LAUNCH_NET_HOST ? 3 : 2;
@@ -281,14 +281,6 @@ static int mount_etc_files(const struct run_state *st, int rootfd, roost_error *
                         return roost_error_set(e, -errno, "mounting /%s", target);
         }
         return 0;
-}
-
-int mount_api_files(const struct run_state *st, int rootfd, roost_error *e)
-{
-        int r;
-        if ((r = mount_proc_sys(st, rootfd, e)) < 0)
-                return r;
-        return mount_etc_files(st, rootfd, e);
 }
 
 int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)

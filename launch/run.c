@@ -67,7 +67,6 @@ static _Noreturn void child_main(struct run_state *st)
          * cgroup; EOF means it died before that. */
         if (read(st->sync_pipe[0], &go, 1) != 1)
                 _exit(LAUNCH_EXIT_ERROR);
-        close(st->sync_pipe[0]);
 
         /* Only now, inside the container's cgroup, so that its cgroup
          * namespace is rooted there and /proc/self/cgroup shows "/". */
@@ -79,7 +78,7 @@ static _Noreturn void child_main(struct run_state *st)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating the time namespace: %m");
         if (sethostname(c->hostname, strlen(c->hostname)) < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setting the hostname %s: %m", c->hostname);
-        if (c->net == LAUNCH_NET_NONE && (r = net_loopback_up(&e)) < 0)
+        if (c->net == LAUNCH_NET_NONE && !st->net_by_parent && (r = net_loopback_up(&e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
 
         /* Nothing we mount may propagate back to the host (systemd makes /
@@ -91,8 +90,21 @@ static _Noreturn void child_main(struct run_state *st)
         _cleanup_close_ int rootfd = open(st->root_mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "opening the new root: %m");
-        if ((r = mount_api_files(st, rootfd, &e)) < 0 || (r = mount_dev(st, rootfd, &e)) < 0 ||
-            (r = mount_volumes(st, rootfd, &e)) < 0)
+        if ((r = mount_dev(st, rootfd, &e)) < 0 || (r = mount_etc_files(st, rootfd, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        /* sysfs shows the network of whoever mounts it: join the private
+         * one first, if launch made it for us meanwhile. */
+        if (st->net_by_parent) {
+                char path[64];
+                if (read(st->sync_pipe[0], &go, 1) != 1)
+                        _exit(LAUNCH_EXIT_ERROR);
+                snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)st->parent);
+                _cleanup_close_ int nfd = open(path, O_RDONLY | O_CLOEXEC);
+                if (nfd < 0 || setns(nfd, CLONE_NEWNET) < 0)
+                        child_fail(st, -errno, LAUNCH_EXIT_ERROR, "joining the network namespace: %m");
+        }
+        close(st->sync_pipe[0]);
+        if ((r = mount_proc_sys(st, rootfd, &e)) < 0 || (r = mount_volumes(st, rootfd, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         close(TAKE_FD(rootfd));
         if ((r = mount_enter_root(st, &e)) < 0)
@@ -200,8 +212,14 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         }
         blocked = true;
 
+        /* A network namespace is the dearest part of a launch (about 1 ms,
+         * docs/launch.md). As root, launch makes it itself, in parallel with
+         * the child's mounts, and the child joins it before mounting sysfs.
+         * Without root it must belong to the child's user namespace. */
+        st.net_by_parent = !st.rootless && c->net == LAUNCH_NET_NONE;
+        st.parent = getpid();
         unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-        if (c->net == LAUNCH_NET_NONE)
+        if (c->net == LAUNCH_NET_NONE && !st.net_by_parent)
                 flags |= CLONE_NEWNET;
         if (st.rootless)
                 flags |= CLONE_NEWUSER;
@@ -231,6 +249,19 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         if (write(st.sync_pipe[1], "1", 1) != 1) {
                 r = roost_error_set(e, -errno, "starting the container");
                 goto kill;
+        }
+        if (st.net_by_parent) {
+                /* launch needs no network of its own from here on. */
+                if (unshare(CLONE_NEWNET) < 0) {
+                        r = roost_error_set(e, -errno, "creating the network namespace");
+                        goto kill;
+                }
+                if ((r = net_loopback_up(e)) < 0)
+                        goto kill;
+                if (write(st.sync_pipe[1], "n", 1) != 1) {
+                        r = roost_error_set(e, -errno, "starting the container");
+                        goto kill;
+                }
         }
         close(st.sync_pipe[1]), st.sync_pipe[1] = -1;
 

@@ -14,9 +14,20 @@ struct store_blob {
         int fd; /* partial/<sha256>, opened for append and locked */
         char sha256[STORE_SHA256_HEX + 1];
         char partial[16 + STORE_SHA256_HEX];
-        uint64_t size;
+        uint64_t size;    /* bytes accepted, buffered ones included */
+        uint64_t written; /* bytes in the file */
+        uint64_t synced;  /* bytes whose writeback has been started */
         store_hash *hash;
+        /* Network reads come in odd sizes; the page cache takes whole,
+         * aligned pages far more cheaply (no partial-page zeroing). */
+        unsigned char *wbuf;
+        size_t wlen;
 };
+
+#define WBUF_SIZE (256u << 10)
+/* Start writeback as the file grows, so that the fsync before publishing
+ * finds little left to write instead of the whole file. */
+#define WRITEBACK_EVERY (8u << 20)
 
 static void blob_name(const char *sha256, char *buf, size_t n)
 {
@@ -71,6 +82,7 @@ static void blob_free(store_blob *b)
                 return;
         closep(&b->fd); /* releases the lock */
         store_hash_free(b->hash);
+        free(b->wbuf);
         free(b);
 }
 
@@ -94,7 +106,32 @@ static int blob_rehash(store_blob *b)
                         return r;
                 off += (uint64_t)k;
         }
-        b->size = off;
+        b->size = b->written = b->synced = off;
+        return 0;
+}
+
+static int blob_flush(store_blob *b)
+{
+        if (b->wlen == 0)
+                return 0;
+        int r = write_all(b->fd, b->wbuf, b->wlen);
+        if (r < 0) {
+                /* A short write (a full disk) must not leave half a buffer
+                 * that a retry would append again: cut back to what is
+                 * known to be whole. */
+                if (ftruncate(b->fd, (off_t)b->written) == 0)
+                        (void)lseek(b->fd, (off_t)b->written, SEEK_SET);
+                return r;
+        }
+        b->written += b->wlen;
+        b->wlen = 0;
+        if (b->written - b->synced >= WRITEBACK_EVERY) {
+                /* Only a hint to start I/O: the fsync in commit is what
+                 * makes the bytes durable, so a failure here is ignored. */
+                (void)sync_file_range(b->fd, (off_t)b->synced, (off_t)(b->written - b->synced),
+                                      SYNC_FILE_RANGE_WRITE);
+                b->synced = b->written;
+        }
         return 0;
 }
 
@@ -111,6 +148,11 @@ int store_blob_begin(store *s, const char *sha256, store_blob **ret)
         snprintf(b->partial, sizeof(b->partial), "partial/%s", sha256);
 
         int r;
+        if (store_blob_exists(s, sha256)) {
+                blob_free(b);
+                *ret = NULL;
+                return 1;
+        }
         for (;;) {
                 b->fd = openat(s->fd, b->partial, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (b->fd < 0) {
@@ -122,8 +164,10 @@ int store_blob_begin(store *s, const char *sha256, store_blob **ret)
                                 r = -errno;
                                 goto fail;
                         }
-                /* Whoever held the lock before us may have finished the job. */
+                /* Whoever held the lock before us may have finished the job;
+                 * then the partial file we just made is litter. */
                 if (store_blob_exists(s, sha256)) {
+                        unlinkat(s->fd, b->partial, 0);
                         blob_free(b);
                         *ret = NULL;
                         return 1;
@@ -165,7 +209,8 @@ int store_blob_restart(store_blob *b)
                 return -errno;
         store_hash_free(b->hash);
         b->hash = NULL;
-        b->size = 0;
+        b->size = b->written = b->synced = 0;
+        b->wlen = 0;
         return store_hash_new(&b->hash);
 }
 
@@ -174,9 +219,19 @@ int store_blob_write(store_blob *b, const void *buf, size_t n)
         int r = store_hash_update(b->hash, buf, n);
         if (r < 0)
                 return r;
-        r = write_all(b->fd, buf, n);
-        if (r < 0)
-                return r;
+        if (!b->wbuf && !(b->wbuf = malloc(WBUF_SIZE)))
+                return -ENOMEM;
+        const unsigned char *p = buf;
+        size_t left = n;
+        while (left > 0) {
+                size_t k = WBUF_SIZE - b->wlen < left ? WBUF_SIZE - b->wlen : left;
+                memcpy(b->wbuf + b->wlen, p, k);
+                b->wlen += k;
+                p += k;
+                left -= k;
+                if (b->wlen == WBUF_SIZE && (r = blob_flush(b)) < 0)
+                        return r;
+        }
         b->size += n;
         return 0;
 }
@@ -199,6 +254,8 @@ int store_blob_commit(store_blob *b)
                 r = -ROOST_EDIGEST;
                 goto out;
         }
+        if ((r = blob_flush(b)) < 0)
+                goto out;
         if (fsync(b->fd) < 0 || fchmod(b->fd, 0444) < 0) {
                 r = -errno;
                 goto out;
@@ -226,6 +283,8 @@ void store_blob_abort(store_blob *b, bool keep)
                 return;
         if (!keep)
                 unlinkat(b->s->fd, b->partial, 0);
+        else
+                (void)blob_flush(b); /* what we have is worth resuming from */
         blob_free(b);
 }
 

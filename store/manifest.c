@@ -50,7 +50,42 @@ static int hash_file(int dirfd, const char *name, char out[STORE_SHA256_HEX + 1]
         return r;
 }
 
-/* The manifest's view of one entry, as a JSON object. */
+/* Names and link targets are bytes, JSON strings are UTF-8: bytes outside
+ * printable ASCII, and '%' itself, are written as %XX. */
+static char *encode(const char *in, size_t n)
+{
+        char *out = malloc(n * 3 + 1), *p = out;
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)in[i];
+                if (c < 0x20 || c >= 0x7f || c == '%')
+                        p += sprintf(p, "%%%02X", c);
+                else
+                        *p++ = (char)c;
+        }
+        *p = 0;
+        return out;
+}
+
+static char *decode(const char *in)
+{
+        char *out = malloc(strlen(in) + 1), *p = out;
+        if (!out)
+                return NULL;
+        for (; *in; in++) {
+                unsigned v;
+                if (in[0] == '%' && sscanf(in + 1, "%2X", &v) == 1 && in[1] && in[2]) {
+                        *p++ = (char)v;
+                        in += 2;
+                } else
+                        *p++ = *in;
+        }
+        *p = 0;
+        return out;
+}
+
+/* The manifest's view of one entry, as a JSON object. PATH is encoded. */
 static int describe(int dirfd, const char *name, const char *path, const struct stat *st, json_t **ret)
 {
         char t[2] = { type_char(st->st_mode), 0 };
@@ -62,12 +97,15 @@ static int describe(int dirfd, const char *name, const char *path, const struct 
         if (S_ISREG(st->st_mode)) {
                 char sha[STORE_SHA256_HEX + 1];
                 int r = hash_file(dirfd, name, sha);
-                if (r < 0) {
+                json_object_set_new(o, "size", json_integer((json_int_t)st->st_size));
+                /* A mode-000 file is unreadable to an unprivileged owner:
+                 * its content goes unrecorded rather than failing the tree. */
+                if (r == 0)
+                        json_object_set_new(o, "sha256", json_string(sha));
+                else if (r != -EACCES) {
                         json_decref(o);
                         return r;
                 }
-                json_object_set_new(o, "size", json_integer((json_int_t)st->st_size));
-                json_object_set_new(o, "sha256", json_string(sha));
         } else if (S_ISLNK(st->st_mode)) {
                 char target[4096];
                 ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
@@ -75,8 +113,13 @@ static int describe(int dirfd, const char *name, const char *path, const struct 
                         json_decref(o);
                         return -errno;
                 }
-                target[n] = 0;
-                json_object_set_new(o, "target", json_stringn(target, (size_t)n));
+                char *enc = encode(target, (size_t)n);
+                if (!enc) {
+                        json_decref(o);
+                        return -ENOMEM;
+                }
+                json_object_set_new(o, "target", json_string(enc));
+                free(enc);
         } else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
                 json_object_set_new(o, "rdev", json_integer((json_int_t)st->st_rdev));
         }
@@ -101,9 +144,9 @@ static int walk(int dfd, const char *prefix, int depth, walk_fn fn, void *ud)
                 const char *name = list[i]->d_name;
                 if (r < 0 || !strcmp(name, ".") || !strcmp(name, ".."))
                         continue;
-                _cleanup_free_ char *path = NULL;
+                _cleanup_free_ char *path = NULL, *enc = encode(name, strlen(name));
                 struct stat st;
-                if (asprintf(&path, "%s%s%s", prefix, *prefix ? "/" : "", name) < 0) {
+                if (!enc || asprintf(&path, "%s%s%s", prefix, *prefix ? "/" : "", enc) < 0) {
                         r = -ENOMEM;
                         continue;
                 }
@@ -178,7 +221,8 @@ static int check_unexpected(void *ud, int dirfd, const char *name, const char *p
 
 static const char *compare(int rootfd, json_t *want)
 {
-        const char *path = json_string_value(json_object_get(want, "path"));
+        const char *encoded = json_string_value(json_object_get(want, "path"));
+        _cleanup_free_ char *path = encoded ? decode(encoded) : NULL;
         if (!path || !*path || path[0] == '/' || strstr(path, ".."))
                 return "bad manifest entry";
         /* A damaged tree may have a symlink where a directory was: resolve
@@ -196,7 +240,7 @@ static const char *compare(int rootfd, json_t *want)
         if (pfd < 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return "missing";
         json_t *got;
-        if (describe(pfd, base, path, &st, &got) < 0)
+        if (describe(pfd, base, encoded, &st, &got) < 0)
                 return "unreadable";
         static const char *const fields[] = { "type", "content", "sha256", "size", "mode", "uid", "gid", "target", "rdev" };
         const char *what = NULL;

@@ -1,20 +1,294 @@
-/* unpack: placeholder main until the unpack stage lands. */
+/* unpack: extract a stored image, or any tarball, safely (man unpack). */
 #include "config.h"
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "common/cli.h"
 #include "common/error.h"
+#include "common/util.h"
+#include "store/store.h"
+#include "unpack/unpack.h"
+
+static const char *arg_store;
+static const char *arg_arch;
+static const char *arg_to;
+static bool arg_quiet;
+static uint64_t arg_max_bytes, arg_max_entries;
+
+static void help(void)
+{
+        printf("Usage: unpack [OPTIONS] NAME[:TAG]      extract a stored image into the store\n"
+               "       unpack [OPTIONS] NAME TAG\n"
+               "       unpack [OPTIONS] NAME[:TAG] --to DIR   export a stored image into DIR\n"
+               "       unpack [OPTIONS] FILE DIR        extract a tarball (\"-\": stdin) into DIR\n"
+               "\n"
+               "DIR must not exist or be empty. gzip, xz, zstd, bzip2 and plain tar are read.\n"
+               "With two arguments, the first is a FILE when it is \"-\" or an existing file.\n"
+               "\n"
+               "Options:\n"
+               "      --store DIR        the store (default: $ROOST_STORE, /var/lib/roost for root,\n"
+               "                         else ~/.local/share/roost)\n"
+               "      --arch ARCH        the image's architecture (default: the host's)\n"
+               "      --to DIR           export the image into DIR instead of the store\n"
+               "      --max-size SIZE    refuse archives with more file data (default 16G;\n"
+               "                         suffixes K, M, G, T)\n"
+               "      --max-entries N    refuse archives with more entries (default 1000000)\n"
+               "  -q, --quiet            no progress, no summary\n"
+               "  -h, --help             this help\n"
+               "      --version          version\n"
+               "\n"
+               "Exit status: 0 done (or already done), 1 other failure, 2 usage, 3 image or file\n"
+               "not found, 6 store or target not writable, 7 archive corrupt, hostile or over a limit.\n");
+}
+
+static int parse_size(const char *s, uint64_t *ret)
+{
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || end == s || *s == '-')
+                return -EINVAL;
+        unsigned shift = 0;
+        switch (*end) {
+        case 0:
+                break;
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        case 't': case 'T': shift = 40; break;
+        default:
+                return -EINVAL;
+        }
+        if (*end && end[1] && strcmp(end + 1, "B") != 0 && strcmp(end + 1, "iB") != 0)
+                return -EINVAL;
+        if (shift && v > (UINT64_MAX >> shift))
+                return -ERANGE;
+        *ret = (uint64_t)v << shift;
+        return *ret ? 0 : -EINVAL;
+}
+
+struct progress {
+        bool on;
+        bool shown;
+        struct timespec last;
+};
+
+static void show_progress(void *userdata, uint64_t done, uint64_t total)
+{
+        struct progress *p = userdata;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        bool final = total && done >= total;
+        long ms = (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000;
+        if (!final && ms < 100)
+                return;
+        p->last = now;
+        if (total)
+                fprintf(stderr, "\runpack: %3u%% (%.1f of %.1f MB)", (unsigned)(done * 100 / total), done / 1e6,
+                        total / 1e6);
+        else
+                fprintf(stderr, "\runpack: %.1f MB", done / 1e6);
+        p->shown = true;
+}
+
+static void end_progress(struct progress *p)
+{
+        if (p->shown)
+                fputc('\n', stderr);
+        p->shown = false;
+}
+
+static void show_warning(void *userdata, const char *msg)
+{
+        end_progress(userdata);
+        cli_warn("warning: %s", msg);
+}
+
+static int image(const char *name, const char *tag, struct unpack_options *o, struct progress *p)
+{
+        _cleanup_free_ char *root = NULL, *path = NULL;
+        roost_error e = { "" };
+        int r = arg_store ? ((root = strdup(arg_store)) ? 0 : -ENOMEM) : store_default_root(&root);
+        if (r < 0) {
+                cli_error("finding the store: %s", roost_strerror(r));
+                return roost_exit_code(r);
+        }
+        const char *arch = arg_arch ? arg_arch : host_alpine_arch();
+        if (!arch || !store_arch_valid(arch)) {
+                cli_error("'%s' is not an architecture name", arch ? arch : "(unknown)");
+                return EXIT_USAGE;
+        }
+        store *s = NULL;
+        r = store_open(root, STORE_NO_CREATE, &s);
+        if (r == -ENOENT) {
+                cli_error("%s:%s (%s) is not in the store %s; run 'pull %s:%s' first", name, tag, arch, root, name,
+                          tag);
+                return EXIT_NOTFOUND;
+        }
+        if (r < 0) {
+                cli_error("opening the store %s: %s", root, roost_strerror(r));
+                return EXIT_STORE;
+        }
+        struct store_ref ref = { 0 };
+        r = store_ref_read(s, name, tag, arch, &ref);
+        if (r < 0) {
+                if (r == -ROOST_ENOTFOUND)
+                        cli_error("%s:%s (%s) is not in the store; run 'pull %s:%s' first", name, tag, arch, name,
+                                  tag);
+                else
+                        cli_error("reading %s:%s (%s): %s", name, tag, arch, roost_strerror(r));
+                store_close(s);
+                return roost_exit_code(r);
+        }
+        if (arg_to) {
+                int fd = store_blob_open(s, ref.sha256);
+                if (fd < 0) {
+                        cli_error("%s:%s: its archive is missing from the store; run 'pull %s:%s' again", name, tag,
+                                  name, tag);
+                        r = EXIT_NOTFOUND;
+                        goto out;
+                }
+                char label[300];
+                snprintf(label, sizeof(label), "%s:%s", name, tag);
+                r = unpack_fd(fd, label, arg_to, o, &e);
+                close(fd);
+                end_progress(p);
+                if (r < 0) {
+                        cli_error("%s", e.msg);
+                        r = roost_exit_code(r);
+                        goto out;
+                }
+                if (!arg_quiet)
+                        printf("exported %s:%s (%s) to %s\n", name, tag, arch, arg_to);
+                r = 0;
+                goto out;
+        }
+        r = unpack_image(s, ref.sha256, o, &e);
+        end_progress(p);
+        if (r < 0) {
+                cli_error("unpacking %s:%s: %s", name, tag, e.msg);
+                r = roost_exit_code(r);
+                goto out;
+        }
+        if (!arg_quiet && store_tree_path(s, ref.sha256, &path) == 0)
+                printf(r == 1 ? "%s:%s (%s) is already unpacked at %s\n" : "unpacked %s:%s (%s) into %s\n", name,
+                       tag, arch, path);
+        r = 0;
+out:
+        store_ref_done(&ref);
+        store_close(s);
+        return r;
+}
 
 int main(int argc, char **argv)
 {
-        if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-                cli_version();
+        enum { OPT_STORE = 256, OPT_ARCH, OPT_TO, OPT_MAX_SIZE, OPT_MAX_ENTRIES, OPT_VERSION };
+        static const struct option opts[] = {
+                { "store", required_argument, NULL, OPT_STORE },
+                { "arch", required_argument, NULL, OPT_ARCH },
+                { "to", required_argument, NULL, OPT_TO },
+                { "max-size", required_argument, NULL, OPT_MAX_SIZE },
+                { "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                {},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_STORE:
+                        arg_store = optarg;
+                        break;
+                case OPT_ARCH:
+                        arg_arch = optarg;
+                        break;
+                case OPT_TO:
+                        arg_to = optarg;
+                        break;
+                case OPT_MAX_SIZE:
+                        if (parse_size(optarg, &arg_max_bytes) < 0) {
+                                cli_error("--max-size: '%s' is not a size (e.g. 512M, 2G)", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case OPT_MAX_ENTRIES: {
+                        char *end;
+                        errno = 0;
+                        arg_max_entries = strtoull(optarg, &end, 10);
+                        if (errno || *end || !arg_max_entries || *optarg == '-') {
+                                cli_error("--max-entries: '%s' is not a positive number", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                }
+                case 'q':
+                        arg_quiet = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case OPT_VERSION:
+                        cli_version();
+                        return 0;
+                default:
+                        cli_error("try 'unpack --help'");
+                        return EXIT_USAGE;
+                }
+        }
+        int n = argc - optind;
+        char **args = argv + optind;
+        struct progress p = { .on = !arg_quiet && cli_is_tty(STDERR_FILENO) };
+        struct unpack_options o = {
+                .max_bytes = arg_max_bytes,
+                .max_entries = arg_max_entries,
+                .progress = p.on ? show_progress : NULL,
+                .userdata = &p,
+                .warn = show_warning,
+        };
+        struct stat st;
+        /* Two arguments are FILE DIR when the first is "-", an existing
+         * file or a path; NAME TAG otherwise. */
+        bool file = n == 2 && !arg_to &&
+                    (strcmp(args[0], "-") == 0 || strchr(args[0], '/') ||
+                     (stat(args[0], &st) == 0 && !S_ISDIR(st.st_mode)));
+        if (n == 2 && !file && !(store_ref_name_valid(args[0]) && store_ref_tag_valid(args[1]))) {
+                if (stat(args[0], &st) < 0) {
+                        cli_error("%s: no such file, and not an image name and tag", args[0]);
+                        return EXIT_NOTFOUND;
+                }
+                cli_error("%s is a directory, not an archive", args[0]);
+                return EXIT_USAGE;
+        }
+        if (file) {
+                roost_error e = { "" };
+                int r = unpack_file(args[0], args[1], &o, &e);
+                end_progress(&p);
+                if (r < 0) {
+                        cli_error("%s", e.msg);
+                        return roost_exit_code(r);
+                }
+                if (!arg_quiet)
+                        printf("unpacked %s into %s\n", strcmp(args[0], "-") == 0 ? "standard input" : args[0],
+                               args[1]);
                 return 0;
         }
-        if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-                printf("Usage: unpack ...\n(not implemented yet)\n");
-                return 0;
+        if (n < 1 || n > 2) {
+                cli_error("expected an image (NAME[:TAG]) or FILE DIR; try 'unpack --help'");
+                return EXIT_USAGE;
         }
-        cli_error("not implemented yet");
-        return EXIT_FAIL;
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        int r = n == 2 ? ((name = strdup(args[0])) && (tag = strdup(args[1])) ? 0 : -ENOMEM)
+                       : store_ref_parse(args[0], "latest-stable", &name, &tag);
+        if (r < 0 || !store_ref_name_valid(name) || !store_ref_tag_valid(tag)) {
+                cli_error("'%s' is not an image reference (NAME[:TAG], e.g. alpine:3.20)", args[0]);
+                return EXIT_USAGE;
+        }
+        return image(name, tag, &o, &p);
 }

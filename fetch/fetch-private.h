@@ -1,0 +1,98 @@
+/* Shared between the fetch stage's own files and its unit tests; not part
+ * of its public face. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "common/error.h"
+#include "fetch/fetch.h"
+#include "store/store.h"
+
+/* ---- what the user asked for (resolve.c) ---- */
+
+enum fetch_tag_kind {
+        FETCH_TAG_BRANCH, /* "3.22": the newest 3.22.x */
+        FETCH_TAG_EXACT,  /* "3.22.1", "3.22.0_rc1" */
+        FETCH_TAG_EDGE,
+        FETCH_TAG_LATEST, /* "latest-stable" */
+};
+
+struct fetch_tag {
+        enum fetch_tag_kind kind;
+        char dir[32];     /* the mirror's folder: "v3.22", "edge", "latest-stable" */
+        char version[64]; /* FETCH_TAG_EXACT only */
+};
+
+/* -ROOST_EUSAGE for anything that is not a version, a branch, "edge" or
+ * "latest-stable". A leading "v" is accepted ("v3.22"). */
+int fetch_tag_parse(const char *tag, struct fetch_tag *ret);
+
+/* Alpine's version order: numeric components compared as numbers, and a
+ * suffix after '_' (3.22.0_rc1) sorts before the release itself. */
+int fetch_version_compare(const char *a, const char *b);
+
+/* "v3.20" as a folder name on the mirror. */
+bool fetch_branch_valid(const char *s);
+
+/* A file name the mirror may hand us: one path component, no dot-dot. */
+bool fetch_file_name_valid(const char *s);
+
+struct fetch_release {
+        char *version;
+        char *file;
+        char *sha256;
+        char *sha512; /* NULL when the index publishes none */
+        uint64_t size; /* 0 when unknown */
+};
+void fetch_release_done(struct fetch_release *r);
+
+/* Parse Alpine's latest-releases.yaml (TEXT, N bytes) and pick the
+ * alpine-minirootfs entry for ARCH: the one whose version is WANT, or the
+ * newest when WANT is NULL. -ROOST_EFORMAT (with the reason in E) when the
+ * index does not parse or an entry we would use lacks a checked field,
+ * -ROOST_ENOTFOUND when no entry matches. */
+int fetch_index_pick(const char *text, size_t n, const char *arch, const char *want, struct fetch_release *ret,
+                     roost_error *e);
+
+/* Find FILE's digest in a sha256sum/sha512sum style checksum file: lines of
+ * "HEX  NAME" (or "HEX *NAME"), or one bare HEX. HEXLEN is 64 or 128; OUT
+ * receives HEXLEN+1 bytes, lowercased. -ROOST_EFORMAT when there is none. */
+int fetch_sumfile_parse(const char *text, const char *file, size_t hexlen, char *out);
+
+/* ---- transfers (http.c) ---- */
+
+typedef struct fetch_http fetch_http;
+
+struct fetch_http_config {
+        const char *cacert;
+        bool allow_file; /* the mirror is a file:// URL */
+        void (*progress)(void *userdata, const char *step, uint64_t done, uint64_t total);
+        void *userdata;
+};
+
+int fetch_http_new(const struct fetch_http_config *c, fetch_http **ret, roost_error *e);
+void fetch_http_free(fetch_http *h);
+
+/* GET URL into memory (NUL-terminated), refusing more than MAX bytes.
+ * -ROOST_ENOTFOUND for 404/410 or a missing file. */
+int fetch_http_get(fetch_http *h, const char *url, size_t max, char **ret, size_t *ret_len, roost_error *e);
+
+/* Download URL into B, resuming from store_blob_offset(B) with a range
+ * request. SIZE is what the index announces (0: unknown, then a hard cap
+ * applies); a longer body is cut off, a shorter one fails. STEP names the
+ * transfer for progress reports. */
+int fetch_http_download(fetch_http *h, const char *url, const char *step, store_blob *b, uint64_t size,
+                        roost_error *e);
+
+/* Cap for bodies whose size no index announces. */
+#define FETCH_MAX_UNKNOWN_SIZE (UINT64_C(1) << 30)
+
+/* Set a message that already says everything (no strerror appended) and
+ * evaluate to R. */
+#define fetch_fail(e, r, ...) fetch_fail_((r), roost_error_set((e), 0, __VA_ARGS__))
+static inline int fetch_fail_(int r, int ignored)
+{
+        (void)ignored;
+        return r;
+}

@@ -1,0 +1,30 @@
+/* fetch: resolve an Alpine release on a mirror, download it over HTTPS,
+ * verify it while it streams in, and store it. The whole public face of
+ * the fetch stage; launch calls fetch_pull to pull on first use. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "common/error.h"
+#include "store/store.h"
+
+#define FETCH_DEFAULT_MIRROR "https://dl-cdn.alpinelinux.org/alpine"
+
+struct fetch_options {
+        const char *mirror; /* NULL: $ROOST_MIRROR, else FETCH_DEFAULT_MIRROR */
+        const char *cacert; /* extra trust anchor (PEM file), may be NULL */
+        const char *arch;   /* NULL: the host's, uname -m mapped to Alpine's names */
+        bool refresh;       /* resolve again even if a matching image is stored */
+        bool offline;       /* never touch the network: fail with ROOST_ENOTFOUND if not stored */
+        /* progress: called with a step name and bytes done/total (total 0 =
+         * unknown); may be NULL */
+        void (*progress)(void *userdata, const char *step, uint64_t done, uint64_t total);
+        void *userdata;
+};
+
+/* Resolve NAME:TAG ("alpine", "3.22" / "3.22.1" / "edge" / "latest-stable"),
+ * download and verify into S unless already stored and verified, write the
+ * reference, and fill *ret (caller frees with store_ref_done). Returns 0, or
+ * negative with E filled with one good message. */
+int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_options *o,
+               struct store_ref *ret, roost_error *e);

@@ -1,0 +1,495 @@
+/* Transfers: one libcurl handle per pull (so the index, the checksum file
+ * and the tarball share a TLS connection), HTTPS only, verification always
+ * on, retries with backoff for what may pass, resume by range request. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <curl/curl.h>
+#include "common/util.h"
+#include "fetch/fetch-private.h"
+
+struct fetch_http {
+        CURL *curl;
+        char *ca_blob; /* the system's anchors plus --cacert's, or NULL */
+        size_t ca_len;
+        bool allow_file;
+        long stall_seconds, stall_bytes;
+        int retries;
+        double delay, max_time;
+        void (*progress)(void *userdata, const char *step, uint64_t done, uint64_t total);
+        void *userdata;
+        char errbuf[CURL_ERROR_SIZE];
+};
+
+/* One request's sink: memory (small files) or a store blob (the tarball). */
+struct xfer {
+        fetch_http *h;
+        const char *step;
+        bool checked; /* the status line was looked at */
+        long code;
+        int err; /* our own failure, raised from a callback */
+        char *buf;
+        size_t len, max;
+        store_blob *blob;
+        uint64_t start; /* offset asked for with a range request */
+        uint64_t limit; /* most bytes the blob may hold */
+        uint64_t last_report;
+};
+
+static double env_number(const char *name, double def, double min, double max)
+{
+        const char *v = getenv(name);
+        if (!v || !*v)
+                return def;
+        char *end;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (errno || *end || !isfinite(d) || d < min || d > max)
+                return def;
+        return d;
+}
+
+static int slurp_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+        size_t cap = 65536, len = 0;
+        char *buf = malloc(cap + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (len == cap) {
+                        if (cap >= max) {
+                                free(buf);
+                                return -EFBIG;
+                        }
+                        cap *= 2;
+                        char *n = realloc(buf, cap + 1);
+                        if (!n) {
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                        buf = n;
+                }
+                ssize_t k = read(fd, buf + len, cap - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int r = -errno;
+                        free(buf);
+                        return r;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t)k;
+        }
+        buf[len] = 0;
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+static int slurp_path(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return slurp_fd(fd, max, ret, ret_len);
+}
+
+/* --cacert adds a trust anchor: CURLOPT_CAINFO would replace the system's.
+ * A blob (CURLOPT_CAINFO_BLOB) takes the place of the system bundle file
+ * but not of the hashed CA directory, where OpenSSL looks anchors up only
+ * when a chain needs them: so when libcurl has such a directory, the blob
+ * holds just the extra certificate (no parsing of the ~150 system ones,
+ * ~40 ms and a few MB); otherwise it is the system bundle plus the extra. */
+static int build_ca_blob(fetch_http *h, const char *cacert, roost_error *e)
+{
+        _cleanup_free_ char *extra = NULL, *sys = NULL;
+        size_t extra_len = 0, sys_len = 0;
+        int r = slurp_path(cacert, 4 << 20, &extra, &extra_len);
+        if (r < 0)
+                return fetch_fail(e, -ROOST_EUSAGE, "reading --cacert %s: %s",
+                                       cacert, r == -EFBIG ? "too large" : strerror(-r));
+        if (!strstr(extra, "-----BEGIN CERTIFICATE-----"))
+                return fetch_fail(e, -ROOST_EUSAGE, "--cacert %s holds no PEM certificate", cacert);
+        const char *sys_path = NULL, *sys_dir = NULL;
+        struct stat st;
+        if (curl_easy_getinfo(h->curl, CURLINFO_CAPATH, &sys_dir) != CURLE_OK || !sys_dir ||
+            stat(sys_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                if (curl_easy_getinfo(h->curl, CURLINFO_CAINFO, &sys_path) != CURLE_OK || !sys_path)
+                        sys_path = NULL;
+        }
+        if (sys_path && slurp_path(sys_path, 16 << 20, &sys, &sys_len) < 0) {
+                sys = NULL;
+                sys_len = 0;
+        }
+        h->ca_blob = malloc(sys_len + 1 + extra_len + 1);
+        if (!h->ca_blob)
+                return -ENOMEM;
+        if (sys_len)
+                memcpy(h->ca_blob, sys, sys_len);
+        h->ca_blob[sys_len] = '\n';
+        memcpy(h->ca_blob + sys_len + 1, extra, extra_len);
+        h->ca_len = sys_len + 1 + extra_len;
+        h->ca_blob[h->ca_len] = 0;
+        return 0;
+}
+
+int fetch_http_new(const struct fetch_http_config *c, fetch_http **ret, roost_error *e)
+{
+        static bool initialized;
+        if (!initialized) {
+                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                        return roost_error_set(e, -ENOMEM, "initializing libcurl");
+                initialized = true;
+        }
+        fetch_http *h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->curl = curl_easy_init();
+        if (!h->curl) {
+                free(h);
+                return roost_error_set(e, -ENOMEM, "initializing libcurl");
+        }
+        h->allow_file = c->allow_file;
+        h->progress = c->progress;
+        h->userdata = c->userdata;
+        h->stall_seconds = (long)env_number("ROOST_STALL_SECONDS", 30, 1, 86400);
+        h->stall_bytes = (long)env_number("ROOST_STALL_BYTES", 1024, 1, 1e9);
+        h->retries = (int)env_number("ROOST_RETRIES", 5, 0, 100);
+        h->delay = env_number("ROOST_RETRY_DELAY", 1, 0, 3600);
+        h->max_time = env_number("ROOST_RETRY_MAX_TIME", 300, 0, 86400);
+        if (c->cacert) {
+                int r = build_ca_blob(h, c->cacert, e);
+                if (r < 0) {
+                        fetch_http_free(h);
+                        return r;
+                }
+        }
+        *ret = h;
+        return 0;
+}
+
+void fetch_http_free(fetch_http *h)
+{
+        if (!h)
+                return;
+        curl_easy_cleanup(h->curl);
+        free(h->ca_blob);
+        free(h);
+}
+
+/* The status line is known once the body starts: decide there what to do
+ * with the body, so a refused range costs no second request. */
+static bool xfer_check(struct xfer *x)
+{
+        if (x->checked)
+                return x->err == 0;
+        x->checked = true;
+        curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &x->code);
+        if (x->code >= 300) {
+                x->err = -ROOST_EHTTP; /* mapped from x->code later */
+                return false;
+        }
+        if (!x->blob)
+                return true;
+        if (x->start > 0 && x->code == 200) {
+                /* The server ignored the range: it sends the whole file. */
+                int r = store_blob_restart(x->blob);
+                if (r < 0) {
+                        x->err = r;
+                        return false;
+                }
+                x->start = 0;
+        }
+        curl_off_t cl = -1;
+        if (curl_easy_getinfo(x->h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0 &&
+            x->start + (uint64_t)cl > x->limit) {
+                x->err = -ROOST_ESIZE;
+                return false;
+        }
+        return true;
+}
+
+static size_t xfer_write(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        struct xfer *x = userdata;
+        size_t n = size * nmemb;
+        if (!xfer_check(x))
+                return 0;
+        if (!x->blob) {
+                if (n > x->max - x->len) {
+                        x->err = -ROOST_ESIZE;
+                        return 0;
+                }
+                memcpy(x->buf + x->len, data, n);
+                x->len += n;
+                return n;
+        }
+        if (store_blob_offset(x->blob) + n > x->limit) {
+                /* Endless or oversized: not one byte past what was announced. */
+                x->err = -ROOST_ESIZE;
+                return 0;
+        }
+        int r = store_blob_write(x->blob, data, n);
+        if (r < 0) {
+                x->err = r;
+                return 0;
+        }
+        return n;
+}
+
+/* A 206 must continue exactly where our file ends. */
+static size_t xfer_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        struct xfer *x = userdata;
+        size_t n = size * nmemb;
+        if (x->blob && x->start > 0 && n > 14 && strncasecmp(data, "content-range:", 14) == 0) {
+                unsigned long long first;
+                const char *p = data + 14;
+                while (*p == ' ')
+                        p++;
+                if (sscanf(p, "bytes %llu-", &first) != 1 || first != x->start) {
+                        x->err = -ROOST_EHTTP;
+                        return 0;
+                }
+        }
+        return n;
+}
+
+static int xfer_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+        struct xfer *x = userdata;
+        if (!x->blob || !x->h->progress)
+                return 0;
+        uint64_t done = store_blob_offset(x->blob);
+        if (done != x->last_report) {
+                x->last_report = done;
+                x->h->progress(x->h->userdata, x->step, done, x->limit == FETCH_MAX_UNKNOWN_SIZE ? 0 : x->limit);
+        }
+        return 0;
+}
+
+static void setup(fetch_http *h, const char *url, struct xfer *x)
+{
+        CURL *c = h->curl;
+        curl_easy_reset(c);
+        h->errbuf[0] = 0;
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+        /* The first request may be https (or file for a local mirror);
+         * every redirect must be https. */
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, h->allow_file ? "file" : "https");
+        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (h->ca_blob) {
+                struct curl_blob blob = { .data = h->ca_blob, .len = h->ca_len, .flags = CURL_BLOB_NOCOPY };
+                curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+        }
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->stall_bytes);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->stall_seconds);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        /* Mirrors serve tarballs as they are; no transparent decoding. */
+        curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+        curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, xfer_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, xfer_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xfer_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+}
+
+enum { PERMANENT, TRANSIENT };
+
+/* Turn one attempt's outcome into a status and, for failures, a message
+ * and whether another attempt may help. */
+static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x, int *kind, roost_error *e)
+{
+        *kind = PERMANENT;
+        if (x->err == -ROOST_EHTTP && x->code >= 300) {
+                if (x->code == 404 || x->code == 410)
+                        return fetch_fail(e, -ROOST_ENOTFOUND, "%s: HTTP %ld", url, x->code);
+                if (x->code >= 500 || x->code == 408 || x->code == 429)
+                        *kind = TRANSIENT;
+                return fetch_fail(e, x->code >= 500 ? -ROOST_ENETWORK : -ROOST_EHTTP, "%s: HTTP %ld", url,
+                                       x->code);
+        }
+        if (x->err == -ROOST_EHTTP)
+                return fetch_fail(e, -ROOST_EHTTP, "%s: the server answered a range request with another range",
+                                       url);
+        if (x->err == -ROOST_ESIZE) {
+                if (x->blob)
+                        return fetch_fail(e, -ROOST_ESIZE,
+                                               "%s: the body is larger than the %llu bytes the index announces", url,
+                                               (unsigned long long)x->limit);
+                return fetch_fail(e, -ROOST_ESIZE, "%s: larger than %zu bytes", url, x->max);
+        }
+        if (x->err < 0)
+                return roost_error_set(e, x->err, "%s: writing to the store", url);
+        const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+        switch (cc) {
+        case CURLE_OK:
+                return 0;
+        case CURLE_UNSUPPORTED_PROTOCOL:
+                return fetch_fail(e, -ROOST_EPROTO, "%s: refused (only https:// is allowed, redirects included): %s",
+                                       url, detail);
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_ENGINE_NOTFOUND:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+        case CURLE_SSL_CRL_BADFILE:
+        case CURLE_SSL_CONNECT_ERROR:
+                return fetch_fail(e, -ROOST_ETLS, "%s: TLS: %s (use --cacert FILE to trust a private CA)", url,
+                                       detail);
+        case CURLE_FILE_COULDNT_READ_FILE:
+        case CURLE_REMOTE_FILE_NOT_FOUND:
+                return fetch_fail(e, -ROOST_ENOTFOUND, "%s: %s", url, detail);
+        case CURLE_OPERATION_TIMEDOUT:
+                *kind = TRANSIENT;
+                return fetch_fail(e, -ROOST_ENETWORK, "%s: stalled (below %ld bytes/s for %ld s): %s", url,
+                                       h->stall_bytes, h->stall_seconds, detail);
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_GOT_NOTHING:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+        case CURLE_READ_ERROR:
+                *kind = TRANSIENT;
+                return fetch_fail(e, -ROOST_ENETWORK, "%s: %s", url, detail);
+        default:
+                return fetch_fail(e, -ROOST_ENETWORK, "%s: %s", url, detail);
+        }
+}
+
+static double now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void pause_for(double seconds)
+{
+        struct timespec ts = { .tv_sec = (time_t)seconds,
+                               .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9) };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Run attempts until one succeeds, a failure is permanent, or the budget
+ * (ROOST_RETRIES failures in a row without progress, ROOST_RETRY_MAX_TIME
+ * seconds since the first of them) is spent. */
+static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
+{
+        int failures = 0;
+        double delay = h->delay, first_failure = 0;
+        uint64_t high = x->blob ? store_blob_offset(x->blob) : 0;
+        for (;;) {
+                x->checked = false;
+                x->err = 0;
+                x->code = 0;
+                x->len = 0;
+                char range[32];
+                setup(h, url, x);
+                if (x->blob) {
+                        x->start = store_blob_offset(x->blob);
+                        if (x->start > 0) {
+                                snprintf(range, sizeof(range), "%llu-", (unsigned long long)x->start);
+                                curl_easy_setopt(h->curl, CURLOPT_RANGE, range);
+                        }
+                }
+                CURLcode cc = curl_easy_perform(h->curl);
+                if (!x->checked && (cc == CURLE_OK || cc == CURLE_RANGE_ERROR || cc == CURLE_WRITE_ERROR))
+                        xfer_check(x); /* an empty body never reached the write callback */
+                if (x->blob && x->err == -ROOST_EHTTP && x->code == 416) {
+                        /* Our partial file does not fit the server's: start over. */
+                        int r = store_blob_restart(x->blob);
+                        if (r < 0)
+                                return roost_error_set(e, r, "%s: restarting the download", url);
+                        if (failures++ < h->retries)
+                                continue;
+                }
+                int kind, r = classify(h, url, cc, x, &kind, e);
+                if (r == 0)
+                        return 0;
+                if (kind != TRANSIENT)
+                        return r;
+                uint64_t off = x->blob ? store_blob_offset(x->blob) : 0;
+                if (off > high) {
+                        /* Progress: the connection is flaky, not dead. */
+                        high = off;
+                        failures = 0;
+                        delay = h->delay;
+                        first_failure = 0;
+                }
+                double t = now();
+                if (first_failure == 0)
+                        first_failure = t;
+                if (failures >= h->retries || t + delay - first_failure > h->max_time) {
+                        size_t l = strlen(e->msg);
+                        snprintf(e->msg + l, sizeof(e->msg) - l, " (gave up after %d attempts)", failures + 1);
+                        return r;
+                }
+                failures++;
+                if (h->progress)
+                        h->progress(h->userdata, "retrying", 0, 0);
+                pause_for(delay);
+                delay = delay * 2 > 30 ? 30 : delay * 2;
+        }
+}
+
+int fetch_http_get(fetch_http *h, const char *url, size_t max, char **ret, size_t *ret_len, roost_error *e)
+{
+        struct xfer x = { .h = h, .max = max };
+        x.buf = malloc(max + 1);
+        if (!x.buf)
+                return -ENOMEM;
+        int r = run(h, url, &x, e);
+        if (r < 0) {
+                free(x.buf);
+                return r;
+        }
+        x.buf[x.len] = 0;
+        if (strlen(x.buf) != x.len) {
+                free(x.buf);
+                return fetch_fail(e, -ROOST_EFORMAT, "%s: binary data where text was expected", url);
+        }
+        *ret = x.buf;
+        if (ret_len)
+                *ret_len = x.len;
+        return 0;
+}
+
+int fetch_http_download(fetch_http *h, const char *url, const char *step, store_blob *b, uint64_t size,
+                        roost_error *e)
+{
+        struct xfer x = { .h = h, .step = step, .blob = b, .limit = size ? size : FETCH_MAX_UNKNOWN_SIZE };
+        int r = run(h, url, &x, e);
+        if (r < 0)
+                return r;
+        uint64_t got = store_blob_offset(b);
+        if (size && got != size)
+                return fetch_fail(e, -ROOST_ESIZE, "%s: the body ended after %llu of the %llu bytes the index announces",
+                                       url, (unsigned long long)got, (unsigned long long)size);
+        if (h->progress)
+                h->progress(h->userdata, step, got, size);
+        return 0;
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Write hostile tar archives for tests/unpack-hostile.sh.
+
+    unpack-hostile.py OUTDIR CANARY
+
+CANARY is the absolute path of a directory beside the extraction target that
+no archive may change. Each case becomes OUTDIR/<case>.tar, and OUTDIR/cases
+lists "<case> <expect>" where expect is "refuse" (the whole archive must be
+refused, exit 7, nothing left behind) or "ok" (extracts, and the test checks
+what it made). Cases follow libarchive's secure-extraction tests, moby's
+and containerd's breakout tests and the issue's list."""
+import io
+import os
+import sys
+import tarfile
+
+out, canary = sys.argv[1], sys.argv[2]
+cases = []
+
+
+def entry(name, kind=tarfile.REGTYPE, data=b"", link="", mode=0o644):
+    ti = tarfile.TarInfo(name)
+    ti.type = kind
+    ti.mode = mode
+    ti.mtime = 1700000000
+    ti.linkname = link
+    ti.size = len(data) if kind == tarfile.REGTYPE else 0
+    return ti, (io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+
+
+def case(name, expect, *entries, fmt=tarfile.PAX_FORMAT):
+    with tarfile.open(os.path.join(out, name + ".tar"), "w", format=fmt) as t:
+        for ti, f in entries:
+            t.addfile(ti, f)
+    cases.append((name, expect))
+
+
+D, F, L, H = tarfile.DIRTYPE, tarfile.REGTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE
+pwn = b"pwned\n"
+
+# Names that climb out or are absolute.
+case("dotdot", "refuse", entry("ok"), entry("../canary/pwned", data=pwn))
+case("dotdot-middle", "refuse", entry("a/", D), entry("a/../../canary/pwned", data=pwn))
+case("dotdot-dir", "refuse", entry("../canary/newdir/", D))
+case("absolute", "refuse", entry(canary + "/pwned", data=pwn))
+case("absolute-root", "refuse", entry("/", D), entry("/etc-pwned", data=pwn))
+# Symlinks followed by writes through them.
+case("symlink-write-relative", "refuse", entry("link", L, link="../canary"), entry("link/pwned", data=pwn))
+case("symlink-write-absolute", "refuse", entry("link", L, link=canary), entry("link/pwned", data=pwn))
+case("symlink-mkdir-through", "refuse", entry("link", L, link=canary), entry("link/newdir/", D))
+case("symlink-chain", "refuse", entry("a", L, link="b"), entry("b", L, link="c"),
+     entry("c", L, link="../canary"), entry("a/pwned", data=pwn))
+case("symlink-loop", "refuse", entry("a", L, link="b"), entry("b", L, link="a"), entry("a/x", data=pwn))
+case("symlink-dotdot-inside", "refuse", entry("d/", D), entry("d/up", L, link="../.."),
+     entry("d/up/canary/pwned", data=pwn))
+# A file entry over a symlink to the outside replaces the symlink; it must
+# never open the file the symlink names.
+case("symlink-then-file", "ok", entry("f", L, link=canary + "/file"), entry("f", data=pwn))
+case("symlink-relative-then-file", "ok", entry("f", L, link="../canary/file"), entry("f", data=pwn))
+# Hardlinks to the outside, directly or through a symlink.
+case("hardlink-dotdot", "refuse", entry("h", H, link="../canary/file"), entry("h", data=pwn))
+case("hardlink-absolute", "refuse", entry("h", H, link=canary + "/file"))
+case("hardlink-through-symlink", "refuse", entry("l", L, link=canary), entry("h", H, link="l/file"),
+     entry("h", data=pwn))
+case("hardlink-missing", "refuse", entry("h", H, link="nothere"))
+case("hardlink-to-dir", "refuse", entry("d/", D), entry("h", H, link="d"))
+# A hardlink to a symlink links the symlink itself; a file written over the
+# link replaces it.
+case("hardlink-to-symlink", "ok", entry("s", L, link=canary + "/file"), entry("h", H, link="s"),
+     entry("h", data=pwn))
+# A directory replaced by a symlink, then used.
+case("dir-replaced-by-symlink", "refuse", entry("d/", D), entry("d", L, link=canary),
+     entry("d/pwned", data=pwn))
+case("full-dir-replaced-by-symlink", "refuse", entry("d/", D), entry("d/x", data=b"x"),
+     entry("d", L, link=canary), entry("d/pwned", data=pwn))
+case("file-as-parent", "refuse", entry("f", data=b"x"), entry("f/pwned", data=pwn))
+# ".", ".." and empty names.
+case("dot-as-file", "refuse", entry(".", data=pwn))
+case("dotdot-name", "refuse", entry("..", D))
+case("dotdot-trailing", "refuse", entry("a/..", D))
+case("empty-name", "refuse", entry("", data=pwn), fmt=tarfile.GNU_FORMAT)
+case("hardlink-to-root", "refuse", entry("h", H, link="."))
+# Longer than PATH_MAX, and a component longer than NAME_MAX.
+long = "/".join(["d" * 200] * 25) + "/f"
+case("path-max", "refuse", entry(long, data=pwn))
+case("name-max", "refuse", entry("n" * 300, data=pwn))
+long_link = "/".join(["e" * 200] * 25)
+case("hardlink-path-max", "refuse", entry("f", data=b"x"), entry("h", H, link=long_link))
+# Deep nesting beyond the writer's depth cap.
+case("too-deep", "refuse", entry("/".join(["x"] * 300) + "/f", data=pwn))
+
+with open(os.path.join(out, "cases"), "w") as f:
+    for name, expect in cases:
+        f.write("%s %s\n" % (name, expect))

@@ -1,0 +1,144 @@
+/* Where an extraction goes: the store's tree for a blob, or a directory of
+ * the user's choice. Either way a temporary directory is filled and renamed
+ * into place only when the whole archive went in. */
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "common/error.h"
+#include "common/util.h"
+#include "unpack/unpack-private.h"
+
+int unpack_image(store *s, const char *sha256, const struct unpack_options *o, roost_error *e)
+{
+        char name[32];
+        if (!store_digest_valid(sha256))
+                return roost_error_set(e, 0, "'%s' is not a sha256 digest", sha256), -ROOST_EUSAGE;
+        snprintf(name, sizeof(name), "blob %.12s", sha256);
+        store_tree *t = NULL;
+        int r = store_tree_begin(s, sha256, &t);
+        if (r < 0)
+                return roost_error_set(e, r, "%s: preparing the tree", name);
+        if (r == 1)
+                return 1;
+        _cleanup_close_ int fd = store_blob_open(s, sha256);
+        if (fd < 0) {
+                store_tree_abort(t);
+                return roost_error_set(e, fd == -ENOENT ? -ROOST_ENOTFOUND : fd, "%s: opening the archive", name);
+        }
+        r = unpack_into(fd, name, store_tree_dirfd(t), o, e);
+        if (r < 0) {
+                store_tree_abort(t);
+                return r;
+        }
+        r = store_tree_commit(t);
+        if (r < 0)
+                return roost_error_set(e, r, "%s: publishing the tree", name);
+        return 0;
+}
+
+static int dir_is_empty(int dfd, const char *name)
+{
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        struct dirent *de;
+        int empty = 1;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+                        empty = 0;
+                        break;
+                }
+        closedir(d);
+        return empty;
+}
+
+int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_options *o, roost_error *e)
+{
+        _cleanup_free_ char *copy = strdup(dir);
+        if (!copy)
+                return -ENOMEM;
+        size_t len = strlen(copy);
+        while (len > 1 && copy[len - 1] == '/')
+                copy[--len] = 0;
+        char *slash = strrchr(copy, '/');
+        const char *parent = ".", *base = copy;
+        if (slash) {
+                *slash = 0;
+                parent = slash == copy ? "/" : copy;
+                base = slash + 1;
+        }
+        if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+                return roost_error_set(e, 0, "'%s' must name a new or empty directory", dir), -ROOST_EUSAGE;
+        _cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+                return roost_error_set(e, -errno, "opening the parent of %s", dir);
+        /* A non-empty (or non-directory) target is refused: a symlink left
+         * there by one archive must never carry the next one's files
+         * elsewhere, and nothing of the user's is overwritten. */
+        struct stat st;
+        bool existed = false;
+        if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                if (!S_ISDIR(st.st_mode))
+                        return roost_error_set(e, 0, "%s exists and is not a directory", dir), -ROOST_EUSAGE;
+                int r = dir_is_empty(pfd, base);
+                if (r < 0)
+                        return roost_error_set(e, r, "reading %s", dir);
+                if (!r)
+                        return roost_error_set(e, 0, "%s is not empty", dir), -ROOST_EUSAGE;
+                existed = true;
+        } else if (errno != ENOENT)
+                return roost_error_set(e, -errno, "inspecting %s", dir);
+
+        char suffix[17], tmp[300];
+        int r = random_suffix(suffix, sizeof(suffix));
+        if (r < 0)
+                return roost_error_set(e, r, "making a temporary name");
+        snprintf(tmp, sizeof(tmp), ".%.200s.unpack-%s", base, suffix);
+        if (mkdirat(pfd, tmp, 0700) < 0)
+                return roost_error_set(e, -errno, "creating a temporary directory next to %s", dir);
+        _cleanup_close_ int tfd = openat(pfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (tfd < 0) {
+                r = roost_error_set(e, -errno, "opening the temporary directory next to %s", dir);
+                goto fail;
+        }
+        /* What mkdir(1) would make, unless the archive's "./" says better. */
+        mode_t mask = umask(0);
+        umask(mask);
+        (void)fchmod(tfd, 0777 & ~mask);
+        r = unpack_into(fd, name, tfd, o, e);
+        if (r < 0)
+                goto fail;
+        /* rename(2) replaces an empty directory atomically, and fails if
+         * something appeared in it meanwhile. */
+        if (existed ? renameat(pfd, tmp, pfd, base) < 0 : renameat2(pfd, tmp, pfd, base, RENAME_NOREPLACE) < 0) {
+                r = roost_error_set(e, -errno, "moving the tree into place at %s", dir);
+                goto fail;
+        }
+        return 0;
+fail:
+        rm_rf_at(pfd, tmp);
+        return r;
+}
+
+int unpack_file(const char *path, const char *dir, const struct unpack_options *o, roost_error *e)
+{
+        if (strcmp(path, "-") == 0)
+                return unpack_fd(STDIN_FILENO, "standard input", dir, o, e);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return roost_error_set(e, errno == ENOENT ? -ROOST_ENOTFOUND : -errno, "opening %s", path);
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+                return roost_error_set(e, 0, "%s is a directory, not an archive", path), -ROOST_EARCHIVE;
+        return unpack_fd(fd, path, dir, o, e);
+}

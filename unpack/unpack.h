@@ -1,0 +1,50 @@
+/* unpack: safe, atomic, faithful extraction of tarballs (docs/unpack.md).
+ *
+ * libarchive only reads: decoding runs on a second thread that feeds a
+ * bounded queue, and roost's own writer creates every entry relative to a
+ * stack of directory fds, refusing anything that would leave the target. */
+#pragma once
+
+#include <stdint.h>
+#include "common/error.h"
+#include "store/store.h"
+
+/* Defaults when a limit is 0. Alpine's minirootfs is about 8 MB in 500
+ * entries; these leave room for much larger trees and still stop a bomb. */
+#define UNPACK_DEFAULT_MAX_BYTES (UINT64_C(16) << 30) /* 16 GiB of file data */
+#define UNPACK_DEFAULT_MAX_ENTRIES UINT64_C(1000000)
+/* Nesting deeper than this is refused: each level holds a directory fd. */
+#define UNPACK_MAX_DEPTH 256
+
+struct unpack_options {
+        uint64_t max_bytes;   /* 0: UNPACK_DEFAULT_MAX_BYTES */
+        uint64_t max_entries; /* 0: UNPACK_DEFAULT_MAX_ENTRIES */
+        /* Called now and then with compressed bytes read so far and the
+         * input's size (0 when unknown, e.g. a pipe). May be NULL. */
+        void (*progress)(void *userdata, uint64_t done, uint64_t total);
+        void *userdata;
+        /* Non-fatal problems (a device node skipped when unprivileged, an
+         * extended attribute the file system refused), one line each. May
+         * be NULL. */
+        void (*warn)(void *userdata, const char *msg);
+};
+
+/* Extract the stored blob SHA256 into the store's tree for it
+ * (store_tree_begin/commit: temporary dir, rename into place). Returns 0 when
+ * extracted, 1 when the tree was already there, negative with E filled (one
+ * line naming the problem and the entry) on failure, leaving no tree. */
+int unpack_image(store *s, const char *sha256, const struct unpack_options *o, roost_error *e);
+
+/* Extract archive file PATH ("-" for stdin) into directory DIR, which must not
+ * exist or be empty: extract into a temporary directory next to DIR, rename
+ * into place on success. */
+int unpack_file(const char *path, const char *dir, const struct unpack_options *o, roost_error *e);
+
+/* As unpack_file, reading the archive from the open file descriptor FD (not
+ * closed); NAME is used in messages. */
+int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_options *o, roost_error *e);
+
+/* Extract the archive read from FD into the empty directory ROOTFD. The
+ * building block of the above; on failure the directory holds a partial tree
+ * that the caller removes. */
+int unpack_into(int fd, const char *name, int rootfd, const struct unpack_options *o, roost_error *e);

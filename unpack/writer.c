@@ -1,0 +1,652 @@
+/* roost's own tar writer: every entry is created relative to a stack of
+ * directory fds opened component by component with O_NOFOLLOW, so no name,
+ * symlink or hardlink in the archive can reach outside the root (the model
+ * is systemd's tar_x). Existing names are replaced, never written through.
+ * libarchive only parses. */
+#include "config.h"
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include "common/error.h"
+#include "common/util.h"
+#include "unpack/unpack-private.h"
+
+/* Directory metadata is applied once the whole archive is in: creating
+ * children changes a directory's mtime, and a read-only mode would stop
+ * them being created at all. */
+struct deferred {
+        char *path; /* normalised, "" for the root */
+        mode_t mode;
+        struct timespec times[2];
+        bool dead; /* a later entry for the same directory supersedes it */
+};
+
+/* Names in messages are cut short: a hostile one may be 4 KB long. */
+#define SHOWN "%.160s%s"
+#define SHOW(s) (s), strlen(s) > 160 ? "..." : ""
+
+struct writer {
+        int rootfd;
+        int stack[UNPACK_MAX_DEPTH];      /* fds of the current parent chain */
+        char *names[UNPACK_MAX_DEPTH];    /* their names, for reuse */
+        size_t depth;
+        bool privileged;
+        const struct unpack_options *o;
+        uint64_t max_bytes, max_entries, bytes, entries;
+        struct deferred *dirs;
+        size_t ndirs, adirs;
+        const char *input; /* the archive's name, for messages */
+        const char *entry; /* the entry being written, for messages */
+        roost_error *e;
+        unsigned warnings;
+        unpack_feed *feed;
+        char last[PATH_MAX + 1]; /* the last entry written, for messages */
+        /* The current entry's name: libarchive may free the string it
+         * handed out when asked for another of the entry's names. */
+        char cur[PATH_MAX + 1];
+};
+
+#define MAX_WARNINGS 20
+
+static void writer_warn(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void writer_warn(struct writer *w, const char *fmt, ...)
+{
+        if (!w->o || !w->o->warn)
+                return;
+        if (++w->warnings > MAX_WARNINGS) {
+                if (w->warnings == MAX_WARNINGS + 1)
+                        w->o->warn(w->o->userdata, "further warnings suppressed");
+                return;
+        }
+        char buf[1024];
+        int n = snprintf(buf, sizeof(buf), "%s: entry '" SHOWN "': ", w->input, SHOW(w->entry));
+        va_list ap;
+        va_start(ap, fmt);
+        if (n > 0 && (size_t)n < sizeof(buf))
+                vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+        va_end(ap);
+        w->o->warn(w->o->userdata, buf);
+}
+
+
+static int writer_fail(struct writer *w, int r, const char *what)
+{
+        return roost_error_set(w->e, r, "%s: entry '" SHOWN "': %s", w->input, SHOW(w->entry), what);
+}
+
+static void stack_pop(struct writer *w, size_t to)
+{
+        while (w->depth > to) {
+                w->depth--;
+                close(w->stack[w->depth]);
+                free(w->names[w->depth]);
+        }
+}
+
+static int top_fd(const struct writer *w)
+{
+        return w->depth ? w->stack[w->depth - 1] : w->rootfd;
+}
+
+/* Explain why opening component NAME below DFD as a directory failed. */
+static int explain_open(struct writer *w, int dfd, const char *name, int err, const char *role)
+{
+        char what[PATH_MAX + 64];
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+                snprintf(what, sizeof(what), "%s goes through symlink '%s'", role, name);
+                return writer_fail(w, -ROOST_EUNSAFE, what);
+        }
+        if (err == ENOTDIR || err == ELOOP) {
+                snprintf(what, sizeof(what), "%s: '%s' is not a directory", role, name);
+                return writer_fail(w, -ROOST_EUNSAFE, what);
+        }
+        snprintf(what, sizeof(what), "%s: opening '%s'", role, name);
+        return writer_fail(w, -err, what);
+}
+
+/* Make the stack hold exactly the directories PARTS[0..N), creating missing
+ * ones as tar does. Reuses what the previous entry opened. */
+static int writer_enter(struct writer *w, const char **parts, size_t n)
+{
+        size_t keep = 0;
+        while (keep < w->depth && keep < n && strcmp(w->names[keep], parts[keep]) == 0)
+                keep++;
+        stack_pop(w, keep);
+        for (size_t i = keep; i < n; i++) {
+                int dfd = top_fd(w);
+                int fd = openat(dfd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 && errno == ENOENT) {
+                        if (mkdirat(dfd, parts[i], 0755) < 0 && errno != EEXIST)
+                                return writer_fail(w, -errno, "creating parent directory");
+                        fd = openat(dfd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                }
+                if (fd < 0)
+                        return explain_open(w, dfd, parts[i], errno, "path");
+                char *copy = strdup(parts[i]);
+                if (!copy) {
+                        close(fd);
+                        return -ENOMEM;
+                }
+                w->stack[w->depth] = fd;
+                w->names[w->depth++] = copy;
+        }
+        return 0;
+}
+
+/* Open the existing directory PARTS[0..N) below the root without following
+ * any symlink and without the stack (hardlink targets, deferred metadata). */
+static int open_beneath(struct writer *w, const char **parts, size_t n, const char *role, bool quiet)
+{
+        int fd = fcntl(w->rootfd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        for (size_t i = 0; i < n; i++) {
+                int next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                int err = errno;
+                if (next < 0) {
+                        int r = quiet ? -err : explain_open(w, fd, parts[i], err, role);
+                        close(fd);
+                        return r;
+                }
+                close(fd);
+                fd = next;
+        }
+        return fd;
+}
+
+/* Remove what an earlier entry left at NAME so that this one replaces it:
+ * tar's "last entry wins", and never a write through an old symlink. */
+static int clear_name(struct writer *w, int dfd, const char *name)
+{
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : writer_fail(w, -errno, "inspecting existing entry");
+        if (unlinkat(dfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0)
+                return 0;
+        if (errno == ENOTEMPTY || errno == EEXIST)
+                return writer_fail(w, -ROOST_EUNSAFE, "would replace a non-empty directory");
+        return writer_fail(w, -errno, "replacing existing entry");
+}
+
+static void entry_times(struct archive_entry *ent, struct timespec ts[2])
+{
+        ts[1].tv_sec = archive_entry_mtime(ent);
+        ts[1].tv_nsec = archive_entry_mtime_nsec(ent);
+        if (archive_entry_atime_is_set(ent)) {
+                ts[0].tv_sec = archive_entry_atime(ent);
+                ts[0].tv_nsec = archive_entry_atime_nsec(ent);
+        } else
+                ts[0] = ts[1];
+}
+
+/* Owners, then mode (chown clears setuid), then extended attributes (file
+ * capabilities are cleared by chown and by writes), then times. FD is an
+ * open file or directory. */
+static int apply_fd_meta(struct writer *w, int fd, struct archive_entry *ent, bool mode_and_times)
+{
+        if (w->privileged && fchown(fd, (uid_t)archive_entry_uid(ent), (gid_t)archive_entry_gid(ent)) < 0) {
+                /* EINVAL: an id the user namespace does not map. */
+                if (errno != EINVAL && errno != EPERM)
+                        return writer_fail(w, -errno, "setting owner");
+                writer_warn(w, "owner %ld:%ld not set: %s", (long)archive_entry_uid(ent),
+                            (long)archive_entry_gid(ent), strerror(errno));
+        }
+        mode_t mode = archive_entry_perm(ent) & 07777;
+        if (mode_and_times && fchmod(fd, mode) < 0) {
+                /* Unprivileged: setgid on a group the caller is not in. */
+                if (errno != EPERM || fchmod(fd, mode & ~(mode_t)S_ISGID) < 0)
+                        return writer_fail(w, -errno, "setting mode");
+        }
+        const char *name;
+        const void *value;
+        size_t size;
+        archive_entry_xattr_reset(ent);
+        while (archive_entry_xattr_next(ent, &name, &value, &size) == ARCHIVE_OK) {
+                if (fsetxattr(fd, name, value, size, 0) < 0)
+                        writer_warn(w, "extended attribute %s not restored: %s", name, strerror(errno));
+        }
+        if (mode_and_times) {
+                struct timespec ts[2];
+                entry_times(ent, ts);
+                if (futimens(fd, ts) < 0)
+                        return writer_fail(w, -errno, "setting times");
+        }
+        return 0;
+}
+
+/* Metadata of a node that cannot be opened (symlink, device, fifo). The
+ * temporary root is private to this process, so NAME is what we made. */
+static int apply_name_meta(struct writer *w, int dfd, const char *name, struct archive_entry *ent, bool is_link)
+{
+        if (w->privileged && fchownat(dfd, name, (uid_t)archive_entry_uid(ent), (gid_t)archive_entry_gid(ent),
+                                      AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno != EINVAL && errno != EPERM)
+                        return writer_fail(w, -errno, "setting owner");
+                writer_warn(w, "owner not set: %s", strerror(errno));
+        }
+        if (!is_link && fchmodat(dfd, name, archive_entry_perm(ent) & 07777, 0) < 0)
+                return writer_fail(w, -errno, "setting mode");
+        struct timespec ts[2];
+        entry_times(ent, ts);
+        if (utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                return writer_fail(w, -errno, "setting times");
+        return 0;
+}
+
+static int write_data(struct writer *w, struct archive *a, int fd, struct archive_entry *ent)
+{
+        int64_t pos = 0;
+        for (;;) {
+                const void *buf;
+                size_t size;
+                la_int64_t off;
+                int r = archive_read_data_block(a, &buf, &size, &off);
+                if (r == ARCHIVE_EOF)
+                        break;
+                if (r < ARCHIVE_WARN) {
+                        /* The decoder's reason (truncated gzip...) first. */
+                        const char *fe = unpack_feed_error(w->feed);
+                        return writer_fail(w, -ROOST_EARCHIVE, fe ?: archive_error_string(a) ?: "unreadable data");
+                }
+                if (off != pos && lseek(fd, off, SEEK_SET) < 0)
+                        return writer_fail(w, -errno, "seeking");
+                pos = off;
+                r = write_all(fd, buf, size);
+                if (r < 0)
+                        return writer_fail(w, r, "writing");
+                pos += (int64_t)size;
+        }
+        /* A sparse file may end in a hole. */
+        if (archive_entry_size_is_set(ent) && pos < archive_entry_size(ent) &&
+            ftruncate(fd, archive_entry_size(ent)) < 0)
+                return writer_fail(w, -errno, "extending sparse file");
+        return 0;
+}
+
+static int make_file(struct writer *w, struct archive *a, int dfd, const char *name, struct archive_entry *ent)
+{
+        /* O_EXCL|O_NOFOLLOW: whatever sits at NAME (a symlink planted by an
+         * earlier entry above all) is removed, never opened. */
+        _cleanup_close_ int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST) {
+                int r = clear_name(w, dfd, name);
+                if (r < 0)
+                        return r;
+                fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }
+        if (fd < 0)
+                return writer_fail(w, -errno, "creating file");
+        int r = write_data(w, a, fd, ent);
+        if (r < 0)
+                return r;
+        return apply_fd_meta(w, fd, ent, true);
+}
+
+static int defer_dir(struct writer *w, const char **parts, size_t n, struct archive_entry *ent)
+{
+        size_t len = 0;
+        for (size_t i = 0; i < n; i++)
+                len += strlen(parts[i]) + 1;
+        char *path = malloc(len + 1), *p = path;
+        if (!path)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                p = stpcpy(stpcpy(p, i ? "/" : ""), parts[i]);
+        *p = 0;
+        if (w->ndirs == w->adirs) {
+                size_t na = w->adirs ? w->adirs * 2 : 64;
+                struct deferred *nd = realloc(w->dirs, na * sizeof(*nd));
+                if (!nd) {
+                        free(path);
+                        return -ENOMEM;
+                }
+                w->dirs = nd;
+                w->adirs = na;
+        }
+        struct deferred *d = &w->dirs[w->ndirs++];
+        d->path = path;
+        d->mode = archive_entry_perm(ent) & 07777;
+        d->dead = false;
+        entry_times(ent, d->times);
+        return 0;
+}
+
+/* A second entry for a directory already made: its metadata wins. */
+static void supersede_dir(struct writer *w, const char **parts, size_t n)
+{
+        char path[PATH_MAX];
+        char *p = path;
+        for (size_t i = 0; i < n; i++)
+                p = stpcpy(stpcpy(p, i ? "/" : ""), parts[i]);
+        *p = 0;
+        for (size_t i = 0; i < w->ndirs; i++)
+                if (strcmp(w->dirs[i].path, path) == 0)
+                        w->dirs[i].dead = true;
+}
+
+static int make_dir(struct writer *w, int dfd, const char **parts, size_t n, struct archive_entry *ent)
+{
+        const char *name = parts[n - 1];
+        if (mkdirat(dfd, name, 0700) < 0) {
+                struct stat st;
+                if (errno != EEXIST)
+                        return writer_fail(w, -errno, "creating directory");
+                if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+                        supersede_dir(w, parts, n);
+                else {
+                        int r = clear_name(w, dfd, name);
+                        if (r < 0)
+                                return r;
+                        if (mkdirat(dfd, name, 0700) < 0)
+                                return writer_fail(w, -errno, "creating directory");
+                }
+        }
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return writer_fail(w, -errno, "opening directory");
+        int r = apply_fd_meta(w, fd, ent, false);
+        if (r < 0)
+                return r;
+        return defer_dir(w, parts, n, ent);
+}
+
+static int make_hardlink(struct writer *w, int dfd, const char *name, const char *target)
+{
+        char buf[PATH_MAX + 1];
+        const char *parts[UNPACK_MAX_DEPTH], *why;
+        char what[PATH_MAX + 64];
+        if (strlen(target) >= sizeof(buf))
+                return writer_fail(w, -ROOST_EUNSAFE, "hardlink target longer than PATH_MAX");
+        strcpy(buf, target);
+        int n = unpack_path_split(buf, parts, ELEMENTSOF(parts), &why);
+        if (n < 0) {
+                snprintf(what, sizeof(what), "hardlink target '" SHOWN "': %s", SHOW(target), why);
+                return writer_fail(w, n, what);
+        }
+        if (n == 0)
+                return writer_fail(w, -ROOST_EUNSAFE, "hardlink to the root directory");
+        _cleanup_close_ int tfd = open_beneath(w, parts, (size_t)n - 1, "hardlink target", false);
+        if (tfd < 0)
+                return tfd;
+        struct stat st;
+        if (fstatat(tfd, parts[n - 1], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                snprintf(what, sizeof(what), "hardlink target '" SHOWN "' is not in the archive before it",
+                         SHOW(target));
+                return writer_fail(w, errno == ENOENT ? -ROOST_EARCHIVE : -errno, what);
+        }
+        if (S_ISDIR(st.st_mode))
+                return writer_fail(w, -ROOST_EUNSAFE, "hardlink to a directory");
+        struct stat cur;
+        if (fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_dev == st.st_dev &&
+            cur.st_ino == st.st_ino)
+                return 0; /* already that file */
+        /* Flags 0: a symlink target is linked itself, never followed. */
+        if (linkat(tfd, parts[n - 1], dfd, name, 0) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return writer_fail(w, -errno, "creating hardlink");
+        int r = clear_name(w, dfd, name);
+        if (r < 0)
+                return r;
+        if (linkat(tfd, parts[n - 1], dfd, name, 0) < 0)
+                return writer_fail(w, -errno, "creating hardlink");
+        return 0;
+}
+
+static int make_node(struct writer *w, int dfd, const char *name, struct archive_entry *ent)
+{
+        mode_t type = archive_entry_filetype(ent);
+        if (type == AE_IFSOCK) {
+                writer_warn(w, "socket skipped");
+                return 0;
+        }
+        if (type != AE_IFIFO && !w->privileged) {
+                writer_warn(w, "device node skipped (creating one needs root)");
+                return 0;
+        }
+        dev_t dev = type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(ent), archive_entry_rdevminor(ent));
+        for (int attempt = 0;; attempt++) {
+                if (mknodat(dfd, name, type | 0600, dev) == 0)
+                        break;
+                if (errno == EPERM && type != AE_IFIFO) {
+                        /* root in a user namespace */
+                        writer_warn(w, "device node skipped: %s", strerror(errno));
+                        return 0;
+                }
+                if (errno != EEXIST || attempt)
+                        return writer_fail(w, -errno, "creating special file");
+                int r = clear_name(w, dfd, name);
+                if (r < 0)
+                        return r;
+        }
+        return apply_name_meta(w, dfd, name, ent, false);
+}
+
+static int make_symlink(struct writer *w, int dfd, const char *name, struct archive_entry *ent)
+{
+        /* The target is stored as it is, whatever it points at: nothing
+         * here ever follows it. */
+        const char *target = archive_entry_symlink(ent);
+        if (!target || !*target)
+                return writer_fail(w, -ROOST_EARCHIVE, "symlink without a target");
+        if (symlinkat(target, dfd, name) < 0) {
+                if (errno != EEXIST)
+                        return writer_fail(w, -errno, "creating symlink");
+                int r = clear_name(w, dfd, name);
+                if (r < 0)
+                        return r;
+                if (symlinkat(target, dfd, name) < 0)
+                        return writer_fail(w, -errno, "creating symlink");
+        }
+        return apply_name_meta(w, dfd, name, ent, true);
+}
+
+static int writer_entry(struct writer *w, struct archive *a, struct archive_entry *ent)
+{
+        char buf[PATH_MAX + 1];
+        const char *parts[UNPACK_MAX_DEPTH + 1], *why;
+        const char *path = archive_entry_pathname(ent);
+        if (!path)
+                return roost_error_set(w->e, -ROOST_EARCHIVE, "%s: after entry '" SHOWN "': an entry without a usable name",
+                                       w->input, SHOW(w->last));
+        snprintf(w->cur, sizeof(w->cur), "%s", path);
+        w->entry = w->cur;
+        if (++w->entries > w->max_entries) {
+                char what[128];
+                snprintf(what, sizeof(what), "more than %llu entries", (unsigned long long)w->max_entries);
+                return writer_fail(w, -ROOST_ELIMIT, what);
+        }
+        const char *hardlink = archive_entry_hardlink(ent);
+        mode_t type = archive_entry_filetype(ent);
+        if (!hardlink && type == AE_IFREG && archive_entry_size(ent) > 0) {
+                w->bytes += (uint64_t)archive_entry_size(ent);
+                if (w->bytes > w->max_bytes) {
+                        char what[128];
+                        snprintf(what, sizeof(what), "more than %llu bytes of file data",
+                                 (unsigned long long)w->max_bytes);
+                        return writer_fail(w, -ROOST_ELIMIT, what);
+                }
+        }
+        if (strlen(w->cur) >= PATH_MAX)
+                return writer_fail(w, -ROOST_EUNSAFE, "name longer than PATH_MAX");
+        strcpy(buf, w->cur);
+        int n = unpack_path_split(buf, parts, ELEMENTSOF(parts), &why);
+        if (n < 0)
+                return writer_fail(w, n, why);
+        if ((size_t)n > UNPACK_MAX_DEPTH)
+                return writer_fail(w, -ROOST_EUNSAFE, "nested too deep");
+        if (n == 0) {
+                /* "./": the root itself, whose metadata it carries. */
+                if (hardlink || type != AE_IFDIR)
+                        return writer_fail(w, -ROOST_EUNSAFE, "names the root but is not a directory");
+                int r = apply_fd_meta(w, w->rootfd, ent, false);
+                return r < 0 ? r : defer_dir(w, parts, 0, ent);
+        }
+        int r = writer_enter(w, parts, (size_t)n - 1);
+        if (r < 0)
+                return r;
+        int dfd = top_fd(w);
+        const char *name = parts[n - 1];
+        if (hardlink)
+                return make_hardlink(w, dfd, name, hardlink);
+        switch (type) {
+        case AE_IFREG:
+                return make_file(w, a, dfd, name, ent);
+        case AE_IFDIR:
+                return make_dir(w, dfd, parts, (size_t)n, ent);
+        case AE_IFLNK:
+                return make_symlink(w, dfd, name, ent);
+        case AE_IFCHR:
+        case AE_IFBLK:
+        case AE_IFIFO:
+        case AE_IFSOCK:
+                return make_node(w, dfd, name, ent);
+        default:
+                return writer_fail(w, -ROOST_EARCHIVE, "unknown entry type");
+        }
+}
+
+/* Directories last, deepest (latest) first, so that a read-only parent
+ * never stops its children being updated. */
+static int writer_finish_dirs(struct writer *w)
+{
+        w->entry = "";
+        stack_pop(w, 0);
+        for (size_t i = w->ndirs; i-- > 0;) {
+                struct deferred *d = &w->dirs[i];
+                if (d->dead)
+                        continue;
+                char buf[PATH_MAX + 1];
+                const char *parts[UNPACK_MAX_DEPTH + 1], *why;
+                int n = 0;
+                strcpy(buf, d->path);
+                if (*buf && (n = unpack_path_split(buf, parts, ELEMENTSOF(parts), &why)) < 0)
+                        return n;
+                w->entry = d->path;
+                /* A later entry may have replaced the directory with something
+                 * else; then there is nothing to update. */
+                _cleanup_close_ int fd = open_beneath(w, parts, (size_t)n, "directory", true);
+                if (fd < 0)
+                        continue;
+                if (fchmod(fd, d->mode) < 0 && (errno != EPERM || fchmod(fd, d->mode & ~(mode_t)S_ISGID) < 0))
+                        return writer_fail(w, -errno, "setting directory mode");
+                if (futimens(fd, d->times) < 0)
+                        return writer_fail(w, -errno, "setting directory times");
+        }
+        return 0;
+}
+
+static void writer_done(struct writer *w)
+{
+        stack_pop(w, 0);
+        for (size_t i = 0; i < w->ndirs; i++)
+                free(w->dirs[i].path);
+        free(w->dirs);
+}
+
+static void report_progress(const struct unpack_options *o, unpack_feed *f, uint64_t total, uint64_t *last)
+{
+        if (!o || !o->progress)
+                return;
+        uint64_t done = unpack_feed_consumed(f);
+        if (done != *last) {
+                *last = done;
+                o->progress(o->userdata, done, total);
+        }
+}
+
+int unpack_into(int fd, const char *name, int rootfd, const struct unpack_options *o, roost_error *e)
+{
+        char err[512] = "";
+        struct stat st;
+        uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+        unpack_feed *f = NULL;
+        int r = unpack_feed_start(fd, total, &f, err, sizeof(err));
+        if (r < 0)
+                return roost_error_set(e, r, "%s: %s", name, err);
+        struct writer w = {
+                .rootfd = rootfd,
+                .privileged = geteuid() == 0,
+                .o = o,
+                .max_bytes = o && o->max_bytes ? o->max_bytes : UNPACK_DEFAULT_MAX_BYTES,
+                .max_entries = o && o->max_entries ? o->max_entries : UNPACK_DEFAULT_MAX_ENTRIES,
+                .input = name,
+                .entry = "",
+                .e = e,
+                .feed = f,
+        };
+        struct archive *a = archive_read_new();
+        if (!a) {
+                unpack_feed_free(f);
+                return -ENOMEM;
+        }
+        /* tar in all its dialects, and nothing else: this is a root file
+         * system, not a general archiver. */
+        archive_read_support_format_tar(a);
+        archive_read_support_format_gnutar(a);
+        uint64_t last = 0;
+        if (unpack_feed_attach(f, a) != ARCHIVE_OK) {
+                const char *fe = unpack_feed_error(f);
+                if (fe || unpack_feed_decoded(f) == 0)
+                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: at the start: %s", name, fe ?: "empty input");
+                else
+                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: not a tar archive (%s, %s)", name,
+                                            archive_error_string(a) ?: "unrecognised",
+                                            strcmp(unpack_feed_filter(f), "none") == 0
+                                                    ? "no compression"
+                                                    : unpack_feed_filter(f));
+                goto out;
+        }
+        for (;;) {
+                struct archive_entry *ent;
+                r = archive_read_next_header(a, &ent);
+                if (r == ARCHIVE_EOF)
+                        break;
+                if (r < ARCHIVE_WARN) {
+                        char prev[PATH_MAX + 32] = "at the start";
+                        if (w.entries)
+                                snprintf(prev, sizeof(prev), "after entry '" SHOWN "'", SHOW(w.last));
+                        const char *fe = unpack_feed_error(f);
+                        if (unpack_feed_decoded(f) == 0)
+                                fe = "empty input";
+                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: %s: %s", name, prev,
+                                            fe ? fe : archive_error_string(a) ?: "unreadable header");
+                        goto out;
+                }
+                r = writer_entry(&w, a, ent);
+                if (r < 0)
+                        goto out;
+                snprintf(w.last, sizeof(w.last), "%s", w.entry);
+                report_progress(o, f, total, &last);
+        }
+        if (unpack_feed_error(f)) {
+                r = roost_error_set(e, -ROOST_EARCHIVE, "%s: after entry '" SHOWN "': %s", name, SHOW(w.last),
+                                    unpack_feed_error(f));
+                goto out;
+        }
+        if (w.entries == 0) {
+                r = roost_error_set(e, -ROOST_EARCHIVE, "%s: %s", name,
+                                    unpack_feed_decoded(f) == 0 ? "empty input" : "archive has no entries");
+                goto out;
+        }
+        r = writer_finish_dirs(&w);
+        if (r == 0 && o && o->progress)
+                o->progress(o->userdata, total ? total : unpack_feed_consumed(f), total);
+out:
+        archive_read_free(a);
+        unpack_feed_free(f);
+        writer_done(&w);
+        return r;
+}
