@@ -2,9 +2,11 @@
 # The hardening without root, as the unprivileged test user: the same
 # capability sets (in the user namespace), no_new_privs, filter and masks;
 # limits refused with one clear line when the user may not make cgroups;
-# and Alpine's real tree, unpacked by the user, launched by the user.
+# subordinate id ranges; and Alpine's real tree pulled, unpacked and
+# launched by the user.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
+. "$ROOST_SRCDIR/tests/lib/nginx.sh"
 require_root
 ensure_test_user || skip_all "cannot create the test user"
 as_test_user unshare --user --map-root-user true 2>/dev/null ||
@@ -71,20 +73,27 @@ else
         skip "subordinate ids" "cannot create $RUSER or no newuidmap"
 fi
 
-# ---- Alpine's own tree, unpacked and launched by the user
-tarball=$ALPINE_MIRROR_DIR/alpine/v3.20/releases/x86_64/alpine-minirootfs-3.20.3-x86_64.tar.gz
-if have_alpine_mirror; then
-        ALP=$TEST_TMP/alpine
+# ---- Alpine's real minirootfs, pulled (over HTTPS from a local mirror),
+# unpacked and launched by the user, into the user's own store
+if ! have_alpine_mirror; then
+        skip "Alpine rootless pull-unpack-launch" "no Alpine mirror at $ALPINE_MIRROR_DIR"
+elif pull --help 2>/dev/null | grep -q "not implemented"; then
+        skip "Alpine rootless pull-unpack-launch" "pull is not built in this tree yet"
+elif ! nginx_start "$ALPINE_MIRROR_DIR"; then
+        skip "Alpine rootless pull-unpack-launch" "cannot start nginx"
+else
+        PSTORE=$TEST_TMP/pstore
         OUT=$TEST_TMP/out
-        mkdir -p "$ALP" "$OUT" && chown "$TEST_USER" "$ALP" "$OUT"
-        as_test_user tar -xzf "$tarball" -C "$ALP" 2>/dev/null
-        run_cmd as_test_user launch --store "$STORE" --rootfs "$ALP" -v "$OUT:/out" \
+        mkdir -p "$PSTORE" "$OUT" && chown "$TEST_USER" "$PSTORE" "$OUT"
+        chmod a+r "$NGINX_CA"
+        run_cmd as_test_user launch --store "$PSTORE" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" -q \
+                -v "$OUT:/out" alpine:3.20 \
                 sh -c 'id -u; cat /etc/alpine-release; grep Seccomp: /proc/self/status; touch /out/made-inside'
+        is "$rc" 0 "Alpine rootless: pull, unpack and launch as the user"
         is "$(sed -n 1p <<<"$out")" 0 "Alpine rootless: id -u is 0 inside"
         is "$(sed -n 2p <<<"$out")" 3.20.3 "Alpine rootless: its own release"
         like "$(sed -n 3p <<<"$out")" "Seccomp:[[:space:]]+2" "Alpine rootless: hardened"
         is "$(stat -c %U "$OUT/made-inside" 2>/dev/null)" "$TEST_USER" "the host sees the user's uid on the container's files"
-else
-        skip "Alpine rootless" "no Alpine mirror at $ALPINE_MIRROR_DIR"
+        is "$(stat -c %U "$PSTORE/trees" 2>/dev/null)" "$TEST_USER" "the store is the user's own"
 fi
 tap_done
