@@ -1,67 +1,49 @@
-/* Starting point of the hardening work (issue 6): everything here is still
- * permissive except the single-id user namespace map. */
+/* sandbox_apply: the last step before execve, in the container's process.
+ * Order matters: the bounding set is cut while CAP_SETPCAP is still held,
+ * no_new_privs comes next so that nothing exec'd can gain privileges back
+ * (setuid files, file capabilities), and the filter last, so that none of
+ * the calls above has to be allowed by it. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include "common/util.h"
+#include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
-
-int sandbox_parse_cap(const char *name, int *ret)
-{
-        return -EOPNOTSUPP;
-}
-
-int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
-{
-        return 0;
-}
 
 int sandbox_apply(const struct sandbox_config *c, roost_error *e)
 {
-        return 0;
-}
-
-int cgroup_create(const char *id, const struct cgroup_limits *l, cgroup **ret, roost_error *e)
-{
-        *ret = NULL;
-        if (l && (l->memory || l->pids || l->cpus > 0))
-                return roost_error_set(e, -EOPNOTSUPP, "resource limits");
-        return 0;
-}
-
-int cgroup_attach(cgroup *c, pid_t pid, roost_error *e)
-{
-        return 0;
-}
-
-void cgroup_destroy(cgroup *c)
-{
-}
-
-static int write_proc(pid_t pid, const char *file, const char *text, roost_error *e)
-{
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return roost_error_set(e, -errno, "opening %s", path);
-        int r = write_all(fd, text, strlen(text));
-        return r < 0 ? roost_error_set(e, r, "writing %s", path) : 0;
-}
-
-int userns_map(pid_t child, roost_error *e)
-{
-        char map[64];
         int r;
-        /* Without "deny" an unprivileged writer may not set a gid map. */
-        if ((r = write_proc(child, "setgroups", "deny", e)) < 0)
+        /* --privileged keeps every capability, no filter and lets setuid
+         * programs work, as docker's does. */
+        if (c->privileged)
+                return 0;
+        if ((r = sandbox_caps_apply(c, e)) < 0)
                 return r;
-        snprintf(map, sizeof(map), "0 %d 1\n", (int)getuid());
-        if ((r = write_proc(child, "uid_map", map, e)) < 0)
-                return r;
-        snprintf(map, sizeof(map), "0 %d 1\n", (int)getgid());
-        return write_proc(child, "gid_map", map, e);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return roost_error_set(e, -errno, "setting no_new_privs");
+        /* A filter that cannot be loaded is a refusal to start, never a
+         * silent run without it. */
+        return sandbox_seccomp_load(c, e);
+}
+
+int sandbox_read_small_at(int dirfd, const char *name, char *buf, size_t n)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+        size_t got = 0;
+        if (fd < 0)
+                return -errno;
+        while (got + 1 < n) {
+                ssize_t k = read(fd, buf + got, n - 1 - got);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                got += (size_t)k;
+        }
+        buf[got] = '\0';
+        return (int)got;
 }

@@ -1,10 +1,12 @@
 /* What a container is denied, and what it may use: capabilities, no_new_privs,
  * seccomp, masked /proc paths, cgroup limits and the user namespace's id
  * maps. The runtime (launch/run.c) calls these at fixed points of its
- * straight line; their implementation lives in launch/sandbox*.c,
- * launch/cgroup.c and launch/userns.c. */
+ * straight line; their implementation lives in launch/caps.c,
+ * launch/seccomp.c, launch/masks.c, launch/sandbox.c, launch/cgroup.c and
+ * launch/userns.c. Nothing here prints or exits. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "common/error.h"
@@ -12,22 +14,57 @@
 struct sandbox_config {
         bool privileged;         /* --privileged: lift everything below */
         bool seccomp_unconfined; /* --seccomp=unconfined */
-        uint64_t cap_add;        /* bit N = capability N, from --cap-add */
+        uint64_t cap_add;        /* bit N = capability N, from --cap-add; ~0 for ALL */
         uint64_t cap_drop;       /* from --cap-drop */
         bool cap_drop_all;       /* --cap-drop ALL */
 };
 
-/* Parse "NET_ADMIN", "cap_net_admin" or "ALL" (*ret = -1). */
+/* Parse "NET_ADMIN", "cap_net_admin" or "ALL" (*ret = -1), any case.
+ * Unknown names give -EINVAL. */
 int sandbox_parse_cap(const char *name, int *ret);
+/* "CAP_NET_ADMIN" style name of capability CAP, or NULL. */
+const char *sandbox_cap_name(int cap);
 
-/* Inside the new root, after /proc and /sys are mounted and before the
- * old root is gone from view of nothing: hide and make read-only the usual
- * /proc and /sys paths, checking each target is what it claims to be. */
+/* Docker's default set: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW,
+ * SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL,
+ * AUDIT_WRITE. */
+uint64_t sandbox_caps_default(void);
+/* The capabilities the command keeps (bounding, permitted, effective):
+ * every one the kernel knows with --privileged, else the default set with
+ * --cap-drop (ALL first) and then --cap-add applied. */
+uint64_t sandbox_caps(const struct sandbox_config *c);
+
+/* Inside the new root (cwd at the new root), after /proc and /sys are
+ * mounted and before the old root is detached: hide and make read-only the
+ * usual /proc and /sys paths, checking each target is what it claims to be
+ * (procfs, sysfs, directory or file, /dev/null a 1:3 character device) and
+ * mounting through /proc/self/fd so that no symlink of the rootfs can
+ * redirect a mount. Also makes sure /proc is nosuid,nodev,noexec. Does
+ * nothing with --privileged. */
 int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e);
 
+/* In the process that execs the command, before it switches to a -u user:
+ * cut the bounding set, which needs CAP_SETPCAP, gone after the switch.
+ * (sandbox_apply does it too when it still can; without this call a -u
+ * command keeps a whole bounding set, harmless under no_new_privs but
+ * visible in CapBnd.) */
+int sandbox_caps_bound(const struct sandbox_config *c, roost_error *e);
+
 /* In the process that execs the command, as the very last step before
- * execve: capabilities, no_new_privs, then the seccomp filter. */
+ * execve: capabilities, no_new_privs, then the seccomp filter (refusing to
+ * go on when it cannot be loaded). For a command running as root; a -u
+ * user's permitted and effective sets are emptied by the uid switch and
+ * its execve anyway. */
 int sandbox_apply(const struct sandbox_config *c, roost_error *e);
+
+/* The three steps of sandbox_apply, for tests and --explain. */
+int sandbox_caps_apply(const struct sandbox_config *c, roost_error *e);
+int sandbox_seccomp_load(const struct sandbox_config *c, roost_error *e);
+/* Size of the filter sandbox_apply would load, in BPF instructions (0 when
+ * none would be loaded). */
+int sandbox_seccomp_instructions(const struct sandbox_config *c, size_t *ret, roost_error *e);
+/* Write the filter as raw BPF to FD (nothing for none). */
+int sandbox_seccomp_export(const struct sandbox_config *c, int fd, roost_error *e);
 
 struct cgroup_limits {
         uint64_t memory; /* bytes, 0 = none */
@@ -36,16 +73,42 @@ struct cgroup_limits {
 };
 typedef struct cgroup cgroup;
 
-/* Parent side: make the container's cgroup (unified hierarchy where the host
- * has the controllers, v1 otherwise) before the child runs. *ret is NULL
- * when no limit was asked for. */
+/* Parse "32M", "1g", "1048576" (bytes; k, m, g, t suffixes in 1024s) and
+ * "0.5" for --cpus. -EINVAL for anything else. */
+int cgroup_parse_size(const char *s, uint64_t *ret);
+int cgroup_parse_cpus(const char *s, double *ret);
+
+/* Parent side: make the container's cgroup roost/ID below the caller's own
+ * cgroup (unified hierarchy where the host has the controllers, v1
+ * otherwise) before the child runs. *ret is NULL when no limit was asked
+ * for. Without the right to create cgroups (rootless without delegation)
+ * it fails with one line saying so. */
 int cgroup_create(const char *id, const struct cgroup_limits *l, cgroup **ret, roost_error *e);
 int cgroup_attach(cgroup *c, pid_t pid, roost_error *e);
 /* After the container exited: kill what is left in it and remove it. */
 void cgroup_destroy(cgroup *c);
+/* Directory of the container's cgroup for CONTROLLER ("memory", "pids",
+ * "cpu"; any for v2), or NULL if that controller is not used. */
+const char *cgroup_path(const cgroup *c, const char *controller);
+/* "v1" or "v2". */
+const char *cgroup_version(const cgroup *c);
+/* Remove the roost/ cgroups below the caller's cgroup whose processes are
+ * all gone (left by a launch that was killed). Returns how many were
+ * removed. */
+int cgroup_cleanup_stale(void);
 
-/* Parent side of a rootless launch: write setgroups "deny" and the uid/gid
- * maps of the child's new user namespace, mapping the caller to root
- * inside (a range through newuidmap/newgidmap where subordinate ids are
- * configured). */
+/* Parent side of a rootless launch: map the caller to root inside the
+ * child's new user namespace: through newuidmap/newgidmap with ids 1..N
+ * from /etc/subuid and /etc/subgid where the caller has a range, else the
+ * single id (writing "deny" to setgroups first, as the kernel requires). */
 int userns_map(pid_t child, roost_error *e);
+/* After userns_map: NULL when a range was mapped, else one line saying why
+ * only one id was mapped and how to get a range, for the main to print. */
+const char *userns_map_note(void);
+/* When creating a user namespace failed with R (-EPERM, -ENOSPC, -EACCES,
+ * -EINVAL), name the host setting that forbids it and how to allow it, in
+ * E. Returns R. */
+int userns_diagnose(int r, roost_error *e);
+/* The same, reading the sysctls below the directory SYSCTL_DIRFD (which
+ * stands for /proc/sys); for tests. */
+int userns_diagnose_at(int sysctl_dirfd, int r, roost_error *e);

@@ -8,7 +8,7 @@ STORE_LIBS = store/libstore.a common/libcommon.a $(CRYPTO_LIBS) $(JANSSON_LIBS)
 bin_PROGRAMS += store/roost
 store_roost_SOURCES = store/roost.c store/roost-cli.h store/roost-cmds.c store/roost-transfer.c
 store_roost_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
-store_roost_LDADD = $(STORE_LIBS) $(ARCHIVE_LIBS)
+store_roost_LDADD = $(STORE_LIBS) $(ARCHIVE_LIBS) $(LAUNCH_SANDBOX_LIBS)
 
 dist_man_MANS += man/roost.1
 

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "store/roost-cli.h"
+#include "launch/sandbox.h"
 
 int roost_parse(int argc, char **argv, struct roost_args *a, const char *usage)
 {
@@ -174,11 +175,14 @@ static int run_gc(const struct roost_args *a, bool report)
         struct store_gc_report rep;
         r = store_gc(s, &rep);
         store_close(s);
+        /* Containers whose launcher was killed leave their cgroups behind;
+         * the ones below this shell's cgroup are found and removed. */
+        int cg = cgroup_cleanup_stale();
         if (report && !a->quiet) {
                 char freed[32];
                 human_size(rep.bytes, freed, sizeof(freed));
-                printf("removed %u blobs, %u trees, %u partial downloads, %u temporaries; freed %s\n",
-                       rep.blobs, rep.trees, rep.partials, rep.temporaries, freed);
+                printf("removed %u blobs, %u trees, %u partial downloads, %u temporaries, %d cgroups; freed %s\n",
+                       rep.blobs, rep.trees, rep.partials, rep.temporaries, cg > 0 ? cg : 0, freed);
         }
         if (r < 0) {
                 cli_error("gc: %s (what could be removed was)", roost_strerror(r));

@@ -1,0 +1,71 @@
+#!/bin/bash
+# What the hardening costs a launch: `launch ... true` with its defaults
+# (capabilities, no_new_privs, seccomp filter, masked paths) against the same
+# launch with --privileged (none of it), and with --seccomp=unconfined to
+# split the filter's share from the rest, alternated in one run so that all
+# see the same machine. Prints per-launch times and the differences in ms.
+#
+#   bench/harden.sh [ROUNDS]       (as root, from a built tree; default 200)
+#
+# ROOST_BUILDDIR points at the build tree when it is not the source tree.
+# With the Alpine mirror beside the project (../shared/alpine-mirror) it
+# runs Alpine's real tree, else the busybox fixture of the tests.
+set -eu
+PAIRS=${1:-200}
+ROOST_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+ROOST_BUILDDIR=${ROOST_BUILDDIR:-$ROOST_SRCDIR}
+LAUNCH=$ROOST_BUILDDIR/launch/launch
+[ "$(id -u)" -eq 0 ] || { echo "bench/harden.sh: run it as root" >&2; exit 1; }
+[ -x "$LAUNCH" ] || { echo "bench/harden.sh: build first ($LAUNCH missing)" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/roost-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+export ROOST_SRCDIR ROOST_BUILDDIR
+tarball=${ROOST_ALPINE_MIRROR:-$ROOST_SRCDIR/../shared/alpine-mirror}/alpine/v3.20/releases/x86_64/alpine-minirootfs-3.20.3-x86_64.tar.gz
+mkdir -p "$WORK/rootfs"
+if [ -f "$tarball" ]; then
+        tar -xzf "$tarball" -C "$WORK/rootfs"
+        what="Alpine 3.20.3 minirootfs"
+else
+        . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
+        make_rootfs "$WORK/rootfs" 3.99.0 >/dev/null
+        what="busybox fixture rootfs"
+fi
+L=("$LAUNCH" --store "$WORK/store" --rootfs "$WORK/rootfs")
+
+one() { # one OPTIONS...: prints the wall time of one launch in microseconds
+        local t0=$EPOCHREALTIME t1
+        "${L[@]}" "$@" true >/dev/null 2>&1 </dev/null || { echo "launch $* failed" >&2; exit 1; }
+        t1=$EPOCHREALTIME
+        echo $(((${t1/./} - ${t0/./})))
+}
+for _ in $(seq 10); do one >/dev/null; one --privileged >/dev/null; done # warm caches
+: >"$WORK/times"
+for i in $(seq "$PAIRS"); do
+        # Rotate the order, so that none always follows another.
+        case $((i % 3)) in
+        0) d=$(one); u=$(one --seccomp=unconfined); p=$(one --privileged) ;;
+        1) p=$(one --privileged); d=$(one); u=$(one --seccomp=unconfined) ;;
+        2) u=$(one --seccomp=unconfined); p=$(one --privileged); d=$(one) ;;
+        esac
+        echo "$d $u $p" >>"$WORK/times"
+done
+
+echo "launch ... true, $PAIRS alternated rounds, $what, $(nproc) CPUs"
+awk '
+function median(a, n,   i, j, t) {
+        for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{ n++; d[n] = $1; u[n] = $2; p[n] = $3; all[n] = $1 - $3; flt[n] = $1 - $2; rest[n] = $2 - $3 }
+END {
+        md = median(d, n); mu = median(u, n); mp = median(p, n)
+        printf "  default (hardened)       median %.3f ms\n", md / 1000
+        printf "  --seccomp=unconfined     median %.3f ms\n", mu / 1000
+        printf "  --privileged             median %.3f ms\n", mp / 1000
+        printf "  the seccomp filter       %.3f ms per launch (median of paired differences)\n", median(flt, n) / 1000
+        printf "  caps, no_new_privs, masks %.3f ms per launch\n", median(rest, n) / 1000
+        h = median(all, n) / 1000
+        printf "  hardening, all of it     %.3f ms per launch (default vs --privileged); ratio %.3f\n", h, md / mp
+        printf "  target: at most 0.3 ms per launch: %s\n", h <= 0.3 ? "met" : "NOT met"
+}' "$WORK/times"

@@ -1,0 +1,505 @@
+/* Resource limits through cgroups: the unified (v2) hierarchy where it
+ * holds the controllers we need, the v1 controllers otherwise.
+ *
+ * The container's cgroup is roost/ID below the caller's own cgroup, not
+ * at the root of the hierarchy as docker's daemon does: launch has no
+ * daemon, and a container that left its caller's cgroup would escape the
+ * limits set on the caller (a CI job, a systemd unit). While launch runs
+ * it holds an flock on the cgroup's directory; cgroup_cleanup_stale only
+ * removes cgroups nobody holds and nothing runs in, so a launch that was
+ * SIGKILLed leaves a cgroup the next launch or `roost gc` removes, and a
+ * launch in progress is never disturbed. */
+#include "config.h"
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/util.h"
+#include "launch/sandbox-private.h"
+#include "launch/sandbox.h"
+
+enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_N };
+static const char *const controllers[CG_N] = { "memory", "pids", "cpu" };
+
+struct cgroup {
+        int version;         /* 1 or 2 */
+        char *path[CG_N];    /* v1: one directory per controller used; v2: path[0] */
+        int lockfd[CG_N];    /* flocks held while the container runs */
+};
+
+#define CPU_PERIOD_US 100000
+
+/* DIR/NAME into BUF; a path too long is an error, never a truncated
+ * path that names something else. */
+static int join(char *buf, size_t n, const char *dir, const char *name)
+{
+        int k = snprintf(buf, n, "%s/%s", dir, name);
+        return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
+}
+
+int cgroup_parse_size(const char *s, uint64_t *ret)
+{
+        char *end;
+        if (!s || !isdigit((unsigned char)*s))
+                return -EINVAL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno)
+                return -EINVAL;
+        unsigned shift = 0;
+        switch (tolower((unsigned char)*end)) {
+        case 'k': shift = 10; end++; break;
+        case 'm': shift = 20; end++; break;
+        case 'g': shift = 30; end++; break;
+        case 't': shift = 40; end++; break;
+        default: break;
+        }
+        if (tolower((unsigned char)*end) == 'b' && (shift || end[1] == '\0'))
+                end++;
+        if (*end || v == 0 || (shift && v > (UINT64_MAX >> shift)))
+                return -EINVAL;
+        *ret = (uint64_t)v << shift;
+        return 0;
+}
+
+int cgroup_parse_cpus(const char *s, double *ret)
+{
+        char *end;
+        if (!s || !*s)
+                return -EINVAL;
+        errno = 0;
+        double v = strtod(s, &end);
+        /* Below a hundredth of a CPU the kernel's minimum quota (1 ms per
+         * 100 ms period) would be hit anyway. */
+        if (errno || *end || !isfinite(v) || v < 0.01 || v > 4096)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+static int write_at(const char *dir, const char *file, const char *text)
+{
+        char path[PATH_MAX];
+        if (join(path, sizeof(path), dir, file) < 0)
+                return -ENAMETOOLONG;
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return write_all(fd, text, strlen(text));
+}
+
+static bool exists_at(const char *dir, const char *file)
+{
+        char path[PATH_MAX];
+        return join(path, sizeof(path), dir, file) == 0 && access(path, F_OK) == 0;
+}
+
+/* Where a hierarchy is mounted (cgroup2 when CONTROLLER is NULL) and the
+ * caller's cgroup in it, as one directory. */
+static int caller_dir(const char *controller, char **ret)
+{
+        _cleanup_fclose_ FILE *mi = fopen("/proc/self/mountinfo", "re");
+        _cleanup_fclose_ FILE *cg = fopen("/proc/self/cgroup", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t n = 0;
+        char mnt[PATH_MAX] = "", root[PATH_MAX] = "", own[PATH_MAX] = "";
+        bool found = false;
+
+        if (!mi || !cg)
+                return -errno;
+        while (!found && getline(&line, &n, mi) > 0) {
+                char r[PATH_MAX], m[PATH_MAX], fstype[64], opts[1024];
+                const char *sep = strstr(line, " - ");
+                if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2 ||
+                    sscanf(sep + 3, "%63s %*s %1023s", fstype, opts) != 2)
+                        continue;
+                if (controller ? strcmp(fstype, "cgroup") != 0 : strcmp(fstype, "cgroup2") != 0)
+                        continue;
+                if (controller) {
+                        bool has = false;
+                        for (char *t = strtok(opts, ","); t; t = strtok(NULL, ","))
+                                has |= strcmp(t, controller) == 0;
+                        if (!has)
+                                continue;
+                }
+                snprintf(mnt, sizeof(mnt), "%s", m);
+                snprintf(root, sizeof(root), "%s", r);
+                found = true;
+        }
+        if (!found)
+                return -ENOENT;
+
+        found = false;
+        while (!found && getline(&line, &n, cg) > 0) {
+                /* "4:memory:/a/b", "2:cpu,cpuacct:/", "0::/a" */
+                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2)
+                        continue;
+                *c2 = '\0';
+                char *path = c2 + 1;
+                path[strcspn(path, "\n")] = '\0';
+                if (controller) {
+                        for (char *t = strtok(c1 + 1, ","); t; t = strtok(NULL, ","))
+                                found |= strcmp(t, controller) == 0;
+                } else
+                        found = c1[1] == '\0';
+                if (found)
+                        snprintf(own, sizeof(own), "%s", path);
+        }
+        if (!found)
+                return -ENOENT;
+        /* Mounted from a subtree (inside another container): our path is
+         * relative to that subtree's root. */
+        const char *rel = own;
+        size_t rl = strlen(root);
+        if (strcmp(root, "/") != 0 && strncmp(own, root, rl) == 0)
+                rel = own + rl;
+        if (asprintf(ret, "%s%s%s", mnt, *rel == '/' ? "" : "/", strcmp(rel, "/") == 0 ? "" : rel) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static bool v2_has(const char *dir, const char *controller)
+{
+        char path[PATH_MAX], text[4096];
+        if (join(path, sizeof(path), dir, "cgroup.controllers") < 0 ||
+            sandbox_read_small_at(AT_FDCWD, path, text, sizeof(text)) < 0)
+                return false;
+        for (char *t = strtok(text, " \n"); t; t = strtok(NULL, " \n"))
+                if (strcmp(t, controller) == 0)
+                        return true;
+        return false;
+}
+
+static bool id_ok(const char *id)
+{
+        return id && *id && strlen(id) < 128 && !strchr(id, '/') && strcmp(id, ".") != 0 &&
+               strcmp(id, "..") != 0;
+}
+
+static int make_dir(const char *path, bool fresh, roost_error *e)
+{
+        if (mkdir(path, 0755) < 0 && (fresh || errno != EEXIST)) {
+                int r = -errno;
+                if (r == -EACCES || r == -EPERM || r == -EROFS)
+                        return roost_error_set(e, r,
+                                "resource limits need a cgroup this user may manage, run as root or "
+                                "in a delegated cgroup (systemd-run --user -p Delegate=yes); creating %s",
+                                path);
+                return roost_error_set(e, r, "creating cgroup %s", path);
+        }
+        return 0;
+}
+
+static void cgroup_free(cgroup *c)
+{
+        if (!c)
+                return;
+        for (int i = 0; i < CG_N; i++)
+                free(c->path[i]);
+        for (int i = 0; i < CG_N; i++)
+                if (c->lockfd[i] >= 0)
+                        close(c->lockfd[i]);
+        free(c);
+}
+
+static int limit_write(const char *dir, const char *file, const char *text, roost_error *e)
+{
+        int r = write_at(dir, file, text);
+        return r < 0 ? roost_error_set(e, r, "setting %s/%s to %s", dir, file, text) : 0;
+}
+
+static int limits_v1(cgroup *c, const struct cgroup_limits *l, roost_error *e)
+{
+        char buf[64];
+        int r;
+        if (c->path[CG_MEMORY]) {
+                snprintf(buf, sizeof(buf), "%" PRIu64, l->memory);
+                if ((r = limit_write(c->path[CG_MEMORY], "memory.limit_in_bytes", buf, e)) < 0)
+                        return r;
+                /* memory+swap at the same value: no swapping past the
+                 * limit, the OOM killer ends a runaway instead. Only where
+                 * the kernel accounts swap. */
+                if (exists_at(c->path[CG_MEMORY], "memory.memsw.limit_in_bytes") &&
+                    (r = limit_write(c->path[CG_MEMORY], "memory.memsw.limit_in_bytes", buf, e)) < 0)
+                        return r;
+        }
+        if (c->path[CG_PIDS]) {
+                snprintf(buf, sizeof(buf), "%" PRIu64, l->pids);
+                if ((r = limit_write(c->path[CG_PIDS], "pids.max", buf, e)) < 0)
+                        return r;
+        }
+        if (c->path[CG_CPU]) {
+                long quota = lround(l->cpus * CPU_PERIOD_US);
+                snprintf(buf, sizeof(buf), "%d", CPU_PERIOD_US);
+                if ((r = limit_write(c->path[CG_CPU], "cpu.cfs_period_us", buf, e)) < 0)
+                        return r;
+                snprintf(buf, sizeof(buf), "%ld", quota < 1000 ? 1000 : quota);
+                if ((r = limit_write(c->path[CG_CPU], "cpu.cfs_quota_us", buf, e)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int limits_v2(cgroup *c, const struct cgroup_limits *l, roost_error *e)
+{
+        char buf[64];
+        const char *d = c->path[0];
+        int r;
+        if (l->memory) {
+                snprintf(buf, sizeof(buf), "%" PRIu64, l->memory);
+                if ((r = limit_write(d, "memory.max", buf, e)) < 0)
+                        return r;
+                if (exists_at(d, "memory.swap.max") && (r = limit_write(d, "memory.swap.max", "0", e)) < 0)
+                        return r;
+        }
+        if (l->pids) {
+                snprintf(buf, sizeof(buf), "%" PRIu64, l->pids);
+                if ((r = limit_write(d, "pids.max", buf, e)) < 0)
+                        return r;
+        }
+        if (l->cpus > 0) {
+                long quota = lround(l->cpus * CPU_PERIOD_US);
+                snprintf(buf, sizeof(buf), "%ld %d", quota < 1000 ? 1000 : quota, CPU_PERIOD_US);
+                if ((r = limit_write(d, "cpu.max", buf, e)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Taken right after mkdir, before cgroup_cleanup_stale could see the new
+ * directory empty and unlocked for long. */
+static int lock_dir(cgroup *c, int i, roost_error *e)
+{
+        c->lockfd[i] = open(c->path[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (c->lockfd[i] < 0 || flock(c->lockfd[i], LOCK_EX | LOCK_NB) < 0)
+                return roost_error_set(e, -errno, "locking cgroup %s", c->path[i]);
+        return 0;
+}
+
+/* Create leaf PATH (which must not exist yet: ids are unique) and keep it
+ * in slot I only once it is ours. */
+static int make_leaf(cgroup *c, int i, const char *path, roost_error *e)
+{
+        int r = make_dir(path, true, e);
+        if (r < 0)
+                return r;
+        if (!(c->path[i] = strdup(path))) {
+                rmdir(path);
+                return -ENOMEM;
+        }
+        return lock_dir(c, i, e);
+}
+
+int cgroup_create(const char *id, const struct cgroup_limits *l, cgroup **ret, roost_error *e)
+{
+        bool want[CG_N] = { l && l->memory, l && l->pids, l && l->cpus > 0 };
+        _cleanup_free_ char *v2 = NULL;
+        cgroup *c;
+        int r;
+
+        *ret = NULL;
+        if (!want[CG_MEMORY] && !want[CG_PIDS] && !want[CG_CPU])
+                return 0;
+        if (!id_ok(id))
+                return roost_error_set(e, -EINVAL, "bad cgroup name \"%s\"", id ? id : "");
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        for (int i = 0; i < CG_N; i++)
+                c->lockfd[i] = -1;
+
+        bool use_v2 = caller_dir(NULL, &v2) == 0;
+        for (int i = 0; i < CG_N && use_v2; i++)
+                if (want[i] && !v2_has(v2, controllers[i]))
+                        use_v2 = false;
+        if (use_v2) {
+                char roost[PATH_MAX], sub[64] = "";
+                c->version = 2;
+                for (int i = 0; i < CG_N; i++)
+                        if (want[i])
+                                snprintf(sub + strlen(sub), sizeof(sub) - strlen(sub), "%s+%s",
+                                         *sub ? " " : "", controllers[i]);
+                if ((r = join(roost, sizeof(roost), v2, "roost")) < 0)
+                        goto fail;
+                /* Controllers reach a child only through its parent's
+                 * subtree_control. EBUSY here is v2's rule that a cgroup with
+                 * processes of its own cannot hand controllers down: the
+                 * caller must run from a delegated leaf. */
+                if ((r = write_at(v2, "cgroup.subtree_control", sub)) < 0) {
+                        r = roost_error_set(e, r, "enabling %s in %s/cgroup.subtree_control", sub, v2);
+                        goto fail;
+                }
+                if ((r = make_dir(roost, false, e)) < 0)
+                        goto fail;
+                if ((r = write_at(roost, "cgroup.subtree_control", sub)) < 0) {
+                        r = roost_error_set(e, r, "enabling %s in %s/cgroup.subtree_control", sub, roost);
+                        goto fail;
+                }
+                char leaf[PATH_MAX];
+                if ((r = join(leaf, sizeof(leaf), roost, id)) < 0)
+                        goto fail;
+                if ((r = make_leaf(c, 0, leaf, e)) < 0 || (r = limits_v2(c, l, e)) < 0)
+                        goto fail;
+        } else {
+                c->version = 1;
+                for (int i = 0; i < CG_N; i++) {
+                        _cleanup_free_ char *base = NULL;
+                        char roost[PATH_MAX];
+                        if (!want[i])
+                                continue;
+                        if ((r = caller_dir(controllers[i], &base)) < 0) {
+                                r = roost_error_set(e, r == -ENOENT ? -EOPNOTSUPP : r,
+                                                    "no cgroup %s controller on this host (needed for --%s)",
+                                                    controllers[i],
+                                                    i == CG_MEMORY ? "memory" : i == CG_PIDS ? "pids" : "cpus");
+                                goto fail;
+                        }
+                        if ((r = join(roost, sizeof(roost), base, "roost")) < 0)
+                                goto fail;
+                        if ((r = make_dir(roost, false, e)) < 0)
+                                goto fail;
+                        char leaf[PATH_MAX];
+                        if ((r = join(leaf, sizeof(leaf), roost, id)) < 0)
+                                goto fail;
+                        if ((r = make_leaf(c, i, leaf, e)) < 0)
+                                goto fail;
+                }
+                if ((r = limits_v1(c, l, e)) < 0)
+                        goto fail;
+        }
+        *ret = c;
+        return 0;
+fail:
+        cgroup_destroy(c);
+        return r;
+}
+
+int cgroup_attach(cgroup *c, pid_t pid, roost_error *e)
+{
+        char buf[32];
+        if (!c)
+                return 0;
+        snprintf(buf, sizeof(buf), "%d", (int)pid);
+        for (int i = 0; i < CG_N; i++) {
+                if (!c->path[i])
+                        continue;
+                int r = write_at(c->path[i], "cgroup.procs", buf);
+                if (r < 0)
+                        return roost_error_set(e, r, "moving the container into %s", c->path[i]);
+        }
+        return 0;
+}
+
+/* Kill everything in DIR and remove it. v1 has no cgroup.kill, so the
+ * processes are listed and killed until none is left; a fork bomb may add
+ * new ones between the read and the kill, hence the loop. rmdir fails with
+ * EBUSY until the last of them is really gone. */
+static int remove_dir(const char *dir)
+{
+        char procs[PATH_MAX];
+        if (join(procs, sizeof(procs), dir, "cgroup.procs") < 0)
+                return -ENAMETOOLONG;
+        if (exists_at(dir, "cgroup.kill"))
+                (void)write_at(dir, "cgroup.kill", "1");
+        for (int tries = 0; tries < 2000; tries++) {
+                if (rmdir(dir) == 0 || errno == ENOENT)
+                        return 0;
+                if (errno != EBUSY)
+                        return -errno;
+                _cleanup_fclose_ FILE *f = fopen(procs, "re");
+                int pid;
+                while (f && fscanf(f, "%d", &pid) == 1)
+                        if (pid > 0)
+                                kill(pid, SIGKILL);
+                nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+        }
+        return -EBUSY;
+}
+
+void cgroup_destroy(cgroup *c)
+{
+        if (!c)
+                return;
+        for (int i = 0; i < CG_N; i++)
+                if (c->path[i])
+                        (void)remove_dir(c->path[i]);
+        cgroup_free(c);
+}
+
+const char *cgroup_path(const cgroup *c, const char *controller)
+{
+        if (!c)
+                return NULL;
+        if (c->version == 2)
+                return c->path[0];
+        for (int i = 0; i < CG_N; i++)
+                if (controller && strcmp(controller, controllers[i]) == 0)
+                        return c->path[i];
+        return NULL;
+}
+
+const char *cgroup_version(const cgroup *c)
+{
+        return c && c->version == 2 ? "v2" : "v1";
+}
+
+static bool has_procs(const char *dir)
+{
+        char path[PATH_MAX];
+        if (join(path, sizeof(path), dir, "cgroup.procs") < 0)
+                return true; /* unknown: keep it */
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        int pid;
+        return f && fscanf(f, "%d", &pid) == 1;
+}
+
+static int cleanup_in(const char *base)
+{
+        char roost[PATH_MAX];
+        int n = 0;
+        if (join(roost, sizeof(roost), base, "roost") < 0)
+                return 0;
+        DIR *d = opendir(roost);
+        if (!d)
+                return 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                char dir[PATH_MAX];
+                if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                if (join(dir, sizeof(dir), roost, de->d_name) < 0)
+                        continue;
+                _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                /* Held: a launch is using it (processes or not yet). */
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                if (has_procs(dir))
+                        continue;
+                if (rmdir(dir) == 0)
+                        n++;
+        }
+        closedir(d);
+        return n;
+}
+
+int cgroup_cleanup_stale(void)
+{
+        int n = 0;
+        for (int i = 0; i <= CG_N; i++) {
+                _cleanup_free_ char *base = NULL;
+                if (caller_dir(i < CG_N ? controllers[i] : NULL, &base) == 0)
+                        n += cleanup_in(base);
+        }
+        return n;
+}

@@ -1,0 +1,280 @@
+/* Masked and read-only paths in /proc and /sys, as docker sets them up:
+ * what would leak the host (kernel memory, keys, timers, firmware tables)
+ * is hidden, what would change it (sysctls, sysrq, irq affinity) becomes
+ * read-only.
+ *
+ * The runtime calls this with its cwd at the new root, whose contents come
+ * from an image we do not trust. Every target is therefore opened with
+ * O_PATH|O_NOFOLLOW below a directory fd whose file system was checked
+ * (procfs, sysfs), checked for its type, and mounted over through
+ * /proc/self/fd/N: the kernel mounts on exactly the object the fd holds,
+ * so no symlink planted in the rootfs can turn "proc/sys" into a host
+ * path. Where the kernel has the fd-based mount calls (open_tree,
+ * mount_setattr, move_mount: 5.12 and later) they do the binds: no path
+ * is involved at all, and a read-only bind takes one attach instead of a
+ * bind and a remount, which halves what the masks cost a launch. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include "common/util.h"
+#include "launch/sandbox-private.h"
+#include "launch/sandbox.h"
+
+enum { IN_PROC, IN_SYS };
+
+bool sandbox_legacy_mounts; /* tests: take the mount(2) path */
+
+static const struct {
+        int fs;
+        const char *name;
+} masked[] = {
+        { IN_PROC, "acpi" },        { IN_PROC, "asound" },      { IN_PROC, "kcore" },
+        { IN_PROC, "keys" },        { IN_PROC, "latency_stats" }, { IN_PROC, "timer_list" },
+        { IN_PROC, "timer_stats" }, { IN_PROC, "sched_debug" }, { IN_PROC, "scsi" },
+        { IN_SYS, "firmware" },
+}, readonly[] = {
+        { IN_PROC, "bus" }, { IN_PROC, "fs" }, { IN_PROC, "irq" },
+        { IN_PROC, "sys" }, { IN_PROC, "sysrq-trigger" },
+};
+
+static const char *const fs_names[] = { "/proc", "/sys" };
+
+/* The per-mount flags a remount must repeat: inside a user namespace the
+ * kernel refuses a remount that would clear a flag it locked. */
+static unsigned long mount_flags_of(int fd)
+{
+        struct statvfs sv;
+        if (fstatvfs(fd, &sv) < 0)
+                return 0;
+        return sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME |
+                            ST_NODIRATIME | ST_RELATIME);
+}
+
+/* The container's procfs, checked below, spells each fd. */
+static void fd_path(int fd, char buf[static 32])
+{
+        snprintf(buf, 32, "proc/self/fd/%d", fd);
+}
+
+static int open_fs(int rootfd, const char *name, long magic, int *ret)
+{
+        _cleanup_close_ int fd = openat(rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct statfs sf;
+        if (fd < 0)
+                return -errno;
+        if (fstatfs(fd, &sf) < 0)
+                return -errno;
+        if (sf.f_type != magic)
+                return -ROOST_EUNSAFE;
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+/* Open NAME below DIRFD without following it, refusing symlinks, anything
+ * but a directory or a regular file, and anything not on DEV, the checked
+ * procfs or sysfs DIRFD is on (something mounted over it). */
+static int open_target(int dirfd, const char *name, dev_t dev, struct stat *st)
+{
+        int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, st) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        if ((!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) || st->st_dev != dev) {
+                close(fd);
+                return -ROOST_EUNSAFE;
+        }
+        return fd;
+}
+
+/* Attach a copy of the mount at FROM over TO. -ENOSYS: a kernel without
+ * open_tree and move_mount. */
+static int bind_fd(int from, int to)
+{
+        _cleanup_close_ int tree = open_tree(from, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        if (tree < 0 || move_mount(tree, "", to, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+/* *EMPTYFD: the first masking tmpfs, which the other directories share (a
+ * bind costs less than a new superblock). */
+static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, int *emptyfd)
+{
+        struct stat st;
+        char target[32], source[32];
+        _cleanup_close_ int fd = open_target(dirfd, name, dev, &st);
+        if (fd < 0)
+                return fd;
+        fd_path(fd, target);
+        if (S_ISDIR(st.st_mode)) {
+                /* An empty read-only tmpfs: the directory stays (programs
+                 * that list it see nothing) but shows nothing of the host. */
+                if (*emptyfd >= 0 && !sandbox_legacy_mounts) {
+                        int r = bind_fd(*emptyfd, fd);
+                        if (r != -ENOSYS)
+                                return r;
+                }
+                if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          "mode=0555") < 0)
+                        return -errno;
+                /* A fresh lookup lands on the new tmpfs. */
+                if (*emptyfd < 0)
+                        *emptyfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+                return 0;
+        }
+        if (!sandbox_legacy_mounts) {
+                int r = bind_fd(nullfd, fd);
+                if (r != -ENOSYS)
+                        return r;
+        }
+        fd_path(nullfd, source);
+        if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+static int readonly_one(int dirfd, dev_t dev, const char *name)
+{
+        struct stat st, st2;
+        char target[32];
+        _cleanup_close_ int fd = open_target(dirfd, name, dev, &st);
+        if (fd < 0)
+                return fd;
+        if (!sandbox_legacy_mounts) {
+                /* A detached copy, made read-only before it is attached:
+                 * never writable in the container, not even for a moment. */
+                _cleanup_close_ int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                                                     AT_RECURSIVE | AT_EMPTY_PATH);
+                if (tree >= 0) {
+                        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                                            MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+                        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0 ||
+                            move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                                return -errno;
+                        return 0;
+                }
+                if (errno != ENOSYS)
+                        return -errno;
+        }
+        fd_path(fd, target);
+        if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return -errno;
+        /* The fd still holds the mount below the new bind; a fresh lookup
+         * crosses onto the bind, which is the one to make read-only. */
+        _cleanup_close_ int top = open_target(dirfd, name, dev, &st2);
+        if (top < 0)
+                return top;
+        if (st2.st_ino != st.st_ino || st2.st_dev != st.st_dev)
+                return -ROOST_EUNSAFE;
+        fd_path(top, target);
+        unsigned long flags = mount_flags_of(top) | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+/* /dev/null as the host knows it (the old root is still "/"): the
+ * character device 1:3, whatever the image's /dev holds. */
+static int open_dev_null(void)
+{
+        struct stat st;
+        int fd = open("/dev/null", O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 ||
+            minor(st.st_rdev) != 3) {
+                close(fd);
+                return -ROOST_EUNSAFE;
+        }
+        return fd;
+}
+
+int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
+{
+        _cleanup_close_ int rootfd = -1, nullfd = -1, emptyfd = -1;
+        int dirfd[2] = { -1, -1 };
+        dev_t dev[2] = { 0, 0 };
+        struct stat st;
+        char target[32];
+        int r = 0;
+
+        if (c->privileged)
+                return 0;
+        rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return roost_error_set(e, -errno, "opening the new root");
+        if ((r = open_fs(rootfd, "proc", PROC_SUPER_MAGIC, &dirfd[IN_PROC])) < 0)
+                return roost_error_set(e, r, "checking /proc in the container is a procfs");
+        /* No sysfs at /sys: nothing of the host's firmware is there to hide
+         * (a rootless runtime may be unable to mount one). */
+        if (open_fs(rootfd, "sys", SYSFS_MAGIC, &dirfd[IN_SYS]) < 0)
+                dirfd[IN_SYS] = -1;
+        for (int i = 0; i < 2; i++)
+                if (dirfd[i] >= 0) {
+                        if (fstat(dirfd[i], &st) < 0) {
+                                r = roost_error_set(e, -errno, "checking %s", fs_names[i]);
+                                goto out;
+                        }
+                        dev[i] = st.st_dev;
+                }
+        if ((nullfd = open_dev_null()) < 0) {
+                r = roost_error_set(e, nullfd, "checking /dev/null is the null device");
+                goto out;
+        }
+
+        /* setuid or device files in /proc do not exist, but a procfs that
+         * allowed them would be one more thing to reason about. */
+        unsigned long pflags = mount_flags_of(dirfd[IN_PROC]);
+        unsigned long want = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        if ((pflags & want) != want) {
+                fd_path(dirfd[IN_PROC], target);
+                if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | pflags | want, NULL) < 0) {
+                        r = roost_error_set(e, -errno, "remounting /proc nosuid,nodev,noexec");
+                        goto out;
+                }
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(masked); i++) {
+                int fs = masked[i].fs;
+                if (dirfd[fs] < 0)
+                        continue;
+                r = mask_one(dirfd[fs], dev[fs], masked[i].name, nullfd, &emptyfd);
+                if (r == -ENOENT) /* this kernel has no such file */
+                        r = 0;
+                if (r < 0) {
+                        r = roost_error_set(e, r, "masking %s/%s", fs_names[fs], masked[i].name);
+                        goto out;
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(readonly); i++) {
+                int fs = readonly[i].fs;
+                if (dirfd[fs] < 0)
+                        continue;
+                r = readonly_one(dirfd[fs], dev[fs], readonly[i].name);
+                if (r == -ENOENT)
+                        r = 0;
+                if (r < 0) {
+                        r = roost_error_set(e, r, "making %s/%s read-only", fs_names[fs],
+                                            readonly[i].name);
+                        goto out;
+                }
+        }
+out:
+        for (int i = 0; i < 2; i++)
+                if (dirfd[i] >= 0)
+                        close(dirfd[i]);
+        return r;
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# launch --memory, --pids, --cpus: what a runaway container meets, and that
+# its cgroup is gone afterwards.
+. "$ROOST_SRCDIR/tests/lib/tap.sh"
+. "$ROOST_SRCDIR/tests/lib/fixtures.sh"
+require_root
+
+ROOTFS=$TEST_TMP/rootfs
+STORE=$TEST_TMP/store
+make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
+L() { launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
+
+# Where launch puts its cgroups: roost/ below our own memory cgroup (v1) or
+# our unified cgroup (v2).
+roost_cgroups() {
+        local mnt own
+        mnt=$(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup" && $(i + 3) ~ /(^|,)memory(,|$)/) print $5 }' /proc/self/mountinfo | head -1)
+        own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/self/cgroup)
+        if [ -z "$mnt" ]; then
+                mnt=$(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup2") print $5 }' /proc/self/mountinfo | head -1)
+                own=$(awk -F: '$1 == 0 { print $3 }' /proc/self/cgroup)
+        fi
+        ls "$mnt$own/roost" 2>/dev/null | grep '^roost-' | LC_ALL=C sort
+}
+before=$(roost_cgroups)
+
+# ---- memory: a runaway allocation is killed, the status is 128+SIGKILL
+run_cmd L --memory 32M sh -c 'a=$(head -c 200000000 /dev/zero | tr "\0" x); echo survived'
+is "$rc" 137 "--memory 32M: a runaway allocation ends with 137"
+[ "$out" != survived ]; ok $? "... and did not survive"
+run_cmd L --memory 32M sh -c 'a=$(head -c 1000000 /dev/zero | tr "\0" x); echo fine'
+is "$out" fine "--memory 32M: a small allocation is fine"
+run_cmd L --memory 32Q true
+is "$rc" 125 "--memory 32Q is refused"
+
+# ---- pids: a fork bomb stops at the cap (init, sh and the bomber count)
+run_cmd L --pids 16 sh -c '(for i in $(seq 40); do sleep 3 & done); set -- /proc/[0-9]*; echo $#'
+[ "$out" -le 16 ] 2>/dev/null && [ "$out" -ge 13 ]
+ok $? "--pids 16: a fork bomb reaches the cap and no further ($out processes)"
+like "$err" "fork" "... the shell is told it cannot fork"
+
+# ---- cpus: a busy loop gets about half a core (utime+stime over 2 s)
+run_cmd L --cpus 0.5 sh -c '( while :; do :; done ) & p=$!; sleep 2; read -r l </proc/$p/stat; kill $p; echo $l'
+share=$(awk '{ printf "%.2f", ($14 + $15) / 100 / 2 }' <<<"$out")
+tap_diag "a busy loop under --cpus 0.5 used $share of a CPU"
+awk -v s="$share" 'BEGIN { exit !(s <= 0.6 && s >= 0.25) }'
+ok $? "--cpus 0.5 holds a busy loop near half a core ($share)"
+
+# ---- the container's cgroup exists while it runs, and not after
+launch --store "$STORE" --rootfs "$ROOTFS" --memory 64M sleep 2 &
+lpid=$!
+during=
+for _ in $(seq 40); do during=$(roost_cgroups); [ "$during" != "$before" ] && break; sleep 0.05; done
+like "$during" "roost-$lpid" "while it runs, the container has its cgroup roost/roost-PID"
+wait "$lpid"
+is "$(roost_cgroups)" "$before" "every container's cgroup is removed after it exits"
+tap_done

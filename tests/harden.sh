@@ -1,0 +1,111 @@
+#!/bin/bash
+# launch's hardening, seen from inside the container: capability sets,
+# no_new_privs, the seccomp filter (a static probe bind-mounted in makes the
+# denied calls), masked and read-only /proc and /sys paths, and what
+# --privileged, --cap-add/--cap-drop and --seccomp=unconfined change.
+. "$ROOST_SRCDIR/tests/lib/tap.sh"
+. "$ROOST_SRCDIR/tests/lib/fixtures.sh"
+require_root
+
+ROOTFS=$TEST_TMP/rootfs
+STORE=$TEST_TMP/store
+SPROBE=$ROOST_BUILDDIR/tests/probe/seccomp-probe
+make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
+[ -x "$SPROBE" ] || skip_all "tests/probe/seccomp-probe not built"
+L() { launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
+field() { awk -v k="$1:" '$1 == k { print $2 }' <<<"$2"; }
+
+# docker's default set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID
+# SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP.
+DEFAULT=00000000a80425fb
+
+# ---- capabilities, no_new_privs, seccomp mode
+run_cmd L cat /proc/self/status
+is "$rc" 0 "a hardened container runs"
+is "$(field CapBnd "$out")" $DEFAULT "bounding set: docker's default"
+is "$(field CapPrm "$out")" $DEFAULT "permitted set: the same"
+is "$(field CapEff "$out")" $DEFAULT "effective set: the same"
+is "$(field CapInh "$out")" 0000000000000000 "inheritable set empty"
+is "$(field CapAmb "$out")" 0000000000000000 "ambient set empty"
+is "$(field NoNewPrivs "$out")" 1 "no_new_privs is set"
+is "$(field Seccomp "$out")" 2 "a seccomp filter is loaded"
+
+run_cmd L --cap-add NET_ADMIN --cap-drop chown cat /proc/self/status
+is "$(field CapBnd "$out")" 00000000a80435fa "--cap-add NET_ADMIN --cap-drop chown adjust the set"
+run_cmd L --cap-drop ALL --cap-add cap_kill cat /proc/self/status
+is "$(field CapEff "$out")" 0000000000000020 "--cap-drop ALL --cap-add cap_kill leaves only KILL"
+run_cmd L --cap-add NOT_A_CAP true
+is "$rc" 125 "an unknown capability is refused"
+like "$err" "NOT_A_CAP" "... naming it"
+
+run_cmd L -u 65534 cat /proc/self/status
+is "$(field CapEff "$out")" 0000000000000000 "-u 65534: no effective capabilities"
+is "$(field Seccomp "$out")" 2 "-u 65534: the filter too"
+
+host_bnd=$(field CapBnd "$(cat /proc/self/status)")
+run_cmd L --privileged cat /proc/self/status
+is "$(field CapBnd "$out")" "$host_bnd" "--privileged keeps every capability"
+is "$(field NoNewPrivs "$out")" 0 "--privileged: no no_new_privs"
+is "$(field Seccomp "$out")" 0 "--privileged: no filter"
+
+run_cmd L --seccomp=unconfined cat /proc/self/status
+is "$(field Seccomp "$out")" 0 "--seccomp=unconfined: no filter"
+is "$(field NoNewPrivs "$out")" 1 "... but still no_new_privs"
+is "$(field CapBnd "$out")" $DEFAULT "... and the default capabilities"
+
+# ---- the filter, call by call (the probe's arguments are harmless when a
+# call is allowed: bad flags, bad fds, missing paths, /dev/null)
+run_cmd L -v "$SPROBE:/sp:ro" /sp
+is "$rc" 0 "the seccomp probe runs"
+probe=$out
+for call in kexec_load reboot finit_module swapoff clock_settime keyctl bpf perf_event_open \
+        userfaultfd mount umount2 pivot_root setns unshare unshare_user clone_newns \
+        open_by_handle_at tiocsti tiocsti_high_bits tioclinux socket_alg socket_vsock \
+        process_vm_readv i386_unshare x32_unshare; do
+        is "$(field "$call" "$(sed 's/ /: /' <<<"$probe")")" EPERM "$call is denied with EPERM"
+done
+is "$(field clone3 "$(sed 's/ /: /' <<<"$probe")")" ENOSYS "clone3 fails with ENOSYS (the C library falls back to clone)"
+is "$(field getpid "$(sed 's/ /: /' <<<"$probe")")" OK "ordinary calls pass"
+is "$(field socket_inet "$(sed 's/ /: /' <<<"$probe")")" OK "an inet socket passes"
+is "$(field i386_socketcall_unix "$(sed 's/ /: /' <<<"$probe")")" OK "an i386 socket through socketcall passes (32-bit musl)"
+
+run_cmd L --cap-add SYS_ADMIN -v "$SPROBE:/sp:ro" /sp
+p=$(sed 's/ /: /' <<<"$out")
+is "$(field unshare "$p")" OK "--cap-add SYS_ADMIN lets unshare through, as docker does"
+is "$(field kexec_load "$p")" EPERM "... but not kexec_load"
+run_cmd L --privileged -v "$SPROBE:/sp:ro" /sp
+p=$(sed 's/ /: /' <<<"$out")
+is "$(field mount "$p")" ENOENT "--privileged: mount reaches the kernel"
+is "$(field tiocsti "$p")" ENOTTY "--privileged: TIOCSTI reaches the kernel"
+
+# ---- masked and read-only paths
+run_cmd L sh -c 'wc -c </proc/keys; ls -A /proc/acpi | wc -l; ls -A /sys/firmware | wc -l'
+is "$(echo $out)" "0 0 0" "/proc/keys reads as /dev/null; /proc/acpi and /sys/firmware are empty"
+run_cmd L cat /proc/self/mountinfo
+mi=$(awk '{ for (i = 7; $i != "-"; i++); print $5, $6, $(i + 1) }' <<<"$out")
+like "$mi" '^/proc/acpi ro,[^ ]* tmpfs$' "/proc/acpi is a read-only tmpfs"
+like "$mi" '^/sys/firmware ro,[^ ]* tmpfs$' "/sys/firmware is a read-only tmpfs"
+like "$mi" '^/proc/sys ro,[^ ]* proc$' "/proc/sys is read-only"
+like "$mi" '^/proc/irq ro,[^ ]* proc$' "/proc/irq is read-only"
+like "$mi" '^/proc rw,nosuid,nodev,noexec' "/proc is nosuid,nodev,noexec"
+run_cmd L sh -c 'echo evil >/proc/sys/kernel/hostname'
+like "$err" "Read-only file system" "a sysctl cannot be written"
+run_cmd L sh -c 'echo 1 >/sys/kernel/profiling'
+like "$err" "Read-only file system" "/sys cannot be written"
+run_cmd L mount -t tmpfs none /mnt
+[ "$rc" -ne 0 ]; ok $? "mount is denied inside"
+run_cmd L --privileged sh -c 'wc -c </proc/keys; grep -c " /proc/acpi " /proc/self/mountinfo'
+is "$(echo $out)" "$(wc -c </proc/keys) 0" "--privileged: nothing masked"
+
+# ---- a hostile image: /proc a symlink to the host's. Refused before
+# anything is mounted (the masks' own checks are in tests/unit/test-sandbox).
+cp -a "$ROOTFS" "$TEST_TMP/hostile"
+rm -rf "$TEST_TMP/hostile/proc" && ln -s /proc "$TEST_TMP/hostile/proc"
+mounts_before=$(grep -c . /proc/self/mountinfo)
+run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/hostile" cat /proc/self/status
+is "$rc" 125 "a rootfs whose /proc is a symlink is refused"
+like "$err" "proc" "... naming /proc"
+is "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "... and nothing is mounted on the host"
+[ -f /proc/keys ] && ! grep -q " /proc/keys " /proc/self/mountinfo
+ok $? "... the host's /proc/keys untouched"
+tap_done

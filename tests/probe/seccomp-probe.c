@@ -1,0 +1,125 @@
+/* seccomp-probe: bind-mounted into a container by tests/harden*.sh, it
+ * makes each call the default filter denies, with arguments chosen so that
+ * the call is harmless when allowed (bad flags, bad fds, missing paths,
+ * /dev/null instead of a terminal), and prints "NAME RESULT" per line:
+ * OK or the errno's name. Static, so it runs in any image. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *errname(int e)
+{
+        switch (e) {
+        case EPERM: return "EPERM";
+        case ENOSYS: return "ENOSYS";
+        case EINVAL: return "EINVAL";
+        case EBADF: return "EBADF";
+        case ENOENT: return "ENOENT";
+        case EFAULT: return "EFAULT";
+        case ENOTTY: return "ENOTTY";
+        case EACCES: return "EACCES";
+        case EAFNOSUPPORT: return "EAFNOSUPPORT";
+        case EBUSY: return "EBUSY";
+        case EOPNOTSUPP: return "EOPNOTSUPP";
+        default: return strerror(e);
+        }
+}
+
+static void report(const char *name, long r)
+{
+        printf("%s %s\n", name, r < 0 ? errname(errno) : "OK");
+}
+
+/* The i386 entry point, reachable from a 64-bit process through int 0x80. */
+static long int80(long nr, long a, long b)
+{
+#if defined(__x86_64__)
+        long ret;
+        __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b) : "memory", "r8", "r9", "r10", "r11");
+        if (ret < 0 && ret > -4096) {
+                errno = (int)-ret;
+                return -1;
+        }
+        return ret;
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+int main(void)
+{
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        char c = 'x';
+        long r;
+
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        report("getpid", syscall(SYS_getpid));
+        report("socket_inet", r = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (r >= 0)
+                close((int)r);
+        report("kexec_load", syscall(SYS_kexec_load, 0, 0, NULL, 0x100));
+        report("reboot", syscall(SYS_reboot, 0, 0, 0, NULL));
+        report("finit_module", syscall(SYS_finit_module, -1, "", 0));
+        report("swapoff", syscall(SYS_swapoff, "/nonexistent-roost-probe"));
+        report("clock_settime", syscall(SYS_clock_settime, CLOCK_MONOTONIC, &(struct timespec){ 0 }));
+        report("keyctl", syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */, -3, 0));
+        report("bpf", syscall(SYS_bpf, -1, NULL, 0));
+        report("perf_event_open", syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0));
+        report("userfaultfd", r = syscall(SYS_userfaultfd, O_CLOEXEC));
+        if (r >= 0)
+                close((int)r);
+        report("mount", syscall(SYS_mount, "none", "/nonexistent-roost-probe", "tmpfs", 0, NULL));
+        report("umount2", syscall(SYS_umount2, "/nonexistent-roost-probe", 0));
+        report("pivot_root", syscall(SYS_pivot_root, "/nonexistent-a", "/nonexistent-b"));
+        report("setns", syscall(SYS_setns, -1, 0));
+        report("unshare", syscall(SYS_unshare, CLONE_NEWNS));
+        report("unshare_user", syscall(SYS_unshare, CLONE_NEWUSER));
+        r = syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, NULL, NULL, 0);
+        if (r == 0)
+                _exit(0);
+        if (r > 0)
+                waitpid((pid_t)r, NULL, 0);
+        report("clone_newns", r);
+        report("clone3", syscall(SYS_clone3, NULL, 0));
+        report("open_by_handle_at", syscall(SYS_open_by_handle_at, -1, NULL, 0));
+        report("tiocsti", syscall(SYS_ioctl, null, TIOCSTI, &c));
+        /* The kernel reads 32 bits of the request: the high bits must not
+         * smuggle TIOCSTI past the filter. */
+        report("tiocsti_high_bits", syscall(SYS_ioctl, null, 0x100000000UL | TIOCSTI, &c));
+        report("tioclinux", syscall(SYS_ioctl, null, TIOCLINUX, &c));
+        report("socket_alg", r = socket(38 /* AF_ALG */, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+        if (r >= 0)
+                close((int)r);
+        report("socket_vsock", r = socket(40 /* AF_VSOCK */, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (r >= 0)
+                close((int)r);
+        char buf[8];
+        struct iovec l = { buf, sizeof(buf) }, rem = { buf, sizeof(buf) };
+        report("process_vm_readv", syscall(SYS_process_vm_readv, getpid(), &l, 1, &rem, 1, 0));
+        report("i386_unshare", int80(310 /* i386 unshare */, CLONE_NEWNS, 0));
+        /* 32-bit musl makes every socket through socketcall: allowed. */
+        unsigned *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        if (args != MAP_FAILED) {
+                args[0] = AF_UNIX;
+                args[1] = SOCK_STREAM;
+                args[2] = 0;
+                report("i386_socketcall_unix", r = int80(102 /* socketcall */, 1 /* SYS_SOCKET */, (long)(unsigned long)args));
+                if (r >= 0)
+                        close((int)r);
+        }
+        report("x32_unshare", syscall(0x40000000 | 272 /* x32 unshare */, CLONE_NEWNS));
+        return 0;
+}

@@ -1,0 +1,613 @@
+/* The sandbox's pieces, each checked where it takes effect: capability
+ * names and sets, the seccomp filter loaded in a forked child that then
+ * makes the denied calls, the capability sets and flags the kernel reports
+ * in /proc/self/status, the masked paths in a private mount namespace, and
+ * the user namespace diagnosis against fake sysctls. Whatever needs root
+ * is skipped, saying so, without it. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/magic.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "common/util.h"
+#include "launch/sandbox-private.h"
+#include "launch/sandbox.h"
+
+#define BIT(c) (UINT64_C(1) << (c))
+
+/* ---- a forked child reports its first failed check through a pipe ---- */
+
+static char child_msg[512];
+#define CHECK(cond, ...)                                                         \
+        do {                                                                     \
+                if (!(cond)) {                                                   \
+                        snprintf(child_msg, sizeof(child_msg), __VA_ARGS__);     \
+                        return -1;                                               \
+                }                                                                \
+        } while (0)
+
+static void run_child(int (*fn)(void *), void *arg)
+{
+        int p[2];
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(p[0]);
+                child_msg[0] = '\0';
+                int r = fn(arg);
+                if (r < 0)
+                        write_all(p[1], child_msg, strlen(child_msg));
+                _exit(r < 0 ? 1 : 0);
+        }
+        close(p[1]);
+        char buf[512] = "";
+        ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+        close(p[0]);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (n > 0)
+                fail_msg("child: %s", buf);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static bool is_root(void)
+{
+        return geteuid() == 0;
+}
+
+/* A field of /proc/self/status as text ("0000003fffffffff", "1"). */
+static int status_field(const char *name, char *out, size_t n)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        size_t l = strlen(name);
+        while (f && fgets(line, sizeof(line), f))
+                if (strncmp(line, name, l) == 0 && line[l] == ':') {
+                        char *v = line + l + 1;
+                        v += strspn(v, " \t");
+                        v[strcspn(v, "\n")] = '\0';
+                        snprintf(out, n, "%s", v);
+                        return 0;
+                }
+        return -1;
+}
+
+static uint64_t status_caps(const char *name)
+{
+        char v[64] = "";
+        status_field(name, v, sizeof(v));
+        return strtoull(v, NULL, 16);
+}
+
+/* ---- capability names and sets ---- */
+
+static void test_parse_cap(void **state)
+{
+        int c;
+        assert_int_equal(sandbox_parse_cap("NET_ADMIN", &c), 0);
+        assert_int_equal(c, CAP_NET_ADMIN);
+        assert_int_equal(sandbox_parse_cap("cap_net_admin", &c), 0);
+        assert_int_equal(c, CAP_NET_ADMIN);
+        assert_int_equal(sandbox_parse_cap("Sys_Admin", &c), 0);
+        assert_int_equal(c, CAP_SYS_ADMIN);
+        assert_int_equal(sandbox_parse_cap("CAP_CHOWN", &c), 0);
+        assert_int_equal(c, CAP_CHOWN);
+        assert_int_equal(sandbox_parse_cap("ALL", &c), 0);
+        assert_int_equal(c, -1);
+        assert_int_equal(sandbox_parse_cap("all", &c), 0);
+        assert_int_equal(c, -1);
+        assert_int_equal(sandbox_parse_cap("bpf", &c), 0);
+        assert_int_equal(c, 39);
+        assert_int_equal(sandbox_parse_cap("NET_ADMINX", &c), -EINVAL);
+        assert_int_equal(sandbox_parse_cap("CAP_", &c), -EINVAL);
+        assert_int_equal(sandbox_parse_cap("", &c), -EINVAL);
+        assert_int_equal(sandbox_parse_cap("CAP_ALL", &c), -EINVAL);
+        assert_int_equal(sandbox_parse_cap("12", &c), -EINVAL);
+        assert_string_equal(sandbox_cap_name(CAP_SYS_ADMIN), "CAP_SYS_ADMIN");
+        assert_null(sandbox_cap_name(64));
+        assert_null(sandbox_cap_name(-1));
+}
+
+static void test_cap_sets(void **state)
+{
+        struct sandbox_config c = { 0 };
+        uint64_t def = sandbox_caps_default();
+        assert_int_equal(__builtin_popcountll(def), 14);
+        assert_true(def & BIT(CAP_NET_BIND_SERVICE));
+        assert_false(def & BIT(CAP_SYS_ADMIN));
+        assert_false(def & BIT(CAP_NET_ADMIN));
+        assert_true(sandbox_caps(&c) == def);
+
+        c.cap_drop = BIT(CAP_CHOWN) | BIT(CAP_NET_RAW);
+        c.cap_add = BIT(CAP_NET_ADMIN);
+        assert_true(sandbox_caps(&c) == ((def & ~(BIT(CAP_CHOWN) | BIT(CAP_NET_RAW))) | BIT(CAP_NET_ADMIN)));
+
+        struct sandbox_config only = { .cap_drop_all = true, .cap_add = BIT(CAP_KILL) };
+        assert_true(sandbox_caps(&only) == BIT(CAP_KILL));
+
+        /* --cap-add ALL: no more than the kernel knows. */
+        struct sandbox_config all = { .cap_add = UINT64_MAX };
+        int last = cap_max_bits() - 1;
+        assert_true(sandbox_caps(&all) == (BIT(last + 1) - 1));
+        struct sandbox_config priv = { .privileged = true, .cap_drop_all = true };
+        assert_true(sandbox_caps(&priv) == (BIT(last + 1) - 1));
+}
+
+/* ---- the seccomp filter ---- */
+
+static void test_filter_size(void **state)
+{
+        struct sandbox_config def = { 0 }, admin = { .cap_add = BIT(CAP_SYS_ADMIN) };
+        struct sandbox_config unconf = { .seccomp_unconfined = true }, priv = { .privileged = true };
+        size_t n_def = 0, n_admin = 0, n = 99;
+        assert_int_equal(sandbox_seccomp_instructions(&def, &n_def, NULL), 0);
+        assert_int_equal(sandbox_seccomp_instructions(&admin, &n_admin, NULL), 0);
+        /* Three architectures, about sixty calls: a real filter, and the
+         * mount/namespace rules go away with CAP_SYS_ADMIN. */
+        assert_true(n_def > 100);
+        assert_true(n_def < 4096); /* BPF_MAXINSNS */
+        assert_true(n_admin < n_def);
+        assert_int_equal(sandbox_seccomp_instructions(&unconf, &n, NULL), 0);
+        assert_int_equal(n, 0);
+        n = 99;
+        assert_int_equal(sandbox_seccomp_instructions(&priv, &n, NULL), 0);
+        assert_int_equal(n, 0);
+}
+
+/* The filter compiled at build time is the one libseccomp compiles now
+ * from launch/seccomp.c: a stale launch/seccomp-default.c fails here. */
+static void test_precompiled_matches(void **state)
+{
+        struct sandbox_config c = { 0 };
+        _cleanup_close_ int a = memfd_create("a", MFD_CLOEXEC), b = memfd_create("b", MFD_CLOEXEC);
+        struct stat sa, sb;
+        assert_int_equal(sandbox_seccomp_export(&c, a, NULL), 0);
+        assert_int_equal(sandbox_seccomp_export_built(&c, b, NULL), 0);
+        assert_int_equal(fstat(a, &sa), 0);
+        assert_int_equal(fstat(b, &sb), 0);
+        assert_int_equal(sa.st_size, sb.st_size);
+        assert_int_equal((size_t)sa.st_size, sandbox_seccomp_default_len * sizeof(struct sock_filter));
+        _cleanup_free_ char *x = malloc((size_t)sa.st_size), *y = malloc((size_t)sb.st_size);
+        assert_int_equal(pread(a, x, (size_t)sa.st_size, 0), sa.st_size);
+        assert_int_equal(pread(b, y, (size_t)sb.st_size, 0), sb.st_size);
+        assert_memory_equal(x, y, (size_t)sa.st_size);
+        /* --cap-drop of a default capability keeps the precompiled filter
+         * valid; --cap-add SYS_TIME changes it, and is compiled at once. */
+        struct sandbox_config t = { .cap_add = BIT(CAP_SYS_TIME) };
+        size_t n_def = 0, n_time = 0;
+        assert_int_equal(sandbox_seccomp_instructions(&c, &n_def, NULL), 0);
+        assert_int_equal(sandbox_seccomp_instructions(&t, &n_time, NULL), 0);
+        assert_int_not_equal(n_def, n_time);
+}
+
+static long int80_2(long nr, long a, long b)
+{
+        long ret;
+        __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b) : "memory", "r8", "r9", "r10", "r11");
+        if (ret < 0 && ret > -4096) {
+                errno = (int)-ret;
+                return -1;
+        }
+        return ret;
+}
+
+static long int80(long nr, long a)
+{
+        return int80_2(nr, a, 0);
+}
+
+#define DENIED(call, err) CHECK((call) < 0 && errno == (err), "%s: want %s, got %s", #call, #err, \
+                                errno ? strerror(errno) : "success")
+
+/* The calls the default filter must stop, with arguments harmless should
+ * it let them through. */
+static int denied_calls(void)
+{
+        _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        char c = 'x';
+        CHECK(null >= 0, "opening /dev/null");
+        errno = 0;
+        CHECK(syscall(SYS_getpid) == getpid(), "getpid");
+        DENIED(unshare(CLONE_NEWNS), EPERM);
+        DENIED(unshare(CLONE_NEWUSER), EPERM);
+        DENIED(syscall(SYS_kexec_load, 0, 0, NULL, 0x100), EPERM);
+        DENIED(syscall(SYS_keyctl, 0, -3, 0), EPERM);
+        DENIED(syscall(SYS_bpf, -1, NULL, 0), EPERM);
+        DENIED(syscall(SYS_userfaultfd, O_CLOEXEC), EPERM);
+        DENIED(syscall(SYS_mount, "none", "/nonexistent-roost", "tmpfs", 0, NULL), EPERM);
+        DENIED(syscall(SYS_open_by_handle_at, -1, NULL, 0), EPERM);
+        DENIED(syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, NULL, NULL, 0), EPERM);
+        DENIED(syscall(SYS_clone3, NULL, 0), ENOSYS);
+        DENIED(ioctl(null, TIOCSTI, &c), EPERM);
+        DENIED(syscall(SYS_ioctl, null, 0x100000000UL | TIOCSTI, &c), EPERM);
+        DENIED(ioctl(null, TIOCLINUX, &c), EPERM);
+        DENIED(socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0), EPERM);
+        DENIED(socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM);
+        /* The other ways in: int 0x80 (i386) and the x32 bit. */
+        DENIED(int80(310 /* i386 unshare */, CLONE_NEWNS), EPERM);
+        DENIED(syscall(0x40000000 | 272 /* x32 unshare */, CLONE_NEWNS), EPERM);
+        /* Still allowed: a plain fork (clone without namespace flags). */
+        pid_t p = fork();
+        if (p == 0)
+                _exit(0);
+        CHECK(p > 0, "fork: %s", strerror(errno));
+        waitpid(p, NULL, 0);
+        int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        CHECK(s >= 0, "socket(AF_UNIX): %s", strerror(errno));
+        close(s);
+        /* 32-bit musl makes its sockets through socketcall(2): that must
+         * still work (its arguments are in memory, no family is checked). */
+        unsigned *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        CHECK(args != MAP_FAILED, "mmap");
+        args[0] = AF_UNIX;
+        args[1] = SOCK_STREAM;
+        args[2] = 0;
+        long fd = int80_2(102 /* i386 socketcall */, 1 /* SYS_SOCKET */, (long)(uintptr_t)args);
+        CHECK(fd >= 0 || (errno != EPERM), "i386 socketcall(SYS_SOCKET, AF_UNIX) denied");
+        if (fd >= 0)
+                close((int)fd);
+        munmap(args, 4096);
+        return 0;
+}
+
+static int child_default(void *arg)
+{
+        struct sandbox_config c = { 0 };
+        roost_error e = { "" };
+        char v[64];
+        CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(status_field("NoNewPrivs", v, sizeof(v)) == 0 && strcmp(v, "1") == 0, "NoNewPrivs %s", v);
+        CHECK(status_field("Seccomp", v, sizeof(v)) == 0 && strcmp(v, "2") == 0, "Seccomp %s", v);
+        CHECK(status_caps("CapInh") == 0, "CapInh not empty");
+        CHECK(status_caps("CapAmb") == 0, "CapAmb not empty");
+        if (is_root()) {
+                uint64_t def = sandbox_caps_default();
+                CHECK(status_caps("CapBnd") == def, "CapBnd %llx", (unsigned long long)status_caps("CapBnd"));
+                CHECK(status_caps("CapPrm") == def, "CapPrm %llx", (unsigned long long)status_caps("CapPrm"));
+                CHECK(status_caps("CapEff") == def, "CapEff %llx", (unsigned long long)status_caps("CapEff"));
+        }
+        return denied_calls();
+}
+
+static void test_apply_default(void **state)
+{
+        run_child(child_default, NULL);
+}
+
+static int child_admin(void *arg)
+{
+        struct sandbox_config c = { .cap_add = BIT(CAP_SYS_ADMIN) };
+        roost_error e = { "" };
+        CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(status_caps("CapEff") == (sandbox_caps_default() | BIT(CAP_SYS_ADMIN)), "CapEff");
+        /* CAP_SYS_ADMIN unlocks what docker's profile unlocks with it. */
+        CHECK(unshare(CLONE_NEWNS) == 0, "unshare with CAP_SYS_ADMIN: %s", strerror(errno));
+        errno = 0;
+        CHECK(syscall(SYS_clone3, NULL, 0) < 0 && errno != ENOSYS, "clone3 with CAP_SYS_ADMIN");
+        DENIED(syscall(SYS_kexec_load, 0, 0, NULL, 0x100), EPERM);
+        return 0;
+}
+
+static void test_apply_cap_add(void **state)
+{
+        if (!is_root())
+                skip();
+        run_child(child_admin, NULL);
+}
+
+/* launch -u: bounding set cut while root, then the uid switch, then the
+ * rest. */
+static int child_user(void *arg)
+{
+        struct sandbox_config c = { 0 };
+        roost_error e = { "" };
+        char v[64];
+        CHECK(sandbox_caps_bound(&c, &e) == 0, "sandbox_caps_bound: %s", e.msg);
+        CHECK(setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0, "switching user");
+        CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(status_caps("CapBnd") == sandbox_caps_default(), "CapBnd %llx",
+              (unsigned long long)status_caps("CapBnd"));
+        CHECK(status_caps("CapEff") == 0 && status_caps("CapPrm") == 0, "a user kept capabilities");
+        CHECK(status_field("Seccomp", v, sizeof(v)) == 0 && strcmp(v, "2") == 0, "Seccomp %s", v);
+        return denied_calls();
+}
+
+static void test_apply_user(void **state)
+{
+        if (!is_root())
+                skip();
+        run_child(child_user, NULL);
+}
+
+static int child_unconfined(void *arg)
+{
+        struct sandbox_config c = { .seccomp_unconfined = true, .cap_drop = BIT(CAP_CHOWN) };
+        roost_error e = { "" };
+        char v[64];
+        CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(status_field("Seccomp", v, sizeof(v)) == 0 && strcmp(v, "0") == 0, "Seccomp %s", v);
+        CHECK(status_field("NoNewPrivs", v, sizeof(v)) == 0 && strcmp(v, "1") == 0, "NoNewPrivs %s", v);
+        if (is_root())
+                CHECK(status_caps("CapBnd") == (sandbox_caps_default() & ~BIT(CAP_CHOWN)), "CapBnd");
+        return 0;
+}
+
+static void test_apply_unconfined(void **state)
+{
+        run_child(child_unconfined, NULL);
+}
+
+static int child_privileged(void *arg)
+{
+        struct sandbox_config c = { .privileged = true };
+        roost_error e = { "" };
+        char v[64];
+        uint64_t bnd = status_caps("CapBnd");
+        CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(status_field("Seccomp", v, sizeof(v)) == 0 && strcmp(v, "0") == 0, "Seccomp %s", v);
+        CHECK(status_field("NoNewPrivs", v, sizeof(v)) == 0 && strcmp(v, "0") == 0, "NoNewPrivs %s", v);
+        CHECK(status_caps("CapBnd") == bnd, "CapBnd changed");
+        return 0;
+}
+
+static void test_apply_privileged(void **state)
+{
+        run_child(child_privileged, NULL);
+}
+
+/* The exported BPF is what gets loaded: load it raw, as a test of the
+ * export and of the filter without libseccomp in between. */
+static int child_exported(void *arg)
+{
+        struct sandbox_config c = { 0 };
+        roost_error e = { "" };
+        _cleanup_close_ int fd = memfd_create("bpf", MFD_CLOEXEC);
+        struct stat st;
+        CHECK(fd >= 0, "memfd");
+        CHECK(sandbox_seccomp_export(&c, fd, &e) == 0, "export: %s", e.msg);
+        CHECK(fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size % sizeof(struct sock_filter) == 0,
+              "exported size %lld", (long long)st.st_size);
+        _cleanup_free_ struct sock_filter *insns = malloc((size_t)st.st_size);
+        CHECK(insns && pread(fd, insns, (size_t)st.st_size, 0) == st.st_size, "reading the filter");
+        struct sock_fprog prog = { .len = (unsigned short)(st.st_size / sizeof(*insns)), .filter = insns };
+        CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs");
+        CHECK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0, "loading: %s", strerror(errno));
+        DENIED(unshare(CLONE_NEWNS), EPERM);
+        DENIED(syscall(SYS_clone3, NULL, 0), ENOSYS);
+        DENIED(socket(38, SOCK_SEQPACKET, 0), EPERM);
+        return 0;
+}
+
+static void test_export_loads(void **state)
+{
+        run_child(child_exported, NULL);
+}
+
+/* ---- masked paths, in a private mount namespace ---- */
+
+struct mask_case {
+        const char *proc_kind; /* "procfs", "symlink", "dir" */
+        const char *sys_kind;  /* "sysfs", "symlink", "none" */
+        bool privileged;
+        bool legacy;           /* mount(2) rather than open_tree/move_mount */
+        const char *root;      /* made and removed by the parent */
+};
+
+static int fs_type(const char *path, long magic)
+{
+        struct statfs sf;
+        return statfs(path, &sf) == 0 && sf.f_type == magic;
+}
+
+static int child_masks(void *arg)
+{
+        const struct mask_case *mc = arg;
+        const char *root = mc->root;
+        struct stat st;
+        roost_error e = { "" };
+
+        CHECK(unshare(CLONE_NEWNS) == 0, "unshare: %s", strerror(errno));
+        CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "private /");
+        /* The temporary root is a tmpfs of its own, so nothing outlives the
+         * namespace. */
+        CHECK(mount("tmpfs", root, "tmpfs", 0, "mode=0755") == 0, "tmpfs");
+        CHECK(chdir(root) == 0, "chdir");
+        if (strcmp(mc->proc_kind, "procfs") == 0) {
+                CHECK(mkdir("proc", 0755) == 0 && mount("proc", "proc", "proc", 0, NULL) == 0,
+                      "mount proc: %s", strerror(errno));
+        } else if (strcmp(mc->proc_kind, "symlink") == 0) {
+                CHECK(symlink("/proc", "proc") == 0, "symlink");
+        } else {
+                CHECK(mkdir("proc", 0755) == 0 && mkdir("proc/sys", 0755) == 0 &&
+                      mkdir("proc/acpi", 0755) == 0, "fake proc");
+        }
+        if (strcmp(mc->sys_kind, "sysfs") == 0) {
+                CHECK(mkdir("sys", 0755) == 0 && mount("/sys", "sys", NULL, MS_BIND | MS_REC, NULL) == 0,
+                      "bind /sys: %s", strerror(errno));
+        } else if (strcmp(mc->sys_kind, "symlink") == 0) {
+                CHECK(symlink("/sys", "sys") == 0, "symlink");
+        }
+
+        struct sandbox_config c = { .privileged = mc->privileged };
+        sandbox_legacy_mounts = mc->legacy;
+        int r = sandbox_mask_paths(&c, &e);
+
+        if (strcmp(mc->proc_kind, "procfs") != 0) {
+                /* Refused, and nothing mounted on the host's /proc. */
+                CHECK(r < 0, "a fake /proc was accepted");
+                CHECK(strstr(e.msg, "/proc"), "message names /proc: %s", e.msg);
+                CHECK(stat("/proc/keys", &st) == 0 && S_ISREG(st.st_mode), "host /proc/keys masked");
+                CHECK(!fs_type("/proc/sys", TMPFS_MAGIC), "host /proc/sys touched");
+                return 0;
+        }
+        CHECK(r == 0, "sandbox_mask_paths: %s", e.msg);
+        if (mc->privileged) {
+                CHECK(stat("proc/keys", &st) == 0 && S_ISREG(st.st_mode), "privileged: keys masked");
+                return 0;
+        }
+        /* Files become /dev/null, directories an empty read-only tmpfs. */
+        /* (kcore, latency_stats, sched_debug: absent from some kernels.) */
+        CHECK(stat("proc/keys", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3),
+              "proc/keys is not /dev/null");
+        CHECK(stat("proc/timer_list", &st) == 0 && S_ISCHR(st.st_mode), "proc/timer_list is not /dev/null");
+        if (stat("proc/kcore", &st) == 0)
+                CHECK(S_ISCHR(st.st_mode), "proc/kcore is not /dev/null");
+        if (stat("proc/acpi", &st) == 0)
+                CHECK(fs_type("proc/acpi", TMPFS_MAGIC), "proc/acpi is not a tmpfs");
+        CHECK(fs_type("proc/scsi", TMPFS_MAGIC) || stat("proc/scsi", &st) < 0, "proc/scsi");
+        /* Read-only: sysctls and sysrq cannot be written. */
+        int fd = open("proc/sys/kernel/hostname", O_WRONLY | O_CLOEXEC);
+        CHECK(fd < 0 && errno == EROFS, "proc/sys/kernel/hostname writable (%s)", strerror(errno));
+        fd = open("proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
+        CHECK(fd < 0 && (errno == EROFS || (errno == ENOENT && access("/proc/sysrq-trigger", F_OK) < 0)),
+              "proc/sysrq-trigger writable (%s)", strerror(errno));
+        struct statvfs sv;
+        CHECK(statvfs("proc", &sv) == 0, "statvfs proc");
+        CHECK((sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC)) == (ST_NOSUID | ST_NODEV | ST_NOEXEC),
+              "proc is not nosuid,nodev,noexec");
+        CHECK(!(sv.f_flag & ST_RDONLY), "proc itself became read-only");
+        /* The host's own /proc in this namespace is untouched. */
+        CHECK(stat("/proc/keys", &st) == 0 && S_ISREG(st.st_mode), "host /proc/keys masked");
+        CHECK(statvfs("/proc/sys", &sv) == 0 && !(sv.f_flag & ST_RDONLY), "host /proc/sys read-only");
+        if (strcmp(mc->sys_kind, "sysfs") == 0) {
+                if (stat("sys/firmware", &st) == 0)
+                        CHECK(fs_type("sys/firmware", TMPFS_MAGIC), "sys/firmware is not a tmpfs");
+        } else
+                CHECK(!fs_type("/sys/firmware", TMPFS_MAGIC), "host /sys/firmware masked through a symlink");
+        return 0;
+}
+
+static void mask_case(const struct mask_case *mc)
+{
+        char root[] = "/tmp/roost-mask.XXXXXX";
+        if (!is_root())
+                skip();
+        assert_non_null(mkdtemp(root));
+        struct mask_case c = *mc;
+        c.root = root;
+        run_child(child_masks, &c);
+        /* The child's tmpfs went with its mount namespace. */
+        assert_int_equal(rmdir(root), 0);
+}
+
+static void test_masks(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = false, .legacy = false });
+}
+static void test_masks_legacy(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = false, .legacy = true });
+}
+static void test_masks_proc_fake_legacy(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "dir", .sys_kind = "none", .privileged = false, .legacy = true });
+}
+static void test_masks_privileged(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = true, .legacy = false });
+}
+static void test_masks_proc_symlink(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "symlink", .sys_kind = "none", .privileged = false, .legacy = false });
+}
+static void test_masks_proc_fake(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "dir", .sys_kind = "none", .privileged = false, .legacy = false });
+}
+static void test_masks_sys_symlink(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "symlink", .privileged = false, .legacy = false });
+}
+
+/* ---- user namespace diagnosis against fake sysctls ---- */
+
+static void put(int dirfd, const char *name, const char *text)
+{
+        if (!text)
+                return;
+        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write_all(fd, text, strlen(text)), 0);
+        close(fd);
+}
+
+static void diagnose_with(const char *clone, const char *max, const char *aa, int r, const char *want)
+{
+        char dir[] = "/tmp/roost-sysctl.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(mkdirat(fd, "kernel", 0755), 0);
+        assert_int_equal(mkdirat(fd, "user", 0755), 0);
+        put(fd, "kernel/unprivileged_userns_clone", clone);
+        put(fd, "user/max_user_namespaces", max);
+        put(fd, "kernel/apparmor_restrict_unprivileged_userns", aa);
+        roost_error e = { "" };
+        assert_int_equal(userns_diagnose_at(fd, r, &e), r);
+        close(fd);
+        rm_rf_at(AT_FDCWD, dir);
+        if (!strstr(e.msg, want))
+                fail_msg("message \"%s\" lacks \"%s\"", e.msg, want);
+}
+
+static void test_userns_diagnose(void **state)
+{
+        diagnose_with("0\n", "1000\n", NULL, -EPERM, "kernel.unprivileged_userns_clone=0");
+        diagnose_with("0\n", "1000\n", NULL, -EPERM, "sysctl -w kernel.unprivileged_userns_clone=1");
+        diagnose_with("1\n", "0\n", NULL, -ENOSPC, "user.max_user_namespaces=0");
+        diagnose_with(NULL, "0\n", NULL, -ENOSPC, "sysctl -w user.max_user_namespaces=");
+        diagnose_with(NULL, "1000\n", "1\n", -EACCES, "kernel.apparmor_restrict_unprivileged_userns=1");
+        diagnose_with(NULL, "5\n", "0\n", -ENOSPC, "limit user.max_user_namespaces=5 is reached");
+        diagnose_with("1\n", "1000\n", "0\n", -EPERM, "no sysctl forbids it");
+        diagnose_with(NULL, NULL, NULL, -EPERM, "Operation not permitted");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_parse_cap),
+                cmocka_unit_test(test_cap_sets),
+                cmocka_unit_test(test_filter_size),
+                cmocka_unit_test(test_precompiled_matches),
+                cmocka_unit_test(test_apply_default),
+                cmocka_unit_test(test_apply_cap_add),
+                cmocka_unit_test(test_apply_user),
+                cmocka_unit_test(test_apply_unconfined),
+                cmocka_unit_test(test_apply_privileged),
+                cmocka_unit_test(test_export_loads),
+                cmocka_unit_test(test_masks),
+                cmocka_unit_test(test_masks_legacy),
+                cmocka_unit_test(test_masks_proc_fake_legacy),
+                cmocka_unit_test(test_masks_privileged),
+                cmocka_unit_test(test_masks_proc_symlink),
+                cmocka_unit_test(test_masks_proc_fake),
+                cmocka_unit_test(test_masks_sys_symlink),
+                cmocka_unit_test(test_userns_diagnose),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
