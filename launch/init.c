@@ -90,12 +90,16 @@ static _Noreturn void exec_command(const struct run_state *st, const char *slave
         gid_t g = c->gid;
         if (setgroups(1, &g) < 0 && errno != EPERM)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setgroups: %m");
+        /* The bounding set can only be cut before the switch to a -u user
+         * takes CAP_SETPCAP away. */
+        if ((r = sandbox_caps_bound(&c->sandbox, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         if (setresgid(c->gid, c->gid, c->gid) < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "group %u: %m%s", (unsigned)c->gid,
-                           st->rootless ? " (only 0 is mapped without root)" : "");
+                           st->rootless ? " (not mapped in the user namespace)" : "");
         if (setresuid(c->uid, c->uid, c->uid) < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "user %u: %m%s", (unsigned)c->uid,
-                           st->rootless ? " (only 0 is mapped without root)" : "");
+                           st->rootless ? " (not mapped in the user namespace)" : "");
         /* Whatever launch's caller leaked to us stays outside: only 0, 1
          * and 2 survive the exec. */
         if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)

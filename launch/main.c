@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,42 +146,6 @@ static int parse_user(const char *s)
                 return -EINVAL;
         arg.uid = (uid_t)u;
         arg.gid = (gid_t)g;
-        return 0;
-}
-
-static int parse_size(const char *s, uint64_t *ret)
-{
-        char *end;
-        if (!*s || *s == '-')
-                return -EINVAL;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        unsigned shift = 0;
-        if (errno || end == s)
-                return -EINVAL;
-        switch (*end) {
-        case 0:
-                break;
-        case 'k':
-        case 'K':
-                shift = 10;
-                break;
-        case 'm':
-        case 'M':
-                shift = 20;
-                break;
-        case 'g':
-        case 'G':
-                shift = 30;
-                break;
-        default:
-                return -EINVAL;
-        }
-        if (*end && end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
-                return -EINVAL;
-        if (v == 0 || v > (UINT64_MAX >> shift))
-                return -EINVAL;
-        *ret = (uint64_t)v << shift;
         return 0;
 }
 
@@ -467,7 +430,7 @@ static int parse_args(int argc, char **argv)
                         arg.sandbox.seccomp_unconfined = true;
                         break;
                 case OPT_MEMORY:
-                        if (parse_size(optarg, &arg.limits.memory) < 0) {
+                        if (cgroup_parse_size(optarg, &arg.limits.memory) < 0 || arg.limits.memory == 0) {
                                 cli_error("--memory '%s': expected a size such as 512m or 2g", optarg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
@@ -482,10 +445,8 @@ static int parse_args(int argc, char **argv)
                         break;
                 }
                 case OPT_CPUS: {
-                        char *end;
-                        errno = 0;
-                        double v = strtod(optarg, &end);
-                        if (errno || *end || end == optarg || !isfinite(v) || v <= 0 || v > 4096) {
+                        double v;
+                        if (cgroup_parse_cpus(optarg, &v) < 0 || v <= 0) {
                                 cli_error("--cpus '%s': expected a positive number such as 0.5", optarg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }

@@ -258,11 +258,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
         if (pid < 0) {
                 r = roost_error_set(e, -errno, "creating the container's namespaces");
-                if (st.rootless && (r == -EPERM || r == -EINVAL || r == -ENOSPC || r == -EACCES))
-                        roost_error_set(e, r,
-                                        "creating a user namespace (unprivileged user namespaces may be "
-                                        "disabled: sysctl kernel.unprivileged_userns_clone, "
-                                        "user.max_user_namespaces)");
+                if (st.rootless)
+                        r = userns_diagnose(r, e);
                 goto out;
         }
         if (pid == 0)

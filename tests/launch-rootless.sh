@@ -40,7 +40,7 @@ run_cmd UL sh -c 'exit 42'
 is "$rc" 42 "the exit status passes through"
 run_cmd UL -u 1000 true
 is "$rc" 125 "a user that is not mapped: 125"
-like "$err" "only 0 is mapped" "... saying why"
+like "$err" "not mapped in the user namespace" "... saying why"
 run_cmd UL --name mine sh -c 'echo kept >/note'
 run_cmd UL --name mine cat /note
 is "$out" kept "--name works without root"
