@@ -5,4 +5,5 @@
 #include "store/store.h"
 
 /* The absolute path of IMAGE's unpacked tree for ARCH (NULL: the host's). */
-int launch_image_resolve(store *s, const char *image, const char *arch, char **ret_rootfs, roost_error *e);
+int launch_image_resolve(store *s, const char *image, const char *arch, char **ret_rootfs, int *ret_use_fd,
+                         roost_error *e);

@@ -251,7 +251,7 @@ static int run_tool(const char *name, const char *stage, char **argv)
 
 /* First use of an image: pull and unpack it, with their own progress
  * output and messages, then find its tree. */
-static int pull_image(store *s, const char *image, char **ret_tree, roost_error *e)
+static int pull_image(store *s, const char *image, char **ret_tree, int *ret_use_fd, roost_error *e)
 {
         char *argv[16];
         size_t n = 0;
@@ -291,7 +291,7 @@ static int pull_image(store *s, const char *image, char **ret_tree, roost_error 
         r = run_tool("unpack", "unpack", argv);
         if (r != 0)
                 return r < 0 ? roost_error_set(e, r, "running unpack") : -ROOST_EARCHIVE;
-        return launch_image_resolve(s, image, arg.arch, ret_tree, e);
+        return launch_image_resolve(s, image, arg.arch, ret_tree, ret_use_fd, e);
 }
 
 static void notice(const char *msg)
@@ -494,6 +494,7 @@ int main(int argc, char **argv)
 {
         static char *default_cmd[] = { (char *)"/bin/sh", NULL };
         _cleanup_free_ char *store_root = NULL, *tree = NULL, *hostenv = NULL, *termenv = NULL;
+        _cleanup_close_ int tree_use = -1;
         roost_error e = { "" };
         store *s = NULL;
         int r, status = LAUNCH_EXIT_ERROR;
@@ -530,10 +531,10 @@ int main(int argc, char **argv)
                 return LAUNCH_EXIT_ERROR;
         }
         if (image) {
-                r = launch_image_resolve(s, image, arg.arch, &tree, &e);
+                r = launch_image_resolve(s, image, arg.arch, &tree, &tree_use, &e);
                 if (r == -ROOST_ENOTFOUND) {
                         e.msg[0] = 0;
-                        r = pull_image(s, image, &tree, &e);
+                        r = pull_image(s, image, &tree, &tree_use, &e);
                 }
                 if (r < 0) {
                         /* pull or unpack said why already, on their own line */
@@ -578,6 +579,9 @@ int main(int argc, char **argv)
                 .notice = notice,
         };
         fflush(stdout);
+        /* The tree is marked in use; holding the store lock for the
+         * container's whole life would only make gc wait for it. */
+        (void)store_unlock(s);
         if (launch_run(&c, &status, &e) < 0)
                 cli_error("%s", e.msg);
 out:

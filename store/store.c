@@ -119,6 +119,11 @@ void store_close(store *s)
         free(s);
 }
 
+int store_unlock(store *s)
+{
+        return flock(s->lock_fd, LOCK_UN) < 0 ? -errno : 0;
+}
+
 const char *store_root(const store *s)
 {
         return s->root;

@@ -41,6 +41,12 @@ void store_close(store *s);
 const char *store_root(const store *s);
 int store_dirfd(const store *s);
 
+/* Give up the store lock while keeping the handle for paths: for a command
+ * that runs long after its store work is done (a container), so that gc
+ * need not wait for it. What it still uses must be protected otherwise
+ * (store_tree_use). */
+int store_unlock(store *s);
+
 /* Remove abandoned temporaries (owner dead and lock free). Returns how many
  * entries were removed. store_open calls it. */
 int store_cleanup(store *s);

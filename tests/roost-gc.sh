@@ -1,0 +1,55 @@
+#!/bin/bash
+# roost gc while a pull and a launch run: it waits for the pull's store
+# work, never touches the tree a running container uses, finishes while the
+# container still runs, and loses nothing; then it collects what rm left.
+. "$ROOST_SRCDIR/tests/lib/tap.sh"
+. "$ROOST_SRCDIR/tests/lib/fixtures.sh"
+. "$ROOST_SRCDIR/tests/lib/nginx.sh"
+require_root
+
+www=$TEST_TMP/www S=$TEST_TMP/store
+for v in 3.97.0 3.98.0 3.99.0; do
+        fixture_tarball "$TEST_TMP/$v.tar.gz" gz "$v" && make_mirror "$www" "$v" "$TEST_TMP/$v.tar.gz" >/dev/null ||
+                skip_all "cannot build the fixture mirror"
+done
+# The 3.99 tarball trickles, so that the pull is still running while gc starts.
+nginx_start "$www" "location /alpine/v3.99/ { limit_rate 500k; }" || skip_all "cannot start nginx"
+M=(--store "$S" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" -q)
+
+pull "${M[@]}" alpine:3.97 && pull "${M[@]}" alpine:3.98 && unpack --store "$S" -q alpine:3.98
+ok $? "two images pulled, one unpacked"
+roost rm --store "$S" -q alpine:3.97
+old=$(ls "$S/blobs/sha256" | wc -l)
+
+launch --store "$S" --offline alpine:3.98 sh -c 'sleep 6; cat /etc/alpine-release' >"$TEST_TMP/launch.out" 2>&1 &
+lpid=$!
+for _ in $(seq 50); do pgrep -f 'sleep 6' >/dev/null && break; sleep 0.1; done
+run_cmd roost rm --store "$S" alpine:3.98
+is "$rc" 1 "rm of the image a container runs is refused"
+pull "${M[@]}" alpine:3.99 >"$TEST_TMP/pull.out" 2>&1 &
+ppid=$!
+sleep 0.5
+start=$(date +%s%N)
+gcout=$(roost gc --store "$S")
+gcrc=$? end=$(date +%s%N)
+ok $gcrc "gc exits 0 while a pull and a launch run"
+kill -0 "$lpid" 2>/dev/null; ok $? "gc finished while the container was still running"
+like "$gcout" "removed 1 blobs, 0 trees" "gc collected only the archive rm left behind"
+wait "$ppid"; ok $? "the pull that ran beside gc succeeded"
+wait "$lpid"; ok $? "the launch that ran beside gc succeeded"
+is "$(tail -1 "$TEST_TMP/launch.out")" "3.98.0" "the container saw its tree whole"
+run_cmd roost verify --store "$S"
+ok $rc "every image verifies after gc"
+is "$(roost images -q --store "$S" | tr '\n' ' ')" "alpine:3.98 alpine:3.99 " "no reference was lost"
+test -d "$S/trees/$(jq -r .sha256 "$S/refs/x86_64/alpine:3.98")/rootfs"; ok $? "the running container's tree was kept"
+tap_diag "gc took $(( (end - start) / 1000000 )) ms with ${old} blobs"
+
+# A launch SIGKILLed under a cgroup limit leaves a cgroup; gc removes it.
+launch --store "$S" --offline --pids 32 alpine:3.98 sleep 30 &
+lpid=$!
+for _ in $(seq 50); do pgrep -f 'sleep 30' >/dev/null && break; sleep 0.1; done
+kill -KILL "$lpid"; wait "$lpid" 2>/dev/null
+pkill -KILL -f 'sleep 30'; sleep 0.3
+run_cmd roost gc --store "$S"
+like "$out" ", [1-9][0-9]* cgroups;" "gc removes the cgroup a killed launch left"
+tap_done
