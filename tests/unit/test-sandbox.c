@@ -40,7 +40,7 @@
 
 /* ---- a forked child reports its first failed check through a pipe ---- */
 
-static char child_msg[512];
+static char child_msg[2048];
 #define CHECK(cond, ...)                                                         \
         do {                                                                     \
                 if (!(cond)) {                                                   \
