@@ -91,6 +91,21 @@ int rm_rf_at(int dirfd, const char *name)
         return 0;
 }
 
+int opendir_at(int dirfd, const char *name, DIR **ret)
+{
+        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
 int mkdir_at_p(int dirfd, const char *name, mode_t mode)
 {
         if (mkdirat(dirfd, name, mode) == 0)

@@ -2,6 +2,7 @@
  * file system operations and hex encoding. Nothing here logs or exits. */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,10 @@ static inline void fclosep(FILE **f)
 /* Remove NAME below DIRFD and everything beneath it without following
  * symlinks and without crossing into other mounts. Missing is success. */
 int rm_rf_at(int dirfd, const char *name);
+
+/* Open directory NAME below DIRFD for readdir without following a symlink
+ * at its last component; 0 or -errno. */
+int opendir_at(int dirfd, const char *name, DIR **ret);
 
 /* mkdir that treats an existing directory as success. */
 int mkdir_at_p(int dirfd, const char *name, mode_t mode);

@@ -90,23 +90,11 @@ static void blob_free(store_blob *b)
  * download is verified whole and not just its tail. */
 static int blob_rehash(store_blob *b)
 {
-        static _Thread_local unsigned char buf[1 << 16];
-        uint64_t off = 0;
-        for (;;) {
-                ssize_t k = pread(b->fd, buf, sizeof(buf), (off_t)off);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                int r = store_hash_update(b->hash, buf, (size_t)k);
-                if (r < 0)
-                        return r;
-                off += (uint64_t)k;
-        }
-        b->size = b->written = b->synced = off;
+        uint64_t size;
+        int r = store_hash_fd(b->hash, b->fd, &size);
+        if (r < 0)
+                return r;
+        b->size = b->written = b->synced = size;
         return 0;
 }
 
@@ -290,7 +278,6 @@ void store_blob_abort(store_blob *b, bool keep)
 
 int store_blob_verify(store *s, const char *sha256, const char *sha512)
 {
-        static _Thread_local unsigned char buf[1 << 16];
         _cleanup_close_ int fd = store_blob_open(s, sha256);
         if (fd < 0)
                 return fd;
@@ -298,21 +285,8 @@ int store_blob_verify(store *s, const char *sha256, const char *sha512)
         int r = store_hash_new(&h);
         if (r < 0)
                 return r;
-        for (;;) {
-                ssize_t k = read(fd, buf, sizeof(buf));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        break;
-                }
-                if (k == 0)
-                        break;
-                if ((r = store_hash_update(h, buf, (size_t)k)) < 0)
-                        break;
-        }
         char got256[STORE_SHA256_HEX + 1], got512[STORE_SHA512_HEX + 1];
-        if (r == 0)
+        if ((r = store_hash_fd(h, fd, NULL)) == 0)
                 r = store_hash_peek(h, got256, got512);
         store_hash_free(h);
         if (r < 0)

@@ -1,5 +1,6 @@
 #include "config.h"
 #include <errno.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,29 @@ int store_hash_peek(store_hash *h, char sha256[STORE_SHA256_HEX + 1], char sha51
         if (r == 0 && sha512)
                 r = peek_one(h->w[1].ctx, sha512);
         return r;
+}
+
+int store_hash_fd(store_hash *h, int fd, uint64_t *ret_size)
+{
+        static _Thread_local unsigned char buf[1 << 16];
+        uint64_t off = 0;
+        for (;;) {
+                ssize_t k = pread(fd, buf, sizeof(buf), (off_t)off);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                int r = store_hash_update(h, buf, (size_t)k);
+                if (r < 0)
+                        return r;
+                off += (uint64_t)k;
+        }
+        if (ret_size)
+                *ret_size = off;
+        return 0;
 }
 
 bool store_digest_valid(const char *sha256)

@@ -52,14 +52,9 @@ static uint64_t usage_at(int parent, const char *name, int depth)
         uint64_t total = (uint64_t)st.st_blocks * 512;
         if (!S_ISDIR(st.st_mode) || depth > 256)
                 return total;
-        int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
+        DIR *d;
+        if (opendir_at(parent, name, &d) < 0)
                 return total;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return total;
-        }
         struct dirent *de;
         while ((de = readdir(d)))
                 if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
@@ -94,15 +89,10 @@ static bool referenced(const struct store_ref *refs, size_t n, const char *sha25
 static int sweep(store *s, const char *dir, const struct store_ref *refs, size_t n, bool by_digest,
                  unsigned *count, uint64_t *bytes)
 {
-        int fd = openat(s->fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -ENOMEM;
-        }
-        int r = 0;
+        DIR *d;
+        int r = opendir_at(s->fd, dir, &d);
+        if (r < 0)
+                return r;
         struct dirent *de;
         while ((de = readdir(d))) {
                 if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))

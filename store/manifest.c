@@ -26,7 +26,6 @@ static char type_char(mode_t m)
 
 static int hash_file(int dirfd, const char *name, char out[STORE_SHA256_HEX + 1])
 {
-        static _Thread_local unsigned char buf[1 << 16];
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
@@ -34,17 +33,7 @@ static int hash_file(int dirfd, const char *name, char out[STORE_SHA256_HEX + 1]
         int r = store_hash_new(&h);
         if (r < 0)
                 return r;
-        ssize_t k;
-        while ((k = read(fd, buf, sizeof(buf))) != 0) {
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        break;
-                }
-                store_hash_update(h, buf, (size_t)k);
-        }
-        if (r == 0)
+        if ((r = store_hash_fd(h, fd, NULL)) == 0)
                 r = store_hash_peek(h, out, NULL);
         store_hash_free(h);
         return r;

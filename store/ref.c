@@ -215,15 +215,10 @@ static int list_arch(store *s, const char *arch, struct store_ref **refs, size_t
 {
         char dir[512];
         snprintf(dir, sizeof(dir), "refs/%s", arch);
-        int fd = openat(s->fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -ENOMEM;
-        }
-        int r = 0;
+        DIR *d;
+        int r = opendir_at(s->fd, dir, &d);
+        if (r < 0)
+                return r;
         struct dirent *de;
         while ((de = readdir(d))) {
                 char *colon = strchr(de->d_name, ':');
@@ -265,17 +260,12 @@ static int ref_cmp(const void *a, const void *b)
 
 int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n)
 {
-        int fd = openat(s->fd, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -ENOMEM;
-        }
+        DIR *d;
+        int r = opendir_at(s->fd, "refs", &d);
+        if (r < 0)
+                return r;
         struct store_ref *refs = NULL;
         size_t n = 0, cap = 0;
-        int r = 0;
         struct dirent *de;
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.' || !store_arch_valid(de->d_name))

@@ -161,12 +161,10 @@ static bool tmp_abandoned(int dirfd, const char *name)
 
 int store_cleanup(store *s)
 {
-        _cleanup_close_ int tfd = openat(s->fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (tfd < 0)
-                return -errno;
-        DIR *d = fdopendir(TAKE_FD(tfd));
-        if (!d)
-                return -errno;
+        DIR *d;
+        int r = opendir_at(s->fd, "tmp", &d);
+        if (r < 0)
+                return r;
         int n = 0;
         struct dirent *de;
         while ((de = readdir(d))) {

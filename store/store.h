@@ -60,6 +60,10 @@ int store_hash_update(store_hash *h, const void *buf, size_t n);
 /* Hex digests of everything seen so far; the hash may still be updated. */
 int store_hash_peek(store_hash *h, char sha256[STORE_SHA256_HEX + 1], char sha512[STORE_SHA512_HEX + 1]);
 
+/* Feed the whole of FD (from offset 0, with pread: its position is left
+ * alone) into H; *ret_size (may be NULL) says how many bytes. */
+int store_hash_fd(store_hash *h, int fd, uint64_t *ret_size);
+
 bool store_digest_valid(const char *sha256);
 
 /* ---- blobs ---- */

@@ -7,10 +7,7 @@
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 . "$ROOST_SRCDIR/tests/lib/nginx.sh"
-require_root
-ensure_test_user || skip_all "cannot create the test user"
-as_test_user unshare --user --map-root-user true 2>/dev/null ||
-        skip_all "unprivileged user namespaces are disabled on this kernel"
+require_rootless
 
 ROOTFS=$TEST_TMP/rootfs
 STORE=$TEST_TMP/ustore

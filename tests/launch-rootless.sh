@@ -3,10 +3,7 @@
 # the same isolation otherwise. Run as the unprivileged test user.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
-require_root
-ensure_test_user || skip_all "cannot create the test user"
-as_test_user unshare --user --map-root-user true 2>/dev/null ||
-        skip_all "unprivileged user namespaces are disabled on this kernel"
+require_rootless
 
 ROOTFS=$TEST_TMP/rootfs
 STORE=$TEST_TMP/ustore

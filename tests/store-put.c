@@ -24,10 +24,7 @@ static int put(store *s, char **argv)
         ssize_t k;
         uint64_t size = 0;
         store_hash_new(&h);
-        while ((k = read(fd, buf, sizeof(buf))) > 0) {
-                store_hash_update(h, buf, (size_t)k);
-                size += (uint64_t)k;
-        }
+        store_hash_fd(h, fd, &size);
         char sha256[STORE_SHA256_HEX + 1], sha512[STORE_SHA512_HEX + 1];
         store_hash_peek(h, sha256, sha512);
         store_hash_free(h);

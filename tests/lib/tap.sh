@@ -93,3 +93,12 @@ as_test_user() {
                 env PATH="$PATH" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" \
                 ROOST_SRCDIR="$ROOST_SRCDIR" ROOST_BUILDDIR="$ROOST_BUILDDIR" "$@"
 }
+
+# require_rootless: the test user exists and may make user namespaces, or
+# the whole script is skipped, saying which.
+require_rootless() {
+        require_root
+        ensure_test_user || skip_all "cannot create the test user"
+        as_test_user unshare --user --map-root-user true 2>/dev/null ||
+                skip_all "unprivileged user namespaces are disabled on this kernel"
+}
