@@ -296,7 +296,8 @@ static int pull_image(store *s, const char *image, char **ret_tree, int *ret_use
 
 static void notice(const char *msg)
 {
-        cli_warn("%s", msg);
+        if (!arg.quiet)
+                cli_warn("%s", msg);
 }
 
 /* Returns the index of the first non-option argument, or -exit code - 1. */
@@ -578,6 +579,9 @@ int main(int argc, char **argv)
                 .store = s,
                 .notice = notice,
         };
+        if (arg.sandbox.seccomp_unconfined && !arg.sandbox.privileged)
+                cli_warn("warning: --seccomp=unconfined: the container runs with no seccomp filter; "
+                         "every system call its capabilities allow is open to it");
         fflush(stdout);
         /* The tree is marked in use; holding the store lock for the
          * container's whole life would only make gc wait for it. */

@@ -229,6 +229,10 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         }
         char id[64];
         snprintf(id, sizeof(id), "roost-%d", (int)getpid());
+        /* A launch killed with SIGKILL could not remove its cgroup: the
+         * next launch that makes one sweeps those (so does roost gc). */
+        if (c->limits.memory || c->limits.pids || c->limits.cpus > 0)
+                (void)cgroup_cleanup_stale();
         if ((r = cgroup_create(id, &c->limits, &cg, e)) < 0)
                 goto out;
         if ((r = block_signals(&oldmask, &sigfd)) < 0) {
@@ -271,6 +275,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 close(st.tty_sock[1]), st.tty_sock[1] = -1;
         if (st.rootless && (r = userns_map(pid, e)) < 0)
                 goto kill;
+        if (st.rootless && c->notice && userns_map_note())
+                c->notice(userns_map_note());
         if (cg && (r = cgroup_attach(cg, pid, e)) < 0)
                 goto kill;
         if (write(st.sync_pipe[1], "1", 1) != 1) {

@@ -50,6 +50,7 @@ is "$(field Seccomp "$out")" 0 "--privileged: no filter"
 
 run_cmd L --seccomp=unconfined cat /proc/self/status
 is "$(field Seccomp "$out")" 0 "--seccomp=unconfined: no filter"
+like "$err" "^launch: warning: --seccomp=unconfined" "--seccomp=unconfined says so, loudly"
 is "$(field NoNewPrivs "$out")" 1 "... but still no_new_privs"
 is "$(field CapBnd "$out")" $DEFAULT "... and the default capabilities"
 

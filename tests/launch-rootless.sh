@@ -19,8 +19,11 @@ run_cmd UL sh -c 'id -u; cat /proc/self/uid_map | tr -s " "; echo $$; hostname'
 is "$rc" 0 "an unprivileged user can launch"
 is "$(sed -n 1p <<<"$out")" 0 "the caller is root inside"
 is "$(sed -n 2p <<<"$out")" " 0 $(id -u "$TEST_USER") 1" "... and only the caller is mapped"
+like "$err" "^launch: .*mapping only uid" "... and launch says so, on one line"
 is "$(sed -n 3p <<<"$out")" 2 "its own PID namespace"
 is "$(sed -n 4p <<<"$out")" roost "its own hostname"
+run_cmd UL -q true
+is "$err" "" "-q keeps that note quiet"
 run_cmd UL sh -c 'echo x >/etc/new && cat /etc/new'
 is "$out" x "the overlay is writable without root"
 [ ! -e "$ROOTFS/etc/new" ]; ok $? "... and the tree is not written"
