@@ -399,7 +399,8 @@ int cgroup_attach(cgroup *c, pid_t pid, roost_error *e)
                 if (!c->path[i])
                         continue;
                 EXPLAIN("write(\"%s/cgroup.procs\", \"%s\") — the child joins the cgroup before it runs "
-                        "anything; its children will be in it too", c->path[i], buf);
+                        "anything; its children will be in it too",
+                        c->path[i], buf);
                 int r = write_at(c->path[i], "cgroup.procs", buf);
                 if (r < 0)
                         return roost_error_set(e, r, "moving the container into %s", c->path[i]);

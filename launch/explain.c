@@ -69,18 +69,22 @@ static const char *spell(char *buf, uint64_t v, const struct flag_name *t, size_
                                 return buf;
                 }
         if (v || !len)
-                snprintf(buf + len, EXPLAIN_FLAGS_MAX - len, "%s0x%llx", len ? "|" : "", (unsigned long long)v);
+                snprintf(buf + len, EXPLAIN_FLAGS_MAX - len, "%s0x%llx", len ? "|" : "",
+                         (unsigned long long)v);
         return buf;
 }
 
-#define F(x) { x, #x }
+#define F(x)                                                                                                 \
+        {                                                                                                    \
+                x, #x                                                                                        \
+        }
 
 const char *explain_clone_flags(char *buf, uint64_t flags)
 {
         static const struct flag_name t[] = {
-                F(CLONE_NEWNS),  F(CLONE_NEWPID),    F(CLONE_NEWUTS),  F(CLONE_NEWIPC),
-                F(CLONE_NEWNET), F(CLONE_NEWUSER),   F(CLONE_NEWCGROUP), F(CLONE_NEWTIME),
-                F(CLONE_VM),     F(CLONE_VFORK),     F(SIGCHLD),
+                F(CLONE_NEWNS),  F(CLONE_NEWPID),  F(CLONE_NEWUTS),    F(CLONE_NEWIPC),
+                F(CLONE_NEWNET), F(CLONE_NEWUSER), F(CLONE_NEWCGROUP), F(CLONE_NEWTIME),
+                F(CLONE_VM),     F(CLONE_VFORK),   F(SIGCHLD),
         };
         return spell(buf, flags, t, ELEMENTSOF(t));
 }
@@ -88,7 +92,7 @@ const char *explain_clone_flags(char *buf, uint64_t flags)
 const char *explain_mount_attrs(char *buf, uint64_t attrs)
 {
         static const struct flag_name t[] = {
-                F(MOUNT_ATTR_RDONLY), F(MOUNT_ATTR_NOSUID), F(MOUNT_ATTR_NODEV),
+                F(MOUNT_ATTR_RDONLY), F(MOUNT_ATTR_NOSUID),  F(MOUNT_ATTR_NODEV),
                 F(MOUNT_ATTR_NOEXEC), F(MOUNT_ATTR_NOATIME),
         };
         if (!attrs)
@@ -99,9 +103,8 @@ const char *explain_mount_attrs(char *buf, uint64_t attrs)
 const char *explain_ms_flags(char *buf, uint64_t flags)
 {
         static const struct flag_name t[] = {
-                F(MS_RDONLY), F(MS_NOSUID),  F(MS_NODEV), F(MS_NOEXEC), F(MS_REMOUNT),
-                F(MS_BIND),   F(MS_MOVE),    F(MS_REC),   F(MS_PRIVATE), F(MS_SLAVE),
-                F(MS_NOATIME), F(MS_RELATIME),
+                F(MS_RDONLY), F(MS_NOSUID), F(MS_NODEV),   F(MS_NOEXEC), F(MS_REMOUNT), F(MS_BIND),
+                F(MS_MOVE),   F(MS_REC),    F(MS_PRIVATE), F(MS_SLAVE),  F(MS_NOATIME), F(MS_RELATIME),
         };
         return spell(buf, flags, t, ELEMENTSOF(t));
 }
@@ -109,15 +112,16 @@ const char *explain_ms_flags(char *buf, uint64_t flags)
 void explain_fs(const char *type, const char *opts, uint64_t attrs, const char *target, const char *why)
 {
         char ab[EXPLAIN_FLAGS_MAX];
-        explain_line("mount \"%s\" on %s: fsopen(\"%s\")%s%s%s, fsmount(%s), move_mount(→ %s) — %s", type, target,
-                     type, opts ? ", fsconfig(" : "", opts ? opts : "", opts ? ")" : "",
+        explain_line("mount \"%s\" on %s: fsopen(\"%s\")%s%s%s, fsmount(%s), move_mount(→ %s) — %s", type,
+                     target, type, opts ? ", fsconfig(" : "", opts ? opts : "", opts ? ")" : "",
                      explain_mount_attrs(ab, attrs), target, why);
 }
 
 void explain_bind(const char *source, int recursive, uint64_t attrs, const char *target, const char *why)
 {
         char ab[EXPLAIN_FLAGS_MAX];
-        explain_line("bind %s on %s: open_tree(\"%s\", OPEN_TREE_CLONE%s)%s%s%s, move_mount(→ %s) — %s", source,
-                     target, source, recursive ? "|AT_RECURSIVE" : "", attrs ? ", mount_setattr(" : "",
-                     attrs ? explain_mount_attrs(ab, attrs) : "", attrs ? ")" : "", target, why);
+        explain_line("bind %s on %s: open_tree(\"%s\", OPEN_TREE_CLONE%s)%s%s%s, move_mount(→ %s) — %s",
+                     source, target, source, recursive ? "|AT_RECURSIVE" : "",
+                     attrs ? ", mount_setattr(" : "", attrs ? explain_mount_attrs(ab, attrs) : "",
+                     attrs ? ")" : "", target, why);
 }

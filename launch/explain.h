@@ -12,10 +12,10 @@
 extern int explain_fd; /* -1: off */
 
 #define explaining() __builtin_expect(explain_fd >= 0, 0)
-#define EXPLAIN(...)                              \
-        do {                                      \
-                if (explaining())                 \
-                        explain_line(__VA_ARGS__); \
+#define EXPLAIN(...)                                                                                         \
+        do {                                                                                                 \
+                if (explaining())                                                                            \
+                        explain_line(__VA_ARGS__);                                                           \
         } while (0)
 
 /* Start explaining on a close-on-exec copy of FD. */

@@ -108,7 +108,8 @@ static void explain_sandbox(const struct sandbox_config *sb)
         }
         explain_line("prctl(PR_CAPBSET_DROP), capset() — capabilities kept (%d): %s; every other one "
                      "(CAP_SYS_ADMIN among them) is dropped from the bounding, permitted, effective and "
-                     "inheritable sets", kept, kept ? names : "none");
+                     "inheritable sets",
+                     kept, kept ? names : "none");
         explain_line("prctl(PR_SET_NO_NEW_PRIVS, 1) — no execve can ever grant more privileges (setuid "
                      "bits and file capabilities are ignored)");
         if (sb->seccomp_unconfined) {

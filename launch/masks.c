@@ -285,9 +285,11 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                 }
         }
         EXPLAIN("masked paths (an empty read-only tmpfs over each directory, /dev/null over each file, "
-                "bound through /proc/self/fd so no symlink of the tree can redirect them):%s", shown[0]);
+                "bound through /proc/self/fd so no symlink of the tree can redirect them):%s",
+                shown[0]);
         EXPLAIN("read-only paths (open_tree + mount_setattr(MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|"
-                "MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC) + move_mount):%s", shown[1]);
+                "MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC) + move_mount):%s",
+                shown[1]);
 out:
         for (int i = 0; i < 2; i++)
                 if (dirfd[i] >= 0)

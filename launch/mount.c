@@ -248,8 +248,9 @@ int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
                 return r;
         /* A fresh proc for the new PID namespace: it shows only ours. */
         if (explaining())
-                explain_fs("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, "/proc",
-                           "a fresh /proc for the new PID namespace: it lists only the container's processes");
+                explain_fs(
+                        "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, "/proc",
+                        "a fresh /proc for the new PID namespace: it lists only the container's processes");
         if ((r = fs_mount("proc", NULL, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, &proc,
                           e)) < 0 ||
             (r = attach_at(proc, rootfd, "proc", true, e)) < 0)
@@ -260,7 +261,8 @@ int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
         const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV;
         r = fs_mount("sysfs", NULL, 0, attrs, &sys, e);
         if (r == 0 && explaining())
-                explain_fs("sysfs", NULL, attrs, "/sys", "read-only; it shows the network namespace of its mounter");
+                explain_fs("sysfs", NULL, attrs, "/sys",
+                           "read-only; it shows the network namespace of its mounter");
         if (r == -EPERM) {
                 r = bind_tree(AT_FDCWD, "/sys", true, attrs, &sys, e);
                 if (r == 0 && explaining())

@@ -113,7 +113,8 @@ static _Noreturn void child_main(struct run_state *st)
                         _exit(LAUNCH_EXIT_ERROR);
                 snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)st->parent);
                 EXPLAIN("setns(open(\"%s\"), CLONE_NEWNET) — join the network namespace launch made "
-                        "meanwhile", path);
+                        "meanwhile",
+                        path);
                 _cleanup_close_ int nfd = open(path, O_RDONLY | O_CLOEXEC);
                 if (nfd < 0 || setns(nfd, CLONE_NEWNET) < 0)
                         child_fail(st, -errno, LAUNCH_EXIT_ERROR, "joining the network namespace: %m");

@@ -37,7 +37,7 @@ static int write_proc(pid_t pid, const char *file, const char *text, roost_error
         EXPLAIN("write(\"%s\", \"%.*s\") — %s", path, (int)strcspn(text, "\n"), text,
                 strcmp(file, "setgroups") == 0 ? "required before an unprivileged gid_map"
                 : strcmp(file, "uid_map") == 0 ? "uid_map: uid 0 inside is the caller's uid outside"
-                                                : "gid_map: gid 0 inside is the caller's gid outside");
+                                               : "gid_map: gid 0 inside is the caller's gid outside");
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return roost_error_set(e, -errno, "opening %s", path);
@@ -85,8 +85,9 @@ static int run_helper(const char *tool, pid_t child, unsigned long id, unsigned 
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
         EXPLAIN("%s %s 0 %s 1 1 %s %s — the setuid helper writes /proc/%s/%s: 0 inside is the caller, "
-                "1..%s come from /etc/sub%cid", tool, a[0], a[1], a[2], a[3], a[0],
-                strcmp(tool, "newuidmap") == 0 ? "uid_map" : "gid_map", a[3], tool[3]);
+                "1..%s come from /etc/sub%cid",
+                tool, a[0], a[1], a[2], a[3], a[0], strcmp(tool, "newuidmap") == 0 ? "uid_map" : "gid_map",
+                a[3], tool[3]);
         r = posix_spawnp(&pid, tool, &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0)
