@@ -239,6 +239,25 @@ static pid_t start_command(const struct run_state *st, const char *slave)
 #endif
 }
 
+/* PID 1's own copies of the command's strings; never freed (PID 1 only
+ * ever leaves through _exit). */
+static int copy_command(struct launch_config *c)
+{
+        size_t n = 0;
+        while (c->argv[n])
+                n++;
+        char **argv = calloc(n + 1, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (!(argv[i] = strdup(c->argv[i])))
+                        return -ENOMEM;
+        c->argv = argv;
+        if (c->cwd && !(c->cwd = strdup(c->cwd)))
+                return -ENOMEM;
+        return 0;
+}
+
 static void nothing(int sig)
 {
 }
@@ -279,11 +298,19 @@ _Noreturn void init_run(const struct run_state *st)
                              "it stays to pass signals on and reap orphans",
                              explain_clone_flags(fb, CLONE_VM | CLONE_VFORK | SIGCHLD));
         }
-        pid_t cmd = start_command(st, slave);
+        /* The title overwrites launch's argv area, which holds the
+         * command's argv and -w directory: copy those first, so that the
+         * title is in place before the command runs (one reading
+         * /proc/1/cmdline at once must see it). */
+        struct launch_config own_c = *st->c;
+        struct run_state own = *st;
+        own.c = &own_c;
+        if (copy_command(&own_c) < 0)
+                child_fail(st, -ENOMEM, LAUNCH_EXIT_ERROR, "copying the command line");
+        set_title("roost-init");
+        pid_t cmd = start_command(&own, slave);
         if (cmd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
-        /* Only now: the command's argv and cwd are strings of that area. */
-        set_title("roost-init");
         if (master >= 0)
                 close(master);
         if (st->tty_sock[1] >= 0)
