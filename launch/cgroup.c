@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
 
@@ -216,6 +217,7 @@ static void cgroup_free(cgroup *c)
 
 static int limit_write(const char *dir, const char *file, const char *text, roost_error *e)
 {
+        EXPLAIN("write(\"%s/%s\", \"%s\") — a cgroup limit", dir, file, text);
         int r = write_at(dir, file, text);
         return r < 0 ? roost_error_set(e, r, "setting %s/%s to %s", dir, file, text) : 0;
 }
@@ -295,6 +297,7 @@ static int make_leaf(cgroup *c, int i, const char *path, roost_error *e)
         int r = make_dir(path, true, e);
         if (r < 0)
                 return r;
+        EXPLAIN("mkdir(\"%s\") — the container's cgroup, below launch's own", path);
         if (!(c->path[i] = strdup(path))) {
                 rmdir(path);
                 return -ENOMEM;
@@ -395,6 +398,9 @@ int cgroup_attach(cgroup *c, pid_t pid, roost_error *e)
         for (int i = 0; i < CG_N; i++) {
                 if (!c->path[i])
                         continue;
+                EXPLAIN("write(\"%s/cgroup.procs\", \"%s\") — the child joins the cgroup before it runs "
+                        "anything; its children will be in it too",
+                        c->path[i], buf);
                 int r = write_at(c->path[i], "cgroup.procs", buf);
                 if (r < 0)
                         return roost_error_set(e, r, "moving the container into %s", c->path[i]);

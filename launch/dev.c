@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/launch-private.h"
 #include "launch/mount-util.h"
 
@@ -29,6 +30,7 @@ static int add_device(const struct run_state *st, int devfd, const char *name, u
          * refused, so the host's node is bound over an empty file, as
          * bubblewrap does. */
         if (!st->rootless) {
+                EXPLAIN("mknod(\"/dev/%s\", S_IFCHR|0666, %u:%u)", name, maj, min);
                 if (mknodat(devfd, name, S_IFCHR | 0666, makedev(maj, min)) < 0)
                         return roost_error_set(e, -errno, "creating /dev/%s", name);
                 if (fchmodat(devfd, name, 0666, 0) < 0)
@@ -37,6 +39,9 @@ static int add_device(const struct run_state *st, int devfd, const char *name, u
         }
         char host[32];
         snprintf(host, sizeof(host), "/dev/%s", name);
+        if (explaining())
+                explain_bind(host, 0, 0, host,
+                             "mknod is refused in a user namespace: the host's node, bound");
         _cleanup_close_ int mfd = -1;
         int r = bind_tree(AT_FDCWD, host, false, 0, &mfd, e);
         if (r < 0)
@@ -67,6 +72,10 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
 
         if ((r = check_top_dir(rootfd, "dev", e)) < 0)
                 return r;
+        if (explaining())
+                explain_fs(
+                        "tmpfs", "mode=0755,size=65536k", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev",
+                        "a small /dev of our own, filled while still detached; none of the host's devices");
         if ((r = fs_mount("tmpfs", dev_opts, ELEMENTSOF(dev_opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
                           &mfd, e)) < 0)
                 return r;
@@ -91,6 +100,16 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
                 return r;
 
         size_t n_pts = ELEMENTSOF(pts_opts) - (st->rootless ? 1 : 0);
+        if (explaining()) {
+                explain_fs("devpts",
+                           st->rootless ? "newinstance,ptmxmode=0666,mode=0620"
+                                        : "newinstance,ptmxmode=0666,mode=0620,gid=5",
+                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts",
+                           "terminals of the container's own, not the host's");
+                explain_fs("tmpfs", "mode=1777,size=65536k",
+                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "/dev/shm",
+                           "shared memory of the container's own");
+        }
         if ((r = fs_mount("devpts", pts_opts, n_pts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &pts, e)) < 0 ||
             (r = attach_at(pts, rootfd, "dev/pts", true, e)) < 0)
                 return r;

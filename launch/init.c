@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/launch-private.h"
 
 static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -29,6 +30,20 @@ static const char *env_path(char *const *env)
         return default_path;
 }
 
+static void explain_exec(const char *path, char *const *argv)
+{
+        if (!explaining())
+                return;
+        char args[1024];
+        size_t n = 0;
+        args[0] = 0;
+        for (size_t i = 0; argv[i] && n < sizeof(args) - 1; i++)
+                n += (size_t)snprintf(args + n, sizeof(args) - n, "%s\"%s\"", i ? ", " : "", argv[i]);
+        explain_line("execve(\"%s\", [%s], env) — the command replaces this process; the explain fd "
+                     "is close-on-exec and goes with it",
+                     path, args);
+}
+
 /* execvpe's search, but in the container's PATH rather than launch's, and
  * telling "not found" (127) from "found but cannot run" (126). */
 static _Noreturn void exec_search(const struct run_state *st)
@@ -36,6 +51,7 @@ static _Noreturn void exec_search(const struct run_state *st)
         const struct launch_config *c = st->c;
         const char *cmd = c->argv[0];
         if (strchr(cmd, '/')) {
+                explain_exec(cmd, c->argv);
                 execve(cmd, c->argv, c->env);
                 int err = errno;
                 child_fail(st, -err,
@@ -49,6 +65,10 @@ static _Noreturn void exec_search(const struct run_state *st)
                 char full[PATH_MAX];
                 int len = (int)(end - p);
                 if (snprintf(full, sizeof(full), "%.*s/%s", len, len ? p : ".", cmd) < (int)sizeof(full)) {
+                        /* Only the candidate that exists gets a line, not
+                         * every miss of the PATH search. */
+                        if (explaining() && access(full, F_OK) == 0)
+                                explain_exec(full, c->argv);
                         execve(full, c->argv, c->env);
                         if (errno != ENOENT && errno != ENOTDIR && errno != ENAMETOOLONG)
                                 seen = errno;
@@ -62,6 +82,48 @@ static _Noreturn void exec_search(const struct run_state *st)
         if (seen)
                 child_fail(st, -seen, LAUNCH_EXIT_CANNOT_RUN, "%s: %s", cmd, strerror(seen));
         child_fail(st, -ENOENT, LAUNCH_EXIT_NOT_FOUND, "%s: command not found", cmd);
+}
+
+/* What sandbox_apply (and sandbox_caps_bound before it) does, in words. */
+static void explain_sandbox(const struct sandbox_config *sb)
+{
+        char names[EXPLAIN_FLAGS_MAX * 2];
+        size_t n = 0;
+        int kept = 0;
+        if (sb->privileged) {
+                explain_line("capabilities: all kept, skipped (--privileged)");
+                explain_line("prctl(PR_SET_NO_NEW_PRIVS): skipped (--privileged)");
+                explain_line("seccomp: skipped (--privileged): no filter");
+                return;
+        }
+        uint64_t keep = sandbox_caps(sb);
+        names[0] = 0;
+        for (int cap = 0; cap < 64; cap++) {
+                const char *name = sandbox_cap_name(cap);
+                if (!(keep & (UINT64_C(1) << cap)) || !name)
+                        continue;
+                kept++;
+                if (n < sizeof(names) - 1)
+                        n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? " " : "", name);
+        }
+        explain_line("prctl(PR_CAPBSET_DROP), capset() — capabilities kept (%d): %s; every other one "
+                     "(CAP_SYS_ADMIN among them) is dropped from the bounding, permitted, effective and "
+                     "inheritable sets",
+                     kept, kept ? names : "none");
+        explain_line("prctl(PR_SET_NO_NEW_PRIVS, 1) — no execve can ever grant more privileges (setuid "
+                     "bits and file capabilities are ignored)");
+        if (sb->seccomp_unconfined) {
+                explain_line("seccomp: skipped (--seccomp=unconfined): no filter");
+                return;
+        }
+        size_t insns = 0;
+        roost_error e = { "" };
+        if (sandbox_seccomp_instructions(sb, &insns, &e) < 0)
+                explain_line("seccomp(SECCOMP_SET_MODE_FILTER) — the default filter (its size: %s)", e.msg);
+        else
+                explain_line("seccomp(SECCOMP_SET_MODE_FILTER) — a filter of %zu BPF instructions: the "
+                             "system calls a container has no business making (mount, kexec, bpf, ...) fail",
+                             insns);
 }
 
 static _Noreturn void exec_command(const struct run_state *st, const char *slave)
@@ -78,7 +140,10 @@ static _Noreturn void exec_command(const struct run_state *st, const char *slave
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
 
+        EXPLAIN("-- in the command's process (pid %d in the container) --", (int)getpid());
         /* Its own session: job control for a shell, and a terminal of its own. */
+        EXPLAIN("setsid()%s — a session of its own%s", slave ? ", ioctl(TIOCSCTTY)" : "",
+                slave ? ", with the pseudo-terminal as its controlling terminal and stdin/out/err" : "");
         if (setsid() < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setsid: %m");
         if (slave && (r = tty_make_controlling(slave)) < 0)
@@ -88,12 +153,17 @@ static _Noreturn void exec_command(const struct run_state *st, const char *slave
         /* Supplementary groups are refused in a rootless namespace
          * (setgroups is "deny" there): nothing to drop then. */
         gid_t g = c->gid;
+        EXPLAIN("chdir(\"%s\"), setgroups([%u])%s", c->cwd ? c->cwd : "/", (unsigned)g,
+                st->rootless ? " (refused in a rootless namespace: setgroups is \"deny\" there)" : "");
         if (setgroups(1, &g) < 0 && errno != EPERM)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setgroups: %m");
         /* The bounding set can only be cut before the switch to a -u user
          * takes CAP_SETPCAP away. */
         if ((r = sandbox_caps_bound(&c->sandbox, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        EXPLAIN("setresgid(%u, %u, %u), setresuid(%u, %u, %u) — the command's user%s", (unsigned)c->gid,
+                (unsigned)c->gid, (unsigned)c->gid, (unsigned)c->uid, (unsigned)c->uid, (unsigned)c->uid,
+                c->uid ? ": not root, so its permitted and effective capabilities empty at execve" : "");
         if (setresgid(c->gid, c->gid, c->gid) < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "group %u: %m%s", (unsigned)c->gid,
                            st->rootless ? " (not mapped in the user namespace)" : "");
@@ -104,6 +174,8 @@ static _Noreturn void exec_command(const struct run_state *st, const char *slave
          * and 2 survive the exec. */
         if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "close_range: %m");
+        if (explaining())
+                explain_sandbox(&c->sandbox);
         if ((r = sandbox_apply(&c->sandbox, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         exec_search(st);
@@ -167,6 +239,25 @@ static pid_t start_command(const struct run_state *st, const char *slave)
 #endif
 }
 
+/* PID 1's own copies of the command's strings; never freed (PID 1 only
+ * ever leaves through _exit). */
+static int copy_command(struct launch_config *c)
+{
+        size_t n = 0;
+        while (c->argv[n])
+                n++;
+        char **argv = calloc(n + 1, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (!(argv[i] = strdup(c->argv[i])))
+                        return -ENOMEM;
+        c->argv = argv;
+        if (c->cwd && !(c->cwd = strdup(c->cwd)))
+                return -ENOMEM;
+        return 0;
+}
+
 static void nothing(int sig)
 {
 }
@@ -200,11 +291,26 @@ _Noreturn void init_run(const struct run_state *st)
                         child_fail(st, r, LAUNCH_EXIT_ERROR, "passing the terminal to launch: %s",
                                    strerror(-r));
         }
-        pid_t cmd = start_command(st, slave);
+        EXPLAIN("-- PID 1 becomes roost's init --");
+        if (explaining()) {
+                char fb[EXPLAIN_FLAGS_MAX];
+                explain_line("clone(%s) — PID 1 starts the command as its child (as posix_spawn does); "
+                             "it stays to pass signals on and reap orphans",
+                             explain_clone_flags(fb, CLONE_VM | CLONE_VFORK | SIGCHLD));
+        }
+        /* The title overwrites launch's argv area, which holds the
+         * command's argv and -w directory: copy those first, so that the
+         * title is in place before the command runs (one reading
+         * /proc/1/cmdline at once must see it). */
+        struct launch_config own_c = *st->c;
+        struct run_state own = *st;
+        own.c = &own_c;
+        if (copy_command(&own_c) < 0)
+                child_fail(st, -ENOMEM, LAUNCH_EXIT_ERROR, "copying the command line");
+        set_title("roost-init");
+        pid_t cmd = start_command(&own, slave);
         if (cmd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
-        /* Only now: the command's argv and cwd are strings of that area. */
-        set_title("roost-init");
         if (master >= 0)
                 close(master);
         if (st->tty_sock[1] >= 0)

@@ -24,8 +24,10 @@ CLEANFILES += tests/probe/probe
 tests/probe/probe: tests/probe/probe.c
 	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -static -o $@ $(srcdir)/tests/probe/probe.c
 
-TESTS += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh
-EXTRA_DIST += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh
+TESTS += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
+	tests/launch-explain.sh
+EXTRA_DIST += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
+	tests/launch-explain.sh
 EXTRA_DIST += bench/launch.sh
 dist_man_MANS += man/launch.1
 EXTRA_DIST += docs/launch.md

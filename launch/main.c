@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "common/cli.h"
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/image.h"
 #include "launch/launch.h"
 
@@ -35,6 +36,7 @@ static const char usage[] =
         "      --name NAME         keep the writable layer under NAME for the next launch\n"
         "      --read-only         no writable layer at all\n"
         "      --chroot            plain chroot instead of pivot_root (teaching mode: escapable)\n"
+        "      --explain           print each step and its system call on stderr as it happens\n"
         "  -t, --tty / -T, --no-tty  force or refuse a pseudo-terminal (default: if stdin is one)\n"
         "      --privileged        keep every capability, no seccomp filter, no masked paths\n"
         "      --cap-add CAP       add a capability (NET_ADMIN, ..., ALL)\n"
@@ -69,6 +71,7 @@ enum {
         OPT_MIRROR,
         OPT_CACERT,
         OPT_OFFLINE,
+        OPT_EXPLAIN,
 };
 
 static const struct option options[] = {
@@ -88,6 +91,7 @@ static const struct option options[] = {
         { "name", required_argument, NULL, OPT_NAME },
         { "read-only", no_argument, NULL, OPT_READ_ONLY },
         { "chroot", no_argument, NULL, OPT_CHROOT },
+        { "explain", no_argument, NULL, OPT_EXPLAIN },
         { "tty", no_argument, NULL, 't' },
         { "no-tty", no_argument, NULL, 'T' },
         { "privileged", no_argument, NULL, OPT_PRIVILEGED },
@@ -105,6 +109,7 @@ static const struct option options[] = {
 static struct {
         const char *rootfs, *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
         bool offline, quiet;
+        bool explain;
         char **env;
         size_t n_env;
         struct launch_volume *volumes;
@@ -333,6 +338,9 @@ static int parse_args(int argc, char **argv)
                 case OPT_OFFLINE:
                         arg.offline = true;
                         break;
+                case OPT_EXPLAIN:
+                        arg.explain = true;
+                        break;
                 case 'q':
                         arg.quiet = true;
                         break;
@@ -503,6 +511,10 @@ int main(int argc, char **argv)
         int i = parse_args(argc, argv);
         if (i < 0)
                 return -i - 1;
+        if (arg.explain && (r = explain_start(STDERR_FILENO)) < 0) {
+                cli_error("--explain: copying stderr: %s", strerror(-r));
+                return LAUNCH_EXIT_ERROR;
+        }
         const char *image = NULL;
         if (!arg.rootfs) {
                 if (i >= argc) {
@@ -582,6 +594,8 @@ int main(int argc, char **argv)
         if (arg.sandbox.seccomp_unconfined && !arg.sandbox.privileged)
                 cli_warn("warning: --seccomp=unconfined: the container runs with no seccomp filter; "
                          "every system call its capabilities allow is open to it");
+        EXPLAIN("launch %s: the tree %s, the command %s%s", image ? image : "--rootfs", c.rootfs, cmd[0],
+                tty ? ", with a pseudo-terminal" : "");
         fflush(stdout);
         /* The tree is marked in use; holding the store lock for the
          * container's whole life would only make gc wait for it. */

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
 
@@ -211,8 +212,13 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
         char target[32];
         int r = 0;
 
-        if (c->privileged)
+        char shown[2][512] = { "", "" };
+        size_t n_shown[2] = { 0, 0 };
+
+        if (c->privileged) {
+                EXPLAIN("masked and read-only paths of /proc and /sys: skipped (--privileged)");
                 return 0;
+        }
         rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return roost_error_set(e, -errno, "opening the new root");
@@ -252,6 +258,9 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                 if (dirfd[fs] < 0)
                         continue;
                 r = mask_one(dirfd[fs], dev[fs], masked[i].name, nullfd, &emptyfd);
+                if (r == 0 && explaining() && n_shown[0] < sizeof(shown[0]))
+                        n_shown[0] += (size_t)snprintf(shown[0] + n_shown[0], sizeof(shown[0]) - n_shown[0],
+                                                       " %s/%s", fs_names[fs], masked[i].name);
                 if (r == -ENOENT) /* this kernel has no such file */
                         r = 0;
                 if (r < 0) {
@@ -264,6 +273,9 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                 if (dirfd[fs] < 0)
                         continue;
                 r = readonly_one(dirfd[fs], dev[fs], readonly[i].name);
+                if (r == 0 && explaining() && n_shown[1] < sizeof(shown[1]))
+                        n_shown[1] += (size_t)snprintf(shown[1] + n_shown[1], sizeof(shown[1]) - n_shown[1],
+                                                       " %s/%s", fs_names[fs], readonly[i].name);
                 if (r == -ENOENT)
                         r = 0;
                 if (r < 0) {
@@ -272,6 +284,12 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                         goto out;
                 }
         }
+        EXPLAIN("masked paths (an empty read-only tmpfs over each directory, /dev/null over each file, "
+                "bound through /proc/self/fd so no symlink of the tree can redirect them):%s",
+                shown[0]);
+        EXPLAIN("read-only paths (open_tree + mount_setattr(MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|"
+                "MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC) + move_mount):%s",
+                shown[1]);
 out:
         for (int i = 0; i < 2; i++)
                 if (dirfd[i] >= 0)

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/launch-private.h"
 #include "launch/mount-util.h"
 
@@ -187,6 +188,9 @@ int mount_root(const struct run_state *st, roost_error *e)
                 if ((r = bind_tree(AT_FDCWD, st->lower, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, &mfd,
                                    e)) < 0)
                         return r;
+                if (explaining())
+                        explain_bind(st->lower, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, st->root_mnt,
+                                     "--read-only: the tree itself is the root, and nothing may write it");
         } else {
                 _cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
                 if (fsfd < 0)
@@ -206,6 +210,14 @@ int mount_root(const struct run_state *st, roost_error *e)
                 mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
                 if (mfd < 0)
                         return fs_error(fsfd, -errno, "the overlay", e);
+                if (explaining()) {
+                        char opts[3 * PATH_MAX + 64];
+                        snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s%s", st->lower,
+                                 st->upper, st->work, st->rootless ? ",userxattr" : "");
+                        explain_fs("overlay", opts, MOUNT_ATTR_NODEV, st->root_mnt,
+                                   "the root: the tree read-only below, writes go to the upper layer "
+                                   "(the tree is never changed)");
+                }
         }
         if (move_mount(mfd, "", AT_FDCWD, st->root_mnt, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return roost_error_set(e, -errno, "mounting the root on %s", st->root_mnt);
@@ -235,6 +247,10 @@ int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
         if ((r = check_top_dir(rootfd, "proc", e)) < 0 || (r = check_top_dir(rootfd, "sys", e)) < 0)
                 return r;
         /* A fresh proc for the new PID namespace: it shows only ours. */
+        if (explaining())
+                explain_fs(
+                        "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, "/proc",
+                        "a fresh /proc for the new PID namespace: it lists only the container's processes");
         if ((r = fs_mount("proc", NULL, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, &proc,
                           e)) < 0 ||
             (r = attach_at(proc, rootfd, "proc", true, e)) < 0)
@@ -244,8 +260,16 @@ int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
          * host's instead, read-only all the way down. */
         const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV;
         r = fs_mount("sysfs", NULL, 0, attrs, &sys, e);
-        if (r == -EPERM)
+        if (r == 0 && explaining())
+                explain_fs("sysfs", NULL, attrs, "/sys",
+                           "read-only; it shows the network namespace of its mounter");
+        if (r == -EPERM) {
                 r = bind_tree(AT_FDCWD, "/sys", true, attrs, &sys, e);
+                if (r == 0 && explaining())
+                        explain_bind("/sys", 1, attrs, "/sys",
+                                     "a new sysfs is refused here (not the network namespace's owner): "
+                                     "the host's, read-only");
+        }
         if (r < 0 || (r = attach_at(sys, rootfd, "sys", true, e)) < 0)
                 return r;
         return 0;
@@ -277,6 +301,12 @@ int mount_etc_files(const struct run_state *st, int rootfd, roost_error *e)
                 _cleanup_close_ int mfd = -1;
                 if ((r = bind_tree(AT_FDCWD, src, false, ro ? MOUNT_ATTR_RDONLY : 0, &mfd, e)) < 0)
                         return r;
+                if (explaining()) {
+                        char to[80];
+                        snprintf(to, sizeof(to), "/%s", target);
+                        explain_bind(src, 0, ro ? MOUNT_ATTR_RDONLY : 0, to,
+                                     "launch's own file over the tree's");
+                }
                 if (move_mount(mfd, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                         return roost_error_set(e, -errno, "mounting /%s", target);
         }
@@ -298,6 +328,9 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
                 if ((r = bind_tree(AT_FDCWD, v->host, true, v->read_only ? MOUNT_ATTR_RDONLY : 0, &mfd, e)) <
                     0)
                         return r;
+                if (explaining())
+                        explain_bind(v->host, 1, v->read_only ? MOUNT_ATTR_RDONLY : 0, v->container,
+                                     "a volume (-v)");
                 if ((r = attach_at(mfd, rootfd, v->container, S_ISDIR(sb.st_mode), NULL)) < 0)
                         return roost_error_set(e, r, "volume %s:%s", v->host, v->container);
         }
@@ -306,9 +339,12 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
 
 int mount_enter_root(const struct run_state *st, roost_error *e)
 {
+        EXPLAIN("chdir(\"%s\") — into the assembled root", st->root_mnt);
         if (chdir(st->root_mnt) < 0)
                 return roost_error_set(e, -errno, "entering %s", st->root_mnt);
         if (st->c->chroot_only) {
+                EXPLAIN("chroot(\".\"), chdir(\"/\") — --chroot: only this process's idea of \"/\" "
+                        "changes; the host's root stays mounted and root inside can walk back out");
                 /* The article's way, kept for teaching: root inside can
                  * chroot deeper and walk ".." back out (docs/launch.md). */
                 if (chroot(".") < 0 || chdir("/") < 0)
@@ -319,6 +355,10 @@ int mount_enter_root(const struct run_state *st, roost_error *e)
          * detaching it (lazily: host processes still use it) leaves
          * nothing of the host reachable, whatever ".." tricks follow. */
         if (!getenv("ROOST_LAUNCH_NO_PIVOT") && syscall(SYS_pivot_root, ".", ".") == 0) {
+                EXPLAIN("pivot_root(\".\", \".\") — the tree becomes the root of this mount namespace; "
+                        "the old root is now stacked on top of it");
+                EXPLAIN("umount2(\".\", MNT_DETACH) — detach the old root (the host's /): nothing of the "
+                        "host is reachable any more");
                 if (umount2(".", MNT_DETACH) < 0)
                         return roost_error_set(e, -errno, "detaching the old root");
                 if (chdir("/") < 0)
@@ -333,6 +373,8 @@ int mount_enter_root(const struct run_state *st, roost_error *e)
         if (st->c->notice)
                 st->c->notice("pivot_root is not possible here (root on initramfs?): moving the tree over / "
                               "and using chroot instead");
+        EXPLAIN("mount(\".\", \"/\", NULL, MS_MOVE), chroot(\".\") — pivot_root is refused here (root "
+                "on initramfs?): the tree is moved over / instead");
         if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
                 return roost_error_set(e, -errno, "moving the root over /");
         if (chroot(".") < 0 || chdir("/") < 0)

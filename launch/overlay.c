@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/launch-private.h"
 #include "launch/mount-util.h"
 
@@ -191,6 +192,10 @@ int overlay_scratch(struct run_state *st, roost_error *e)
                     asprintf(&st->work, "%s/work", st->scratch) < 0)
                         return roost_error_set(e, -ENOMEM, "scratch");
         }
+        if (explaining())
+                explain_fs("tmpfs", "mode=0700", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, st->scratch,
+                           "a scratch area only this mount namespace sees: /etc/hostname and /etc/hosts, "
+                           "and the discarded writable layer; freed with the namespace");
         if (move_mount(mfd, "", AT_FDCWD, st->scratch, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return roost_error_set(e, -errno, "mounting the scratch tmpfs on %s", st->scratch);
         return 0;

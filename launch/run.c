@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/launch-private.h"
 
 const int launch_forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -69,18 +70,29 @@ static _Noreturn void child_main(struct run_state *st)
         if (read(st->sync_pipe[0], &go, 1) != 1)
                 _exit(LAUNCH_EXIT_ERROR);
 
+        EXPLAIN("-- in the child, PID 1 of its new PID namespace --");
         /* Only now, inside the container's cgroup, so that its cgroup
          * namespace is rooted there and /proc/self/cgroup shows "/". */
+        EXPLAIN("unshare(CLONE_NEWCGROUP) — a cgroup namespace: the container sees its cgroup as \"/\"");
         if (unshare(CLONE_NEWCGROUP) < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating the cgroup namespace: %m");
         /* A time namespace applies to our children, the command included.
          * Older kernels lack it (EINVAL): the rest still holds. */
+        EXPLAIN("unshare(CLONE_NEWTIME) — a time namespace for the child processes (boot and monotonic "
+                "clocks of their own)");
         if (unshare(CLONE_NEWTIME) < 0 && errno != EINVAL)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating the time namespace: %m");
+        EXPLAIN("sethostname(\"%s\") — only the new UTS namespace sees it", c->hostname);
         if (sethostname(c->hostname, strlen(c->hostname)) < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setting the hostname %s: %m", c->hostname);
-        if (c->net == LAUNCH_NET_NONE && !st->net_by_parent && (r = net_loopback_up(&e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        if (c->net == LAUNCH_NET_NONE && !st->net_by_parent) {
+                EXPLAIN("ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP|IFF_RUNNING) — loopback up in the new network "
+                        "namespace");
+                if ((r = net_loopback_up(&e)) < 0)
+                        child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        }
+        EXPLAIN("mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE) — no mount of ours propagates to the host, "
+                "none of the host's leaks in");
 
         /* Nothing we mount may propagate back to the host (systemd makes /
          * shared by default), and nothing the host mounts later leaks in. */
@@ -100,6 +112,9 @@ static _Noreturn void child_main(struct run_state *st)
                 if (read(st->sync_pipe[0], &go, 1) != 1)
                         _exit(LAUNCH_EXIT_ERROR);
                 snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)st->parent);
+                EXPLAIN("setns(open(\"%s\"), CLONE_NEWNET) — join the network namespace launch made "
+                        "meanwhile",
+                        path);
                 _cleanup_close_ int nfd = open(path, O_RDONLY | O_CLOEXEC);
                 if (nfd < 0 || setns(nfd, CLONE_NEWNET) < 0)
                         child_fail(st, -errno, LAUNCH_EXIT_ERROR, "joining the network namespace: %m");
@@ -235,6 +250,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 (void)cgroup_cleanup_stale();
         if ((r = cgroup_create(id, &c->limits, &cg, e)) < 0)
                 goto out;
+        if (explaining() && !cg)
+                explain_line("no cgroup: no --memory, --pids or --cpus limit was asked for");
         if ((r = block_signals(&oldmask, &sigfd)) < 0) {
                 roost_error_set(e, r, "blocking signals");
                 goto out;
@@ -259,6 +276,13 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 flags |= CLONE_NEWUSER;
         /* clone(2) without a stack behaves as fork: the child gets a copy
          * of everything, and becomes PID 1 of its PID namespace. */
+        if (explaining()) {
+                char fb[EXPLAIN_FLAGS_MAX];
+                explain_line("clone(%s) — the child starts in new namespaces: mounts, PIDs (it will be "
+                             "PID 1), hostname, IPC%s%s",
+                             explain_clone_flags(fb, flags), flags & CLONE_NEWNET ? ", network" : "",
+                             flags & CLONE_NEWUSER ? ", users (root inside is the caller outside)" : "");
+        }
         pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
         if (pid < 0) {
                 r = roost_error_set(e, -errno, "creating the container's namespaces");
@@ -269,6 +293,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         if (pid == 0)
                 child_main(&st);
 
+        EXPLAIN("the child is pid %d out here; it waits on a pipe until launch has set it up", (int)pid);
         close(st.sync_pipe[0]), st.sync_pipe[0] = -1;
         close(st.err_pipe[1]), st.err_pipe[1] = -1;
         if (st.tty_sock[1] >= 0)
@@ -279,12 +304,15 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 c->notice(userns_map_note());
         if (cg && (r = cgroup_attach(cg, pid, e)) < 0)
                 goto kill;
+        EXPLAIN("write(sync pipe) — the child waited for its id maps and cgroup; it may go on");
         if (write(st.sync_pipe[1], "1", 1) != 1) {
                 r = roost_error_set(e, -errno, "starting the container");
                 goto kill;
         }
         if (st.net_by_parent) {
                 /* launch needs no network of its own from here on. */
+                EXPLAIN("unshare(CLONE_NEWNET) in launch itself, while the child mounts; then lo up, "
+                        "and the child joins this namespace (it costs ~1 ms, done in parallel)");
                 if (unshare(CLONE_NEWNET) < 0) {
                         r = roost_error_set(e, -errno, "creating the network namespace");
                         goto kill;

@@ -3,6 +3,7 @@
 noinst_LIBRARIES += launch/libsandbox.a
 launch_libsandbox_a_SOURCES = \
 	launch/sandbox.h launch/sandbox-private.h launch/sandbox.c \
+	launch/explain.h launch/explain.c \
 	launch/caps.c launch/seccomp.c launch/masks.c \
 	launch/cgroup.c launch/userns.c
 nodist_launch_libsandbox_a_SOURCES = launch/seccomp-default.c

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
 
@@ -33,6 +34,10 @@ static int write_proc(pid_t pid, const char *file, const char *text, roost_error
 {
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+        EXPLAIN("write(\"%s\", \"%.*s\") — %s", path, (int)strcspn(text, "\n"), text,
+                strcmp(file, "setgroups") == 0 ? "required before an unprivileged gid_map"
+                : strcmp(file, "uid_map") == 0 ? "uid_map: uid 0 inside is the caller's uid outside"
+                                               : "gid_map: gid 0 inside is the caller's gid outside");
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return roost_error_set(e, -errno, "opening %s", path);
@@ -79,6 +84,10 @@ static int run_helper(const char *tool, pid_t child, unsigned long id, unsigned 
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        EXPLAIN("%s %s 0 %s 1 1 %s %s — the setuid helper writes /proc/%s/%s: 0 inside is the caller, "
+                "1..%s come from /etc/sub%cid",
+                tool, a[0], a[1], a[2], a[3], a[0], strcmp(tool, "newuidmap") == 0 ? "uid_map" : "gid_map",
+                a[3], tool[3]);
         r = posix_spawnp(&pid, tool, &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0)

@@ -45,11 +45,18 @@ test -d "$S/trees/$(jq -r .sha256 "$S/refs/x86_64/alpine:3.98")/rootfs"; ok $? "
 tap_diag "gc took $(( (end - start) / 1000000 )) ms with ${old} blobs"
 
 # A launch SIGKILLed under a cgroup limit leaves a cgroup; gc removes it.
+# (Other tests running beside this one may sweep it too: launch does so
+# before making a cgroup. So the check is that it is gone, and that gc
+# counted it when it was the one that removed it.)
 launch --store "$S" --offline --pids 32 alpine:3.98 sleep 30 &
 lpid=$!
 for _ in $(seq 50); do pgrep -f 'sleep 30' >/dev/null && break; sleep 0.1; done
+cg=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "roost-$lpid" 2>/dev/null | head -1)
+[ -n "$cg" ]; ok $? "a launch with --pids has a cgroup of its own"
 kill -KILL "$lpid"; wait "$lpid" 2>/dev/null
 pkill -KILL -f 'sleep 30'; sleep 0.3
 run_cmd roost gc --store "$S"
-like "$out" ", [1-9][0-9]* cgroups;" "gc removes the cgroup a killed launch left"
+ok $rc "gc exits 0 after a launch was killed"
+[ -n "$cg" ] && [ ! -d "$cg" ]; ok $? "the killed launch's cgroup is gone after gc"
+like "$out" ", [0-9]+ cgroups;" "gc reports the cgroups it removed"
 tap_done
