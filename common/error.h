@@ -5,31 +5,31 @@
 
 enum {
         ROOST_ERR_BASE = 4096,
-        ROOST_ENOTFOUND,  /* unknown image, version, reference or release */
-        ROOST_EDIGEST,    /* checksum mismatch */
-        ROOST_ESIZE,      /* size differs from what was announced */
-        ROOST_EFORMAT,    /* unparsable index, checksum file or metadata */
-        ROOST_EHTTP,      /* permanent HTTP failure (4xx) */
-        ROOST_ENETWORK,   /* transient network failure that outlived retries */
-        ROOST_ETLS,       /* TLS handshake or certificate failure */
-        ROOST_EPROTO,     /* scheme or redirect refused */
-        ROOST_EUNSAFE,    /* archive entry or name that would escape its root */
-        ROOST_EARCHIVE,   /* corrupt, truncated or unreadable archive */
-        ROOST_ELIMIT,     /* a configured limit was exceeded */
-        ROOST_EUSAGE,     /* bad command line */
+        ROOST_ENOTFOUND, /* unknown image, version, reference or release */
+        ROOST_EDIGEST,   /* checksum mismatch */
+        ROOST_ESIZE,     /* size differs from what was announced */
+        ROOST_EFORMAT,   /* unparsable index, checksum file or metadata */
+        ROOST_EHTTP,     /* permanent HTTP failure (4xx) */
+        ROOST_ENETWORK,  /* transient network failure that outlived retries */
+        ROOST_ETLS,      /* TLS handshake or certificate failure */
+        ROOST_EPROTO,    /* scheme or redirect refused */
+        ROOST_EUNSAFE,   /* archive entry or name that would escape its root */
+        ROOST_EARCHIVE,  /* corrupt, truncated or unreadable archive */
+        ROOST_ELIMIT,    /* a configured limit was exceeded */
+        ROOST_EUSAGE,    /* bad command line */
         ROOST_ERR_MAX,
 };
 
 /* Exit codes shared by the tools, documented in the man pages. launch uses
  * 125/126/127 for its own failures and passes the command's status through. */
 enum {
-        EXIT_FAIL = 1,      /* anything not listed below */
-        EXIT_USAGE = 2,     /* bad command line or reference */
-        EXIT_NOTFOUND = 3,  /* image, version or reference does not exist */
-        EXIT_NETWORK = 4,   /* mirror unreachable, TLS or HTTP failure */
-        EXIT_VERIFY = 5,    /* checksum, size or signature check failed */
-        EXIT_STORE = 6,     /* store could not be opened, locked or written */
-        EXIT_ARCHIVE = 7,   /* archive corrupt, hostile or over a limit */
+        EXIT_FAIL = 1,     /* anything not listed below */
+        EXIT_USAGE = 2,    /* bad command line or reference */
+        EXIT_NOTFOUND = 3, /* image, version or reference does not exist */
+        EXIT_NETWORK = 4,  /* mirror unreachable, TLS or HTTP failure */
+        EXIT_VERIFY = 5,   /* checksum, size or signature check failed */
+        EXIT_STORE = 6,    /* store could not be opened, locked or written */
+        EXIT_ARCHIVE = 7,  /* archive corrupt, hostile or over a limit */
 };
 
 const char *roost_strerror(int r);

@@ -35,13 +35,12 @@ static int rm_children(int dfd, dev_t dev)
                                         ret = -EBUSY;
                                 continue;
                         }
-                        int cfd = openat(dirfd(d), de->d_name,
-                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        int cfd =
+                                openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (cfd < 0) {
                                 /* An unreadable directory left by an archive:
                                  * make it ours, then try again. */
-                                if (errno == EACCES &&
-                                    fchmodat(dirfd(d), de->d_name, 0700, 0) == 0)
+                                if (errno == EACCES && fchmodat(dirfd(d), de->d_name, 0700, 0) == 0)
                                         cfd = openat(dirfd(d), de->d_name,
                                                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                                 if (cfd < 0) {
@@ -57,8 +56,7 @@ static int rm_children(int dfd, dev_t dev)
                         int r = rm_children(cfd, dev);
                         if (r < 0 && ret == 0)
                                 ret = r;
-                        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT &&
-                            ret == 0)
+                        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT && ret == 0)
                                 ret = -errno;
                 } else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && ret == 0)
                         ret = -errno;
@@ -200,8 +198,8 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t n
                 return r;
         if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.%s.tmp", name, sfx) >= sizeof(tmp))
                 return -ENAMETOOLONG;
-        _cleanup_close_ int fd = openat(dirfd, tmp,
-                                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        _cleanup_close_ int fd =
+                openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return -errno;
         r = write_all(fd, data, n);
@@ -243,12 +241,14 @@ const char *host_alpine_arch(void)
         static const struct {
                 const char *uname, *alpine;
         } map[] = {
-                { "x86_64", "x86_64" },   { "amd64", "x86_64" },    { "aarch64", "aarch64" },
-                { "arm64", "aarch64" },   { "armv8l", "armv7" },    { "armv7l", "armv7" },
-                { "armv7", "armv7" },     { "armv6l", "armhf" },    { "i386", "x86" },
-                { "i486", "x86" },        { "i586", "x86" },        { "i686", "x86" },
-                { "ppc64le", "ppc64le" }, { "s390x", "s390x" },     { "riscv64", "riscv64" },
-                { "loongarch64", "loongarch64" },
+                { "x86_64", "x86_64" },   { "amd64", "x86_64" },
+                { "aarch64", "aarch64" }, { "arm64", "aarch64" },
+                { "armv8l", "armv7" },    { "armv7l", "armv7" },
+                { "armv7", "armv7" },     { "armv6l", "armhf" },
+                { "i386", "x86" },        { "i486", "x86" },
+                { "i586", "x86" },        { "i686", "x86" },
+                { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
+                { "riscv64", "riscv64" }, { "loongarch64", "loongarch64" },
         };
         struct utsname u;
         if (uname(&u) < 0)

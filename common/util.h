@@ -24,24 +24,24 @@ static inline void fclosep(FILE **f)
         if (*f)
                 fclose(*f);
 }
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_(f)     __attribute__((cleanup(f)))
+#define _cleanup_free_   _cleanup_(freep)
+#define _cleanup_close_  _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Hand ownership on: returns the value and clears the variable so that the
  * cleanup attribute no longer releases it. */
-#define TAKE_PTR(p)                          \
-        ({                                   \
-                __typeof__(p) _p_ = (p);     \
-                (p) = NULL;                  \
-                _p_;                         \
+#define TAKE_PTR(p)                                                                                          \
+        ({                                                                                                   \
+                __typeof__(p) _p_ = (p);                                                                     \
+                (p) = NULL;                                                                                  \
+                _p_;                                                                                         \
         })
-#define TAKE_FD(fd)                  \
-        ({                           \
-                int _fd_ = (fd);     \
-                (fd) = -1;           \
-                _fd_;                \
+#define TAKE_FD(fd)                                                                                          \
+        ({                                                                                                   \
+                int _fd_ = (fd);                                                                             \
+                (fd) = -1;                                                                                   \
+                _fd_;                                                                                        \
         })
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))

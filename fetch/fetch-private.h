@@ -42,7 +42,7 @@ struct fetch_release {
         char *version;
         char *file;
         char *sha256;
-        char *sha512; /* NULL when the index publishes none */
+        char *sha512;  /* NULL when the index publishes none */
         uint64_t size; /* 0 when unknown */
 };
 void fetch_release_done(struct fetch_release *r);
@@ -52,8 +52,8 @@ void fetch_release_done(struct fetch_release *r);
  * newest when WANT is NULL. -ROOST_EFORMAT (with the reason in E) when the
  * index does not parse or an entry we would use lacks a checked field,
  * -ROOST_ENOTFOUND when no entry matches. */
-int fetch_index_pick(const char *text, size_t n, const char *arch, const char *want, struct fetch_release *ret,
-                     roost_error *e);
+int fetch_index_pick(const char *text, size_t n, const char *arch, const char *want,
+                     struct fetch_release *ret, roost_error *e);
 
 /* Find FILE's digest in a sha256sum/sha512sum style checksum file: lines of
  * "HEX  NAME" (or "HEX *NAME"), or one bare HEX. HEXLEN is 64 or 128; OUT

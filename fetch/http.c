@@ -113,8 +113,8 @@ static int build_ca_blob(fetch_http *h, const char *cacert, roost_error *e)
         size_t extra_len = 0, sys_len = 0;
         int r = slurp_path(cacert, 4 << 20, &extra, &extra_len);
         if (r < 0)
-                return fetch_fail(e, -ROOST_EUSAGE, "reading --cacert %s: %s",
-                                       cacert, r == -EFBIG ? "too large" : strerror(-r));
+                return fetch_fail(e, -ROOST_EUSAGE, "reading --cacert %s: %s", cacert,
+                                  r == -EFBIG ? "too large" : strerror(-r));
         if (!strstr(extra, "-----BEGIN CERTIFICATE-----"))
                 return fetch_fail(e, -ROOST_EUSAGE, "--cacert %s holds no PEM certificate", cacert);
         const char *sys_path = NULL, *sys_dir = NULL;
@@ -262,7 +262,8 @@ static size_t xfer_header(char *data, size_t size, size_t nmemb, void *userdata)
         return n;
 }
 
-static int xfer_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+static int xfer_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                         curl_off_t ulnow)
 {
         struct xfer *x = userdata;
         if (!x->blob || !x->h->progress)
@@ -270,7 +271,8 @@ static int xfer_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, c
         uint64_t done = store_blob_offset(x->blob);
         if (done != x->last_report) {
                 x->last_report = done;
-                x->h->progress(x->h->userdata, x->step, done, x->limit == FETCH_MAX_UNKNOWN_SIZE ? 0 : x->limit);
+                x->h->progress(x->h->userdata, x->step, done,
+                               x->limit == FETCH_MAX_UNKNOWN_SIZE ? 0 : x->limit);
         }
         return 0;
 }
@@ -324,16 +326,16 @@ static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x,
                 if (x->code >= 500 || x->code == 408 || x->code == 429)
                         *kind = TRANSIENT;
                 return fetch_fail(e, x->code >= 500 ? -ROOST_ENETWORK : -ROOST_EHTTP, "%s: HTTP %ld", url,
-                                       x->code);
+                                  x->code);
         }
         if (x->err == -ROOST_EHTTP)
-                return fetch_fail(e, -ROOST_EHTTP, "%s: the server answered a range request with another range",
-                                       url);
+                return fetch_fail(e, -ROOST_EHTTP,
+                                  "%s: the server answered a range request with another range", url);
         if (x->err == -ROOST_ESIZE) {
                 if (x->blob)
                         return fetch_fail(e, -ROOST_ESIZE,
-                                               "%s: the body is larger than the %llu bytes the index announces", url,
-                                               (unsigned long long)x->limit);
+                                          "%s: the body is larger than the %llu bytes the index announces",
+                                          url, (unsigned long long)x->limit);
                 return fetch_fail(e, -ROOST_ESIZE, "%s: larger than %zu bytes", url, x->max);
         }
         if (x->err < 0)
@@ -343,8 +345,9 @@ static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x,
         case CURLE_OK:
                 return 0;
         case CURLE_UNSUPPORTED_PROTOCOL:
-                return fetch_fail(e, -ROOST_EPROTO, "%s: refused (only https:// is allowed, redirects included): %s",
-                                       url, detail);
+                return fetch_fail(e, -ROOST_EPROTO,
+                                  "%s: refused (only https:// is allowed, redirects included): %s", url,
+                                  detail);
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CACERT_BADFILE:
         case CURLE_SSL_CERTPROBLEM:
@@ -355,15 +358,15 @@ static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x,
         case CURLE_SSL_INVALIDCERTSTATUS:
         case CURLE_SSL_CRL_BADFILE:
         case CURLE_SSL_CONNECT_ERROR:
-                return fetch_fail(e, -ROOST_ETLS, "%s: TLS: %s (use --cacert FILE to trust a private CA)", url,
-                                       detail);
+                return fetch_fail(e, -ROOST_ETLS, "%s: TLS: %s (use --cacert FILE to trust a private CA)",
+                                  url, detail);
         case CURLE_FILE_COULDNT_READ_FILE:
         case CURLE_REMOTE_FILE_NOT_FOUND:
                 return fetch_fail(e, -ROOST_ENOTFOUND, "%s: %s", url, detail);
         case CURLE_OPERATION_TIMEDOUT:
                 *kind = TRANSIENT;
                 return fetch_fail(e, -ROOST_ENETWORK, "%s: stalled (below %ld bytes/s for %ld s): %s", url,
-                                       h->stall_bytes, h->stall_seconds, detail);
+                                  h->stall_bytes, h->stall_seconds, detail);
         case CURLE_COULDNT_CONNECT:
         case CURLE_RECV_ERROR:
         case CURLE_SEND_ERROR:
@@ -445,7 +448,8 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                         first_failure = t;
                 if (failures >= h->retries || t + delay - first_failure > h->max_time) {
                         size_t l = strlen(e->msg);
-                        snprintf(e->msg + l, sizeof(e->msg) - l, " (gave up after %d attempts)", failures + 1);
+                        snprintf(e->msg + l, sizeof(e->msg) - l, " (gave up after %d attempts)",
+                                 failures + 1);
                         return r;
                 }
                 failures++;
@@ -487,8 +491,9 @@ int fetch_http_download(fetch_http *h, const char *url, const char *step, store_
                 return r;
         uint64_t got = store_blob_offset(b);
         if (size && got != size)
-                return fetch_fail(e, -ROOST_ESIZE, "%s: the body ended after %llu of the %llu bytes the index announces",
-                                       url, (unsigned long long)got, (unsigned long long)size);
+                return fetch_fail(e, -ROOST_ESIZE,
+                                  "%s: the body ended after %llu of the %llu bytes the index announces", url,
+                                  (unsigned long long)got, (unsigned long long)size);
         if (h->progress)
                 h->progress(h->userdata, step, got, size);
         return 0;

@@ -118,7 +118,8 @@ int main(int argc, char **argv)
         }
         int r = store_ref_parse(image, version ? version : "latest-stable", &name, &tag);
         if (r < 0) {
-                cli_error("'%s%s%s' is not a valid reference", image, version ? " " : "", version ? version : "");
+                cli_error("'%s%s%s' is not a valid reference", image, version ? " " : "",
+                          version ? version : "");
                 return EXIT_USAGE;
         }
         if (version) {
@@ -167,8 +168,9 @@ int main(int argc, char **argv)
         } else if (!quiet) {
                 char size[32];
                 fetch_format_bytes(ref.size, size, sizeof(size));
-                printf("reference: %s:%s (%s)\nversion:   %s\nsha256:    %s\nsize:      %llu bytes (%s)\n", ref.name,
-                       ref.tag, ref.arch, ref.version, ref.sha256, (unsigned long long)ref.size, size);
+                printf("reference: %s:%s (%s)\nversion:   %s\nsha256:    %s\nsize:      %llu bytes (%s)\n",
+                       ref.name, ref.tag, ref.arch, ref.version, ref.sha256, (unsigned long long)ref.size,
+                       size);
         }
         store_ref_done(&ref);
         if (fflush(stdout) != 0) {

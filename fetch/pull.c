@@ -9,7 +9,7 @@
 #include "common/util.h"
 #include "fetch/fetch-private.h"
 
-#define INDEX_MAX (1u << 20) /* latest-releases.yaml is a few kilobytes */
+#define INDEX_MAX   (1u << 20) /* latest-releases.yaml is a few kilobytes */
 #define SUMFILE_MAX 4096
 
 struct pull {
@@ -48,7 +48,8 @@ static int mirror_get(const struct fetch_options *o, char **ret, bool *ret_file,
                 m = FETCH_DEFAULT_MIRROR;
         bool file = strncmp(m, "file://", 7) == 0;
         if (!file && strncmp(m, "https://", 8) != 0)
-                return fetch_fail(e, -ROOST_EUSAGE, "mirror %s: only https:// and file:// URLs are accepted", m);
+                return fetch_fail(e, -ROOST_EUSAGE, "mirror %s: only https:// and file:// URLs are accepted",
+                                  m);
         if (strlen(m) > 2048 || strpbrk(m, " \t\r\n"))
                 return fetch_fail(e, -ROOST_EUSAGE, "mirror %.64s...: not a usable URL", m);
         char *c = strdup(m);
@@ -111,7 +112,7 @@ static int resolve_unindexed(struct pull *p, roost_error *e)
         int r = fetch_http_get(p->http, url, SUMFILE_MAX, &text, NULL, e);
         if (r == -ROOST_ENOTFOUND)
                 return fetch_fail(e, r, "%s:%s not found: %s lists no %s for %s and %s is missing on %s",
-                                       p->name, p->tag, p->dir, p->t.version, p->arch, p->rel.file, p->mirror);
+                                  p->name, p->tag, p->dir, p->t.version, p->arch, p->rel.file, p->mirror);
         if (r < 0)
                 return r;
         if (fetch_sumfile_parse(text, p->rel.file, STORE_SHA256_HEX, sha256) < 0)
@@ -126,7 +127,8 @@ static int resolve_unindexed(struct pull *p, roost_error *e)
         char sha512[STORE_SHA512_HEX + 1];
         roost_error ignored;
         if (fetch_http_get(p->http, url, SUMFILE_MAX, &text, NULL, &ignored) == 0 &&
-            fetch_sumfile_parse(text, p->rel.file, STORE_SHA512_HEX, sha512) == 0 && !(p->rel.sha512 = strdup(sha512)))
+            fetch_sumfile_parse(text, p->rel.file, STORE_SHA512_HEX, sha512) == 0 &&
+            !(p->rel.sha512 = strdup(sha512)))
                 return -ENOMEM;
         return 0;
 }
@@ -149,18 +151,19 @@ static int resolve(struct pull *p, roost_error *e)
         if (r == -ROOST_ENOTFOUND) {
                 char why[sizeof(e->msg)];
                 snprintf(why, sizeof(why), "%s", e->msg);
-                return fetch_fail(e, r, "%s:%s not found: no release index for %s (%s)", p->name, p->tag, p->arch,
-                                       why);
+                return fetch_fail(e, r, "%s:%s not found: no release index for %s (%s)", p->name, p->tag,
+                                  p->arch, why);
         }
         if (r < 0)
                 return r;
         roost_error ie;
-        r = fetch_index_pick(index, len, p->arch, p->t.kind == FETCH_TAG_EXACT ? p->t.version : NULL, &p->rel, &ie);
+        r = fetch_index_pick(index, len, p->arch, p->t.kind == FETCH_TAG_EXACT ? p->t.version : NULL, &p->rel,
+                             &ie);
         if (r == -ROOST_ENOTFOUND && p->t.kind == FETCH_TAG_EXACT)
                 r = resolve_unindexed(p, e);
         else if (r < 0)
-                return fetch_fail(e, r, "%s:%s: reading %s/releases/%s/latest-releases.yaml: %s", p->name, p->tag,
-                                       p->dir, p->arch, ie.msg);
+                return fetch_fail(e, r, "%s:%s: reading %s/releases/%s/latest-releases.yaml: %s", p->name,
+                                  p->tag, p->dir, p->arch, ie.msg);
         if (r < 0)
                 return r;
         if (asprintf(&p->url, "%s/%s/releases/%s/%s", p->mirror, p->dir, p->arch, p->rel.file) < 0) {
@@ -184,11 +187,12 @@ static int check_sumfile(struct pull *p, roost_error *e)
                 return r;
         if (fetch_sumfile_parse(text, p->rel.file, STORE_SHA256_HEX, sha256) < 0)
                 return fetch_fail(e, -ROOST_EFORMAT, "verifying %s: %s.sha256 holds no sha256 for it",
-                                       p->rel.file, p->rel.file);
+                                  p->rel.file, p->rel.file);
         if (strcmp(sha256, p->rel.sha256) != 0)
-                return fetch_fail(e, -ROOST_EDIGEST,
-                                       "verifying %s: %s.sha256 (%.12s…) disagrees with latest-releases.yaml (%.12s…)",
-                                       p->rel.file, p->rel.file, sha256, p->rel.sha256);
+                return fetch_fail(
+                        e, -ROOST_EDIGEST,
+                        "verifying %s: %s.sha256 (%.12s…) disagrees with latest-releases.yaml (%.12s…)",
+                        p->rel.file, p->rel.file, sha256, p->rel.sha256);
         return 0;
 }
 
@@ -232,13 +236,15 @@ static int download(struct pull *p, char ret_sha512[STORE_SHA512_HEX + 1], roost
         }
         if (strcmp(sha256, p->rel.sha256) != 0) {
                 store_blob_abort(b, false);
-                return fetch_fail(e, -ROOST_EDIGEST, "verifying %s: sha256 mismatch (expected %.16s…, got %.16s…)",
-                                       p->rel.file, p->rel.sha256, sha256);
+                return fetch_fail(e, -ROOST_EDIGEST,
+                                  "verifying %s: sha256 mismatch (expected %.16s…, got %.16s…)", p->rel.file,
+                                  p->rel.sha256, sha256);
         }
         if (p->rel.sha512 && strcmp(ret_sha512, p->rel.sha512) != 0) {
                 store_blob_abort(b, false);
-                return fetch_fail(e, -ROOST_EDIGEST, "verifying %s: sha512 mismatch (expected %.16s…, got %.16s…)",
-                                       p->rel.file, p->rel.sha512, ret_sha512);
+                return fetch_fail(e, -ROOST_EDIGEST,
+                                  "verifying %s: sha512 mismatch (expected %.16s…, got %.16s…)", p->rel.file,
+                                  p->rel.sha512, ret_sha512);
         }
         if (!p->rel.size)
                 p->rel.size = store_blob_offset(b);
@@ -265,12 +271,14 @@ static int stored(struct pull *p, struct store_ref *ret)
         return 1;
 }
 
-int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_options *o, struct store_ref *ret,
-               roost_error *e)
+int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_options *o,
+               struct store_ref *ret, roost_error *e)
 {
         roost_error local;
         const struct fetch_options none = { 0 };
-        struct pull p = { .s = s, .o = o ? o : &none, .name = name, .tag = tag && *tag ? tag : "latest-stable" };
+        struct pull p = {
+                .s = s, .o = o ? o : &none, .name = name, .tag = tag && *tag ? tag : "latest-stable"
+        };
         char sha512[STORE_SHA512_HEX + 1] = "";
         bool file = false;
         int r;
@@ -285,7 +293,8 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
                 return fetch_fail(e, -ROOST_ENOTFOUND, "unknown image '%s': only alpine is available", name);
         if (!store_ref_tag_valid(p.tag) || fetch_tag_parse(p.tag, &p.t) < 0)
                 return fetch_fail(e, -ROOST_EUSAGE,
-                                       "'%s' is not an Alpine version (try 3.22, 3.22.1, edge or latest-stable)", p.tag);
+                                  "'%s' is not an Alpine version (try 3.22, 3.22.1, edge or latest-stable)",
+                                  p.tag);
         p.arch = o->arch ? o->arch : host_alpine_arch();
         if (!p.arch)
                 return fetch_fail(e, -ROOST_EUSAGE, "unknown host architecture: name one with --arch");
@@ -295,8 +304,9 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
         if ((!o->refresh || o->offline) && stored(&p, ret))
                 return 0;
         if (o->offline)
-                return fetch_fail(e, -ROOST_ENOTFOUND, "%s:%s (%s) is not stored, and the network is off limits",
-                                       name, p.tag, p.arch);
+                return fetch_fail(e, -ROOST_ENOTFOUND,
+                                  "%s:%s (%s) is not stored, and the network is off limits", name, p.tag,
+                                  p.arch);
 
         if ((r = mirror_get(o, &p.mirror, &file, e)) < 0)
                 goto out;

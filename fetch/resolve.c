@@ -145,7 +145,8 @@ static const char *scalar(yaml_document_t *doc, yaml_node_t *map, const char *ke
                         continue;
                 if (strcmp((const char *)k->data.scalar.value, key) != 0)
                         continue;
-                if (v->type != YAML_SCALAR_NODE || strlen((const char *)v->data.scalar.value) != v->data.scalar.length)
+                if (v->type != YAML_SCALAR_NODE ||
+                    strlen((const char *)v->data.scalar.value) != v->data.scalar.length)
                         return NULL;
                 return (const char *)v->data.scalar.value;
         }
@@ -219,8 +220,8 @@ fail:
         return rr;
 }
 
-int fetch_index_pick(const char *text, size_t n, const char *arch, const char *want, struct fetch_release *ret,
-                     roost_error *e)
+int fetch_index_pick(const char *text, size_t n, const char *arch, const char *want,
+                     struct fetch_release *ret, roost_error *e)
 {
         yaml_parser_t parser;
         yaml_document_t docbuf;
@@ -232,7 +233,7 @@ int fetch_index_pick(const char *text, size_t n, const char *arch, const char *w
         int ok = yaml_parser_load(&parser, &docbuf);
         if (!ok) {
                 fetch_fail(e, -ROOST_EFORMAT, "YAML error at line %zu: %s", parser.problem_mark.line + 1,
-                                parser.problem ? parser.problem : "unknown");
+                           parser.problem ? parser.problem : "unknown");
                 yaml_parser_delete(&parser);
                 return -ROOST_EFORMAT;
         }
@@ -245,7 +246,8 @@ int fetch_index_pick(const char *text, size_t n, const char *arch, const char *w
 
         yaml_node_t *best = NULL;
         const char *best_version = NULL;
-        for (yaml_node_item_t *it = root->data.sequence.items.start; it < root->data.sequence.items.top; it++) {
+        for (yaml_node_item_t *it = root->data.sequence.items.start; it < root->data.sequence.items.top;
+             it++) {
                 yaml_node_t *entry = yaml_document_get_node(doc, *it);
                 if (!entry || entry->type != YAML_MAPPING_NODE)
                         return fetch_fail(e, -ROOST_EFORMAT, "release entry is not a mapping");
@@ -270,7 +272,7 @@ int fetch_index_pick(const char *text, size_t n, const char *arch, const char *w
         }
         if (!best)
                 return fetch_fail(e, -ROOST_ENOTFOUND, "no alpine-minirootfs %s%sfor %s in the index",
-                                       want ? want : "", want ? " " : "", arch);
+                                  want ? want : "", want ? " " : "", arch);
         return entry_to_release(doc, best, ret, e);
 }
 

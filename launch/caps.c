@@ -61,14 +61,44 @@ static const char *const cap_names[] = {
 
 static const char *const cap_full_names[] = {
 #define N(x) [CAP_##x] = "CAP_" #x
-        N(CHOWN), N(DAC_OVERRIDE), N(DAC_READ_SEARCH), N(FOWNER), N(FSETID), N(KILL),
-        N(SETGID), N(SETUID), N(SETPCAP), N(LINUX_IMMUTABLE), N(NET_BIND_SERVICE),
-        N(NET_BROADCAST), N(NET_ADMIN), N(NET_RAW), N(IPC_LOCK), N(IPC_OWNER),
-        N(SYS_MODULE), N(SYS_RAWIO), N(SYS_CHROOT), N(SYS_PTRACE), N(SYS_PACCT),
-        N(SYS_ADMIN), N(SYS_BOOT), N(SYS_NICE), N(SYS_RESOURCE), N(SYS_TIME),
-        N(SYS_TTY_CONFIG), N(MKNOD), N(LEASE), N(AUDIT_WRITE), N(AUDIT_CONTROL),
-        N(SETFCAP), N(MAC_OVERRIDE), N(MAC_ADMIN), N(SYSLOG), N(WAKE_ALARM),
-        N(BLOCK_SUSPEND), N(AUDIT_READ),
+        N(CHOWN),
+        N(DAC_OVERRIDE),
+        N(DAC_READ_SEARCH),
+        N(FOWNER),
+        N(FSETID),
+        N(KILL),
+        N(SETGID),
+        N(SETUID),
+        N(SETPCAP),
+        N(LINUX_IMMUTABLE),
+        N(NET_BIND_SERVICE),
+        N(NET_BROADCAST),
+        N(NET_ADMIN),
+        N(NET_RAW),
+        N(IPC_LOCK),
+        N(IPC_OWNER),
+        N(SYS_MODULE),
+        N(SYS_RAWIO),
+        N(SYS_CHROOT),
+        N(SYS_PTRACE),
+        N(SYS_PACCT),
+        N(SYS_ADMIN),
+        N(SYS_BOOT),
+        N(SYS_NICE),
+        N(SYS_RESOURCE),
+        N(SYS_TIME),
+        N(SYS_TTY_CONFIG),
+        N(MKNOD),
+        N(LEASE),
+        N(AUDIT_WRITE),
+        N(AUDIT_CONTROL),
+        N(SETFCAP),
+        N(MAC_OVERRIDE),
+        N(MAC_ADMIN),
+        N(SYSLOG),
+        N(WAKE_ALARM),
+        N(BLOCK_SUSPEND),
+        N(AUDIT_READ),
 #undef N
         [38] = "CAP_PERFMON",
         [39] = "CAP_BPF",
@@ -104,11 +134,10 @@ const char *sandbox_cap_name(int cap)
 
 uint64_t sandbox_caps_default(void)
 {
-        return CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_FSETID) |
-               CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_MKNOD) | CAP_BIT(CAP_NET_RAW) |
-               CAP_BIT(CAP_SETGID) | CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SETFCAP) |
-               CAP_BIT(CAP_SETPCAP) | CAP_BIT(CAP_NET_BIND_SERVICE) | CAP_BIT(CAP_SYS_CHROOT) |
-               CAP_BIT(CAP_KILL) | CAP_BIT(CAP_AUDIT_WRITE);
+        return CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_FSETID) | CAP_BIT(CAP_FOWNER) |
+               CAP_BIT(CAP_MKNOD) | CAP_BIT(CAP_NET_RAW) | CAP_BIT(CAP_SETGID) | CAP_BIT(CAP_SETUID) |
+               CAP_BIT(CAP_SETFCAP) | CAP_BIT(CAP_SETPCAP) | CAP_BIT(CAP_NET_BIND_SERVICE) |
+               CAP_BIT(CAP_SYS_CHROOT) | CAP_BIT(CAP_KILL) | CAP_BIT(CAP_AUDIT_WRITE);
 }
 
 /* Every capability the running kernel knows: asking for one it does not

@@ -34,9 +34,9 @@ enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_N };
 static const char *const controllers[CG_N] = { "memory", "pids", "cpu" };
 
 struct cgroup {
-        int version;         /* 1 or 2 */
-        char *path[CG_N];    /* v1: one directory per controller used; v2: path[0] */
-        int lockfd[CG_N];    /* flocks held while the container runs */
+        int version;      /* 1 or 2 */
+        char *path[CG_N]; /* v1: one directory per controller used; v2: path[0] */
+        int lockfd[CG_N]; /* flocks held while the container runs */
 };
 
 #define CPU_PERIOD_US 100000
@@ -60,11 +60,24 @@ int cgroup_parse_size(const char *s, uint64_t *ret)
                 return -EINVAL;
         unsigned shift = 0;
         switch (tolower((unsigned char)*end)) {
-        case 'k': shift = 10; end++; break;
-        case 'm': shift = 20; end++; break;
-        case 'g': shift = 30; end++; break;
-        case 't': shift = 40; end++; break;
-        default: break;
+        case 'k':
+                shift = 10;
+                end++;
+                break;
+        case 'm':
+                shift = 20;
+                end++;
+                break;
+        case 'g':
+                shift = 30;
+                end++;
+                break;
+        case 't':
+                shift = 40;
+                end++;
+                break;
+        default:
+                break;
         }
         if (tolower((unsigned char)*end) == 'b' && (shift || end[1] == '\0'))
                 end++;
@@ -194,7 +207,8 @@ static int make_dir(const char *path, bool fresh, roost_error *e)
         if (mkdir(path, 0755) < 0 && (fresh || errno != EEXIST)) {
                 int r = -errno;
                 if (r == -EACCES || r == -EPERM || r == -EROFS)
-                        return roost_error_set(e, r,
+                        return roost_error_set(
+                                e, r,
                                 "resource limits need a cgroup this user may manage, run as root or "
                                 "in a delegated cgroup (systemd-run --user -p Delegate=yes); creating %s",
                                 path);
@@ -366,7 +380,9 @@ int cgroup_create(const char *id, const struct cgroup_limits *l, cgroup **ret, r
                                 r = roost_error_set(e, r == -ENOENT ? -EOPNOTSUPP : r,
                                                     "no cgroup %s controller on this host (needed for --%s)",
                                                     controllers[i],
-                                                    i == CG_MEMORY ? "memory" : i == CG_PIDS ? "pids" : "cpus");
+                                                    i == CG_MEMORY ? "memory"
+                                                    : i == CG_PIDS ? "pids"
+                                                                   : "cpus");
                                 goto fail;
                         }
                         if ((r = join(roost, sizeof(roost), base, "roost")) < 0)

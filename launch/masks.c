@@ -56,8 +56,8 @@ static unsigned long mount_flags_of(int fd)
         struct statvfs sv;
         if (fstatvfs(fd, &sv) < 0)
                 return 0;
-        return sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME |
-                            ST_NODIRATIME | ST_RELATIME);
+        return sv.f_flag &
+               (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
 }
 
 /* The container's procfs, checked below, spells each fd. */
@@ -157,13 +157,14 @@ static int readonly_one(int dirfd, dev_t dev, const char *name)
         if (!sandbox_legacy_mounts) {
                 /* A detached copy, made read-only before it is attached:
                  * never writable in the container, not even for a moment. */
-                _cleanup_close_ int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                                                     AT_RECURSIVE | AT_EMPTY_PATH);
+                _cleanup_close_ int tree =
+                        open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
                 if (tree >= 0) {
                         struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
                                                             MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
                         if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0 ||
-                            move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                            move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+                                    0)
                                 return -errno;
                         return 0;
                 }
@@ -195,8 +196,7 @@ static int open_dev_null(void)
         int fd = open("/dev/null", O_PATH | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 ||
-            minor(st.st_rdev) != 3) {
+        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3) {
                 close(fd);
                 return -ROOST_EUNSAFE;
         }
@@ -279,8 +279,7 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                 if (r == -ENOENT)
                         r = 0;
                 if (r < 0) {
-                        r = roost_error_set(e, r, "making %s/%s read-only", fs_names[fs],
-                                            readonly[i].name);
+                        r = roost_error_set(e, r, "making %s/%s read-only", fs_names[fs], readonly[i].name);
                         goto out;
                 }
         }

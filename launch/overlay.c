@@ -125,10 +125,11 @@ static int prepare_named(struct run_state *st, roost_error *e)
         } else if (r < 0) {
                 return roost_error_set(e, r, "reading %s/origin in the store", dir);
         } else if (strcmp(recorded, st->lower) != 0) {
-                return roost_error_set(e, -EEXIST,
-                                       "container %s was made on another tree (%s); launch it with that image, "
-                                       "or choose another name",
-                                       st->c->name, recorded);
+                return roost_error_set(
+                        e, -EEXIST,
+                        "container %s was made on another tree (%s); launch it with that image, "
+                        "or choose another name",
+                        st->c->name, recorded);
         }
         if ((r = make_upper(st, dfd, upper)) < 0 || (r = mkdir_at_p(dfd, work, 0700)) < 0)
                 return roost_error_set(e, r, "creating the layer of container %s", st->c->name);

@@ -33,7 +33,8 @@ int main(void)
                " * filter (see launch/seccomp.c), %zu instructions. Do not edit. */\n"
                "#include <stddef.h>\n#include <linux/filter.h>\n"
                "#include \"launch/sandbox-private.h\"\n\n"
-               "const struct sock_filter sandbox_seccomp_default[] = {\n", n);
+               "const struct sock_filter sandbox_seccomp_default[] = {\n",
+               n);
         for (size_t i = 0; i < n; i++)
                 printf("        { 0x%04x, %u, %u, 0x%08x },\n", f[i].code, f[i].jt, f[i].jf, f[i].k);
         printf("};\nconst size_t sandbox_seccomp_default_len = %zu;\n", n);

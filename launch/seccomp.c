@@ -38,7 +38,7 @@
 #include "launch/sandbox.h"
 
 #define CAP_BIT(c) (UINT64_C(1) << (c))
-#define NEVER 0 /* no capability unlocks it */
+#define NEVER      0 /* no capability unlocks it */
 
 /* A call and the capabilities any one of which lets it through, as in
  * docker's profile (a container given CAP_SYS_TIME may set the clock). */
@@ -120,14 +120,13 @@ static const struct {
 
 /* clone flags that make new namespaces (docker's 0x7E020000). */
 static const uint64_t clone_ns_flags[] = {
-        CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-        CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+        CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
 };
 
-#define TIOCSTI_NR 0x5412   /* push a byte into a terminal's input */
+#define TIOCSTI_NR   0x5412 /* push a byte into a terminal's input */
 #define TIOCLINUX_NR 0x541C /* console tricks, among them selection paste */
-#define AF_VSOCK_NR 40
-#define AF_ALG_NR 38
+#define AF_VSOCK_NR  40
+#define AF_ALG_NR    38
 
 static void ctx_releasep(scmp_filter_ctx *ctx)
 {
@@ -201,8 +200,8 @@ static int rules_add(scmp_filter_ctx ctx, uint64_t caps, bool socket_families, r
                  * "any of these bits". The flags are the first argument on
                  * x86 (s390 differs, and is not covered here). */
                 for (size_t i = 0; i < ELEMENTSOF(clone_ns_flags); i++) {
-                        struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i],
-                                                        clone_ns_flags[i]);
+                        struct scmp_arg_cmp a =
+                                SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]);
                         if ((r = add(ctx, eperm, "clone", 1, &a)) < 0)
                                 return roost_error_set(e, r, "seccomp rule for clone");
                 }

@@ -125,7 +125,8 @@ int userns_map(pid_t child, roost_error *e)
                 }
                 snprintf(map_note, sizeof(map_note),
                          "newgidmap failed (is it installed setuid, package uidmap?): mapping only "
-                         "uid %d and gid %d to root inside", (int)uid, (int)gid);
+                         "uid %d and gid %d to root inside",
+                         (int)uid, (int)gid);
         } else
                 snprintf(map_note, sizeof(map_note),
                          "no range for %s in /etc/subuid and /etc/subgid: mapping only uid %d and "
@@ -162,27 +163,32 @@ int userns_diagnose_at(int dirfd, int r, roost_error *e)
         long aa = sysctl_at(dirfd, "kernel/apparmor_restrict_unprivileged_userns");
 
         if (clone == 0)
-                return roost_error_set(e, r,
+                return roost_error_set(
+                        e, r,
                         "creating a user namespace: unprivileged user namespaces are disabled by "
                         "kernel.unprivileged_userns_clone=0 (allow them: sysctl -w "
                         "kernel.unprivileged_userns_clone=1, or run launch as root)");
         if (max == 0)
-                return roost_error_set(e, r,
+                return roost_error_set(
+                        e, r,
                         "creating a user namespace: user.max_user_namespaces=0 forbids them (allow "
                         "them: sysctl -w user.max_user_namespaces=15000, or run launch as root)");
         if (aa == 1)
-                return roost_error_set(e, r,
+                return roost_error_set(
+                        e, r,
                         "creating a user namespace: AppArmor restricts unprivileged user namespaces "
                         "(kernel.apparmor_restrict_unprivileged_userns=1; allow them: sysctl -w "
                         "kernel.apparmor_restrict_unprivileged_userns=0, or give launch an AppArmor "
                         "profile with the userns permission, or run launch as root)");
         if (r == -ENOSPC || r == -EUSERS)
-                return roost_error_set(e, r,
+                return roost_error_set(
+                        e, r,
                         "creating a user namespace: the limit user.max_user_namespaces=%ld is reached "
-                        "(raise it: sysctl -w user.max_user_namespaces=15000)", max);
+                        "(raise it: sysctl -w user.max_user_namespaces=15000)",
+                        max);
         return roost_error_set(e, r,
-                "creating a user namespace (no sysctl forbids it: launch may itself run in a "
-                "chroot, a container or under a seccomp filter that denies it)");
+                               "creating a user namespace (no sysctl forbids it: launch may itself run in a "
+                               "chroot, a container or under a seccomp filter that denies it)");
 }
 
 int userns_diagnose(int r, roost_error *e)

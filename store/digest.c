@@ -14,7 +14,7 @@
  * hashing overlaps the transfer instead of following it. Small inputs
  * (checksum files, unit tests) are hashed in place. The ring bounds
  * memory whatever the stream's size. */
-#define RING_SIZE (1u << 20)
+#define RING_SIZE   (1u << 20)
 #define ASYNC_AFTER (1u << 20)
 /* Waking a thread per network read (16 KiB TLS records) costs more than
  * the hashing saves: workers are woken for batches. */

@@ -116,7 +116,7 @@ static int sweep(store *s, const char *dir, const struct store_ref *refs, size_t
 
 int store_gc(store *s, struct store_gc_report *ret)
 {
-        struct store_gc_report rep = {0};
+        struct store_gc_report rep = { 0 };
         struct store_ref *refs = NULL;
         size_t n = 0;
         int r = store_ref_list(s, &refs, &n);

@@ -15,13 +15,19 @@
 #include "common/util.h"
 #include "store/store-private.h"
 
-#define MANIFEST "manifest.jsonl"
+#define MANIFEST  "manifest.jsonl"
 #define MAX_DEPTH 512
 
 static char type_char(mode_t m)
 {
-        return S_ISREG(m) ? 'f' : S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISCHR(m) ? 'c' :
-               S_ISBLK(m) ? 'b' : S_ISFIFO(m) ? 'p' : S_ISSOCK(m) ? 's' : '?';
+        return S_ISREG(m)    ? 'f'
+               : S_ISDIR(m)  ? 'd'
+               : S_ISLNK(m)  ? 'l'
+               : S_ISCHR(m)  ? 'c'
+               : S_ISBLK(m)  ? 'b'
+               : S_ISFIFO(m) ? 'p'
+               : S_ISSOCK(m) ? 's'
+                             : '?';
 }
 
 static int hash_file(int dirfd, const char *name, char out[STORE_SHA256_HEX + 1])
@@ -146,7 +152,8 @@ static int walk(int dfd, const char *prefix, int depth, walk_fn fn, void *ud)
                 if ((r = fn(ud, dfd, name, path, &st)) < 0)
                         continue;
                 if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int cfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        _cleanup_close_ int cfd =
+                                openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         r = cfd < 0 ? -errno : walk(cfd, path, depth + 1, fn, ud);
                 }
         }
@@ -169,7 +176,8 @@ static int write_entry(void *ud, int dirfd, const char *name, const char *path, 
 
 int store_manifest_write(int rootfd, int metafd)
 {
-        _cleanup_close_ int fd = openat(metafd, MANIFEST, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+        _cleanup_close_ int fd =
+                openat(metafd, MANIFEST, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
         if (fd < 0)
                 return -errno;
         FILE *f = fdopen(TAKE_FD(fd), "w");
@@ -231,7 +239,8 @@ static const char *compare(int rootfd, json_t *want)
         json_t *got;
         if (describe(pfd, base, encoded, &st, &got) < 0)
                 return "unreadable";
-        static const char *const fields[] = { "type", "content", "sha256", "size", "mode", "uid", "gid", "target", "rdev" };
+        static const char *const fields[] = { "type", "content", "sha256", "size", "mode",
+                                              "uid",  "gid",     "target", "rdev" };
         const char *what = NULL;
         for (size_t i = 0; i < ELEMENTSOF(fields) && !what; i++) {
                 json_t *a = json_object_get(want, fields[i]), *b = json_object_get(got, fields[i]);

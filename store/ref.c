@@ -79,7 +79,7 @@ static void format_time(int64_t t, char *buf, size_t n)
 
 static int parse_time(const char *s, int64_t *ret)
 {
-        struct tm tm = {0};
+        struct tm tm = { 0 };
         const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
         if (!end || *end)
                 return -ROOST_EFORMAT;
@@ -91,10 +91,10 @@ int store_ref_to_json(const struct store_ref *ref, char **ret)
 {
         char when[32];
         format_time(ref->created, when, sizeof(when));
-        json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:I, s:s}",
-                              "schema", 1, "name", ref->name, "tag", ref->tag, "arch", ref->arch,
-                              "version", ref->version, "source", ref->source, "sha256", ref->sha256,
-                              "sha512", ref->sha512, "size", (json_int_t)ref->size, "created", when);
+        json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:I, s:s}", "schema", 1, "name",
+                              ref->name, "tag", ref->tag, "arch", ref->arch, "version", ref->version,
+                              "source", ref->source, "sha256", ref->sha256, "sha512", ref->sha512, "size",
+                              (json_int_t)ref->size, "created", when);
         if (!o)
                 return -EINVAL;
         *ret = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -125,10 +125,9 @@ int store_ref_from_json(const char *text, struct store_ref *ret)
         const char *name, *tag, *arch, *version, *source, *sha256, *sha512 = NULL, *created;
         json_int_t size, schema;
         int r = json_unpack(o, "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s?s, s:I, s:s}", "schema", &schema,
-                            "name", &name, "tag", &tag, "arch", &arch, "version", &version, "source",
-                            &source, "sha256", &sha256, "sha512", &sha512, "size", &size, "created",
-                            &created);
-        struct store_ref ref = {0};
+                            "name", &name, "tag", &tag, "arch", &arch, "version", &version, "source", &source,
+                            "sha256", &sha256, "sha512", &sha512, "size", &size, "created", &created);
+        struct store_ref ref = { 0 };
         if (r < 0 || schema != 1 || size < 0 || !store_ref_name_valid(name) || !store_ref_tag_valid(tag) ||
             !store_arch_valid(arch) || !store_digest_valid(sha256) ||
             (sha512 && !is_hex(sha512, STORE_SHA512_HEX)) || parse_time(created, &ref.created) < 0) {

@@ -103,7 +103,7 @@ static void human_size(uint64_t n, char *buf, size_t len)
 
 int cmd_images(int argc, char **argv)
 {
-        struct roost_args a = {0};
+        struct roost_args a = { 0 };
         int r = roost_parse(argc, argv, &a, "images [--json] [-q] [--store DIR]");
         if (r)
                 return r;
@@ -181,7 +181,8 @@ static int run_gc(const struct roost_args *a, bool report)
         if (report && !a->quiet) {
                 char freed[32];
                 human_size(rep.bytes, freed, sizeof(freed));
-                printf("removed %u blobs, %u trees, %u partial downloads, %u temporaries, %d cgroups; freed %s\n",
+                printf("removed %u blobs, %u trees, %u partial downloads, %u temporaries, %d cgroups; freed "
+                       "%s\n",
                        rep.blobs, rep.trees, rep.partials, rep.temporaries, cg > 0 ? cg : 0, freed);
         }
         if (r < 0) {
@@ -193,14 +194,14 @@ static int run_gc(const struct roost_args *a, bool report)
 
 int cmd_gc(int argc, char **argv)
 {
-        struct roost_args a = {0};
+        struct roost_args a = { 0 };
         int r = roost_parse(argc, argv, &a, "gc [-q] [--store DIR]");
         return r ? r : run_gc(&a, true);
 }
 
 int cmd_rm(int argc, char **argv)
 {
-        struct roost_args a = {0};
+        struct roost_args a = { 0 };
         int r = roost_parse(argc, argv, &a, "rm [--prune] [--arch ARCH] [--store DIR] IMAGE[:TAG]...");
         if (r)
                 return r;
@@ -269,7 +270,7 @@ static int verify_tree(store *s, const struct store_ref *ref, bool quiet)
 
 int cmd_verify(int argc, char **argv)
 {
-        struct roost_args a = {0};
+        struct roost_args a = { 0 };
         int r = roost_parse(argc, argv, &a, "verify [--arch ARCH] [--store DIR] [IMAGE[:TAG]...]");
         if (r)
                 return r;
@@ -290,7 +291,8 @@ int cmd_verify(int argc, char **argv)
                 for (int i = optind; refs && i < argc; i++) {
                         if ((r = roost_read_ref(s, &a, argv[i], &refs[n])) < 0) {
                                 cli_error("verify: %s: %s", argv[i],
-                                          r == -ROOST_ENOTFOUND ? "no such image in the store" : roost_strerror(r));
+                                          r == -ROOST_ENOTFOUND ? "no such image in the store"
+                                                                : roost_strerror(r));
                                 ret = ret ?: roost_exit_code(r);
                                 continue;
                         }
@@ -300,7 +302,8 @@ int cmd_verify(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
                 r = store_blob_verify(s, refs[i].sha256, refs[i].sha512);
                 if (r < 0) {
-                        cli_error("verify: %s:%s: archive %.12s: %s", refs[i].name, refs[i].tag, refs[i].sha256,
+                        cli_error("verify: %s:%s: archive %.12s: %s", refs[i].name, refs[i].tag,
+                                  refs[i].sha256,
                                   r == -ENOENT ? "missing from the store" : roost_strerror(r));
                         ret = EXIT_VERIFY;
                 } else if (!a.quiet)

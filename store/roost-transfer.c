@@ -18,7 +18,7 @@
 #include "store/roost-cli.h"
 
 #define JSON_ENTRY "roost-image.json"
-#define JSON_MAX (1 << 16)
+#define JSON_MAX   (1 << 16)
 
 static int export_write(struct archive *a, const char *name, int64_t size, int fd, const char *data)
 {
@@ -50,7 +50,7 @@ static int export_write(struct archive *a, const char *name, int64_t size, int f
 
 int cmd_export(int argc, char **argv)
 {
-        struct roost_args args = {0};
+        struct roost_args args = { 0 };
         int r = roost_parse(argc, argv, &args, "export [--arch ARCH] [--store DIR] IMAGE[:TAG] FILE|-");
         if (r)
                 return r;
@@ -62,7 +62,7 @@ int cmd_export(int argc, char **argv)
         store *s;
         if ((r = roost_open_store(&args, 0, &s)))
                 return r;
-        struct store_ref ref = {0};
+        struct store_ref ref = { 0 };
         _cleanup_free_ char *json = NULL;
         _cleanup_close_ int blob = -1;
         char entry[96];
@@ -83,7 +83,8 @@ int cmd_export(int argc, char **argv)
         archive_write_set_format_pax_restricted(a);
         int ar = strcmp(file, "-") ? archive_write_open_filename(a, file) : archive_write_open_fd(a, 1);
         if (ar != ARCHIVE_OK || export_write(a, JSON_ENTRY, (int64_t)strlen(json), -1, json) < 0 ||
-            export_write(a, entry, (int64_t)ref.size, blob, NULL) < 0 || archive_write_close(a) != ARCHIVE_OK) {
+            export_write(a, entry, (int64_t)ref.size, blob, NULL) < 0 ||
+            archive_write_close(a) != ARCHIVE_OK) {
                 cli_error("export: writing %s: %s", file, archive_error_string(a) ?: "write failed");
                 ret = EXIT_FAIL;
                 if (strcmp(file, "-"))
@@ -125,7 +126,8 @@ static int import_blob(store *s, struct archive *a, const struct store_ref *ref,
         }
         if (r != ARCHIVE_EOF) {
                 store_blob_abort(b, false);
-                return roost_error_set(e, -ROOST_EARCHIVE, "reading the archive: %s", archive_error_string(a));
+                return roost_error_set(e, -ROOST_EARCHIVE, "reading the archive: %s",
+                                       archive_error_string(a));
         }
         if (total != ref->size) {
                 store_blob_abort(b, false);
@@ -144,7 +146,7 @@ static int import_blob(store *s, struct archive *a, const struct store_ref *ref,
 
 int cmd_import(int argc, char **argv)
 {
-        struct roost_args args = {0};
+        struct roost_args args = { 0 };
         int r = roost_parse(argc, argv, &args, "import [--store DIR] FILE|-");
         if (r)
                 return r;
@@ -159,7 +161,7 @@ int cmd_import(int argc, char **argv)
         struct archive *a = archive_read_new();
         archive_read_support_format_tar(a);
         struct archive_entry *ent;
-        struct store_ref ref = {0};
+        struct store_ref ref = { 0 };
         roost_error e = { "" };
         char expect[96];
         int ret = 0;
@@ -211,7 +213,8 @@ int cmd_import(int argc, char **argv)
                 goto out;
         }
         if (!args.quiet)
-                printf("imported %s:%s %s (%s) sha256:%s\n", ref.name, ref.tag, ref.version, ref.arch, ref.sha256);
+                printf("imported %s:%s %s (%s) sha256:%s\n", ref.name, ref.tag, ref.version, ref.arch,
+                       ref.sha256);
 out:
         archive_read_free(a);
         store_ref_done(&ref);

@@ -102,7 +102,7 @@ struct store_ref {
         char *version; /* the release it resolved to: "3.22.1" */
         char *source;  /* URL (or file:// path) the archive came from */
         char *sha256;
-        char *sha512;  /* may be NULL when the mirror publishes none */
+        char *sha512; /* may be NULL when the mirror publishes none */
         uint64_t size;
         int64_t created; /* seconds since the epoch */
 };

@@ -14,7 +14,7 @@ struct store_tree {
         char *tmpname; /* tmp/<pid>.<random>, holding rootfs/ and metadata */
         int tmpfd;     /* holds the temporary's lock */
         int rootfd;
-        int lockfd;    /* locks/tree-<sha256> */
+        int lockfd; /* locks/tree-<sha256> */
 };
 
 static void tree_name(const char *sha256, char *buf, size_t n)

@@ -39,9 +39,15 @@ static int put(store *s, char **argv)
         if (r < 0)
                 return fprintf(stderr, "store-put: %s\n", roost_strerror(r)), 1;
         struct store_ref ref = {
-                .name = argv[4], .tag = argv[5], .arch = argv[6], .version = argv[7],
-                .source = (char *)"file:///test", .sha256 = sha256, .sha512 = sha512,
-                .size = size, .created = time(NULL),
+                .name = argv[4],
+                .tag = argv[5],
+                .arch = argv[6],
+                .version = argv[7],
+                .source = (char *)"file:///test",
+                .sha256 = sha256,
+                .sha512 = sha512,
+                .size = size,
+                .created = time(NULL),
         };
         if ((r = store_ref_write(s, &ref)) < 0)
                 return fprintf(stderr, "store-put: %s\n", roost_strerror(r)), 1;
@@ -56,7 +62,8 @@ static int tree(store *s, char **argv)
         if (r != 0)
                 return fprintf(stderr, "store-put: %s\n", r < 0 ? roost_strerror(r) : "exists"), 1;
         char cmd[4096];
-        snprintf(cmd, sizeof(cmd), "cp -a '%s'/. /proc/%d/fd/%d/", argv[4], (int)getpid(), store_tree_dirfd(t));
+        snprintf(cmd, sizeof(cmd), "cp -a '%s'/. /proc/%d/fd/%d/", argv[4], (int)getpid(),
+                 store_tree_dirfd(t));
         if (system(cmd) != 0) {
                 store_tree_abort(t);
                 return 1;

@@ -24,8 +24,8 @@
 #include "common/error.h"
 #include "unpack/unpack-private.h"
 
-#define FEED_SLOTS 4
-#define FEED_CHUNK (256 * 1024)
+#define FEED_SLOTS      4
+#define FEED_CHUNK      (256 * 1024)
 #define FEED_READ_BLOCK (128 * 1024)
 
 struct chunk {
@@ -230,7 +230,8 @@ static void *feed_main(void *p)
                 left -= c->len;
                 c->consumed = (uint64_t)archive_filter_bytes(f->a, -1);
                 bool end = r == ARCHIVE_EOF || r < ARCHIVE_WARN;
-                const char *msg = r < ARCHIVE_WARN ? archive_error_string(f->a) ?: "decompression failed" : NULL;
+                const char *msg =
+                        r < ARCHIVE_WARN ? archive_error_string(f->a) ?: "decompression failed" : NULL;
                 feed_publish(f, c, end, msg);
                 if (end)
                         return NULL;
@@ -281,7 +282,8 @@ int unpack_feed_start(int fd, uint64_t total, unpack_feed **ret, char *err, size
         }
         void *(*main)(void *) = feed_main;
 #ifdef HAVE_ISAL
-        if (f->in_len >= 3 && f->in[0] == 0x1f && f->in[1] == 0x8b && f->in[2] == 8 && !getenv("ROOST_UNPACK_ZLIB")) {
+        if (f->in_len >= 3 && f->in[0] == 0x1f && f->in[1] == 0x8b && f->in[2] == 8 &&
+            !getenv("ROOST_UNPACK_ZLIB")) {
                 main = feed_isal_main;
                 snprintf(f->filter, sizeof(f->filter), "gzip");
         }
@@ -318,7 +320,8 @@ int unpack_feed_start(int fd, uint64_t total, unpack_feed **ret, char *err, size
         return 0;
 fail_archive:
         snprintf(err, errlen, "%s", archive_error_string(f->a) ?: "unreadable input");
-        r = archive_errno(f->a) == EIO || archive_errno(f->a) == ENOMEM ? -archive_errno(f->a) : -ROOST_EARCHIVE;
+        r = archive_errno(f->a) == EIO || archive_errno(f->a) == ENOMEM ? -archive_errno(f->a)
+                                                                        : -ROOST_EARCHIVE;
 fail:
         unpack_feed_free(f);
         return r;

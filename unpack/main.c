@@ -58,10 +58,22 @@ static int parse_size(const char *s, uint64_t *ret)
         switch (*end) {
         case 0:
                 break;
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
-        case 't': case 'T': shift = 40; break;
+        case 'k':
+        case 'K':
+                shift = 10;
+                break;
+        case 'm':
+        case 'M':
+                shift = 20;
+                break;
+        case 'g':
+        case 'G':
+                shift = 30;
+                break;
+        case 't':
+        case 'T':
+                shift = 40;
+                break;
         default:
                 return -EINVAL;
         }
@@ -90,8 +102,8 @@ static void show_progress(void *userdata, uint64_t done, uint64_t total)
                 return;
         p->last = now;
         if (total)
-                fprintf(stderr, "\runpack: %3u%% (%.1f of %.1f MB)", (unsigned)(done * 100 / total), done / 1e6,
-                        total / 1e6);
+                fprintf(stderr, "\runpack: %3u%% (%.1f of %.1f MB)", (unsigned)(done * 100 / total),
+                        done / 1e6, total / 1e6);
         else
                 fprintf(stderr, "\runpack: %.1f MB", done / 1e6);
         p->shown = true;
@@ -127,8 +139,8 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
         store *s = NULL;
         r = store_open(root, STORE_NO_CREATE, &s);
         if (r == -ENOENT) {
-                cli_error("%s:%s (%s) is not in the store %s; run 'pull %s:%s' first", name, tag, arch, root, name,
-                          tag);
+                cli_error("%s:%s (%s) is not in the store %s; run 'pull %s:%s' first", name, tag, arch, root,
+                          name, tag);
                 return EXIT_NOTFOUND;
         }
         if (r < 0) {
@@ -139,8 +151,8 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
         r = store_ref_read(s, name, tag, arch, &ref);
         if (r < 0) {
                 if (r == -ROOST_ENOTFOUND)
-                        cli_error("%s:%s (%s) is not in the store; run 'pull %s:%s' first", name, tag, arch, name,
-                                  tag);
+                        cli_error("%s:%s (%s) is not in the store; run 'pull %s:%s' first", name, tag, arch,
+                                  name, tag);
                 else
                         cli_error("reading %s:%s (%s): %s", name, tag, arch, roost_strerror(r));
                 store_close(s);
@@ -149,8 +161,8 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
         if (arg_to) {
                 int fd = store_blob_open(s, ref.sha256);
                 if (fd < 0) {
-                        cli_error("%s:%s: its archive is missing from the store; run 'pull %s:%s' again", name, tag,
-                                  name, tag);
+                        cli_error("%s:%s: its archive is missing from the store; run 'pull %s:%s' again",
+                                  name, tag, name, tag);
                         r = EXIT_NOTFOUND;
                         goto out;
                 }
@@ -177,8 +189,8 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 goto out;
         }
         if (!arg_quiet && store_tree_path(s, ref.sha256, &path) == 0)
-                printf(r == 1 ? "%s:%s (%s) is already unpacked at %s\n" : "unpacked %s:%s (%s) into %s\n", name,
-                       tag, arch, path);
+                printf(r == 1 ? "%s:%s (%s) is already unpacked at %s\n" : "unpacked %s:%s (%s) into %s\n",
+                       name, tag, arch, path);
         r = 0;
 out:
         store_ref_done(&ref);
@@ -275,8 +287,8 @@ int main(int argc, char **argv)
                         return roost_exit_code(r);
                 }
                 if (!arg_quiet)
-                        printf("unpacked %s into %s\n", strcmp(args[0], "-") == 0 ? "standard input" : args[0],
-                               args[1]);
+                        printf("unpacked %s into %s\n",
+                               strcmp(args[0], "-") == 0 ? "standard input" : args[0], args[1]);
                 return 0;
         }
         if (n < 1 || n > 2) {

@@ -28,7 +28,8 @@ int unpack_image(store *s, const char *sha256, const struct unpack_options *o, r
         _cleanup_close_ int fd = store_blob_open(s, sha256);
         if (fd < 0) {
                 store_tree_abort(t);
-                return roost_error_set(e, fd == -ENOENT ? -ROOST_ENOTFOUND : fd, "%s: opening the archive", name);
+                return roost_error_set(e, fd == -ENOENT ? -ROOST_ENOTFOUND : fd, "%s: opening the archive",
+                                       name);
         }
         r = unpack_into(fd, name, store_tree_dirfd(t), o, e);
         if (r < 0) {
@@ -120,7 +121,8 @@ int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_opt
                 goto fail;
         /* rename(2) replaces an empty directory atomically, and fails if
          * something appeared in it meanwhile. */
-        if (existed ? renameat(pfd, tmp, pfd, base) < 0 : renameat2(pfd, tmp, pfd, base, RENAME_NOREPLACE) < 0) {
+        if (existed ? renameat(pfd, tmp, pfd, base) < 0
+                    : renameat2(pfd, tmp, pfd, base, RENAME_NOREPLACE) < 0) {
                 r = roost_error_set(e, -errno, "moving the tree into place at %s", dir);
                 goto fail;
         }

@@ -11,7 +11,7 @@
 
 /* Defaults when a limit is 0. Alpine's minirootfs is about 8 MB in 500
  * entries; these leave room for much larger trees and still stop a bomb. */
-#define UNPACK_DEFAULT_MAX_BYTES (UINT64_C(16) << 30) /* 16 GiB of file data */
+#define UNPACK_DEFAULT_MAX_BYTES   (UINT64_C(16) << 30) /* 16 GiB of file data */
 #define UNPACK_DEFAULT_MAX_ENTRIES UINT64_C(1000000)
 /* Nesting deeper than this is refused: each level holds a directory fd. */
 #define UNPACK_MAX_DEPTH 256

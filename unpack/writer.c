@@ -33,13 +33,13 @@ struct deferred {
 };
 
 /* Names in messages are cut short: a hostile one may be 4 KB long. */
-#define SHOWN "%.160s%s"
+#define SHOWN   "%.160s%s"
 #define SHOW(s) (s), strlen(s) > 160 ? "..." : ""
 
 struct writer {
         int rootfd;
-        int stack[UNPACK_MAX_DEPTH];      /* fds of the current parent chain */
-        char *names[UNPACK_MAX_DEPTH];    /* their names, for reuse */
+        int stack[UNPACK_MAX_DEPTH];   /* fds of the current parent chain */
+        char *names[UNPACK_MAX_DEPTH]; /* their names, for reuse */
         size_t depth;
         bool privileged;
         const struct unpack_options *o;
@@ -78,7 +78,6 @@ static void writer_warn(struct writer *w, const char *fmt, ...)
         va_end(ap);
         w->o->warn(w->o->userdata, buf);
 }
-
 
 static int writer_fail(struct writer *w, int r, const char *what)
 {
@@ -228,7 +227,8 @@ static int apply_fd_meta(struct writer *w, int fd, struct archive_entry *ent, bo
 
 /* Metadata of a node that cannot be opened (symlink, device, fifo). The
  * temporary root is private to this process, so NAME is what we made. */
-static int apply_name_meta(struct writer *w, int dfd, const char *name, struct archive_entry *ent, bool is_link)
+static int apply_name_meta(struct writer *w, int dfd, const char *name, struct archive_entry *ent,
+                           bool is_link)
 {
         if (w->privileged && fchownat(dfd, name, (uid_t)archive_entry_uid(ent), (gid_t)archive_entry_gid(ent),
                                       AT_SYMLINK_NOFOLLOW) < 0) {
@@ -275,11 +275,13 @@ static int write_data(struct writer *w, struct archive *a, int fd, struct archiv
         return 0;
 }
 
-static int make_file(struct writer *w, struct archive *a, int dfd, const char *name, struct archive_entry *ent)
+static int make_file(struct writer *w, struct archive *a, int dfd, const char *name,
+                     struct archive_entry *ent)
 {
         /* O_EXCL|O_NOFOLLOW: whatever sits at NAME (a symlink planted by an
          * earlier entry above all) is removed, never opened. */
-        _cleanup_close_ int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        _cleanup_close_ int fd =
+                openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno == EEXIST) {
                 int r = clear_name(w, dfd, name);
                 if (r < 0)
@@ -416,7 +418,8 @@ static int make_node(struct writer *w, int dfd, const char *name, struct archive
                 writer_warn(w, "device node skipped (creating one needs root)");
                 return 0;
         }
-        dev_t dev = type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(ent), archive_entry_rdevminor(ent));
+        dev_t dev =
+                type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(ent), archive_entry_rdevminor(ent));
         for (int attempt = 0;; attempt++) {
                 if (mknodat(dfd, name, type | 0600, dev) == 0)
                         break;
@@ -459,7 +462,8 @@ static int writer_entry(struct writer *w, struct archive *a, struct archive_entr
         const char *parts[UNPACK_MAX_DEPTH + 1], *why;
         const char *path = archive_entry_pathname(ent);
         if (!path)
-                return roost_error_set(w->e, -ROOST_EARCHIVE, "%s: after entry '" SHOWN "': an entry without a usable name",
+                return roost_error_set(w->e, -ROOST_EARCHIVE,
+                                       "%s: after entry '" SHOWN "': an entry without a usable name",
                                        w->input, SHOW(w->last));
         snprintf(w->cur, sizeof(w->cur), "%s", path);
         w->entry = w->cur;
@@ -600,7 +604,8 @@ int unpack_into(int fd, const char *name, int rootfd, const struct unpack_option
         if (unpack_feed_attach(f, a) != ARCHIVE_OK) {
                 const char *fe = unpack_feed_error(f);
                 if (fe || unpack_feed_decoded(f) == 0)
-                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: at the start: %s", name, fe ?: "empty input");
+                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: at the start: %s", name,
+                                            fe ?: "empty input");
                 else
                         r = roost_error_set(e, -ROOST_EARCHIVE, "%s: not a tar archive (%s, %s)", name,
                                             archive_error_string(a) ?: "unrecognised",

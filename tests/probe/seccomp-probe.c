@@ -22,18 +22,30 @@
 static const char *errname(int e)
 {
         switch (e) {
-        case EPERM: return "EPERM";
-        case ENOSYS: return "ENOSYS";
-        case EINVAL: return "EINVAL";
-        case EBADF: return "EBADF";
-        case ENOENT: return "ENOENT";
-        case EFAULT: return "EFAULT";
-        case ENOTTY: return "ENOTTY";
-        case EACCES: return "EACCES";
-        case EAFNOSUPPORT: return "EAFNOSUPPORT";
-        case EBUSY: return "EBUSY";
-        case EOPNOTSUPP: return "EOPNOTSUPP";
-        default: return strerror(e);
+        case EPERM:
+                return "EPERM";
+        case ENOSYS:
+                return "ENOSYS";
+        case EINVAL:
+                return "EINVAL";
+        case EBADF:
+                return "EBADF";
+        case ENOENT:
+                return "ENOENT";
+        case EFAULT:
+                return "EFAULT";
+        case ENOTTY:
+                return "ENOTTY";
+        case EACCES:
+                return "EACCES";
+        case EAFNOSUPPORT:
+                return "EAFNOSUPPORT";
+        case EBUSY:
+                return "EBUSY";
+        case EOPNOTSUPP:
+                return "EOPNOTSUPP";
+        default:
+                return strerror(e);
         }
 }
 
@@ -47,7 +59,10 @@ static long int80(long nr, long a, long b)
 {
 #if defined(__x86_64__)
         long ret;
-        __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b) : "memory", "r8", "r9", "r10", "r11");
+        __asm__ volatile("int $0x80"
+                         : "=a"(ret)
+                         : "a"(nr), "b"(a), "c"(b)
+                         : "memory", "r8", "r9", "r10", "r11");
         if (ret < 0 && ret > -4096) {
                 errno = (int)-ret;
                 return -1;
@@ -111,12 +126,14 @@ int main(void)
         report("process_vm_readv", syscall(SYS_process_vm_readv, getpid(), &l, 1, &rem, 1, 0));
         report("i386_unshare", int80(310 /* i386 unshare */, CLONE_NEWNS, 0));
         /* 32-bit musl makes every socket through socketcall: allowed. */
-        unsigned *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        unsigned *args =
+                mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
         if (args != MAP_FAILED) {
                 args[0] = AF_UNIX;
                 args[1] = SOCK_STREAM;
                 args[2] = 0;
-                report("i386_socketcall_unix", r = int80(102 /* socketcall */, 1 /* SYS_SOCKET */, (long)(unsigned long)args));
+                report("i386_socketcall_unix",
+                       r = int80(102 /* socketcall */, 1 /* SYS_SOCKET */, (long)(unsigned long)args));
                 if (r >= 0)
                         close((int)r);
         }

@@ -38,9 +38,10 @@ static void test_tag_parse(void **state)
         assert_string_equal(t.dir, "latest-stable");
 
         static const char *const bad[] = {
-                "", "3", "3.", ".3", "3..2", "3.22.", "3.22.1.4", "3.22_rc1", "3.22.1_", "3.22.1_RC1",
-                "3.22.1_rc/1", "../3.22", "3.22/..", "v", "vv3.22", "edge2", "Edge", "latest", "3.x",
-                "1234567890.1", "3.22.1 ", " 3.22", "3.22\n", "-3.22",
+                "",         "3",       "3.",         ".3",          "3..2",    "3.22.",        "3.22.1.4",
+                "3.22_rc1", "3.22.1_", "3.22.1_RC1", "3.22.1_rc/1", "../3.22", "3.22/..",      "v",
+                "vv3.22",   "edge2",   "Edge",       "latest",      "3.x",     "1234567890.1", "3.22.1 ",
+                " 3.22",    "3.22\n",  "-3.22",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 int r = fetch_tag_parse(bad[i], &t);
@@ -63,7 +64,8 @@ static void test_tag_parse(void **state)
 static void test_version_compare(void **state)
 {
         static const char *const ordered[] = {
-                "3.9.0", "3.9.1", "3.9.10", "3.10.0_rc1", "3.10.0_rc2", "3.10.0", "3.10.1", "3.20.3", "3.100.0", "4.0.0",
+                "3.9.0",  "3.9.1",  "3.9.10", "3.10.0_rc1", "3.10.0_rc2",
+                "3.10.0", "3.10.1", "3.20.3", "3.100.0",    "4.0.0",
         };
         for (size_t i = 0; i < ELEMENTSOF(ordered); i++)
                 for (size_t j = 0; j < ELEMENTSOF(ordered); j++) {
@@ -100,18 +102,21 @@ static void test_names(void **state)
 #define SHA_A "d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1efa0c"
 #define SHA_B "1111111111111111111111111111111111111111111111111111111111111111"
 #define SHA_C "2222222222222222222222222222222222222222222222222222222222222222"
-#define SHA512_A                                                                                                     \
-        "9d5405f61f8a6ebc02461ba75346fbf1a63a4eab8510a0158dd321cee0c4dafe28c2a3d2cb7c3d75e2a8130dae0c3c92382f5b6adeea" \
+#define SHA512_A                                                                                             \
+        "9d5405f61f8a6ebc02461ba75346fbf1a63a4eab8510a0158dd321cee0c4dafe28c2a3d2cb7c3d75e2a8130dae0c3c9238" \
+        "2f5b6adeea"                                                                                         \
         "309eafc97621c5bf6400"
 
 static const char index_yaml[] =
         "---\n"
-        "-\n  title: \"Standard\"\n  branch: v3.20\n  arch: x86_64\n  version: 3.20.9\n  flavor: alpine-standard\n"
+        "-\n  title: \"Standard\"\n  branch: v3.20\n  arch: x86_64\n  version: 3.20.9\n  flavor: "
+        "alpine-standard\n"
         "  file: alpine-standard-3.20.9-x86_64.iso\n  size: 200001000\n  sha256: " SHA_C "\n"
         "-\n  flavor: alpine-minirootfs\n  arch: x86_64\n  version: 3.20.2\n"
         "  file: alpine-minirootfs-3.20.2-x86_64.tar.gz\n  size: 100\n  sha256: " SHA_B "\n"
         "-\n  flavor: alpine-minirootfs\n  arch: x86_64\n  version: 3.20.10\n"
-        "  file: alpine-minirootfs-3.20.10-x86_64.tar.gz\n  size: 3490290\n  sha256: " SHA_A "\n  sha512: " SHA512_A "\n"
+        "  file: alpine-minirootfs-3.20.10-x86_64.tar.gz\n  size: 3490290\n  sha256: " SHA_A
+        "\n  sha512: " SHA512_A "\n"
         "-\n  flavor: alpine-minirootfs\n  arch: aarch64\n  version: 3.20.11\n"
         "  file: alpine-minirootfs-3.20.11-aarch64.tar.gz\n  size: 5\n  sha256: " SHA_C "\n"
         "-\n  flavor: alpine-minirootfs\n  arch: x86_64\n  version: 3.20.9\n"
@@ -198,19 +203,27 @@ static void test_index_hostile(void **state)
                 roost_error e;
                 int rr = pick(yaml, "x86_64", NULL, &r, &e);
                 if (rr != -ROOST_EFORMAT)
-                        fail_msg("case %zu (%s): got %d (%s)", i, cases[i].line, rr, rr == 0 ? r.file : e.msg);
+                        fail_msg("case %zu (%s): got %d (%s)", i, cases[i].line, rr,
+                                 rr == 0 ? r.file : e.msg);
         }
         struct fetch_release r = { 0 };
         roost_error e;
         /* Uppercase hex is Alpine's digest all the same. */
-        _cleanup_free_ char *upper = entry_with("sha256", "  sha256: D4E6FD67DCF75E40C451560AC7265166C2B72A0F38DDC9AAE756A7DE3D1EFA0C\n");
+        _cleanup_free_ char *upper = entry_with(
+                "sha256", "  sha256: D4E6FD67DCF75E40C451560AC7265166C2B72A0F38DDC9AAE756A7DE3D1EFA0C\n");
         assert_int_equal(pick(upper, "x86_64", NULL, &r, &e), 0);
         assert_string_equal(r.sha256, SHA_A);
         fetch_release_done(&r);
 
         static const char *const broken[] = {
-                "", "---\n", "just a string\n", "- [1, 2\n", "{flavor: alpine-minirootfs}\n", "- 1\n- 2\n",
-                "-\n  flavor: alpine-minirootfs\n  version: &a [*a]\n", "\t- x\n",
+                "",
+                "---\n",
+                "just a string\n",
+                "- [1, 2\n",
+                "{flavor: alpine-minirootfs}\n",
+                "- 1\n- 2\n",
+                "-\n  flavor: alpine-minirootfs\n  version: &a [*a]\n",
+                "\t- x\n",
         };
         for (size_t i = 0; i < ELEMENTSOF(broken); i++) {
                 int rr = pick(broken[i], "x86_64", NULL, &r, &e);
@@ -228,24 +241,34 @@ static void test_sumfile(void **state)
 {
         char out[STORE_SHA512_HEX + 1];
         const char *f = "alpine-minirootfs-3.20.3-x86_64.tar.gz";
-        assert_int_equal(fetch_sumfile_parse(SHA_A "  alpine-minirootfs-3.20.3-x86_64.tar.gz\n", f, 64, out), 0);
+        assert_int_equal(fetch_sumfile_parse(SHA_A "  alpine-minirootfs-3.20.3-x86_64.tar.gz\n", f, 64, out),
+                         0);
         assert_string_equal(out, SHA_A);
-        assert_int_equal(fetch_sumfile_parse(SHA_B "  other.tar.gz\n" SHA_A " *alpine-minirootfs-3.20.3-x86_64.tar.gz\r\n",
+        assert_int_equal(fetch_sumfile_parse(SHA_B "  other.tar.gz\n" SHA_A
+                                                   " *alpine-minirootfs-3.20.3-x86_64.tar.gz\r\n",
                                              f, 64, out),
                          0);
         assert_string_equal(out, SHA_A);
-        assert_int_equal(fetch_sumfile_parse(SHA_A "  ./releases/alpine-minirootfs-3.20.3-x86_64.tar.gz", f, 64, out), 0);
+        assert_int_equal(
+                fetch_sumfile_parse(SHA_A "  ./releases/alpine-minirootfs-3.20.3-x86_64.tar.gz", f, 64, out),
+                0);
         assert_int_equal(fetch_sumfile_parse(SHA_A "\n", f, 64, out), 0);
-        assert_int_equal(fetch_sumfile_parse("D4E6FD67DCF75E40C451560AC7265166C2B72A0F38DDC9AAE756A7DE3D1EFA0C  " 
-                                             "alpine-minirootfs-3.20.3-x86_64.tar.gz\n", f, 64, out), 0);
+        assert_int_equal(
+                fetch_sumfile_parse("D4E6FD67DCF75E40C451560AC7265166C2B72A0F38DDC9AAE756A7DE3D1EFA0C  "
+                                    "alpine-minirootfs-3.20.3-x86_64.tar.gz\n",
+                                    f, 64, out),
+                0);
         assert_string_equal(out, SHA_A);
-        assert_int_equal(fetch_sumfile_parse(SHA512_A "  alpine-minirootfs-3.20.3-x86_64.tar.gz\n", f, 128, out), 0);
+        assert_int_equal(
+                fetch_sumfile_parse(SHA512_A "  alpine-minirootfs-3.20.3-x86_64.tar.gz\n", f, 128, out), 0);
         assert_string_equal(out, SHA512_A);
 
         assert_int_equal(fetch_sumfile_parse(SHA_A "  other.tar.gz\n", f, 64, out), -ROOST_EFORMAT);
-        assert_int_equal(fetch_sumfile_parse(SHA512_A "  alpine-minirootfs-3.20.3-x86_64.tar.gz\n", f, 64, out),
+        assert_int_equal(
+                fetch_sumfile_parse(SHA512_A "  alpine-minirootfs-3.20.3-x86_64.tar.gz\n", f, 64, out),
+                -ROOST_EFORMAT);
+        assert_int_equal(fetch_sumfile_parse("d4e6  alpine-minirootfs-3.20.3-x86_64.tar.gz\n", f, 64, out),
                          -ROOST_EFORMAT);
-        assert_int_equal(fetch_sumfile_parse("d4e6  alpine-minirootfs-3.20.3-x86_64.tar.gz\n", f, 64, out), -ROOST_EFORMAT);
         assert_int_equal(fetch_sumfile_parse("", f, 64, out), -ROOST_EFORMAT);
         assert_int_equal(fetch_sumfile_parse("<html>404</html>\n", f, 64, out), -ROOST_EFORMAT);
         assert_int_equal(fetch_sumfile_parse(SHA_A "x  alpine-minirootfs-3.20.3-x86_64.tar.gz\n", f, 64, out),

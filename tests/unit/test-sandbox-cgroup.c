@@ -52,8 +52,9 @@ static void test_parse_size(void **state)
         assert_int_equal(v, 1048576);
         assert_int_equal(cgroup_parse_size("2T", &v), 0);
         assert_int_equal(v, UINT64_C(2) << 40);
-        const char *bad[] = { "", "0", "M", "-1", "1.5g", "32Mx", "32 M", "abc", "32MBB",
-                              "99999999999999999999", "16777216t", "0x10", NULL };
+        const char *bad[] = { "",          "0",    "M",   "-1",    "1.5g",
+                              "32Mx",      "32 M", "abc", "32MBB", "99999999999999999999",
+                              "16777216t", "0x10", NULL };
         for (int i = 0; bad[i]; i++)
                 if (cgroup_parse_size(bad[i], &v) != -EINVAL)
                         fail_msg("\"%s\" accepted", bad[i]);
@@ -99,10 +100,10 @@ static void new_id(const char *what)
         snprintf(id, sizeof(id), "unit-%s-%d", what, (int)getpid());
 }
 
-#define NEED_ROOT()                   \
-        do {                          \
-                if (geteuid() != 0)   \
-                        skip();       \
+#define NEED_ROOT()                                                                                          \
+        do {                                                                                                 \
+                if (geteuid() != 0)                                                                          \
+                        skip();                                                                              \
         } while (0)
 
 static pid_t reap(pid_t pid, int *status)

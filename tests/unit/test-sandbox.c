@@ -41,12 +41,12 @@
 /* ---- a forked child reports its first failed check through a pipe ---- */
 
 static char child_msg[2048];
-#define CHECK(cond, ...)                                                         \
-        do {                                                                     \
-                if (!(cond)) {                                                   \
-                        snprintf(child_msg, sizeof(child_msg), __VA_ARGS__);     \
-                        return -1;                                               \
-                }                                                                \
+#define CHECK(cond, ...)                                                                                     \
+        do {                                                                                                 \
+                if (!(cond)) {                                                                               \
+                        snprintf(child_msg, sizeof(child_msg), __VA_ARGS__);                                 \
+                        return -1;                                                                           \
+                }                                                                                            \
         } while (0)
 
 static void run_child(int (*fn)(void *), void *arg)
@@ -208,7 +208,10 @@ static void test_precompiled_matches(void **state)
 static long int80_2(long nr, long a, long b)
 {
         long ret;
-        __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b) : "memory", "r8", "r9", "r10", "r11");
+        __asm__ volatile("int $0x80"
+                         : "=a"(ret)
+                         : "a"(nr), "b"(a), "c"(b)
+                         : "memory", "r8", "r9", "r10", "r11");
         if (ret < 0 && ret > -4096) {
                 errno = (int)-ret;
                 return -1;
@@ -221,8 +224,9 @@ static long int80(long nr, long a)
         return int80_2(nr, a, 0);
 }
 
-#define DENIED(call, err) CHECK((call) < 0 && errno == (err), "%s: want %s, got %s", #call, #err, \
-                                errno ? strerror(errno) : "success")
+#define DENIED(call, err)                                                                                    \
+        CHECK((call) < 0 && errno == (err), "%s: want %s, got %s", #call, #err,                              \
+              errno ? strerror(errno) : "success")
 
 /* The calls the default filter must stop, with arguments harmless should
  * it let them through. */
@@ -262,7 +266,8 @@ static int denied_calls(void)
         close(s);
         /* 32-bit musl makes its sockets through socketcall(2): that must
          * still work (its arguments are in memory, no family is checked). */
-        unsigned *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        unsigned *args =
+                mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
         CHECK(args != MAP_FAILED, "mmap");
         args[0] = AF_UNIX;
         args[1] = SOCK_STREAM;
@@ -414,8 +419,8 @@ struct mask_case {
         const char *proc_kind; /* "procfs", "symlink", "dir" */
         const char *sys_kind;  /* "sysfs", "symlink", "none" */
         bool privileged;
-        bool legacy;           /* mount(2) rather than open_tree/move_mount */
-        const char *root;      /* made and removed by the parent */
+        bool legacy;      /* mount(2) rather than open_tree/move_mount */
+        const char *root; /* made and removed by the parent */
 };
 
 static int fs_type(const char *path, long magic)
@@ -444,7 +449,8 @@ static int child_masks(void *arg)
                 CHECK(symlink("/proc", "proc") == 0, "symlink");
         } else {
                 CHECK(mkdir("proc", 0755) == 0 && mkdir("proc/sys", 0755) == 0 &&
-                      mkdir("proc/acpi", 0755) == 0, "fake proc");
+                              mkdir("proc/acpi", 0755) == 0,
+                      "fake proc");
         }
         if (strcmp(mc->sys_kind, "sysfs") == 0) {
                 CHECK(mkdir("sys", 0755) == 0 && mount("/sys", "sys", NULL, MS_BIND | MS_REC, NULL) == 0,
@@ -517,31 +523,38 @@ static void mask_case(const struct mask_case *mc)
 
 static void test_masks(void **state)
 {
-        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = false, .legacy = false });
+        mask_case(&(struct mask_case){
+                .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = false, .legacy = false });
 }
 static void test_masks_legacy(void **state)
 {
-        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = false, .legacy = true });
+        mask_case(&(struct mask_case){
+                .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = false, .legacy = true });
 }
 static void test_masks_proc_fake_legacy(void **state)
 {
-        mask_case(&(struct mask_case){ .proc_kind = "dir", .sys_kind = "none", .privileged = false, .legacy = true });
+        mask_case(&(struct mask_case){
+                .proc_kind = "dir", .sys_kind = "none", .privileged = false, .legacy = true });
 }
 static void test_masks_privileged(void **state)
 {
-        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = true, .legacy = false });
+        mask_case(&(struct mask_case){
+                .proc_kind = "procfs", .sys_kind = "sysfs", .privileged = true, .legacy = false });
 }
 static void test_masks_proc_symlink(void **state)
 {
-        mask_case(&(struct mask_case){ .proc_kind = "symlink", .sys_kind = "none", .privileged = false, .legacy = false });
+        mask_case(&(struct mask_case){
+                .proc_kind = "symlink", .sys_kind = "none", .privileged = false, .legacy = false });
 }
 static void test_masks_proc_fake(void **state)
 {
-        mask_case(&(struct mask_case){ .proc_kind = "dir", .sys_kind = "none", .privileged = false, .legacy = false });
+        mask_case(&(struct mask_case){
+                .proc_kind = "dir", .sys_kind = "none", .privileged = false, .legacy = false });
 }
 static void test_masks_sys_symlink(void **state)
 {
-        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "symlink", .privileged = false, .legacy = false });
+        mask_case(&(struct mask_case){
+                .proc_kind = "procfs", .sys_kind = "symlink", .privileged = false, .legacy = false });
 }
 
 /* ---- user namespace diagnosis against fake sysctls ---- */

@@ -295,10 +295,15 @@ static void test_concurrent_commit(void **state)
 static struct store_ref make_ref(const char *sha256)
 {
         return (struct store_ref){
-                .name = (char *)"alpine", .tag = (char *)"3.20", .arch = (char *)"x86_64",
+                .name = (char *)"alpine",
+                .tag = (char *)"3.20",
+                .arch = (char *)"x86_64",
                 .version = (char *)"3.20.3",
                 .source = (char *)"https://mirror.example/alpine/v3.20/releases/x86_64/x.tar.gz",
-                .sha256 = (char *)sha256, .sha512 = NULL, .size = PAYLOAD_SIZE, .created = 1700000000,
+                .sha256 = (char *)sha256,
+                .sha512 = NULL,
+                .size = PAYLOAD_SIZE,
+                .created = 1700000000,
         };
 }
 
@@ -356,10 +361,14 @@ static void test_escaping_names_refused(void **state)
                 snprintf(text, sizeof(text), "alpine:%s", bad[i]);
                 assert_int_equal(store_ref_parse(text, "x", &n, &t), -ROOST_EUSAGE);
         }
-        static const char *const bad_digests[] = { "../../etc/passwd", "", "/",
+        static const char *const bad_digests[] = {
+                "../../etc/passwd",
+                "",
+                "/",
                 "D4E6FD67DCF75E40C451560AC7265166C2B72A0F38DDC9AAE756A7DE3D1EFA0C",
                 "d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1efa0",
-                "../d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1e" };
+                "../d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1e"
+        };
         for (size_t i = 0; i < ELEMENTSOF(bad_digests); i++) {
                 store_blob *b;
                 store_tree *t;
@@ -388,11 +397,15 @@ static void test_ref_json_hostile(void **state)
 {
         struct store_ref ref;
         static const char *const bad[] = {
-                "", "{", "[]", "{\"schema\":1}",
+                "",
+                "{",
+                "[]",
+                "{\"schema\":1}",
                 "{\"schema\":2,\"name\":\"alpine\",\"tag\":\"3\",\"arch\":\"x86_64\",\"version\":\"3\","
                 "\"source\":\"s\",\"sha256\":\"00\",\"size\":1,\"created\":\"2024-01-01T00:00:00Z\"}",
                 "{\"schema\":1,\"name\":\"../x\",\"tag\":\"3\",\"arch\":\"x86_64\",\"version\":\"3\","
-                "\"source\":\"s\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+                "\"source\":\"s\",\"sha256\":"
+                "\"0000000000000000000000000000000000000000000000000000000000000000\","
                 "\"size\":1,\"created\":\"2024-01-01T00:00:00Z\"}",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
