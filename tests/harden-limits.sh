@@ -5,10 +5,7 @@
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 require_root
 
-ROOTFS=$TEST_TMP/rootfs
-STORE=$TEST_TMP/store
-make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
-L() { launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
+launch_fixture
 
 # Where launch puts its cgroups: roost/ below our own memory cgroup (v1) or
 # our unified cgroup (v2).

@@ -7,12 +7,9 @@
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 require_root
 
-ROOTFS=$TEST_TMP/rootfs
-STORE=$TEST_TMP/store
+launch_fixture
 SPROBE=$ROOST_BUILDDIR/tests/probe/seccomp-probe
-make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
 [ -x "$SPROBE" ] || skip_all "tests/probe/seccomp-probe not built"
-L() { launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
 field() { awk -v k="$1:" '$1 == k { print $2 }' <<<"$2"; }
 
 # docker's default set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID

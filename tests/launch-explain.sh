@@ -6,10 +6,7 @@
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 require_root
 
-ROOTFS=$TEST_TMP/rootfs
-STORE=$TEST_TMP/store
-make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
-L() { launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
+launch_fixture
 
 # A line of $err matching the regex, or a failure saying what was missing.
 has() { like "$err" "$1" "$2"; }

@@ -6,13 +6,10 @@
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 require_root
 
-ROOTFS=$TEST_TMP/rootfs
-STORE=$TEST_TMP/store
+launch_fixture
 PROBE=$ROOST_BUILDDIR/tests/probe/probe
-make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
 [ -x "$PROBE" ] || skip_all "tests/probe/probe not built"
 
-L() { launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
 # For background runs, so that $! is launch itself and not a subshell.
 LAUNCH=(launch --store "$STORE" --rootfs "$ROOTFS")
 LP() { L -v "$PROBE:/probe:ro" "$@"; }

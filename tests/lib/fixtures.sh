@@ -102,3 +102,13 @@ fixture_tarball() {
         [ -d "$tree" ] || make_rootfs "$tree" "$version" || return 1
         make_tarball "$tree" "$out" "$comp"
 }
+
+# launch_fixture: the busybox tree in $ROOTFS and an empty store in $STORE
+# for launch tests, and L as `launch` on them; skips the script when the
+# tree cannot be built.
+launch_fixture() {
+        ROOTFS=$TEST_TMP/rootfs
+        STORE=$TEST_TMP/store
+        make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
+}
+L() { launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
