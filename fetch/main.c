@@ -131,13 +131,11 @@ int main(int argc, char **argv)
         }
 
         _cleanup_free_ char *root = NULL;
-        if (!store_dir) {
-                if ((r = store_default_root(&root)) < 0) {
-                        cli_error("finding the store: %s (use --store DIR)", roost_strerror(r));
-                        return EXIT_STORE;
-                }
-                store_dir = root;
+        if ((r = store_default_root(store_dir, &root)) < 0) {
+                cli_error("finding the store: %s (use --store DIR)", roost_strerror(r));
+                return EXIT_STORE;
         }
+        store_dir = root;
         store *s = NULL;
         if ((r = store_open(store_dir, 0, &s)) < 0) {
                 cli_error("opening the store %s: %s", store_dir, roost_strerror(r));

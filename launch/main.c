@@ -532,15 +532,12 @@ int main(int argc, char **argv)
                 return LAUNCH_EXIT_ERROR;
         }
 
-        if (arg.store)
-                store_root = strdup(arg.store);
-        else if ((r = store_default_root(&store_root)) < 0) {
+        if ((r = store_default_root(arg.store, &store_root)) < 0) {
                 cli_error("finding the store: %s", roost_strerror(r));
                 return LAUNCH_EXIT_ERROR;
         }
-        if (!store_root || (r = store_open(store_root, 0, &s)) < 0) {
-                cli_error("opening the store %s: %s", store_root ? store_root : "",
-                          roost_strerror(store_root ? r : -ENOMEM));
+        if ((r = store_open(store_root, 0, &s)) < 0) {
+                cli_error("opening the store %s: %s", store_root, roost_strerror(r));
                 return LAUNCH_EXIT_ERROR;
         }
         if (image) {

@@ -67,7 +67,7 @@ int roost_parse(int argc, char **argv, struct roost_args *a, const char *usage)
 int roost_open_store(const struct roost_args *a, unsigned flags, store **ret)
 {
         _cleanup_free_ char *root = NULL;
-        int r = a->store ? ((root = strdup(a->store)) ? 0 : -ENOMEM) : store_default_root(&root);
+        int r = store_default_root(a->store, &root);
         if (r < 0) {
                 cli_error("cannot find the store: %s; use --store DIR", roost_strerror(r));
                 return EXIT_STORE;

@@ -15,11 +15,13 @@ static const char *const subdirs[] = {
         "blobs", "blobs/sha256", "partial", "trees", "refs", "tmp", "locks",
 };
 
-int store_default_root(char **ret)
+int store_default_root(const char *override, char **ret)
 {
         const char *env = getenv("ROOST_STORE");
         char *p = NULL;
-        if (env && *env)
+        if (override)
+                p = strdup(override);
+        else if (env && *env)
                 p = strdup(env);
         else if (geteuid() == 0)
                 p = strdup("/var/lib/roost");

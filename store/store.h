@@ -29,10 +29,10 @@ enum {
         STORE_NO_CREATE = 1 << 1, /* fail with -ENOENT instead of creating the root */
 };
 
-/* The root a command uses when none is given: ROOST_STORE, else
- * /var/lib/roost for root, else $XDG_DATA_HOME/roost or
+/* The root a command uses: OVERRIDE (its --store) when not NULL, else
+ * ROOST_STORE, else /var/lib/roost for root, else $XDG_DATA_HOME/roost or
  * ~/.local/share/roost. */
-int store_default_root(char **ret);
+int store_default_root(const char *override, char **ret);
 
 /* Open (creating with mode 0700 unless STORE_NO_CREATE) the store at ROOT,
  * take its lock, and remove what dead writers left in tmp/. */

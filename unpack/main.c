@@ -126,7 +126,7 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
 {
         _cleanup_free_ char *root = NULL, *path = NULL;
         roost_error e = { "" };
-        int r = arg_store ? ((root = strdup(arg_store)) ? 0 : -ENOMEM) : store_default_root(&root);
+        int r = store_default_root(arg_store, &root);
         if (r < 0) {
                 cli_error("finding the store: %s", roost_strerror(r));
                 return roost_exit_code(r);

@@ -416,22 +416,26 @@ static void test_default_root(void **state)
 {
         char *p;
         setenv("ROOST_STORE", "/somewhere/else", 1);
-        assert_int_equal(store_default_root(&p), 0);
+        assert_int_equal(store_default_root(NULL, &p), 0);
         assert_string_equal(p, "/somewhere/else");
+        free(p);
+        /* --store wins over the environment. */
+        assert_int_equal(store_default_root("/given", &p), 0);
+        assert_string_equal(p, "/given");
         free(p);
         unsetenv("ROOST_STORE");
         if (geteuid() != 0) {
                 setenv("XDG_DATA_HOME", "/xdg", 1);
-                assert_int_equal(store_default_root(&p), 0);
+                assert_int_equal(store_default_root(NULL, &p), 0);
                 assert_string_equal(p, "/xdg/roost");
                 free(p);
                 unsetenv("XDG_DATA_HOME");
                 setenv("HOME", "/home/u", 1);
-                assert_int_equal(store_default_root(&p), 0);
+                assert_int_equal(store_default_root(NULL, &p), 0);
                 assert_string_equal(p, "/home/u/.local/share/roost");
                 free(p);
         } else {
-                assert_int_equal(store_default_root(&p), 0);
+                assert_int_equal(store_default_root(NULL, &p), 0);
                 assert_string_equal(p, "/var/lib/roost");
                 free(p);
         }
