@@ -35,9 +35,9 @@ TESTS += tests/unit/test-sandbox tests/unit/test-sandbox-cgroup
 # it runs in any image, and built by its own rule, as tests/probe/probe is:
 # the sanitizer flags CI puts in CFLAGS cannot link statically.
 check_DATA += tests/probe/seccomp-probe
-EXTRA_DIST += tests/probe/seccomp-probe.c
+EXTRA_DIST += tests/probe/seccomp-probe.c tests/probe/int80.h
 CLEANFILES += tests/probe/seccomp-probe
-tests/probe/seccomp-probe: tests/probe/seccomp-probe.c
+tests/probe/seccomp-probe: tests/probe/seccomp-probe.c tests/probe/int80.h
 	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -static -o $@ $(srcdir)/tests/probe/seccomp-probe.c
 
 # End-to-end: the hardening through launch, as root and as the test user.

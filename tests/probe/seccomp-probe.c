@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "int80.h"
 
 static const char *errname(int e)
 {
@@ -52,26 +53,6 @@ static const char *errname(int e)
 static void report(const char *name, long r)
 {
         printf("%s %s\n", name, r < 0 ? errname(errno) : "OK");
-}
-
-/* The i386 entry point, reachable from a 64-bit process through int 0x80. */
-static long int80(long nr, long a, long b)
-{
-#if defined(__x86_64__)
-        long ret;
-        __asm__ volatile("int $0x80"
-                         : "=a"(ret)
-                         : "a"(nr), "b"(a), "c"(b)
-                         : "memory", "r8", "r9", "r10", "r11");
-        if (ret < 0 && ret > -4096) {
-                errno = (int)-ret;
-                return -1;
-        }
-        return ret;
-#else
-        errno = ENOSYS;
-        return -1;
-#endif
 }
 
 int main(void)

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/probe/int80.h"
 #include "common/util.h"
 #include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
@@ -205,25 +206,6 @@ static void test_precompiled_matches(void **state)
         assert_int_not_equal(n_def, n_time);
 }
 
-static long int80_2(long nr, long a, long b)
-{
-        long ret;
-        __asm__ volatile("int $0x80"
-                         : "=a"(ret)
-                         : "a"(nr), "b"(a), "c"(b)
-                         : "memory", "r8", "r9", "r10", "r11");
-        if (ret < 0 && ret > -4096) {
-                errno = (int)-ret;
-                return -1;
-        }
-        return ret;
-}
-
-static long int80(long nr, long a)
-{
-        return int80_2(nr, a, 0);
-}
-
 #define DENIED(call, err)                                                                                    \
         CHECK((call) < 0 && errno == (err), "%s: want %s, got %s", #call, #err,                              \
               errno ? strerror(errno) : "success")
@@ -253,7 +235,7 @@ static int denied_calls(void)
         DENIED(socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0), EPERM);
         DENIED(socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM);
         /* The other ways in: int 0x80 (i386) and the x32 bit. */
-        DENIED(int80(310 /* i386 unshare */, CLONE_NEWNS), EPERM);
+        DENIED(int80(310 /* i386 unshare */, CLONE_NEWNS, 0), EPERM);
         DENIED(syscall(0x40000000 | 272 /* x32 unshare */, CLONE_NEWNS), EPERM);
         /* Still allowed: a plain fork (clone without namespace flags). */
         pid_t p = fork();
@@ -272,7 +254,7 @@ static int denied_calls(void)
         args[0] = AF_UNIX;
         args[1] = SOCK_STREAM;
         args[2] = 0;
-        long fd = int80_2(102 /* i386 socketcall */, 1 /* SYS_SOCKET */, (long)(uintptr_t)args);
+        long fd = int80(102 /* i386 socketcall */, 1 /* SYS_SOCKET */, (long)(uintptr_t)args);
         CHECK(fd >= 0 || (errno != EPERM), "i386 socketcall(SYS_SOCKET, AF_UNIX) denied");
         if (fd >= 0)
                 close((int)fd);
