@@ -9,11 +9,14 @@ launch_liblaunch_a_SOURCES = \
 bin_PROGRAMS += launch/launch
 launch_launch_SOURCES = launch/main.c
 # A launch is mostly process start-up: the dynamic loader relocating
-# libcrypto and friends costs more than the namespaces (docs/launch.md), so
-# these few are linked in statically. libcurl and libarchive are not linked
-# at all: pulling on first use runs the sibling pull and unpack tools.
+# libraries costs more than the namespaces (docs/launch.md), so these few
+# are linked in statically. libcrypto is not linked at all: launch only
+# looks things up in the store (store/lookup.c), and leaving it off the
+# line makes a change that would drag OpenSSL's start-up back in fail to
+# link. Nor are libcurl and libarchive: pulling on first use runs the
+# sibling pull and unpack tools.
 launch_launch_LDADD = launch/liblaunch.a launch/libsandbox.a store/libstore.a common/libcommon.a \
-	-l:libseccomp.a -l:libcap.a -l:libcrypto.a -l:libjansson.a -ldl -lpthread -lm
+	-l:libseccomp.a -l:libcap.a -l:libjansson.a -lpthread -lm
 
 # A static probe the tests bind-mount into containers to look from inside
 # (the fixture tree has no libc). Built by its own rule: the sanitizer

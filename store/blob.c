@@ -34,16 +34,6 @@ static void blob_name(const char *sha256, char *buf, size_t n)
         snprintf(buf, n, "blobs/sha256/%s", sha256);
 }
 
-bool store_blob_exists(store *s, const char *sha256)
-{
-        char name[96];
-        struct stat st;
-        if (!store_digest_valid(sha256))
-                return false;
-        blob_name(sha256, name, sizeof(name));
-        return fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
-}
-
 int store_blob_open(store *s, const char *sha256)
 {
         char name[96];

@@ -259,8 +259,3 @@ int store_hash_fd(store_hash *h, int fd, uint64_t *ret_size)
                 *ret_size = off;
         return 0;
 }
-
-bool store_digest_valid(const char *sha256)
-{
-        return is_hex(sha256, STORE_SHA256_HEX);
-}

@@ -22,25 +22,6 @@ static void tree_name(const char *sha256, char *buf, size_t n)
         snprintf(buf, n, "trees/%s", sha256);
 }
 
-bool store_tree_exists(store *s, const char *sha256)
-{
-        char name[128];
-        struct stat st;
-        if (!store_digest_valid(sha256))
-                return false;
-        snprintf(name, sizeof(name), "trees/%s/rootfs", sha256);
-        return fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-}
-
-int store_tree_path(store *s, const char *sha256, char **ret)
-{
-        if (!store_digest_valid(sha256))
-                return -ROOST_EUNSAFE;
-        if (asprintf(ret, "%s/trees/%s/rootfs", s->root, sha256) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
 int store_tree_remove(store *s, const char *sha256)
 {
         char name[96];

@@ -1,0 +1,46 @@
+/* Finding what the store holds, by name alone: nothing here hashes. A
+ * tool that only reads the store (launch, above all) then links none of
+ * OpenSSL, whose start-up (relocations, CPU probing) costs every launch
+ * more than most of its namespaces do (docs/launch.md). */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include "common/error.h"
+#include "common/util.h"
+#include "store/store-private.h"
+
+bool store_digest_valid(const char *sha256)
+{
+        return is_hex(sha256, STORE_SHA256_HEX);
+}
+
+bool store_blob_exists(store *s, const char *sha256)
+{
+        char name[96];
+        struct stat st;
+        if (!store_digest_valid(sha256))
+                return false;
+        snprintf(name, sizeof(name), "blobs/sha256/%s", sha256);
+        return fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+bool store_tree_exists(store *s, const char *sha256)
+{
+        char name[128];
+        struct stat st;
+        if (!store_digest_valid(sha256))
+                return false;
+        snprintf(name, sizeof(name), "trees/%s/rootfs", sha256);
+        return fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+int store_tree_path(store *s, const char *sha256, char **ret)
+{
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        if (asprintf(ret, "%s/trees/%s/rootfs", s->root, sha256) < 0)
+                return -ENOMEM;
+        return 0;
+}
