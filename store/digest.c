@@ -59,6 +59,11 @@ static void *worker_main(void *arg)
                 pthread_mutex_unlock(&h->mu);
                 size_t off = (size_t)(w->tail % RING_SIZE);
                 size_t n = head - w->tail < RING_SIZE - off ? (size_t)(head - w->tail) : RING_SIZE - off;
+                /* Hand space back a batch at a time: a worker that hashed the
+                 * whole ring before moving its tail would keep the writer
+                 * (and the network behind it) waiting for all of it. */
+                if (n > BATCH)
+                        n = BATCH;
                 if (!EVP_DigestUpdate(w->ctx, h->ring + off, n))
                         w->failed = true;
                 pthread_mutex_lock(&h->mu);
