@@ -4,15 +4,17 @@
  * read-only.
  *
  * The runtime calls this with its cwd at the new root, whose contents come
- * from an image we do not trust. Every target is therefore opened with
- * O_PATH|O_NOFOLLOW below a directory fd whose file system was checked
- * (procfs, sysfs), checked for its type, and mounted over through
- * /proc/self/fd/N: the kernel mounts on exactly the object the fd holds,
- * so no symlink planted in the rootfs can turn "proc/sys" into a host
- * path. Where the kernel has the fd-based mount calls (open_tree,
- * mount_setattr, move_mount: 5.12 and later) they do the binds: no path
- * is involved at all, and a read-only bind takes one attach instead of a
- * bind and a remount, which halves what the masks cost a launch. */
+ * from an image we do not trust. So /proc and /sys are opened O_NOFOLLOW
+ * and checked to be a procfs and a sysfs (fstatfs), and every target is
+ * one name below those fds, checked for its type and device without
+ * following it: no symlink planted in the rootfs can turn "proc/sys" into
+ * a host path. Where the kernel has the fd-based mount calls (open_tree,
+ * mount_setattr, move_mount: 5.12 and later) they do the binds, relative
+ * to the checked fds, and a read-only bind takes one attach instead of a
+ * bind and a remount. Without them, each target is opened O_PATH and
+ * mounted over through /proc/self/fd/N, so that the kernel mounts on
+ * exactly the object the fd holds. Each system call counts here: the masks
+ * are most of what the hardening costs a launch (docs/security.md). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -80,32 +82,45 @@ static int open_fs(int rootfd, const char *name, long magic, int *ret)
         return 0;
 }
 
-/* Open NAME below DIRFD without following it, refusing symlinks, anything
- * but a directory or a regular file, and anything not on DEV, the checked
- * procfs or sysfs DIRFD is on (something mounted over it). */
+static int check_type(const struct stat *st, dev_t dev)
+{
+        if ((!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) || st->st_dev != dev)
+                return -ROOST_EUNSAFE;
+        return 0;
+}
+
+/* NAME below DIRFD, not followed: a directory or a regular file, on DEV,
+ * the checked procfs or sysfs DIRFD is on (nothing mounted over it). */
+static int check_target(int dirfd, const char *name, dev_t dev, struct stat *st)
+{
+        if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        return check_type(st, dev);
+}
+
+/* The same, opened O_PATH for the mount(2) path. */
 static int open_target(int dirfd, const char *name, dev_t dev, struct stat *st)
 {
         int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, st) < 0) {
-                int r = -errno;
+        int r = fstat(fd, st) < 0 ? -errno : check_type(st, dev);
+        if (r < 0) {
                 close(fd);
                 return r;
-        }
-        if ((!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) || st->st_dev != dev) {
-                close(fd);
-                return -ROOST_EUNSAFE;
         }
         return fd;
 }
 
-/* Attach a copy of the mount at FROM over TO. -ENOSYS: a kernel without
- * open_tree and move_mount. */
-static int bind_fd(int from, int to)
+/* Attach a copy of the mount at FROM over NAME below DIRFD. NAME is one
+ * component of a checked procfs or sysfs, and move_mount follows no
+ * symlink there (no MOVE_MOUNT_T_SYMLINKS): the kernel mounts on exactly
+ * what check_target saw, in a file system no image controls. -ENOSYS: a
+ * kernel without open_tree and move_mount. */
+static int bind_at(int from, int dirfd, const char *name)
 {
         _cleanup_close_ int tree = open_tree(from, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-        if (tree < 0 || move_mount(tree, "", to, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        if (tree < 0 || move_mount(tree, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return -errno;
         return 0;
 }
@@ -116,6 +131,15 @@ static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, int *emp
 {
         struct stat st;
         char target[32], source[32];
+        int r = check_target(dirfd, name, dev, &st);
+        if (r < 0)
+                return r;
+        bool dir = S_ISDIR(st.st_mode);
+        if (!sandbox_legacy_mounts && (!dir || *emptyfd >= 0)) {
+                r = bind_at(dir ? *emptyfd : nullfd, dirfd, name);
+                if (r != -ENOSYS)
+                        return r;
+        }
         _cleanup_close_ int fd = open_target(dirfd, name, dev, &st);
         if (fd < 0)
                 return fd;
@@ -123,11 +147,6 @@ static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, int *emp
         if (S_ISDIR(st.st_mode)) {
                 /* An empty read-only tmpfs: the directory stays (programs
                  * that list it see nothing) but shows nothing of the host. */
-                if (*emptyfd >= 0 && !sandbox_legacy_mounts) {
-                        int r = bind_fd(*emptyfd, fd);
-                        if (r != -ENOSYS)
-                                return r;
-                }
                 if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                           "mode=0555") < 0)
                         return -errno;
@@ -135,11 +154,6 @@ static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, int *emp
                 if (*emptyfd < 0)
                         *emptyfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
                 return 0;
-        }
-        if (!sandbox_legacy_mounts) {
-                int r = bind_fd(nullfd, fd);
-                if (r != -ENOSYS)
-                        return r;
         }
         fd_path(nullfd, source);
         if (mount(source, target, NULL, MS_BIND, NULL) < 0)
@@ -151,26 +165,29 @@ static int readonly_one(int dirfd, dev_t dev, const char *name)
 {
         struct stat st, st2;
         char target[32];
-        _cleanup_close_ int fd = open_target(dirfd, name, dev, &st);
-        if (fd < 0)
-                return fd;
+        int r = check_target(dirfd, name, dev, &st);
+        if (r < 0)
+                return r;
         if (!sandbox_legacy_mounts) {
                 /* A detached copy, made read-only before it is attached:
                  * never writable in the container, not even for a moment. */
                 _cleanup_close_ int tree =
-                        open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+                        open_tree(dirfd, name,
+                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
                 if (tree >= 0) {
                         struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
                                                             MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
                         if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0 ||
-                            move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-                                    0)
+                            move_mount(tree, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                                 return -errno;
                         return 0;
                 }
                 if (errno != ENOSYS)
                         return -errno;
         }
+        _cleanup_close_ int fd = open_target(dirfd, name, dev, &st);
+        if (fd < 0)
+                return fd;
         fd_path(fd, target);
         if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return -errno;
