@@ -16,24 +16,29 @@ bool store_digest_valid(const char *sha256)
         return is_hex(sha256, STORE_SHA256_HEX);
 }
 
+/* NAME below the store is there, of TYPE (S_IFREG, S_IFDIR), not a link. */
+static bool entry_is(store *s, const char *name, mode_t type)
+{
+        struct stat st;
+        return fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == type;
+}
+
 bool store_blob_exists(store *s, const char *sha256)
 {
         char name[96];
-        struct stat st;
         if (!store_digest_valid(sha256))
                 return false;
         snprintf(name, sizeof(name), "blobs/sha256/%s", sha256);
-        return fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+        return entry_is(s, name, S_IFREG);
 }
 
 bool store_tree_exists(store *s, const char *sha256)
 {
         char name[128];
-        struct stat st;
         if (!store_digest_valid(sha256))
                 return false;
         snprintf(name, sizeof(name), "trees/%s/rootfs", sha256);
-        return fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        return entry_is(s, name, S_IFDIR);
 }
 
 int store_tree_path(store *s, const char *sha256, char **ret)
