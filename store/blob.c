@@ -29,17 +29,12 @@ struct store_blob {
  * finds little left to write instead of the whole file. */
 #define WRITEBACK_EVERY (8u << 20)
 
-static void blob_name(const char *sha256, char *buf, size_t n)
-{
-        snprintf(buf, n, "blobs/sha256/%s", sha256);
-}
-
 int store_blob_open(store *s, const char *sha256)
 {
         char name[96];
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
-        blob_name(sha256, name, sizeof(name));
+        store_blob_name(sha256, name, sizeof(name));
         int fd = openat(s->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
 }
@@ -50,7 +45,7 @@ int store_blob_size(store *s, const char *sha256, uint64_t *ret)
         struct stat st;
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
-        blob_name(sha256, name, sizeof(name));
+        store_blob_name(sha256, name, sizeof(name));
         if (fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         *ret = (uint64_t)st.st_size;
@@ -62,7 +57,7 @@ int store_blob_remove(store *s, const char *sha256)
         char name[96];
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
-        blob_name(sha256, name, sizeof(name));
+        store_blob_name(sha256, name, sizeof(name));
         return unlinkat(s->fd, name, 0) < 0 ? -errno : 0;
 }
 
@@ -238,7 +233,7 @@ int store_blob_commit(store_blob *b)
                 r = -errno;
                 goto out;
         }
-        blob_name(b->sha256, name, sizeof(name));
+        store_blob_name(b->sha256, name, sizeof(name));
         if (renameat2(b->s->fd, b->partial, b->s->fd, name, RENAME_NOREPLACE) < 0) {
                 r = -errno;
                 if (r != -EEXIST)

@@ -68,7 +68,7 @@ int store_tree_usage(store *s, const char *sha256, uint64_t *ret)
         char name[96];
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
-        snprintf(name, sizeof(name), "trees/%s", sha256);
+        store_tree_name(sha256, NULL, name, sizeof(name));
         struct stat st;
         if (fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;

@@ -11,6 +11,16 @@
 #include "common/util.h"
 #include "store/store-private.h"
 
+void store_blob_name(const char *sha256, char *buf, size_t n)
+{
+        snprintf(buf, n, "blobs/sha256/%s", sha256);
+}
+
+void store_tree_name(const char *sha256, const char *below, char *buf, size_t n)
+{
+        snprintf(buf, n, "trees/%s%s%s", sha256, below ? "/" : "", below ? below : "");
+}
+
 bool store_digest_valid(const char *sha256)
 {
         return is_hex(sha256, STORE_SHA256_HEX);
@@ -28,7 +38,7 @@ bool store_blob_exists(store *s, const char *sha256)
         char name[96];
         if (!store_digest_valid(sha256))
                 return false;
-        snprintf(name, sizeof(name), "blobs/sha256/%s", sha256);
+        store_blob_name(sha256, name, sizeof(name));
         return entry_is(s, name, S_IFREG);
 }
 
@@ -37,7 +47,7 @@ bool store_tree_exists(store *s, const char *sha256)
         char name[128];
         if (!store_digest_valid(sha256))
                 return false;
-        snprintf(name, sizeof(name), "trees/%s/rootfs", sha256);
+        store_tree_name(sha256, "rootfs", name, sizeof(name));
         return entry_is(s, name, S_IFDIR);
 }
 

@@ -257,11 +257,11 @@ int store_manifest_check(store *s, const char *sha256,
         char name[128];
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
-        snprintf(name, sizeof(name), "trees/%s/" MANIFEST, sha256);
+        store_tree_name(sha256, MANIFEST, name, sizeof(name));
         _cleanup_close_ int mfd = openat(s->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (mfd < 0)
                 return -errno;
-        snprintf(name, sizeof(name), "trees/%s/rootfs", sha256);
+        store_tree_name(sha256, "rootfs", name, sizeof(name));
         _cleanup_close_ int rootfd = openat(s->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (rootfd < 0)
                 return -errno;

@@ -9,6 +9,11 @@ struct store {
         int cleaned; /* temporaries store_open removed */
 };
 
+/* The store's names for an object, relative to its root (lookup.c):
+ * blobs/sha256/<hex>, and trees/<hex> or trees/<hex>/BELOW. */
+void store_blob_name(const char *sha256, char *buf, size_t n);
+void store_tree_name(const char *sha256, const char *below, char *buf, size_t n);
+
 /* Take an exclusive lock on locks/<kind>-<key>, waiting for it. Returns
  * the fd holding the lock. */
 int store_lock_object(store *s, const char *kind, const char *key);

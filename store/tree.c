@@ -17,17 +17,12 @@ struct store_tree {
         int lockfd; /* locks/tree-<sha256> */
 };
 
-static void tree_name(const char *sha256, char *buf, size_t n)
-{
-        snprintf(buf, n, "trees/%s", sha256);
-}
-
 int store_tree_remove(store *s, const char *sha256)
 {
         char name[96];
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
-        tree_name(sha256, name, sizeof(name));
+        store_tree_name(sha256, NULL, name, sizeof(name));
         return rm_rf_at(s->fd, name);
 }
 
@@ -103,7 +98,7 @@ int store_tree_commit(store_tree *t)
          * the last entry landed, before the rename makes it visible. */
         if ((r = store_manifest_write(t->rootfd, t->tmpfd)) < 0)
                 goto fail;
-        tree_name(t->sha256, name, sizeof(name));
+        store_tree_name(t->sha256, NULL, name, sizeof(name));
         if (renameat2(t->s->fd, t->tmpname, t->s->fd, name, RENAME_NOREPLACE) < 0) {
                 r = -errno;
                 goto fail;
