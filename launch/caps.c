@@ -206,12 +206,11 @@ int sandbox_caps_apply(const struct sandbox_config *c, roost_error *e)
                         return r;
         }
 
-        /* Ambient capabilities would survive execve into an unprivileged
-         * command; none are handed on. EINVAL: a kernel without them. */
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-                return roost_error_set(e, -errno, "clearing ambient capabilities");
-
-        /* Never more than we hold (capset would refuse); inheritable empty. */
+        /* Never more than we hold (capset would refuse); inheritable empty.
+         * That empties the ambient set too, which would otherwise survive
+         * execve into an unprivileged command: the kernel keeps only the
+         * ambient capabilities that stay both permitted and inheritable
+         * (one credential commit fewer than PR_CAP_AMBIENT_CLEAR_ALL). */
         uint64_t want = keep & permitted;
         d[0] = (struct __user_cap_data_struct){ .effective = (uint32_t)want, .permitted = (uint32_t)want };
         d[1] = (struct __user_cap_data_struct){ .effective = (uint32_t)(want >> 32),
