@@ -68,9 +68,9 @@ static void fd_path(int fd, char buf[static 32])
         snprintf(buf, 32, "proc/self/fd/%d", fd);
 }
 
-static int open_fs(int rootfd, const char *name, long magic, int *ret)
+static int open_fs(int dirfd, const char *name, long magic, int *ret)
 {
-        _cleanup_close_ int fd = openat(rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct statfs sf;
         if (fd < 0)
                 return -errno;
@@ -125,34 +125,43 @@ static int bind_at(int from, int dirfd, const char *name)
         return 0;
 }
 
-/* *EMPTYFD: the first masking tmpfs, which the other directories share (a
- * bind costs less than a new superblock). */
-static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, int *emptyfd)
+/* An empty read-only tmpfs over NAME below DIRFD: the directory stays
+ * (programs that list it see nothing) but shows nothing of the host. Made
+ * detached and attached by fd: mount(2) would need a /proc/self/fd path,
+ * whose first walk through a fresh procfs costs more than the mount.
+ * Returns the attached mount's fd, which the other directories share (a
+ * bind costs less than a new superblock); -ENOSYS: no fsopen. */
+static int empty_tmpfs_at(int dirfd, const char *name)
+{
+        _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        _cleanup_close_ int mfd =
+                fsmount(fs, FSMOUNT_CLOEXEC,
+                        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        if (mfd < 0 || move_mount(mfd, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return -errno;
+        return TAKE_FD(mfd);
+}
+
+/* The mount(2) path: each target opened O_PATH and mounted over through
+ * /proc/self/fd/N, so that the kernel mounts on exactly the object the fd
+ * holds. */
+static int mask_legacy(int dirfd, dev_t dev, const char *name, int nullfd)
 {
         struct stat st;
         char target[32], source[32];
-        int r = check_target(dirfd, name, dev, &st);
-        if (r < 0)
-                return r;
-        bool dir = S_ISDIR(st.st_mode);
-        if (!sandbox_legacy_mounts && (!dir || *emptyfd >= 0)) {
-                r = bind_at(dir ? *emptyfd : nullfd, dirfd, name);
-                if (r != -ENOSYS)
-                        return r;
-        }
         _cleanup_close_ int fd = open_target(dirfd, name, dev, &st);
         if (fd < 0)
                 return fd;
         fd_path(fd, target);
         if (S_ISDIR(st.st_mode)) {
-                /* An empty read-only tmpfs: the directory stays (programs
-                 * that list it see nothing) but shows nothing of the host. */
                 if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                           "mode=0555") < 0)
                         return -errno;
-                /* A fresh lookup lands on the new tmpfs. */
-                if (*emptyfd < 0)
-                        *emptyfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
                 return 0;
         }
         fd_path(nullfd, source);
@@ -161,31 +170,39 @@ static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, int *emp
         return 0;
 }
 
-static int readonly_one(int dirfd, dev_t dev, const char *name)
+/* Returns 1 when this kernel has no NAME: nothing to hide. *EMPTYFD: the
+ * first masking tmpfs, which the other directories share. */
+static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, int *emptyfd)
+{
+        struct stat st;
+        int r = check_target(dirfd, name, dev, &st);
+        if (r == -ENOENT)
+                return 1;
+        if (r < 0)
+                return r;
+        bool dir = S_ISDIR(st.st_mode);
+        if (!sandbox_legacy_mounts) {
+                if (dir && *emptyfd < 0) {
+                        r = empty_tmpfs_at(dirfd, name);
+                        if (r >= 0) {
+                                *emptyfd = r;
+                                return 0;
+                        }
+                } else
+                        r = bind_at(dir ? *emptyfd : nullfd, dirfd, name);
+                if (r != -ENOSYS)
+                        return r;
+        }
+        return mask_legacy(dirfd, dev, name, nullfd);
+}
+
+static int readonly_legacy(int dirfd, dev_t dev, const char *name)
 {
         struct stat st, st2;
         char target[32];
-        int r = check_target(dirfd, name, dev, &st);
-        if (r < 0)
-                return r;
-        if (!sandbox_legacy_mounts) {
-                /* A detached copy, made read-only before it is attached:
-                 * never writable in the container, not even for a moment. */
-                _cleanup_close_ int tree =
-                        open_tree(dirfd, name,
-                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
-                if (tree >= 0) {
-                        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                                            MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
-                        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0 ||
-                            move_mount(tree, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-                                return -errno;
-                        return 0;
-                }
-                if (errno != ENOSYS)
-                        return -errno;
-        }
         _cleanup_close_ int fd = open_target(dirfd, name, dev, &st);
+        if (fd == -ENOENT)
+                return 1;
         if (fd < 0)
                 return fd;
         fd_path(fd, target);
@@ -201,6 +218,42 @@ static int readonly_one(int dirfd, dev_t dev, const char *name)
         fd_path(top, target);
         unsigned long flags = mount_flags_of(top) | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
         if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Returns 1 when this kernel has no NAME. The copy is checked rather than
+ * the name before it: fstat on the copy is no lookup, and it sees the same
+ * object, which open_tree reached without following a symlink. */
+static int readonly_one(int dirfd, dev_t dev, const char *name)
+{
+        if (sandbox_legacy_mounts)
+                return readonly_legacy(dirfd, dev, name);
+        /* A detached copy, made read-only before it is attached: never
+         * writable in the container, not even for a moment. */
+        _cleanup_close_ int tree =
+                open_tree(dirfd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+        if (tree < 0 && errno == ENOENT)
+                return 1;
+        if (tree < 0 && errno == ENOSYS)
+                return readonly_legacy(dirfd, dev, name);
+        if (tree < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(tree, &st) < 0)
+                return -errno;
+        int r = check_type(&st, dev);
+        if (r < 0)
+                return r;
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                            MOUNT_ATTR_NOEXEC };
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
+                /* 5.2 to 5.11: open_tree but no mount_setattr. */
+                if (errno == ENOSYS)
+                        return readonly_legacy(dirfd, dev, name);
+                return -errno;
+        }
+        if (move_mount(tree, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return -errno;
         return 0;
 }
@@ -222,7 +275,7 @@ static int open_dev_null(void)
 
 int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
 {
-        _cleanup_close_ int rootfd = -1, nullfd = -1, emptyfd = -1;
+        _cleanup_close_ int nullfd = -1, emptyfd = -1;
         int dirfd[2] = { -1, -1 };
         dev_t dev[2] = { 0, 0 };
         struct stat st;
@@ -236,14 +289,12 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                 EXPLAIN("masked and read-only paths of /proc and /sys: skipped (--privileged)");
                 return 0;
         }
-        rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return roost_error_set(e, -errno, "opening the new root");
-        if ((r = open_fs(rootfd, "proc", PROC_SUPER_MAGIC, &dirfd[IN_PROC])) < 0)
+        /* The cwd is the new root. */
+        if ((r = open_fs(AT_FDCWD, "proc", PROC_SUPER_MAGIC, &dirfd[IN_PROC])) < 0)
                 return roost_error_set(e, r, "checking /proc in the container is a procfs");
         /* No sysfs at /sys: nothing of the host's firmware is there to hide
          * (a rootless runtime may be unable to mount one). */
-        if (open_fs(rootfd, "sys", SYSFS_MAGIC, &dirfd[IN_SYS]) < 0)
+        if (open_fs(AT_FDCWD, "sys", SYSFS_MAGIC, &dirfd[IN_SYS]) < 0)
                 dirfd[IN_SYS] = -1;
         for (int i = 0; i < 2; i++)
                 if (dirfd[i] >= 0) {
@@ -275,11 +326,13 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                 if (dirfd[fs] < 0)
                         continue;
                 r = mask_one(dirfd[fs], dev[fs], masked[i].name, nullfd, &emptyfd);
+                if (r == 1) { /* this kernel has no such file */
+                        r = 0;
+                        continue;
+                }
                 if (r == 0 && explaining() && n_shown[0] < sizeof(shown[0]))
                         n_shown[0] += (size_t)snprintf(shown[0] + n_shown[0], sizeof(shown[0]) - n_shown[0],
                                                        " %s/%s", fs_names[fs], masked[i].name);
-                if (r == -ENOENT) /* this kernel has no such file */
-                        r = 0;
                 if (r < 0) {
                         r = roost_error_set(e, r, "masking %s/%s", fs_names[fs], masked[i].name);
                         goto out;
@@ -290,18 +343,21 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                 if (dirfd[fs] < 0)
                         continue;
                 r = readonly_one(dirfd[fs], dev[fs], readonly[i].name);
+                if (r == 1) {
+                        r = 0;
+                        continue;
+                }
                 if (r == 0 && explaining() && n_shown[1] < sizeof(shown[1]))
                         n_shown[1] += (size_t)snprintf(shown[1] + n_shown[1], sizeof(shown[1]) - n_shown[1],
                                                        " %s/%s", fs_names[fs], readonly[i].name);
-                if (r == -ENOENT)
-                        r = 0;
                 if (r < 0) {
                         r = roost_error_set(e, r, "making %s/%s read-only", fs_names[fs], readonly[i].name);
                         goto out;
                 }
         }
-        EXPLAIN("masked paths (an empty read-only tmpfs over each directory, /dev/null over each file, "
-                "bound through /proc/self/fd so no symlink of the tree can redirect them):%s",
+        EXPLAIN("masked paths (an empty read-only tmpfs over the first directory, shared by the others; "
+                "/dev/null over each file; attached with move_mount below the checked procfs and sysfs, "
+                "so no symlink of the tree can redirect them):%s",
                 shown[0]);
         EXPLAIN("read-only paths (open_tree + mount_setattr(MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|"
                 "MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC) + move_mount):%s",

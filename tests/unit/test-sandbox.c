@@ -420,6 +420,7 @@ struct mask_case {
         const char *sys_kind;  /* "sysfs", "symlink", "none" */
         bool privileged;
         bool legacy;      /* mount(2) rather than open_tree/move_mount */
+        bool covered;     /* something already mounted over proc/sys */
         const char *root; /* made and removed by the parent */
 };
 
@@ -459,9 +460,19 @@ static int child_masks(void *arg)
                 CHECK(symlink("/sys", "sys") == 0, "symlink");
         }
 
+        if (mc->covered)
+                CHECK(mount("tmpfs", "proc/sys", "tmpfs", 0, NULL) == 0, "covering proc/sys");
+
         struct sandbox_config c = { .privileged = mc->privileged };
         sandbox_legacy_mounts = mc->legacy;
         int r = sandbox_mask_paths(&c, &e);
+
+        if (mc->covered) {
+                /* Not the procfs's own /proc/sys: refused, not made read-only. */
+                CHECK(r == -ROOST_EUNSAFE, "a covered proc/sys was accepted (%d: %s)", r, e.msg);
+                CHECK(strstr(e.msg, "/proc/sys"), "message names /proc/sys: %s", e.msg);
+                return 0;
+        }
 
         if (strcmp(mc->proc_kind, "procfs") != 0) {
                 /* Refused, and nothing mounted on the host's /proc. */
@@ -483,8 +494,11 @@ static int child_masks(void *arg)
         CHECK(stat("proc/timer_list", &st) == 0 && S_ISCHR(st.st_mode), "proc/timer_list is not /dev/null");
         if (stat("proc/kcore", &st) == 0)
                 CHECK(S_ISCHR(st.st_mode), "proc/kcore is not /dev/null");
-        if (stat("proc/acpi", &st) == 0)
+        if (stat("proc/acpi", &st) == 0) {
                 CHECK(fs_type("proc/acpi", TMPFS_MAGIC), "proc/acpi is not a tmpfs");
+                CHECK(mkdir("proc/acpi/x", 0755) < 0 && errno == EROFS, "proc/acpi writable (%s)",
+                      strerror(errno));
+        }
         CHECK(fs_type("proc/scsi", TMPFS_MAGIC) || stat("proc/scsi", &st) < 0, "proc/scsi");
         /* Read-only: sysctls and sysrq cannot be written. */
         int fd = open("proc/sys/kernel/hostname", O_WRONLY | O_CLOEXEC);
@@ -550,6 +564,16 @@ static void test_masks_proc_fake(void **state)
 {
         mask_case(&(struct mask_case){
                 .proc_kind = "dir", .sys_kind = "none", .privileged = false, .legacy = false });
+}
+static void test_masks_covered(void **state)
+{
+        mask_case(&(struct mask_case){
+                .proc_kind = "procfs", .sys_kind = "none", .privileged = false, .covered = true });
+}
+static void test_masks_covered_legacy(void **state)
+{
+        mask_case(&(struct mask_case){
+                .proc_kind = "procfs", .sys_kind = "none", .legacy = true, .covered = true });
 }
 static void test_masks_sys_symlink(void **state)
 {
@@ -620,6 +644,8 @@ int main(void)
                 cmocka_unit_test(test_masks_proc_symlink),
                 cmocka_unit_test(test_masks_proc_fake),
                 cmocka_unit_test(test_masks_sys_symlink),
+                cmocka_unit_test(test_masks_covered),
+                cmocka_unit_test(test_masks_covered_legacy),
                 cmocka_unit_test(test_userns_diagnose),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
