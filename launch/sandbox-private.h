@@ -23,3 +23,6 @@ int sandbox_seccomp_export_built(const struct sandbox_config *c, int fd, roost_e
 /* Tests: make the masks use mount(2) through /proc/self/fd, the path for
  * kernels without open_tree and move_mount. */
 extern bool sandbox_legacy_mounts;
+/* Tests: make read-only copies with open_tree and mount_setattr, as on
+ * kernels without open_tree_attr (before 6.15). */
+extern bool sandbox_no_open_tree_attr;

@@ -421,6 +421,7 @@ struct mask_case {
         bool privileged;
         bool legacy;      /* mount(2) rather than open_tree/move_mount */
         bool covered;     /* something already mounted over proc/sys */
+        bool no_attr;     /* open_tree + mount_setattr rather than open_tree_attr */
         const char *root; /* made and removed by the parent */
 };
 
@@ -465,6 +466,7 @@ static int child_masks(void *arg)
 
         struct sandbox_config c = { .privileged = mc->privileged };
         sandbox_legacy_mounts = mc->legacy;
+        sandbox_no_open_tree_attr = mc->no_attr;
         int r = sandbox_mask_paths(&c, &e);
 
         if (mc->covered) {
@@ -565,6 +567,15 @@ static void test_masks_proc_fake(void **state)
         mask_case(&(struct mask_case){
                 .proc_kind = "dir", .sys_kind = "none", .privileged = false, .legacy = false });
 }
+static void test_masks_no_open_tree_attr(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .no_attr = true });
+}
+static void test_masks_covered_no_open_tree_attr(void **state)
+{
+        mask_case(&(struct mask_case){
+                .proc_kind = "procfs", .sys_kind = "none", .covered = true, .no_attr = true });
+}
 static void test_masks_covered(void **state)
 {
         mask_case(&(struct mask_case){
@@ -645,6 +656,8 @@ int main(void)
                 cmocka_unit_test(test_masks_proc_fake),
                 cmocka_unit_test(test_masks_sys_symlink),
                 cmocka_unit_test(test_masks_covered),
+                cmocka_unit_test(test_masks_no_open_tree_attr),
+                cmocka_unit_test(test_masks_covered_no_open_tree_attr),
                 cmocka_unit_test(test_masks_covered_legacy),
                 cmocka_unit_test(test_userns_diagnose),
         };
