@@ -31,6 +31,7 @@ struct run_state {
         bool early_exit;    /* init reports the command's status before tearing down */
         int err_pipe[2];    /* container -> parent: struct child_report */
         int tty_sock[2];    /* container -> parent: the pty master */
+        int empty_tree;     /* read-only copy of scratch/empty, for the masks; -1 if none */
 };
 
 /* Send a report up and _exit with its status. Never returns. */

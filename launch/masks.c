@@ -176,9 +176,16 @@ static int mask_legacy(int dirfd, dev_t dev, const char *name, int nullfd)
         return 0;
 }
 
-/* Returns 1 when this kernel has no NAME: nothing to hide. *EMPTYFD: the
- * first masking tmpfs, which the other directories share. */
-static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, int *emptyfd)
+/* What hides the masked directories: the first one gets the caller's
+ * empty tree or a new tmpfs, the others a copy of whichever it got. */
+struct empty_dirs {
+        int tree;   /* the caller's, attached by the first; not ours to close */
+        int tmpfs;  /* ours, when there was no tree */
+        int shared; /* the attached one the others copy, or -1 */
+};
+
+/* Returns 1 when this kernel has no NAME: nothing to hide. */
+static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, struct empty_dirs *ed)
 {
         struct stat st;
         int r = check_target(dirfd, name, dev, &st);
@@ -188,14 +195,23 @@ static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, int *emp
                 return r;
         bool dir = S_ISDIR(st.st_mode);
         if (!sandbox_legacy_mounts) {
-                if (dir && *emptyfd < 0) {
+                if (!dir)
+                        r = bind_at(nullfd, dirfd, name);
+                else if (ed->shared >= 0)
+                        r = bind_at(ed->shared, dirfd, name);
+                else if (ed->tree >= 0) {
+                        /* After the move the fd stands for the attached copy. */
+                        if (move_mount(ed->tree, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                                return -errno;
+                        ed->shared = ed->tree;
+                        return 0;
+                } else {
                         r = empty_tmpfs_at(dirfd, name);
                         if (r >= 0) {
-                                *emptyfd = r;
+                                ed->tmpfs = ed->shared = r;
                                 return 0;
                         }
-                } else
-                        r = bind_at(dir ? *emptyfd : nullfd, dirfd, name);
+                }
                 if (r != -ENOSYS)
                         return r;
         }
@@ -234,7 +250,7 @@ static int readonly_legacy(int dirfd, dev_t dev, const char *name)
 /* A read-only copy of NAME below DIRFD and all below it, detached: with
  * open_tree_attr (6.15 and later) in one call, about 3 us less than
  * open_tree and mount_setattr. -ENOSYS: neither way (before 5.12). */
-static int readonly_copy(int dirfd, const char *name)
+int sandbox_readonly_copy(int dirfd, const char *name)
 {
         const unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW;
         struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
@@ -259,7 +275,7 @@ static int readonly_one(int dirfd, dev_t dev, const char *name)
                 return readonly_legacy(dirfd, dev, name);
         /* Made read-only before it is attached: never writable in the
          * container, not even for a moment. */
-        _cleanup_close_ int tree = readonly_copy(dirfd, name);
+        _cleanup_close_ int tree = sandbox_readonly_copy(dirfd, name);
         if (tree == -ENOENT)
                 return 1;
         if (tree == -ENOSYS)
@@ -292,9 +308,10 @@ static int open_dev_null(void)
         return fd;
 }
 
-int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
+int sandbox_mask_paths(const struct sandbox_config *c, int empty_tree, roost_error *e)
 {
-        _cleanup_close_ int nullfd = -1, emptyfd = -1;
+        _cleanup_close_ int nullfd = -1;
+        struct empty_dirs ed = { .tree = empty_tree, .tmpfs = -1, .shared = -1 };
         int dirfd[2] = { -1, -1 };
         dev_t dev[2] = { 0, 0 };
         struct stat st;
@@ -344,7 +361,7 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                 int fs = masked[i].fs;
                 if (dirfd[fs] < 0)
                         continue;
-                r = mask_one(dirfd[fs], dev[fs], masked[i].name, nullfd, &emptyfd);
+                r = mask_one(dirfd[fs], dev[fs], masked[i].name, nullfd, &ed);
                 if (r == 1) { /* this kernel has no such file */
                         r = 0;
                         continue;
@@ -374,9 +391,10 @@ int sandbox_mask_paths(const struct sandbox_config *c, roost_error *e)
                         goto out;
                 }
         }
-        EXPLAIN("masked paths (an empty read-only tmpfs over the first directory, shared by the others; "
-                "/dev/null over each file; attached with move_mount below the checked procfs and sysfs, "
-                "so no symlink of the tree can redirect them):%s",
+        EXPLAIN("masked paths (%s over the first directory, shared by the others; /dev/null over each "
+                "file; attached with move_mount below the checked procfs and sysfs, so no symlink of the "
+                "tree can redirect them):%s",
+                empty_tree >= 0 ? "launch's read-only empty directory" : "an empty read-only tmpfs",
                 shown[0]);
         EXPLAIN("read-only paths (open_tree + mount_setattr(MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|"
                 "MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC) + move_mount):%s",
@@ -385,5 +403,7 @@ out:
         for (int i = 0; i < 2; i++)
                 if (dirfd[i] >= 0)
                         close(dirfd[i]);
+        if (ed.tmpfs >= 0)
+                close(ed.tmpfs);
         return r;
 }

@@ -125,8 +125,10 @@ static _Noreturn void child_main(struct run_state *st)
         close(TAKE_FD(rootfd));
         if ((r = mount_enter_root(st, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
-        if ((r = sandbox_mask_paths(&c->sandbox, &e)) < 0)
+        if ((r = sandbox_mask_paths(&c->sandbox, st->empty_tree, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        if (st->empty_tree >= 0)
+                close(TAKE_FD(st->empty_tree));
         init_run(st);
 }
 
@@ -220,6 +222,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 .sync_pipe = { -1, -1 },
                 .err_pipe = { -1, -1 },
                 .tty_sock = { -1, -1 },
+                .empty_tree = -1,
         };
         _cleanup_close_ int sigfd = -1;
         _cleanup_close_ int master = -1;

@@ -422,6 +422,7 @@ struct mask_case {
         bool legacy;      /* mount(2) rather than open_tree/move_mount */
         bool covered;     /* something already mounted over proc/sys */
         bool no_attr;     /* open_tree + mount_setattr rather than open_tree_attr */
+        bool empty_tree;  /* directories hidden by a copy of an empty directory, not a tmpfs */
         const char *root; /* made and removed by the parent */
 };
 
@@ -467,7 +468,32 @@ static int child_masks(void *arg)
         struct sandbox_config c = { .privileged = mc->privileged };
         sandbox_legacy_mounts = mc->legacy;
         sandbox_no_open_tree_attr = mc->no_attr;
-        int r = sandbox_mask_paths(&c, &e);
+        int tree = -1;
+        if (mc->empty_tree) {
+                /* Kept outside the tree the masks look at, as launch's
+                 * scratch is. */
+                CHECK(mkdir("/tmp/roost-empty-src", 0555) == 0 || errno == EEXIST, "mkdir");
+                CHECK(mount("tmpfs", "/tmp/roost-empty-src", "tmpfs", 0, NULL) == 0, "tmpfs");
+                CHECK(mkdir("/tmp/roost-empty-src/empty", 0555) == 0, "mkdir empty");
+                tree = sandbox_readonly_copy(AT_FDCWD, "/tmp/roost-empty-src/empty");
+                CHECK(tree >= 0, "sandbox_readonly_copy: %s", strerror(-tree));
+        }
+        int r = sandbox_mask_paths(&c, tree, &e);
+        if (tree >= 0) {
+                struct stat src, st2;
+                CHECK(fcntl(tree, F_GETFD) >= 0, "the caller's tree was closed");
+                close(tree);
+                /* Both directories show the given one (read-only checked below). */
+                CHECK(stat("/tmp/roost-empty-src/empty", &src) == 0, "stat source");
+                if (stat("proc/acpi", &st2) == 0)
+                        CHECK(st2.st_dev == src.st_dev && st2.st_ino == src.st_ino,
+                              "proc/acpi is not the tree");
+                if (stat("sys/firmware", &st2) == 0)
+                        CHECK(st2.st_dev == src.st_dev && st2.st_ino == src.st_ino,
+                              "sys/firmware is not the tree");
+                CHECK(umount2("/tmp/roost-empty-src", MNT_DETACH) == 0, "umount");
+                rmdir("/tmp/roost-empty-src");
+        }
 
         if (mc->covered) {
                 /* Not the procfs's own /proc/sys: refused, not made read-only. */
@@ -576,6 +602,10 @@ static void test_masks_covered_no_open_tree_attr(void **state)
         mask_case(&(struct mask_case){
                 .proc_kind = "procfs", .sys_kind = "none", .covered = true, .no_attr = true });
 }
+static void test_masks_empty_tree(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .empty_tree = true });
+}
 static void test_masks_covered(void **state)
 {
         mask_case(&(struct mask_case){
@@ -656,6 +686,7 @@ int main(void)
                 cmocka_unit_test(test_masks_proc_fake),
                 cmocka_unit_test(test_masks_sys_symlink),
                 cmocka_unit_test(test_masks_covered),
+                cmocka_unit_test(test_masks_empty_tree),
                 cmocka_unit_test(test_masks_no_open_tree_attr),
                 cmocka_unit_test(test_masks_covered_no_open_tree_attr),
                 cmocka_unit_test(test_masks_covered_legacy),
