@@ -208,6 +208,10 @@ int overlay_scratch(struct run_state *st, roost_error *e)
         if (!st->c->sandbox.privileged && mkdirat(dfd, "empty", 0555) == 0) {
                 int tree = sandbox_readonly_copy(dfd, "empty");
                 st->empty_tree = tree >= 0 ? tree : -1; /* else a tmpfs does */
+                if (tree >= 0)
+                        EXPLAIN("mkdirat(scratch, \"empty\"), open_tree(OPEN_TREE_CLONE) made "
+                                "MOUNT_ATTR_RDONLY — a detached read-only copy of an empty directory no "
+                                "image can reach, to hide /proc and /sys directories with");
         }
         return 0;
 }
