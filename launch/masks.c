@@ -33,14 +33,16 @@
 #include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
 
-#if !defined(__NR_open_tree_attr) && !defined(__alpha__)
-#define __NR_open_tree_attr 467 /* Linux 6.15; the same number on every architecture but alpha */
+/* Linux 6.15; headers older than that lack the number. 467 where the
+ * syscall tables are the generic ones (alpha and mips add offsets). */
+#if !defined(__NR_open_tree_attr) && (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__))
+#define __NR_open_tree_attr 467
 #endif
 
 enum { IN_PROC, IN_SYS };
 
 bool sandbox_legacy_mounts;     /* tests: take the mount(2) path */
-bool sandbox_no_open_tree_attr; /* tests, and set on ENOSYS: as before 6.15 */
+bool sandbox_no_open_tree_attr; /* tests, and set once it failed: as before 6.15 */
 
 static const struct {
         int fs;
@@ -258,8 +260,11 @@ int sandbox_readonly_copy(int dirfd, const char *name)
 #ifdef __NR_open_tree_attr
         if (!sandbox_no_open_tree_attr) {
                 int tree = (int)syscall(__NR_open_tree_attr, dirfd, name, flags, &a, sizeof(a));
-                if (tree >= 0 || errno != ENOSYS)
+                if (tree >= 0 || errno == ENOENT)
                         return tree < 0 ? -errno : tree;
+                /* ENOSYS before 6.15, but a seccomp policy written before
+                 * the call existed may answer EPERM instead: the two calls
+                 * below do the same, or fail for the real reason. */
                 sandbox_no_open_tree_attr = true;
         }
 #endif

@@ -11,6 +11,7 @@
 #include <linux/magic.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -423,6 +424,7 @@ struct mask_case {
         bool covered;     /* something already mounted over proc/sys */
         bool no_attr;     /* open_tree + mount_setattr rather than open_tree_attr */
         bool empty_tree;  /* directories hidden by a copy of an empty directory, not a tmpfs */
+        bool attr_eperm;  /* open_tree_attr refused with EPERM, as by a policy older than it */
         const char *root; /* made and removed by the parent */
 };
 
@@ -468,6 +470,13 @@ static int child_masks(void *arg)
         struct sandbox_config c = { .privileged = mc->privileged };
         sandbox_legacy_mounts = mc->legacy;
         sandbox_no_open_tree_attr = mc->no_attr;
+        if (mc->attr_eperm) {
+                scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+                CHECK(f && seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), 467 /* open_tree_attr */, 0) == 0 &&
+                              seccomp_load(f) == 0,
+                      "a filter refusing open_tree_attr");
+                seccomp_release(f);
+        }
         int tree = -1;
         if (mc->empty_tree) {
                 /* Kept outside the tree the masks look at, as launch's
@@ -606,6 +615,10 @@ static void test_masks_empty_tree(void **state)
 {
         mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .empty_tree = true });
 }
+static void test_masks_open_tree_attr_eperm(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "sysfs", .attr_eperm = true });
+}
 static void test_masks_covered(void **state)
 {
         mask_case(&(struct mask_case){
@@ -687,6 +700,7 @@ int main(void)
                 cmocka_unit_test(test_masks_sys_symlink),
                 cmocka_unit_test(test_masks_covered),
                 cmocka_unit_test(test_masks_empty_tree),
+                cmocka_unit_test(test_masks_open_tree_attr_eperm),
                 cmocka_unit_test(test_masks_no_open_tree_attr),
                 cmocka_unit_test(test_masks_covered_no_open_tree_attr),
                 cmocka_unit_test(test_masks_covered_legacy),
