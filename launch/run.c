@@ -50,6 +50,31 @@ static void close_pair(int p[2])
 }
 
 /* The child, in its new namespaces (PID 1 of the new PID namespace). */
+/* The container's PID 1 lives as long as the container, and a process
+ * in it allowed to ptrace it (--cap-add SYS_PTRACE) can open whatever it
+ * holds through /proc/1/fd: launch's store directory, its lock, the
+ * caller's leaked descriptors. Only 0-2 and what init still uses stay. */
+static int close_inherited(const struct run_state *st)
+{
+        int keep[] = { st->err_pipe[1], st->tty_sock[1], explain_fd };
+        unsigned from = 3;
+        /* Ascending, the unset (-1) ones first. */
+        for (size_t i = 1; i < ELEMENTSOF(keep); i++)
+                for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+                        int t = keep[j];
+                        keep[j] = keep[j - 1];
+                        keep[j - 1] = t;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
+                if (keep[i] < (int)from)
+                        continue;
+                if ((unsigned)keep[i] > from && close_range(from, (unsigned)keep[i] - 1, 0) < 0)
+                        return -errno;
+                from = (unsigned)keep[i] + 1;
+        }
+        return close_range(from, ~0U, 0) < 0 ? -errno : 0;
+}
+
 static _Noreturn void child_main(struct run_state *st)
 {
         const struct launch_config *c = st->c;
@@ -129,6 +154,8 @@ static _Noreturn void child_main(struct run_state *st)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         if (st->empty_tree >= 0)
                 close(TAKE_FD(st->empty_tree));
+        if ((r = close_inherited(st)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "closing launch's descriptors: %s", strerror(-r));
         init_run(st);
 }
 

@@ -51,6 +51,13 @@ like "$err" "^launch: warning: --seccomp=unconfined" "--seccomp=unconfined says 
 is "$(field NoNewPrivs "$out")" 1 "... but still no_new_privs"
 is "$(field CapBnd "$out")" $DEFAULT "... and the default capabilities"
 
+# ---- PID 1 holds nothing of launch's: a process allowed to ptrace it
+# reaches its descriptors through /proc/1/fd, and launch's store directory
+# would be the host's. Fd 7 stands for one the caller leaked.
+run_cmd L --cap-add SYS_PTRACE sh -c 'cd /proc/1/fd && for f in *; do [ "$f" -gt 2 ] && readlink "$f"; done; true' 7<"$STORE"
+is "$rc" 0 "PID 1's descriptors listed (with SYS_PTRACE)"
+is "$(grep -c -v -E '^(pipe|socket|anon_inode):' <<<"$out")" 0 "PID 1 holds only pipes past 0-2: $(echo $out)"
+
 # ---- the filter, call by call (the probe's arguments are harmless when a
 # call is allowed: bad flags, bad fds, missing paths, /dev/null)
 run_cmd L -v "$SPROBE:/sp:ro" /sp
