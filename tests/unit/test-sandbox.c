@@ -333,12 +333,14 @@ static int child_user(void *arg)
         struct sandbox_config c = { 0 };
         roost_error e = { "" };
         char v[64];
+        CHECK(raise_ambient() == 0, "raising an ambient capability: %s", strerror(errno));
         CHECK(sandbox_caps_bound(&c, &e) == 0, "sandbox_caps_bound: %s", e.msg);
         CHECK(setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0, "switching user");
         CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
         CHECK(status_caps("CapBnd") == sandbox_caps_default(), "CapBnd %llx",
               (unsigned long long)status_caps("CapBnd"));
         CHECK(status_caps("CapEff") == 0 && status_caps("CapPrm") == 0, "a user kept capabilities");
+        CHECK(status_caps("CapAmb") == 0, "a user kept an ambient capability");
         CHECK(status_field("Seccomp", v, sizeof(v)) == 0 && strcmp(v, "2") == 0, "Seccomp %s", v);
         return denied_calls();
 }
@@ -420,12 +422,12 @@ struct mask_case {
         const char *proc_kind; /* "procfs", "symlink", "dir" */
         const char *sys_kind;  /* "sysfs", "symlink", "none" */
         bool privileged;
-        bool legacy;      /* mount(2) rather than open_tree/move_mount */
-        bool covered;     /* something already mounted over proc/sys */
-        bool no_attr;     /* open_tree + mount_setattr rather than open_tree_attr */
-        bool empty_tree;  /* directories hidden by a copy of an empty directory, not a tmpfs */
-        bool attr_eperm;  /* open_tree_attr refused with EPERM, as by a policy older than it */
-        const char *root; /* made and removed by the parent */
+        bool legacy;         /* mount(2) rather than open_tree/move_mount */
+        const char *covered; /* a proc entry something is already mounted over */
+        bool no_attr;        /* open_tree + mount_setattr rather than open_tree_attr */
+        bool empty_tree;     /* directories hidden by a copy of an empty directory, not a tmpfs */
+        bool attr_eperm;     /* open_tree_attr refused with EPERM, as by a policy older than it */
+        const char *root;    /* made and removed by the parent */
 };
 
 static int fs_type(const char *path, long magic)
@@ -464,8 +466,16 @@ static int child_masks(void *arg)
                 CHECK(symlink("/sys", "sys") == 0, "symlink");
         }
 
-        if (mc->covered)
-                CHECK(mount("tmpfs", "proc/sys", "tmpfs", 0, NULL) == 0, "covering proc/sys");
+        char covered[64] = "";
+        if (mc->covered) {
+                snprintf(covered, sizeof(covered), "proc/%s", mc->covered);
+                if (stat(covered, &st) < 0)
+                        return 0; /* this kernel has no such entry */
+                if (S_ISDIR(st.st_mode))
+                        CHECK(mount("tmpfs", covered, "tmpfs", 0, NULL) == 0, "covering %s", covered);
+                else
+                        CHECK(mount("/dev/zero", covered, NULL, MS_BIND, NULL) == 0, "covering %s", covered);
+        }
 
         struct sandbox_config c = { .privileged = mc->privileged };
         sandbox_legacy_mounts = mc->legacy;
@@ -505,9 +515,10 @@ static int child_masks(void *arg)
         }
 
         if (mc->covered) {
-                /* Not the procfs's own /proc/sys: refused, not made read-only. */
-                CHECK(r == -ROOST_EUNSAFE, "a covered proc/sys was accepted (%d: %s)", r, e.msg);
-                CHECK(strstr(e.msg, "/proc/sys"), "message names /proc/sys: %s", e.msg);
+                /* Not the procfs's own entry: refused, neither masked nor
+                 * made read-only. */
+                CHECK(r == -ROOST_EUNSAFE, "a covered %s was accepted (%d: %s)", covered, r, e.msg);
+                CHECK(strstr(e.msg, mc->covered), "message names %s: %s", covered, e.msg);
                 return 0;
         }
 
@@ -609,7 +620,7 @@ static void test_masks_no_open_tree_attr(void **state)
 static void test_masks_covered_no_open_tree_attr(void **state)
 {
         mask_case(&(struct mask_case){
-                .proc_kind = "procfs", .sys_kind = "none", .covered = true, .no_attr = true });
+                .proc_kind = "procfs", .sys_kind = "none", .covered = "sys", .no_attr = true });
 }
 static void test_masks_empty_tree(void **state)
 {
@@ -622,12 +633,20 @@ static void test_masks_open_tree_attr_eperm(void **state)
 static void test_masks_covered(void **state)
 {
         mask_case(&(struct mask_case){
-                .proc_kind = "procfs", .sys_kind = "none", .privileged = false, .covered = true });
+                .proc_kind = "procfs", .sys_kind = "none", .privileged = false, .covered = "sys" });
+}
+static void test_masks_covered_dir(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "none", .covered = "acpi" });
+}
+static void test_masks_covered_file(void **state)
+{
+        mask_case(&(struct mask_case){ .proc_kind = "procfs", .sys_kind = "none", .covered = "keys" });
 }
 static void test_masks_covered_legacy(void **state)
 {
         mask_case(&(struct mask_case){
-                .proc_kind = "procfs", .sys_kind = "none", .legacy = true, .covered = true });
+                .proc_kind = "procfs", .sys_kind = "none", .legacy = true, .covered = "sys" });
 }
 static void test_masks_sys_symlink(void **state)
 {
@@ -704,6 +723,8 @@ int main(void)
                 cmocka_unit_test(test_masks_no_open_tree_attr),
                 cmocka_unit_test(test_masks_covered_no_open_tree_attr),
                 cmocka_unit_test(test_masks_covered_legacy),
+                cmocka_unit_test(test_masks_covered_dir),
+                cmocka_unit_test(test_masks_covered_file),
                 cmocka_unit_test(test_userns_diagnose),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
