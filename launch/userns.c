@@ -9,13 +9,13 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "common/user.h"
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/sandbox-private.h"
@@ -102,8 +102,9 @@ int userns_map(pid_t child, roost_error *e)
 {
         uid_t uid = getuid();
         gid_t gid = getgid();
-        struct passwd *pw = getpwuid(uid);
-        const char *name = pw ? pw->pw_name : NULL;
+        _cleanup_free_ char *name = NULL;
+        if (user_lookup(uid, &name, NULL) == -ENOMEM)
+                return roost_error_set(e, -ENOMEM, "looking up uid %u", (unsigned)uid);
         unsigned long us, uc, gs, gc;
         char map[64];
         int r;

@@ -2,12 +2,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include "common/user.h"
 #include "common/util.h"
 #include "store/store-private.h"
 
@@ -30,9 +30,12 @@ int store_default_root(const char *override, char **ret)
                         p = NULL;
         } else {
                 const char *home = getenv("HOME");
+                _cleanup_free_ char *pw_home = NULL;
                 if (!home || home[0] != '/') {
-                        struct passwd *pw = getpwuid(geteuid());
-                        home = pw ? pw->pw_dir : NULL;
+                        int r = user_lookup(geteuid(), NULL, &pw_home);
+                        if (r == -ENOMEM)
+                                return r;
+                        home = pw_home;
                 }
                 if (!home || home[0] != '/')
                         return -ENOENT;

@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include "common/error.h"
+#include "common/user.h"
 #include "common/util.h"
 #include "store/store.h"
 
@@ -412,6 +415,54 @@ static void test_ref_json_hostile(void **state)
                 assert_int_equal(store_ref_from_json(bad[i], &ref), -ROOST_EFORMAT);
 }
 
+/* Who a uid is, from /etc/passwd or getent (common/user.c), never NSS in
+ * this process: root is in every /etc/passwd; a uid nobody has is -ENOENT
+ * after asking getent. */
+static void test_user_lookup(void **state)
+{
+        char *name, *home;
+        assert_int_equal(user_lookup(0, &name, &home), 0);
+        assert_string_equal(name, "root");
+        assert_non_null(home);
+        assert_true(home[0] == '/');
+        free(name);
+        free(home);
+        assert_int_equal(user_lookup(0, NULL, &home), 0);
+        assert_non_null(home);
+        free(home);
+        name = (char *)"x";
+        assert_int_equal(user_lookup(3999999999u, &name, NULL), -ENOENT);
+        assert_null(name);
+}
+
+/* A uid missing from /etc/passwd is asked of getent, which may know it
+ * through NSS (here: systemd's module names root itself). Needs root to
+ * hide /etc/passwd in a mount namespace of a child. */
+static void test_user_lookup_getent(void **state)
+{
+        if (geteuid() != 0)
+                skip();
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                char *name = NULL, *home = NULL;
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount("/dev/null", "/etc/passwd", NULL, MS_BIND, NULL) < 0)
+                        _exit(2);
+                /* Without an NSS source that knows root, there is nothing to test. */
+                if (system("getent passwd 0 >/dev/null") != 0)
+                        _exit(3);
+                int r = user_lookup(0, &name, &home);
+                _exit(r == 0 && name && strcmp(name, "root") == 0 && home && home[0] == '/' ? 0 : 1);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 3)
+                skip();
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_default_root(void **state)
 {
         char *p;
@@ -470,6 +521,8 @@ int main(void)
                 cmocka_unit_test(test_ref_parse),
                 cmocka_unit_test(test_ref_json_hostile),
                 cmocka_unit_test(test_default_root),
+                cmocka_unit_test(test_user_lookup),
+                cmocka_unit_test(test_user_lookup_getent),
                 cmocka_unit_test_setup_teardown(test_private_permissions, setup, teardown),
         };
         return cmocka_run_group_tests_name("store", tests, NULL, NULL);

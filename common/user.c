@@ -1,0 +1,104 @@
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "common/user.h"
+#include "common/util.h"
+
+extern char **environ;
+
+static int set_result(const char *name, const char *home, char **ret_name, char **ret_home)
+{
+        char *n = name && *name ? strdup(name) : NULL, *h = home && *home ? strdup(home) : NULL;
+        if ((name && *name && !n) || (home && *home && !h)) {
+                free(n);
+                free(h);
+                return -ENOMEM;
+        }
+        if (ret_name)
+                *ret_name = n;
+        else
+                free(n);
+        if (ret_home)
+                *ret_home = h;
+        else
+                free(h);
+        return 0;
+}
+
+/* fgetpwent parses the file itself; getpwuid would go through NSS. */
+static int from_passwd_file(uid_t uid, char **ret_name, char **ret_home)
+{
+        _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+        struct passwd *pw;
+        if (!f)
+                return -ENOENT;
+        while ((pw = fgetpwent(f)))
+                if (pw->pw_uid == uid)
+                        return set_result(pw->pw_name, pw->pw_dir, ret_name, ret_home);
+        return -ENOENT;
+}
+
+/* One line "name:passwd:uid:gid:gecos:home:shell" from getent. */
+static int from_getent(uid_t uid, char **ret_name, char **ret_home)
+{
+        static const char *const paths[] = { "/usr/bin/getent", "/bin/getent" };
+        char arg[32], buf[4096], a0[] = "getent", a1[] = "passwd";
+        int p[2];
+        snprintf(arg, sizeof(arg), "%u", (unsigned)uid);
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+        pid_t pid = -1;
+        int r = -ENOENT;
+        for (size_t i = 0; i < ELEMENTSOF(paths) && pid < 0; i++) {
+                char *argv[] = { a0, a1, arg, NULL };
+                if (access(paths[i], X_OK) == 0 && posix_spawn(&pid, paths[i], &fa, NULL, argv, environ) != 0)
+                        pid = -1;
+        }
+        posix_spawn_file_actions_destroy(&fa);
+        close(p[1]);
+        size_t n = 0;
+        if (pid > 0) {
+                ssize_t k;
+                while (n < sizeof(buf) - 1 &&
+                       ((k = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0 || (k < 0 && errno == EINTR)))
+                        if (k > 0)
+                                n += (size_t)k;
+                int status;
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        close(p[0]);
+        buf[n] = 0;
+        char *field[7] = { 0 }, *s = buf;
+        buf[strcspn(buf, "\n")] = 0;
+        for (int i = 0; i < 7 && s; i++) {
+                field[i] = s;
+                s = strchr(s, ':');
+                if (s)
+                        *s++ = 0;
+        }
+        if (field[6] && field[0][0] && strcmp(field[2], arg) == 0)
+                r = set_result(field[0], field[5], ret_name, ret_home);
+        return r;
+}
+
+int user_lookup(uid_t uid, char **ret_name, char **ret_home)
+{
+        if (ret_name)
+                *ret_name = NULL;
+        if (ret_home)
+                *ret_home = NULL;
+        int r = from_passwd_file(uid, ret_name, ret_home);
+        if (r != -ENOENT)
+                return r;
+        return from_getent(uid, ret_name, ret_home);
+}
