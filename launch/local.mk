@@ -17,6 +17,9 @@ launch_launch_SOURCES = launch/main.c
 # sibling pull and unpack tools.
 launch_launch_LDADD = launch/liblaunch.a launch/libsandbox.a store/libstore.a common/libcommon.a \
 	-l:libseccomp.a -l:libcap.a -l:libjansson.a -lpthread -lm
+# Where configure found that a static PIE links, launch is one: no dynamic
+# loader at all, about 0.4 ms less per launch (--disable-static-launch).
+launch_launch_LDFLAGS = $(LAUNCH_LDFLAGS)
 
 # A static probe the tests bind-mount into containers to look from inside
 # (the fixture tree has no libc). Built by its own rule: the sanitizer
