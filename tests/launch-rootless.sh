@@ -41,6 +41,21 @@ is "$rc" 42 "the exit status passes through"
 run_cmd UL -u 1000 true
 is "$rc" 125 "a user that is not mapped: 125"
 like "$err" "not mapped in the user namespace" "... saying why"
+# A user /etc/passwd does not know (LDAP, sssd): launch asks getent in a
+# process of its own, never NSS in its own (it is linked statically, and
+# the host's NSS modules crash a static program), and without $HOME it
+# says where the store cannot be.
+stranger=$(awk -F: '{ u[$3] = 1 } END { for (i = 4242; u[i]; i++); print i }' /etc/passwd)
+chown -R "$stranger:$stranger" "$ROOTFS" && mkdir -p "$TEST_TMP/sstore" && chown "$stranger" "$TEST_TMP/sstore"
+run_cmd setpriv --reuid="$stranger" --regid="$stranger" --clear-groups \
+        launch --store "$TEST_TMP/sstore" --rootfs "$ROOTFS" id -u
+is "$rc:$out" "0:0" "a uid missing from /etc/passwd can launch"
+run_cmd setpriv --reuid="$stranger" --regid="$stranger" --clear-groups env -u HOME -u XDG_DATA_HOME -u ROOST_STORE \
+        launch --rootfs "$ROOTFS" true
+is "$rc" 125 "... and without \$HOME and a store: 125"
+like "$err" "^launch: finding the store" "... saying so"
+chown -R "$TEST_USER:" "$ROOTFS"
+
 run_cmd UL --name mine sh -c 'echo kept >/note'
 run_cmd UL --name mine cat /note
 is "$out" kept "--name works without root"
