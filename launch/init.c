@@ -186,22 +186,29 @@ static _Noreturn void exec_command(const struct run_state *st, const char *slave
 /* Our command line is launch's, with host paths (store, mirror, volumes) in
  * it: show the container a plain name instead. The kernel reads
  * /proc/1/cmdline from the bytes between arg_start and arg_end, our own
- * memory, which we may overwrite. */
-static void set_title(const char *title)
+ * memory, which we may overwrite: launch's argv strings, which main hands
+ * us, else the range /proc/self/stat names. */
+static void set_title(const struct launch_config *c, const char *title)
 {
-        char buf[1024];
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/stat", "re");
-        if (!f || !fgets(buf, sizeof(buf), f))
+        char *area = c->cmdline_area;
+        size_t n = c->cmdline_size;
+        if (!area) {
+                char buf[1024];
+                _cleanup_fclose_ FILE *f = fopen("/proc/self/stat", "re");
+                if (!f || !fgets(buf, sizeof(buf), f))
+                        return;
+                const char *p = strrchr(buf, ')');
+                unsigned long long start = 0, end = 0;
+                /* fields 48 and 49 (arg_start, arg_end); p is at the end of field 2 */
+                for (int field = 2; p && *p && field < 48; field++)
+                        p = strchr(p + 1, ' ');
+                if (!p || sscanf(p, " %llu %llu", &start, &end) != 2)
+                        return;
+                area = (char *)(uintptr_t)start;
+                n = end > start ? (size_t)(end - start) : 0;
+        }
+        if (n < 2)
                 return;
-        const char *p = strrchr(buf, ')');
-        unsigned long long start = 0, end = 0;
-        /* fields 48 and 49 (arg_start, arg_end); p is at the end of field 2 */
-        for (int field = 2; p && *p && field < 48; field++)
-                p = strchr(p + 1, ' ');
-        if (!p || sscanf(p, " %llu %llu", &start, &end) != 2 || end <= start + 1)
-                return;
-        char *area = (char *)(uintptr_t)start;
-        size_t n = (size_t)(end - start);
         memset(area, 0, n);
         memcpy(area, title, strlen(title) < n - 1 ? strlen(title) : n - 1);
         prctl(PR_SET_NAME, title);
@@ -309,7 +316,7 @@ _Noreturn void init_run(const struct run_state *st)
         own.c = &own_c;
         if (copy_command(&own_c) < 0)
                 child_fail(st, -ENOMEM, LAUNCH_EXIT_ERROR, "copying the command line");
-        set_title("roost-init");
+        set_title(st->c, "roost-init");
         pid_t cmd = start_command(&own, slave);
         if (cmd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
