@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -257,4 +258,21 @@ const char *host_alpine_arch(void)
                 if (!strcmp(u.machine, map[i].uname))
                         return map[i].alpine;
         return NULL;
+}
+
+int spawn_attr_clean(posix_spawnattr_t *attr)
+{
+        sigset_t none, all;
+        int r = posix_spawnattr_init(attr);
+        if (r != 0)
+                return -r;
+        sigemptyset(&none);
+        sigfillset(&all);
+        if ((r = posix_spawnattr_setsigmask(attr, &none)) != 0 ||
+            (r = posix_spawnattr_setsigdefault(attr, &all)) != 0 ||
+            (r = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) != 0) {
+                posix_spawnattr_destroy(attr);
+                return -r;
+        }
+        return 0;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <dirent.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,12 @@ static inline void fclosep(FILE **f)
         })
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* posix_spawn attributes for a helper process: no signal blocked and every
+ * disposition the default, whatever the caller blocks or catches (launch
+ * blocks the signals it relays; a helper stuck on a directory service must
+ * still die of ^C). Destroy with posix_spawnattr_destroy. */
+int spawn_attr_clean(posix_spawnattr_t *attr);
 
 /* Remove NAME below DIRFD and everything beneath it without following
  * symlinks and without crossing into other mounts. Missing is success. */

@@ -79,8 +79,11 @@ static int run_helper(const char *tool, pid_t child, unsigned long id, unsigned 
         snprintf(a[3], 32, "%lu", count);
         char *argv[] = { (char *)tool, a[0], (char *)"0", a[1], (char *)"1", (char *)"1", a[2], a[3], NULL };
         posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
         pid_t pid;
         int status, r;
+        if ((r = spawn_attr_clean(&attr)) < 0)
+                return r;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
@@ -88,8 +91,9 @@ static int run_helper(const char *tool, pid_t child, unsigned long id, unsigned 
                 "1..%s come from /etc/sub%cid",
                 tool, a[0], a[1], a[2], a[3], a[0], strcmp(tool, "newuidmap") == 0 ? "uid_map" : "gid_map",
                 a[3], tool[3]);
-        r = posix_spawnp(&pid, tool, &fa, NULL, argv, environ);
+        r = posix_spawnp(&pid, tool, &fa, &attr, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
         if (r != 0)
                 return -r;
         while (waitpid(pid, &status, 0) < 0)

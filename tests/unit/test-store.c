@@ -463,6 +463,69 @@ static void test_user_lookup_getent(void **state)
         assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* In a child with its own mount namespace, /etc/passwd empty and
+ * /usr/bin/getent replaced by SCRIPT: what user_lookup(0) makes of it.
+ * Exit 0: CHECK holds for the home it returned; 1: it does not; 2: set-up
+ * failed; 4: user_lookup failed with -ENOENT. A blocked SIGTERM, as launch
+ * has it, must not reach getent. */
+static int lookup_with_fake_getent(const char *script, const char *want_home)
+{
+        char path[] = "/tmp/roost-getent.XXXXXX";
+        int fd = mkstemp(path);
+        if (fd < 0 || write(fd, script, strlen(script)) != (ssize_t)strlen(script) || fchmod(fd, 0755) < 0)
+                return 2;
+        close(fd);
+        pid_t pid = fork();
+        if (pid == 0) {
+                char *home = NULL;
+                sigset_t set;
+                sigemptyset(&set);
+                sigaddset(&set, SIGTERM);
+                sigprocmask(SIG_BLOCK, &set, NULL);
+                alarm(10); /* a hang fails the test instead of the run */
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount("/dev/null", "/etc/passwd", NULL, MS_BIND, NULL) < 0 ||
+                    mount(path, "/usr/bin/getent", NULL, MS_BIND, NULL) < 0)
+                        _exit(2);
+                int r = user_lookup(0, NULL, &home);
+                if (r == -ENOENT)
+                        _exit(4);
+                _exit(r == 0 && home && strcmp(home, want_home) == 0 ? 0 : 1);
+        }
+        int status = -1;
+        waitpid(pid, &status, 0);
+        unlink(path);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* getent is a helper like any other: it must not inherit launch's blocked
+ * signals, its whole output is read even when it is long, and its exit
+ * status counts. */
+static void test_user_lookup_getent_hostile(void **state)
+{
+        if (geteuid() != 0)
+                skip();
+        /* The blocked set, as the home directory. */
+        assert_int_equal(lookup_with_fake_getent("#!/bin/sh\n"
+                                                 "m=$(awk '/^SigBlk/ { print $2 }' /proc/self/status)\n"
+                                                 "echo \"root:x:0:0::/$m:/bin/sh\"\n",
+                                                 "/0000000000000000"),
+                         0);
+        /* 200 KB on one line: refused, not a hang on a full pipe. */
+        assert_int_equal(lookup_with_fake_getent("#!/bin/sh\n"
+                                                 "head -c 200000 /dev/zero | tr '\\0' a\n"
+                                                 "echo ':x:0:0::/root:/bin/sh'\n",
+                                                 "/root"),
+                         4);
+        /* A good line from a getent that then fails. */
+        assert_int_equal(
+                lookup_with_fake_getent("#!/bin/sh\necho 'root:x:0:0::/root:/bin/sh'\nexit 2\n", "/root"), 4);
+        /* A name with a control character. */
+        assert_int_equal(
+                lookup_with_fake_getent("#!/bin/sh\nprintf 'ro\\033ot:x:0:0::/root:/bin/sh\\n'\n", "/root"),
+                4);
+}
+
 static void test_default_root(void **state)
 {
         char *p;
@@ -523,6 +586,7 @@ int main(void)
                 cmocka_unit_test(test_default_root),
                 cmocka_unit_test(test_user_lookup),
                 cmocka_unit_test(test_user_lookup_getent),
+                cmocka_unit_test(test_user_lookup_getent_hostile),
                 cmocka_unit_test_setup_teardown(test_private_permissions, setup, teardown),
         };
         return cmocka_run_group_tests_name("store", tests, NULL, NULL);
