@@ -211,6 +211,11 @@ static void set_title(const struct launch_config *c, const char *title)
                 return;
         memset(area, 0, n);
         memcpy(area, title, strlen(title) < n - 1 ? strlen(title) : n - 1);
+        /* A last byte that is not NUL tells the kernel the title was
+         * rewritten (setproctitle's way): /proc/1/cmdline then ends at the
+         * title's NUL instead of showing the rest of the area as NULs. */
+        if (strlen(title) + 1 < n)
+                area[n - 1] = ' ';
         prctl(PR_SET_NAME, title);
 }
 

@@ -30,6 +30,7 @@ is "$(sed -n 1p <<<"$out")" 2 "the command is PID 2, under our init as PID 1"
 is "$(sed -n 2p <<<"$out")" "1 2 3 " "ps inside sees only init, sh and ps"
 L cat /proc/1/cmdline >"$TEST_TMP/cmdline"
 is "$(tr '\0' ' ' <"$TEST_TMP/cmdline" | sed 's/ *$//')" roost-init "PID 1 is our init, named so, without launch's host paths"
+is "$(wc -c <"$TEST_TMP/cmdline")" 11 "... and nothing after the name (not even NULs)"
 run_cmd L --hostname box1 sh -c 'hostname; cat /etc/hostname; grep box1 /etc/hosts | head -1'
 is "$(sed -n 1p <<<"$out")" box1 "--hostname sets the UTS name"
 is "$(sed -n 2p <<<"$out")" box1 "/etc/hostname says it too"
