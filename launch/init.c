@@ -187,27 +187,12 @@ static _Noreturn void exec_command(const struct run_state *st, const char *slave
  * it: show the container a plain name instead. The kernel reads
  * /proc/1/cmdline from the bytes between arg_start and arg_end, our own
  * memory, which we may overwrite: launch's argv strings, which main hands
- * us, else the range /proc/self/stat names. */
+ * us (none when launch was started without arguments: nothing to hide). */
 static void set_title(const struct launch_config *c, const char *title)
 {
         char *area = c->cmdline_area;
         size_t n = c->cmdline_size;
-        if (!area) {
-                char buf[1024];
-                _cleanup_fclose_ FILE *f = fopen("/proc/self/stat", "re");
-                if (!f || !fgets(buf, sizeof(buf), f))
-                        return;
-                const char *p = strrchr(buf, ')');
-                unsigned long long start = 0, end = 0;
-                /* fields 48 and 49 (arg_start, arg_end); p is at the end of field 2 */
-                for (int field = 2; p && *p && field < 48; field++)
-                        p = strchr(p + 1, ' ');
-                if (!p || sscanf(p, " %llu %llu", &start, &end) != 2)
-                        return;
-                area = (char *)(uintptr_t)start;
-                n = end > start ? (size_t)(end - start) : 0;
-        }
-        if (n < 2)
+        if (!area || n < 2)
                 return;
         memset(area, 0, n);
         memcpy(area, title, strlen(title) < n - 1 ? strlen(title) : n - 1);

@@ -56,9 +56,7 @@ struct launch_config {
         store *store; /* where temporaries and named layers live */
         /* launch's own argv strings, from the first byte of argv[0] to the
          * NUL of the last: what /proc/PID/cmdline shows, which the
-         * container's PID 1 overwrites with its title. NULL: found through
-         * /proc/self/stat instead (about 30 us more, a walk of the
-         * container's fresh procfs). */
+         * container's PID 1 overwrites with its title. NULL: no title. */
         char *cmdline_area;
         size_t cmdline_size;
         /* Called (from the container's side too) for notes worth a line on

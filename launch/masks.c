@@ -182,8 +182,7 @@ static int mask_legacy(int dirfd, dev_t dev, const char *name, int nullfd)
  * empty tree or a new tmpfs, the others a copy of whichever it got. */
 struct empty_dirs {
         int tree;   /* the caller's, attached by the first; not ours to close */
-        int tmpfs;  /* ours, when there was no tree */
-        int shared; /* the attached one the others copy, or -1 */
+        int shared; /* the attached one the others copy (ours unless TREE), or -1 */
 };
 
 /* Returns 1 when this kernel has no NAME: nothing to hide. */
@@ -210,7 +209,7 @@ static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, struct e
                 } else {
                         r = empty_tmpfs_at(dirfd, name);
                         if (r >= 0) {
-                                ed->tmpfs = ed->shared = r;
+                                ed->shared = r;
                                 return 0;
                         }
                 }
@@ -246,9 +245,6 @@ static int readonly_legacy(int dirfd, dev_t dev, const char *name)
         return 0;
 }
 
-/* Returns 1 when this kernel has no NAME. The copy is checked rather than
- * the name before it: fstat on the copy is no lookup, and it sees the same
- * object, which open_tree reached without following a symlink. */
 /* A read-only copy of NAME below DIRFD and all below it, detached: with
  * open_tree_attr (6.15 and later) in one call, about 3 us less than
  * open_tree and mount_setattr. -ENOSYS: neither way (before 5.12). */
@@ -274,6 +270,9 @@ int sandbox_readonly_copy(int dirfd, const char *name)
         return TAKE_FD(tree);
 }
 
+/* Returns 1 when this kernel has no NAME. The copy is checked rather than
+ * the name before it: fstat on the copy is no lookup, and it sees the same
+ * object, which open_tree reached without following a symlink. */
 static int readonly_one(int dirfd, dev_t dev, const char *name)
 {
         if (sandbox_legacy_mounts)
@@ -316,7 +315,7 @@ static int open_dev_null(void)
 int sandbox_mask_paths(const struct sandbox_config *c, int empty_tree, roost_error *e)
 {
         _cleanup_close_ int nullfd = -1;
-        struct empty_dirs ed = { .tree = empty_tree, .tmpfs = -1, .shared = -1 };
+        struct empty_dirs ed = { .tree = empty_tree, .shared = -1 };
         int dirfd[2] = { -1, -1 };
         dev_t dev[2] = { 0, 0 };
         struct stat st;
@@ -401,14 +400,15 @@ int sandbox_mask_paths(const struct sandbox_config *c, int empty_tree, roost_err
                 "tree can redirect them):%s",
                 empty_tree >= 0 ? "launch's read-only empty directory" : "an empty read-only tmpfs",
                 shown[0]);
-        EXPLAIN("read-only paths (open_tree + mount_setattr(MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|"
-                "MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC) + move_mount):%s",
+        EXPLAIN("read-only paths (a copy made MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|"
+                "MOUNT_ATTR_NOEXEC while detached: open_tree_attr, or open_tree + mount_setattr; then "
+                "move_mount):%s",
                 shown[1]);
 out:
         for (int i = 0; i < 2; i++)
                 if (dirfd[i] >= 0)
                         close(dirfd[i]);
-        if (ed.tmpfs >= 0)
-                close(ed.tmpfs);
+        if (ed.shared >= 0 && ed.shared != ed.tree)
+                close(ed.shared);
         return r;
 }

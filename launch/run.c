@@ -152,8 +152,7 @@ static _Noreturn void child_main(struct run_state *st)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         if ((r = sandbox_mask_paths(&c->sandbox, st->empty_tree, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
-        if (st->empty_tree >= 0)
-                close(TAKE_FD(st->empty_tree));
+        /* The masks' empty tree goes with the rest. */
         if ((r = close_inherited(st)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "closing launch's descriptors: %s", strerror(-r));
         init_run(st);

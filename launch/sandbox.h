@@ -43,7 +43,7 @@ uint64_t sandbox_caps(const struct sandbox_config *c);
  * nothing with --privileged. EMPTY_TREE: a detached read-only mount of an
  * empty directory (sandbox_readonly_copy), attached over the first masked
  * directory and copied over the others; left to the caller to close. -1:
- * an empty tmpfs is made instead (about 20 us more). */
+ * an empty tmpfs is made instead (a new superblock, slower). */
 int sandbox_mask_paths(const struct sandbox_config *c, int empty_tree, roost_error *e);
 
 /* A detached, read-only copy of the directory NAME below DIRFD and all below
