@@ -78,8 +78,8 @@ static int from_getent(uid_t uid, char **ret_name, char **ret_home)
         posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
         for (size_t i = 0; i < ELEMENTSOF(paths) && pid < 0; i++) {
                 char *argv[] = { a0, a1, arg, NULL };
-                if (access(paths[i], X_OK) == 0 &&
-                    posix_spawn(&pid, paths[i], &fa, &attr, argv, environ) != 0)
+                /* A path that is missing or not executable fails here. */
+                if (posix_spawn(&pid, paths[i], &fa, &attr, argv, environ) != 0)
                         pid = -1;
         }
         posix_spawn_file_actions_destroy(&fa);
