@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "common/user.h"
 #include "common/util.h"
@@ -64,7 +63,8 @@ static int from_getent(uid_t uid, char **ret_name, char **ret_home)
         char arg[32], buf[4096], a0[] = "getent", a1[] = "passwd";
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
-        int p[2], r, status = -1;
+        int p[2], r;
+        bool ok = false;
         pid_t pid = -1;
         snprintf(arg, sizeof(arg), "%u", (unsigned)uid);
         if ((r = spawn_attr_clean(&attr)) < 0)
@@ -100,11 +100,10 @@ static int from_getent(uid_t uid, char **ret_name, char **ret_home)
                         if (n < sizeof(buf) - 1)
                                 n += (size_t)k;
                 }
-                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                        ;
+                ok = wait_exited_ok(pid) > 0;
         }
         close(p[0]);
-        if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        if (!ok)
                 return -ENOENT;
         buf[n] = 0;
         buf[strcspn(buf, "\n")] = 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "common/util.h"
 
 static int rm_children(int dfd, dev_t dev)
@@ -275,4 +276,13 @@ int spawn_attr_clean(posix_spawnattr_t *attr)
                 return -r;
         }
         return 0;
+}
+
+int wait_exited_ok(pid_t pid)
+{
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }

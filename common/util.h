@@ -53,6 +53,10 @@ static inline void fclosep(FILE **f)
  * still die of ^C). Destroy with posix_spawnattr_destroy. */
 int spawn_attr_clean(posix_spawnattr_t *attr);
 
+/* Reap PID, over EINTR: 1 when it exited with status 0, 0 when it exited
+ * otherwise or was killed, -errno when it could not be waited for. */
+int wait_exited_ok(pid_t pid);
+
 /* Remove NAME below DIRFD and everything beneath it without following
  * symlinks and without crossing into other mounts. Missing is success. */
 int rm_rf_at(int dirfd, const char *name);

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "common/user.h"
 #include "common/util.h"
@@ -81,7 +80,7 @@ static int run_helper(const char *tool, pid_t child, unsigned long id, unsigned 
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
         pid_t pid;
-        int status, r;
+        int r;
         if ((r = spawn_attr_clean(&attr)) < 0)
                 return r;
         posix_spawn_file_actions_init(&fa);
@@ -96,10 +95,8 @@ static int run_helper(const char *tool, pid_t child, unsigned long id, unsigned 
         posix_spawnattr_destroy(&attr);
         if (r != 0)
                 return -r;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
+        r = wait_exited_ok(pid);
+        return r < 0 ? r : r ? 0 : -EPERM;
 }
 
 int userns_map(pid_t child, roost_error *e)
