@@ -43,18 +43,29 @@ enum { IN_PROC, IN_SYS };
 
 bool sandbox_legacy_mounts;     /* tests: take the mount(2) path */
 bool sandbox_no_open_tree_attr; /* tests, and set once it failed: as before 6.15 */
+static bool took_legacy;        /* for --explain: some target went through mount(2) */
 
-static const struct {
+/* Masked first, then read-only, as docker lists them. */
+static const struct target {
         int fs;
+        bool readonly;
         const char *name;
-} masked[] = {
-        { IN_PROC, "acpi" },        { IN_PROC, "asound" },      { IN_PROC, "kcore" },
-        { IN_PROC, "keys" },        { IN_PROC, "latency_stats" }, { IN_PROC, "timer_list" },
-        { IN_PROC, "timer_stats" }, { IN_PROC, "sched_debug" }, { IN_PROC, "scsi" },
-        { IN_SYS, "firmware" },
-}, readonly[] = {
-        { IN_PROC, "bus" }, { IN_PROC, "fs" }, { IN_PROC, "irq" },
-        { IN_PROC, "sys" }, { IN_PROC, "sysrq-trigger" },
+} targets[] = {
+        { IN_PROC, false, "acpi" },
+        { IN_PROC, false, "asound" },
+        { IN_PROC, false, "kcore" },
+        { IN_PROC, false, "keys" },
+        { IN_PROC, false, "latency_stats" },
+        { IN_PROC, false, "timer_list" },
+        { IN_PROC, false, "timer_stats" },
+        { IN_PROC, false, "sched_debug" },
+        { IN_PROC, false, "scsi" },
+        { IN_SYS, false, "firmware" },
+        { IN_PROC, true, "bus" },
+        { IN_PROC, true, "fs" },
+        { IN_PROC, true, "irq" },
+        { IN_PROC, true, "sys" },
+        { IN_PROC, true, "sysrq-trigger" },
 };
 
 static const char *const fs_names[] = { "/proc", "/sys" };
@@ -165,6 +176,7 @@ static int mask_legacy(int dirfd, dev_t dev, const char *name, int nullfd)
         _cleanup_close_ int fd = open_target(dirfd, name, dev, &st);
         if (fd < 0)
                 return fd;
+        took_legacy = true;
         fd_path(fd, target);
         if (S_ISDIR(st.st_mode)) {
                 if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -228,6 +240,7 @@ static int readonly_legacy(int dirfd, dev_t dev, const char *name)
                 return 1;
         if (fd < 0)
                 return fd;
+        took_legacy = true;
         fd_path(fd, target);
         if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return -errno;
@@ -329,6 +342,7 @@ int sandbox_mask_paths(const struct sandbox_config *c, int empty_tree, roost_err
                 EXPLAIN("masked and read-only paths of /proc and /sys: skipped (--privileged)");
                 return 0;
         }
+        took_legacy = sandbox_legacy_mounts;
         /* The cwd is the new root. */
         if ((r = open_fs(AT_FDCWD, "proc", PROC_SUPER_MAGIC, &dirfd[IN_PROC])) < 0)
                 return roost_error_set(e, r, "checking /proc in the container is a procfs");
@@ -361,49 +375,43 @@ int sandbox_mask_paths(const struct sandbox_config *c, int empty_tree, roost_err
                 }
         }
 
-        for (size_t i = 0; i < ELEMENTSOF(masked); i++) {
-                int fs = masked[i].fs;
-                if (dirfd[fs] < 0)
+        for (size_t i = 0; i < ELEMENTSOF(targets); i++) {
+                const struct target *t = &targets[i];
+                if (dirfd[t->fs] < 0)
                         continue;
-                r = mask_one(dirfd[fs], dev[fs], masked[i].name, nullfd, &ed);
+                r = t->readonly ? readonly_one(dirfd[t->fs], dev[t->fs], t->name)
+                                : mask_one(dirfd[t->fs], dev[t->fs], t->name, nullfd, &ed);
                 if (r == 1) { /* this kernel has no such file */
                         r = 0;
                         continue;
                 }
-                if (r == 0 && explaining() && n_shown[0] < sizeof(shown[0]))
-                        n_shown[0] += (size_t)snprintf(shown[0] + n_shown[0], sizeof(shown[0]) - n_shown[0],
-                                                       " %s/%s", fs_names[fs], masked[i].name);
                 if (r < 0) {
-                        r = roost_error_set(e, r, "masking %s/%s", fs_names[fs], masked[i].name);
+                        r = roost_error_set(e, r, "%s %s/%s%s", t->readonly ? "making" : "masking",
+                                            fs_names[t->fs], t->name, t->readonly ? " read-only" : "");
                         goto out;
                 }
+                size_t *n = &n_shown[t->readonly];
+                if (explaining() && *n < sizeof(shown[0]))
+                        *n += (size_t)snprintf(shown[t->readonly] + *n, sizeof(shown[0]) - *n, " %s/%s",
+                                               fs_names[t->fs], t->name);
         }
-        for (size_t i = 0; i < ELEMENTSOF(readonly); i++) {
-                int fs = readonly[i].fs;
-                if (dirfd[fs] < 0)
-                        continue;
-                r = readonly_one(dirfd[fs], dev[fs], readonly[i].name);
-                if (r == 1) {
-                        r = 0;
-                        continue;
-                }
-                if (r == 0 && explaining() && n_shown[1] < sizeof(shown[1]))
-                        n_shown[1] += (size_t)snprintf(shown[1] + n_shown[1], sizeof(shown[1]) - n_shown[1],
-                                                       " %s/%s", fs_names[fs], readonly[i].name);
-                if (r < 0) {
-                        r = roost_error_set(e, r, "making %s/%s read-only", fs_names[fs], readonly[i].name);
-                        goto out;
-                }
+        if (took_legacy) {
+                EXPLAIN("masked and read-only paths, with mount(2) through /proc/self/fd/N of each checked "
+                        "target (this kernel lacks the fd-based mount calls), so no symlink of the tree can "
+                        "redirect them: an empty read-only tmpfs over each directory, /dev/null over each "
+                        "file:%s; bound onto themselves and remounted read-only, nosuid, nodev, noexec:%s",
+                        shown[0], shown[1]);
+        } else {
+                EXPLAIN("masked paths (%s over the first directory, shared by the others; /dev/null over "
+                        "each file; attached with move_mount below the checked procfs and sysfs, so no "
+                        "symlink of the tree can redirect them):%s",
+                        empty_tree >= 0 ? "launch's read-only empty directory" : "an empty read-only tmpfs",
+                        shown[0]);
+                EXPLAIN("read-only paths (a copy made MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|"
+                        "MOUNT_ATTR_NOEXEC while detached: open_tree_attr, or open_tree + mount_setattr; "
+                        "then move_mount):%s",
+                        shown[1]);
         }
-        EXPLAIN("masked paths (%s over the first directory, shared by the others; /dev/null over each "
-                "file; attached with move_mount below the checked procfs and sysfs, so no symlink of the "
-                "tree can redirect them):%s",
-                empty_tree >= 0 ? "launch's read-only empty directory" : "an empty read-only tmpfs",
-                shown[0]);
-        EXPLAIN("read-only paths (a copy made MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|"
-                "MOUNT_ATTR_NOEXEC while detached: open_tree_attr, or open_tree + mount_setattr; then "
-                "move_mount):%s",
-                shown[1]);
 out:
         for (int i = 0; i < 2; i++)
                 if (dirfd[i] >= 0)

@@ -35,6 +35,7 @@
 #include <cmocka.h>
 #include "tests/probe/int80.h"
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
 
@@ -497,7 +498,17 @@ static int child_masks(void *arg)
                 tree = sandbox_readonly_copy(AT_FDCWD, "/tmp/roost-empty-src/empty");
                 CHECK(tree >= 0, "sandbox_readonly_copy: %s", strerror(-tree));
         }
+        /* What --explain says must be what was done. */
+        int ep[2];
+        char said[4096] = "";
+        CHECK(pipe(ep) == 0, "pipe");
+        explain_fd = ep[1];
         int r = sandbox_mask_paths(&c, tree, &e);
+        explain_fd = -1;
+        close(ep[1]);
+        ssize_t k = read(ep[0], said, sizeof(said) - 1);
+        said[k > 0 ? k : 0] = 0;
+        close(ep[0]);
         if (tree >= 0) {
                 struct stat src, st2;
                 CHECK(fcntl(tree, F_GETFD) >= 0, "the caller's tree was closed");
@@ -531,6 +542,10 @@ static int child_masks(void *arg)
                 return 0;
         }
         CHECK(r == 0, "sandbox_mask_paths: %s", e.msg);
+        if (!mc->privileged)
+                CHECK(strstr(said, mc->legacy ? "with mount(2)" : "attached with move_mount") &&
+                              !strstr(said, mc->legacy ? "move_mount" : "mount(2)"),
+                      "--explain does not say how: %s", said);
         if (mc->privileged) {
                 CHECK(stat("proc/keys", &st) == 0 && S_ISREG(st.st_mode), "privileged: keys masked");
                 return 0;
