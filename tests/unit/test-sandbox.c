@@ -545,7 +545,7 @@ static int child_masks(void *arg)
         if (!mc->privileged)
                 CHECK(strstr(said, mc->legacy ? "with mount(2)" : "attached with move_mount") &&
                               !strstr(said, mc->legacy ? "move_mount" : "mount(2)"),
-                      "--explain does not say how: %s", said);
+                      "--explain does not say how: %.300s", said);
         if (mc->privileged) {
                 CHECK(stat("proc/keys", &st) == 0 && S_ISREG(st.st_mode), "privileged: keys masked");
                 return 0;
