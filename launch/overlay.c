@@ -96,46 +96,38 @@ static int write_host_files(const struct run_state *st, int dirfd, roost_error *
 static int prepare_named(struct run_state *st, roost_error *e)
 {
         store *s = st->c->store;
-        int dfd = store_dirfd(s);
-        _cleanup_free_ char *dir = NULL, *lock = NULL, *upper = NULL, *work = NULL;
+        const char *name = st->c->name;
+        _cleanup_close_ int cfd = -1;
         int r;
 
-        if (asprintf(&dir, "containers/%s", st->c->name) < 0 || asprintf(&lock, "%s/lock", dir) < 0 ||
-            asprintf(&upper, "%s/upper", dir) < 0 || asprintf(&work, "%s/work", dir) < 0)
-                return roost_error_set(e, -ENOMEM, "container %s", st->c->name);
-        if ((r = mkdir_at_p(dfd, "containers", 0700)) < 0 || (r = mkdir_at_p(dfd, dir, 0700)) < 0)
-                return roost_error_set(e, r, "creating %s in the store", dir);
-        st->named_lock = openat(dfd, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (st->named_lock < 0)
-                return roost_error_set(e, -errno, "opening %s", lock);
         /* overlayfs refuses two mounts sharing one upper layer; say why first. */
-        if (flock(st->named_lock, LOCK_EX | LOCK_NB) < 0)
-                return roost_error_set(e, errno == EWOULDBLOCK ? -EBUSY : -errno,
-                                       "container %s is in use by another launch", st->c->name);
+        st->named_lock = store_container_lock(s, name, &cfd);
+        if (st->named_lock == -EBUSY)
+                return roost_error_set(e, -EBUSY, "container %s is in use by another launch", name);
+        if (st->named_lock < 0)
+                return roost_error_set(e, st->named_lock, "the layer of container %s in the store", name);
         /* A layer only makes sense over the tree it was made on: remember
          * which, and refuse another (as a docker container keeps its image). */
         _cleanup_free_ char *recorded = NULL;
-        _cleanup_close_ int cfd = openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (cfd < 0)
-                return roost_error_set(e, -errno, "opening %s in the store", dir);
         size_t len;
         r = read_file_at(cfd, "origin", 8192, &recorded, &len);
         if (r == -ENOENT) {
                 if ((r = write_file_atomic_at(cfd, "origin", st->lower, strlen(st->lower), 0600)) < 0)
-                        return roost_error_set(e, r, "recording the tree of container %s", st->c->name);
+                        return roost_error_set(e, r, "recording the tree of container %s", name);
         } else if (r < 0) {
-                return roost_error_set(e, r, "reading %s/origin in the store", dir);
+                return roost_error_set(e, r, "reading the origin of container %s", name);
         } else if (strcmp(recorded, st->lower) != 0) {
                 return roost_error_set(
                         e, -EEXIST,
                         "container %s was made on another tree (%s); launch it with that image, "
-                        "or choose another name",
-                        st->c->name, recorded);
+                        "or choose another name, or remove it with roost rm --container %s",
+                        name, recorded, name);
         }
-        if ((r = make_upper(st, dfd, upper)) < 0 || (r = mkdir_at_p(dfd, work, 0700)) < 0)
-                return roost_error_set(e, r, "creating the layer of container %s", st->c->name);
-        if ((r = store_path(s, upper, &st->upper)) < 0 || (r = store_path(s, work, &st->work)) < 0)
-                return roost_error_set(e, r, "container %s", st->c->name);
+        if ((r = make_upper(st, cfd, "upper")) < 0 || (r = mkdir_at_p(cfd, "work", 0700)) < 0)
+                return roost_error_set(e, r, "creating the layer of container %s", name);
+        if ((r = store_container_path(s, name, "upper", &st->upper)) < 0 ||
+            (r = store_container_path(s, name, "work", &st->work)) < 0)
+                return roost_error_set(e, r, "container %s", name);
         return 0;
 }
 

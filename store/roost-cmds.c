@@ -1,10 +1,13 @@
 /* roost images, rm, gc, verify: the store as users see it. */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "common/cli.h"
 #include "common/error.h"
@@ -14,13 +17,14 @@
 
 int roost_parse(int argc, char **argv, struct roost_args *a, const char *usage)
 {
-        enum { OPT_STORE = 256, OPT_ARCH, OPT_JSON, OPT_PRUNE };
+        enum { OPT_STORE = 256, OPT_ARCH, OPT_JSON, OPT_PRUNE, OPT_CONTAINER };
         static const struct option opts[] = {
                 { "store", required_argument, NULL, OPT_STORE },
                 { "arch", required_argument, NULL, OPT_ARCH },
                 { "json", no_argument, NULL, OPT_JSON },
                 { "quiet", no_argument, NULL, 'q' },
                 { "prune", no_argument, NULL, OPT_PRUNE },
+                { "container", no_argument, NULL, OPT_CONTAINER },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -46,6 +50,9 @@ int roost_parse(int argc, char **argv, struct roost_args *a, const char *usage)
                         break;
                 case OPT_PRUNE:
                         a->prune = true;
+                        break;
+                case OPT_CONTAINER:
+                        a->containers = true;
                         break;
                 case 'h':
                         printf("Usage: roost %s\n", usage);
@@ -199,19 +206,106 @@ int cmd_gc(int argc, char **argv)
         return r ? r : run_gc(&a, true);
 }
 
+/* Without root, a layer holds files of the user namespace's other ids
+ * (its subordinate ids), which only root of a namespace mapped as
+ * launch's was may delete: remove it from such a namespace. */
+static int remove_mapped(store *s, const char *name)
+{
+        /* up: the child's answers (unshared, then removed); go: mapped. */
+        int up[2] = { -1, -1 }, go[2] = { -1, -1 }, r;
+        pid_t pid = -1;
+        if (pipe2(up, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+                r = -errno;
+                goto out;
+        }
+        if (pid == 0) {
+                char c;
+                r = unshare(CLONE_NEWUSER) < 0 ? -errno : 0;
+                if (write(up[1], &r, sizeof(r)) != sizeof(r) || r < 0 || read(go[0], &c, 1) != 1)
+                        _exit(1);
+                r = store_container_remove(s, name);
+                _exit(write(up[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+        }
+        close(up[1]), up[1] = -1;
+        close(go[0]), go[0] = -1;
+        roost_error e = { "" };
+        if (read(up[0], &r, sizeof(r)) != sizeof(r))
+                r = -EIO;
+        else if (r < 0) /* the host allows no user namespace: try as we are */
+                r = 1;
+        else if ((r = userns_map(pid, &e)) == 0 && write(go[1], "1", 1) != 1)
+                r = -EIO;
+        close(go[1]), go[1] = -1;
+        if (r == 0 && read(up[0], &r, sizeof(r)) != sizeof(r))
+                r = -EIO;
+out:
+        for (int i = 0; i < 2; i++) {
+                if (up[i] >= 0)
+                        close(up[i]);
+                if (go[i] >= 0)
+                        close(go[i]);
+        }
+        if (pid > 0)
+                (void)wait_exited_ok(pid);
+        return r == 1 ? store_container_remove(s, name) : r;
+}
+
+static int rm_containers(const struct roost_args *a, store *s, char **names, int n)
+{
+        int ret = 0;
+        for (int i = 0; i < n; i++) {
+                int r = -EINVAL;
+                if (store_ref_name_valid(names[i]))
+                        r = geteuid() == 0 ? store_container_remove(s, names[i]) : remove_mapped(s, names[i]);
+                if (r == 0) {
+                        if (!a->quiet)
+                                printf("removed container %s\n", names[i]);
+                        continue;
+                }
+                if (r == -EINVAL) {
+                        cli_error(
+                                "rm: '%s' is not a container name (lowercase letters, digits, '.', '_', '-')",
+                                names[i]);
+                        ret = ret ?: EXIT_USAGE;
+                } else if (r == -ENOENT) {
+                        cli_error("rm: no container %s in the store", names[i]);
+                        ret = ret ?: EXIT_NOTFOUND;
+                } else if (r == -EBUSY) {
+                        cli_error("rm: container %s is in use by a launch; stop it first", names[i]);
+                        ret = ret ?: EXIT_FAIL;
+                } else {
+                        cli_error("rm: container %s: %s", names[i], roost_strerror(r));
+                        ret = ret ?: EXIT_STORE;
+                }
+        }
+        return ret;
+}
+
 int cmd_rm(int argc, char **argv)
 {
         struct roost_args a = { 0 };
-        int r = roost_parse(argc, argv, &a, "rm [--prune] [--arch ARCH] [--store DIR] IMAGE[:TAG]...");
+        int r = roost_parse(argc, argv, &a,
+                            "rm [--prune] [--arch ARCH] [--store DIR] IMAGE[:TAG]...\n"
+                            "       roost rm --container [--store DIR] NAME...");
         if (r)
                 return r;
         if (optind >= argc) {
-                cli_error("rm: name at least one image, e.g. roost rm alpine:3.20");
+                cli_error(a.containers ? "rm: name at least one container, e.g. roost rm --container web"
+                                       : "rm: name at least one image, e.g. roost rm alpine:3.20");
+                return EXIT_USAGE;
+        }
+        if (a.containers && a.prune) {
+                cli_error("rm: --prune is for images; a container's layer goes at once");
                 return EXIT_USAGE;
         }
         store *s;
         if ((r = roost_open_store(&a, 0, &s)))
                 return r;
+        if (a.containers) {
+                r = rm_containers(&a, s, argv + optind, argc - optind);
+                store_close(s);
+                return r;
+        }
         int ret = 0;
         for (int i = optind; i < argc; i++) {
                 struct store_ref ref;

@@ -31,7 +31,7 @@ _roost() {
                 unpack) opts="$opts --arch --to --quiet --max-size --max-entries" ;;
                 launch) opts="$opts --arch --mirror --cacert --hostname -e -w -u -v --net --name --read-only --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline" ;;
                 images) opts="$opts --json -q" ;;
-                rm) opts="$opts --prune --arch" ;;
+                rm) opts="$opts --prune --arch --container" ;;
                 verify|export) opts="$opts --arch" ;;
                 import|gc) ;;
         esac

@@ -8,6 +8,8 @@
  *   refs/<arch>/<name>:<tag>  references, one JSON document each
  *   tmp/<pid>.<random>        anything being written; removed when abandoned
  *   locks/<kind>-<key>        per-object locks
+ *   containers/<name>/        a named container's writable layer (lock,
+ *                             origin, upper, work), kept between launches
  *
  * Nothing appears under a final name before it is complete: writers work in
  * tmp/ or partial/, fsync, and rename. Every path is reached relative to the
@@ -158,6 +160,19 @@ int store_tmpdir(store *s, char **ret_name, int *ret_fd);
 /* Absolute path for NAME relative to the store root, for callers that must
  * hand a path to the kernel (mount, overlay options). */
 int store_path(const store *s, const char *relative, char **ret);
+
+/* ---- named containers' layers ---- */
+
+/* Lock the layer of container NAME (a valid reference name), creating
+ * its directory when missing. Returns the fd holding the lock (close it to
+ * release) and, in *ret_dirfd, the layer's directory; -EBUSY while another
+ * process holds it, -EINVAL for a bad name. */
+int store_container_lock(store *s, const char *name, int *ret_dirfd);
+/* Absolute path of PART ("upper", "work") of NAME's layer, for overlayfs. */
+int store_container_path(const store *s, const char *name, const char *part, char **ret);
+/* Remove NAME's layer: -ENOENT when there is none, -EBUSY while a launch
+ * uses it. A removal cut short is finished by the next store_cleanup. */
+int store_container_remove(store *s, const char *name);
 
 /* ---- use and collection ---- */
 

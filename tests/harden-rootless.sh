@@ -66,6 +66,18 @@ if id -u "$RUSER" >/dev/null 2>&1 && command -v newuidmap >/dev/null; then
         is "$(sed -n 1p <<<"$out")" " 0 $(id -u "$RUSER") 1; 1 $sub 65536;" "subordinate ids: 0 is the user, 1..65536 the range"
         is "$(sed -n 2p <<<"$out")" chowned "root inside may give a file to uid 1000"
         is "$(stat -c %u "$TEST_TMP/rout/f" 2>/dev/null)" $((sub + 999)) "... which the host sees as the user's subordinate id"
+        # A named layer with files of a subordinate id: the user alone may
+        # not delete them, roost rm --container (in a mapped namespace) may.
+        RL() { setpriv --reuid="$RUSER" --regid="$RUSER" --init-groups --reset-env env PATH="$PATH" "$@"; }
+        run_cmd RL launch --store "$TEST_TMP/rstore" --rootfs "$RROOT" --name kept \
+                sh -c 'mkdir -p /d/e && touch /d/e/f && chown -R 1000:1000 /d && chmod 700 /d/e'
+        up=$TEST_TMP/rstore/containers/kept/upper
+        is "$rc:$(stat -c %u "$up/d" 2>/dev/null)" "0:$((sub + 999))" "a named layer holds a subordinate id's files"
+        run_cmd RL rm -rf "$up/d"
+        ok $((rc == 0)) "... which the user alone cannot delete"
+        run_cmd RL roost rm --store "$TEST_TMP/rstore" --container kept
+        is "$rc:$out" "0:removed container kept" "roost rm --container removes it without root"
+        test ! -e "$TEST_TMP/rstore/containers/kept"; ok $? "... all of it"
 else
         skip "subordinate ids" "cannot create $RUSER or no newuidmap"
 fi

@@ -198,7 +198,21 @@ sleep 0.3
 run_cmd L --name busy true
 is "$rc" 125 "a named layer in use by a running launch is refused"
 like "$err" "container busy is in use" "... saying so"
+run_cmd roost rm --store "$STORE" --container busy
+is "$rc" 1 "roost rm --container refuses a layer in use"
+like "$err" "container busy is in use by a launch" "... saying so"
+test -d "$STORE/containers/busy/upper"; ok $? "... and leaves it whole"
 wait "$bpid"
+run_cmd roost rm --store "$STORE" --container keep1
+is "$rc:$out" "0:removed container keep1" "roost rm --container removes a named layer"
+test ! -e "$STORE/containers/keep1"; ok $? "... from the store"
+! ls -d "$STORE"/tmp/*/layer >/dev/null 2>&1; ok $? "... leaving nothing in tmp/"
+run_cmd L --name keep1 cat /root/note
+is "$rc" 1 "a launch of that name starts from a fresh layer"
+run_cmd roost rm --store "$STORE" --container keep1 nope ../x
+is "$rc:$out" "3:removed container keep1" "rm --container goes on past errors; the first one's code (3)"
+like "$err" "no container nope in the store" "... an unknown name is said"
+like "$err" "'../x' is not a container name" "... and so is a path"
 
 # ---- volumes
 mkdir -p "$TEST_TMP/vol"
