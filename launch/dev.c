@@ -1,6 +1,15 @@
 /* The container's /dev: a small tmpfs with the few devices a program
  * expects, a devpts instance of its own (so its terminals are not the
- * host's), and /dev/shm. Nothing else of the host's devices is reachable. */
+ * host's), and /dev/shm. Nothing else of the host's devices is reachable.
+ *
+ * roost has no device cgroup (docker's way of letting CAP_MKNOD make
+ * nodes that cannot be opened), so every file system the container can
+ * write or that comes from the image is nodev, /dev included: a node made
+ * there with mknod, or shipped in the image, opens no device. The six
+ * devices are then the host's own nodes, each bound over an empty file
+ * (bind mounts keep the host's /dev's flags), as bubblewrap does. Only
+ * --privileged, which may open any device anyway, gets a /dev that honours
+ * the nodes made in it. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +35,7 @@ static const struct {
 static int add_device(const struct run_state *st, int devfd, const char *name, unsigned maj, unsigned min,
                       roost_error *e)
 {
-        /* Real root makes the node; inside a user namespace mknod is
-         * refused, so the host's node is bound over an empty file, as
-         * bubblewrap does. */
-        if (!st->rootless) {
+        if (!st->rootless && st->c->sandbox.privileged) {
                 EXPLAIN("mknod(\"/dev/%s\", S_IFCHR|0666, %u:%u)", name, maj, min);
                 if (mknodat(devfd, name, S_IFCHR | 0666, makedev(maj, min)) < 0)
                         return roost_error_set(e, -errno, "creating /dev/%s", name);
@@ -41,11 +47,19 @@ static int add_device(const struct run_state *st, int devfd, const char *name, u
         snprintf(host, sizeof(host), "/dev/%s", name);
         if (explaining())
                 explain_bind(host, 0, 0, host,
-                             "mknod is refused in a user namespace: the host's node, bound");
+                             st->rootless ? "mknod is refused in a user namespace: the host's node, bound"
+                                          : "the host's node, bound: /dev is nodev, so that nothing made in "
+                                            "it with mknod opens a device");
         _cleanup_close_ int mfd = -1;
+        struct stat sb;
         int r = bind_tree(AT_FDCWD, host, false, 0, &mfd, e);
         if (r < 0)
                 return r;
+        if (fstat(mfd, &sb) < 0)
+                return roost_error_set(e, -errno, "checking the host's %s", host);
+        if (!S_ISCHR(sb.st_mode) || sb.st_rdev != makedev(maj, min))
+                return roost_error_set(e, -ROOST_EUNSAFE, "the host's %s is not the %u:%u character device",
+                                       host, maj, min);
         int t = openat(devfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (t < 0)
                 return roost_error_set(e, -errno, "creating /dev/%s", name);
@@ -68,16 +82,17 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
                 { "gid", "5" },
         };
         _cleanup_close_ int mfd = -1, devfd = -1, pts = -1, shm = -1;
+        const uint64_t dev_attrs =
+                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | (st->c->sandbox.privileged ? 0 : MOUNT_ATTR_NODEV);
         int r;
 
         if ((r = check_top_dir(rootfd, "dev", e)) < 0)
                 return r;
         if (explaining())
                 explain_fs(
-                        "tmpfs", "mode=0755,size=65536k", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev",
+                        "tmpfs", "mode=0755,size=65536k", dev_attrs, "/dev",
                         "a small /dev of our own, filled while still detached; none of the host's devices");
-        if ((r = fs_mount("tmpfs", dev_opts, ELEMENTSOF(dev_opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
-                          &mfd, e)) < 0)
+        if ((r = fs_mount("tmpfs", dev_opts, ELEMENTSOF(dev_opts), dev_attrs, &mfd, e)) < 0)
                 return r;
         /* Filled while still detached: nobody can see it half-made. */
         devfd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

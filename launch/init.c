@@ -84,6 +84,28 @@ static _Noreturn void exec_search(const struct run_state *st)
         child_fail(st, -ENOENT, LAUNCH_EXIT_NOT_FOUND, "%s: command not found", cmd);
 }
 
+/* What sandbox_seccomp_load does in PID 1, in words. */
+static void explain_filter(const struct sandbox_config *sb)
+{
+        if (sb->privileged) {
+                explain_line("seccomp: skipped (--privileged): no filter");
+                return;
+        }
+        if (sb->seccomp_unconfined) {
+                explain_line("seccomp: skipped (--seccomp=unconfined): no filter");
+                return;
+        }
+        size_t insns = 0;
+        roost_error e = { "" };
+        if (sandbox_seccomp_instructions(sb, &insns, &e) < 0)
+                explain_line("seccomp(SECCOMP_SET_MODE_FILTER) — the default filter (its size: %s)", e.msg);
+        else
+                explain_line("seccomp(SECCOMP_SET_MODE_FILTER) — a filter of %zu BPF instructions, loaded by "
+                             "PID 1 and inherited by the command: the system calls a container has no "
+                             "business making (mount, kexec, bpf, ...) fail",
+                             insns);
+}
+
 /* What sandbox_apply (and sandbox_caps_bound before it) does, in words. */
 static void explain_sandbox(const struct sandbox_config *sb)
 {
@@ -93,7 +115,6 @@ static void explain_sandbox(const struct sandbox_config *sb)
         if (sb->privileged) {
                 explain_line("capabilities: all kept, skipped (--privileged)");
                 explain_line("prctl(PR_SET_NO_NEW_PRIVS): skipped (--privileged)");
-                explain_line("seccomp: skipped (--privileged): no filter");
                 return;
         }
         uint64_t keep = sandbox_caps(sb);
@@ -112,18 +133,6 @@ static void explain_sandbox(const struct sandbox_config *sb)
                      kept, kept ? names : "none");
         explain_line("prctl(PR_SET_NO_NEW_PRIVS, 1) — no execve can ever grant more privileges (setuid "
                      "bits and file capabilities are ignored)");
-        if (sb->seccomp_unconfined) {
-                explain_line("seccomp: skipped (--seccomp=unconfined): no filter");
-                return;
-        }
-        size_t insns = 0;
-        roost_error e = { "" };
-        if (sandbox_seccomp_instructions(sb, &insns, &e) < 0)
-                explain_line("seccomp(SECCOMP_SET_MODE_FILTER) — the default filter (its size: %s)", e.msg);
-        else
-                explain_line("seccomp(SECCOMP_SET_MODE_FILTER) — a filter of %zu BPF instructions: the "
-                             "system calls a container has no business making (mount, kexec, bpf, ...) fail",
-                             insns);
 }
 
 static _Noreturn void exec_command(const struct run_state *st, const char *slave)
@@ -307,9 +316,25 @@ _Noreturn void init_run(const struct run_state *st)
         if (copy_command(&own_c) < 0)
                 child_fail(st, -ENOMEM, LAUNCH_EXIT_ERROR, "copying the command line");
         set_title(st->c, "roost-init");
+        /* A filter that cannot be loaded is a refusal to start, never a
+         * silent run without it. */
+        if (explaining())
+                explain_filter(&st->c->sandbox);
+        if ((r = sandbox_seccomp_load(&st->c->sandbox, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        /* Said before the command starts, so that its execve stays the last
+         * line, right before the command's own output. */
+        if (!st->c->sandbox.privileged)
+                EXPLAIN("capset(CAP_KILL only), prctl(PR_SET_DUMPABLE, 0) — done by PID 1 once the command "
+                        "runs: it keeps only what it needs to pass signals on, so that even a command "
+                        "allowed to ptrace it gains nothing");
         pid_t cmd = start_command(&own, slave);
         if (cmd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
+        /* The command has exec'd (or failed): PID 1 needs no privilege of
+         * its own from here on. */
+        if ((r = sandbox_init_drop(&st->c->sandbox, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         if (master >= 0)
                 close(master);
         if (st->tty_sock[1] >= 0)

@@ -325,12 +325,14 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
                  * namespace, which open_tree refuses to copy. */
                 if (stat(v->host, &sb) < 0)
                         return roost_error_set(e, -errno, "volume %s", v->host);
-                if ((r = bind_tree(AT_FDCWD, v->host, true, v->read_only ? MOUNT_ATTR_RDONLY : 0, &mfd, e)) <
-                    0)
+                /* nodev: the container may mknod (CAP_MKNOD) and no device
+                 * cgroup would stop it opening what it made (dev.c). */
+                uint64_t attrs = (v->read_only ? MOUNT_ATTR_RDONLY : 0) |
+                                 (st->c->sandbox.privileged ? 0 : MOUNT_ATTR_NODEV);
+                if ((r = bind_tree(AT_FDCWD, v->host, true, attrs, &mfd, e)) < 0)
                         return r;
                 if (explaining())
-                        explain_bind(v->host, 1, v->read_only ? MOUNT_ATTR_RDONLY : 0, v->container,
-                                     "a volume (-v)");
+                        explain_bind(v->host, 1, attrs, v->container, "a volume (-v)");
                 if ((r = attach_at(mfd, rootfd, v->container, S_ISDIR(sb.st_mode), NULL)) < 0)
                         return roost_error_set(e, r, "volume %s:%s", v->host, v->container);
         }

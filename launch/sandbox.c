@@ -1,13 +1,22 @@
-/* sandbox_apply: the last step before execve, in the container's process.
- * Order matters: the bounding set is cut while CAP_SETPCAP is still held,
- * no_new_privs comes next so that nothing exec'd can gain privileges back
- * (setuid files, file capabilities), and the filter last, so that none of
- * the calls above has to be allowed by it. */
+/* The last steps, in the container's PID 1 and in the command's process.
+ *
+ * The filter is loaded by PID 1 just before it starts the command, which
+ * inherits it: PID 1 then runs under it too, and the filter is released
+ * when PID 1 leaves, after it reported the command's status, rather than
+ * when it reaps the command. Everything the command's process does after
+ * (setsid, setgroups, setresuid, capget/capset, prctl) is allowed by it,
+ * as by docker's profile.
+ *
+ * In the command's process, the bounding set is cut while CAP_SETPCAP is
+ * still held, and no_new_privs comes next so that nothing exec'd can gain
+ * privileges back (setuid files, file capabilities). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include "common/util.h"
 #include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
@@ -23,9 +32,25 @@ int sandbox_apply(const struct sandbox_config *c, roost_error *e)
                 return r;
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return roost_error_set(e, -errno, "setting no_new_privs");
-        /* A filter that cannot be loaded is a refusal to start, never a
-         * silent run without it. */
-        return sandbox_seccomp_load(c, e);
+        return 0;
+}
+
+int sandbox_init_drop(const struct sandbox_config *c, roost_error *e)
+{
+        if (c->privileged)
+                return 0;
+        /* PID 1 lives as long as the container. With every capability, a
+         * command allowed to ptrace it (--cap-add SYS_PTRACE) could make it
+         * mount or load modules for it. */
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2] = { { .effective = 1u << CAP_KILL, .permitted = 1u << CAP_KILL } };
+        if (syscall(SYS_capset, &h, d) < 0)
+                return roost_error_set(e, -errno, "dropping init's capabilities");
+        /* Undumpable: without CAP_SYS_PTRACE, the command may not ptrace
+         * it or read its memory even now that it holds less. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return roost_error_set(e, -errno, "making init undumpable");
+        return 0;
 }
 
 int sandbox_read_small_at(int dirfd, const char *name, char *buf, size_t n)

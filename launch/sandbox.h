@@ -59,16 +59,24 @@ int sandbox_readonly_copy(int dirfd, const char *name);
  * visible in CapBnd.) */
 int sandbox_caps_bound(const struct sandbox_config *c, roost_error *e);
 
+/* In the container's PID 1, just before it starts the command: load the
+ * seccomp filter (and set no_new_privs), refusing to go on when it cannot
+ * be loaded. The command inherits it, and PID 1 stays under it too. */
+int sandbox_seccomp_load(const struct sandbox_config *c, roost_error *e);
+
+/* In PID 1 once the command runs: keep only CAP_KILL (to pass signals on
+ * to a command of another user) and become undumpable, so that a command
+ * given CAP_SYS_PTRACE finds in PID 1 no privilege it lacks itself. */
+int sandbox_init_drop(const struct sandbox_config *c, roost_error *e);
+
 /* In the process that execs the command, as the very last step before
- * execve: capabilities, no_new_privs, then the seccomp filter (refusing to
- * go on when it cannot be loaded). For a command running as root; a -u
- * user's permitted and effective sets are emptied by the uid switch and
- * its execve anyway. */
+ * execve, under the filter PID 1 loaded: capabilities, then no_new_privs.
+ * For a command running as root; a -u user's permitted and effective sets
+ * are emptied by the uid switch and its execve anyway. */
 int sandbox_apply(const struct sandbox_config *c, roost_error *e);
 
-/* The three steps of sandbox_apply, for tests and --explain. */
+/* Its first step, for tests and --explain. */
 int sandbox_caps_apply(const struct sandbox_config *c, roost_error *e);
-int sandbox_seccomp_load(const struct sandbox_config *c, roost_error *e);
 /* Size of the filter sandbox_apply would load, in BPF instructions (0 when
  * none would be loaded). */
 int sandbox_seccomp_instructions(const struct sandbox_config *c, size_t *ret, roost_error *e);

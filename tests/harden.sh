@@ -58,6 +58,40 @@ run_cmd L --cap-add SYS_PTRACE sh -c 'cd /proc/1/fd && for f in *; do [ "$f" -gt
 is "$rc" 0 "PID 1's descriptors listed (with SYS_PTRACE)"
 is "$(grep -c -v -E '^(pipe|socket|anon_inode):' <<<"$out")" 0 "PID 1 holds only pipes past 0-2: $(echo $out)"
 
+# ---- PID 1 keeps no privilege the command lacks: with every capability
+# and no filter, a command allowed to ptrace it could make it mount for it.
+run_cmd L --cap-add SYS_PTRACE cat /proc/1/status
+is "$(field CapEff "$out"):$(field CapPrm "$out")" 0000000000000020:0000000000000020 "PID 1 keeps only CAP_KILL"
+is "$(field Seccomp "$out"):$(field NoNewPrivs "$out")" 2:1 "PID 1 runs under the filter, with no_new_privs"
+run_cmd L cat /proc/1/environ
+ok $((rc == 0)) "PID 1 is undumpable: without SYS_PTRACE its memory and environment stay closed"
+: >"$TEST_TMP/trap.out"
+launch --store "$STORE" --rootfs "$ROOTFS" -u 65534 \
+        sh -c 'trap "echo got-TERM; exit 3" TERM; echo ready; sleep 5 & wait' >"$TEST_TMP/trap.out" &
+lpid=$!
+for _ in $(seq 50); do grep -q ready "$TEST_TMP/trap.out" && break; sleep 0.05; done
+kill -TERM "$lpid"
+wait "$lpid"
+is "$?" 3 "PID 1 still passes a signal on to a -u 65534 command (it kept CAP_KILL)"
+
+# ---- device nodes: with no device cgroup, every file system the container
+# can write or that comes from the image is nodev
+run_cmd L sh -c 'mknod /dev/k c 1 11 && echo made; echo x >/dev/k && echo opened'
+is "$out" made "mknod in /dev works (CAP_MKNOD), as under docker ..."
+like "$err" "Permission denied" "... but the node opens no device: /dev is nodev"
+run_cmd L sh -c 'head -c 3 /dev/zero | wc -c; echo x >/dev/null && head -c 2 /dev/urandom | wc -c'
+is "$(echo $out)" "3 2" "/dev/zero, /dev/null and /dev/urandom (the host's nodes, bound) work"
+mkdir -p "$TEST_TMP/dvol"
+run_cmd L -v "$TEST_TMP/dvol:/vol" sh -c 'mknod /vol/k c 1 11 && echo x >/vol/k'
+ok $((rc == 0)) "a node made in a volume opens no device"
+rm -f "$TEST_TMP/dvol/k"
+mknod "$ROOTFS/kmsg" c 1 11
+run_cmd L sh -c 'echo x >/kmsg'
+ok $((rc == 0)) "a node shipped in the image opens no device"
+rm -f "$ROOTFS/kmsg"
+run_cmd L --privileged sh -c 'mknod /dev/k c 1 3 && echo x >/dev/k && echo opened'
+is "$out" opened "--privileged: a node made in /dev works"
+
 # ---- the filter, call by call (the probe's arguments are harmless when a
 # call is allowed: bad flags, bad fds, missing paths, /dev/null)
 run_cmd L -v "$SPROBE:/sp:ro" /sp

@@ -83,7 +83,7 @@ run_cmd L cat /proc/self/mountinfo
 out=$(awk '$5 ~ /^\/(proc|sys|dev|dev\/pts|dev\/shm)$/ { for (i = 7; $i != "-"; i++); print $5, $6, $(i + 1) }' <<<"$out")
 like "$out" '^/proc rw,nosuid,nodev,noexec[^ ]* proc$' "a fresh proc, nosuid,nodev,noexec"
 like "$out" '/sys ro,' "/sys is read-only"
-like "$out" '/dev rw,nosuid,noexec[^ ]* tmpfs' "/dev is a tmpfs"
+like "$out" '/dev rw,nosuid,nodev,noexec[^ ]* tmpfs' "/dev is a nodev tmpfs"
 like "$out" '/dev/pts [^ ]* devpts' "/dev/pts is a devpts of its own"
 like "$out" '/dev/shm [^ ]* tmpfs' "/dev/shm is a tmpfs"
 run_cmd L sh -c 'ls /dev | tr "\n" " "'

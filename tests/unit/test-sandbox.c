@@ -278,6 +278,14 @@ static int raise_ambient(void)
         return r;
 }
 
+/* launch's order: PID 1 loads the filter, the command's process then
+ * cuts its capabilities under it. */
+static int apply_as_launch(const struct sandbox_config *c, roost_error *e)
+{
+        int r = sandbox_seccomp_load(c, e);
+        return r < 0 ? r : sandbox_apply(c, e);
+}
+
 static int child_default(void *arg)
 {
         struct sandbox_config c = { 0 };
@@ -287,7 +295,7 @@ static int child_default(void *arg)
                 CHECK(raise_ambient() == 0, "raising an ambient capability: %s", strerror(errno));
                 CHECK(status_caps("CapAmb") == BIT(CAP_NET_ADMIN), "CapAmb before");
         }
-        CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(apply_as_launch(&c, &e) == 0, "sandbox_apply: %s", e.msg);
         CHECK(status_field("NoNewPrivs", v, sizeof(v)) == 0 && strcmp(v, "1") == 0, "NoNewPrivs %s", v);
         CHECK(status_field("Seccomp", v, sizeof(v)) == 0 && strcmp(v, "2") == 0, "Seccomp %s", v);
         CHECK(status_caps("CapInh") == 0, "CapInh not empty");
@@ -310,7 +318,7 @@ static int child_admin(void *arg)
 {
         struct sandbox_config c = { .cap_add = BIT(CAP_SYS_ADMIN) };
         roost_error e = { "" };
-        CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(apply_as_launch(&c, &e) == 0, "sandbox_apply: %s", e.msg);
         CHECK(status_caps("CapEff") == (sandbox_caps_default() | BIT(CAP_SYS_ADMIN)), "CapEff");
         /* CAP_SYS_ADMIN unlocks what docker's profile unlocks with it. */
         CHECK(unshare(CLONE_NEWNS) == 0, "unshare with CAP_SYS_ADMIN: %s", strerror(errno));
@@ -335,6 +343,7 @@ static int child_user(void *arg)
         roost_error e = { "" };
         char v[64];
         CHECK(raise_ambient() == 0, "raising an ambient capability: %s", strerror(errno));
+        CHECK(sandbox_seccomp_load(&c, &e) == 0, "sandbox_seccomp_load: %s", e.msg);
         CHECK(sandbox_caps_bound(&c, &e) == 0, "sandbox_caps_bound: %s", e.msg);
         CHECK(setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0, "switching user");
         CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
@@ -358,7 +367,7 @@ static int child_unconfined(void *arg)
         struct sandbox_config c = { .seccomp_unconfined = true, .cap_drop = BIT(CAP_CHOWN) };
         roost_error e = { "" };
         char v[64];
-        CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(apply_as_launch(&c, &e) == 0, "sandbox_apply: %s", e.msg);
         CHECK(status_field("Seccomp", v, sizeof(v)) == 0 && strcmp(v, "0") == 0, "Seccomp %s", v);
         CHECK(status_field("NoNewPrivs", v, sizeof(v)) == 0 && strcmp(v, "1") == 0, "NoNewPrivs %s", v);
         if (is_root())
@@ -377,7 +386,7 @@ static int child_privileged(void *arg)
         roost_error e = { "" };
         char v[64];
         uint64_t bnd = status_caps("CapBnd");
-        CHECK(sandbox_apply(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(apply_as_launch(&c, &e) == 0, "sandbox_apply: %s", e.msg);
         CHECK(status_field("Seccomp", v, sizeof(v)) == 0 && strcmp(v, "0") == 0, "Seccomp %s", v);
         CHECK(status_field("NoNewPrivs", v, sizeof(v)) == 0 && strcmp(v, "0") == 0, "NoNewPrivs %s", v);
         CHECK(status_caps("CapBnd") == bnd, "CapBnd changed");
@@ -387,6 +396,32 @@ static int child_privileged(void *arg)
 static void test_apply_privileged(void **state)
 {
         run_child(child_privileged, NULL);
+}
+
+/* PID 1 once the command runs: CAP_KILL alone, undumpable, still under
+ * the filter; --privileged leaves it as it was. */
+static int child_init_drop(void *arg)
+{
+        struct sandbox_config c = { .privileged = arg != NULL };
+        roost_error e = { "" };
+        uint64_t eff = status_caps("CapEff");
+        CHECK(sandbox_seccomp_load(&c, &e) == 0 && sandbox_init_drop(&c, &e) == 0, "init drop: %s", e.msg);
+        if (c.privileged) {
+                CHECK(status_caps("CapEff") == eff && prctl(PR_GET_DUMPABLE) == 1, "privileged init changed");
+                return 0;
+        }
+        CHECK(status_caps("CapEff") == BIT(CAP_KILL) && status_caps("CapPrm") == BIT(CAP_KILL), "CapEff %llx",
+              (unsigned long long)status_caps("CapEff"));
+        CHECK(prctl(PR_GET_DUMPABLE) == 0, "init is still dumpable");
+        return denied_calls();
+}
+
+static void test_init_drop(void **state)
+{
+        if (!is_root())
+                skip();
+        run_child(child_init_drop, NULL);
+        run_child(child_init_drop, (void *)1);
 }
 
 /* The exported BPF is what gets loaded: load it raw, as a test of the
@@ -724,6 +759,7 @@ int main(void)
                 cmocka_unit_test(test_apply_user),
                 cmocka_unit_test(test_apply_unconfined),
                 cmocka_unit_test(test_apply_privileged),
+                cmocka_unit_test(test_init_drop),
                 cmocka_unit_test(test_export_loads),
                 cmocka_unit_test(test_masks),
                 cmocka_unit_test(test_masks_legacy),
