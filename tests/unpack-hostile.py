@@ -89,6 +89,30 @@ case("hardlink-path-max", "refuse", entry("f", data=b"x"), entry("h", H, link=lo
 # Deep nesting beyond the writer's depth cap.
 case("too-deep", "refuse", entry("/".join(["x"] * 300) + "/f", data=pwn))
 
+# An old GNU sparse entry whose map puts data past the size it declares:
+# 64 KiB written for a declared byte would slip past --max-size.
+def octal(n, width):
+    return b"%0*o\0" % (width - 1, n)
+
+
+def sparse_beyond(name, data_size):
+    h = bytearray(512)
+    h[0:4] = b"bomb"
+    h[100:108], h[108:116], h[116:124] = octal(0o644, 8), octal(0, 8), octal(0, 8)
+    h[124:136], h[136:148] = octal(data_size, 12), octal(1700000000, 12)
+    h[156:157] = b"S"
+    h[257:265] = b"ustar  \0"
+    h[386:398], h[398:410] = octal(0, 12), octal(data_size, 12)  # one block at offset 0
+    h[483:495] = octal(1, 12)  # the size it declares
+    h[148:156] = b" " * 8
+    h[148:156] = b"%06o\0 " % sum(h)
+    with open(os.path.join(out, name + ".tar"), "wb") as f:
+        f.write(bytes(h) + b"x" * data_size + b"\0" * (-data_size % 512 + 1024))
+    cases.append((name, "refuse"))
+
+
+sparse_beyond("sparse-beyond-size", 65536)
+
 with open(os.path.join(out, "cases"), "w") as f:
     for name, expect in cases:
         f.write("%s %s\n" % (name, expect))

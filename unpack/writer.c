@@ -245,8 +245,23 @@ static int apply_name_meta(struct writer *w, int dfd, const char *name, struct a
         return 0;
 }
 
+/* The --max-size check, for bytes counted when the entry starts (its
+ * declared size) or as they come (an entry that declares none). */
+static int count_bytes(struct writer *w, uint64_t n)
+{
+        w->bytes += n;
+        if (w->bytes <= w->max_bytes)
+                return 0;
+        char what[128];
+        snprintf(what, sizeof(what), "more than %llu bytes of file data", (unsigned long long)w->max_bytes);
+        return writer_fail(w, -ROOST_ELIMIT, what);
+}
+
 static int write_data(struct writer *w, struct archive *a, int fd, struct archive_entry *ent)
 {
+        /* A sparse map may place blocks anywhere: none may reach past the
+         * size the entry declared, which --max-size already counted. */
+        const int64_t declared = archive_entry_size_is_set(ent) ? archive_entry_size(ent) : -1;
         int64_t pos = 0;
         for (;;) {
                 const void *buf;
@@ -260,6 +275,10 @@ static int write_data(struct writer *w, struct archive *a, int fd, struct archiv
                         const char *fe = unpack_feed_error(w->feed);
                         return writer_fail(w, -ROOST_EARCHIVE, fe ?: archive_error_string(a) ?: "unreadable data");
                 }
+                if (off < 0 || (declared >= 0 && (off > declared || (uint64_t)(declared - off) < size)))
+                        return writer_fail(w, -ROOST_EARCHIVE, "data beyond the size the entry declares");
+                if (declared < 0 && (r = count_bytes(w, size)) < 0)
+                        return r;
                 if (off != pos && lseek(fd, off, SEEK_SET) < 0)
                         return writer_fail(w, -errno, "seeking");
                 pos = off;
@@ -475,13 +494,9 @@ static int writer_entry(struct writer *w, struct archive *a, struct archive_entr
         const char *hardlink = archive_entry_hardlink(ent);
         mode_t type = archive_entry_filetype(ent);
         if (!hardlink && type == AE_IFREG && archive_entry_size(ent) > 0) {
-                w->bytes += (uint64_t)archive_entry_size(ent);
-                if (w->bytes > w->max_bytes) {
-                        char what[128];
-                        snprintf(what, sizeof(what), "more than %llu bytes of file data",
-                                 (unsigned long long)w->max_bytes);
-                        return writer_fail(w, -ROOST_ELIMIT, what);
-                }
+                int r = count_bytes(w, (uint64_t)archive_entry_size(ent));
+                if (r < 0)
+                        return r;
         }
         if (strlen(w->cur) >= PATH_MAX)
                 return writer_fail(w, -ROOST_EUNSAFE, "name longer than PATH_MAX");
