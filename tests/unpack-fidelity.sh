@@ -149,4 +149,18 @@ else
                 is "$(listing "$U/aout" noowner)" "$(listing "$T/aref" noowner)" "unprivileged: the same Alpine tree"
         fi
 fi
+
+# A directory named twice: the last entry's mode wins, the root's too.
+python3 - "$T/twice.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    for name, mode in (("./", 0o700), ("d/", 0o700), ("d/x", 0o644), ("d/", 0o751), ("./", 0o755)):
+        ti = tarfile.TarInfo(name); ti.mode = mode; ti.mtime = 1700000000
+        if name.endswith("/"):
+            ti.type = tarfile.DIRTYPE; t.addfile(ti)
+        else:
+            ti.size = 1; t.addfile(ti, io.BytesIO(b"x"))
+PY
+run_cmd unpack -q "$T/twice.tar" "$T/twice"
+is "$rc:$(stat -c %a "$T/twice" "$T/twice/d" 2>/dev/null | tr '\n' ' ')" "0:755 751 " "a directory named twice takes the last entry's mode"
 tap_done

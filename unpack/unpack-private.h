@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 #include "unpack/unpack.h"
 
 struct archive;
@@ -39,3 +41,33 @@ void unpack_feed_free(unpack_feed *f);
  * longer than PATH_MAX or a component longer than NAME_MAX, nesting deeper
  * than MAX. */
 int unpack_path_split(char *buf, const char **parts, size_t max, const char **why);
+
+/* ---- dirs.c: directory metadata kept for the end ---- */
+
+/* Directory metadata is applied once the whole archive is in: creating
+ * children changes a directory's mtime, and a read-only mode would stop
+ * them being created at all. One record per directory, however many
+ * entries name it (the last one wins): a hostile archive repeating one
+ * directory costs neither time nor memory per repeat. */
+struct deferred {
+        char *path; /* normalised, "" for the root */
+        unsigned depth;
+        mode_t mode;
+        struct timespec times[2];
+};
+
+struct deferred_dirs {
+        struct deferred *v;
+        size_t n, cap;
+        size_t *slot; /* open addressing: index + 1 into v, 0 for empty */
+        size_t nslot;
+};
+
+/* Record (or replace) the metadata of the directory made of the N
+ * components PARTS. 0 or -ENOMEM. */
+int deferred_put(struct deferred_dirs *d, const char *const *parts, size_t n, mode_t mode,
+                 const struct timespec times[2]);
+/* Order the records deepest first, so that a parent's mode is set after
+ * every directory below it was updated. */
+void deferred_order(struct deferred_dirs *d);
+void deferred_free(struct deferred_dirs *d);

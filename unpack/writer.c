@@ -22,16 +22,6 @@
 #include "common/util.h"
 #include "unpack/unpack-private.h"
 
-/* Directory metadata is applied once the whole archive is in: creating
- * children changes a directory's mtime, and a read-only mode would stop
- * them being created at all. */
-struct deferred {
-        char *path; /* normalised, "" for the root */
-        mode_t mode;
-        struct timespec times[2];
-        bool dead; /* a later entry for the same directory supersedes it */
-};
-
 /* Names in messages are cut short: a hostile one may be 4 KB long. */
 #define SHOWN   "%.160s%s"
 #define SHOW(s) (s), strlen(s) > 160 ? "..." : ""
@@ -44,8 +34,7 @@ struct writer {
         bool privileged;
         const struct unpack_options *o;
         uint64_t max_bytes, max_entries, bytes, entries;
-        struct deferred *dirs;
-        size_t ndirs, adirs;
+        struct deferred_dirs dirs;
         const char *input; /* the archive's name, for messages */
         const char *entry; /* the entry being written, for messages */
         roost_error *e;
@@ -317,44 +306,9 @@ static int make_file(struct writer *w, struct archive *a, int dfd, const char *n
 
 static int defer_dir(struct writer *w, const char **parts, size_t n, struct archive_entry *ent)
 {
-        size_t len = 0;
-        for (size_t i = 0; i < n; i++)
-                len += strlen(parts[i]) + 1;
-        char *path = malloc(len + 1), *p = path;
-        if (!path)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                p = stpcpy(stpcpy(p, i ? "/" : ""), parts[i]);
-        *p = 0;
-        if (w->ndirs == w->adirs) {
-                size_t na = w->adirs ? w->adirs * 2 : 64;
-                struct deferred *nd = realloc(w->dirs, na * sizeof(*nd));
-                if (!nd) {
-                        free(path);
-                        return -ENOMEM;
-                }
-                w->dirs = nd;
-                w->adirs = na;
-        }
-        struct deferred *d = &w->dirs[w->ndirs++];
-        d->path = path;
-        d->mode = archive_entry_perm(ent) & 07777;
-        d->dead = false;
-        entry_times(ent, d->times);
-        return 0;
-}
-
-/* A second entry for a directory already made: its metadata wins. */
-static void supersede_dir(struct writer *w, const char **parts, size_t n)
-{
-        char path[PATH_MAX];
-        char *p = path;
-        for (size_t i = 0; i < n; i++)
-                p = stpcpy(stpcpy(p, i ? "/" : ""), parts[i]);
-        *p = 0;
-        for (size_t i = 0; i < w->ndirs; i++)
-                if (strcmp(w->dirs[i].path, path) == 0)
-                        w->dirs[i].dead = true;
+        struct timespec times[2];
+        entry_times(ent, times);
+        return deferred_put(&w->dirs, parts, n, archive_entry_perm(ent) & 07777, times);
 }
 
 static int make_dir(struct writer *w, int dfd, const char **parts, size_t n, struct archive_entry *ent)
@@ -364,9 +318,9 @@ static int make_dir(struct writer *w, int dfd, const char **parts, size_t n, str
                 struct stat st;
                 if (errno != EEXIST)
                         return writer_fail(w, -errno, "creating directory");
-                if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-                        supersede_dir(w, parts, n);
-                else {
+                /* A second entry for a directory already made: its
+                 * metadata replaces the first's (defer_dir). */
+                if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
                         int r = clear_name(w, dfd, name);
                         if (r < 0)
                                 return r;
@@ -537,16 +491,15 @@ static int writer_entry(struct writer *w, struct archive *a, struct archive_entr
         }
 }
 
-/* Directories last, deepest (latest) first, so that a read-only parent
- * never stops its children being updated. */
+/* Directories last, deepest first, so that a read-only parent never
+ * stops its children being updated. */
 static int writer_finish_dirs(struct writer *w)
 {
         w->entry = "";
         stack_pop(w, 0);
-        for (size_t i = w->ndirs; i-- > 0;) {
-                struct deferred *d = &w->dirs[i];
-                if (d->dead)
-                        continue;
+        deferred_order(&w->dirs);
+        for (size_t i = 0; i < w->dirs.n; i++) {
+                struct deferred *d = &w->dirs.v[i];
                 char buf[PATH_MAX + 1];
                 const char *parts[UNPACK_MAX_DEPTH + 1], *why;
                 int n = 0;
@@ -570,9 +523,7 @@ static int writer_finish_dirs(struct writer *w)
 static void writer_done(struct writer *w)
 {
         stack_pop(w, 0);
-        for (size_t i = 0; i < w->ndirs; i++)
-                free(w->dirs[i].path);
-        free(w->dirs);
+        deferred_free(&w->dirs);
 }
 
 static void report_progress(const struct unpack_options *o, unpack_feed *f, uint64_t total, uint64_t *last)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "common/error.h"
@@ -63,11 +64,45 @@ static void test_split_refused(void **state)
         assert_string_equal(why, "component longer than NAME_MAX");
 }
 
+/* One record per directory, however often an archive names it, the last
+ * entry's metadata winning; then deepest first. */
+static void test_deferred_dirs(void **state)
+{
+        struct deferred_dirs d = { 0 };
+        const char *ab[] = { "a", "b" }, *a[] = { "a" }, *c[] = { "c" };
+        struct timespec t[2] = { { 1, 0 }, { 1, 0 } };
+        for (int i = 0; i < 100000; i++) {
+                t[1].tv_sec = i;
+                assert_int_equal(deferred_put(&d, a, 1, (mode_t)(i & 0777), t), 0);
+        }
+        assert_int_equal(deferred_put(&d, ab, 2, 0700, t), 0);
+        assert_int_equal(deferred_put(&d, NULL, 0, 0755, t), 0); /* the root */
+        for (int i = 0; i < 1000; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "d%d", i);
+                const char *p[] = { name };
+                assert_int_equal(deferred_put(&d, p, 1, 0755, t), 0);
+        }
+        assert_int_equal(deferred_put(&d, c, 1, 0500, t), 0);
+        assert_int_equal(d.n, 1004);
+        deferred_order(&d);
+        assert_string_equal(d.v[0].path, "a/b");
+        assert_string_equal(d.v[d.n - 1].path, "");
+        for (size_t i = 0; i < d.n; i++)
+                if (strcmp(d.v[i].path, "a") == 0) {
+                        assert_int_equal(d.v[i].mode, 99999 & 0777);
+                        assert_int_equal(d.v[i].times[1].tv_sec, 99999);
+                }
+        deferred_free(&d);
+        assert_int_equal(d.n, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_split_ok),
                 cmocka_unit_test(test_split_refused),
+                cmocka_unit_test(test_deferred_dirs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
