@@ -118,10 +118,16 @@ int store_gc(store *s, struct store_gc_report *ret)
 {
         struct store_gc_report rep = { 0 };
         struct store_ref *refs = NULL;
+        _cleanup_free_ char *bad = NULL;
         size_t n = 0;
-        int r = store_ref_list(s, &refs, &n);
+        int r = store_ref_list(s, &refs, &n, &bad);
         if (r < 0)
                 return r;
+        if (bad) {
+                store_ref_list_free(refs, n);
+                snprintf(ret->unreadable, sizeof(ret->unreadable), "%s", bad);
+                return -ROOST_EFORMAT;
+        }
         int r1 = sweep(s, "blobs/sha256", refs, n, true, &rep.blobs, &rep.bytes);
         int r2 = sweep(s, "trees", refs, n, true, &rep.trees, &rep.bytes);
         /* With the store lock held exclusively nobody is downloading. */

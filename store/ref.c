@@ -173,6 +173,9 @@ int store_ref_write(store *s, const struct store_ref *ref)
         if (dfd < 0)
                 return -errno;
         size_t len = strlen(json);
+        /* Never one that store_ref_read would refuse to read back. */
+        if (len + 1 > STORE_REF_MAX)
+                return -EFBIG;
         json[len] = '\n'; /* replaces the NUL; written with its length */
         return write_file_atomic_at(dfd, strrchr(path, '/') + 1, json, len + 1, 0600);
 }
@@ -184,7 +187,7 @@ int store_ref_read(store *s, const char *name, const char *tag, const char *arch
         if (r < 0)
                 return r;
         _cleanup_free_ char *text = NULL;
-        r = read_file_at(s->fd, path, 1 << 16, &text, NULL);
+        r = read_file_at(s->fd, path, STORE_REF_MAX, &text, NULL);
         if (r == -ENOENT)
                 return -ROOST_ENOTFOUND;
         if (r < 0)
@@ -210,7 +213,13 @@ void store_ref_list_free(struct store_ref *refs, size_t n)
         free(refs);
 }
 
-static int list_arch(store *s, const char *arch, struct store_ref **refs, size_t *n, size_t *cap)
+static void note_unreadable(char **first, const char *arch, const char *name)
+{
+        if (first && !*first && asprintf(first, "refs/%s/%s", arch, name) < 0)
+                *first = NULL;
+}
+
+static int list_arch(store *s, const char *arch, struct store_ref **refs, size_t *n, size_t *cap, char **bad)
 {
         char dir[512];
         snprintf(dir, sizeof(dir), "refs/%s", arch);
@@ -225,10 +234,11 @@ static int list_arch(store *s, const char *arch, struct store_ref **refs, size_t
                         continue; /* temporaries of an atomic write */
                 _cleanup_free_ char *text = NULL;
                 struct stat st;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+                    read_file_at(dirfd(d), de->d_name, STORE_REF_MAX, &text, NULL) < 0) {
+                        note_unreadable(bad, arch, de->d_name);
                         continue;
-                if (read_file_at(dirfd(d), de->d_name, 1 << 16, &text, NULL) < 0)
-                        continue;
+                }
                 if (*n == *cap) {
                         size_t nc = *cap ? *cap * 2 : 16;
                         struct store_ref *g = realloc(*refs, nc * sizeof(**refs));
@@ -241,6 +251,8 @@ static int list_arch(store *s, const char *arch, struct store_ref **refs, size_t
                 }
                 if (store_ref_from_json(text, &(*refs)[*n]) == 0)
                         (*n)++;
+                else
+                        note_unreadable(bad, arch, de->d_name);
         }
         closedir(d);
         return r;
@@ -257,7 +269,7 @@ static int ref_cmp(const void *a, const void *b)
         return c;
 }
 
-int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n)
+int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n, char **ret_unreadable)
 {
         DIR *d;
         int r = opendir_at(s->fd, "refs", &d);
@@ -269,7 +281,7 @@ int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n)
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.' || !store_arch_valid(de->d_name))
                         continue;
-                if ((r = list_arch(s, de->d_name, &refs, &n, &cap)) < 0 && r != -ENOTDIR)
+                if ((r = list_arch(s, de->d_name, &refs, &n, &cap, ret_unreadable)) < 0 && r != -ENOTDIR)
                         break;
                 r = 0;
         }

@@ -118,12 +118,15 @@ int cmd_images(int argc, char **argv)
         if ((r = roost_open_store(&a, 0, &s)))
                 return r;
         struct store_ref *refs;
+        _cleanup_free_ char *bad = NULL;
         size_t n;
-        if ((r = store_ref_list(s, &refs, &n)) < 0) {
+        if ((r = store_ref_list(s, &refs, &n, &bad)) < 0) {
                 cli_error("images: listing references: %s", roost_strerror(r));
                 store_close(s);
                 return EXIT_STORE;
         }
+        if (bad)
+                cli_warn("images: the reference %s cannot be read; remove it with roost rm", bad);
         json_t *arr = a.json ? json_array() : NULL;
         if (!a.json && !a.quiet)
                 printf("%-24s %-10s %-8s %10s %10s  %-20s %s\n", "REFERENCE", "VERSION", "ARCH", "SIZE",
@@ -179,9 +182,15 @@ static int run_gc(const struct roost_args *a, bool report)
         int r = roost_open_store(a, STORE_EXCLUSIVE, &s);
         if (r)
                 return r;
-        struct store_gc_report rep;
+        struct store_gc_report rep = { 0 };
         r = store_gc(s, &rep);
         store_close(s);
+        if (r == -ROOST_EFORMAT && rep.unreadable[0]) {
+                cli_error("gc: the reference %s cannot be read, and what it names would look unused; "
+                          "nothing removed. Remove it with roost rm",
+                          rep.unreadable);
+                return EXIT_STORE;
+        }
         /* Containers whose launcher was killed leave their cgroups behind;
          * the ones below this shell's cgroup are found and removed. */
         int cg = cgroup_cleanup_stale();
@@ -310,6 +319,19 @@ int cmd_rm(int argc, char **argv)
         for (int i = optind; i < argc; i++) {
                 struct store_ref ref;
                 r = roost_read_ref(s, &a, argv[i], &ref);
+                if (r == -EFBIG || r == -ROOST_EFORMAT || r == -EINVAL) {
+                        /* A reference that cannot be read keeps gc from
+                         * running: it may go without the in-use check, since
+                         * a running container marks its tree itself. */
+                        _cleanup_free_ char *name = NULL, *tag = NULL;
+                        if (store_ref_parse(argv[i], "latest-stable", &name, &tag) == 0 &&
+                            store_ref_remove(s, name, tag, a.arch) == 0) {
+                                if (!a.quiet)
+                                        printf("removed %s:%s (%s), which could not be read\n", name, tag,
+                                               a.arch);
+                                continue;
+                        }
+                }
                 if (r < 0) {
                         cli_error("rm: %s: %s", argv[i],
                                   r == -ROOST_ENOTFOUND ? "no such image in the store" : roost_strerror(r));
@@ -375,10 +397,15 @@ int cmd_verify(int argc, char **argv)
         size_t n = 0;
         int ret = 0;
         if (optind >= argc) {
-                if ((r = store_ref_list(s, &refs, &n)) < 0) {
+                _cleanup_free_ char *bad = NULL;
+                if ((r = store_ref_list(s, &refs, &n, &bad)) < 0) {
                         cli_error("verify: listing references: %s", roost_strerror(r));
                         store_close(s);
                         return EXIT_STORE;
+                }
+                if (bad) {
+                        cli_error("verify: the reference %s cannot be read", bad);
+                        ret = EXIT_VERIFY;
                 }
         } else {
                 refs = calloc((size_t)(argc - optind), sizeof(*refs));

@@ -97,6 +97,40 @@ out:
         return ret;
 }
 
+/* The archive is stored already: the file must still carry the same
+ * bytes, or its reference (sha512, size) would be taken on trust. */
+static int import_check_only(struct archive *a, const struct store_ref *ref, roost_error *e)
+{
+        store_hash *h;
+        int r = store_hash_new(&h);
+        if (r < 0)
+                return roost_error_set(e, r, "hashing the archive");
+        const void *buf;
+        size_t len;
+        int64_t off;
+        uint64_t total = 0;
+        int hr = 0;
+        while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK && total <= ref->size) {
+                total += len;
+                if (hr == 0)
+                        hr = store_hash_update(h, buf, len);
+        }
+        char got256[STORE_SHA256_HEX + 1], got512[STORE_SHA512_HEX + 1];
+        if (hr == 0)
+                hr = store_hash_peek(h, got256, got512);
+        store_hash_free(h);
+        if (r != ARCHIVE_EOF && total <= ref->size)
+                return roost_error_set(e, -ROOST_EARCHIVE, "reading the archive: %s", archive_error_string(a));
+        if (total != ref->size)
+                return roost_error_set(e, -ROOST_ESIZE, "archive is not the %llu bytes its reference says",
+                                       (unsigned long long)ref->size);
+        if (hr < 0 || strcmp(got256, ref->sha256))
+                return roost_error_set(e, -ROOST_EDIGEST, "archive sha256 (expected %.12s…)", ref->sha256);
+        if (ref->sha512 && strcmp(got512, ref->sha512))
+                return roost_error_set(e, -ROOST_EDIGEST, "archive sha512");
+        return 0;
+}
+
 static int import_blob(store *s, struct archive *a, const struct store_ref *ref, roost_error *e)
 {
         store_blob *b;
@@ -104,7 +138,7 @@ static int import_blob(store *s, struct archive *a, const struct store_ref *ref,
         if (r < 0)
                 return roost_error_set(e, r, "storing the archive");
         if (r == 1)
-                return 0; /* already stored, hence already verified */
+                return import_check_only(a, ref, e);
         if (store_blob_offset(b) && (r = store_blob_restart(b)) < 0) {
                 store_blob_abort(b, false);
                 return roost_error_set(e, r, "storing the archive");

@@ -2,6 +2,9 @@
 #pragma once
 #include "store/store.h"
 
+/* The largest reference document read or written. */
+#define STORE_REF_MAX (1 << 16)
+
 struct store {
         char *root;
         int fd;

@@ -122,7 +122,11 @@ bool store_arch_valid(const char *arch);
 int store_ref_write(store *s, const struct store_ref *ref);
 int store_ref_read(store *s, const char *name, const char *tag, const char *arch, struct store_ref *ret);
 int store_ref_remove(store *s, const char *name, const char *tag, const char *arch);
-int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n);
+/* Every reference that can be read, sorted. *RET_UNREADABLE (may be NULL)
+ * gets the path below the store of the first one that cannot (too large,
+ * not JSON, not a file), or NULL: gc must not run past one, since the
+ * archive it names would look unreferenced. Free it. */
+int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n, char **ret_unreadable);
 void store_ref_done(struct store_ref *ref);
 void store_ref_list_free(struct store_ref *refs, size_t n);
 
@@ -185,10 +189,13 @@ bool store_tree_in_use(store *s, const char *sha256);
 
 struct store_gc_report {
         unsigned blobs, trees, partials, temporaries;
-        uint64_t bytes; /* freed, as counted by st_blocks */
+        uint64_t bytes;       /* freed, as counted by st_blocks */
+        char unreadable[512]; /* with -ROOST_EFORMAT: the reference in the way */
 };
 /* Remove what no reference needs: blobs and trees of no reference,
- * partial downloads, abandoned temporaries. Needs STORE_EXCLUSIVE. */
+ * partial downloads, abandoned temporaries. Needs STORE_EXCLUSIVE.
+ * Removes nothing and returns -ROOST_EFORMAT when a reference cannot be
+ * read: what it names would look unreferenced. */
 int store_gc(store *s, struct store_gc_report *ret);
 
 /* Hash a stored blob again; -ROOST_EDIGEST when it no longer matches its

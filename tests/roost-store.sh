@@ -47,6 +47,27 @@ run_cmd roost import --store "$S2" "$TEST_TMP/bad.tar"
 is "$rc" 5 "a tampered export is refused with exit 5"
 like "$err" "^roost: import: .*(sha512|sha256|checksum)" "the refusal names the failed check"
 is "$(ls "$S2/blobs/sha256" | wc -l)$(ls "$S2/refs" | wc -l)" "00" "nothing of the tampered export is stored"
+# The archive already stored: the export's own bytes are still checked,
+# or a new reference would take its size and sha512 on trust.
+rm -rf "$S2"
+roost import --store "$S2" "$TEST_TMP/img.tar" >/dev/null
+python3 - "$TEST_TMP/img.tar" "$TEST_TMP/lie.tar" <<'PY'
+import io, json, sys, tarfile
+with tarfile.open(sys.argv[1]) as src, tarfile.open(sys.argv[2], "w", format=tarfile.PAX_FORMAT) as dst:
+    for m in src.getmembers():
+        data = src.extractfile(m).read()
+        if m.name.endswith(".json"):
+            ref = json.loads(data)
+            ref["tag"], ref["sha512"] = "lie", "0" * 128
+            data = json.dumps(ref).encode()
+        elif m.name.startswith("sha256/"):
+            data = data[:-1] + bytes([data[-1] ^ 1])
+        m.size = len(data)
+        dst.addfile(m, io.BytesIO(data))
+PY
+run_cmd roost import --store "$S2" "$TEST_TMP/lie.tar"
+is "$rc" 5 "an export whose archive is already stored is still checked (exit 5)"
+is "$(roost images -q --store "$S2")" "alpine:3.99" "... and its reference is not added"
 run_cmd roost import --store "$S2" /etc/passwd
 is "$rc" 5 "a non-tar file is refused with exit 5"
 run_cmd roost import --store "$S2" "$TEST_TMP/missing.tar"
@@ -95,6 +116,20 @@ run_cmd roost rm --store "$S" alpine:nope
 is "$rc" 3 "rm of an unknown image exits 3"
 run_cmd roost rm --store "$S" '../etc'
 is "$rc" 2 "rm of an invalid name exits 2"
+
+# A reference that cannot be read: gc removes nothing (the archive it
+# names would look unreferenced), images and verify say so, rm removes it.
+printf '{not json' >"$S/refs/$ARCH/broken:1"
+run_cmd roost gc --store "$S"
+is "$rc" 6 "gc refuses to run past an unreadable reference (exit 6)"
+like "$err" "refs/$ARCH/broken:1 cannot be read" "... naming it"
+test -f "$S/blobs/sha256/$sha"; ok $? "... and removes nothing"
+run_cmd roost images --store "$S"
+like "$err" "broken:1 cannot be read" "images warns about it"
+run_cmd roost verify --store "$S"
+is "$rc" 5 "verify counts it as damage"
+run_cmd roost rm --store "$S" broken:1
+is "$rc:$out" "0:removed broken:1 ($ARCH), which could not be read" "rm removes an unreadable reference"
 
 # gc: abandoned temporaries and partials go; referenced blobs stay
 mkdir -p "$S/tmp/999999999.deadbeef/rootfs" && touch "$S/partial/$(printf '%064d' 0)"

@@ -335,7 +335,7 @@ static void test_ref_needs_blob(void **state)
 
         struct store_ref *list;
         size_t n;
-        assert_int_equal(store_ref_list(s, &list, &n), 0);
+        assert_int_equal(store_ref_list(s, &list, &n, NULL), 0);
         assert_int_equal(n, 1);
         assert_string_equal(list[0].tag, "3.20");
         store_ref_list_free(list, n);
