@@ -154,7 +154,11 @@ static int walk(int dfd, const char *prefix, int depth, walk_fn fn, void *ud)
                 if (S_ISDIR(st.st_mode)) {
                         _cleanup_close_ int cfd =
                                 openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        r = cfd < 0 ? -errno : walk(cfd, path, depth + 1, fn, ud);
+                        /* A directory its unprivileged owner may not read
+                         * (mode 000) goes unlisted, as an unreadable file's
+                         * content goes unrecorded; verify's walk skips it
+                         * alike. */
+                        r = cfd >= 0 ? walk(cfd, path, depth + 1, fn, ud) : errno == EACCES ? 0 : -errno;
                 }
         }
         for (int i = 0; i < n; i++)
@@ -216,11 +220,27 @@ static int check_unexpected(void *ud, int dirfd, const char *name, const char *p
         return 0;
 }
 
+/* Relative, and no empty, "." or ".." component: "libfoo..so" is a
+ * name like any other. */
+static bool path_ok(const char *p)
+{
+        if (!*p || *p == '/')
+                return false;
+        for (;;) {
+                size_t n = strcspn(p, "/");
+                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                if (!p[n])
+                        return true;
+                p += n + 1;
+        }
+}
+
 static const char *compare(int rootfd, json_t *want)
 {
         const char *encoded = json_string_value(json_object_get(want, "path"));
         _cleanup_free_ char *path = encoded ? decode(encoded) : NULL;
-        if (!path || !*path || path[0] == '/' || strstr(path, ".."))
+        if (!path || !path_ok(path))
                 return "bad manifest entry";
         /* A damaged tree may have a symlink where a directory was: resolve
          * the parent strictly inside the root and without following any

@@ -77,6 +77,7 @@ run_cmd roost import --store "$S2" "$TEST_TMP/rootfs.tar.gz"
 is "$rc" 5 "a tar that is not an export is refused with exit 5"
 
 # verify checks an unpacked tree against the manifest made when it was published
+echo lib >"$TEST_TMP/fixture-rootfs-3.99.1/libfoo..so" # a name with "..", not a ".." component
 store-put tree "$S" "$sha" "$TEST_TMP/fixture-rootfs-3.99.1"
 ok $? "a tree is published for the image"
 test -s "$S/trees/$sha/manifest.jsonl"; ok $? "publishing a tree records its manifest"

@@ -143,6 +143,21 @@ else
         as_test_user store-put put "$US" "$T/fixture.tar.gz" alpine 3.20 x86_64 3.20 >/dev/null
         run_cmd as_test_user unpack --store "$US" --arch x86_64 alpine:3.20
         is "$rc" 0 "unprivileged: unpacks into its own store"
+        # A directory of mode 000: its owner cannot list it, and the tree's
+        # manifest leaves its contents out rather than failing the tree.
+        python3 - "$U/secret.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    d = tarfile.TarInfo("secret/"); d.type = tarfile.DIRTYPE; d.mode = 0
+    f = tarfile.TarInfo("secret/key"); f.size = 3; f.mode = 0o600
+    t.addfile(f, io.BytesIO(b"key")); t.addfile(d)
+PY
+        chown "$TEST_USER" "$U/secret.tar"
+        as_test_user store-put put "$US" "$U/secret.tar" secret 1 x86_64 1 >/dev/null
+        run_cmd as_test_user unpack --store "$US" --arch x86_64 secret:1
+        is "$rc" 0 "unprivileged: a tree with a mode-000 directory unpacks into the store"
+        run_cmd as_test_user roost verify --store "$US" --arch x86_64 secret:1
+        is "$rc" 0 "... and verifies"
         if have_alpine_mirror; then
                 run_cmd as_test_user unpack -q "$A" "$U/aout"
                 is "$rc" 0 "unprivileged: the Alpine minirootfs unpacks"
