@@ -140,7 +140,9 @@ static int parse_user(const char *s)
 {
         unsigned long long u, g;
         char buf[64];
-        snprintf(buf, sizeof(buf), "%s", s);
+        /* Cut short, "000...0005" would read as 0: root. */
+        if ((size_t)snprintf(buf, sizeof(buf), "%s", s) >= sizeof(buf))
+                return -EINVAL;
         char *colon = strchr(buf, ':');
         if (colon)
                 *colon = 0;

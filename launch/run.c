@@ -358,7 +358,12 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         if (c->tty && tty_recv_fd(st.tty_sock[0], &master) == 0) {
                 tty_copy_winsize(STDIN_FILENO, master);
                 tty_raw(STDIN_FILENO, &saved_tty);
+                /* A reader that goes away (launch -t | head) must not kill
+                 * launch with the terminal still raw: the relay sees EPIPE. */
+                struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+                sigaction(SIGPIPE, &ign, &old_pipe);
                 r = tty_relay(master, pid, sigfd, &ws);
+                sigaction(SIGPIPE, &old_pipe, NULL);
                 tty_restore(STDIN_FILENO, saved_tty);
         } else {
                 /* Without a master the container failed before it had a

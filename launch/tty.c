@@ -5,6 +5,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -126,35 +127,84 @@ void tty_copy_winsize(int from, int to)
                 ioctl(to, TIOCSWINSZ, &ws);
 }
 
-static bool copy_some(int from, int to)
+/* One direction of the relay: a chunk read from one side waits here until
+ * the other side takes it, and nothing more is read meanwhile, so neither
+ * side can make launch block on the other. */
+struct chunk {
+        char buf[4096];
+        size_t off, len;
+};
+
+/* Read into C from FD when it is empty: false at EOF or error (EIO from
+ * the master: every slave fd is closed). */
+static bool fill(struct chunk *c, int fd)
 {
-        char buf[8192];
-        ssize_t n = read(from, buf, sizeof(buf));
+        ssize_t n = read(fd, c->buf, sizeof(c->buf));
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return true;
         if (n <= 0)
                 return false;
-        return write_all(to, buf, (size_t)n) == 0;
+        c->off = 0;
+        c->len = (size_t)n;
+        return true;
+}
+
+/* Write what C holds to FD, which poll said takes some: false when FD is
+ * gone (EPIPE, EIO). Written in pieces of PIPE_BUF at most, which a pipe
+ * with room takes whole, since the caller's stdout is not ours to make
+ * non-blocking (its file description is shared with the shell). */
+static bool drain(struct chunk *c, int fd)
+{
+        size_t n = c->len < PIPE_BUF ? c->len : PIPE_BUF;
+        ssize_t k = write(fd, c->buf + c->off, n);
+        if (k < 0)
+                return errno == EINTR || errno == EAGAIN;
+        c->off += (size_t)k;
+        c->len -= (size_t)k;
+        return true;
 }
 
 int tty_relay(int master, pid_t child, int sigfd, int *ret_wstatus)
 {
-        bool in_open = true, master_open = true;
+        struct chunk in = { 0 }, out = { 0 };
+        bool in_open = true, master_open = true, out_gone = false;
+        /* The master is ours alone: when the container reads nothing, a
+         * write to it says EAGAIN instead of stopping launch, which must
+         * go on draining the container's output (or both would wait). */
+        int fl = fcntl(master, F_GETFL);
+        if (fl < 0 || fcntl(master, F_SETFL, fl | O_NONBLOCK) < 0)
+                return -errno;
         for (;;) {
-                struct pollfd p[3] = {
+                short mev = (short)((master_open && !out.len ? POLLIN : 0) |
+                                    (master_open && in.len ? POLLOUT : 0));
+                struct pollfd p[4] = {
                         { .fd = sigfd, .events = POLLIN },
-                        { .fd = master_open ? master : -1, .events = POLLIN },
-                        { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
+                        { .fd = mev ? master : -1, .events = mev },
+                        { .fd = in_open && !in.len ? STDIN_FILENO : -1, .events = POLLIN },
+                        { .fd = out.len ? STDOUT_FILENO : -1, .events = POLLOUT },
                 };
-                if (poll(p, 3, -1) < 0) {
+                if (poll(p, 4, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return -errno;
                 }
-                if (p[1].revents && !copy_some(master, STDOUT_FILENO))
-                        master_open = false; /* EIO: every slave fd is closed */
-                if (p[2].revents && !copy_some(STDIN_FILENO, master))
+                if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) && !out.len && !fill(&out, master))
+                        master_open = false;
+                if (out_gone)
+                        out.len = 0;
+                if ((p[1].revents & POLLOUT) && in.len && !drain(&in, master))
+                        in.len = 0;
+                if (p[2].revents && !fill(&in, STDIN_FILENO))
                         in_open = false;
+                if (p[3].revents && !((p[3].revents & POLLOUT) && drain(&out, STDOUT_FILENO))) {
+                        /* Nobody reads our output any more (launch -t | head):
+                         * the terminal's foreground job gets SIGHUP, as at a
+                         * hang-up, and what it still writes is dropped so
+                         * that it never blocks; launch waits for it. */
+                        ioctl(master, TIOCSIG, SIGHUP);
+                        out_gone = true;
+                        out.len = 0;
+                }
                 if (!p[0].revents)
                         continue;
                 struct signalfd_siginfo si;
@@ -162,20 +212,21 @@ int tty_relay(int master, pid_t child, int sigfd, int *ret_wstatus)
                         continue;
                 if (si.ssi_signo == SIGWINCH) {
                         /* The kernel tells the container's foreground job. */
-                        tty_copy_winsize(STDIN_FILENO, master);
+                        if (master_open)
+                                tty_copy_winsize(STDIN_FILENO, master);
                 } else if (si.ssi_signo == SIGCHLD) {
                         pid_t w = waitpid(child, ret_wstatus, WNOHANG);
                         if (w < 0)
                                 return -errno;
                         if (w == child) {
                                 /* What the command wrote last is still in the
-                                 * pty's buffer: drain it before leaving. */
-                                int fl = fcntl(master, F_GETFL);
-                                fcntl(master, F_SETFL, fl | O_NONBLOCK);
-                                while (master_open && copy_some(master, STDOUT_FILENO)) {
-                                        struct pollfd q = { .fd = master, .events = POLLIN };
-                                        if (poll(&q, 1, 0) <= 0)
+                                 * pty's buffer: pass it on before leaving. */
+                                while (master_open && !out_gone) {
+                                        if (!out.len && (!fill(&out, master) || !out.len))
                                                 break;
+                                        if (write_all(STDOUT_FILENO, out.buf + out.off, out.len) < 0)
+                                                break;
+                                        out.len = 0;
                                 }
                                 return 0;
                         }

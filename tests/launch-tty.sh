@@ -20,6 +20,10 @@ like "$out" '^21 77$' "the window size is passed on"
 like "$out" '^rc=6$' "the exit status comes through the terminal session"
 out=$(script -qec "$LAUNCH -T sh -c 'ls /dev/pts | tr \"\\n\" \" \"'" /dev/null </dev/null | tr -d '\r')
 like "$out" '^ptmx $' "-T: no pseudo-terminal is made even on a terminal"
+# A reader that goes away (launch -t | head) must leave the caller's
+# terminal as it was, not raw.
+out=$(script -qec "$LAUNCH -t sh -c 'yes | head -c 2000000' | head -c 3; echo; stty -a | grep -o -- '-\\?icanon'" /dev/null </dev/null | tr -d '\r')
+like "$out" '^icanon$' "the terminal is restored when launch's reader goes away"
 run_cmd launch --store "$STORE" --rootfs "$ROOTFS" -t true </dev/null
 is "$rc:$(wc -l <<<"$err")" "125:1" "-t without a terminal: 125 and one line"
 

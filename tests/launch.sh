@@ -260,7 +260,7 @@ is "$rc:$(wc -l <<<"$err")" "125:1" "an unknown image (offline): 125 and one lin
 like "$err" "^(pull|launch): " "... from the tool that failed"
 run_cmd launch --store "$STORE" 'Bad/Name' true
 is "$rc:$(wc -l <<<"$err")" "125:1" "an invalid image name: 125 and one line"
-for o in "-u abc" "-u 1:x" "--memory 12q" "--pids 0" "--cpus -1" "-w relative" "--cap-add NOT_A_CAP" "--seccomp=strict"; do
+for o in "-u abc" "-u 1:x" "-u $(printf '0%.0s' $(seq 70))5" "--memory 12q" "--pids 0" "--cpus -1" "-w relative" "--cap-add NOT_A_CAP" "--seccomp=strict"; do
         run_cmd L $o true
         is "$rc:$(wc -l <<<"$err")" "125:1" "bad '$o': 125 and one line"
 done
