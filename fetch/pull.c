@@ -9,7 +9,7 @@
 #include "common/util.h"
 #include "fetch/fetch-private.h"
 
-#define INDEX_MAX   (1u << 20) /* latest-releases.yaml is a few kilobytes */
+#define INDEX_MAX   (1u << 18) /* latest-releases.yaml is a few kilobytes */
 #define SUMFILE_MAX 4096
 
 struct pull {

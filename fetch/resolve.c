@@ -3,6 +3,7 @@
 #include "config.h"
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,12 +221,67 @@ fail:
         return rr;
 }
 
+/* A release index is a list of flat mappings: deeper than this is not one. */
+#define INDEX_MAX_DEPTH 4
+
+static bool event_anchored(const yaml_event_t *ev)
+{
+        switch (ev->type) {
+        case YAML_SCALAR_EVENT:
+                return ev->data.scalar.anchor;
+        case YAML_SEQUENCE_START_EVENT:
+                return ev->data.sequence_start.anchor;
+        case YAML_MAPPING_START_EVENT:
+                return ev->data.mapping_start.anchor;
+        default:
+                return ev->type == YAML_ALIAS_EVENT;
+        }
+}
+
+/* Walked with libyaml's event parser before the document is loaded, and
+ * left at the first event that is not an index's: an alias (a hostile
+ * index naming one large mapping a hundred thousand times makes the scan
+ * below take minutes) or deep nesting (libyaml takes time quadratic in
+ * the depth). */
+static int index_shape(const char *text, size_t n, roost_error *e)
+{
+        yaml_parser_t parser;
+        yaml_event_t ev;
+        int depth = 0, r = 0;
+        if (!yaml_parser_initialize(&parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&parser, (const unsigned char *)text, n);
+        for (bool end = false; !end && r == 0;) {
+                if (!yaml_parser_parse(&parser, &ev)) {
+                        r = fetch_fail(e, -ROOST_EFORMAT, "YAML error at line %zu: %s",
+                                       parser.problem_mark.line + 1, parser.problem ?: "unknown");
+                        break;
+                }
+                if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
+                        depth++;
+                else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+                        depth--;
+                if (event_anchored(&ev))
+                        r = fetch_fail(e, -ROOST_EFORMAT,
+                                       "anchors and aliases have no place in a release index");
+                else if (depth > INDEX_MAX_DEPTH)
+                        r = fetch_fail(e, -ROOST_EFORMAT, "nested deeper than a release index is");
+                end = ev.type == YAML_STREAM_END_EVENT;
+                yaml_event_delete(&ev);
+        }
+        yaml_parser_delete(&parser);
+        return r;
+}
+
 int fetch_index_pick(const char *text, size_t n, const char *arch, const char *want,
                      struct fetch_release *ret, roost_error *e)
 {
         yaml_parser_t parser;
         yaml_document_t docbuf;
         _cleanup_(yaml_document_deletep) yaml_document_t *doc = NULL;
+        int r = index_shape(text, n, e);
+        if (r < 0)
+                return r;
 
         if (!yaml_parser_initialize(&parser))
                 return -ENOMEM;

@@ -230,6 +230,19 @@ static void test_index_hostile(void **state)
                 if (rr != -ROOST_EFORMAT)
                         fail_msg("broken index %zu accepted: %d", i, rr);
         }
+        /* An alias, and nesting no index has: refused by name, at their
+         * first event (a 1 MiB index of either kept libyaml busy for
+         * minutes). */
+        static const char *const shapes[][2] = {
+                { "- &e {flavor: alpine-minirootfs, version: 3.20.3}\n- *e\n", "anchors and aliases" },
+                { "- [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "nested deeper" },
+                { "-\n  a: {b: {c: {d: {e: 1}}}}\n", "nested deeper" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(shapes); i++) {
+                assert_int_equal(pick(shapes[i][0], "x86_64", NULL, &r, &e), -ROOST_EFORMAT);
+                if (!strstr(e.msg, shapes[i][1]))
+                        fail_msg("index shape %zu: %s", i, e.msg);
+        }
         /* Binary junk must fail cleanly, not crash. */
         unsigned char junk[4096];
         for (size_t i = 0; i < sizeof(junk); i++)
