@@ -397,6 +397,22 @@ static void pause_for(double seconds)
                 ;
 }
 
+/* Whether an attempt that took the download from HIGH to OFF bytes counts
+ * as progress, which renews the retry budget: a stall floor's worth (64 KiB
+ * at most), or half of what remained of a file whose size is known. A
+ * server that sends a byte and hangs up is not a flaky connection, and
+ * would otherwise be retried for ever below the floor. */
+static bool progressed(const fetch_http *h, const struct xfer *x, uint64_t high, uint64_t off)
+{
+        uint64_t floor = (uint64_t)h->stall_bytes * (uint64_t)h->stall_seconds;
+        if (floor > 65536)
+                floor = 65536;
+        if (off - high >= floor)
+                return true;
+        return x->limit != FETCH_MAX_UNKNOWN_SIZE && x->limit > high &&
+               off - high >= (x->limit - high + 1) / 2;
+}
+
 /* Run attempts until one succeeds, a failure is permanent, or the budget
  * (ROOST_RETRIES failures in a row without progress, ROOST_RETRY_MAX_TIME
  * seconds since the first of them) is spent. */
@@ -436,13 +452,14 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                 if (kind != TRANSIENT)
                         return r;
                 uint64_t off = x->blob ? store_blob_offset(x->blob) : 0;
-                if (off > high) {
+                if (off > high && progressed(h, x, high, off)) {
                         /* Progress: the connection is flaky, not dead. */
-                        high = off;
                         failures = 0;
                         delay = h->delay;
                         first_failure = 0;
                 }
+                if (off > high)
+                        high = off;
                 double t = now();
                 if (first_failure == 0)
                         first_failure = t;

@@ -82,18 +82,24 @@ static int resolve_latest(struct pull *p, char **ret_index, size_t *ret_len, roo
                         return -ENOMEM;
                 return r;
         }
+        /* On Alpine's own layout latest-stable is a directory, which a
+         * server answers with a redirect, a listing or a refusal: whatever
+         * stops the fallback, the index's 404 is the answer (exit 3). */
+        const roost_error missing = *e;
         _cleanup_free_ char *url = NULL, *text = NULL;
         if (asprintf(&url, "%s/latest-stable", p->mirror) < 0)
                 return -ENOMEM;
         r = fetch_http_get(p->http, url, 64, &text, NULL, e);
-        if (r < 0)
-                return r;
-        text[strcspn(text, " \t\r\n")] = 0;
-        if (!fetch_branch_valid(text))
-                return fetch_fail(e, -ROOST_EFORMAT, "%s: does not name a branch", url);
-        if (!(p->dir = strdup(text)))
-                return -ENOMEM;
-        return get_index(p, p->dir, ret_index, ret_len, e);
+        if (r == 0) {
+                text[strcspn(text, " \t\r\n")] = 0;
+                if (fetch_branch_valid(text)) {
+                        if (!(p->dir = strdup(text)))
+                                return -ENOMEM;
+                        return get_index(p, p->dir, ret_index, ret_len, e);
+                }
+        }
+        *e = missing;
+        return -ROOST_ENOTFOUND;
 }
 
 /* A point release older than the branch's newest is no longer in the
@@ -208,14 +214,37 @@ static int download(struct pull *p, char ret_sha512[STORE_SHA512_HEX + 1], roost
         if (r < 0)
                 return roost_error_set(e, r, "storing %s", p->rel.file);
         if (r > 0) {
+                /* Stored already under this sha256: the index's size and
+                 * sha512, which the reference will record, must hold for
+                 * it too. */
+                uint64_t size;
                 ret_sha512[0] = 0;
+                if ((r = store_blob_size(p->s, p->rel.sha256, &size)) < 0)
+                        return roost_error_set(e, r, "storing %s", p->rel.file);
+                if (p->rel.size && size != p->rel.size)
+                        return fetch_fail(e, -ROOST_ESIZE,
+                                          "verifying %s: the index says %llu bytes, the stored archive with "
+                                          "its sha256 has %llu",
+                                          p->rel.file, (unsigned long long)p->rel.size,
+                                          (unsigned long long)size);
+                if (p->rel.sha512 && (r = store_blob_verify(p->s, p->rel.sha256, p->rel.sha512)) < 0)
+                        return fetch_fail(e, r, "verifying %s: %s", p->rel.file,
+                                          r == -ROOST_EDIGEST
+                                                  ? "the stored archive does not match the index's "
+                                                    "sha512"
+                                                  : roost_strerror(r));
                 step(p, what, p->rel.size, p->rel.size);
                 return 0;
         }
         uint64_t off = store_blob_offset(b);
-        if (p->rel.size && off > p->rel.size && (r = store_blob_restart(b)) < 0) {
-                store_blob_abort(b, false);
-                return roost_error_set(e, r, "storing %s", p->rel.file);
+        if (p->rel.size && off > p->rel.size) {
+                /* More than the index announces: not a partial download of
+                 * this file. Start again from nothing. */
+                if ((r = store_blob_restart(b)) < 0) {
+                        store_blob_abort(b, false);
+                        return roost_error_set(e, r, "storing %s", p->rel.file);
+                }
+                off = 0;
         }
         if (!p->rel.size || off < p->rel.size) {
                 r = fetch_http_download(p->http, p->url, what, b, p->rel.size, e);

@@ -15,6 +15,7 @@ are answered according to MODE:
   endless   no Content-Length, and bytes until the client hangs up
   range416  416 to every Range request, the whole file otherwise
   503-once  503 to the first tarball request, then served whole
+  drip      honours Range with a 206, but sends one byte and hangs up
 
 It writes its port to PORTFILE once it listens, and one line per tarball
 request ("GET <path> range=<header or ->") to DOCROOT/../fault.log.
@@ -96,6 +97,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Range", "bytes */%d" % len(data))
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if mode == "drip":
+            m = re.match(r"bytes=(\d+)-$", rng or "")
+            start = int(m.group(1)) if m else 0
+            self.send_response(206 if m else 200)
+            if m:
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+            self.send_header("Content-Length", str(len(data) - start))
+            self.end_headers()
+            self.wfile.write(data[start:start + 1])
+            self.wfile.flush()
+            self.close_connection = True
             return
         if mode == "503-once" and first:
             return self.send_plain(503, b"try later\n")

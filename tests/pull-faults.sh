@@ -153,6 +153,12 @@ is "$rc" 0 "a server answering the range with 416 makes the pull start over and 
 like "$(tail -1 "$FAULT_LOG")" "range=-" "...with a request for the whole file"
 check "...storing the release" stored_ok "$s"
 
+s=$TEST_TMP/f8
+fault drip "$s"
+is "$rc" 4 "a server that sends a byte and hangs up, every time, is given up on (exit 4)"
+is "$(grep -c "$file" "$FAULT_LOG")" 3 "...after ROOST_RETRIES=2 more attempts: a byte is no progress"
+check "...and nothing is stored" nothing_stored "$s"
+
 s=$TEST_TMP/f7
 fault 503-once "$s"
 is "$rc" 0 "a 503 is retried and the pull succeeds"

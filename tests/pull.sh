@@ -31,6 +31,9 @@ mkbad smaller # ...or fewer
 sed -i "s/size: $size\$/size: $((size - 10))/" "$www/smaller/alpine/v3.99/releases/x86_64/latest-releases.yaml"
 mkbad gone
 rm "$(bad_file gone)"
+mkbad badsha512 # a sha512 that is not the release's
+sed -i "/flavor: alpine-minirootfs/,/sha512/{s/sha512: .*/sha512: $(printf '0%.0s' $(seq 128))/}" \
+        "$www/badsha512/alpine/v3.99/releases/x86_64/latest-releases.yaml"
 mkbad evilname
 sed -i 's|file: alpine-minirootfs-3.99.2-x86_64.tar.gz|file: ../../../../etc/passwd|' \
         "$www/evilname/alpine/v3.99/releases/x86_64/latest-releases.yaml"
@@ -125,6 +128,8 @@ is "$rc" 3 "an unknown release in a known branch: not found (exit 3)"
 like "$err" "3.99.7" "...naming the version"
 run_cmd P --arch riscv64 alpine 3.99
 is "$rc" 3 "an architecture the mirror lacks: not found (exit 3)"
+run_cmd P --arch riscv64 alpine
+is "$rc" 3 "...also through latest-stable, a directory the fallback cannot read as a branch name (exit 3)"
 for bad in 3 '3.x' '../3.99' '3.99.1.2' 'edge2' ''; do
         run_cmd P alpine "$bad"
         is "$rc" 2 "version '$bad' is a usage error (exit 2)"
@@ -178,6 +183,23 @@ is "$rc" 5 "a body longer than the index's size is cut off (exit 5)"
 like "$err" "larger than the $((size - 10)) bytes the index announces" "...saying so"
 check "...leaving nothing under a final name" nothing_stored
 is "$(store_partial_count "$TEST_TMP/s-bad")" 0 "...nor the oversized bytes"
+
+# The archive already stored: what a new index says of it is still checked
+# before a reference records it.
+fresh; run_cmd pull --store "$TEST_TMP/s-bad" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" --arch x86_64 -q alpine 3.99
+PR() { pull --store "$TEST_TMP/s-bad" --mirror "$NGINX_URL/$1/alpine" --cacert "$NGINX_CA" --arch x86_64 --refresh alpine 3.99; }
+run_cmd PR smaller
+is "$rc" 5 "--refresh with an index that misstates a stored archive's size fails (exit 5)"
+is "$(jq -r .size "$TEST_TMP/s-bad/refs/x86_64/alpine:3.99")" "$size" "...and the reference keeps the true size"
+run_cmd PR badsha512
+is "$rc" 5 "--refresh with an index whose sha512 is not the stored archive's fails (exit 5)"
+like "$err" "sha512" "...naming the check"
+
+# A partial file longer than the release is no download of it: start over.
+fresh; mkdir -p "$TEST_TMP/s-bad/partial"
+{ cat "$(release_file "$www" 3.99.2)"; echo garbage; } >"$TEST_TMP/s-bad/partial/$(sha 3.99.2)"
+run_cmd pull --store "$TEST_TMP/s-bad" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" --arch x86_64 -q alpine 3.99
+is "$rc" 0 "a partial file longer than the release is discarded and the pull succeeds"
 
 fresh
 before=$(tarball_gets "$NGINX_LOG" 'gone/alpine/v3.99/releases/x86_64/alpine-minirootfs-3.99.2-x86_64.tar.gz')
