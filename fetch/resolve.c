@@ -312,7 +312,7 @@ int fetch_index_pick(const char *text, size_t n, const char *arch, const char *w
                 const char *version = scalar(doc, entry, "version");
                 if (!flavor || strcmp(flavor, "alpine-minirootfs") != 0)
                         continue;
-                if (a && strcmp(a, arch) != 0)
+                if (!a || strcmp(a, arch) != 0)
                         continue;
                 if (!version)
                         return fetch_fail(e, -ROOST_EFORMAT, "minirootfs entry has no version");

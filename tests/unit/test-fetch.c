@@ -159,6 +159,7 @@ static char *entry_with(const char *field, const char *line)
 {
         static const char *const lines[][2] = {
                 { "flavor", "  flavor: alpine-minirootfs\n" },
+                { "arch", "  arch: x86_64\n" },
                 { "version", "  version: 3.20.3\n" },
                 { "file", "  file: alpine-minirootfs-3.20.3-x86_64.tar.gz\n" },
                 { "size", "  size: 3490290\n" },
@@ -208,6 +209,9 @@ static void test_index_hostile(void **state)
         }
         struct fetch_release r = { 0 };
         roost_error e;
+        /* An entry that names no architecture is for none. */
+        _cleanup_free_ char *noarch = entry_with("arch", "");
+        assert_int_equal(pick(noarch, "x86_64", NULL, &r, &e), -ROOST_ENOTFOUND);
         /* Uppercase hex is Alpine's digest all the same. */
         _cleanup_free_ char *upper = entry_with(
                 "sha256", "  sha256: D4E6FD67DCF75E40C451560AC7265166C2B72A0F38DDC9AAE756A7DE3D1EFA0C\n");
