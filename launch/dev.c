@@ -46,15 +46,17 @@ static int add_device(const struct run_state *st, int devfd, const char *name, u
         char host[32];
         snprintf(host, sizeof(host), "/dev/%s", name);
         if (explaining())
-                explain_bind(host, 0, 0, host,
+                explain_bind(host, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, host,
                              st->rootless ? "mknod is refused in a user namespace: the host's node, bound"
                                           : "the host's node, bound: /dev is nodev, so that nothing made in "
                                             "it with mknod opens a device");
-        _cleanup_close_ int mfd = -1;
+        /* Read-only: the node is the host's own, and through a writable
+         * bind root in the container could chmod or chown it. Reading and
+         * writing the device is no write to the file system. */
         struct stat sb;
-        int r = bind_tree(AT_FDCWD, host, false, 0, &mfd, e);
-        if (r < 0)
-                return r;
+        _cleanup_close_ int mfd = sandbox_readonly_node(host);
+        if (mfd < 0)
+                return roost_error_set(e, mfd, "binding %s", host);
         if (fstat(mfd, &sb) < 0)
                 return roost_error_set(e, -errno, "checking the host's %s", host);
         if (!S_ISCHR(sb.st_mode) || sb.st_rdev != makedev(maj, min))

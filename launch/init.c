@@ -320,7 +320,8 @@ _Noreturn void init_run(const struct run_state *st)
          * silent run without it. */
         if (explaining())
                 explain_filter(&st->c->sandbox);
-        if ((r = sandbox_seccomp_load(&st->c->sandbox, &e)) < 0)
+        if ((r = sandbox_seccomp_load(&st->c->sandbox, &e)) < 0 ||
+            (r = sandbox_init_narrow(&st->c->sandbox, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         /* Said before the command starts, so that its execve stays the last
          * line, right before the command's own output. */

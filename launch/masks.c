@@ -187,6 +187,17 @@ static int mask_legacy(int dirfd, dev_t dev, const char *name, int nullfd)
         fd_path(nullfd, source);
         if (mount(source, target, NULL, MS_BIND, NULL) < 0)
                 return -errno;
+        /* Read-only, as open_dev_null's copy is: the node is the host's.
+         * A fresh lookup crosses onto the bind, the one to remount. */
+        _cleanup_close_ int top = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (top < 0)
+                return -errno;
+        if (fstat(top, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+                return -ROOST_EUNSAFE;
+        fd_path(top, target);
+        unsigned long flags = mount_flags_of(top) | MS_RDONLY | MS_NOSUID | MS_NOEXEC;
+        if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+                return -errno;
         return 0;
 }
 
@@ -195,6 +206,10 @@ static int mask_legacy(int dirfd, dev_t dev, const char *name, int nullfd)
 struct empty_dirs {
         int tree;   /* the caller's, attached by the first; not ours to close */
         int shared; /* the attached one the others copy (ours unless TREE), or -1 */
+        /* The same for the files: open_dev_null's detached read-only copy
+         * goes over the first (a detached mount cannot be copied before
+         * Linux 6.15), the others get copies of it once attached. */
+        bool null_detached;
 };
 
 /* Returns 1 when this kernel has no NAME: nothing to hide. */
@@ -208,7 +223,12 @@ static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, struct e
                 return r;
         bool dir = S_ISDIR(st.st_mode);
         if (!sandbox_legacy_mounts) {
-                if (!dir)
+                if (!dir && ed->null_detached) {
+                        if (move_mount(nullfd, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                                return -errno;
+                        ed->null_detached = false;
+                        return 0;
+                } else if (!dir)
                         r = bind_at(nullfd, dirfd, name);
                 else if (ed->shared >= 0)
                         r = bind_at(ed->shared, dirfd, name);
@@ -258,14 +278,13 @@ static int readonly_legacy(int dirfd, dev_t dev, const char *name)
         return 0;
 }
 
-/* A read-only copy of NAME below DIRFD and all below it, detached: with
- * open_tree_attr (6.15 and later) in one call, about 3 us less than
+/* A copy of NAME below DIRFD and all below it, detached, with ATTRS set:
+ * with open_tree_attr (6.15 and later) in one call, about 3 us less than
  * open_tree and mount_setattr. -ENOSYS: neither way (before 5.12). */
-int sandbox_readonly_copy(int dirfd, const char *name)
+static int attr_copy(int dirfd, const char *name, uint64_t attrs)
 {
         const unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW;
-        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                            MOUNT_ATTR_NOEXEC };
+        struct mount_attr a = { .attr_set = attrs };
 #ifdef __NR_open_tree_attr
         if (!sandbox_no_open_tree_attr) {
                 int tree = (int)syscall(__NR_open_tree_attr, dirfd, name, flags, &a, sizeof(a));
@@ -281,6 +300,17 @@ int sandbox_readonly_copy(int dirfd, const char *name)
         if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
                 return -errno; /* ENOSYS from mount_setattr: 5.2 to 5.11 */
         return TAKE_FD(tree);
+}
+
+int sandbox_readonly_copy(int dirfd, const char *name)
+{
+        return attr_copy(dirfd, name,
+                         MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+}
+
+int sandbox_readonly_node(const char *path)
+{
+        return attr_copy(AT_FDCWD, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 }
 
 /* Returns 1 when this kernel has no NAME. The copy is checked rather than
@@ -311,13 +341,20 @@ static int readonly_one(int dirfd, dev_t dev, const char *name)
 }
 
 /* /dev/null as the host knows it (the old root is still "/"): the
- * character device 1:3, whatever the image's /dev holds. */
-static int open_dev_null(void)
+ * character device 1:3, whatever the image's /dev holds. A read-only copy
+ * of it where the kernel makes one, since what is bound over the masked
+ * files is the host's own node: through a writable bind, root in the
+ * container could chmod or chown the host's /dev/null (O_PATH for the
+ * mount(2) path, which remounts each bind read-only). */
+static int open_dev_null(bool *ret_detached)
 {
         struct stat st;
-        int fd = open("/dev/null", O_PATH | O_CLOEXEC);
+        int fd = sandbox_legacy_mounts ? -ENOSYS : sandbox_readonly_node("/dev/null");
+        *ret_detached = fd >= 0;
+        if (fd == -ENOSYS && (fd = open("/dev/null", O_PATH | O_CLOEXEC)) < 0)
+                fd = -errno;
         if (fd < 0)
-                return -errno;
+                return fd;
         if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3) {
                 close(fd);
                 return -ROOST_EUNSAFE;
@@ -358,7 +395,7 @@ int sandbox_mask_paths(const struct sandbox_config *c, int empty_tree, roost_err
                         }
                         dev[i] = st.st_dev;
                 }
-        if ((nullfd = open_dev_null()) < 0) {
+        if ((nullfd = open_dev_null(&ed.null_detached)) < 0) {
                 r = roost_error_set(e, nullfd, "checking /dev/null is the null device");
                 goto out;
         }

@@ -326,9 +326,15 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
                 if (stat(v->host, &sb) < 0)
                         return roost_error_set(e, -errno, "volume %s", v->host);
                 /* nodev: the container may mknod (CAP_MKNOD) and no device
-                 * cgroup would stop it opening what it made (dev.c). */
-                uint64_t attrs = (v->read_only ? MOUNT_ATTR_RDONLY : 0) |
-                                 (st->c->sandbox.privileged ? 0 : MOUNT_ATTR_NODEV);
+                 * cgroup would stop it opening what it made (dev.c). A
+                 * volume that is itself a device node (-v /dev/kvm:/dev/kvm,
+                 * roost's --device) holds no other node: that one device is
+                 * what the caller passed. It is bound read-only, which keeps
+                 * the host node's mode and owner out of reach and leaves
+                 * the device itself readable and writable. */
+                bool node = S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode);
+                uint64_t attrs = (v->read_only || node ? MOUNT_ATTR_RDONLY : 0) |
+                                 (st->c->sandbox.privileged || node ? 0 : MOUNT_ATTR_NODEV);
                 if ((r = bind_tree(AT_FDCWD, v->host, true, attrs, &mfd, e)) < 0)
                         return r;
                 if (explaining())

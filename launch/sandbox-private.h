@@ -2,6 +2,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <linux/filter.h>
 #include "common/error.h"
 
@@ -14,6 +15,11 @@ int sandbox_read_small_at(int dirfd, const char *name, char *buf, size_t n);
  * launch/seccomp-default.c. */
 extern const struct sock_filter sandbox_seccomp_default[];
 extern const size_t sandbox_seccomp_default_len;
+
+/* Keep at most KEEP of this process's permitted and effective
+ * capabilities (never more than it holds: capset would refuse), and
+ * empty its inheritable set. */
+int sandbox_caps_limit(uint64_t keep, roost_error *e);
 
 struct sandbox_config;
 /* Compile the filter for C with libseccomp now, never the precompiled one,

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include "common/util.h"
@@ -35,6 +34,18 @@ int sandbox_apply(const struct sandbox_config *c, roost_error *e)
         return 0;
 }
 
+/* What the command's process needs of PID 1's capabilities before its
+ * execve: its own set, and what switching user and cutting the bounding
+ * set take even when its own set lacks them. */
+int sandbox_init_narrow(const struct sandbox_config *c, roost_error *e)
+{
+        if (c->privileged)
+                return 0;
+        return sandbox_caps_limit(sandbox_caps(c) | (UINT64_C(1) << CAP_SETUID) |
+                                          (UINT64_C(1) << CAP_SETGID) | (UINT64_C(1) << CAP_SETPCAP),
+                                  e);
+}
+
 int sandbox_init_drop(const struct sandbox_config *c, roost_error *e)
 {
         if (c->privileged)
@@ -42,10 +53,9 @@ int sandbox_init_drop(const struct sandbox_config *c, roost_error *e)
         /* PID 1 lives as long as the container. With every capability, a
          * command allowed to ptrace it (--cap-add SYS_PTRACE) could make it
          * mount or load modules for it. */
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        struct __user_cap_data_struct d[2] = { { .effective = 1u << CAP_KILL, .permitted = 1u << CAP_KILL } };
-        if (syscall(SYS_capset, &h, d) < 0)
-                return roost_error_set(e, -errno, "dropping init's capabilities");
+        int r = sandbox_caps_limit(UINT64_C(1) << CAP_KILL, e);
+        if (r < 0)
+                return r;
         /* Undumpable: without CAP_SYS_PTRACE, the command may not ptrace
          * it or read its memory even now that it holds less. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

@@ -51,6 +51,10 @@ int sandbox_mask_paths(const struct sandbox_config *c, int empty_tree, roost_err
  * sandbox_mask_paths' EMPTY_TREE when NAME is an empty directory no image
  * can reach. Returns the fd or -errno (-ENOSYS before 5.12). */
 int sandbox_readonly_copy(int dirfd, const char *name);
+/* The same for the device node at PATH, devices allowed: a read-only
+ * bind of a host node, whose mode and owner the container may then not
+ * change. */
+int sandbox_readonly_node(const char *path);
 
 /* In the process that execs the command, before it switches to a -u user:
  * cut the bounding set, which needs CAP_SETPCAP, gone after the switch.
@@ -64,9 +68,13 @@ int sandbox_caps_bound(const struct sandbox_config *c, roost_error *e);
  * be loaded. The command inherits it, and PID 1 stays under it too. */
 int sandbox_seccomp_load(const struct sandbox_config *c, roost_error *e);
 
-/* In PID 1 once the command runs: keep only CAP_KILL (to pass signals on
- * to a command of another user) and become undumpable, so that a command
- * given CAP_SYS_PTRACE finds in PID 1 no privilege it lacks itself. */
+/* In PID 1 just before it starts the command: keep only the command's
+ * capabilities and what its process needs to switch user and cut its
+ * bounding set (SETUID, SETGID, SETPCAP). Then, once the command runs,
+ * sandbox_init_drop: keep only CAP_KILL (to pass signals on to a command
+ * of another user) and become undumpable, so that a command given
+ * CAP_SYS_PTRACE finds in PID 1 no privilege it lacks itself. */
+int sandbox_init_narrow(const struct sandbox_config *c, roost_error *e);
 int sandbox_init_drop(const struct sandbox_config *c, roost_error *e);
 
 /* In the process that execs the command, as the very last step before

@@ -60,7 +60,15 @@ is "$(grep -c -v -E '^(pipe|socket|anon_inode):' <<<"$out")" 0 "PID 1 holds only
 
 # ---- PID 1 keeps no privilege the command lacks: with every capability
 # and no filter, a command allowed to ptrace it could make it mount for it.
-run_cmd L --cap-add SYS_PTRACE cat /proc/1/status
+# PID 1 drops to KILL once the command runs; right after its execve PID 1
+# may not have got there yet, but holds nothing beyond the command's set
+# (and SETUID, SETGID, SETPCAP, which the command's set here has anyway).
+run_cmd L --cap-add SYS_PTRACE sh -c 'grep CapEff /proc/1/status
+        for _ in $(seq 100); do grep -q "CapEff:.*0000000000000020" /proc/1/status && break; sleep 0.02; done
+        cat /proc/1/status'
+first=$(sed -n 1p <<<"$out" | awk '{ print $2 }')
+is "$(( (0x$first & ~0x$DEFAULT & ~(1 << 19)) ))" 0 "PID 1 holds no capability the command lacks, even at once ($first)"
+out=$(sed 1d <<<"$out")
 is "$(field CapEff "$out"):$(field CapPrm "$out")" 0000000000000020:0000000000000020 "PID 1 keeps only CAP_KILL"
 is "$(field Seccomp "$out"):$(field NoNewPrivs "$out")" 2:1 "PID 1 runs under the filter, with no_new_privs"
 run_cmd L cat /proc/1/environ
@@ -91,6 +99,18 @@ ok $((rc == 0)) "a node shipped in the image opens no device"
 rm -f "$ROOTFS/kmsg"
 run_cmd L --privileged sh -c 'mknod /dev/k c 1 3 && echo x >/dev/k && echo opened'
 is "$out" opened "--privileged: a node made in /dev works"
+# /dev's nodes and what masks /proc's files are the host's own nodes: bound
+# read-only, their mode and owner are out of the container's reach. The
+# chmod asks for the mode they have, so that nothing changes even if it
+# works.
+mode=$(stat -c %a /dev/null)
+run_cmd L sh -c "chmod $mode /dev/null; chmod $mode /proc/keys; chown 0:0 /dev/zero; echo x >/dev/null && echo written"
+is "$(grep -c 'Read-only file system' <<<"$err"):$out" "3:written" "the host's /dev/null and /dev/zero, bound read-only, cannot be chmod'ed or chown'ed, yet written to"
+# A device given as a volume is the one node the caller passed: it works,
+# read-only for its mode and owner, as -v's other binds do not.
+run_cmd L -v /dev/zero:/zz sh -c "head -c 4 /zz | wc -c; chmod $(stat -c %a /dev/zero) /zz"
+is "$out" 4 "a device node given with -v opens (no nodev on it) ..."
+like "$err" "Read-only file system" "... bound read-only, so its host node's mode stays out of reach"
 
 # ---- the filter, call by call (the probe's arguments are harmless when a
 # call is allowed: bad flags, bad fds, missing paths, /dev/null)

@@ -590,6 +590,13 @@ static int child_masks(void *arg)
         CHECK(stat("proc/keys", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3),
               "proc/keys is not /dev/null");
         CHECK(stat("proc/timer_list", &st) == 0 && S_ISCHR(st.st_mode), "proc/timer_list is not /dev/null");
+        /* The host's own /dev/null: bound read-only, so that its mode and
+         * owner stay out of reach (chmod to the mode it has changes
+         * nothing even when it works). */
+        struct statvfs nv;
+        CHECK(statvfs("proc/keys", &nv) == 0 && (nv.f_flag & ST_RDONLY), "proc/keys is bound writable");
+        CHECK(statvfs("proc/timer_list", &nv) == 0 && (nv.f_flag & ST_RDONLY), "proc/timer_list is writable");
+        CHECK(chmod("proc/keys", st.st_mode & 07777) < 0 && errno == EROFS, "chmod of the host's /dev/null");
         if (stat("proc/kcore", &st) == 0)
                 CHECK(S_ISCHR(st.st_mode), "proc/kcore is not /dev/null");
         if (stat("proc/acpi", &st) == 0) {
