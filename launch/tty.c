@@ -167,7 +167,7 @@ static bool drain(struct chunk *c, int fd)
 int tty_relay(int master, pid_t child, int sigfd, int *ret_wstatus)
 {
         struct chunk in = { 0 }, out = { 0 };
-        bool in_open = true, master_open = true, out_gone = false;
+        bool in_open = true, master_open = true;
         /* The master is ours alone: when the container reads nothing, a
          * write to it says EAGAIN instead of stopping launch, which must
          * go on draining the container's output (or both would wait). */
@@ -190,19 +190,22 @@ int tty_relay(int master, pid_t child, int sigfd, int *ret_wstatus)
                 }
                 if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) && !out.len && !fill(&out, master))
                         master_open = false;
-                if (out_gone)
-                        out.len = 0;
                 if ((p[1].revents & POLLOUT) && in.len && !drain(&in, master))
                         in.len = 0;
                 if (p[2].revents && !fill(&in, STDIN_FILENO))
                         in_open = false;
                 if (p[3].revents && !((p[3].revents & POLLOUT) && drain(&out, STDOUT_FILENO))) {
                         /* Nobody reads our output any more (launch -t | head):
-                         * the terminal's foreground job gets SIGHUP, as at a
-                         * hang-up, and what it still writes is dropped so
-                         * that it never blocks; launch waits for it. */
-                        ioctl(master, TIOCSIG, SIGHUP);
-                        out_gone = true;
+                         * hang the terminal up. Ours is the master's last
+                         * copy, and closing it is a hang-up: the command's
+                         * session gets SIGHUP, its writes EIO. /dev/null
+                         * takes the number, which the caller closes. */
+                        int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+                        if (nul < 0 || dup3(nul, master, O_CLOEXEC) < 0)
+                                kill(child, SIGHUP);
+                        if (nul >= 0)
+                                close(nul);
+                        master_open = false;
                         out.len = 0;
                 }
                 if (!p[0].revents)
@@ -221,7 +224,7 @@ int tty_relay(int master, pid_t child, int sigfd, int *ret_wstatus)
                         if (w == child) {
                                 /* What the command wrote last is still in the
                                  * pty's buffer: pass it on before leaving. */
-                                while (master_open && !out_gone) {
+                                while (master_open) {
                                         if (!out.len && (!fill(&out, master) || !out.len))
                                                 break;
                                         if (write_all(STDOUT_FILENO, out.buf + out.off, out.len) < 0)

@@ -24,6 +24,10 @@ like "$out" '^ptmx $' "-T: no pseudo-terminal is made even on a terminal"
 # terminal as it was, not raw.
 out=$(script -qec "$LAUNCH -t sh -c 'yes | head -c 2000000' | head -c 3; echo; stty -a | grep -o -- '-\\?icanon'" /dev/null </dev/null | tr -d '\r')
 like "$out" '^icanon$' "the terminal is restored when launch's reader goes away"
+# ...and a command that would write for ever is hung up on (SIGHUP, or EIO
+# when it ignores that), not fed to /dev/null for ever.
+out=$(timeout 20 script -qec "$LAUNCH -t sh -c 'while echo y; do :; done' | head -c 3 >/dev/null; echo rc=\${PIPESTATUS[0]}; $LAUNCH -t sh -c 'trap \"\" HUP; while echo y; do :; done' | head -c 3 >/dev/null; echo rc=\${PIPESTATUS[0]}" /dev/null </dev/null | tr -d '\r')
+like "$(echo $out)" "^rc=129 rc=[0-9]+$" "... the command is hung up on: SIGHUP (129), or EIO on its writes; both end"
 run_cmd launch --store "$STORE" --rootfs "$ROOTFS" -t true </dev/null
 is "$rc:$(wc -l <<<"$err")" "125:1" "-t without a terminal: 125 and one line"
 
