@@ -37,15 +37,14 @@ static bool same_file(int fd, int dirfd, const char *name)
  * file must still be DIR/lock once we hold it. Returns the lock's fd,
  * -ENOENT when DIR is gone, -EBUSY when another process holds it, -EAGAIN
  * when it moved meanwhile. */
-static int lock_dir(store *s, const char *dir, bool create, int *ret_dirfd)
+static int lock_dir(store *s, const char *dir, int *ret_dirfd)
 {
         char lock[160];
         snprintf(lock, sizeof(lock), "%s/lock", dir);
         _cleanup_close_ int dfd = openat(s->fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
-        _cleanup_close_ int fd =
-                openat(dfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+        _cleanup_close_ int fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -66,7 +65,7 @@ int store_container_lock(store *s, const char *name, int *ret_dirfd)
         for (int tries = 0; tries < 16; tries++) {
                 if ((r = mkdir_at_p(s->fd, "containers", 0700)) < 0 || (r = mkdir_at_p(s->fd, dir, 0700)) < 0)
                         return r;
-                r = lock_dir(s, dir, true, ret_dirfd);
+                r = lock_dir(s, dir, ret_dirfd);
                 if (r != -EAGAIN && r != -ENOENT)
                         return r;
         }
@@ -92,7 +91,7 @@ int store_container_remove(store *s, const char *name)
         if (r < 0)
                 return r;
         _cleanup_close_ int lock = -1;
-        for (int tries = 0; (lock = lock_dir(s, dir, false, NULL)) == -EAGAIN; tries++)
+        for (int tries = 0; (lock = lock_dir(s, dir, NULL)) == -EAGAIN; tries++)
                 if (tries == 16)
                         return -EBUSY;
         if (lock < 0)

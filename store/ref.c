@@ -232,10 +232,15 @@ static int list_arch(store *s, const char *arch, struct store_ref **refs, size_t
                 char *colon = strchr(de->d_name, ':');
                 if (de->d_name[0] == '.' || !colon)
                         continue; /* temporaries of an atomic write */
-                _cleanup_free_ char *text = NULL;
+                _cleanup_free_ char *text = NULL, *name = NULL, *tag = NULL;
                 struct stat st;
+                /* Only what store_ref_write could have made is a reference:
+                 * a regular file under a valid name. Anything else names
+                 * nothing for gc to keep, and rm could not name it. */
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-                    read_file_at(dirfd(d), de->d_name, STORE_REF_MAX, &text, NULL) < 0) {
+                    store_ref_parse(de->d_name, NULL, &name, &tag) < 0)
+                        continue;
+                if (read_file_at(dirfd(d), de->d_name, STORE_REF_MAX, &text, NULL) < 0) {
                         note_unreadable(bad, arch, de->d_name);
                         continue;
                 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -186,9 +187,11 @@ static int run_gc(const struct roost_args *a, bool report)
         r = store_gc(s, &rep);
         store_close(s);
         if (r == -ROOST_EFORMAT && rep.unreadable[0]) {
+                /* "refs/ARCH/NAME:TAG": the rm that removes it. */
+                const char *arch = rep.unreadable + strlen("refs/"), *ref = strchr(arch, '/');
                 cli_error("gc: the reference %s cannot be read, and what it names would look unused; "
-                          "nothing removed. Remove it with roost rm",
-                          rep.unreadable);
+                          "nothing removed. Remove it with: roost rm --arch %.*s %s",
+                          rep.unreadable, ref ? (int)(ref - arch) : 0, arch, ref ? ref + 1 : "");
                 return EXIT_STORE;
         }
         /* Containers whose launcher was killed leave their cgroups behind;
@@ -229,6 +232,10 @@ static int remove_mapped(store *s, const char *name)
         }
         if (pid == 0) {
                 char c;
+                /* Ours are the other ends: a parent that gives up must
+                 * leave this read at EOF. */
+                close(up[0]);
+                close(go[1]);
                 r = unshare(CLONE_NEWUSER) < 0 ? -errno : 0;
                 if (write(up[1], &r, sizeof(r)) != sizeof(r) || r < 0 || read(go[0], &c, 1) != 1)
                         _exit(1);
@@ -240,9 +247,9 @@ static int remove_mapped(store *s, const char *name)
         roost_error e = { "" };
         if (read(up[0], &r, sizeof(r)) != sizeof(r))
                 r = -EIO;
-        else if (r < 0) /* the host allows no user namespace: try as we are */
-                r = 1;
-        else if ((r = userns_map(pid, &e)) == 0 && write(go[1], "1", 1) != 1)
+        else if (r < 0 || userns_map(pid, &e) < 0)
+                r = 1; /* no namespace, or no map: try as we are, which may do */
+        else if (write(go[1], "1", 1) != 1)
                 r = -EIO;
         close(go[1]), go[1] = -1;
         if (r == 0 && read(up[0], &r, sizeof(r)) != sizeof(r))
@@ -254,8 +261,11 @@ out:
                 if (go[i] >= 0)
                         close(go[i]);
         }
-        if (pid > 0)
+        if (pid > 0) {
+                if (r < 0)
+                        kill(pid, SIGKILL);
                 (void)wait_exited_ok(pid);
+        }
         return r == 1 ? store_container_remove(s, name) : r;
 }
 
@@ -319,7 +329,7 @@ int cmd_rm(int argc, char **argv)
         for (int i = optind; i < argc; i++) {
                 struct store_ref ref;
                 r = roost_read_ref(s, &a, argv[i], &ref);
-                if (r == -EFBIG || r == -ROOST_EFORMAT || r == -EINVAL) {
+                if (r == -EFBIG || r == -ROOST_EFORMAT || r == -EINVAL || r == -EACCES) {
                         /* A reference that cannot be read keeps gc from
                          * running: it may go without the in-use check, since
                          * a running container marks its tree itself. */

@@ -123,7 +123,7 @@ is "$rc" 2 "rm of an invalid name exits 2"
 printf '{not json' >"$S/refs/$ARCH/broken:1"
 run_cmd roost gc --store "$S"
 is "$rc" 6 "gc refuses to run past an unreadable reference (exit 6)"
-like "$err" "refs/$ARCH/broken:1 cannot be read" "... naming it"
+like "$err" "refs/$ARCH/broken:1 cannot be read.*roost rm --arch $ARCH broken:1$" "... naming it, and the rm that removes it"
 test -f "$S/blobs/sha256/$sha"; ok $? "... and removes nothing"
 run_cmd roost images --store "$S"
 like "$err" "broken:1 cannot be read" "images warns about it"
@@ -131,6 +131,12 @@ run_cmd roost verify --store "$S"
 is "$rc" 5 "verify counts it as damage"
 run_cmd roost rm --store "$S" broken:1
 is "$rc:$out" "0:removed broken:1 ($ARCH), which could not be read" "rm removes an unreadable reference"
+# What roost never writes there (a directory, a symlink, a name no
+# reference has) is no reference: it does not stop gc.
+mkdir "$S/refs/$ARCH/dir:1" && ln -s /etc/passwd "$S/refs/$ARCH/link:1" && echo '{' >"$S/refs/$ARCH/Bad Name:1"
+run_cmd roost gc --store "$S" -q
+is "$rc" 0 "a directory, a symlink or an invalid name under refs/ does not stop gc"
+rm -rf "$S/refs/$ARCH/dir:1" "$S/refs/$ARCH/link:1" "$S/refs/$ARCH/Bad Name:1"
 
 # gc: abandoned temporaries and partials go; referenced blobs stay
 mkdir -p "$S/tmp/999999999.deadbeef/rootfs" && touch "$S/partial/$(printf '%064d' 0)"
