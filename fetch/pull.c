@@ -83,8 +83,9 @@ static int resolve_latest(struct pull *p, char **ret_index, size_t *ret_len, roo
                 return r;
         }
         /* On Alpine's own layout latest-stable is a directory, which a
-         * server answers with a redirect, a listing or a refusal: whatever
-         * stops the fallback, the index's 404 is the answer (exit 3). */
+         * server answers with a redirect, a listing or a refusal: when the
+         * fallback finds no branch name there, the index's 404 is the
+         * answer (exit 3). A network failure is still one. */
         const roost_error missing = *e;
         _cleanup_free_ char *url = NULL, *text = NULL;
         if (asprintf(&url, "%s/latest-stable", p->mirror) < 0)
@@ -97,6 +98,8 @@ static int resolve_latest(struct pull *p, char **ret_index, size_t *ret_len, roo
                                 return -ENOMEM;
                         return get_index(p, p->dir, ret_index, ret_len, e);
                 }
+        } else if (r != -ROOST_ENOTFOUND && r != -ROOST_EHTTP && r != -ROOST_ESIZE && r != -ROOST_EFORMAT) {
+                return r; /* the network failed meanwhile: say so */
         }
         *e = missing;
         return -ROOST_ENOTFOUND;
