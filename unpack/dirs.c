@@ -5,21 +5,30 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include "unpack/unpack-private.h"
 
-static uint64_t hash_path(const char *s)
+/* FNV-1a from a random start, then mixed (murmur3's finaliser): FNV's low
+ * bits depend only on the input's low bits, so a hostile archive could
+ * otherwise pile its names into a few slots, and the seed keeps it from
+ * knowing which. */
+static uint64_t hash_path(uint64_t seed, const char *s)
 {
-        uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+        uint64_t h = seed ^ 0xcbf29ce484222325u;
         for (; *s; s++)
                 h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-        return h;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdu;
+        h ^= h >> 33;
+        h *= 0xc4ceb9fe1a85ec53u;
+        return h ^ (h >> 33);
 }
 
 /* The slot holding PATH, or the empty one where it would go. */
 static size_t *find(struct deferred_dirs *d, const char *path)
 {
         size_t mask = d->nslot - 1;
-        for (size_t i = (size_t)hash_path(path) & mask;; i = (i + 1) & mask)
+        for (size_t i = (size_t)hash_path(d->seed, path) & mask;; i = (i + 1) & mask)
                 if (!d->slot[i] || strcmp(d->v[d->slot[i] - 1].path, path) == 0)
                         return &d->slot[i];
 }
@@ -36,6 +45,8 @@ static int grow(struct deferred_dirs *d)
         }
         if (2 * (d->n + 1) <= d->nslot)
                 return 0;
+        if (!d->nslot && getrandom(&d->seed, sizeof(d->seed), GRND_NONBLOCK) != sizeof(d->seed))
+                d->seed = (uint64_t)(uintptr_t)d ^ (uint64_t)d->cap; /* no entropy yet: still not fixed */
         size_t nslot = d->nslot ? d->nslot * 2 : 128;
         size_t *slot = calloc(nslot, sizeof(*slot));
         if (!slot)

@@ -61,6 +61,7 @@ struct deferred_dirs {
         size_t n, cap;
         size_t *slot; /* open addressing: index + 1 into v, 0 for empty */
         size_t nslot;
+        uint64_t seed;
 };
 
 /* Record (or replace) the metadata of the directory made of the N
