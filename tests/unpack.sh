@@ -101,6 +101,16 @@ is "$rc" 7 "truncated gzip through libarchive's zlib: exit 7"
 like "$err" "trunc.gz: .*truncated gzip input" "the same kind of message"
 is "$(ls -A "$T/b-zlib")" "" "nothing left"
 
+# A compression libarchive would hand to a program in PATH (lrzip) is not
+# one unpack takes: no program of the archive's choosing runs.
+mkdir -p "$T/fakebin" "$T/b-lrz"
+printf '#!/bin/sh\ntouch "%s/lrzip-ran"\ncat >/dev/null\n' "$T" >"$T/fakebin/lrzip"
+chmod +x "$T/fakebin/lrzip"
+{ printf 'LRZI\000\006'; head -c 2000 /dev/zero; } >"$T/x.lrz"
+PATH="$T/fakebin:$PATH" run_cmd unpack -q "$T/x.lrz" "$T/b-lrz/out"
+is "$rc" 7 "an lrzip stream: exit 7"
+test ! -e "$T/lrzip-ran"; ok $? "... and no lrzip program was run for it"
+
 # A refused entry from a pipe whose writer stays open: unpack stops at
 # once instead of waiting for the writer.
 python3 -c '

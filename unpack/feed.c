@@ -296,7 +296,17 @@ int unpack_feed_start(int fd, uint64_t total, unpack_feed **ret, char *err, size
                         r = -ENOMEM;
                         goto fail;
                 }
-                archive_read_support_filter_all(f->a);
+                /* The compressions libarchive decodes itself, not _all:
+                 * that would also hand a hostile archive to lrzip, grzip
+                 * or lzop programs found in PATH. */
+                archive_read_support_filter_gzip(f->a);
+                archive_read_support_filter_bzip2(f->a);
+                archive_read_support_filter_xz(f->a);
+                archive_read_support_filter_lzma(f->a);
+                archive_read_support_filter_lzip(f->a);
+                archive_read_support_filter_zstd(f->a);
+                archive_read_support_filter_lz4(f->a);
+                archive_read_support_filter_compress(f->a);
                 archive_read_support_format_raw(f->a);
                 if (archive_read_open(f->a, f, NULL, feed_client_read, NULL) != ARCHIVE_OK)
                         goto fail_archive;
