@@ -175,6 +175,13 @@ static int resolve(struct pull *p, roost_error *e)
                                   p->tag, p->dir, p->arch, ie.msg);
         if (r < 0)
                 return r;
+        /* A branch's index lists that branch's releases: "3.99.0" from
+         * v3.22's is a mirror's lie, not the newest 3.22. */
+        size_t n = p->dir[0] == 'v' ? strlen(p->dir + 1) : 0;
+        if (n && (strncmp(p->rel.version, p->dir + 1, n) != 0 || p->rel.version[n] != '.'))
+                return fetch_fail(e, -ROOST_EFORMAT,
+                                  "%s:%s: %s/releases/%s/latest-releases.yaml offers %s, not a %s release",
+                                  p->name, p->tag, p->dir, p->arch, p->rel.version, p->dir + 1);
         if (asprintf(&p->url, "%s/%s/releases/%s/%s", p->mirror, p->dir, p->arch, p->rel.file) < 0) {
                 p->url = NULL;
                 return -ENOMEM;

@@ -31,6 +31,8 @@ mkbad smaller # ...or fewer
 sed -i "s/size: $size\$/size: $((size - 10))/" "$www/smaller/alpine/v3.99/releases/x86_64/latest-releases.yaml"
 mkbad gone
 rm "$(bad_file gone)"
+mkbad otherbranch # v3.99's index offering a release of another branch
+sed -i 's/version: 3.99.2$/version: 4.0.0/' "$www/otherbranch/alpine/v3.99/releases/x86_64/latest-releases.yaml"
 mkbad badsha512 # a sha512 that is not the release's
 sed -i "/flavor: alpine-minirootfs/,/sha512/{s/sha512: .*/sha512: $(printf '0%.0s' $(seq 128))/}" \
         "$www/badsha512/alpine/v3.99/releases/x86_64/latest-releases.yaml"
@@ -170,6 +172,9 @@ like "$err" "latest-releases.yaml: YAML error" "...saying it is the index"
 fresh; run_cmd PB nosha
 is "$rc" 5 "an index entry without sha256 fails (exit 5)"
 like "$err" "no valid sha256" "...naming the missing field"
+fresh; run_cmd PB otherbranch
+is "$rc" 5 "a branch's index offering another branch's release fails (exit 5)"
+like "$err" "offers 4.0.0, not a 3.99 release" "...saying so"
 fresh; run_cmd PB evilname
 is "$rc" 5 "an index file name with a path is refused"
 like "$err" "no valid file name" "...naming the field"
