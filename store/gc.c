@@ -114,6 +114,32 @@ static int sweep(store *s, const char *dir, const struct store_ref *refs, size_t
         return r;
 }
 
+/* A reference's write cut short leaves refs/ARCH/.NAME:TAG.XXXX.tmp
+ * behind. With the store held exclusively, nobody is writing one. */
+static unsigned sweep_ref_temporaries(store *s)
+{
+        DIR *d;
+        unsigned n = 0;
+        if (opendir_at(s->fd, "refs", &d) < 0)
+                return 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                DIR *a;
+                if (!store_arch_valid(de->d_name) || opendir_at(dirfd(d), de->d_name, &a) < 0)
+                        continue;
+                struct dirent *t;
+                while ((t = readdir(a))) {
+                        size_t len = strlen(t->d_name);
+                        if (t->d_name[0] == '.' && len > 5 && strcmp(t->d_name + len - 4, ".tmp") == 0 &&
+                            unlinkat(dirfd(a), t->d_name, 0) == 0)
+                                n++;
+                }
+                closedir(a);
+        }
+        closedir(d);
+        return n;
+}
+
 int store_gc(store *s, struct store_gc_report *ret)
 {
         struct store_gc_report rep = { 0 };
@@ -135,7 +161,7 @@ int store_gc(store *s, struct store_gc_report *ret)
         store_ref_list_free(refs, n);
         /* Count what store_open already removed on our behalf too. */
         int k = store_cleanup(s);
-        rep.temporaries = (unsigned)(s->cleaned + (k > 0 ? k : 0));
+        rep.temporaries = (unsigned)(s->cleaned + (k > 0 ? k : 0)) + sweep_ref_temporaries(s);
         *ret = rep;
         return r1 < 0 ? r1 : r2 < 0 ? r2 : r3;
 }

@@ -140,9 +140,11 @@ rm -rf "$S/refs/$ARCH/dir:1" "$S/refs/$ARCH/link:1" "$S/refs/$ARCH/Bad Name:1"
 
 # gc: abandoned temporaries and partials go; referenced blobs stay
 mkdir -p "$S/tmp/999999999.deadbeef/rootfs" && touch "$S/partial/$(printf '%064d' 0)"
+echo '{' >"$S/refs/$ARCH/.alpine:3.99.Xk2Jq9.tmp" # a reference's write cut short
 run_cmd roost gc --store "$S"
 ok $rc "gc exits 0"
-like "$out" "removed 0 blobs, 0 trees, 1 partial downloads, 1 temporaries, [0-9]+ cgroups" "gc reports what it removed"
+like "$out" "removed 0 blobs, 0 trees, 1 partial downloads, 2 temporaries, [0-9]+ cgroups" "gc reports what it removed"
+test ! -e "$S/refs/$ARCH/.alpine:3.99.Xk2Jq9.tmp"; ok $? "gc removes a reference's leftover temporary"
 test -f "$S/blobs/sha256/$sha"; ok $? "gc keeps a referenced blob"
 run_cmd roost rm --store "$S" alpine:3.99
 ok $rc "rm removes the reference"
