@@ -11,6 +11,9 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include "common/util.h"
 #include "fetch/fetch-private.h"
 
@@ -101,6 +104,32 @@ static int slurp_path(const char *path, size_t max, char **ret, size_t *ret_len)
         return slurp_fd(fd, max, ret, ret_len);
 }
 
+/* At least one certificate, and every one OpenSSL can read: a damaged
+ * file is the caller's mistake (exit 2), not a TLS failure of the mirror's
+ * (exit 4) found only at the handshake. */
+static bool pem_certificates_ok(const char *pem, size_t len)
+{
+        BIO *b = BIO_new_mem_buf(pem, (int)len);
+        int n = 0;
+        if (!b)
+                return false;
+        ERR_clear_error();
+        for (;;) {
+                X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+                if (!x)
+                        break;
+                X509_free(x);
+                n++;
+        }
+        /* The loop ends at the end of the text (PEM_R_NO_START_LINE) or at
+         * a certificate it could not read (anything else). */
+        unsigned long err = ERR_peek_last_error();
+        bool bad = err && !(ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE);
+        ERR_clear_error();
+        BIO_free(b);
+        return n > 0 && !bad;
+}
+
 /* --cacert adds a trust anchor: CURLOPT_CAINFO would replace the system's.
  * A blob (CURLOPT_CAINFO_BLOB) takes the place of the system bundle file
  * but not of the hashed CA directory, where OpenSSL looks anchors up only
@@ -115,8 +144,8 @@ static int build_ca_blob(fetch_http *h, const char *cacert, roost_error *e)
         if (r < 0)
                 return fetch_fail(e, -ROOST_EUSAGE, "reading --cacert %s: %s", cacert,
                                   r == -EFBIG ? "too large" : strerror(-r));
-        if (!strstr(extra, "-----BEGIN CERTIFICATE-----"))
-                return fetch_fail(e, -ROOST_EUSAGE, "--cacert %s holds no PEM certificate", cacert);
+        if (!pem_certificates_ok(extra, extra_len))
+                return fetch_fail(e, -ROOST_EUSAGE, "--cacert %s holds no valid PEM certificate", cacert);
         const char *sys_path = NULL, *sys_dir = NULL;
         struct stat st;
         if (curl_easy_getinfo(h->curl, CURLINFO_CAPATH, &sys_dir) != CURLE_OK || !sys_dir ||

@@ -153,6 +153,10 @@ run_cmd pull --store "$TEST_TMP/s-bad" --mirror "$NGINX_URL/alpine" --cacert /no
 is "$rc" 2 "a missing --cacert file is a usage error"
 run_cmd pull --store "$TEST_TMP/s-bad" --mirror "$NGINX_URL/alpine" --cacert "$www/alpine/v3.99/releases/x86_64/latest-releases.yaml" alpine 3.99
 is "$rc" 2 "a --cacert without a certificate is a usage error"
+{ cat "$NGINX_CA"; printf -- '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n'; } >"$TEST_TMP/damaged-ca.pem"
+run_cmd pull --store "$TEST_TMP/s-bad" --mirror "$NGINX_URL/alpine" --cacert "$TEST_TMP/damaged-ca.pem" alpine 3.99
+is "$rc" 2 "a --cacert with a damaged certificate is a usage error too, not a TLS failure"
+like "$err" "holds no valid PEM certificate" "...saying so"
 
 fresh; run_cmd PB tampered
 is "$rc" 5 "a tampered tarball fails verification (exit 5)"
