@@ -163,8 +163,16 @@ uint64_t sandbox_caps(const struct sandbox_config *c)
 
 /* Cut the bounding set down to KEEP. EINVAL marks the end of what this
  * kernel knows. */
+/* The set this process's bounding set was last cut to. PID 1 cuts it before
+ * it starts the command, whose process (a CLONE_VM child, or a fork)
+ * inherits the set and this note with it: one pass, not two (each drop
+ * commits new credentials, about 1.4 us here). */
+static uint64_t bound_done = UINT64_MAX;
+
 static int bound_cut(uint64_t keep, roost_error *e)
 {
+        if (bound_done == keep)
+                return 0;
         for (int cap = 0; cap < 64; cap++) {
                 if (keep & CAP_BIT(cap))
                         continue;
@@ -175,6 +183,7 @@ static int bound_cut(uint64_t keep, roost_error *e)
                                                sandbox_cap_name(cap) ?: "a capability");
                 }
         }
+        bound_done = keep;
         return 0;
 }
 

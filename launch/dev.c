@@ -13,6 +13,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -32,10 +33,11 @@ static const struct {
         { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
+/* MKNOD: make the node on /dev's own tmpfs, which then honours nodes. */
 static int add_device(const struct run_state *st, int devfd, const char *name, unsigned maj, unsigned min,
-                      roost_error *e)
+                      bool mknod, roost_error *e)
 {
-        if (!st->rootless && st->c->sandbox.privileged) {
+        if (mknod) {
                 EXPLAIN("mknod(\"/dev/%s\", S_IFCHR|0666, %u:%u)", name, maj, min);
                 if (mknodat(devfd, name, S_IFCHR | 0666, makedev(maj, min)) < 0)
                         return roost_error_set(e, -errno, "creating /dev/%s", name);
@@ -55,6 +57,13 @@ static int add_device(const struct run_state *st, int devfd, const char *name, u
          * writing the device is no write to the file system. */
         struct stat sb;
         _cleanup_close_ int mfd = sandbox_readonly_node(host);
+        /* Only rootless comes here without mount_setattr: its user may not
+         * chmod the host's node anyway, so a writable bind is no worse. */
+        if (mfd == -ENOSYS) {
+                int r = bind_tree(AT_FDCWD, host, false, 0, &mfd, e);
+                if (r < 0)
+                        return r;
+        }
         if (mfd < 0)
                 return roost_error_set(e, mfd, "binding %s", host);
         if (fstat(mfd, &sb) < 0)
@@ -84,8 +93,12 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
                 { "gid", "5" },
         };
         _cleanup_close_ int mfd = -1, devfd = -1, pts = -1, shm = -1;
-        const uint64_t dev_attrs =
-                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | (st->c->sandbox.privileged ? 0 : MOUNT_ATTR_NODEV);
+        /* Real root makes its nodes with mknod where the host's may not be
+         * bound read-only: with --privileged, and on kernels before 5.12,
+         * where /dev then honours the nodes the container makes too
+         * (docs/launch.md says so; --cap-drop MKNOD closes it). */
+        const bool mknod = !st->rootless && (st->c->sandbox.privileged || !mount_have_setattr());
+        const uint64_t dev_attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | (mknod ? 0 : MOUNT_ATTR_NODEV);
         int r;
 
         if ((r = check_top_dir(rootfd, "dev", e)) < 0)
@@ -101,7 +114,8 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
         if (devfd < 0)
                 return roost_error_set(e, -errno, "opening the new /dev");
         for (size_t i = 0; i < ELEMENTSOF(devices); i++)
-                if ((r = add_device(st, devfd, devices[i].name, devices[i].major, devices[i].minor, e)) < 0)
+                if ((r = add_device(st, devfd, devices[i].name, devices[i].major, devices[i].minor, mknod,
+                                    e)) < 0)
                         return r;
         static const char *const links[][2] = {
                 { "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },

@@ -320,15 +320,20 @@ _Noreturn void init_run(const struct run_state *st)
          * silent run without it. */
         if (explaining())
                 explain_filter(&st->c->sandbox);
+        if (!st->c->sandbox.privileged)
+                EXPLAIN("prctl(PR_CAPBSET_DROP) for each capability the command may not have, "
+                        "prctl(PR_SET_NO_NEW_PRIVS, 1), prctl(PR_SET_DUMPABLE, 0), capset() — PID 1 keeps "
+                        "only the command's capabilities and what switching user takes (its process "
+                        "inherits the bounding set)");
         if ((r = sandbox_seccomp_load(&st->c->sandbox, &e)) < 0 ||
             (r = sandbox_init_narrow(&st->c->sandbox, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         /* Said before the command starts, so that its execve stays the last
          * line, right before the command's own output. */
         if (!st->c->sandbox.privileged)
-                EXPLAIN("capset(CAP_KILL only), prctl(PR_SET_DUMPABLE, 0) — done by PID 1 once the command "
-                        "runs: it keeps only what it needs to pass signals on, so that even a command "
-                        "allowed to ptrace it gains nothing");
+                EXPLAIN("capset(CAP_KILL only) — done by PID 1 once the command runs: it keeps only what it "
+                        "needs to pass signals on, so that even a command allowed to ptrace it gains "
+                        "nothing");
         pid_t cmd = start_command(&own, slave);
         if (cmd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");

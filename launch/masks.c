@@ -208,8 +208,10 @@ struct empty_dirs {
         int shared; /* the attached one the others copy (ours unless TREE), or -1 */
         /* The same for the files: open_dev_null's detached read-only copy
          * goes over the first (a detached mount cannot be copied before
-         * Linux 6.15), the others get copies of it once attached. */
-        bool null_detached;
+         * Linux 6.15), the others get copies of it once attached. Without
+         * one (no mount_setattr), every file takes the mount(2) path,
+         * which remounts its bind read-only. */
+        enum { NULL_PATH, NULL_DETACHED, NULL_ATTACHED } null;
 };
 
 /* Returns 1 when this kernel has no NAME: nothing to hide. */
@@ -223,13 +225,15 @@ static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, struct e
                 return r;
         bool dir = S_ISDIR(st.st_mode);
         if (!sandbox_legacy_mounts) {
-                if (!dir && ed->null_detached) {
+                if (!dir && ed->null == NULL_DETACHED) {
                         if (move_mount(nullfd, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                                 return -errno;
-                        ed->null_detached = false;
+                        ed->null = NULL_ATTACHED;
                         return 0;
-                } else if (!dir)
+                } else if (!dir && ed->null == NULL_ATTACHED)
                         r = bind_at(nullfd, dirfd, name);
+                else if (!dir)
+                        r = -ENOSYS;
                 else if (ed->shared >= 0)
                         r = bind_at(ed->shared, dirfd, name);
                 else if (ed->tree >= 0) {
@@ -340,17 +344,17 @@ static int readonly_one(int dirfd, dev_t dev, const char *name)
         return 0;
 }
 
-/* /dev/null as the host knows it (the old root is still "/"): the
- * character device 1:3, whatever the image's /dev holds. A read-only copy
- * of it where the kernel makes one, since what is bound over the masked
- * files is the host's own node: through a writable bind, root in the
- * container could chmod or chown the host's /dev/null (O_PATH for the
+/* The container's /dev/null, in launch's own /dev (never the image's):
+ * the host's node, checked to be the character device 1:3. A read-only
+ * copy of it where the kernel makes one, since what is bound over the
+ * masked files is the host's own node: through a writable bind, root in
+ * the container could chmod or chown the host's /dev/null (O_PATH for the
  * mount(2) path, which remounts each bind read-only). */
-static int open_dev_null(bool *ret_detached)
+static int open_dev_null(bool *ret_copy)
 {
         struct stat st;
         int fd = sandbox_legacy_mounts ? -ENOSYS : sandbox_readonly_node("/dev/null");
-        *ret_detached = fd >= 0;
+        *ret_copy = fd >= 0;
         if (fd == -ENOSYS && (fd = open("/dev/null", O_PATH | O_CLOEXEC)) < 0)
                 fd = -errno;
         if (fd < 0)
@@ -395,10 +399,12 @@ int sandbox_mask_paths(const struct sandbox_config *c, int empty_tree, roost_err
                         }
                         dev[i] = st.st_dev;
                 }
-        if ((nullfd = open_dev_null(&ed.null_detached)) < 0) {
+        bool copy = false;
+        if ((nullfd = open_dev_null(&copy)) < 0) {
                 r = roost_error_set(e, nullfd, "checking /dev/null is the null device");
                 goto out;
         }
+        ed.null = copy ? NULL_DETACHED : NULL_PATH;
 
         /* setuid or device files in /proc do not exist, but a procfs that
          * allowed them would be one more thing to reason about. */

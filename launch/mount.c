@@ -143,14 +143,29 @@ int bind_tree(int dirfd, const char *path, bool recursive, uint64_t attrs, int *
         _cleanup_close_ int fd = open_tree(dirfd, path, flags);
         if (fd < 0)
                 return roost_error_set(e, -errno, "binding %s", *path ? path : "a file");
-        if (attrs) {
-                struct mount_attr a = { .attr_set = attrs };
-                if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a)) < 0)
-                        return roost_error_set(e, -errno, "setting the flags of %s",
-                                               *path ? path : "a bind mount");
-        }
+        int r = mount_set_attrs(fd, recursive, attrs, *path ? path : "a bind mount", e);
+        if (r < 0)
+                return r;
         *ret = TAKE_FD(fd);
         return 0;
+}
+
+int mount_set_attrs(int mfd, bool recursive, uint64_t attrs, const char *what, roost_error *e)
+{
+        struct mount_attr a = { .attr_set = attrs };
+        if (attrs &&
+            mount_setattr(mfd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a)) < 0)
+                return roost_error_set(e, -errno, "setting the flags of %s", what);
+        return 0;
+}
+
+bool mount_have_setattr(void)
+{
+        static int known = -1;
+        if (known < 0)
+                known = syscall(SYS_mount_setattr, -1, "", 0, NULL, 0) < 0 && errno != ENOSYS &&
+                        errno != EPERM;
+        return known;
 }
 
 int attach_at(int mfd, int rootfd, const char *path, bool dir, roost_error *e)
@@ -322,8 +337,11 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
                 int r;
                 /* Resolved here, in the copy of the host's mounts: a tree
                  * opened before the clone would belong to the host's
-                 * namespace, which open_tree refuses to copy. */
-                if (stat(v->host, &sb) < 0)
+                 * namespace, which open_tree refuses to copy. What it is
+                 * comes from the copy itself, not from a second lookup. */
+                if ((r = bind_tree(AT_FDCWD, v->host, true, 0, &mfd, e)) < 0)
+                        return r;
+                if (fstat(mfd, &sb) < 0)
                         return roost_error_set(e, -errno, "volume %s", v->host);
                 /* nodev: the container may mknod (CAP_MKNOD) and no device
                  * cgroup would stop it opening what it made (dev.c). A
@@ -331,11 +349,13 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
                  * roost's --device) holds no other node: that one device is
                  * what the caller passed. It is bound read-only, which keeps
                  * the host node's mode and owner out of reach and leaves
-                 * the device itself readable and writable. */
+                 * the device itself readable and writable. Kernels before
+                 * 5.12 set no flags on a bind (docs/launch.md). */
                 bool node = S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode);
-                uint64_t attrs = (v->read_only || node ? MOUNT_ATTR_RDONLY : 0) |
-                                 (st->c->sandbox.privileged || node ? 0 : MOUNT_ATTR_NODEV);
-                if ((r = bind_tree(AT_FDCWD, v->host, true, attrs, &mfd, e)) < 0)
+                uint64_t attrs =
+                        (v->read_only || node ? MOUNT_ATTR_RDONLY : 0) |
+                        (st->c->sandbox.privileged || node || !mount_have_setattr() ? 0 : MOUNT_ATTR_NODEV);
+                if ((r = mount_set_attrs(mfd, true, attrs, v->host, e)) < 0)
                         return r;
                 if (explaining())
                         explain_bind(v->host, 1, attrs, v->container, "a volume (-v)");

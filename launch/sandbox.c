@@ -41,8 +41,22 @@ int sandbox_init_narrow(const struct sandbox_config *c, roost_error *e)
 {
         if (c->privileged)
                 return 0;
+        /* A command given CAP_SYS_PTRACE may attach to PID 1 and make it
+         * execve: root with a whole bounding set and no no_new_privs would
+         * get every capability back. So PID 1 cuts its bounding set to the
+         * command's (which the command then inherits, uncut again), sets
+         * no_new_privs even without a filter, and is undumpable before the
+         * command exists. KILL stays for passing signals on. */
+        int r = sandbox_caps_bound(c, e);
+        if (r < 0)
+                return r;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return roost_error_set(e, -errno, "setting no_new_privs");
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return roost_error_set(e, -errno, "making init undumpable");
         return sandbox_caps_limit(sandbox_caps(c) | (UINT64_C(1) << CAP_SETUID) |
-                                          (UINT64_C(1) << CAP_SETGID) | (UINT64_C(1) << CAP_SETPCAP),
+                                          (UINT64_C(1) << CAP_SETGID) | (UINT64_C(1) << CAP_SETPCAP) |
+                                          (UINT64_C(1) << CAP_KILL),
                                   e);
 }
 
@@ -53,14 +67,7 @@ int sandbox_init_drop(const struct sandbox_config *c, roost_error *e)
         /* PID 1 lives as long as the container. With every capability, a
          * command allowed to ptrace it (--cap-add SYS_PTRACE) could make it
          * mount or load modules for it. */
-        int r = sandbox_caps_limit(UINT64_C(1) << CAP_KILL, e);
-        if (r < 0)
-                return r;
-        /* Undumpable: without CAP_SYS_PTRACE, the command may not ptrace
-         * it or read its memory even now that it holds less. */
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-                return roost_error_set(e, -errno, "making init undumpable");
-        return 0;
+        return sandbox_caps_limit(UINT64_C(1) << CAP_KILL, e);
 }
 
 int sandbox_read_small_at(int dirfd, const char *name, char *buf, size_t n)

@@ -73,14 +73,22 @@ is "$(field CapEff "$out"):$(field CapPrm "$out")" 0000000000000020:000000000000
 is "$(field Seccomp "$out"):$(field NoNewPrivs "$out")" 2:1 "PID 1 runs under the filter, with no_new_privs"
 run_cmd L cat /proc/1/environ
 ok $((rc == 0)) "PID 1 is undumpable: without SYS_PTRACE its memory and environment stay closed"
-: >"$TEST_TMP/trap.out"
-launch --store "$STORE" --rootfs "$ROOTFS" -u 65534 \
-        sh -c 'trap "echo got-TERM; exit 3" TERM; echo ready; sleep 5 & wait' >"$TEST_TMP/trap.out" &
-lpid=$!
-for _ in $(seq 50); do grep -q ready "$TEST_TMP/trap.out" && break; sleep 0.05; done
-kill -TERM "$lpid"
-wait "$lpid"
-is "$?" 3 "PID 1 still passes a signal on to a -u 65534 command (it kept CAP_KILL)"
+# Made to execve by a command that may ptrace it, PID 1 must regain nothing:
+# its bounding set is the command's, and no_new_privs holds even with no
+# filter.
+run_cmd L --seccomp=unconfined cat /proc/1/status
+is "$(field CapBnd "$out"):$(field NoNewPrivs "$out")" "$DEFAULT:1" "PID 1's bounding set is the command's, with no_new_privs, filter or not"
+for drop in "" "--cap-drop ALL"; do
+        : >"$TEST_TMP/trap.out"
+        # shellcheck disable=SC2086
+        launch --store "$STORE" --rootfs "$ROOTFS" -u 65534 $drop \
+                sh -c 'trap "echo got-TERM; exit 3" TERM; echo ready; sleep 5 & wait' >"$TEST_TMP/trap.out" &
+        lpid=$!
+        for _ in $(seq 50); do grep -q ready "$TEST_TMP/trap.out" && break; sleep 0.05; done
+        kill -TERM "$lpid"
+        wait "$lpid"
+        is "$?" 3 "PID 1 still passes a signal on to a -u 65534 command${drop:+ ($drop)}: it kept CAP_KILL"
+done
 
 # ---- device nodes: with no device cgroup, every file system the container
 # can write or that comes from the image is nodev

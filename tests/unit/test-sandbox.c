@@ -400,28 +400,46 @@ static void test_apply_privileged(void **state)
 
 /* PID 1 once the command runs: CAP_KILL alone, undumpable, still under
  * the filter; --privileged leaves it as it was. */
+/* PID 1 before it starts the command: the command's bounding set,
+ * no_new_privs even without a filter, undumpable, the command's
+ * capabilities (and those switching user takes); once it runs: CAP_KILL
+ * alone, still under the filter. --privileged leaves it as it was. */
 static int child_init_drop(void *arg)
 {
-        struct sandbox_config c = { .privileged = arg != NULL };
+        intptr_t mode = (intptr_t)arg; /* 0 default, 1 privileged, 2 unconfined */
+        struct sandbox_config c = { .privileged = mode == 1,
+                                    .seccomp_unconfined = mode == 2,
+                                    .cap_drop = BIT(CAP_SETUID) };
         roost_error e = { "" };
+        char v[64];
         uint64_t eff = status_caps("CapEff");
-        CHECK(sandbox_seccomp_load(&c, &e) == 0 && sandbox_init_drop(&c, &e) == 0, "init drop: %s", e.msg);
+        CHECK(sandbox_seccomp_load(&c, &e) == 0 && sandbox_init_narrow(&c, &e) == 0, "init narrow: %s",
+              e.msg);
         if (c.privileged) {
+                CHECK(sandbox_init_drop(&c, &e) == 0, "init drop: %s", e.msg);
                 CHECK(status_caps("CapEff") == eff && prctl(PR_GET_DUMPABLE) == 1, "privileged init changed");
                 return 0;
         }
+        uint64_t want = sandbox_caps(&c) | BIT(CAP_SETUID);
+        CHECK(status_caps("CapBnd") == sandbox_caps(&c), "CapBnd %llx",
+              (unsigned long long)status_caps("CapBnd"));
+        CHECK(status_caps("CapEff") == want, "narrowed CapEff %llx",
+              (unsigned long long)status_caps("CapEff"));
+        CHECK(status_field("NoNewPrivs", v, sizeof(v)) == 0 && strcmp(v, "1") == 0, "NoNewPrivs %s", v);
+        CHECK(prctl(PR_GET_DUMPABLE) == 0, "init is still dumpable");
+        CHECK(sandbox_init_drop(&c, &e) == 0, "init drop: %s", e.msg);
         CHECK(status_caps("CapEff") == BIT(CAP_KILL) && status_caps("CapPrm") == BIT(CAP_KILL), "CapEff %llx",
               (unsigned long long)status_caps("CapEff"));
-        CHECK(prctl(PR_GET_DUMPABLE) == 0, "init is still dumpable");
-        return denied_calls();
+        return mode == 0 ? denied_calls() : 0;
 }
 
 static void test_init_drop(void **state)
 {
         if (!is_root())
                 skip();
-        run_child(child_init_drop, NULL);
+        run_child(child_init_drop, (void *)0);
         run_child(child_init_drop, (void *)1);
+        run_child(child_init_drop, (void *)2);
 }
 
 /* The exported BPF is what gets loaded: load it raw, as a test of the
