@@ -298,14 +298,22 @@ int unpack_feed_start(int fd, uint64_t total, unpack_feed **ret, char *err, size
                 }
                 /* The compressions libarchive decodes itself, not _all:
                  * that would also hand a hostile archive to lrzip, grzip
-                 * or lzop programs found in PATH. */
-                archive_read_support_filter_gzip(f->a);
-                archive_read_support_filter_bzip2(f->a);
-                archive_read_support_filter_xz(f->a);
-                archive_read_support_filter_lzma(f->a);
-                archive_read_support_filter_lzip(f->a);
-                archive_read_support_filter_zstd(f->a);
-                archive_read_support_filter_lz4(f->a);
+                 * or lzop programs found in PATH. Each only when built
+                 * with its library, since without it libarchive runs the
+                 * program of that name instead. */
+                if (archive_zlib_version())
+                        archive_read_support_filter_gzip(f->a);
+                if (archive_bzlib_version())
+                        archive_read_support_filter_bzip2(f->a);
+                if (archive_liblzma_version()) {
+                        archive_read_support_filter_xz(f->a);
+                        archive_read_support_filter_lzma(f->a);
+                        archive_read_support_filter_lzip(f->a);
+                }
+                if (archive_libzstd_version())
+                        archive_read_support_filter_zstd(f->a);
+                if (archive_liblz4_version())
+                        archive_read_support_filter_lz4(f->a);
                 archive_read_support_filter_compress(f->a);
                 archive_read_support_format_raw(f->a);
                 if (archive_read_open(f->a, f, NULL, feed_client_read, NULL) != ARCHIVE_OK)
