@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/launch-private.h"
@@ -95,9 +96,17 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
         _cleanup_close_ int mfd = -1, devfd = -1, pts = -1, shm = -1;
         /* Real root makes its nodes with mknod where the host's may not be
          * bound read-only: with --privileged, and on kernels before 5.12,
-         * where /dev then honours the nodes the container makes too
-         * (docs/launch.md says so; --cap-drop MKNOD closes it). */
+         * where /dev then honours nodes: only for a container that may make
+         * none (--cap-drop MKNOD). */
         const bool mknod = !st->rootless && (st->c->sandbox.privileged || !mount_have_setattr());
+        /* There, CAP_MKNOD could make and open any device in /dev: refuse
+         * rather than run a container that can reach the host's disks. */
+        if (mknod && !st->c->sandbox.privileged &&
+            (sandbox_caps(&st->c->sandbox) & (UINT64_C(1) << CAP_MKNOD)))
+                return roost_error_set(
+                        e, -ENOSYS,
+                        "this kernel cannot bind /dev's devices read-only (mount_setattr, Linux "
+                        "5.12): launch with --cap-drop MKNOD, or --privileged");
         const uint64_t dev_attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | (mknod ? 0 : MOUNT_ATTR_NODEV);
         int r;
 

@@ -166,10 +166,9 @@ static _Noreturn void exec_command(const struct run_state *st, const char *slave
                 st->rootless ? " (refused in a rootless namespace: setgroups is \"deny\" there)" : "");
         if (setgroups(1, &g) < 0 && errno != EPERM)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setgroups: %m");
-        /* The bounding set can only be cut before the switch to a -u user
-         * takes CAP_SETPCAP away. Root keeps it until sandbox_apply, which
-         * cuts the set then: one pass, not two (each drop commits new
-         * credentials, about 1.4 us here). */
+        /* PID 1 cut the bounding set already (sandbox_init_narrow), and
+         * this finds it so. Were it not, it could only be cut before the
+         * switch to a -u user takes CAP_SETPCAP away. */
         if (c->uid != 0 && (r = sandbox_caps_bound(&c->sandbox, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         EXPLAIN("setresgid(%u, %u, %u), setresuid(%u, %u, %u) — the command's user%s", (unsigned)c->gid,

@@ -257,7 +257,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         bool have_rep = false;
         cgroup *cg = NULL;
         sigset_t oldmask;
-        bool blocked = false;
+        struct sigaction old_pipe;
+        bool blocked = false, pipe_ignored = false;
         pid_t pid = -1;
         int r, ws = 0;
 
@@ -321,6 +322,12 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         }
         if (pid == 0)
                 child_main(&st);
+        /* A child that failed early (its report is in the error pipe) has
+         * closed the sync pipe's other end: writing to it must say EPIPE,
+         * not kill launch before it tells why. */
+        struct sigaction ign = { .sa_handler = SIG_IGN };
+        sigaction(SIGPIPE, &ign, &old_pipe);
+        pipe_ignored = true;
 
         EXPLAIN("the child is pid %d out here; it waits on a pipe until launch has set it up", (int)pid);
         close(st.sync_pipe[0]), st.sync_pipe[0] = -1;
@@ -334,7 +341,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         if (cg && (r = cgroup_attach(cg, pid, e)) < 0)
                 goto kill;
         EXPLAIN("write(sync pipe) — the child waited for its id maps and cgroup; it may go on");
-        if (write(st.sync_pipe[1], "1", 1) != 1) {
+        if (write(st.sync_pipe[1], "1", 1) != 1 && errno != EPIPE) {
                 r = roost_error_set(e, -errno, "starting the container");
                 goto kill;
         }
@@ -348,7 +355,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 }
                 if ((r = net_loopback_up(e)) < 0)
                         goto kill;
-                if (write(st.sync_pipe[1], "n", 1) != 1) {
+                if (write(st.sync_pipe[1], "n", 1) != 1 && errno != EPIPE) {
                         r = roost_error_set(e, -errno, "starting the container");
                         goto kill;
                 }
@@ -358,12 +365,10 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         if (c->tty && tty_recv_fd(st.tty_sock[0], &master) == 0) {
                 tty_copy_winsize(STDIN_FILENO, master);
                 tty_raw(STDIN_FILENO, &saved_tty);
-                /* A reader that goes away (launch -t | head) must not kill
-                 * launch with the terminal still raw: the relay sees EPIPE. */
-                struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
-                sigaction(SIGPIPE, &ign, &old_pipe);
+                /* SIGPIPE is ignored: a reader that goes away (launch -t |
+                 * head) must not kill launch with the terminal still raw;
+                 * the relay sees EPIPE. */
                 r = tty_relay(master, pid, sigfd, &ws);
-                sigaction(SIGPIPE, &old_pipe, NULL);
                 tty_restore(STDIN_FILENO, saved_tty);
         } else {
                 /* Without a master the container failed before it had a
@@ -401,6 +406,8 @@ kill:
         waitpid(pid, NULL, 0);
         pid = -1;
 out:
+        if (pipe_ignored)
+                sigaction(SIGPIPE, &old_pipe, NULL);
         if (blocked)
                 sigprocmask(SIG_SETMASK, &oldmask, NULL);
         cgroup_destroy(cg);

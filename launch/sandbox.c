@@ -7,9 +7,10 @@
  * (setsid, setgroups, setresuid, capget/capset, prctl) is allowed by it,
  * as by docker's profile.
  *
- * In the command's process, the bounding set is cut while CAP_SETPCAP is
- * still held, and no_new_privs comes next so that nothing exec'd can gain
- * privileges back (setuid files, file capabilities). */
+ * PID 1 also cuts the bounding set then, which the command's process
+ * inherits; that process cuts its own capabilities, and no_new_privs (set
+ * by PID 1 already) holds so that nothing exec'd can gain privileges back
+ * (setuid files, file capabilities). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -55,8 +56,7 @@ int sandbox_init_narrow(const struct sandbox_config *c, roost_error *e)
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 return roost_error_set(e, -errno, "making init undumpable");
         return sandbox_caps_limit(sandbox_caps(c) | (UINT64_C(1) << CAP_SETUID) |
-                                          (UINT64_C(1) << CAP_SETGID) | (UINT64_C(1) << CAP_SETPCAP) |
-                                          (UINT64_C(1) << CAP_KILL),
+                                          (UINT64_C(1) << CAP_SETGID) | (UINT64_C(1) << CAP_KILL),
                                   e);
 }
 

@@ -56,11 +56,10 @@ int sandbox_readonly_copy(int dirfd, const char *name);
  * change. */
 int sandbox_readonly_node(const char *path);
 
-/* In the process that execs the command, before it switches to a -u user:
- * cut the bounding set, which needs CAP_SETPCAP, gone after the switch.
- * (sandbox_apply does it too when it still can; without this call a -u
- * command keeps a whole bounding set, harmless under no_new_privs but
- * visible in CapBnd.) */
+/* Cut the bounding set to the command's, which needs CAP_SETPCAP: in PID 1
+ * (sandbox_init_narrow does), or in the process that execs the command
+ * before it switches to a -u user. A process that already cut it to that
+ * set, or whose parent did before starting it, makes no call. */
 int sandbox_caps_bound(const struct sandbox_config *c, roost_error *e);
 
 /* In the container's PID 1, just before it starts the command: load the
@@ -68,12 +67,12 @@ int sandbox_caps_bound(const struct sandbox_config *c, roost_error *e);
  * be loaded. The command inherits it, and PID 1 stays under it too. */
 int sandbox_seccomp_load(const struct sandbox_config *c, roost_error *e);
 
-/* In PID 1 just before it starts the command: keep only the command's
- * capabilities and what its process needs to switch user and cut its
- * bounding set (SETUID, SETGID, SETPCAP). Then, once the command runs,
- * sandbox_init_drop: keep only CAP_KILL (to pass signals on to a command
- * of another user) and become undumpable, so that a command given
- * CAP_SYS_PTRACE finds in PID 1 no privilege it lacks itself. */
+/* In PID 1 just before it starts the command: cut the bounding set to the
+ * command's, set no_new_privs, become undumpable, and keep only the
+ * command's capabilities and what its process needs to switch user
+ * (SETUID, SETGID) and PID 1 to pass signals on (KILL). Then, once the
+ * command runs, sandbox_init_drop: keep only CAP_KILL, so that a command
+ * given CAP_SYS_PTRACE finds in PID 1 no privilege it lacks itself. */
 int sandbox_init_narrow(const struct sandbox_config *c, roost_error *e);
 int sandbox_init_drop(const struct sandbox_config *c, roost_error *e);
 

@@ -39,6 +39,12 @@ EXTRA_DIST += tests/probe/seccomp-probe.c tests/probe/int80.h
 CLEANFILES += tests/probe/seccomp-probe
 tests/probe/seccomp-probe: tests/probe/seccomp-probe.c tests/probe/int80.h
 	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -static -o $@ $(srcdir)/tests/probe/seccomp-probe.c
+# Runs launch as on a kernel without mount_setattr (before 5.12).
+check_DATA += tests/probe/no-mount-setattr
+EXTRA_DIST += tests/probe/no-mount-setattr.c
+CLEANFILES += tests/probe/no-mount-setattr
+tests/probe/no-mount-setattr: tests/probe/no-mount-setattr.c
+	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -o $@ $(srcdir)/tests/probe/no-mount-setattr.c
 
 # End-to-end: the hardening through launch, as root and as the test user.
 TESTS += tests/harden.sh tests/harden-limits.sh tests/harden-rootless.sh

@@ -398,8 +398,6 @@ static void test_apply_privileged(void **state)
         run_child(child_privileged, NULL);
 }
 
-/* PID 1 once the command runs: CAP_KILL alone, undumpable, still under
- * the filter; --privileged leaves it as it was. */
 /* PID 1 before it starts the command: the command's bounding set,
  * no_new_privs even without a filter, undumpable, the command's
  * capabilities (and those switching user takes); once it runs: CAP_KILL
