@@ -49,7 +49,10 @@ static int add_device(const struct run_state *st, int devfd, const char *name, u
         char host[32];
         snprintf(host, sizeof(host), "/dev/%s", name);
         if (explaining())
-                explain_bind(host, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, host,
+                explain_bind(host, 0,
+                             mount_have_setattr() ? MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC
+                                                  : 0,
+                             host,
                              st->rootless ? "mknod is refused in a user namespace: the host's node, bound"
                                           : "the host's node, bound: /dev is nodev, so that nothing made in "
                                             "it with mknod opens a device");
@@ -102,11 +105,12 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
         /* There, CAP_MKNOD could make and open any device in /dev: refuse
          * rather than run a container that can reach the host's disks. */
         if (mknod && !st->c->sandbox.privileged &&
-            (sandbox_caps(&st->c->sandbox) & (UINT64_C(1) << CAP_MKNOD)))
-                return roost_error_set(
-                        e, -ENOSYS,
-                        "this kernel cannot bind /dev's devices read-only (mount_setattr, Linux "
-                        "5.12): launch with --cap-drop MKNOD, or --privileged");
+            (sandbox_caps(&st->c->sandbox) & (UINT64_C(1) << CAP_MKNOD))) {
+                roost_error_set(e, 0,
+                                "this kernel cannot bind /dev's devices read-only (it lacks mount_setattr, "
+                                "Linux 5.12): launch with --cap-drop MKNOD, or --privileged");
+                return -ENOSYS;
+        }
         const uint64_t dev_attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | (mknod ? 0 : MOUNT_ATTR_NODEV);
         int r;
 

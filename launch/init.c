@@ -127,9 +127,9 @@ static void explain_sandbox(const struct sandbox_config *sb)
                 if (n < sizeof(names) - 1)
                         n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? " " : "", name);
         }
-        explain_line("prctl(PR_CAPBSET_DROP), capset() — capabilities kept (%d): %s; every other one "
-                     "(CAP_SYS_ADMIN among them) is dropped from the bounding, permitted, effective and "
-                     "inheritable sets",
+        explain_line("capset() — capabilities kept (%d): %s; every other one (CAP_SYS_ADMIN among them) "
+                     "is dropped from the permitted, effective and inheritable sets, and was from the "
+                     "bounding set by PID 1",
                      kept, kept ? names : "none");
         explain_line("prctl(PR_SET_NO_NEW_PRIVS, 1) — no execve can ever grant more privileges (setuid "
                      "bits and file capabilities are ignored)");
@@ -299,12 +299,6 @@ _Noreturn void init_run(const struct run_state *st)
                                    strerror(-r));
         }
         EXPLAIN("-- PID 1 becomes roost's init --");
-        if (explaining()) {
-                char fb[EXPLAIN_FLAGS_MAX];
-                explain_line("clone(%s) — PID 1 starts the command as its child (as posix_spawn does); "
-                             "it stays to pass signals on and reap orphans",
-                             explain_clone_flags(fb, CLONE_VM | CLONE_VFORK | SIGCHLD));
-        }
         /* The title overwrites launch's argv area, which holds the
          * command's argv and -w directory: copy those first, so that the
          * title is in place before the command runs (one reading
@@ -327,6 +321,12 @@ _Noreturn void init_run(const struct run_state *st)
         if ((r = sandbox_seccomp_load(&st->c->sandbox, &e)) < 0 ||
             (r = sandbox_init_narrow(&st->c->sandbox, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        if (explaining()) {
+                char fb[EXPLAIN_FLAGS_MAX];
+                explain_line("clone(%s) — PID 1 starts the command as its child (as posix_spawn does); "
+                             "it stays to pass signals on and reap orphans",
+                             explain_clone_flags(fb, CLONE_VM | CLONE_VFORK | SIGCHLD));
+        }
         /* Said before the command starts, so that its execve stays the last
          * line, right before the command's own output. */
         if (!st->c->sandbox.privileged)

@@ -346,8 +346,8 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
                 /* nodev: the container may mknod (CAP_MKNOD) and no device
                  * cgroup would stop it opening what it made (dev.c). A
                  * volume that is itself a device node (-v /dev/kvm:/dev/kvm,
-                 * roost's --device) holds no other node: that one device is
-                 * what the caller passed. It is bound read-only, which keeps
+                 * what docker's --device does) holds no other node: that one
+                 * device is what the caller passed. It is bound read-only, which keeps
                  * the host node's mode and owner out of reach and leaves
                  * the device itself readable and writable. Kernels before
                  * 5.12 set no flags on a bind (docs/launch.md). */

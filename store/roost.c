@@ -41,6 +41,7 @@ static void help(void)
                "  launch IMAGE [CMD...]     run a command inside an image\n"
                "  images [--json|-q]        list stored images\n"
                "  rm [--prune] IMAGE...     remove references (--prune: and what they held)\n"
+               "  rm --container NAME...    remove named containers' layers (launch --name)\n"
                "  gc                        remove what no reference needs\n"
                "  verify [IMAGE...]         hash stored archives again\n"
                "  export IMAGE FILE|-       write an image to one self-verifying file\n"

@@ -37,8 +37,9 @@ has '^explain: pivot_root\("\.", "\."\)' "pivot_root"
 has '^explain: umount2\("\.", MNT_DETACH\)' "... and the detach of the old root"
 has '^explain: masked paths .*: /proc/[a-z_]+' "the masked paths that exist here"
 has '^explain: read-only paths .*/proc/sys' "the read-only paths"
-has '^explain: prctl\(PR_CAPBSET_DROP\).*CAP_CHOWN' "the capabilities kept, by name"
-caps=$(printf '%s\n' "$err" | grep -E '^explain: prctl\(PR_CAPBSET_DROP\)' | sed 's/; every other.*//')
+has '^explain: capset\(\) — capabilities kept.*CAP_CHOWN' "the capabilities kept, by name"
+has '^explain: prctl\(PR_CAPBSET_DROP\) for each capability' "PID 1 cutting the bounding set"
+caps=$(printf '%s\n' "$err" | grep -E '^explain: capset\(\) — capabilities kept' | sed 's/; every other.*//')
 [[ $caps != *CAP_SYS_ADMIN* ]]; ok $? "... CAP_SYS_ADMIN not among them"
 has '^explain: prctl\(PR_SET_NO_NEW_PRIVS, 1\)' "no_new_privs"
 has '^explain: seccomp\(SECCOMP_SET_MODE_FILTER\) — a filter of [1-9][0-9]* BPF instructions' "the seccomp filter's size"
@@ -47,6 +48,10 @@ n_clone=$(at '^explain: clone\(CLONE_NEWNS') n_proc=$(at 'mount "proc" on /proc'
 n_pivot=$(at '^explain: pivot_root') n_detach=$(at 'MNT_DETACH') n_exec=$(at '^explain: execve')
 (( n_clone > 0 && n_clone < n_proc && n_proc < n_pivot && n_pivot < n_detach && n_detach < n_exec ))
 ok $? "in the order they happen (clone $n_clone, proc $n_proc, pivot $n_pivot, detach $n_detach, execve $n_exec)"
+n_filter=$(at '^explain: seccomp\(SECCOMP_SET_MODE_FILTER\)') n_bound=$(at '^explain: prctl\(PR_CAPBSET_DROP\) for each')
+n_vfork=$(at '^explain: clone\(CLONE_VM')
+(( n_detach < n_filter && n_filter < n_bound && n_bound < n_vfork && n_vfork < n_exec ))
+ok $? "PID 1's own steps too (filter $n_filter, bounding set $n_bound, the command's clone $n_vfork)"
 [ "$(printf '%s\n' "$err" | tail -n 2 | head -n 1 | cut -c1-16)" = "explain: execve(" ]
 ok $? "the execve line comes last, right before the command's own output"
 
