@@ -97,34 +97,58 @@ out:
         return ret;
 }
 
-/* The archive is stored already: the file must still carry the same
- * bytes, or its reference (sha512, size) would be taken on trust. */
-static int import_check_only(struct archive *a, const struct store_ref *ref, roost_error *e)
+/* The export's archive entry, its bytes handed to SINK: never more than
+ * its reference says, and exactly that many. */
+static int read_entry(struct archive *a, const struct store_ref *ref,
+                      int (*sink)(void *, const void *, size_t), void *ctx, roost_error *e)
 {
-        store_hash *h;
-        int r = store_hash_new(&h);
-        if (r < 0)
-                return roost_error_set(e, r, "hashing the archive");
         const void *buf;
         size_t len;
         int64_t off;
         uint64_t total = 0;
-        int hr = 0;
-        while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK && total <= ref->size) {
+        int r;
+        while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
                 total += len;
-                if (hr == 0)
-                        hr = store_hash_update(h, buf, len);
+                if (total > ref->size)
+                        return roost_error_set(e, -ROOST_ESIZE, "archive longer than its reference says");
+                if ((r = sink(ctx, buf, len)) < 0)
+                        return roost_error_set(e, r, "storing the archive");
         }
-        char got256[STORE_SHA256_HEX + 1], got512[STORE_SHA512_HEX + 1];
-        if (hr == 0)
-                hr = store_hash_peek(h, got256, got512);
-        store_hash_free(h);
-        if (r != ARCHIVE_EOF && total <= ref->size)
-                return roost_error_set(e, -ROOST_EARCHIVE, "reading the archive: %s", archive_error_string(a));
+        if (r != ARCHIVE_EOF)
+                return roost_error_set(e, -ROOST_EARCHIVE, "reading the archive: %s",
+                                       archive_error_string(a));
         if (total != ref->size)
-                return roost_error_set(e, -ROOST_ESIZE, "archive is not the %llu bytes its reference says",
-                                       (unsigned long long)ref->size);
-        if (hr < 0 || strcmp(got256, ref->sha256))
+                return roost_error_set(e, -ROOST_ESIZE, "archive is %llu bytes, its reference says %llu",
+                                       (unsigned long long)total, (unsigned long long)ref->size);
+        return 0;
+}
+
+static int to_blob(void *b, const void *buf, size_t n)
+{
+        return store_blob_write(b, buf, n);
+}
+
+static int to_hash(void *h, const void *buf, size_t n)
+{
+        return store_hash_update(h, buf, n);
+}
+
+/* The archive is stored already: the file must still carry the same
+ * bytes, or its reference (sha512, size) would be taken on trust. */
+static int import_check_only(struct archive *a, const struct store_ref *ref, roost_error *e)
+{
+        char got256[STORE_SHA256_HEX + 1], got512[STORE_SHA512_HEX + 1];
+        store_hash *h;
+        int r = store_hash_new(&h);
+        if (r < 0)
+                return roost_error_set(e, r, "hashing the archive");
+        r = read_entry(a, ref, to_hash, h, e);
+        if (r == 0 && (r = store_hash_peek(h, got256, got512)) < 0)
+                roost_error_set(e, r, "hashing the archive");
+        store_hash_free(h);
+        if (r < 0)
+                return r;
+        if (strcmp(got256, ref->sha256))
                 return roost_error_set(e, -ROOST_EDIGEST, "archive sha256 (expected %.12s…)", ref->sha256);
         if (ref->sha512 && strcmp(got512, ref->sha512))
                 return roost_error_set(e, -ROOST_EDIGEST, "archive sha512");
@@ -143,30 +167,9 @@ static int import_blob(store *s, struct archive *a, const struct store_ref *ref,
                 store_blob_abort(b, false);
                 return roost_error_set(e, r, "storing the archive");
         }
-        const void *buf;
-        size_t len;
-        int64_t off;
-        uint64_t total = 0;
-        while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-                total += len;
-                if (total > ref->size) {
-                        store_blob_abort(b, false);
-                        return roost_error_set(e, -ROOST_ESIZE, "archive longer than its reference says");
-                }
-                if ((r = store_blob_write(b, buf, len)) < 0) {
-                        store_blob_abort(b, false);
-                        return roost_error_set(e, r, "storing the archive");
-                }
-        }
-        if (r != ARCHIVE_EOF) {
+        if ((r = read_entry(a, ref, to_blob, b, e)) < 0) {
                 store_blob_abort(b, false);
-                return roost_error_set(e, -ROOST_EARCHIVE, "reading the archive: %s",
-                                       archive_error_string(a));
-        }
-        if (total != ref->size) {
-                store_blob_abort(b, false);
-                return roost_error_set(e, -ROOST_ESIZE, "archive is %llu bytes, its reference says %llu",
-                                       (unsigned long long)total, (unsigned long long)ref->size);
+                return r;
         }
         char got512[STORE_SHA512_HEX + 1];
         if (ref->sha512 && (store_blob_digests(b, NULL, got512) < 0 || strcmp(got512, ref->sha512))) {
