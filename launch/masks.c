@@ -223,18 +223,23 @@ static int mask_one(int dirfd, dev_t dev, const char *name, int nullfd, struct e
                 return 1;
         if (r < 0)
                 return r;
-        bool dir = S_ISDIR(st.st_mode);
-        if (!sandbox_legacy_mounts) {
-                if (!dir && ed->null == NULL_DETACHED) {
+        if (!S_ISDIR(st.st_mode)) {
+                switch (ed->null) {
+                case NULL_DETACHED:
                         if (move_mount(nullfd, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                                 return -errno;
                         ed->null = NULL_ATTACHED;
                         return 0;
-                } else if (!dir && ed->null == NULL_ATTACHED)
+                case NULL_ATTACHED:
                         r = bind_at(nullfd, dirfd, name);
-                else if (!dir)
-                        r = -ENOSYS;
-                else if (ed->shared >= 0)
+                        if (r != -ENOSYS)
+                                return r;
+                        break;
+                case NULL_PATH:
+                        break;
+                }
+        } else if (!sandbox_legacy_mounts) {
+                if (ed->shared >= 0)
                         r = bind_at(ed->shared, dirfd, name);
                 else if (ed->tree >= 0) {
                         /* After the move the fd stands for the attached copy. */
