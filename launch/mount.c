@@ -347,10 +347,11 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
                  * cgroup would stop it opening what it made (dev.c). A
                  * volume that is itself a device node (-v /dev/kvm:/dev/kvm,
                  * what docker's --device does) holds no other node: that one
-                 * device is what the caller passed. It is bound read-only, which keeps
-                 * the host node's mode and owner out of reach and leaves
-                 * the device itself readable and writable. Kernels before
-                 * 5.12 set no flags on a bind (docs/launch.md). */
+                 * device is what the caller passed. It is bound read-only,
+                 * which keeps the host node's mode and owner out of reach
+                 * and leaves the device itself readable and writable.
+                 * Kernels before 5.12 set no flags on a bind
+                 * (docs/launch.md). */
                 bool node = S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode);
                 uint64_t attrs =
                         (v->read_only || node ? MOUNT_ATTR_RDONLY : 0) |

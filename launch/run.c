@@ -49,7 +49,6 @@ static void close_pair(int p[2])
                 }
 }
 
-/* The child, in its new namespaces (PID 1 of the new PID namespace). */
 /* The container's PID 1 lives as long as the container, and a process
  * in it allowed to ptrace it (--cap-add SYS_PTRACE) can open whatever it
  * holds through /proc/1/fd: launch's store directory, its lock, the
@@ -75,6 +74,7 @@ static int close_inherited(const struct run_state *st)
         return close_range(from, ~0U, 0) < 0 ? -errno : 0;
 }
 
+/* The child, in its new namespaces (PID 1 of the new PID namespace). */
 static _Noreturn void child_main(struct run_state *st)
 {
         const struct launch_config *c = st->c;

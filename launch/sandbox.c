@@ -36,8 +36,8 @@ int sandbox_apply(const struct sandbox_config *c, roost_error *e)
 }
 
 /* What the command's process needs of PID 1's capabilities before its
- * execve: its own set, and what switching user and cutting the bounding
- * set take even when its own set lacks them. */
+ * execve: its own set, and what switching user takes even when its own
+ * set lacks it. */
 int sandbox_init_narrow(const struct sandbox_config *c, roost_error *e)
 {
         if (c->privileged)
