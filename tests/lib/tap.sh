@@ -1,6 +1,9 @@
 # A small TAP library for roost's shell tests. Source it, then call the
 # assertions; tap_done prints the plan at the end.
 set -u
+# script(1) and tmux run their commands with $SHELL, which CI may not set
+# (they then fall back to dash); the tests write those commands for bash.
+export SHELL=/bin/bash
 _tap_n=0
 _tap_failed=0
 
