@@ -105,18 +105,23 @@ int main(void)
         char buf[8];
         struct iovec l = { buf, sizeof(buf) }, rem = { buf, sizeof(buf) };
         report("process_vm_readv", syscall(SYS_process_vm_readv, getpid(), &l, 1, &rem, 1, 0));
-        report("i386_unshare", int80(310 /* i386 unshare */, CLONE_NEWNS, 0));
-        /* 32-bit musl makes every socket through socketcall: allowed. */
-        unsigned *args =
-                mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-        if (args != MAP_FAILED) {
-                args[0] = AF_UNIX;
-                args[1] = SOCK_STREAM;
-                args[2] = 0;
-                report("i386_socketcall_unix",
-                       r = int80(102 /* socketcall */, 1 /* SYS_SOCKET */, (long)(unsigned long)args));
-                if (r >= 0)
-                        close((int)r);
+        /* NOI386: this kernel has no int 0x80 entry (it would kill us). */
+        if (!int80_works()) {
+                printf("i386_unshare NOI386\ni386_socketcall_unix NOI386\n");
+        } else {
+                report("i386_unshare", int80(310 /* i386 unshare */, CLONE_NEWNS, 0));
+                /* 32-bit musl makes every socket through socketcall: allowed. */
+                unsigned *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+                if (args != MAP_FAILED) {
+                        args[0] = AF_UNIX;
+                        args[1] = SOCK_STREAM;
+                        args[2] = 0;
+                        report("i386_socketcall_unix", r = int80(102 /* socketcall */, 1 /* SYS_SOCKET */,
+                                                                 (long)(unsigned long)args));
+                        if (r >= 0)
+                                close((int)r);
+                }
         }
         report("x32_unshare", syscall(0x40000000 | 272 /* x32 unshare */, CLONE_NEWNS));
         return 0;
