@@ -4,17 +4,23 @@
 # launch with --privileged (none of it), and with --seccomp=unconfined to
 # split the filter's share from the rest, alternated in one run so that all
 # see the same machine. Prints per-launch times and the differences in ms.
+# Then, in a second pass that the figures above do not include, the same
+# two launches with --step-times: where the difference lies, step by step
+# from the container's start to the command's execve.
 #
-#   bench/harden.sh [ROUNDS]       (as root, from a built tree; default 1000:
+#   bench/harden.sh [ROUNDS [STEP_ROUNDS]]
+#                                  (as root, from a built tree; default 1000:
 #                                  a launch's time moves by 0.1 ms from one
 #                                  launch to the next here, and the medians
-#                                  of fewer rounds by tens of microseconds)
+#                                  of fewer rounds by tens of microseconds;
+#                                  STEP_ROUNDS default 300, 0 for none)
 #
 # ROOST_BUILDDIR points at the build tree when it is not the source tree.
 # With the Alpine mirror beside the project (../shared/alpine-mirror) it
 # runs Alpine's real tree, else the busybox fixture of the tests.
 set -eu
 PAIRS=${1:-1000}
+STEP_ROUNDS=${2:-300}
 ROOST_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 ROOST_BUILDDIR=${ROOST_BUILDDIR:-$ROOST_SRCDIR}
 LAUNCH=$ROOST_BUILDDIR/launch/launch
@@ -73,3 +79,43 @@ END {
         printf "  (difference of the medians: %.3f ms)\n", (md - mp) / 1000
         printf "  target: at most 0.3 ms per launch: %s\n", h <= 0.3 ? "met" : "NOT met"
 }' "$WORK/times"
+
+[ "$STEP_ROUNDS" -gt 0 ] || exit 0
+# ---- where it goes: --step-times prints one "steps: name=us ..." line on
+# the command's stderr just before its execve.
+: >"$WORK/steps"
+for i in $(seq "$STEP_ROUNDS"); do
+        for mode in default privileged; do
+                opt=()
+                [ $mode = privileged ] && opt=(--privileged)
+                line=$("${L[@]}" "${opt[@]}" --step-times true 2>&1 >/dev/null </dev/null) ||
+                        { echo "launch --step-times failed" >&2; exit 1; }
+                echo "$mode ${line#steps: }" >>"$WORK/steps"
+        done
+done
+echo
+echo "where it goes: $STEP_ROUNDS alternated pairs with --step-times, medians in us, from the"
+echo "container's start to the command's execve (launch's own side and the exit not included)"
+awk '
+function median(a, n,   i, j, t) {
+        for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{
+        m = $1; k[m]++
+        for (f = 2; f <= NF; f++) {
+                split($f, kv, "="); name = kv[1]
+                if (!(name in seen)) { seen[name] = 1; order[++nn] = name }
+                v[m, name, k[m]] = kv[2]
+        }
+}
+END {
+        printf "  %-12s %10s %10s %10s\n", "step", "default", "privileged", "difference"
+        for (i = 1; i <= nn; i++) {
+                name = order[i]
+                for (j = 1; j <= k["default"]; j++) a[j] = v["default", name, j]
+                for (j = 1; j <= k["privileged"]; j++) b[j] = v["privileged", name, j]
+                x = median(a, k["default"]); y = median(b, k["privileged"])
+                printf "  %-12s %10.1f %10.1f %+10.1f\n", name, x, y, x - y
+        }
+}' "$WORK/steps"

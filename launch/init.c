@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/launch-private.h"
+#include "launch/steps.h"
 
 static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -186,8 +187,12 @@ static _Noreturn void exec_command(const struct run_state *st, const char *slave
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "close_range: %m");
         if (explaining())
                 explain_sandbox(&c->sandbox);
+        step_mark(STEP_COMMAND);
         if ((r = sandbox_apply(&c->sandbox, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        step_mark(STEP_CAPS);
+        if (launch_step_times)
+                step_report(STDERR_FILENO);
         exec_search(st);
 }
 
@@ -318,9 +323,13 @@ _Noreturn void init_run(const struct run_state *st)
                         "prctl(PR_SET_NO_NEW_PRIVS, 1), prctl(PR_SET_DUMPABLE, 0), capset() — PID 1 keeps "
                         "only the command's capabilities and what switching user takes (its process "
                         "inherits the bounding set)");
-        if ((r = sandbox_seccomp_load(&st->c->sandbox, &e)) < 0 ||
-            (r = sandbox_init_narrow(&st->c->sandbox, &e)) < 0)
+        step_mark(STEP_INIT);
+        if ((r = sandbox_seccomp_load(&st->c->sandbox, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        step_mark(STEP_FILTER);
+        if ((r = sandbox_init_narrow(&st->c->sandbox, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        step_mark(STEP_INIT_NARROW);
         if (explaining()) {
                 char fb[EXPLAIN_FLAGS_MAX];
                 explain_line("clone(%s) — PID 1 starts the command as its child (as posix_spawn does); "

@@ -3,7 +3,7 @@ noinst_LIBRARIES += launch/liblaunch.a
 launch_liblaunch_a_SOURCES = \
 	launch/launch.h launch/launch-private.h launch/mount-util.h \
 	launch/run.c launch/overlay.c launch/mount.c launch/dev.c launch/net.c \
-	launch/tty.c launch/init.c launch/volumes.c \
+	launch/tty.c launch/init.c launch/volumes.c launch/steps.c launch/steps.h \
 	launch/image.c launch/image.h
 
 bin_PROGRAMS += launch/launch

@@ -12,6 +12,7 @@
 #include "common/cli.h"
 #include "common/util.h"
 #include "launch/explain.h"
+#include "launch/steps.h"
 #include "launch/image.h"
 #include "launch/launch.h"
 
@@ -37,6 +38,7 @@ static const char usage[] =
         "      --read-only         no writable layer at all\n"
         "      --chroot            plain chroot instead of pivot_root (teaching mode: escapable)\n"
         "      --explain           print each step and its system call on stderr as it happens\n"
+        "      --step-times        print how long each step inside took, on stderr before the command\n"
         "  -t, --tty / -T, --no-tty  force or refuse a pseudo-terminal (default: if stdin is one)\n"
         "      --privileged        keep every capability, no seccomp filter, no masked paths\n"
         "      --cap-add CAP       add a capability (NET_ADMIN, ..., ALL)\n"
@@ -72,6 +74,7 @@ enum {
         OPT_CACERT,
         OPT_OFFLINE,
         OPT_EXPLAIN,
+        OPT_STEP_TIMES,
 };
 
 static const struct option options[] = {
@@ -92,6 +95,7 @@ static const struct option options[] = {
         { "read-only", no_argument, NULL, OPT_READ_ONLY },
         { "chroot", no_argument, NULL, OPT_CHROOT },
         { "explain", no_argument, NULL, OPT_EXPLAIN },
+        { "step-times", no_argument, NULL, OPT_STEP_TIMES },
         { "tty", no_argument, NULL, 't' },
         { "no-tty", no_argument, NULL, 'T' },
         { "privileged", no_argument, NULL, OPT_PRIVILEGED },
@@ -342,6 +346,9 @@ static int parse_args(int argc, char **argv)
                         break;
                 case OPT_EXPLAIN:
                         arg.explain = true;
+                        break;
+                case OPT_STEP_TIMES:
+                        launch_step_times = true;
                         break;
                 case 'q':
                         arg.quiet = true;

@@ -22,6 +22,7 @@
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/launch-private.h"
+#include "launch/steps.h"
 
 const int launch_forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 const size_t launch_n_forwarded_signals = ELEMENTSOF(launch_forwarded_signals);
@@ -95,6 +96,7 @@ static _Noreturn void child_main(struct run_state *st)
         if (read(st->sync_pipe[0], &go, 1) != 1)
                 _exit(LAUNCH_EXIT_ERROR);
 
+        step_mark(STEP_START);
         EXPLAIN("-- in the child, PID 1 of its new PID namespace --");
         /* Only now, inside the container's cgroup, so that its cgroup
          * namespace is rooted there and /proc/self/cgroup shows "/". */
@@ -121,15 +123,21 @@ static _Noreturn void child_main(struct run_state *st)
 
         /* Nothing we mount may propagate back to the host (systemd makes /
          * shared by default), and nothing the host mounts later leaks in. */
+        step_mark(STEP_NAMESPACES);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "making / private: %m");
         if ((r = overlay_scratch(st, &e)) < 0 || (r = mount_root(st, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        step_mark(STEP_ROOT);
         _cleanup_close_ int rootfd = open(st->root_mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "opening the new root: %m");
-        if ((r = mount_dev(st, rootfd, &e)) < 0 || (r = mount_etc_files(st, rootfd, &e)) < 0)
+        if ((r = mount_dev(st, rootfd, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        step_mark(STEP_DEV);
+        if ((r = mount_etc_files(st, rootfd, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        step_mark(STEP_ETC);
         /* sysfs shows the network of whoever mounts it: join the private
          * one first, if launch made it for us meanwhile. */
         if (st->net_by_parent) {
@@ -144,14 +152,18 @@ static _Noreturn void child_main(struct run_state *st)
                 if (nfd < 0 || setns(nfd, CLONE_NEWNET) < 0)
                         child_fail(st, -errno, LAUNCH_EXIT_ERROR, "joining the network namespace: %m");
         }
+        step_mark(STEP_NET_WAIT);
         close(st->sync_pipe[0]);
         if ((r = mount_proc_sys(st, rootfd, &e)) < 0 || (r = mount_volumes(st, rootfd, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         close(TAKE_FD(rootfd));
+        step_mark(STEP_PROC_SYS);
         if ((r = mount_enter_root(st, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        step_mark(STEP_PIVOT);
         if ((r = sandbox_mask_paths(&c->sandbox, st->empty_tree, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        step_mark(STEP_MASKS);
         /* The masks' empty tree goes with the rest. */
         if ((r = close_inherited(st)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "closing launch's descriptors: %s", strerror(-r));

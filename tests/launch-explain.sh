@@ -90,6 +90,17 @@ else
         for _ in 1 2 3; do skip "--explain with a terminal" "script (util-linux) not installed"; done
 fi
 
+# --step-times: one line of durations before the command, nothing else.
+run_cmd L --step-times -- sh -c 'echo out; exit 3'
+is "$rc:$out" "3:out" "--step-times: the command's status and stdout are its own"
+steps='namespaces root dev etc net_wait proc_sys pivot masks init filter init_narrow command caps total'
+like "$err" "^steps:$(for s in $steps; do printf ' %s=[0-9]+\\.[0-9]' "$s"; done)\$" \
+        "... one line on stderr names every step with its microseconds"
+is "$(wc -l <<<"$err")" 1 "... and nothing else"
+run_cmd L --privileged --step-times true
+like "$err" ' masks=[0-9]\.[0-9] .* filter=[0-9]\.[0-9] init_narrow=[0-9]\.[0-9] ' \
+        "--privileged --step-times: no masks, no filter, no capability cuts (each under 10 us)"
+
 # Rootless: the user namespace's id maps.
 if ensure_test_user && as_test_user unshare --user --map-root-user true 2>/dev/null; then
         UROOT=$TEST_TMP/urootfs USTORE=$TEST_TMP/ustore
