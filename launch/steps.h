@@ -1,7 +1,7 @@
 /* launch --step-times: how long each stretch of the container's side of a
  * launch takes, from the child's start to the command's execve, printed as
  * one line on the command's stderr just before it starts. For
- * bench/harden-steps.sh, which sets the hardened launch's steps beside the
+ * bench/harden.sh, which sets the hardened launch's steps beside the
  * privileged one's. Off, a mark is one predictable branch. */
 #pragma once
 #include <stdbool.h>

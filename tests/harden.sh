@@ -133,27 +133,27 @@ like "$err" "Read-only file system" "... bound read-only, so its host node's mod
 # call is allowed: bad flags, bad fds, missing paths, /dev/null)
 run_cmd L -v "$SPROBE:/sp:ro" /sp
 is "$rc" 0 "the seccomp probe runs"
-probe=$out
+probe=$(sed 's/ /: /' <<<"$out")
 for call in kexec_load reboot finit_module swapoff clock_settime keyctl bpf perf_event_open \
         userfaultfd mount umount2 pivot_root setns unshare unshare_user clone_newns \
         open_by_handle_at tiocsti tiocsti_high_bits tioclinux socket_alg socket_vsock \
         process_vm_readv x32_unshare; do
-        is "$(field "$call" "$(sed 's/ /: /' <<<"$probe")")" EPERM "$call is denied with EPERM"
+        is "$(field "$call" "$probe")" EPERM "$call is denied with EPERM"
 done
 # Where the kernel has no int 0x80 entry (the probe says NOI386), there is
 # no i386 way in to check.
 noi386="this kernel has no i386 entry point (int 0x80 raises SIGSEGV)"
-i386=$(field i386_unshare "$(sed 's/ /: /' <<<"$probe")")
+i386=$(field i386_unshare "$probe")
 if [ "$i386" = NOI386 ]; then
         skip "i386_unshare is denied with EPERM" "$noi386"
         skip "an i386 socket through socketcall passes (32-bit musl)" "$noi386"
 else
         is "$i386" EPERM "i386_unshare is denied with EPERM"
-        is "$(field i386_socketcall_unix "$(sed 's/ /: /' <<<"$probe")")" OK "an i386 socket through socketcall passes (32-bit musl)"
+        is "$(field i386_socketcall_unix "$probe")" OK "an i386 socket through socketcall passes (32-bit musl)"
 fi
-is "$(field clone3 "$(sed 's/ /: /' <<<"$probe")")" ENOSYS "clone3 fails with ENOSYS (the C library falls back to clone)"
-is "$(field getpid "$(sed 's/ /: /' <<<"$probe")")" OK "ordinary calls pass"
-is "$(field socket_inet "$(sed 's/ /: /' <<<"$probe")")" OK "an inet socket passes"
+is "$(field clone3 "$probe")" ENOSYS "clone3 fails with ENOSYS (the C library falls back to clone)"
+is "$(field getpid "$probe")" OK "ordinary calls pass"
+is "$(field socket_inet "$probe")" OK "an inet socket passes"
 
 run_cmd L --cap-add SYS_ADMIN -v "$SPROBE:/sp:ro" /sp
 p=$(sed 's/ /: /' <<<"$out")
