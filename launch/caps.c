@@ -200,7 +200,7 @@ int sandbox_caps_bound(const struct sandbox_config *c, roost_error *e)
 /* Raw capget/capset/prctl rather than libcap's cap_t here: this runs in
  * the container's process on every launch, and libcap's allocations and
  * first-use set-up cost more than the calls themselves. */
-static int caps_get(uint64_t *ret_effective, uint64_t *ret_permitted, roost_error *e)
+static int caps_get(uint64_t *ret_effective, uint64_t *ret_permitted, uint64_t *ret_inheritable, roost_error *e)
 {
         struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
         struct __user_cap_data_struct d[2];
@@ -208,20 +208,23 @@ static int caps_get(uint64_t *ret_effective, uint64_t *ret_permitted, roost_erro
                 return roost_error_set(e, -errno, "reading capabilities");
         *ret_effective = d[0].effective | (uint64_t)d[1].effective << 32;
         *ret_permitted = d[0].permitted | (uint64_t)d[1].permitted << 32;
+        *ret_inheritable = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
         return 0;
 }
 
-static int caps_set(uint64_t want, roost_error *e)
+/* Effective and permitted WANT, inheritable INH. An empty inheritable set
+ * empties the ambient set too, which would otherwise survive execve into
+ * an unprivileged command: the kernel keeps only the ambient capabilities
+ * that stay both permitted and inheritable (one credential commit fewer
+ * than PR_CAP_AMBIENT_CLEAR_ALL). */
+static int caps_set(uint64_t want, uint64_t inh, roost_error *e)
 {
         struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        /* Inheritable empty. That empties the ambient set too, which would
-         * otherwise survive execve into an unprivileged command: the kernel
-         * keeps only the ambient capabilities that stay both permitted and
-         * inheritable (one credential commit fewer than
-         * PR_CAP_AMBIENT_CLEAR_ALL). */
         struct __user_cap_data_struct d[2] = {
-                { .effective = (uint32_t)want, .permitted = (uint32_t)want },
-                { .effective = (uint32_t)(want >> 32), .permitted = (uint32_t)(want >> 32) },
+                { .effective = (uint32_t)want, .permitted = (uint32_t)want, .inheritable = (uint32_t)inh },
+                { .effective = (uint32_t)(want >> 32),
+                  .permitted = (uint32_t)(want >> 32),
+                  .inheritable = (uint32_t)(inh >> 32) },
         };
         if (syscall(SYS_capset, &h, d) < 0)
                 return roost_error_set(e, -errno, "setting capabilities");
@@ -230,20 +233,27 @@ static int caps_set(uint64_t want, roost_error *e)
 
 int sandbox_caps_limit(uint64_t keep, roost_error *e)
 {
-        uint64_t effective, permitted;
-        int r = caps_get(&effective, &permitted, e);
-        return r < 0 ? r : caps_set(keep & permitted, e);
+        uint64_t effective, permitted, inheritable;
+        int r = caps_get(&effective, &permitted, &inheritable, e);
+        return r < 0 ? r : caps_set(keep & permitted, keep & inheritable, e);
+}
+
+int sandbox_caps_inherit(uint64_t inh, roost_error *e)
+{
+        uint64_t effective, permitted, inheritable;
+        int r = caps_get(&effective, &permitted, &inheritable, e);
+        return r < 0 ? r : caps_set(permitted, inh & permitted, e);
 }
 
 int sandbox_caps_apply(const struct sandbox_config *c, roost_error *e)
 {
-        uint64_t keep = sandbox_caps(c), effective, permitted;
-        int r = caps_get(&effective, &permitted, e);
+        uint64_t keep = sandbox_caps(c), effective, permitted, inheritable;
+        int r = caps_get(&effective, &permitted, &inheritable, e);
         if (r < 0)
                 return r;
         /* The bounding set first: cutting it needs CAP_SETPCAP, which the
          * new set may not keep. */
         if ((effective & CAP_BIT(CAP_SETPCAP)) && (r = bound_cut(keep, e)) < 0)
                 return r;
-        return caps_set(keep & permitted, e);
+        return caps_set(keep & permitted, 0, e);
 }

@@ -5,6 +5,7 @@
  * everything, and exits with the command's status (128+N for signal N). */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <sched.h>
@@ -13,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "common/util.h"
@@ -45,44 +48,58 @@ static void explain_exec(const char *path, char *const *argv)
                      path, args);
 }
 
-/* execvpe's search, but in the container's PATH rather than launch's, and
- * telling "not found" (127) from "found but cannot run" (126). */
-static _Noreturn void exec_search(const struct run_state *st)
+/* The explain line for the command's execve: the path roost-init's
+ * search will take, the first candidate in the container's PATH that
+ * exists. The search itself is roost-init's. */
+static void explain_command(const struct launch_config *c)
 {
-        const struct launch_config *c = st->c;
         const char *cmd = c->argv[0];
+        char full[PATH_MAX];
         if (strchr(cmd, '/')) {
                 explain_exec(cmd, c->argv);
-                execve(cmd, c->argv, c->env);
-                int err = errno;
-                child_fail(st, -err,
-                           err == ENOENT || err == ENOTDIR ? LAUNCH_EXIT_NOT_FOUND : LAUNCH_EXIT_CANNOT_RUN,
-                           "%s: %s", cmd, err == ENOENT ? "command not found (no such file)" : strerror(err));
+                return;
         }
-        int seen = 0;
-        const char *p = env_path(c->env);
-        while (*cmd) {
+        for (const char *p = env_path(c->env); *cmd;) {
                 const char *end = strchrnul(p, ':');
-                char full[PATH_MAX];
                 int len = (int)(end - p);
-                if (snprintf(full, sizeof(full), "%.*s/%s", len, len ? p : ".", cmd) < (int)sizeof(full)) {
-                        /* Only the candidate that exists gets a line, not
-                         * every miss of the PATH search. */
-                        if (explaining() && access(full, F_OK) == 0)
-                                explain_exec(full, c->argv);
-                        execve(full, c->argv, c->env);
-                        if (errno != ENOENT && errno != ENOTDIR && errno != ENAMETOOLONG)
-                                seen = errno;
-                        if (seen && seen != EACCES)
-                                break;
+                if (snprintf(full, sizeof(full), "%.*s/%s", len, len ? p : ".", cmd) < (int)sizeof(full) &&
+                    access(full, F_OK) == 0) {
+                        explain_exec(full, c->argv);
+                        return;
                 }
                 if (!*end)
                         break;
                 p = end + 1;
         }
-        if (seen)
-                child_fail(st, -seen, LAUNCH_EXIT_CANNOT_RUN, "%s: %s", cmd, strerror(seen));
-        child_fail(st, -ENOENT, LAUNCH_EXIT_NOT_FOUND, "%s: command not found", cmd);
+        explain_exec(cmd, c->argv);
+}
+
+/* Put each of FROM at the descriptor numbers 3, 4, ... (-1: leave that
+ * one closed), without close-on-exec; every other stays close-on-exec. */
+static int place_fds(const int *from, size_t n)
+{
+        int high[8];
+        for (size_t i = 0; i < n; i++)
+                if (from[i] >= 0 && (high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 16)) < 0)
+                        return -errno;
+        for (size_t i = 0; i < n; i++) {
+                int to = INIT_FD_REPORT + (int)i;
+                if (from[i] < 0)
+                        close(to);
+                else if (dup2(high[i], to) < 0)
+                        return -errno;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (from[i] >= 0)
+                        close(high[i]);
+        return 0;
+}
+
+/* Become roost-init's ROLE from the sealed memfd (launch/roost-init.c). */
+static int become_init(const struct run_state *st, char *const *argv, char *const *env)
+{
+        syscall(SYS_execveat, st->init_fd, "", argv, env, AT_EMPTY_PATH);
+        return -errno;
 }
 
 /* What sandbox_seccomp_load does in PID 1, in words. */
@@ -136,8 +153,17 @@ static void explain_sandbox(const struct sandbox_config *sb)
                      "bits and file capabilities are ignored)");
 }
 
-static _Noreturn void exec_command(const struct run_state *st, const char *slave)
+struct command_args {
+        const struct run_state *st;
+        const char *slave;
+        int gate;           /* read end: EOF once PID 1 is roost-init */
+        char *const *argv;  /* roost-init's: INIT_EXEC_NAME, then the command's */
+};
+
+static _Noreturn void exec_command(const struct command_args *a)
 {
+        const struct run_state *st = a->st;
+        const char *slave = a->slave;
         const struct launch_config *c = st->c;
         roost_error e = { "" };
         sigset_t all;
@@ -193,40 +219,23 @@ static _Noreturn void exec_command(const struct run_state *st, const char *slave
         step_mark(STEP_CAPS);
         if (launch_step_times)
                 step_report(STDERR_FILENO);
-        exec_search(st);
-}
-
-/* Our command line is launch's, with host paths (store, mirror, volumes) in
- * it: show the container a plain name instead. The kernel reads
- * /proc/1/cmdline from the bytes between arg_start and arg_end, our own
- * memory, which we may overwrite: launch's argv strings, which main hands
- * us (none when launch was started without arguments: nothing to hide). */
-static void set_title(const struct launch_config *c, const char *title)
-{
-        char *area = c->cmdline_area;
-        size_t n = c->cmdline_size;
-        if (!area || n < 2)
-                return;
-        memset(area, 0, n);
-        memcpy(area, title, strlen(title) < n - 1 ? strlen(title) : n - 1);
-        /* A last byte that is not NUL tells the kernel the title was
-         * rewritten (setproctitle's way): /proc/1/cmdline then ends at the
-         * title's NUL instead of showing the rest of the area as NULs. */
-        if (strlen(title) + 1 < n)
-                area[n - 1] = ' ';
-        prctl(PR_SET_NAME, title);
+        if (explaining()) {
+                explain_line("execveat(memfd \"%s\", [\"%s\", ...]) — this process leaves launch's binary "
+                             "for roost-init's sealed copy, which waits until PID 1 is roost-init too",
+                             INIT_NAME, INIT_EXEC_NAME);
+                explain_command(c);
+        }
+        int fds[] = { st->err_pipe[1], a->gate };
+        if ((r = place_fds(fds, ELEMENTSOF(fds))) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "passing descriptors to roost-init: %s", strerror(-r));
+        r = become_init(st, a->argv, c->env);
+        child_fail(st, r, LAUNCH_EXIT_ERROR, "starting roost-init: %s", strerror(-r));
 }
 
 #if !defined(__SANITIZE_ADDRESS__)
-struct command_args {
-        const struct run_state *st;
-        const char *slave;
-};
-
 static int command_main(void *userdata)
 {
-        const struct command_args *a = userdata;
-        exec_command(a->st, a->slave);
+        exec_command(userdata);
 }
 
 #endif
@@ -237,37 +246,51 @@ static int command_main(void *userdata)
  * its execve (0.2 ms of a 5 ms launch). Its failures only write to the
  * report pipe and _exit. AddressSanitizer cannot follow a thread-less
  * CLONE_VM child: a plain fork there. */
-static pid_t start_command(const struct run_state *st, const char *slave)
+static pid_t start_command(struct command_args *a)
 {
 #if defined(__SANITIZE_ADDRESS__)
         pid_t pid = fork();
         if (pid == 0)
-                exec_command(st, slave);
+                exec_command(a);
         return pid;
 #else
         static char stack[512 * 1024] __attribute__((aligned(16)));
-        struct command_args a = { st, slave };
-        return clone(command_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+        return clone(command_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, a);
 #endif
 }
 
-/* PID 1's own copies of the command's strings; never freed (PID 1 only
- * ever leaves through _exit). */
-static int copy_command(struct launch_config *c)
+/* roost-init's argv as the command's process: INIT_EXEC_NAME, then the
+ * command's. Never freed (PID 1 only ever leaves through execve or
+ * _exit). */
+static char **exec_argv(const struct launch_config *c)
 {
         size_t n = 0;
         while (c->argv[n])
                 n++;
-        char **argv = calloc(n + 1, sizeof(char *));
+        char **argv = calloc(n + 2, sizeof(char *));
         if (!argv)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if (!(argv[i] = strdup(c->argv[i])))
-                        return -ENOMEM;
-        c->argv = argv;
-        if (c->cwd && !(c->cwd = strdup(c->cwd)))
-                return -ENOMEM;
-        return 0;
+                return NULL;
+        argv[0] = (char *)INIT_EXEC_NAME;
+        memcpy(argv + 1, c->argv, n * sizeof(char *));
+        return argv;
+}
+
+/* PID 1 becomes roost-init, telling it the command's pid; the command's
+ * process goes on once the gate's write end is closed by it. */
+static _Noreturn void become_pid1(const struct run_state *st, pid_t cmd, int gate)
+{
+        struct init_params p = { .command = cmd, .report = st->early_exit };
+        int params[2], r;
+        if (pipe2(params, O_CLOEXEC) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating a pipe for roost-init: %m");
+        if (write(params[1], &p, sizeof(p)) != sizeof(p))
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "writing roost-init's parameters: %m");
+        int fds[] = { st->early_exit ? st->err_pipe[1] : -1, params[0], gate };
+        if ((r = place_fds(fds, ELEMENTSOF(fds))) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "passing descriptors to roost-init: %s", strerror(-r));
+        char *argv[] = { (char *)INIT_NAME, NULL }, *env[] = { NULL };
+        r = become_init(st, argv, env);
+        child_fail(st, r, LAUNCH_EXIT_ERROR, "starting roost-init: %s", strerror(-r));
 }
 
 static void nothing(int sig)
@@ -304,16 +327,12 @@ _Noreturn void init_run(const struct run_state *st)
                                    strerror(-r));
         }
         EXPLAIN("-- PID 1 becomes roost's init --");
-        /* The title overwrites launch's argv area, which holds the
-         * command's argv and -w directory: copy those first, so that the
-         * title is in place before the command runs (one reading
-         * /proc/1/cmdline at once must see it). */
-        struct launch_config own_c = *st->c;
-        struct run_state own = *st;
-        own.c = &own_c;
-        if (copy_command(&own_c) < 0)
+        char **argv = exec_argv(st->c);
+        int gate[2];
+        if (!argv)
                 child_fail(st, -ENOMEM, LAUNCH_EXIT_ERROR, "copying the command line");
-        set_title(st->c, "roost-init");
+        if (pipe2(gate, O_CLOEXEC) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating a pipe: %m");
         /* A filter that cannot be loaded is a refusal to start, never a
          * silent run without it. */
         if (explaining())
@@ -342,49 +361,56 @@ _Noreturn void init_run(const struct run_state *st)
                 EXPLAIN("capset(CAP_KILL only) — done by PID 1 once the command runs: it keeps only what it "
                         "needs to pass signals on, so that even a command allowed to ptrace it gains "
                         "nothing");
-        pid_t cmd = start_command(&own, slave);
+        struct command_args a = { st, slave, gate[0], argv };
+        pid_t cmd = start_command(&a);
         if (cmd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
-        /* The command has exec'd (or failed): PID 1 needs no privilege of
-         * its own from here on. */
+        /* The command's process is roost-init now, waiting at the gate:
+         * PID 1 needs no privilege of its own from here on, and its
+         * execve cannot gain any back (no_new_privs). */
         if ((r = sandbox_init_drop(&st->c->sandbox, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         if (master >= 0)
                 close(master);
-        if (st->tty_sock[1] >= 0)
-                close(st->tty_sock[1]);
-        if (!st->early_exit)
-                close(st->err_pipe[1]);
+        become_pid1(st, cmd, gate[1]);
+}
 
-        for (;;) {
-                siginfo_t si;
-                int sig = sigwaitinfo(&set, &si);
-                if (sig < 0)
+/* roost-init's bytes, built from launch/roost-init.c and carried inside
+ * launch (launch/init-blob.S): no file of the host's is ever executed in
+ * the container, and nothing can be swapped under launch's feet. */
+extern const unsigned char roost_init_start[], roost_init_end[];
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+int init_memfd(roost_error *e)
+{
+        size_t n = (size_t)(roost_init_end - roost_init_start);
+        /* MFD_EXEC says so to kernels (6.3 and later) that can make a
+         * memfd non-executable by default; older ones refuse the flag. */
+        int fd = memfd_create(INIT_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+        if (fd < 0 && errno == EINVAL)
+                fd = memfd_create(INIT_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return roost_error_set(e, -errno, "creating roost-init's memfd");
+        for (size_t done = 0; done < n;) {
+                ssize_t k = write(fd, roost_init_start + done, n - done);
+                if (k < 0 && errno == EINTR)
                         continue;
-                if (sig != SIGCHLD) {
-                        kill(cmd, sig);
-                        continue;
+                if (k <= 0) {
+                        int r = roost_error_set(e, k < 0 ? -errno : -EIO, "writing roost-init's memfd");
+                        close(fd);
+                        return r;
                 }
-                for (;;) {
-                        int ws;
-                        pid_t w = waitpid(-1, &ws, WNOHANG);
-                        if (w <= 0)
-                                break;
-                        if (w != cmd)
-                                continue;
-                        int status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-                        /* Tell launch first: tearing the namespaces down
-                         * (unmounting everything) is then none of its
-                         * waiting. */
-                        if (st->early_exit) {
-                                struct child_report rep = { .status = status, .exited = true };
-                                if (write(st->err_pipe[1], &rep, sizeof(rep)) < 0) {
-                                        /* launch is gone; nothing to tell */
-                                }
-                        }
-                        /* Leaving ends the namespace: the kernel kills
-                         * whatever else still runs in it. */
-                        _exit(status);
-                }
+                done += (size_t)k;
         }
+        /* Sealed: no write, no resize, no new seal. A container process
+         * that opens /proc/1/exe gets this copy and cannot change it. */
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+                int r = roost_error_set(e, -errno, "sealing roost-init's memfd");
+                close(fd);
+                return r;
+        }
+        return fd;
 }

@@ -3,15 +3,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include "launch/launch.h"
-
-/* A failure on the container's side travels to launch through a
- * close-on-exec pipe as one of these, written in one piece. */
-struct child_report {
-        int r;
-        int status;  /* 125, 126 or 127; or the command's, when EXITED */
-        bool exited; /* not a failure: init reports the command's end */
-        char msg[1024];
-};
+#include "launch/report.h"
 
 /* State of one launch, prepared by the parent; the child gets a copy. */
 struct run_state {
@@ -32,6 +24,7 @@ struct run_state {
         int err_pipe[2];    /* container -> parent: struct child_report */
         int tty_sock[2];    /* container -> parent: the pty master */
         int empty_tree;     /* read-only copy of scratch/empty, for the masks; -1 if none */
+        int init_fd;        /* sealed memfd holding roost-init */
 };
 
 /* Send a report up and _exit with its status. Never returns. */
@@ -79,6 +72,8 @@ void tty_copy_winsize(int from, int to);
 
 /* init.c: PID 1 of the container; never returns. */
 _Noreturn void init_run(const struct run_state *st);
+/* A sealed memfd holding roost-init, for PID 1 and the command to execve. */
+int init_memfd(roost_error *e);
 
 /* The signals launch and its init pass on to the command. */
 extern const int launch_forwarded_signals[];

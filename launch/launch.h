@@ -54,11 +54,6 @@ struct launch_config {
         struct sandbox_config sandbox;
         struct cgroup_limits limits;
         store *store; /* where temporaries and named layers live */
-        /* launch's own argv strings, from the first byte of argv[0] to the
-         * NUL of the last: what /proc/PID/cmdline shows, which the
-         * container's PID 1 overwrites with its title. NULL: no title. */
-        char *cmdline_area;
-        size_t cmdline_size;
         /* Called (from the container's side too) for notes worth a line on
          * stderr, such as the pivot_root fallback; may be NULL. */
         void (*notice)(const char *msg);

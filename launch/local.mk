@@ -4,7 +4,7 @@ launch_liblaunch_a_SOURCES = \
 	launch/launch.h launch/launch-private.h launch/mount-util.h \
 	launch/run.c launch/overlay.c launch/mount.c launch/dev.c launch/net.c \
 	launch/tty.c launch/init.c launch/volumes.c launch/steps.c launch/steps.h \
-	launch/image.c launch/image.h
+	launch/image.c launch/image.h launch/report.h launch/init-blob.S
 
 bin_PROGRAMS += launch/launch
 launch_launch_SOURCES = launch/main.c
@@ -20,6 +20,16 @@ launch_launch_LDADD = launch/liblaunch.a launch/libsandbox.a store/libstore.a co
 # Where configure found that a static PIE links, launch is one: no dynamic
 # loader at all, about 0.4 ms less per launch (--disable-static-launch).
 launch_launch_LDFLAGS = $(LAUNCH_LDFLAGS)
+
+# roost-init, the program PID 1 and the command's process become inside
+# the container (launch/roost-init.c), is carried in launch's binary by
+# launch/init-blob.S. Its own rule and compiler, like the probe's below:
+# it is static, and never built with the sanitizers' CFLAGS.
+EXTRA_DIST += launch/roost-init.c
+CLEANFILES += launch/roost-init
+launch/roost-init: launch/roost-init.c launch/report.h
+	$(AM_V_CC)$(MKDIR_P) launch && $(INIT_CC) -Os -s -static -Wall -I$(srcdir) -o $@ $(srcdir)/launch/roost-init.c
+launch/init-blob.$(OBJEXT): launch/roost-init
 
 # A static probe the tests bind-mount into containers to look from inside
 # (the fixture tree has no libc). Built by its own rule: the sanitizer

@@ -517,9 +517,6 @@ int main(int argc, char **argv)
         store *s = NULL;
         int r, status = LAUNCH_EXIT_ERROR;
 
-        /* Before getopt reorders the pointers: the strings stay put. */
-        char *cmdline_area = argc > 0 ? argv[0] : NULL;
-        size_t cmdline_size = argc > 0 ? (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]) : 0;
         int i = parse_args(argc, argv);
         if (i < 0)
                 return -i - 1;
@@ -599,8 +596,6 @@ int main(int argc, char **argv)
                 .limits = arg.limits,
                 .store = s,
                 .notice = notice,
-                .cmdline_area = cmdline_area,
-                .cmdline_size = cmdline_size,
         };
         if (arg.sandbox.seccomp_unconfined && !arg.sandbox.privileged)
                 cli_warn("warning: --seccomp=unconfined: the container runs with no seccomp filter; "

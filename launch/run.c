@@ -56,7 +56,7 @@ static void close_pair(int p[2])
  * caller's leaked descriptors. Only 0-2 and what init still uses stay. */
 static int close_inherited(const struct run_state *st)
 {
-        int keep[] = { st->err_pipe[1], st->tty_sock[1], explain_fd };
+        int keep[] = { st->err_pipe[1], st->tty_sock[1], explain_fd, st->init_fd };
         unsigned from = 3;
         /* Ascending, the unset (-1) ones first. */
         for (size_t i = 1; i < ELEMENTSOF(keep); i++)
@@ -248,6 +248,8 @@ static void state_done(struct run_state *st)
         close_pair(st->sync_pipe);
         close_pair(st->err_pipe);
         close_pair(st->tty_sock);
+        if (st->init_fd >= 0)
+                close(st->init_fd), st->init_fd = -1;
         overlay_done(st);
 }
 
@@ -261,6 +263,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 .err_pipe = { -1, -1 },
                 .tty_sock = { -1, -1 },
                 .empty_tree = -1,
+                .init_fd = -1,
         };
         _cleanup_close_ int sigfd = -1;
         _cleanup_close_ int master = -1;
@@ -284,6 +287,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 r = roost_error_set(e, -errno, "creating pipes");
                 goto out;
         }
+        if ((r = st.init_fd = init_memfd(e)) < 0)
+                goto out;
         char id[64];
         snprintf(id, sizeof(id), "roost-%d", (int)getpid());
         /* A launch killed with SIGKILL could not remove its cgroup: the

@@ -20,6 +20,8 @@ extern const size_t sandbox_seccomp_default_len;
  * capabilities (never more than it holds: capset would refuse), and
  * empty its inheritable set. */
 int sandbox_caps_limit(uint64_t keep, roost_error *e);
+/* Keep the permitted set, make the inheritable one INH (within it). */
+int sandbox_caps_inherit(uint64_t inh, roost_error *e);
 
 struct sandbox_config;
 /* Compile the filter for C with libseccomp now, never the precompiled one,

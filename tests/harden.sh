@@ -58,6 +58,37 @@ run_cmd L --cap-add SYS_PTRACE sh -c 'cd /proc/1/fd && for f in *; do [ "$f" -gt
 is "$rc" 0 "PID 1's descriptors listed (with SYS_PTRACE)"
 is "$(grep -c -v -E '^(pipe|socket|anon_inode):' <<<"$out")" 0 "PID 1 holds only pipes past 0-2: $(echo $out)"
 
+# ---- PID 1 and the command never run from launch's own file: a process
+# allowed to ptrace PID 1 could otherwise open the host's launch binary
+# through /proc/1/exe and write it (CVE-2019-5736), and "#!/proc/self/exe"
+# would run it inside. Both are roost-init, from a sealed memfd.
+host_exe=$(stat -L -c %d:%i "$(command -v launch)")
+run_cmd L --cap-add SYS_PTRACE sh -c 'stat -L -c %d:%i /proc/1/exe; readlink /proc/1/exe
+        (echo x >>/proc/1/exe) 2>/dev/null && echo wrote-append
+        (echo x >/proc/self/fd/7) 2>/dev/null 7</proc/1/exe && echo wrote-reopened
+        stat -L -c %d:%i /proc/1/exe; readlink /proc/self/exe'
+first=$(sed -n 1p <<<"$out")
+[ -n "$first" ] && [ "$first" != "$host_exe" ]
+ok $? "/proc/1/exe is not the host's launch binary ($first, launch is $host_exe)"
+like "$(sed -n 2p <<<"$out")" '^/memfd:roost-init' "... it is roost-init's memfd"
+ok $(grep -q wrote <<<"$out"; echo $((!$?))) "... which cannot be written, appended or reopened for writing"
+is "$(tail -n 2 <<<"$out" | head -n 1)" "$first" "... and is the same file afterwards"
+printf '#!/proc/self/exe --help\n' >"$ROOTFS/selfexe"
+chmod 755 "$ROOTFS/selfexe"
+run_cmd L /selfexe
+is "$rc" 125 "an image's \"#!/proc/self/exe\" command runs roost-init, which refuses"
+like "$err" "only launch starts it" "... with its one line, not launch's help"
+ok $(grep -q -i "usage\|--store" <<<"$out$err"; echo $((!$?))) "... nothing of launch ran"
+rm -f "$ROOTFS/selfexe"
+# PID 1 holds none of the caller's environment, nor launch's host paths in
+# its command line or mappings.
+run_cmd env ROOST_TEST_SECRET=hunter2 launch --store "$STORE" --rootfs "$ROOTFS" --cap-add SYS_PTRACE \
+        sh -c 'wc -c </proc/1/environ; tr "\0" " " </proc/1/cmdline; echo; cat /proc/1/maps'
+is "$(sed -n 1p <<<"$out" | tr -d ' ')" 0 "PID 1's environment is empty (the caller's secret is not in it)"
+is "$(sed -n 2p <<<"$out" | sed 's/ *$//')" roost-init "PID 1's command line is roost-init alone"
+is "$(sed 1,2d <<<"$out" | awk '$6 ~ /^\// && $6 !~ /^\/memfd:roost-init/' | wc -l)" 0 \
+        "PID 1 maps no file but its memfd: $(sed 1,2d <<<"$out" | awk '{ print $6 }' | sort -u | tr '\n' ' ')"
+
 # ---- PID 1 keeps no privilege the command lacks: with every capability
 # and no filter, a command allowed to ptrace it could make it mount for it.
 # PID 1 drops to KILL once the command runs; right after its execve PID 1
