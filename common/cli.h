@@ -7,6 +7,6 @@
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_version(void);
-/* Progress output is for terminals only, and never with NO_COLOR-style
- * dumb terminals. */
+/* Progress output is for terminals only, and never on a terminal whose
+ * TERM is "dumb" (an editor's shell buffer, a CI log). */
 bool cli_is_tty(int fd);

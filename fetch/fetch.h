@@ -1,6 +1,7 @@
 /* fetch: resolve an Alpine release on a mirror, download it over HTTPS,
  * verify it while it streams in, and store it. The whole public face of
- * the fetch stage; launch calls fetch_pull to pull on first use. */
+ * the fetch stage, which the pull tool's main calls (launch and roost run
+ * that tool; they link none of this). */
 #pragma once
 
 #include <stdbool.h>

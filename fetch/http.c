@@ -134,8 +134,9 @@ static bool pem_certificates_ok(const char *pem, size_t len)
  * A blob (CURLOPT_CAINFO_BLOB) takes the place of the system bundle file
  * but not of the hashed CA directory, where OpenSSL looks anchors up only
  * when a chain needs them: so when libcurl has such a directory, the blob
- * holds just the extra certificate (no parsing of the ~150 system ones,
- * ~40 ms and a few MB); otherwise it is the system bundle plus the extra. */
+ * holds just the extra certificate (no parsing of every system one, which
+ * costs more than a small pull); otherwise it is the system bundle plus
+ * the extra. */
 static int build_ca_blob(fetch_http *h, const char *cacert, roost_error *e)
 {
         _cleanup_free_ char *extra = NULL, *sys = NULL;

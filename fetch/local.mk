@@ -4,7 +4,7 @@ fetch_libfetch_a_SOURCES = \
 	fetch/resolve.c fetch/http.c fetch/pull.c \
 	fetch/progress.h fetch/progress.c
 fetch_libfetch_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(YAML_CFLAGS) $(CRYPTO_CFLAGS)
-# launch links the same list to pull on first use.
+# The pull tool and the tests link this list; launch and roost run pull.
 FETCH_LIBS = fetch/libfetch.a $(STORE_LIBS) $(CURL_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS)
 
 bin_PROGRAMS += fetch/pull

@@ -1,4 +1,4 @@
-/* A terminal progress printer for the tools' mains (pull, launch): a bar
+/* A terminal progress printer for pull's main: a bar
  * with bytes, rate and time left on a terminal, one line per step
  * otherwise, nothing when quiet. It prints, so the library never uses it;
  * a main passes fetch_progress_report as fetch_options.progress. */

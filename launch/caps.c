@@ -164,8 +164,8 @@ uint64_t sandbox_caps(const struct sandbox_config *c)
 /* The set this process's bounding set was last cut to. PID 1 cuts it
  * before it starts the command, whose process (a CLONE_VM child, or a
  * fork) inherits the set and this note with it: one pass, not two (each
- * drop commits new credentials, about 1.4 us here; reading each back
- * with PR_CAPBSET_READ would cost about 12 us). The note holds only as
+ * drop commits new credentials, and reading each back with
+ * PR_CAPBSET_READ would cost more than the drops). The note holds only as
  * long as no new user namespace gives a process a whole bounding set
  * again: nothing between the cut and the command's execve makes one. */
 static uint64_t bound_done = UINT64_MAX;

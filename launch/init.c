@@ -243,7 +243,7 @@ static int command_main(void *userdata)
 /* The command is started as posix_spawn does, sharing our memory on a
  * stack of its own until it execs (CLONE_VM | CLONE_VFORK): copying the
  * page tables for a fork costs more than everything the child does before
- * its execve (0.2 ms of a 5 ms launch). Its failures only write to the
+ * its execve (docs/launch.md). Its failures only write to the
  * report pipe and _exit. AddressSanitizer cannot follow a thread-less
  * CLONE_VM child: a plain fork there. */
 static pid_t start_command(struct command_args *a)

@@ -18,7 +18,7 @@ launch_launch_SOURCES = launch/main.c
 launch_launch_LDADD = launch/liblaunch.a launch/libsandbox.a store/libstore.a common/libcommon.a \
 	-l:libseccomp.a -l:libcap.a -l:libjansson.a -lpthread -lm
 # Where configure found that a static PIE links, launch is one: no dynamic
-# loader at all, about 0.4 ms less per launch (--disable-static-launch).
+# loader at all (docs/launch.md; --disable-static-launch).
 launch_launch_LDFLAGS = $(LAUNCH_LDFLAGS)
 
 # roost-init, the program PID 1 and the command's process become inside

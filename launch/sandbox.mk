@@ -10,7 +10,8 @@ nodist_launch_libsandbox_a_SOURCES = launch/seccomp-default.c
 launch_libsandbox_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
 
 # The default seccomp filter, compiled once here rather than at every
-# launch (libseccomp needs ~0.7 ms for it); see launch/seccomp.c.
+# launch (libseccomp's compiling would cost more than the filter's
+# loading); see launch/seccomp.c.
 noinst_PROGRAMS += launch/seccomp-gen
 launch_seccomp_gen_SOURCES = launch/seccomp-gen.c launch/seccomp.c launch/caps.c
 launch_seccomp_gen_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS) -DROOST_SECCOMP_GEN

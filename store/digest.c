@@ -17,11 +17,10 @@
  *
  * Its size is set by the scheduler more than by the hashing: the network
  * thread, two workers and the server share few cores, and a thread that
- * loses its core waits out a slice of a few milliseconds. 1 MiB is only
- * 1.3 ms of SHA-512, so the workers ran dry (or the writer stood at a full
- * ring) while a core idled; 2 MiB (2.6 ms) took a 200 MB loopback pull
- * from 0.47 s to 0.41 s on 2 cores, for 0.7 MB more peak RSS (14.2 MB of
- * the 16 MB budget). 3 MiB measured no faster, 4 MiB reached 16 MB. */
+ * loses its core waits out a slice of a few milliseconds. A ring that
+ * holds less than such a slice of SHA-512 runs the workers dry (or stops
+ * the writer at a full ring) while a core idles; a larger one costs peak
+ * memory against pull's budget. docs/pull.md has the measurements. */
 #define RING_SIZE   (2u << 20)
 #define ASYNC_AFTER (1u << 20)
 /* Waking a thread per network read (16 KiB TLS records) costs more than

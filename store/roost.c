@@ -43,7 +43,7 @@ static void help(void)
                "  rm [--prune] IMAGE...     remove references (--prune: and what they held)\n"
                "  rm --container NAME...    remove named containers' layers (launch --name)\n"
                "  gc                        remove what no reference needs\n"
-               "  verify [IMAGE...]         hash stored archives again\n"
+               "  verify [IMAGE...]         hash stored archives again, check unpacked trees\n"
                "  export IMAGE FILE|-       write an image to one self-verifying file\n"
                "  import FILE|-             verify and store an exported image\n"
                "\n"

@@ -21,9 +21,9 @@ ok $? "two images pulled, one unpacked"
 roost rm --store "$S" -q alpine:3.97
 old=$(ls "$S/blobs/sha256" | wc -l)
 
-launch --store "$S" --offline alpine:3.98 sh -c 'sleep 6; cat /etc/alpine-release' >"$TEST_TMP/launch.out" 2>&1 &
+launch --store "$S" --offline alpine:3.98 sh -c 'echo started; sleep 6; cat /etc/alpine-release' >"$TEST_TMP/launch.out" 2>&1 &
 lpid=$!
-for _ in $(seq 50); do pgrep -f 'sleep 6' >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do grep -q started "$TEST_TMP/launch.out" && break; sleep 0.1; done
 run_cmd roost rm --store "$S" alpine:3.98
 is "$rc" 1 "rm of the image a container runs is refused"
 pull "${M[@]}" alpine:3.99 >"$TEST_TMP/pull.out" 2>&1 &
@@ -48,13 +48,16 @@ tap_diag "gc took $(( (end - start) / 1000000 )) ms with ${old} blobs"
 # (Other tests running beside this one may sweep it too: launch does so
 # before making a cgroup. So the check is that it is gone, and that gc
 # counted it when it was the one that removed it.)
-launch --store "$S" --offline --pids 32 alpine:3.98 sleep 30 &
+launch --store "$S" --offline --pids 32 alpine:3.98 sh -c 'echo started; exec sleep 30' >"$TEST_TMP/killed.out" &
 lpid=$!
-for _ in $(seq 50); do pgrep -f 'sleep 30' >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do grep -q started "$TEST_TMP/killed.out" && break; sleep 0.1; done
 cg=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "roost-$lpid" 2>/dev/null | head -1)
 [ -n "$cg" ]; ok $? "a launch with --pids has a cgroup of its own"
+# Only launch is killed, by its pid: PID 1 goes with it (its parent-death
+# signal), the rest of the container with PID 1. Its cgroup shows that.
 kill -KILL "$lpid"; wait "$lpid" 2>/dev/null
-pkill -KILL -f 'sleep 30'; sleep 0.3
+for _ in $(seq 50); do [ -z "$(cat "$cg/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.1; done
+is "$(cat "$cg/cgroup.procs" 2>/dev/null)" "" "killing launch ended every process of its container"
 run_cmd roost gc --store "$S"
 ok $rc "gc exits 0 after a launch was killed"
 [ -n "$cg" ] && [ ! -d "$cg" ]; ok $? "the killed launch's cgroup is gone after gc"

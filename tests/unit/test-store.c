@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -247,18 +248,24 @@ static void test_concurrent_commit(void **state)
                 if (store_open(root, 0, &s) < 0)
                         _exit(11);
                 if (i == WRITERS) {
-                        /* The reader: whenever the blob is visible, it is whole. */
-                        for (int k = 0; k < 20000; k++) {
+                        /* The reader: the first moment the blob is
+                         * visible, it is whole. It must become visible:
+                         * a reader that never saw it proved nothing. */
+                        struct timespec t0, now = { 0 };
+                        clock_gettime(CLOCK_MONOTONIC, &t0);
+                        do {
                                 int fd = store_blob_open(s, payload_sha256);
-                                if (fd < 0)
+                                if (fd < 0) {
+                                        clock_gettime(CLOCK_MONOTONIC, &now);
                                         continue;
+                                }
                                 unsigned char *buf = malloc(PAYLOAD_SIZE + 1);
                                 ssize_t n = read(fd, buf, PAYLOAD_SIZE + 1);
                                 char got[STORE_SHA256_HEX + 1];
                                 sha256_hex(buf, n > 0 ? (size_t)n : 0, got);
                                 _exit(n == PAYLOAD_SIZE && !strcmp(got, payload_sha256) ? 0 : 12);
-                        }
-                        _exit(0);
+                        } while (now.tv_sec - t0.tv_sec < 30);
+                        _exit(16);
                 }
                 store_blob *b;
                 int r = store_blob_begin(s, payload_sha256, &b);
