@@ -13,6 +13,7 @@ struct run_state {
         char *root_mnt;   /* scratch/root: where the container's root is assembled */
         char *host_files; /* scratch/etc: hosts, hostname, resolv.conf */
         char *lower, *upper, *work;
+        uint64_t layer_size; /* the scratch tmpfs's bound, bytes */
         uid_t lower_uid;
         gid_t lower_gid;
         mode_t lower_mode;

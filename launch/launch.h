@@ -6,6 +6,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "common/error.h"
 #include "launch/sandbox.h"
@@ -53,6 +54,10 @@ struct launch_config {
         bool tty;         /* give the command a pseudo-terminal, relayed */
         struct sandbox_config sandbox;
         struct cgroup_limits limits;
+        /* Bound of the tmpfs holding the discarded writable layer and
+         * launch's /etc files, in bytes, with one inode per 16 KiB of it.
+         * 0: launch_layer_size_default(). */
+        uint64_t layer_size;
         store *store; /* where temporaries and named layers live */
         /* Called (from the container's side too) for notes worth a line on
          * stderr, such as the pivot_root fallback; may be NULL. */
@@ -64,6 +69,14 @@ struct launch_config {
  * status, or 128+N when it was killed by signal N. On failure returns a
  * negative error, fills E, and sets *ret_status to 125, 126 or 127. */
 int launch_run(const struct launch_config *c, int *ret_status, roost_error *e);
+
+/* The discarded layer is held in memory: without a size a tmpfs may grow
+ * to half of RAM, for each container, charged to no cgroup. Its bound when
+ * none is given: 1 GiB, or a quarter of RAM when that is less. */
+uint64_t launch_layer_size_default(void);
+/* --layer-size: "512m", "2g", bytes (k, m, g, t in 1024s), at least 1 MiB.
+ * -EINVAL for anything else. */
+int launch_layer_size_parse(const char *s, uint64_t *ret);
 
 /* "HOST:CONTAINER[:ro|:rw]" into V. -ROOST_EUSAGE with E filled when the
  * spec is malformed; the host path is not checked here. */

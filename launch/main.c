@@ -36,6 +36,8 @@ static const char usage[] =
         "      --net none|host     private network with loopback (default) or the host's\n"
         "      --name NAME         keep the writable layer under NAME for the next launch\n"
         "      --read-only         no writable layer at all\n"
+        "      --layer-size SIZE   bound of the discarded layer, held in memory (default\n"
+        "                          1g, or a quarter of RAM if less; k, m, g suffix)\n"
         "      --chroot            plain chroot instead of pivot_root (teaching mode: escapable)\n"
         "      --explain           print each step and its system call on stderr as it happens\n"
         "      --step-times        print how long each step inside took, on stderr before the command\n"
@@ -61,6 +63,7 @@ enum {
         OPT_NET,
         OPT_NAME,
         OPT_READ_ONLY,
+        OPT_LAYER_SIZE,
         OPT_CHROOT,
         OPT_PRIVILEGED,
         OPT_CAP_ADD,
@@ -93,6 +96,7 @@ static const struct option options[] = {
         { "net", required_argument, NULL, OPT_NET },
         { "name", required_argument, NULL, OPT_NAME },
         { "read-only", no_argument, NULL, OPT_READ_ONLY },
+        { "layer-size", required_argument, NULL, OPT_LAYER_SIZE },
         { "chroot", no_argument, NULL, OPT_CHROOT },
         { "explain", no_argument, NULL, OPT_EXPLAIN },
         { "step-times", no_argument, NULL, OPT_STEP_TIMES },
@@ -125,6 +129,7 @@ static struct {
         int tty; /* -1 auto */
         struct sandbox_config sandbox;
         struct cgroup_limits limits;
+        uint64_t layer_size; /* 0: launch's default */
 } arg = { .net = LAUNCH_NET_NONE, .tty = -1 };
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *ret)
@@ -415,6 +420,13 @@ static int parse_args(int argc, char **argv)
                 case OPT_READ_ONLY:
                         arg.read_only = true;
                         break;
+                case OPT_LAYER_SIZE:
+                        if (launch_layer_size_parse(optarg, &arg.layer_size) < 0) {
+                                cli_error("--layer-size '%s': expected at least 1m, such as 512m or 2g",
+                                          optarg);
+                                return -LAUNCH_EXIT_ERROR - 1;
+                        }
+                        break;
                 case OPT_CHROOT:
                         arg.chroot_only = true;
                         break;
@@ -594,6 +606,7 @@ int main(int argc, char **argv)
                 .tty = tty,
                 .sandbox = arg.sandbox,
                 .limits = arg.limits,
+                .layer_size = arg.layer_size,
                 .store = s,
                 .notice = notice,
         };

@@ -4,21 +4,70 @@
  * lays over the store's tmp/ directory: nothing is written to disk, nothing
  * is left to delete on exit, and a SIGKILL of launch leaves nothing behind,
  * since the kernel frees the tmpfs with the namespace. The host never sees
- * it (the namespace is private). --name keeps its layer on disk under
- * containers/NAME in the store instead. */
+ * it (the namespace is private). Its pages belong to no process, so the
+ * OOM killer cannot find them: the tmpfs has a size and an inode count
+ * (--layer-size), or it could take half of the host's RAM. --name keeps
+ * its layer on disk under containers/NAME in the store instead. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/launch-private.h"
 #include "launch/mount-util.h"
 #include "launch/sandbox.h"
+
+enum {
+        LAYER_SIZE_MAX_DEFAULT = 1 << 30,
+        LAYER_SIZE_MIN = 1 << 20,
+        /* mke2fs's default ratio: as many files as ext4 would hold on a
+         * disk of that size, and at most about 1/16 more memory than the
+         * size in the kernel's own (an empty file costs about 1 KiB). */
+        LAYER_BYTES_PER_INODE = 16384,
+};
+
+uint64_t launch_layer_size_default(void)
+{
+        struct sysinfo si;
+        if (sysinfo(&si) < 0)
+                return LAYER_SIZE_MAX_DEFAULT;
+        uint64_t quarter = (uint64_t)si.totalram * si.mem_unit / 4 & ~(uint64_t)(LAYER_SIZE_MIN - 1);
+        if (quarter > LAYER_SIZE_MAX_DEFAULT)
+                return LAYER_SIZE_MAX_DEFAULT;
+        return quarter < LAYER_SIZE_MIN ? LAYER_SIZE_MIN : quarter;
+}
+
+int launch_layer_size_parse(const char *s, uint64_t *ret)
+{
+        uint64_t v;
+        /* Below a megabyte the scratch's own files would not fit. No 0:
+         * to tmpfs that means unbounded. */
+        if (cgroup_parse_size(s, &v) < 0 || v < LAYER_SIZE_MIN)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* SIZE as tmpfs takes it, in the largest unit that divides it. */
+static void spell_size(char *buf, size_t n, uint64_t size)
+{
+        static const char units[] = "tgmk";
+        for (int i = 0; units[i]; i++) {
+                uint64_t u = UINT64_C(1) << (10 * (4 - i));
+                if (size % u == 0) {
+                        snprintf(buf, n, "%llu%c", (unsigned long long)(size / u), units[i]);
+                        return;
+                }
+        }
+        snprintf(buf, n, "%llu", (unsigned long long)size);
+}
 
 /* The merged root takes its root directory's owner and mode from the upper
  * layer: give it the tree's, or non-root users inside could not walk "/". */
@@ -155,6 +204,7 @@ int overlay_prepare(struct run_state *st, roost_error *e)
                 return roost_error_set(e, -EINVAL,
                                        "root filesystem %s: inside the store's tmp/, which launch covers",
                                        c->rootfs);
+        st->layer_size = c->layer_size ? c->layer_size : launch_layer_size_default();
         if (c->overlay == LAUNCH_OVERLAY_NAMED)
                 return prepare_named(st, e);
         return 0;
@@ -162,9 +212,18 @@ int overlay_prepare(struct run_state *st, roost_error *e)
 
 int overlay_scratch(struct run_state *st, roost_error *e)
 {
-        static const struct fs_opt opts[] = { { "mode", "0700" } };
         _cleanup_close_ int mfd = -1, dfd = -1, etc = -1;
+        char size[32], inodes[32];
         int r;
+
+        /* tmpfs counts xattrs (overlayfs's bookkeeping) against its
+         * inodes too: nothing in it is left unbounded. */
+        uint64_t n_inodes = st->layer_size / LAYER_BYTES_PER_INODE;
+        if (n_inodes > ULONG_MAX / 1024) /* the kernel's own ceiling */
+                n_inodes = ULONG_MAX / 1024;
+        spell_size(size, sizeof(size), st->layer_size);
+        snprintf(inodes, sizeof(inodes), "%llu", (unsigned long long)n_inodes);
+        const struct fs_opt opts[] = { { "mode", "0700" }, { "size", size }, { "nr_inodes", inodes } };
 
         if ((r = fs_mount("tmpfs", opts, ELEMENTSOF(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &mfd, e)) <
             0)
@@ -186,10 +245,14 @@ int overlay_scratch(struct run_state *st, roost_error *e)
                     asprintf(&st->work, "%s/work", st->scratch) < 0)
                         return roost_error_set(e, -ENOMEM, "scratch");
         }
-        if (explaining())
-                explain_fs("tmpfs", "mode=0700", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, st->scratch,
+        if (explaining()) {
+                char o[96];
+                snprintf(o, sizeof(o), "mode=0700,size=%s,nr_inodes=%s", size, inodes);
+                explain_fs("tmpfs", o, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, st->scratch,
                            "a scratch area only this mount namespace sees: /etc/hostname and /etc/hosts, "
-                           "and the discarded writable layer; freed with the namespace");
+                           "and the discarded writable layer, in memory: size and inodes bounded "
+                           "(--layer-size); freed with the namespace");
+        }
         if (move_mount(mfd, "", AT_FDCWD, st->scratch, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return roost_error_set(e, -errno, "mounting the scratch tmpfs on %s", st->scratch);
         /* The masked directories of /proc and /sys get a read-only copy of

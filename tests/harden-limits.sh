@@ -1,6 +1,6 @@
 #!/bin/bash
-# launch --memory, --pids, --cpus: what a runaway container meets, and that
-# its cgroup is gone afterwards.
+# launch --memory, --pids, --cpus, --layer-size: what a runaway container
+# meets, and that its cgroup is gone afterwards.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 require_root
@@ -42,6 +42,33 @@ share=$(awk '{ printf "%.2f", ($14 + $15) / 100 / 2 }' <<<"$out")
 tap_diag "a busy loop under --cpus 0.5 used $share of a CPU"
 awk -v s="$share" 'BEGIN { exit !(s <= 0.6 && s >= 0.25) }'
 ok $? "--cpus 0.5 holds a busy loop near half a core ($share)"
+
+# ---- the discarded layer: a tmpfs of --layer-size (by default 1 GiB, or a
+# quarter of RAM when that is less), not the kernel's half of RAM
+mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+def_kib=$((mem_kib / 4096 * 1024))
+((def_kib > 1048576)) && def_kib=1048576
+run_cmd L stat -f -c '%b %S %c' /
+read -r blocks bsize inodes <<<"$out"
+is "$((blocks * bsize / 1024))" "$def_kib" "the root's size is the layer's default bound, in KiB (not half of RAM)"
+is "$inodes" "$((def_kib / 16))" "... and its inodes are one per 16 KiB of it"
+run_cmd L --layer-size 4m sh -c 'dd if=/dev/zero of=/big bs=1M count=8 2>&1; echo "dd=$?"; wc -c </big; exit 3'
+is "$rc" 3 "--layer-size 4m, 8 MiB written: launch exits with the command's status"
+like "$out" "No space left on device" "... the write fails with ENOSPC"
+kept=$(tail -n 1 <<<"$out")
+((kept > 0 && kept <= 4194304)); ok $? "... having kept at most 4 MiB ($kept bytes)"
+run_cmd L --layer-size 4m sh -c 'i=0; while [ $i -lt 1000 ] && touch /f$i 2>/dev/null; do i=$((i+1)); done; echo $i'
+((out >= 200 && out < 256)); ok $? "--layer-size 4m: empty files stop short of 256 inodes ($out made)"
+# A named container's layer is on the store's disk, but launch's /etc files
+# are bound in from the tmpfs: writing them meets the bound too.
+run_cmd L --name bounded --layer-size 4m sh -c 'dd if=/dev/zero of=/etc/hosts bs=1M count=8 2>&1'
+like "$out" "No space left on device" "--name: /etc/hosts, launch's own file, is bounded as well"
+roost rm --store "$STORE" --container bounded >/dev/null 2>&1
+for o in abc -1 0 1.5g 12q 100k; do
+        run_cmd L --layer-size "$o" true
+        is "$rc:$(wc -l <<<"$err")" "125:1" "--layer-size '$o' is refused: 125 and one line"
+done
+like "$err" "^launch: --layer-size '100k': " "... naming the option and the value"
 
 # ---- the container's cgroup exists while it runs, and not after
 launch --store "$STORE" --rootfs "$ROOTFS" --memory 64M sleep 2 &

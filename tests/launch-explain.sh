@@ -31,6 +31,7 @@ has '^explain: unshare\(CLONE_NEWCGROUP\)' "the cgroup namespace's unshare"
 has '^explain: sethostname\("roost"\)' "sethostname"
 has 'mount\(NULL, "/", NULL, MS_REC\|MS_PRIVATE\)' "making / private, flags by name"
 has '^explain: mount "overlay" on .*lowerdir='"$ROOTFS"',upperdir=[^,]+,workdir=' "the overlay with its lowerdir and upperdir"
+has '^explain: mount "tmpfs" on [^ ]*/tmp: .*fsconfig\(mode=0700,size=[0-9]+[kmgt]?,nr_inodes=[1-9][0-9]*\)' "the scratch tmpfs, with the layer's bound"
 has '^explain: mount "proc" on /proc: fsopen\("proc"\).*MOUNT_ATTR_NOSUID\|MOUNT_ATTR_NODEV\|MOUNT_ATTR_NOEXEC' "the proc mount, flags by name"
 has '^explain: mount "tmpfs" on /dev:' "the /dev tmpfs"
 has '^explain: pivot_root\("\.", "\."\)' "pivot_root"
@@ -54,6 +55,9 @@ n_vfork=$(at '^explain: clone\(CLONE_VM')
 ok $? "PID 1's own steps too (filter $n_filter, bounding set $n_bound, the command's clone $n_vfork)"
 [ "$(printf '%s\n' "$err" | tail -n 2 | head -n 1 | cut -c1-16)" = "explain: execve(" ]
 ok $? "the execve line comes last, right before the command's own output"
+
+run_cmd L --explain --layer-size 4m true
+has 'fsconfig\(mode=0700,size=4m,nr_inodes=256\)' "--layer-size 4m: the scratch tmpfs's size and inodes"
 
 run_cmd L --explain /bin/nosuch
 is "$rc" 127 "--explain with a missing command: 127 still"

@@ -36,6 +36,13 @@ run_cmd UL sh -c 'ls /dev | tr "\n" " "; cat /dev/null; echo ok'
 like "$out" "null" "/dev has its devices (bound from the host)"
 run_cmd UL --net host sh -c 'ls /sys/class/net | wc -l'
 is "$out" "$(ls /sys/class/net | wc -l)" "--net host works without root (host /sys bound read-only)"
+run_cmd UL stat -f -c '%b %S' /
+read -r blocks bsize <<<"$out"
+mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+((blocks * bsize / 1024 <= 1048576 && blocks * bsize / 1024 <= mem_kib / 4)); ok $? "the layer is bounded without root too ($((blocks * bsize / 1024)) KiB)"
+run_cmd UL --layer-size 4m sh -c 'dd if=/dev/zero of=/big bs=1M count=8 2>&1; exit 3'
+is "$rc" 3 "--layer-size 4m without root: the command's status"
+like "$out" "No space left on device" "... and a write past it fails with ENOSPC"
 run_cmd UL sh -c 'exit 42'
 is "$rc" 42 "the exit status passes through"
 run_cmd UL -u 1000 true
