@@ -353,7 +353,9 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 close(st.tty_sock[1]), st.tty_sock[1] = -1;
         if (st.rootless && (r = userns_map(pid, e)) < 0)
                 goto kill;
-        if (st.rootless && c->notice && userns_map_note())
+        /* Once per store: a user who chose the single id need not read
+         * it at every launch. A store that cannot remember says it each time. */
+        if (st.rootless && c->notice && userns_map_note() && store_note_once(c->store, "rootless-id-map") != 0)
                 c->notice(userns_map_note());
         if (cg && (r = cgroup_attach(cg, pid, e)) < 0)
                 goto kill;

@@ -129,6 +129,10 @@ int userns_map(pid_t child, roost_error *e);
 /* After userns_map: NULL when a range was mapped, else one line saying why
  * only one id was mapped and how to get a range, for the main to print. */
 const char *userns_map_note(void);
+/* The lowest range of COUNT ids from 100000 on, in steps of COUNT, that no
+ * entry of the subordinate-id files FILES (/etc/subuid, /etc/subgid)
+ * overlaps: what to suggest to usermod --add-subuids/--add-subgids. */
+int userns_free_range(const char *const *files, size_t n, unsigned long count, unsigned long *ret);
 /* When creating a user namespace failed with R (-EPERM, -ENOSPC, -EACCES,
  * -EINVAL), name the host setting that forbids it and how to allow it, in
  * E. Returns R. */

@@ -9,6 +9,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,40 @@ static bool sub_range(const char *file, const char *name, unsigned long id, unsi
                 }
         }
         return false;
+}
+
+int userns_free_range(const char *const *files, size_t n, unsigned long count, unsigned long *ret)
+{
+        /* Candidates go up from 100000 (shadow's own first choice) until
+         * one overlaps nothing: each overlap moves past that entry, so
+         * this ends after at most as many rounds as there are entries. */
+        unsigned long start = 100000;
+        for (bool moved = true; moved;) {
+                moved = false;
+                for (size_t i = 0; i < n && !moved; i++) {
+                        _cleanup_fclose_ FILE *f = fopen(files[i], "re");
+                        _cleanup_free_ char *line = NULL;
+                        size_t len = 0;
+                        while (f && getline(&line, &len, f) > 0) {
+                                unsigned long s, c;
+                                if (sscanf(line, "%*[^:]:%lu:%lu", &s, &c) != 2 || c == 0)
+                                        continue;
+                                if (s < start + count && start < s + c) {
+                                        /* Past this entry, on the next multiple of COUNT. */
+                                        unsigned long end = s + c;
+                                        if (end > ULONG_MAX - 2 * count)
+                                                return -ERANGE;
+                                        start = (end + count - 1) / count * count;
+                                        moved = true;
+                                        break;
+                                }
+                        }
+                }
+        }
+        if (start > 0xffffffffUL - count)
+                return -ERANGE;
+        *ret = start;
+        return 0;
 }
 
 /* Run a map helper; its own messages are not ours to print. */
@@ -129,12 +164,20 @@ int userns_map(pid_t child, roost_error *e)
                          "newgidmap failed (is it installed setuid, package uidmap?): mapping only "
                          "uid %d and gid %d to root inside",
                          (int)uid, (int)gid);
-        } else
+        } else {
+                static const char *const files[] = { "/etc/subuid", "/etc/subgid" };
+                unsigned long free_start;
+                char hint[160] = "";
+                if (userns_free_range(files, ELEMENTSOF(files), 65536, &free_start) == 0)
+                        snprintf(hint, sizeof(hint),
+                                 " (add one with: usermod --add-subuids %lu-%lu --add-subgids %lu-%lu %s)",
+                                 free_start, free_start + 65535, free_start, free_start + 65535,
+                                 name ? name : "USER");
                 snprintf(map_note, sizeof(map_note),
                          "no range for %s in /etc/subuid and /etc/subgid: mapping only uid %d and "
-                         "gid %d to root inside (add one with: usermod --add-subuids 100000-165535 "
-                         "--add-subgids 100000-165535 %s)",
-                         name ? name : "this user", (int)uid, (int)gid, name ? name : "USER");
+                         "gid %d to root inside%s",
+                         name ? name : "this user", (int)uid, (int)gid, hint);
+        }
 
         /* Without "deny" an unprivileged writer may not set a gid map: it
          * would let the caller drop a group that denies it access. */

@@ -139,6 +139,20 @@ int store_dirfd(const store *s)
         return s->fd;
 }
 
+int store_note_once(store *s, const char *name)
+{
+        char path[128];
+        if (!name[0] || strchr(name, '/') || (size_t)snprintf(path, sizeof(path), "notes/%s", name) >= sizeof(path))
+                return -EINVAL;
+        if (mkdirat(s->fd, "notes", 0700) < 0 && errno != EEXIST)
+                return -errno;
+        int fd = openat(s->fd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return errno == EEXIST ? 0 : -errno;
+        close(fd);
+        return 1;
+}
+
 int store_path(const store *s, const char *relative, char **ret)
 {
         if (asprintf(ret, "%s/%s", s->root, relative) < 0)

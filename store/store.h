@@ -161,6 +161,11 @@ int store_tree_remove(store *s, const char *sha256);
  * creator is dead. The returned fd holds its lock; close it to release. */
 int store_tmpdir(store *s, char **ret_name, int *ret_fd);
 
+/* Whether a one-time note NAME (a plain file name) is still to be given
+ * for this store: 1 the first time (and it is then marked given), 0 after,
+ * negative when the store cannot record it (a read-only store). */
+int store_note_once(store *s, const char *name);
+
 /* Absolute path for NAME relative to the store root, for callers that must
  * hand a path to the kernel (mount, overlay options). */
 int store_path(const store *s, const char *relative, char **ret);

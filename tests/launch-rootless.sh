@@ -22,8 +22,18 @@ is "$(sed -n 2p <<<"$out")" " 0 $(id -u "$TEST_USER") 1" "... and only the calle
 like "$err" "^launch: .*mapping only uid" "... and launch says so, on one line"
 is "$(sed -n 3p <<<"$out")" 2 "its own PID namespace"
 is "$(sed -n 4p <<<"$out")" roost "its own hostname"
-run_cmd UL -q true
-is "$err" "" "-q keeps that note quiet"
+# The range it suggests is free: no entry of /etc/subuid or /etc/subgid
+# overlaps it.
+range=$(sed -n 's/.*--add-subuids \([0-9]*\)-\([0-9]*\) .*/\1 \2/p' <<<"$err")
+read -r lo hi <<<"$range"
+[ -n "$lo" ] && awk -F: -v lo="$lo" -v hi="$hi" 'NF >= 3 && $2 <= hi && lo < $2 + $3 { bad = 1 } END { exit bad }' \
+        /etc/subuid /etc/subgid 2>/dev/null
+ok $? "... suggesting a range nobody has ($range)"
+run_cmd UL true
+is "$err" "" "... once per store: the next launch says nothing"
+mkdir -p "$STORE-q" && chown "$TEST_USER" "$STORE-q"
+run_cmd as_test_user launch --store "$STORE-q" --rootfs "$ROOTFS" -q true
+is "$rc:$err" "0:" "-q keeps that note quiet, even in a new store"
 run_cmd UL sh -c 'echo x >/etc/new && cat /etc/new'
 is "$out" x "the overlay is writable without root"
 [ ! -e "$ROOTFS/etc/new" ]; ok $? "... and the tree is not written"

@@ -776,6 +776,38 @@ static void test_userns_diagnose(void **state)
         diagnose_with(NULL, NULL, NULL, -EPERM, "Operation not permitted");
 }
 
+static void write_text(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+/* The range suggested to a rootless user overlaps no one's. */
+static void test_userns_free_range(void **state)
+{
+        char dir[] = "/tmp/roost-subid.XXXXXX", u[64], g[64];
+        const char *files[] = { u, g };
+        unsigned long start;
+        assert_non_null(mkdtemp(dir));
+        snprintf(u, sizeof(u), "%s/subuid", dir);
+        snprintf(g, sizeof(g), "%s/subgid", dir);
+        /* Neither file exists: shadow's first choice. */
+        assert_int_equal(userns_free_range(files, 2, 65536, &start), 0);
+        assert_int_equal(start, 100000);
+        write_text(u, "alice:100000:65536\n# a comment\ngarbage\nbob:231072:65536\n");
+        write_text(g, "alice:100000:65536\ncarol:165536:1\n");
+        assert_int_equal(userns_free_range(files, 2, 65536, &start), 0);
+        /* 100000 is alice's, 131072 and 196608 overlap carol's or bob's. */
+        assert_int_equal(start, 327680);
+        write_text(u, "dave:4294900000:60000\nerin:0:4294900000\n");
+        assert_int_equal(userns_free_range(files, 2, 65536, &start), -ERANGE);
+        unlink(u);
+        unlink(g);
+        rmdir(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -806,6 +838,7 @@ int main(void)
                 cmocka_unit_test(test_masks_covered_dir),
                 cmocka_unit_test(test_masks_covered_file),
                 cmocka_unit_test(test_userns_diagnose),
+                cmocka_unit_test(test_userns_free_range),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
