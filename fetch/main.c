@@ -138,7 +138,11 @@ int main(int argc, char **argv)
         store_dir = root;
         store *s = NULL;
         if ((r = store_open(store_dir, 0, &s)) < 0) {
-                cli_error("opening the store %s: %s", store_dir, roost_strerror(r));
+                if (r == -EROFS || r == -EACCES)
+                        cli_error("the store %s is %s: pulling into it needs to write", store_dir,
+                                  r == -EROFS ? "read-only" : "not writable by this user");
+                else
+                        cli_error("opening the store %s: %s", store_dir, roost_strerror(r));
                 return EXIT_STORE;
         }
 

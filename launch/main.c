@@ -557,7 +557,7 @@ int main(int argc, char **argv)
                 cli_error("finding the store: %s", roost_strerror(r));
                 return LAUNCH_EXIT_ERROR;
         }
-        if ((r = store_open(store_root, 0, &s)) < 0) {
+        if ((r = store_open(store_root, STORE_READ, &s)) < 0) {
                 cli_error("opening the store %s: %s", store_root, roost_strerror(r));
                 return LAUNCH_EXIT_ERROR;
         }

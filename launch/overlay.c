@@ -149,6 +149,11 @@ static int prepare_named(struct run_state *st, roost_error *e)
         _cleanup_close_ int cfd = -1;
         int r;
 
+        if (store_read_only(s))
+                return roost_error_set(e, -EROFS,
+                                       "container %s: the store %s is read-only, and --name keeps the "
+                                       "container's layer in it",
+                                       name, store_root(s));
         /* overlayfs refuses two mounts sharing one upper layer; say why first. */
         st->named_lock = store_container_lock(s, name, &cfd);
         if (st->named_lock == -EBUSY)

@@ -81,6 +81,12 @@ int roost_open_store(const struct roost_args *a, unsigned flags, store **ret)
                 return EXIT_STORE;
         }
         r = store_open(root, flags, ret);
+        if (r == -EROFS || (r == -EACCES && !(flags & STORE_READ))) {
+                cli_error("the store %s is %s: this command writes to it (images, verify and export "
+                          "only read)",
+                          root, r == -EROFS ? "read-only" : "not writable by this user");
+                return EXIT_STORE;
+        }
         if (r < 0) {
                 cli_error("opening the store %s: %s", root, roost_strerror(r));
                 return EXIT_STORE;
@@ -116,7 +122,7 @@ int cmd_images(int argc, char **argv)
         if (r)
                 return r;
         store *s;
-        if ((r = roost_open_store(&a, 0, &s)))
+        if ((r = roost_open_store(&a, STORE_READ, &s)))
                 return r;
         struct store_ref *refs;
         _cleanup_free_ char *bad = NULL;
@@ -401,7 +407,7 @@ int cmd_verify(int argc, char **argv)
         if (r)
                 return r;
         store *s;
-        if ((r = roost_open_store(&a, 0, &s)))
+        if ((r = roost_open_store(&a, STORE_READ, &s)))
                 return r;
         struct store_ref *refs = NULL;
         size_t n = 0;

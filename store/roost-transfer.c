@@ -60,7 +60,7 @@ int cmd_export(int argc, char **argv)
         }
         const char *refname = argv[optind], *file = argv[optind + 1];
         store *s;
-        if ((r = roost_open_store(&args, 0, &s)))
+        if ((r = roost_open_store(&args, STORE_READ, &s)))
                 return r;
         struct store_ref ref = { 0 };
         _cleanup_free_ char *json = NULL;

@@ -10,6 +10,7 @@ struct store {
         int fd;
         int lock_fd;
         int cleaned; /* temporaries store_open removed */
+        bool read_only;
 };
 
 /* The store's names for an object, relative to its root (lookup.c):

@@ -80,25 +80,47 @@ int store_open(const char *root, unsigned flags, store **ret)
         } else if (!(abs = strdup(root)))
                 return -ENOMEM;
 
+        /* A store this process cannot write (a read-only medium, a CI
+         * cache mounted read-only, another user's) still serves reads. */
+        int cannot_write = 0;
         if (!(flags & STORE_NO_CREATE)) {
                 int r = mkdir_parents(abs);
-                if (r < 0)
+                if (r == -EROFS || r == -EACCES)
+                        cannot_write = r;
+                else if (r < 0)
                         return r;
-                if (mkdir(abs, 0700) < 0 && errno != EEXIST)
-                        return -errno;
+                if (!cannot_write && mkdir(abs, 0700) < 0 && errno != EEXIST) {
+                        if (errno != EROFS && errno != EACCES)
+                                return -errno;
+                        cannot_write = -errno;
+                }
         }
         _cleanup_close_ int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(subdirs) && !cannot_write; i++) {
                 int r = mkdir_at_p(fd, subdirs[i], 0700);
-                if (r < 0)
+                if (r == -EROFS || r == -EACCES)
+                        cannot_write = r;
+                else if (r < 0)
                         return r;
         }
-        _cleanup_close_ int lock = openat(fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (lock < 0)
+        _cleanup_close_ int lock = -1;
+        if (!cannot_write) {
+                lock = openat(fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (lock < 0 && errno != EROFS && errno != EACCES)
+                        return -errno;
+                if (lock < 0)
+                        cannot_write = -errno;
+        }
+        if (cannot_write && !(flags & STORE_READ))
+                return cannot_write;
+        /* Read-only, the lock is shared with whoever may write the store
+         * elsewhere (the medium's other mount); a store without one has no
+         * writer to wait for. */
+        if (cannot_write && (lock = openat(fd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 && errno != ENOENT)
                 return -errno;
-        while (flock(lock, (flags & STORE_EXCLUSIVE) ? LOCK_EX : LOCK_SH) < 0)
+        while (lock >= 0 && flock(lock, (flags & STORE_EXCLUSIVE) ? LOCK_EX : LOCK_SH) < 0)
                 if (errno != EINTR)
                         return -errno;
 
@@ -108,7 +130,8 @@ int store_open(const char *root, unsigned flags, store **ret)
         s->root = TAKE_PTR(abs);
         s->fd = TAKE_FD(fd);
         s->lock_fd = TAKE_FD(lock);
-        int k = store_cleanup(s);
+        s->read_only = cannot_write != 0;
+        int k = s->read_only ? 0 : store_cleanup(s);
         s->cleaned = k > 0 ? k : 0;
         *ret = s;
         return 0;
@@ -126,7 +149,12 @@ void store_close(store *s)
 
 int store_unlock(store *s)
 {
-        return flock(s->lock_fd, LOCK_UN) < 0 ? -errno : 0;
+        return s->lock_fd >= 0 && flock(s->lock_fd, LOCK_UN) < 0 ? -errno : 0;
+}
+
+bool store_read_only(const store *s)
+{
+        return s->read_only;
 }
 
 const char *store_root(const store *s)

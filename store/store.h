@@ -29,6 +29,10 @@ typedef struct store store;
 enum {
         STORE_EXCLUSIVE = 1 << 0, /* hold the store lock exclusively (gc) */
         STORE_NO_CREATE = 1 << 1, /* fail with -ENOENT instead of creating the root */
+        /* The command only reads: a store it cannot write (a read-only
+         * medium, or another user's) opens read-only instead of failing
+         * with -EROFS or -EACCES. */
+        STORE_READ = 1 << 2,
 };
 
 /* The root a command uses: OVERRIDE (its --store) when not NULL, else
@@ -40,6 +44,9 @@ int store_default_root(const char *override, char **ret);
  * take its lock, and remove what dead writers left in tmp/. */
 int store_open(const char *root, unsigned flags, store **ret);
 void store_close(store *s);
+/* Opened with STORE_READ on a store this process cannot write: nothing
+ * can be added, and nobody can collect anything from it either. */
+bool store_read_only(const store *s);
 const char *store_root(const store *s);
 int store_dirfd(const store *s);
 

@@ -137,7 +137,7 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 return EXIT_USAGE;
         }
         store *s = NULL;
-        r = store_open(root, STORE_NO_CREATE, &s);
+        r = store_open(root, STORE_NO_CREATE | STORE_READ, &s);
         if (r == -ENOENT) {
                 cli_error("%s:%s (%s) is not in the store %s; run 'pull %s:%s' first", name, tag, arch, root,
                           name, tag);
@@ -181,7 +181,14 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 r = 0;
                 goto out;
         }
-        r = unpack_image(s, ref.sha256, o, &e);
+        if (store_read_only(s) && !store_tree_exists(s, ref.sha256)) {
+                cli_error("the store %s is read-only: unpacking %s:%s into it needs to write (unpack --to DIR "
+                          "extracts it elsewhere)",
+                          root, name, tag);
+                r = EXIT_STORE;
+                goto out;
+        }
+        r = store_read_only(s) ? 1 : unpack_image(s, ref.sha256, o, &e);
         end_progress(p);
         if (r < 0) {
                 cli_error("unpacking %s:%s: %s", name, tag, e.msg);
