@@ -3,9 +3,11 @@
 # modes with setuid/setgid/sticky, numeric owners, symlink targets, hardlinks
 # sharing an inode, nanosecond mtimes, device numbers, contents, extended
 # attributes and file capabilities), on a fixture built here and on Alpine's
-# real minirootfs when the mirror is present. As an unprivileged user the
-# same tree comes out owned by the caller, without device nodes (skipped
-# with a warning) and without privileged attributes.
+# real minirootfs when the mirror is present: into the store, and into a
+# directory when asked (--keep-devices --keep-setid); without them the same
+# tree less its device nodes, set-id bits and file capability. As an
+# unprivileged user the same tree comes out owned by the caller, without
+# device nodes (skipped with a warning) and without privileged attributes.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 require_root
@@ -72,7 +74,7 @@ tap_diag "file capabilities: $have_caps, user xattrs: $have_xattr"
 
 mkdir "$T/ref"
 tar -C "$T/ref" --xattrs --xattrs-include='*' --numeric-owner -xpzf "$T/fixture.tar.gz"
-run_cmd unpack -q "$T/fixture.tar.gz" "$T/out"
+run_cmd unpack -q --keep-devices --keep-setid "$T/fixture.tar.gz" "$T/out"
 is "$rc" 0 "fixture: unpacks as root"
 is "$err" "" "fixture: no warning as root"
 compare fixture "$T/ref" "$T/out"
@@ -91,6 +93,27 @@ is "$(stat -c %a "$T/out/usr/bin/suid-probe")" 4755 "fixture: setuid kept"
 is "$(stat -c '%F %t:%T' "$T/out/dev/sda")" "block special file 8:0" "fixture: block device with its numbers"
 check "fixture: the sparse file stays sparse" test "$(du -k "$T/out/var/sparse" | cut -f1)" -lt 1024
 
+# By default a directory of the user's choice gets the same tree less what
+# would hand another user root's privileges.
+run_cmd unpack -q "$T/fixture.tar.gz" "$T/plain"
+is "$rc" 0 "fixture, no --keep-*: unpacks"
+plain() { grep -av '^[cb] \|^\./dev/\(null\|sda\) ' | sed 's/^f 4755 /f 755 /' | sort; }
+is "$(listing "$T/plain" | sort)" "$(listing "$T/ref" | plain)" \
+        "fixture, no --keep-*: the same tree without devices and setuid bit (a directory keeps its setgid)"
+# getfattr's listing without the capability (and the header of a file left
+# with no attribute).
+nocap() { awk '/^# file: /{h = $0; next} /^security\.capability=/{next} {if (h != "") print h; h = ""; print}'; }
+if [ $have_caps = yes ]; then
+        is "$(xattrs "$T/plain")" "$(xattrs "$T/ref" | nocap)" \
+                "fixture, no --keep-*: the same attributes but the file capability"
+        caps=", 1 file capability"
+else
+        skip "fixture, no --keep-*: file capability" "setcap unavailable here"
+        caps=
+fi
+like "$err" "^unpack: warning: .*: not restored outside the store: 2 device nodes, the setuid/setgid bits of 1 file$caps \(" \
+        "fixture, no --keep-*: one warning counts what was left out"
+
 # Through the store, the same tree.
 S=$T/store
 sha=$(store-put put "$S" "$T/fixture.tar.gz" alpine 3.20 x86_64 3.20)
@@ -103,6 +126,7 @@ if have_alpine_mirror; then
         tar -C "$T/aref" --xattrs --xattrs-include='*' --numeric-owner -xpzf "$A"
         run_cmd unpack -q "$A" "$T/aout"
         is "$rc" 0 "Alpine minirootfs: unpacks"
+        is "$err" "" "Alpine minirootfs: no device node or set-id file, so nothing left out"
         compare "Alpine minirootfs" "$T/aref" "$T/aout"
         is "$(stat -c '%a %u:%g' "$T/aout/etc/shadow")" "640 0:42" "Alpine minirootfs: /etc/shadow keeps its group and mode"
         for comp in xz zst bz2; do
@@ -124,7 +148,7 @@ else
         U=$T/user
         mkdir "$U"
         chown "$TEST_USER" "$U"
-        run_cmd as_test_user unpack -q "$T/fixture.tar.gz" "$U/out"
+        run_cmd as_test_user unpack -q --keep-devices --keep-setid "$T/fixture.tar.gz" "$U/out"
         is "$rc" 0 "unprivileged: the fixture unpacks"
         like "$err" "dev/null': device node skipped" "unprivileged: a warning names the skipped device"
         is "$(printf '%s\n' "$err" | grep -c 'device node skipped')" 2 "unprivileged: both devices, and only them, skipped"

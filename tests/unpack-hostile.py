@@ -8,9 +8,11 @@ no archive may change. Each case becomes OUTDIR/<case>.tar, and OUTDIR/cases
 lists "<case> <expect>" where expect is "refuse" (the whole archive must be
 refused, exit 7, nothing left behind) or "ok" (extracts, and the test checks
 what it made). Cases follow libarchive's secure-extraction tests, moby's
-and containerd's breakout tests and the issue's list."""
+and containerd's breakout tests and the issue's list, then the privileged
+files and overlay attributes of the security review."""
 import io
 import os
+import shutil
 import sys
 import tarfile
 
@@ -18,13 +20,16 @@ out, canary = sys.argv[1], sys.argv[2]
 cases = []
 
 
-def entry(name, kind=tarfile.REGTYPE, data=b"", link="", mode=0o644):
+def entry(name, kind=tarfile.REGTYPE, data=b"", link="", mode=0o644, dev=(0, 0), xattrs=None):
     ti = tarfile.TarInfo(name)
     ti.type = kind
     ti.mode = mode
     ti.mtime = 1700000000
     ti.linkname = link
     ti.size = len(data) if kind == tarfile.REGTYPE else 0
+    ti.devmajor, ti.devminor = dev
+    # Extended attributes travel as pax records, as GNU tar --xattrs writes them.
+    ti.pax_headers = {"SCHILY.xattr." + k: v for k, v in (xattrs or {}).items()}
     return ti, (io.BytesIO(data) if kind == tarfile.REGTYPE else None)
 
 
@@ -112,6 +117,26 @@ def sparse_beyond(name, data_size):
 
 
 sparse_beyond("sparse-beyond-size", 65536)
+
+# Privileged files, owned by root (uid 0) as in any rootfs: the kernel log's
+# node (c 1:11), /dev/kvm's (c 10:232), and id(1) setuid and setgid root,
+# which prints the effective ids of whoever runs it. Unpacked into a
+# directory of the user's choice, another user must not get to open the
+# nodes or to run id as euid 0.
+with open(shutil.which("id"), "rb") as f:
+    id_bin = f.read()
+case("privileged-files", "ok", entry("kmsg", tarfile.CHRTYPE, mode=0o666, dev=(1, 11)),
+     entry("kvm", tarfile.CHRTYPE, mode=0o666, dev=(10, 232)),
+     entry("id", data=id_bin, mode=0o6755), entry("setgid-dir/", D, mode=0o2775))
+
+# overlayfs keeps its state in trusted.overlay.* (user.overlay.* with
+# userxattr): no layer may bring its own, on a directory, a file or the
+# root. user.keep shows that other attributes still come through.
+overlay = {"trusted.overlay.redirect": "/etc", "trusted.overlay.opaque": "y",
+           "trusted.overlay.metacopy": "", "user.overlay.opaque": "y",
+           "user.overlay.redirect": "/etc", "user.keep": "1"}
+case("overlay-xattrs", "ok", entry("./", D, mode=0o755, xattrs=overlay),
+     entry("d/", D, mode=0o755, xattrs=overlay), entry("f", data=b"x", xattrs=overlay))
 
 with open(os.path.join(out, "cases"), "w") as f:
     for name, expect in cases:

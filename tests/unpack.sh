@@ -8,7 +8,13 @@
 T=$TEST_TMP
 listing() { (cd "$1" && find . -printf '%y %m %s %Ts %l %p\n' | sort && find . -type f -exec sha256sum {} + | sort); }
 make_rootfs "$T/rootfs" 3.20.3 || skip_all "cannot build the fixture rootfs"
-want=$(listing "$T/rootfs")
+want_setid=$(listing "$T/rootfs")
+# A directory of the user's choice gets no setuid bit unless asked
+# (--keep-setid); the fixture has one setuid file.
+cp -a "$T/rootfs" "$T/rootfs-plain"
+find "$T/rootfs-plain" ! -type d -perm /6000 -exec chmod ug-s {} +
+want=$(listing "$T/rootfs-plain")
+is "$(diff <(echo "$want_setid") <(echo "$want") | grep -c '^>')" 1 "the fixture has one setuid file"
 
 for comp in gz xz zst bz2 none; do
         make_tarball "$T/rootfs" "$T/fixture.$comp" "$comp"
@@ -18,9 +24,13 @@ for comp in gz xz zst bz2 none; do
 done
 ROOST_UNPACK_ZLIB=1 run_cmd unpack -q "$T/fixture.gz" "$T/out-zlib"
 is "$(listing "$T/out-zlib")" "$want" "gz through libarchive's zlib: the same tree"
-run_cmd unpack "$T/fixture.gz" "$T/out-msg"
+run_cmd unpack --keep-setid "$T/fixture.gz" "$T/out-msg"
 like "$out" "^unpacked .*fixture.gz into .*out-msg$" "a summary line names what went where"
 is "$err" "" "nothing on stderr when not a terminal"
+is "$(listing "$T/out-msg")" "$want_setid" "--keep-setid: the setuid bit is kept"
+run_cmd unpack -q "$T/fixture.gz" "$T/out-plain"
+is "$err" "unpack: warning: $T/fixture.gz: not restored outside the store: the setuid/setgid bits of 1 file (--keep-devices, --keep-setid restore them)" \
+        "without it, one warning says what was left out"
 
 unpack -q - "$T/out-stdin" <"$T/fixture.xz"
 ok $? "standard input: unpacks"
@@ -31,7 +41,7 @@ is "$(listing "$T/out-pipe")" "$want" "a pipe: the same tree"
 if command -v script >/dev/null; then
         progress=$(TERM=xterm script -qec "unpack '$T/fixture.gz' '$T/out-tty'" /dev/null | tr '\r' '\n')
         like "$progress" "^unpack: 100% \([0-9.]+ of [0-9.]+ MB\)" "progress on a terminal"
-        progress=$(TERM=xterm script -qec "unpack -q '$T/fixture.gz' '$T/out-tty-q'" /dev/null)
+        progress=$(TERM=xterm script -qec "unpack -q --keep-setid '$T/fixture.gz' '$T/out-tty-q'" /dev/null)
         is "$progress" "" "--quiet: no progress on a terminal"
 else
         skip "progress on a terminal" "script(1) missing"
@@ -156,7 +166,7 @@ store-put put "$S" "$T/fixture.xz" alpine 3.20 aarch64 3.20 >/dev/null
 run_cmd unpack --store "$S" --arch x86_64 alpine:3.20
 is "$rc" 0 "alpine:3.20: unpacks into the store"
 like "$out" "^unpacked alpine:3.20 \(x86_64\) into .*/trees/$sha/rootfs$" "alpine:3.20: says where"
-is "$(listing "$S/trees/$sha/rootfs")" "$want" "the stored tree matches"
+is "$(listing "$S/trees/$sha/rootfs")" "$want_setid" "the stored tree matches, setuid bit included"
 run_cmd unpack --store "$S" --arch x86_64 alpine 3.20
 is "$rc" 0 "a second call succeeds"
 like "$out" "already unpacked" "and says it is done"

@@ -13,7 +13,7 @@ unpack_unpack_LDFLAGS = -pthread
 # Tests: see docs/unpack.md for what each covers.
 check_PROGRAMS += tests/unit/test-unpack
 tests_unit_test_unpack_SOURCES = tests/unit/test-unpack.c
-tests_unit_test_unpack_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_unpack_CFLAGS = $(UNIT_CFLAGS) $(ARCHIVE_CFLAGS)
 tests_unit_test_unpack_LDADD = $(UNPACK_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_unpack_LDFLAGS = -pthread
 UNPACK_TESTS = tests/unpack.sh tests/unpack-hostile.sh tests/unpack-fidelity.sh

@@ -18,7 +18,7 @@
 static const char *arg_store;
 static const char *arg_arch;
 static const char *arg_to;
-static bool arg_quiet;
+static bool arg_quiet, arg_keep_devices, arg_keep_setid;
 static uint64_t arg_max_bytes, arg_max_entries;
 
 static void help(void)
@@ -29,6 +29,8 @@ static void help(void)
                "       unpack [OPTIONS] FILE DIR        extract a tarball (\"-\": stdin) into DIR\n"
                "\n"
                "DIR must not exist or be empty. gzip, xz, zstd, bzip2 and plain tar are read.\n"
+               "A DIR gets no device node, setuid/setgid bit or file capability unless asked\n"
+               "(other users may reach it); the store's trees keep them all.\n"
                "With two arguments, the first is a FILE when it is \"-\" or an existing file.\n"
                "\n"
                "Options:\n"
@@ -36,6 +38,8 @@ static void help(void)
                "                         else ~/.local/share/roost)\n"
                "      --arch ARCH        the image's architecture (default: the host's)\n"
                "      --to DIR           export the image into DIR instead of the store\n"
+               "      --keep-devices     into a DIR: create device nodes (root only)\n"
+               "      --keep-setid       into a DIR: keep setuid/setgid bits and file capabilities\n"
                "      --max-size SIZE    refuse archives with more file data (default 16G;\n"
                "                         suffixes K, M, G, T)\n"
                "      --max-entries N    refuse archives with more entries (default 1000000)\n"
@@ -207,13 +211,24 @@ out:
 
 int main(int argc, char **argv)
 {
-        enum { OPT_STORE = 256, OPT_ARCH, OPT_TO, OPT_MAX_SIZE, OPT_MAX_ENTRIES, OPT_VERSION };
+        enum {
+                OPT_STORE = 256,
+                OPT_ARCH,
+                OPT_TO,
+                OPT_MAX_SIZE,
+                OPT_MAX_ENTRIES,
+                OPT_KEEP_DEVICES,
+                OPT_KEEP_SETID,
+                OPT_VERSION
+        };
         static const struct option opts[] = {
                 { "store", required_argument, NULL, OPT_STORE },
                 { "arch", required_argument, NULL, OPT_ARCH },
                 { "to", required_argument, NULL, OPT_TO },
                 { "max-size", required_argument, NULL, OPT_MAX_SIZE },
                 { "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
+                { "keep-devices", no_argument, NULL, OPT_KEEP_DEVICES },
+                { "keep-setid", no_argument, NULL, OPT_KEEP_SETID },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -247,6 +262,12 @@ int main(int argc, char **argv)
                         }
                         break;
                 }
+                case OPT_KEEP_DEVICES:
+                        arg_keep_devices = true;
+                        break;
+                case OPT_KEEP_SETID:
+                        arg_keep_setid = true;
+                        break;
                 case 'q':
                         arg_quiet = true;
                         break;
@@ -270,6 +291,8 @@ int main(int argc, char **argv)
                 .progress = p.on ? show_progress : NULL,
                 .userdata = &p,
                 .warn = show_warning,
+                .keep_devices = arg_keep_devices,
+                .keep_setid = arg_keep_setid,
         };
         struct stat st;
         /* Two arguments are FILE DIR when the first is "-", an existing

@@ -32,6 +32,22 @@ const char *unpack_feed_filter(unpack_feed *f);
 /* Stop the thread (if still running) and free everything. */
 void unpack_feed_free(unpack_feed *f);
 
+/* ---- writer.c: the tree ---- */
+
+#define UNPACK_KEEP_DEVICES 1u /* device nodes */
+#define UNPACK_KEEP_SETID   2u /* set-id bits of non-directories, file capabilities */
+#define UNPACK_KEEP_ALL     (UNPACK_KEEP_DEVICES | UNPACK_KEEP_SETID)
+
+/* unpack_into, keeping the privileged files KEEP says (UNPACK_KEEP_*)
+ * whatever O says; the root gets ROOT_MODE unless the archive names "./"
+ * ((mode_t)-1: left as it is). The root's owner and mode are set only once
+ * every entry is in, so a root directory made private (0700, the caller's)
+ * stays so while the tree is being filled. */
+int unpack_tree(int fd, const char *name, int rootfd, const struct unpack_options *o, unsigned keep,
+                mode_t root_mode, roost_error *e);
+/* The UNPACK_KEEP_* that O asks for (none when O is NULL). */
+unsigned unpack_keep(const struct unpack_options *o);
+
 /* ---- path.c: entry names ---- */
 
 /* Split the entry name in BUF (modified in place) into components, dropping

@@ -31,7 +31,9 @@ int unpack_image(store *s, const char *sha256, const struct unpack_options *o, r
                 return roost_error_set(e, fd == -ENOENT ? -ROOST_ENOTFOUND : fd, "%s: opening the archive",
                                        name);
         }
-        r = unpack_into(fd, name, store_tree_dirfd(t), o, e);
+        /* Everything, device nodes and set-id files too: no other user
+         * reaches into the store (0700), and launch mounts its trees nodev. */
+        r = unpack_tree(fd, name, store_tree_dirfd(t), o, UNPACK_KEEP_ALL, (mode_t)-1, e);
         if (r < 0) {
                 store_tree_abort(t);
                 return r;
@@ -112,11 +114,14 @@ int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_opt
                 r = roost_error_set(e, -errno, "opening the temporary directory next to %s", dir);
                 goto fail;
         }
-        /* What mkdir(1) would make, unless the archive's "./" says better. */
+        /* The temporary stays 0700 and ours until every entry is in: no
+         * other user gets a handle into the tree while it is being made
+         * (nor, with --keep-setid, on a set-id file that DIR's parent
+         * keeps them from). Then it takes what mkdir(1) would make, unless
+         * the archive's "./" says otherwise. */
         mode_t mask = umask(0);
         umask(mask);
-        (void)fchmod(tfd, 0777 & ~mask);
-        r = unpack_into(fd, name, tfd, o, e);
+        r = unpack_tree(fd, name, tfd, o, unpack_keep(o), 0777 & ~mask, e);
         if (r < 0)
                 goto fail;
         /* rename(2) replaces an empty directory atomically, and fails if

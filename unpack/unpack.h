@@ -5,6 +5,7 @@
  * stack of directory fds, refusing anything that would leave the target. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "common/error.h"
 #include "store/store.h"
@@ -24,9 +25,20 @@ struct unpack_options {
         void (*progress)(void *userdata, uint64_t done, uint64_t total);
         void *userdata;
         /* Non-fatal problems (a device node skipped when unprivileged, an
-         * extended attribute the file system refused), one line each. May
+         * extended attribute the file system refused), one line each; what
+         * was left out on purpose, as one line of counts at the end. May
          * be NULL. */
         void (*warn)(void *userdata, const char *msg);
+        /* Outside the store (unpack_file, unpack_fd, unpack_into) a tree
+         * gets no device nodes, no setuid or setgid bit on anything but a
+         * directory and no file capability, unless asked for here: a
+         * directory of the user's choice may be reachable by other users,
+         * who would open the node or run the file with its privileges. The
+         * store's trees (unpack_image) always get everything: they sit in
+         * the store's private tmp/ and trees/. docs/unpack.md, "Privileged
+         * files". */
+        bool keep_devices;
+        bool keep_setid; /* set-id bits and security.capability */
 };
 
 /* Extract the stored blob SHA256 into the store's tree for it
@@ -44,7 +56,7 @@ int unpack_file(const char *path, const char *dir, const struct unpack_options *
  * closed); NAME is used in messages. */
 int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_options *o, roost_error *e);
 
-/* Extract the archive read from FD into the empty directory ROOTFD. The
- * building block of the above; on failure the directory holds a partial tree
- * that the caller removes. */
+/* Extract the archive read from FD into the empty directory ROOTFD, with
+ * the privileged files O asks for. The building block of the above; on
+ * failure the directory holds a partial tree that the caller removes. */
 int unpack_into(int fd, const char *name, int rootfd, const struct unpack_options *o, roost_error *e);

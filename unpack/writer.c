@@ -32,6 +32,13 @@ struct writer {
         char *names[UNPACK_MAX_DEPTH]; /* their names, for reuse */
         size_t depth;
         bool privileged;
+        bool keep_devices, keep_setid; /* UNPACK_KEEP_* */
+        /* The owner "./" gives the root, set at the end with its mode. */
+        bool root_owned;
+        uid_t root_uid;
+        gid_t root_gid;
+        /* What was left out on purpose, counted for one line at the end. */
+        uint64_t no_devices, no_setid, no_caps, no_xattrs;
         const struct unpack_options *o;
         uint64_t max_bytes, max_entries, bytes, entries;
         struct deferred_dirs dirs;
@@ -179,6 +186,49 @@ static void entry_times(struct archive_entry *ent, struct timespec ts[2])
                 ts[0] = ts[1];
 }
 
+/* Attributes no archive sets, whoever unpacks it and wherever: trusted.*
+ * belongs to the host's privileged services (overlayfs keeps its whiteouts,
+ * opaque directories, redirects and metacopy there) and user.overlay.* to an
+ * overlay mounted with userxattr. Once trees stack as layers of an overlay,
+ * such an attribute in one layer would steer the overlay across the others. */
+static bool xattr_refused(const char *name)
+{
+        return strncmp(name, "trusted.", 8) == 0 || strncmp(name, "user.overlay.", 13) == 0;
+}
+
+static void apply_xattrs(struct writer *w, int fd, struct archive_entry *ent)
+{
+        const char *name;
+        const void *value;
+        size_t size;
+        archive_entry_xattr_reset(ent);
+        while (archive_entry_xattr_next(ent, &name, &value, &size) == ARCHIVE_OK) {
+                if (xattr_refused(name)) {
+                        w->no_xattrs++;
+                        continue;
+                }
+                /* A file capability raises privileges at execve as setuid
+                 * does. */
+                if (!w->keep_setid && strcmp(name, "security.capability") == 0) {
+                        w->no_caps++;
+                        continue;
+                }
+                if (fsetxattr(fd, name, value, size, 0) < 0)
+                        writer_warn(w, "extended attribute %s not restored: %s", name, strerror(errno));
+        }
+}
+
+/* The entry's permission bits, without setuid and setgid unless they are
+ * kept (a directory's setgid only says which group new files get). */
+static mode_t entry_mode(struct writer *w, struct archive_entry *ent)
+{
+        mode_t mode = archive_entry_perm(ent) & 07777;
+        if (w->keep_setid || !(mode & (S_ISUID | S_ISGID)) || archive_entry_filetype(ent) == AE_IFDIR)
+                return mode;
+        w->no_setid++;
+        return mode & ~(mode_t)(S_ISUID | S_ISGID);
+}
+
 /* Owners, then mode (chown clears setuid), then extended attributes (file
  * capabilities are cleared by chown and by writes), then times. FD is an
  * open file or directory. */
@@ -191,20 +241,13 @@ static int apply_fd_meta(struct writer *w, int fd, struct archive_entry *ent, bo
                 writer_warn(w, "owner %ld:%ld not set: %s", (long)archive_entry_uid(ent),
                             (long)archive_entry_gid(ent), strerror(errno));
         }
-        mode_t mode = archive_entry_perm(ent) & 07777;
-        if (mode_and_times && fchmod(fd, mode) < 0) {
+        if (mode_and_times) {
+                mode_t mode = entry_mode(w, ent);
                 /* Unprivileged: setgid on a group the caller is not in. */
-                if (errno != EPERM || fchmod(fd, mode & ~(mode_t)S_ISGID) < 0)
+                if (fchmod(fd, mode) < 0 && (errno != EPERM || fchmod(fd, mode & ~(mode_t)S_ISGID) < 0))
                         return writer_fail(w, -errno, "setting mode");
         }
-        const char *name;
-        const void *value;
-        size_t size;
-        archive_entry_xattr_reset(ent);
-        while (archive_entry_xattr_next(ent, &name, &value, &size) == ARCHIVE_OK) {
-                if (fsetxattr(fd, name, value, size, 0) < 0)
-                        writer_warn(w, "extended attribute %s not restored: %s", name, strerror(errno));
-        }
+        apply_xattrs(w, fd, ent);
         if (mode_and_times) {
                 struct timespec ts[2];
                 entry_times(ent, ts);
@@ -225,7 +268,7 @@ static int apply_name_meta(struct writer *w, int dfd, const char *name, struct a
                         return writer_fail(w, -errno, "setting owner");
                 writer_warn(w, "owner not set: %s", strerror(errno));
         }
-        if (!is_link && fchmodat(dfd, name, archive_entry_perm(ent) & 07777, 0) < 0)
+        if (!is_link && fchmodat(dfd, name, entry_mode(w, ent), 0) < 0)
                 return writer_fail(w, -errno, "setting mode");
         struct timespec ts[2];
         entry_times(ent, ts);
@@ -387,6 +430,10 @@ static int make_node(struct writer *w, int dfd, const char *name, struct archive
                 writer_warn(w, "socket skipped");
                 return 0;
         }
+        if (type != AE_IFIFO && !w->keep_devices) {
+                w->no_devices++;
+                return 0;
+        }
         if (type != AE_IFIFO && !w->privileged) {
                 writer_warn(w, "device node skipped (creating one needs root)");
                 return 0;
@@ -461,11 +508,19 @@ static int writer_entry(struct writer *w, struct archive *a, struct archive_entr
         if ((size_t)n > UNPACK_MAX_DEPTH)
                 return writer_fail(w, -ROOST_EUNSAFE, "nested too deep");
         if (n == 0) {
-                /* "./": the root itself, whose metadata it carries. */
+                /* "./": the root itself, whose metadata it carries. Its
+                 * owner waits for the end with its mode: given to another
+                 * user now, the root would let that user in while the tree
+                 * is being made. */
                 if (hardlink || type != AE_IFDIR)
                         return writer_fail(w, -ROOST_EUNSAFE, "names the root but is not a directory");
-                int r = apply_fd_meta(w, w->rootfd, ent, false);
-                return r < 0 ? r : defer_dir(w, parts, 0, ent);
+                if (w->privileged) {
+                        w->root_owned = true;
+                        w->root_uid = (uid_t)archive_entry_uid(ent);
+                        w->root_gid = (gid_t)archive_entry_gid(ent);
+                }
+                apply_xattrs(w, w->rootfd, ent);
+                return defer_dir(w, parts, 0, ent);
         }
         int r = writer_enter(w, parts, (size_t)n - 1);
         if (r < 0)
@@ -506,18 +561,56 @@ static int writer_finish_dirs(struct writer *w)
                 strcpy(buf, d->path);
                 if (*buf && (n = unpack_path_split(buf, parts, ELEMENTSOF(parts), &why)) < 0)
                         return n;
-                w->entry = d->path;
+                w->entry = *d->path ? d->path : "./";
                 /* A later entry may have replaced the directory with something
                  * else; then there is nothing to update. */
                 _cleanup_close_ int fd = open_beneath(w, parts, (size_t)n, "directory", true);
                 if (fd < 0)
                         continue;
+                if (!*d->path && w->root_owned && fchown(fd, w->root_uid, w->root_gid) < 0) {
+                        if (errno != EINVAL && errno != EPERM)
+                                return writer_fail(w, -errno, "setting owner");
+                        writer_warn(w, "owner %ld:%ld not set: %s", (long)w->root_uid, (long)w->root_gid,
+                                    strerror(errno));
+                }
                 if (fchmod(fd, d->mode) < 0 && (errno != EPERM || fchmod(fd, d->mode & ~(mode_t)S_ISGID) < 0))
                         return writer_fail(w, -errno, "setting directory mode");
                 if (futimens(fd, d->times) < 0)
                         return writer_fail(w, -errno, "setting directory times");
         }
         return 0;
+}
+
+/* Append "3 device nodes" (PRE, N and a noun) to the list in BUF. */
+static void add_count(char *buf, size_t len, uint64_t n, const char *pre, const char *one, const char *many)
+{
+        size_t at = strlen(buf);
+        if (n)
+                snprintf(buf + at, len - at, "%s%s%llu %s", at ? ", " : "", pre, (unsigned long long)n,
+                         n == 1 ? one : many);
+}
+
+/* What was left out on purpose, in one line each for the privileged files
+ * and for the refused attributes, rather than one per entry. */
+static void writer_report(struct writer *w)
+{
+        if (!w->o || !w->o->warn)
+                return;
+        char what[256] = "", line[512];
+        add_count(what, sizeof(what), w->no_devices, "", "device node", "device nodes");
+        add_count(what, sizeof(what), w->no_setid, "the setuid/setgid bits of ", "file", "files");
+        add_count(what, sizeof(what), w->no_caps, "", "file capability", "file capabilities");
+        if (*what) {
+                snprintf(line, sizeof(line),
+                         "%s: not restored outside the store: %s (--keep-devices, --keep-setid restore them)",
+                         w->input, what);
+                w->o->warn(w->o->userdata, line);
+        }
+        if (w->no_xattrs) {
+                snprintf(line, sizeof(line), "%s: %llu trusted.* or user.overlay.* attribute%s ignored",
+                         w->input, (unsigned long long)w->no_xattrs, w->no_xattrs == 1 ? "" : "s");
+                w->o->warn(w->o->userdata, line);
+        }
 }
 
 static void writer_done(struct writer *w)
@@ -537,7 +630,18 @@ static void report_progress(const struct unpack_options *o, unpack_feed *f, uint
         }
 }
 
+unsigned unpack_keep(const struct unpack_options *o)
+{
+        return !o ? 0 : (o->keep_devices ? UNPACK_KEEP_DEVICES : 0) | (o->keep_setid ? UNPACK_KEEP_SETID : 0);
+}
+
 int unpack_into(int fd, const char *name, int rootfd, const struct unpack_options *o, roost_error *e)
+{
+        return unpack_tree(fd, name, rootfd, o, unpack_keep(o), (mode_t)-1, e);
+}
+
+int unpack_tree(int fd, const char *name, int rootfd, const struct unpack_options *o, unsigned keep,
+                mode_t root_mode, roost_error *e)
 {
         char err[512] = "";
         struct stat st;
@@ -549,6 +653,8 @@ int unpack_into(int fd, const char *name, int rootfd, const struct unpack_option
         struct writer w = {
                 .rootfd = rootfd,
                 .privileged = geteuid() == 0,
+                .keep_devices = keep & UNPACK_KEEP_DEVICES,
+                .keep_setid = keep & UNPACK_KEEP_SETID,
                 .o = o,
                 .max_bytes = o && o->max_bytes ? o->max_bytes : UNPACK_DEFAULT_MAX_BYTES,
                 .max_entries = o && o->max_entries ? o->max_entries : UNPACK_DEFAULT_MAX_ENTRIES,
@@ -567,6 +673,11 @@ int unpack_into(int fd, const char *name, int rootfd, const struct unpack_option
         archive_read_support_format_tar(a);
         archive_read_support_format_gnutar(a);
         uint64_t last = 0;
+        /* The root's mode when the archive names no "./" (which replaces
+         * this), its times left as they come. */
+        const struct timespec untouched[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+        if (root_mode != (mode_t)-1 && (r = deferred_put(&w.dirs, NULL, 0, root_mode, untouched)) < 0)
+                goto out;
         if (unpack_feed_attach(f, a) != ARCHIVE_OK) {
                 const char *fe = unpack_feed_error(f);
                 if (fe || unpack_feed_decoded(f) == 0)
@@ -615,6 +726,8 @@ int unpack_into(int fd, const char *name, int rootfd, const struct unpack_option
         r = writer_finish_dirs(&w);
         if (r == 0 && o && o->progress)
                 o->progress(o->userdata, total ? total : unpack_feed_consumed(f), total);
+        if (r == 0)
+                writer_report(&w);
 out:
         archive_read_free(a);
         unpack_feed_free(f);

@@ -1,14 +1,25 @@
-/* Entry names: what the writer accepts, and how it splits them. */
+/* Entry names: what the writer accepts, and how it splits them; what a
+ * tree gets of an archive's privileged files. */
 #include "config.h"
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "common/error.h"
+#include "common/util.h"
 #include "unpack/unpack-private.h"
 
 static int split(const char *name, const char **parts, size_t max, char *buf, const char **why)
@@ -97,12 +108,85 @@ static void test_deferred_dirs(void **state)
         assert_int_equal(d.n, 0);
 }
 
+/* A pax archive in memory: a setuid-root file carrying overlay attributes,
+ * and /dev/null's node. */
+static int privileged_archive(void)
+{
+        int fd = memfd_create("archive", MFD_CLOEXEC);
+        assert_true(fd >= 0);
+        struct archive *a = archive_write_new();
+        assert_non_null(a);
+        assert_int_equal(archive_write_set_format_pax(a), ARCHIVE_OK);
+        assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
+        struct archive_entry *ent = archive_entry_new();
+        archive_entry_set_pathname(ent, "suid");
+        archive_entry_set_filetype(ent, AE_IFREG);
+        archive_entry_set_perm(ent, 04755);
+        archive_entry_set_size(ent, 1);
+        archive_entry_xattr_add_entry(ent, "trusted.overlay.opaque", "y", 1);
+        archive_entry_xattr_add_entry(ent, "user.overlay.opaque", "y", 1);
+        assert_int_equal(archive_write_header(a, ent), ARCHIVE_OK);
+        assert_int_equal(archive_write_data(a, "x", 1), 1);
+        archive_entry_clear(ent);
+        archive_entry_set_pathname(ent, "null");
+        archive_entry_set_filetype(ent, AE_IFCHR);
+        archive_entry_set_perm(ent, 0666);
+        archive_entry_set_rdevmajor(ent, 1);
+        archive_entry_set_rdevminor(ent, 3);
+        assert_int_equal(archive_write_header(a, ent), ARCHIVE_OK);
+        archive_entry_free(ent);
+        assert_int_equal(archive_write_free(a), ARCHIVE_OK);
+        assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+        return fd;
+}
+
+/* The library's own default (no options, as a caller of unpack_into
+ * that knows nothing of them) keeps no privileged file; the store's
+ * UNPACK_KEEP_ALL keeps them; overlay attributes come through neither. */
+static void test_privileged_files(void **state)
+{
+        const char *tmp = getenv("TMPDIR");
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s/test-unpack.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        assert_non_null(mkdtemp(dir));
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        roost_error e = { "" };
+        struct stat st;
+        char value[8];
+        for (int keep = 0; keep <= 1; keep++) {
+                const char *name = keep ? "all" : "none";
+                assert_int_equal(mkdirat(dfd, name, 0700), 0);
+                int rootfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                int fd = privileged_archive();
+                int r = keep ? unpack_tree(fd, "memory", rootfd, NULL, UNPACK_KEEP_ALL, (mode_t)-1, &e)
+                             : unpack_into(fd, "memory", rootfd, NULL, &e);
+                assert_int_equal(r, 0);
+                assert_int_equal(fstatat(rootfd, "suid", &st, 0), 0);
+                assert_int_equal(st.st_mode & 07777, keep ? 04755 : 0755);
+                if (!keep)
+                        assert_int_equal(fstatat(rootfd, "null", &st, 0) < 0 ? errno : 0, ENOENT);
+                else if (geteuid() == 0)
+                        assert_true(fstatat(rootfd, "null", &st, 0) == 0 && S_ISCHR(st.st_mode));
+                int ffd = openat(rootfd, "suid", O_RDONLY | O_CLOEXEC);
+                assert_true(ffd >= 0);
+                assert_true(fgetxattr(ffd, "user.overlay.opaque", value, sizeof(value)) < 0);
+                assert_true(fgetxattr(ffd, "trusted.overlay.opaque", value, sizeof(value)) < 0);
+                close(ffd);
+                close(fd);
+                close(rootfd);
+        }
+        close(dfd);
+        assert_int_equal(rm_rf_at(AT_FDCWD, dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_split_ok),
                 cmocka_unit_test(test_split_refused),
                 cmocka_unit_test(test_deferred_dirs),
+                cmocka_unit_test(test_privileged_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
