@@ -38,6 +38,23 @@ int store_tree_use(store *s, const char *sha256)
         return fd;
 }
 
+int store_tree_use_exclusive(store *s, const char *sha256)
+{
+        char name[96];
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        use_name(sha256, name, sizeof(name));
+        int fd = openat(s->fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
 bool store_tree_in_use(store *s, const char *sha256)
 {
         char name[96];

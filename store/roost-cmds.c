@@ -382,6 +382,12 @@ static void report_damage(void *userdata, const char *path, const char *what)
                   !strcmp(what, "missing") || !strcmp(what, "unexpected") ? "" : " changed");
 }
 
+static bool arch_not_host(const struct store_ref *ref)
+{
+        const char *host = host_alpine_arch();
+        return !host || strcmp(host, ref->arch) != 0;
+}
+
 static int verify_tree(store *s, const struct store_ref *ref, bool quiet)
 {
         if (!store_tree_exists(s, ref->sha256))
@@ -393,8 +399,12 @@ static int verify_tree(store *s, const struct store_ref *ref, bool quiet)
                           r == -ENOENT ? "no manifest; run roost gc and unpack it again" : roost_strerror(r));
                 return EXIT_VERIFY;
         }
-        if (r > 0)
+        if (r > 0) {
+                cli_error("verify: %s:%s: repair the tree from its archive with: roost unpack --force %s:%s%s%s",
+                          ref->name, ref->tag, ref->name, ref->tag, arch_not_host(ref) ? " --arch " : "",
+                          arch_not_host(ref) ? ref->arch : "");
                 return EXIT_VERIFY;
+        }
         if (!quiet)
                 printf("%s:%s (%s): tree ok\n", ref->name, ref->tag, ref->arch);
         return 0;

@@ -21,3 +21,7 @@ void store_tree_name(const char *sha256, const char *below, char *buf, size_t n)
 /* Take an exclusive lock on locks/<kind>-<key>, waiting for it. Returns
  * the fd holding the lock. */
 int store_lock_object(store *s, const char *kind, const char *key);
+
+/* The tree's in-use mark taken exclusively, without waiting: -EBUSY when a
+ * running container holds it (gc.c). */
+int store_tree_use_exclusive(store *s, const char *sha256);

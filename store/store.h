@@ -149,11 +149,16 @@ typedef struct store_tree store_tree;
  * Takes the tree's lock and waits for it; returns 1 with *ret NULL when the
  * tree already exists. store_tree_dirfd() is the empty root to fill. */
 int store_tree_begin(store *s, const char *sha256, store_tree **ret);
+/* The same, to replace the tree (a damaged one) if there is one: holds its
+ * in-use mark exclusively until commit or abort, so that no launch starts
+ * on it meanwhile (they wait); -EBUSY when a running container uses it. */
+int store_tree_begin_replace(store *s, const char *sha256, store_tree **ret);
 int store_tree_dirfd(const store_tree *t);
 /* The directory beside the root, for files that describe the tree
  * (a manifest). */
 int store_tree_metafd(const store_tree *t);
-/* syncfs and rename into trees/<sha256>. Frees T. */
+/* syncfs and rename into trees/<sha256> (exchanged with the old tree, which
+ * is then removed, when begun to replace). Frees T. */
 int store_tree_commit(store_tree *t);
 void store_tree_abort(store_tree *t);
 

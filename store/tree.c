@@ -15,6 +15,7 @@ struct store_tree {
         int tmpfd;     /* holds the temporary's lock */
         int rootfd;
         int lockfd; /* locks/tree-<sha256> */
+        int usefd;  /* locks/use-<sha256>, held exclusively while replacing */
 };
 
 int store_tree_remove(store *s, const char *sha256)
@@ -33,11 +34,12 @@ static void tree_free(store_tree *t)
         closep(&t->rootfd);
         closep(&t->tmpfd);
         closep(&t->lockfd);
+        closep(&t->usefd);
         free(t->tmpname);
         free(t);
 }
 
-int store_tree_begin(store *s, const char *sha256, store_tree **ret)
+static int tree_begin(store *s, const char *sha256, bool replace, store_tree **ret)
 {
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
@@ -45,12 +47,14 @@ int store_tree_begin(store *s, const char *sha256, store_tree **ret)
         if (!t)
                 return -ENOMEM;
         t->s = s;
-        t->tmpfd = t->rootfd = -1;
+        t->tmpfd = t->rootfd = t->usefd = -1;
         memcpy(t->sha256, sha256, sizeof(t->sha256));
         int r = t->lockfd = store_lock_object(s, "tree", sha256);
         if (r < 0)
                 goto fail;
-        if (store_tree_exists(s, sha256)) {
+        if (replace && (r = t->usefd = store_tree_use_exclusive(s, sha256)) < 0)
+                goto fail;
+        if (!replace && store_tree_exists(s, sha256)) {
                 tree_free(t);
                 *ret = NULL;
                 return 1;
@@ -71,6 +75,16 @@ int store_tree_begin(store *s, const char *sha256, store_tree **ret)
 fail:
         store_tree_abort(t);
         return r;
+}
+
+int store_tree_begin(store *s, const char *sha256, store_tree **ret)
+{
+        return tree_begin(s, sha256, false, ret);
+}
+
+int store_tree_begin_replace(store *s, const char *sha256, store_tree **ret)
+{
+        return tree_begin(s, sha256, true, ret);
 }
 
 int store_tree_dirfd(const store_tree *t)
@@ -99,10 +113,15 @@ int store_tree_commit(store_tree *t)
         if ((r = store_manifest_write(t->rootfd, t->tmpfd)) < 0)
                 goto fail;
         store_tree_name(t->sha256, NULL, name, sizeof(name));
-        if (renameat2(t->s->fd, t->tmpname, t->s->fd, name, RENAME_NOREPLACE) < 0) {
+        /* Replacing: one exchange, so that the name never points at
+         * nothing; the old tree is then in our temporary, removed with it. */
+        bool exchange = t->usefd >= 0 && store_tree_exists(t->s, t->sha256);
+        if (renameat2(t->s->fd, t->tmpname, t->s->fd, name, exchange ? RENAME_EXCHANGE : RENAME_NOREPLACE) < 0) {
                 r = -errno;
                 goto fail;
         }
+        if (exchange)
+                rm_rf_at(t->s->fd, t->tmpname);
         dfd = openat(t->s->fd, "trees", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0 || fsync(dfd) < 0)
                 r = -errno;

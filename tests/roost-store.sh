@@ -95,7 +95,26 @@ like "$err" "tree: /bin/busybox: mode changed" "a changed mode is named"
 like "$err" "tree: /etc/hostname: missing" "a removed file is named"
 like "$err" "tree: /etc/new: unexpected" "an added file is named"
 like "$err" "tree: /home: type changed" "a directory replaced by a symlink is named"
-is "$(printf '%s\n' "$err" | grep -c .)" 6 "one line per damaged path, nothing else"
+is "$(printf '%s\n' "$err" | grep -c "tree: /")" 6 "one line per damaged path"
+like "$(printf '%s\n' "$err" | tail -n 1)" "^roost: verify: alpine:3.99: repair the tree from its archive with: roost unpack --force alpine:3.99$" \
+        "... and one naming the repair"
+is "$(printf '%s\n' "$err" | grep -c .)" 7 "... nothing else"
+run_cmd unpack --store "$TEST_TMP/tree-damaged" alpine:3.99
+like "$out" "already unpacked .*--force extracts it again" "unpack without --force leaves the tree, saying how to redo it"
+coproc HOLD { store-put use "$TEST_TMP/tree-damaged" "$sha"; }
+read -r line <&"${HOLD[0]}"
+run_cmd unpack --store "$TEST_TMP/tree-damaged" --force alpine:3.99
+is "$rc" 1 "unpack --force refuses a tree a running container uses"
+like "$err" "in use by a running container" "... saying so"
+exec {HOLD[1]}>&-; wait "$HOLD_PID" 2>/dev/null
+run_cmd unpack --store "$TEST_TMP/tree-damaged" -q --force alpine:3.99
+is "$rc:$err" "0:" "unpack --force repairs the tree from its archive"
+run_cmd roost verify --store "$TEST_TMP/tree-damaged" alpine:3.99
+is "$rc" 0 "... which then verifies: $err"
+is "$(cat "$T/etc/hostname" 2>/dev/null)" "$(tar -xzOf "$TEST_TMP/rootfs.tar.gz" ./etc/hostname 2>/dev/null || tar -xzOf "$TEST_TMP/rootfs.tar.gz" etc/hostname)" \
+        "... the removed file is back"
+[ ! -e "$T/etc/new" ]; ok $? "... the added one gone"
+is "$(ls "$TEST_TMP/tree-damaged/tmp" | wc -l)" 0 "... and the old tree is not left behind"
 
 # verify finds a flipped byte in a stored blob
 cp -a "$S" "$TEST_TMP/damaged"
@@ -104,6 +123,10 @@ printf 'X' | dd of="$TEST_TMP/damaged/blobs/sha256/$sha" bs=1 seek=100 conv=notr
 run_cmd roost verify --store "$TEST_TMP/damaged"
 is "$rc" 5 "verify exits 5 on a damaged blob"
 like "$err" "alpine:3.99: archive ${sha:0:12}: checksum mismatch" "verify names the damaged archive"
+store-put tree "$TEST_TMP/damaged" "$sha" "$TEST_TMP/fixture-rootfs-3.99.1" 2>/dev/null
+run_cmd unpack --store "$TEST_TMP/damaged" --force alpine:3.99
+is "$rc" 5 "unpack --force will not repair from a damaged archive"
+like "$err" "archive is damaged too" "... saying what to do instead: $err"
 
 # rm refuses an image a running container uses
 coproc HOLD { store-put use "$S" "$sha"; }

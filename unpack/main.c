@@ -18,6 +18,7 @@
 static const char *arg_store;
 static const char *arg_arch;
 static const char *arg_to;
+static bool arg_force;
 static bool arg_quiet, arg_keep_devices, arg_keep_setid;
 static uint64_t arg_max_bytes, arg_max_entries;
 
@@ -38,6 +39,9 @@ static void help(void)
                "                         else ~/.local/share/roost)\n"
                "      --arch ARCH        the image's architecture (default: the host's)\n"
                "      --to DIR           export the image into DIR instead of the store\n"
+               "      --force            extract the image again over its tree in the store (the\n"
+               "                         repair for a tree roost verify reports damaged): the\n"
+               "                         archive is re-hashed first; refused while a container runs it\n"
                "      --keep-devices     into a DIR: create device nodes (root only)\n"
                "      --keep-setid       into a DIR: keep setuid/setgid bits and file capabilities\n"
                "      --max-size SIZE    refuse archives with more file data (default 16G;\n"
@@ -47,8 +51,9 @@ static void help(void)
                "  -h, --help             this help\n"
                "      --version          version\n"
                "\n"
-               "Exit status: 0 done (or already done), 1 other failure, 2 usage, 3 image or file\n"
-               "not found, 6 store or target not writable, 7 archive corrupt, hostile or over a limit.\n");
+               "Exit status: 0 done (or already done), 1 other failure (a tree to repair in use),\n"
+               "2 usage, 3 image or file not found, 5 the archive to repair from is damaged,\n"
+               "6 store or target not writable, 7 archive corrupt, hostile or over a limit.\n");
 }
 
 static int parse_size(const char *s, uint64_t *ret)
@@ -192,15 +197,34 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 r = EXIT_STORE;
                 goto out;
         }
-        r = store_read_only(s) ? 1 : unpack_image(s, ref.sha256, o, &e);
+        bool repair = arg_force && store_tree_exists(s, ref.sha256);
+        if (repair && store_read_only(s)) {
+                cli_error("the store %s is read-only: repairing %s:%s needs to write", root, name, tag);
+                r = EXIT_STORE;
+                goto out;
+        }
+        /* A repair is only as good as its source. */
+        if (repair && (r = store_blob_verify(s, ref.sha256, ref.sha512)) < 0) {
+                cli_error("%s:%s: its archive is %s too; remove the image (roost rm --prune %s:%s) and pull "
+                          "it again",
+                          name, tag, r == -ENOENT ? "missing" : "damaged", name, tag);
+                r = r == -ENOENT ? EXIT_NOTFOUND : EXIT_VERIFY;
+                goto out;
+        }
+        if (repair)
+                r = unpack_image_repair(s, ref.sha256, o, &e);
+        else
+                r = store_read_only(s) ? 1 : unpack_image(s, ref.sha256, o, &e);
         end_progress(p);
         if (r < 0) {
                 cli_error("unpacking %s:%s: %s", name, tag, e.msg);
-                r = roost_exit_code(r);
+                r = r == -EBUSY ? EXIT_FAIL : roost_exit_code(r);
                 goto out;
         }
         if (!arg_quiet && store_tree_path(s, ref.sha256, &path) == 0)
-                printf(r == 1 ? "%s:%s (%s) is already unpacked at %s\n" : "unpacked %s:%s (%s) into %s\n",
+                printf(repair   ? "repaired %s:%s (%s): extracted again from its archive into %s\n"
+                       : r == 1 ? "%s:%s (%s) is already unpacked at %s (--force extracts it again)\n"
+                                : "unpacked %s:%s (%s) into %s\n",
                        name, tag, arch, path);
         r = 0;
 out:
@@ -219,6 +243,7 @@ int main(int argc, char **argv)
                 OPT_MAX_ENTRIES,
                 OPT_KEEP_DEVICES,
                 OPT_KEEP_SETID,
+                OPT_FORCE,
                 OPT_VERSION
         };
         static const struct option opts[] = {
@@ -229,6 +254,7 @@ int main(int argc, char **argv)
                 { "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
                 { "keep-devices", no_argument, NULL, OPT_KEEP_DEVICES },
                 { "keep-setid", no_argument, NULL, OPT_KEEP_SETID },
+                { "force", no_argument, NULL, OPT_FORCE },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -267,6 +293,9 @@ int main(int argc, char **argv)
                         break;
                 case OPT_KEEP_SETID:
                         arg_keep_setid = true;
+                        break;
+                case OPT_FORCE:
+                        arg_force = true;
                         break;
                 case 'q':
                         arg_quiet = true;

@@ -13,14 +13,16 @@
 #include "common/util.h"
 #include "unpack/unpack-private.h"
 
-int unpack_image(store *s, const char *sha256, const struct unpack_options *o, roost_error *e)
+static int image_tree(store *s, const char *sha256, bool replace, const struct unpack_options *o, roost_error *e)
 {
         char name[32];
         if (!store_digest_valid(sha256))
                 return roost_error_set(e, 0, "'%s' is not a sha256 digest", sha256), -ROOST_EUSAGE;
         snprintf(name, sizeof(name), "blob %.12s", sha256);
         store_tree *t = NULL;
-        int r = store_tree_begin(s, sha256, &t);
+        int r = replace ? store_tree_begin_replace(s, sha256, &t) : store_tree_begin(s, sha256, &t);
+        if (r == -EBUSY)
+                return roost_error_set(e, r, "%s: the tree is in use by a running container", name);
         if (r < 0)
                 return roost_error_set(e, r, "%s: preparing the tree", name);
         if (r == 1)
@@ -42,6 +44,16 @@ int unpack_image(store *s, const char *sha256, const struct unpack_options *o, r
         if (r < 0)
                 return roost_error_set(e, r, "%s: publishing the tree", name);
         return 0;
+}
+
+int unpack_image(store *s, const char *sha256, const struct unpack_options *o, roost_error *e)
+{
+        return image_tree(s, sha256, false, o, e);
+}
+
+int unpack_image_repair(store *s, const char *sha256, const struct unpack_options *o, roost_error *e)
+{
+        return image_tree(s, sha256, true, o, e);
 }
 
 static int dir_is_empty(int dfd, const char *name)

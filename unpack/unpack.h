@@ -46,6 +46,10 @@ struct unpack_options {
  * extracted, 1 when the tree was already there, negative with E filled (one
  * line naming the problem and the entry) on failure, leaving no tree. */
 int unpack_image(store *s, const char *sha256, const struct unpack_options *o, roost_error *e);
+/* The same, replacing a tree that is there (a damaged one, as roost verify
+ * reports): extracted anew from the stored archive and exchanged with the
+ * old one in one rename. -EBUSY while a running container uses it. */
+int unpack_image_repair(store *s, const char *sha256, const struct unpack_options *o, roost_error *e);
 
 /* Extract archive file PATH ("-" for stdin) into directory DIR, which must not
  * exist or be empty: extract into a temporary directory next to DIR, rename
