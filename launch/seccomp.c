@@ -2,7 +2,8 @@
  * deny list on top of "allow" (the calls a container has no business
  * making: kernel modules, kexec, reboot, swap, the clock, the keyrings,
  * bpf, perf, userfaultfd, new namespaces and mounts without CAP_SYS_ADMIN,
- * file handles, terminal injection, vsock and kernel crypto sockets).
+ * opening file handles, terminal injection, vsock and kernel crypto
+ * sockets).
  * Denied calls fail with EPERM, as under docker, so that programs take
  * their usual "not permitted" path; clone3 fails with ENOSYS because its
  * flags sit in memory a filter cannot read, and ENOSYS makes the C
@@ -93,8 +94,12 @@ static const struct {
         { "mount_setattr", CAP_BIT(CAP_SYS_ADMIN) },
         { "setns", CAP_BIT(CAP_SYS_ADMIN) },
         { "unshare", CAP_BIT(CAP_SYS_ADMIN) },
-        /* file handles bypass the mount namespace (the "shocker" escape) */
-        { "open_by_handle_at", CAP_BIT(CAP_DAC_READ_SEARCH) },
+        /* File handles bypass the mount namespace (the "shocker" escape):
+         * given a volume, opening a handle made up for the root of its file
+         * system reaches all of the host's. docker lets CAP_DAC_READ_SEARCH
+         * through; here only --privileged or --seccomp=unconfined do. Making
+         * a handle does not open anything. */
+        { "open_by_handle_at", NEVER },
         { "name_to_handle_at", CAP_BIT(CAP_SYS_ADMIN) | CAP_BIT(CAP_DAC_READ_SEARCH) },
         /* reading other processes' memory, raw I/O, accounting, NUMA */
         { "process_vm_readv", CAP_BIT(CAP_SYS_PTRACE) },

