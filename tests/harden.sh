@@ -137,7 +137,7 @@ probe=$(sed 's/ /: /' <<<"$out")
 for call in kexec_load reboot finit_module swapoff clock_settime keyctl bpf perf_event_open \
         userfaultfd mount umount2 pivot_root setns unshare unshare_user clone_newns \
         open_by_handle_at tiocsti tiocsti_high_bits tioclinux socket_alg socket_vsock \
-        process_vm_readv x32_unshare; do
+        process_vm_readv x32_unshare io_uring_setup io_uring_enter io_uring_register; do
         is "$(field "$call" "$probe")" EPERM "$call is denied with EPERM"
 done
 # Where the kernel has no int 0x80 entry (the probe says NOI386), there is
@@ -163,6 +163,11 @@ run_cmd L --privileged -v "$SPROBE:/sp:ro" /sp
 p=$(sed 's/ /: /' <<<"$out")
 is "$(field mount "$p")" ENOENT "--privileged: mount reaches the kernel"
 is "$(field tiocsti "$p")" ENOTTY "--privileged: TIOCSTI reaches the kernel"
+if [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ]; then
+        is "$(field io_uring_setup "$p")" EFAULT "--privileged: io_uring_setup reaches the kernel"
+else
+        skip "--privileged: io_uring_setup reaches the kernel" "the host disables io_uring (kernel.io_uring_disabled)"
+fi
 
 # ---- file handles ("shocker"): with CAP_DAC_READ_SEARCH, a volume's mount
 # opens a handle made for any directory of the file system under it, here

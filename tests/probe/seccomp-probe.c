@@ -164,6 +164,10 @@ int main(int argc, char **argv)
         char buf[8];
         struct iovec l = { buf, sizeof(buf) }, rem = { buf, sizeof(buf) };
         report("process_vm_readv", syscall(SYS_process_vm_readv, getpid(), &l, 1, &rem, 1, 0));
+        /* NULL parameters: EFAULT, and no ring, when the call is allowed. */
+        report("io_uring_setup", syscall(SYS_io_uring_setup, 1, NULL));
+        report("io_uring_enter", syscall(SYS_io_uring_enter, -1, 0, 0, 0, NULL, 0));
+        report("io_uring_register", syscall(SYS_io_uring_register, -1, 0, NULL, 0));
         /* NOI386: this kernel has no int 0x80 entry (it would kill us). */
         if (!int80_works()) {
                 printf("i386_unshare NOI386\ni386_socketcall_unix NOI386\n");

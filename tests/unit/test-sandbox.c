@@ -238,6 +238,7 @@ static int denied_calls(void)
         DENIED(ioctl(null, TIOCLINUX, &c), EPERM);
         DENIED(socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0), EPERM);
         DENIED(socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM);
+        DENIED(syscall(SYS_io_uring_setup, 1, NULL), EPERM);
         /* The other ways in: int 0x80 (i386) and the x32 bit. */
         /* A kernel without int 0x80 (int80_works) has no i386 way in. */
         if (int80_works())
@@ -564,7 +565,11 @@ static uint32_t call(const struct bpf *b, uint32_t arch, int nr, uint64_t a0, ui
         return bpf_run(b->insns, b->n, &d);
 }
 
-/* x86_64, x32, i386 */
+/* Each architecture's number for a call: x86_64, x32, i386. */
+struct nrs {
+        const char *name;
+        int nr[3];
+};
 static const uint32_t arches[3] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_X86_64, AUDIT_ARCH_I386 };
 
 /* The evaluator agrees with what the kernel showed in the tests above. */
@@ -582,6 +587,26 @@ static void test_bpf_sane(void **state)
         assert_int_equal(call(&b, AUDIT_ARCH_X86_64, SYS_socket, AF_INET, SOCK_STREAM), SECCOMP_RET_ALLOW);
         assert_int_equal(call(&b, AUDIT_ARCH_AARCH64, 97 /* unshare */, 0, 0), SECCOMP_RET_KILL_PROCESS);
         free(b.insns);
+}
+
+static void test_bpf_io_uring(void **state)
+{
+        static const struct nrs calls[] = {
+                { "io_uring_setup", { 425, X32 | 425, 425 } },
+                { "io_uring_enter", { 426, X32 | 426, 426 } },
+                { "io_uring_register", { 427, X32 | 427, 427 } },
+        };
+        struct sandbox_config def = { 0 }, all = { .cap_add = UINT64_MAX };
+        const struct sandbox_config *cs[] = { &def, &all };
+        for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+                struct bpf b = bpf_of(cs[i]);
+                for (size_t k = 0; k < ELEMENTSOF(calls); k++)
+                        for (size_t a = 0; a < 3; a++)
+                                if (call(&b, arches[a], calls[k].nr[a], 1, 0) != RET_EPERM)
+                                        fail_msg("%s (arch %zu, config %zu) not refused", calls[k].name, a,
+                                                 i);
+                free(b.insns);
+        }
 }
 
 /* Only --privileged and --seccomp=unconfined open file handles (shocker),
@@ -929,6 +954,7 @@ int main(void)
                 cmocka_unit_test(test_init_drop),
                 cmocka_unit_test(test_export_loads),
                 cmocka_unit_test(test_bpf_sane),
+                cmocka_unit_test(test_bpf_io_uring),
                 cmocka_unit_test(test_bpf_open_by_handle),
                 cmocka_unit_test(test_masks),
                 cmocka_unit_test(test_masks_legacy),
