@@ -3,7 +3,7 @@
  * making: kernel modules, kexec, reboot, swap, the clock, the keyrings,
  * bpf, perf, userfaultfd, io_uring, new namespaces and mounts without
  * CAP_SYS_ADMIN, opening file handles, terminal injection, vsock and kernel
- * crypto sockets).
+ * crypto sockets, personalities outside docker's short list).
  * Denied calls fail with EPERM, as under docker, so that programs take
  * their usual "not permitted" path; clone3 fails with ENOSYS because its
  * flags sit in memory a filter cannot read, and ENOSYS makes the C
@@ -139,6 +139,12 @@ static const uint64_t clone_ns_flags[] = {
 #define AF_VSOCK_NR  40
 #define AF_ALG_NR    38
 
+/* personality(2) values docker's profile allows: PER_LINUX (0), the bits
+ * below in any combination, and 0xffffffff, which only asks. The rest
+ * (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, other execution domains) is
+ * refused. */
+#define PER_FREE_BITS (0x0008 /* PER_LINUX32 */ | 0x20000 /* UNAME26 */)
+
 static void ctx_releasep(scmp_filter_ctx *ctx)
 {
         if (*ctx)
@@ -234,6 +240,26 @@ static int rules_add(scmp_filter_ctx ctx, uint64_t caps, bool socket_families, r
                 struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, families[i]);
                 if ((r = add(ctx, eperm, "socket", 1, &a)) < 0)
                         return roost_error_set(e, r, "seccomp rule for socket");
+        }
+
+        /* personality: "none of the allowed values" in rules that may
+         * compare an argument once each. For each bit c: c is 0 and the
+         * next bit outside PER_FREE_BITS, going round the word, is 1. Each
+         * rule asks for a bit outside them set, which no allowed
+         * combination has, and for a 0, which 0xffffffff has not; any
+         * other value has a 0 followed so by a 1. Only the low 32 bits
+         * count, as the kernel reads no more. About 100 instructions,
+         * shared by the three architectures, which only personality's
+         * number reaches. */
+        for (unsigned c = 0; c < 32; c++) {
+                unsigned b = c;
+                do
+                        b = (b + 1) % 32;
+                while (PER_FREE_BITS & (UINT32_C(1) << b));
+                struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, (UINT32_C(1) << c) | (UINT32_C(1) << b),
+                                                UINT32_C(1) << b);
+                if ((r = add(ctx, eperm, "personality", 1, &a)) < 0)
+                        return roost_error_set(e, r, "seccomp rule for personality");
         }
         return 0;
 }

@@ -137,8 +137,13 @@ probe=$(sed 's/ /: /' <<<"$out")
 for call in kexec_load reboot finit_module swapoff clock_settime keyctl bpf perf_event_open \
         userfaultfd mount umount2 pivot_root setns unshare unshare_user clone_newns \
         open_by_handle_at tiocsti tiocsti_high_bits tioclinux socket_alg socket_vsock \
-        process_vm_readv x32_unshare io_uring_setup io_uring_enter io_uring_register; do
+        process_vm_readv x32_unshare io_uring_setup io_uring_enter io_uring_register \
+        personality_exec_norandom personality_bsd personality_high_bits; do
         is "$(field "$call" "$probe")" EPERM "$call is denied with EPERM"
+done
+# docker's personality list passes: PER_LINUX, PER_LINUX32|UNAME26, the query
+for call in personality_linux personality_linux32_uname26 personality_query personality_query_long; do
+        is "$(field "$call" "$probe")" OK "$call passes"
 done
 # Where the kernel has no int 0x80 entry (the probe says NOI386), there is
 # no i386 way in to check.
@@ -163,6 +168,7 @@ run_cmd L --privileged -v "$SPROBE:/sp:ro" /sp
 p=$(sed 's/ /: /' <<<"$out")
 is "$(field mount "$p")" ENOENT "--privileged: mount reaches the kernel"
 is "$(field tiocsti "$p")" ENOTTY "--privileged: TIOCSTI reaches the kernel"
+is "$(field personality_exec_norandom "$p")" OK "--privileged: any personality"
 if [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ]; then
         is "$(field io_uring_setup "$p")" EFAULT "--privileged: io_uring_setup reaches the kernel"
 else

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -63,6 +64,15 @@ static const char *errname(int e)
 static void report(const char *name, long r)
 {
         printf("%s %s\n", name, r < 0 ? errname(errno) : "OK");
+}
+
+/* Set a personality and, when that worked, put the old one back. */
+static void report_personality(const char *name, unsigned long p)
+{
+        long old = syscall(SYS_personality, p);
+        report(name, old);
+        if (old >= 0)
+                syscall(SYS_personality, (unsigned long)old);
 }
 
 union handle {
@@ -168,6 +178,17 @@ int main(int argc, char **argv)
         report("io_uring_setup", syscall(SYS_io_uring_setup, 1, NULL));
         report("io_uring_enter", syscall(SYS_io_uring_enter, -1, 0, 0, 0, NULL, 0));
         report("io_uring_register", syscall(SYS_io_uring_register, -1, 0, NULL, 0));
+        /* docker's list: PER_LINUX, PER_LINUX32, UNAME26, both, and the
+         * query 0xffffffff (here also sign-extended: only 32 bits count). */
+        report_personality("personality_linux", PER_LINUX);
+        report_personality("personality_linux32_uname26", PER_LINUX32 | UNAME26);
+        report("personality_query", syscall(SYS_personality, 0xffffffffUL));
+        report("personality_query_long", syscall(SYS_personality, -1L));
+        report_personality("personality_exec_norandom", READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE);
+        report_personality("personality_bsd", PER_BSD);
+        /* The kernel reads 32 bits: high bits must not make a refused
+         * value look like another. */
+        report_personality("personality_high_bits", 0x100000000UL | READ_IMPLIES_EXEC);
         /* NOI386: this kernel has no int 0x80 entry (it would kill us). */
         if (!int80_works()) {
                 printf("i386_unshare NOI386\ni386_socketcall_unix NOI386\n");

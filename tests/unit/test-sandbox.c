@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -239,6 +240,10 @@ static int denied_calls(void)
         DENIED(socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0), EPERM);
         DENIED(socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM);
         DENIED(syscall(SYS_io_uring_setup, 1, NULL), EPERM);
+        DENIED(syscall(SYS_personality, READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE), EPERM);
+        CHECK(syscall(SYS_personality, PER_LINUX32) == PER_LINUX &&
+                      syscall(SYS_personality, PER_LINUX) == PER_LINUX32,
+              "personality(PER_LINUX32) and back: %s", strerror(errno));
         /* The other ways in: int 0x80 (i386) and the x32 bit. */
         /* A kernel without int 0x80 (int80_works) has no i386 way in. */
         if (int80_works())
@@ -609,6 +614,62 @@ static void test_bpf_io_uring(void **state)
         }
 }
 
+/* docker's list, on the low 32 bits the kernel reads. */
+static bool personality_allowed(uint32_t p)
+{
+        return p == 0xffffffff || (p & ~(uint32_t)(PER_LINUX32 | UNAME26)) == 0;
+}
+
+static const int personality_nr[3] = { 135, X32 | 135, 136 };
+
+static void personality_check(const struct bpf *b, size_t arch, uint64_t p)
+{
+        uint32_t want = personality_allowed((uint32_t)p) ? SECCOMP_RET_ALLOW : RET_EPERM;
+        if (arches[arch] == AUDIT_ARCH_I386)
+                p = (uint32_t)p; /* a 32-bit register */
+        uint32_t got = call(b, arches[arch], personality_nr[arch], p, 0);
+        if (got != want)
+                fail_msg("personality(0x%llx) on arch %zu: 0x%x, want 0x%x", (unsigned long long)p, arch, got,
+                         want);
+}
+
+static void test_bpf_personality(void **state)
+{
+        struct sandbox_config def = { 0 }, admin = { .cap_add = BIT(CAP_SYS_ADMIN) };
+        const struct sandbox_config *cs[] = { &def, &admin };
+        for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+                struct bpf b = bpf_of(cs[i]);
+                for (size_t a = 0; a < 3; a++) {
+                        assert_int_equal(call(&b, arches[a], personality_nr[a],
+                                              READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE, 0),
+                                         RET_EPERM);
+                        static const uint32_t ok[] = { 0, PER_LINUX32, UNAME26, PER_LINUX32 | UNAME26,
+                                                       0xffffffff };
+                        for (size_t k = 0; k < ELEMENTSOF(ok); k++) {
+                                personality_check(&b, a, ok[k]);
+                                /* High bits the kernel never reads. */
+                                personality_check(&b, a, ok[k] | UINT64_C(0xffffffff00000000));
+                        }
+                        /* Every value with one or two bits set, or cleared. */
+                        for (unsigned x = 0; x < 32; x++)
+                                for (unsigned y = x; y < 32; y++) {
+                                        uint32_t v = (UINT32_C(1) << x) | (UINT32_C(1) << y);
+                                        personality_check(&b, a, v);
+                                        personality_check(&b, a, ~v);
+                                        personality_check(&b, a, v | PER_LINUX32);
+                                        personality_check(&b, a, v | UNAME26);
+                                }
+                        /* And a fixed pseudo-random sample. */
+                        uint64_t r = 0x9e3779b97f4a7c15;
+                        for (int k = 0; k < 20000; k++) {
+                                r = r * 6364136223846793005 + 1442695040888963407;
+                                personality_check(&b, a, r >> (k % 40));
+                        }
+                }
+                free(b.insns);
+        }
+}
+
 /* Only --privileged and --seccomp=unconfined open file handles (shocker),
  * whatever capabilities are added. */
 static void test_bpf_open_by_handle(void **state)
@@ -955,6 +1016,7 @@ int main(void)
                 cmocka_unit_test(test_export_loads),
                 cmocka_unit_test(test_bpf_sane),
                 cmocka_unit_test(test_bpf_io_uring),
+                cmocka_unit_test(test_bpf_personality),
                 cmocka_unit_test(test_bpf_open_by_handle),
                 cmocka_unit_test(test_masks),
                 cmocka_unit_test(test_masks_legacy),
