@@ -151,9 +151,11 @@ noi386="this kernel has no i386 entry point (int 0x80 raises SIGSEGV)"
 i386=$(field i386_unshare "$probe")
 if [ "$i386" = NOI386 ]; then
         skip "i386_unshare is denied with EPERM" "$noi386"
+        skip "i386 socket(AF_VSOCK) is denied with EPERM" "$noi386"
         skip "an i386 socket through socketcall passes (32-bit musl)" "$noi386"
 else
         is "$i386" EPERM "i386_unshare is denied with EPERM"
+        is "$(field i386_socket_vsock "$probe")" EPERM "i386 socket(AF_VSOCK) is denied with EPERM"
         is "$(field i386_socketcall_unix "$probe")" OK "an i386 socket through socketcall passes (32-bit musl)"
 fi
 is "$(field clone3 "$probe")" ENOSYS "clone3 fails with ENOSYS (the C library falls back to clone)"

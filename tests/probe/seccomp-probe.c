@@ -191,9 +191,13 @@ int main(int argc, char **argv)
         report_personality("personality_high_bits", 0x100000000UL | READ_IMPLIES_EXEC);
         /* NOI386: this kernel has no int 0x80 entry (it would kill us). */
         if (!int80_works()) {
-                printf("i386_unshare NOI386\ni386_socketcall_unix NOI386\n");
+                printf("i386_unshare NOI386\ni386_socketcall_unix NOI386\ni386_socket_vsock NOI386\n");
         } else {
-                report("i386_unshare", int80(310 /* i386 unshare */, CLONE_NEWNS, 0));
+                report("i386_unshare", int80(310 /* i386 unshare */, CLONE_NEWNS, 0, 0));
+                report("i386_socket_vsock",
+                       r = int80(359 /* i386 socket */, 40 /* AF_VSOCK */, SOCK_STREAM, 0));
+                if (r >= 0)
+                        close((int)r);
                 /* 32-bit musl makes every socket through socketcall: allowed. */
                 unsigned *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
                                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
@@ -202,7 +206,7 @@ int main(int argc, char **argv)
                         args[1] = SOCK_STREAM;
                         args[2] = 0;
                         report("i386_socketcall_unix", r = int80(102 /* socketcall */, 1 /* SYS_SOCKET */,
-                                                                 (long)(unsigned long)args));
+                                                                 (long)(unsigned long)args, 0));
                         if (r >= 0)
                                 close((int)r);
                 }

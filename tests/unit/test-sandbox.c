@@ -246,9 +246,10 @@ static int denied_calls(void)
               "personality(PER_LINUX32) and back: %s", strerror(errno));
         /* The other ways in: int 0x80 (i386) and the x32 bit. */
         /* A kernel without int 0x80 (int80_works) has no i386 way in. */
-        if (int80_works())
-                DENIED(int80(310 /* i386 unshare */, CLONE_NEWNS, 0), EPERM);
-        else
+        if (int80_works()) {
+                DENIED(int80(310 /* i386 unshare */, CLONE_NEWNS, 0, 0), EPERM);
+                DENIED(int80(359 /* i386 socket */, 40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM);
+        } else
                 fprintf(stderr, "# i386 checks skipped: this kernel has no int 0x80 entry point\n");
         DENIED(syscall(0x40000000 | 272 /* x32 unshare */, CLONE_NEWNS), EPERM);
         /* Still allowed: a plain fork (clone without namespace flags). */
@@ -270,7 +271,7 @@ static int denied_calls(void)
         args[0] = AF_UNIX;
         args[1] = SOCK_STREAM;
         args[2] = 0;
-        long fd = int80(102 /* i386 socketcall */, 1 /* SYS_SOCKET */, (long)(uintptr_t)args);
+        long fd = int80(102 /* i386 socketcall */, 1 /* SYS_SOCKET */, (long)(uintptr_t)args, 0);
         CHECK(fd >= 0 || (errno != EPERM), "i386 socketcall(SYS_SOCKET, AF_UNIX) denied");
         if (fd >= 0)
                 close((int)fd);
@@ -592,6 +593,29 @@ static void test_bpf_sane(void **state)
         assert_int_equal(call(&b, AUDIT_ARCH_X86_64, SYS_socket, AF_INET, SOCK_STREAM), SECCOMP_RET_ALLOW);
         assert_int_equal(call(&b, AUDIT_ARCH_AARCH64, 97 /* unshare */, 0, 0), SECCOMP_RET_KILL_PROCESS);
         free(b.insns);
+}
+
+/* i386's direct socket(2) (359) gets the families' rules; socketcall(2),
+ * through which 32-bit musl makes every socket, stays open. */
+static void test_bpf_i386_socket(void **state)
+{
+        struct sandbox_config def = { 0 }, admin = { .cap_add = BIT(CAP_SYS_ADMIN) };
+        const struct sandbox_config *cs[] = { &def, &admin };
+        for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+                struct bpf b = bpf_of(cs[i]);
+                uint32_t i386 = AUDIT_ARCH_I386;
+                assert_int_equal(call(&b, i386, 359, 40 /* AF_VSOCK */, SOCK_STREAM), RET_EPERM);
+                assert_int_equal(call(&b, i386, 359, 40, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK),
+                                 RET_EPERM);
+                assert_int_equal(call(&b, i386, 359, 38 /* AF_ALG */, SOCK_SEQPACKET), RET_EPERM);
+                assert_int_equal(call(&b, i386, 359, AF_INET, SOCK_STREAM), SECCOMP_RET_ALLOW);
+                assert_int_equal(call(&b, i386, 359, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC), SECCOMP_RET_ALLOW);
+                /* socketcall(SYS_SOCKET, args): args on a stack, or in a
+                 * static binary's data. */
+                assert_int_equal(call(&b, i386, 102, 1, 0xffd3c000), SECCOMP_RET_ALLOW);
+                assert_int_equal(call(&b, i386, 102, 1, 0x0804c000), SECCOMP_RET_ALLOW);
+                free(b.insns);
+        }
 }
 
 static void test_bpf_io_uring(void **state)
@@ -1015,6 +1039,7 @@ int main(void)
                 cmocka_unit_test(test_init_drop),
                 cmocka_unit_test(test_export_loads),
                 cmocka_unit_test(test_bpf_sane),
+                cmocka_unit_test(test_bpf_i386_socket),
                 cmocka_unit_test(test_bpf_io_uring),
                 cmocka_unit_test(test_bpf_personality),
                 cmocka_unit_test(test_bpf_open_by_handle),
