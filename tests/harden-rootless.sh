@@ -29,7 +29,7 @@ is "$(field Seccomp "$out")" 2 "rootless: the seccomp filter"
 
 run_cmd UL -v "$SPROBE:/sp:ro" /sp
 p=$(sed 's/ /: /' <<<"$out")
-for call in mount unshare_user keyctl tiocsti socket_alg; do
+for call in mount unshare_user keyctl tiocsti socket_alg io_uring_setup personality_exec_norandom; do
         is "$(field "$call" "$p")" EPERM "rootless: $call is denied"
 done
 if [ "$(field i386_unshare "$p")" = NOI386 ]; then

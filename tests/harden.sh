@@ -168,8 +168,13 @@ probe=$(sed 's/ /: /' <<<"$out")
 for call in kexec_load reboot finit_module swapoff clock_settime keyctl bpf perf_event_open \
         userfaultfd mount umount2 pivot_root setns unshare unshare_user clone_newns \
         open_by_handle_at tiocsti tiocsti_high_bits tioclinux socket_alg socket_vsock \
-        process_vm_readv x32_unshare; do
+        process_vm_readv x32_unshare io_uring_setup io_uring_enter io_uring_register \
+        personality_exec_norandom personality_bsd personality_high_bits; do
         is "$(field "$call" "$probe")" EPERM "$call is denied with EPERM"
+done
+# docker's personality list passes: PER_LINUX, PER_LINUX32|UNAME26, the query
+for call in personality_linux personality_linux32_uname26 personality_query personality_query_long; do
+        is "$(field "$call" "$probe")" OK "$call passes"
 done
 # Where the kernel has no int 0x80 entry (the probe says NOI386), there is
 # no i386 way in to check.
@@ -177,9 +182,11 @@ noi386="this kernel has no i386 entry point (int 0x80 raises SIGSEGV)"
 i386=$(field i386_unshare "$probe")
 if [ "$i386" = NOI386 ]; then
         skip "i386_unshare is denied with EPERM" "$noi386"
+        skip "i386 socket(AF_VSOCK) is denied with EPERM" "$noi386"
         skip "an i386 socket through socketcall passes (32-bit musl)" "$noi386"
 else
         is "$i386" EPERM "i386_unshare is denied with EPERM"
+        is "$(field i386_socket_vsock "$probe")" EPERM "i386 socket(AF_VSOCK) is denied with EPERM"
         is "$(field i386_socketcall_unix "$probe")" OK "an i386 socket through socketcall passes (32-bit musl)"
 fi
 is "$(field clone3 "$probe")" ENOSYS "clone3 fails with ENOSYS (the C library falls back to clone)"
@@ -194,6 +201,38 @@ run_cmd L --privileged -v "$SPROBE:/sp:ro" /sp
 p=$(sed 's/ /: /' <<<"$out")
 is "$(field mount "$p")" ENOENT "--privileged: mount reaches the kernel"
 is "$(field tiocsti "$p")" ENOTTY "--privileged: TIOCSTI reaches the kernel"
+is "$(field personality_exec_norandom "$p")" OK "--privileged: any personality"
+if [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ]; then
+        is "$(field io_uring_setup "$p")" EFAULT "--privileged: io_uring_setup reaches the kernel"
+else
+        skip "--privileged: io_uring_setup reaches the kernel" "the host disables io_uring (kernel.io_uring_disabled)"
+fi
+
+# ---- file handles ("shocker"): with CAP_DAC_READ_SEARCH, a volume's mount
+# opens a handle made for any directory of the file system under it, here
+# the volume's parent, which holds a file the container must not see.
+# docker's profile allows it with that capability; here the filter refuses
+# it whatever the capabilities, and only --seccomp=unconfined (or
+# --privileged) lets it through.
+mkdir -p "$TEST_TMP/hvol"
+echo outside-the-volume >"$TEST_TMP/shocker-secret"
+if ! handle=$("$SPROBE" handle "$TEST_TMP"); then
+        skip "open_by_handle_at is refused with CAP_DAC_READ_SEARCH" "$TEST_TMP's file system makes no handles ($handle)"
+else
+        shock() { L "$@" -v "$TEST_TMP/hvol:/vol" -v "$SPROBE:/sp:ro" /sp shocker /vol "$handle" shocker-secret; }
+        run_cmd shock --cap-add DAC_READ_SEARCH
+        p=$(sed 's/ /: /' <<<"$out")
+        is "$(field name_to_handle_at "$p")" OK "--cap-add DAC_READ_SEARCH: name_to_handle_at passes, as in docker"
+        is "$(field open_by_handle_at "$p")" EPERM "... but open_by_handle_at is refused by the filter"
+        is "$(field escaped "$p")" "" "... and nothing outside the volume is read"
+        run_cmd shock --cap-add DAC_READ_SEARCH --seccomp=unconfined
+        p=$(sed 's/ /: /' <<<"$out")
+        is "$(field open_by_handle_at "$p"):$(field escaped "$p")" OK:outside-the-volume \
+                "--seccomp=unconfined: the kernel opens it, and the volume's parent is read (what the filter stops)"
+        run_cmd shock --seccomp=unconfined
+        p=$(sed 's/ /: /' <<<"$out")
+        is "$(field open_by_handle_at "$p")" EPERM "without the capability the kernel refuses it itself"
+fi
 
 # ---- masked and read-only paths
 run_cmd L sh -c 'wc -c </proc/keys; ls -A /proc/acpi | wc -l; ls -A /sys/firmware | wc -l'

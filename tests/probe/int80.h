@@ -8,13 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static inline long int80(long nr, long a, long b)
+static inline long int80(long nr, long a, long b, long c)
 {
 #if defined(__x86_64__)
         long ret;
         __asm__ volatile("int $0x80"
                          : "=a"(ret)
-                         : "a"(nr), "b"(a), "c"(b)
+                         : "a"(nr), "b"(a), "c"(b), "d"(c)
                          : "memory", "r8", "r9", "r10", "r11");
         if (ret < 0 && ret > -4096) {
                 errno = (int)-ret;
@@ -23,7 +23,7 @@ static inline long int80(long nr, long a, long b)
         return ret;
 #else
         errno = ENOSYS;
-        (void)nr, (void)a, (void)b;
+        (void)nr, (void)a, (void)b, (void)c;
         return -1;
 #endif
 }
@@ -43,7 +43,7 @@ static inline bool int80_works(void)
                         /* Die of it: a test runner's SIGSEGV handler
                          * would carry on running tests in this child. */
                         signal(SIGSEGV, SIG_DFL);
-                        _exit(int80(20 /* i386 getpid */, 0, 0) > 0 ? 0 : 1);
+                        _exit(int80(20 /* i386 getpid */, 0, 0, 0) > 0 ? 0 : 1);
                 }
                 known = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
                         WEXITSTATUS(status) == 0;

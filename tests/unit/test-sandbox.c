@@ -1,12 +1,14 @@
 /* The sandbox's pieces, each checked where it takes effect: capability
  * names and sets, the seccomp filter loaded in a forked child that then
- * makes the denied calls, the capability sets and flags the kernel reports
+ * makes the denied calls (and run over made-up calls by a small BPF
+ * evaluator), the capability sets and flags the kernel reports
  * in /proc/self/status, the masked paths in a private mount namespace, and
  * the user namespace diagnosis against fake sysctls. Whatever needs root
  * is skipped, saying so, without it. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/magic.h>
 #include <linux/seccomp.h>
@@ -23,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -236,11 +239,17 @@ static int denied_calls(void)
         DENIED(ioctl(null, TIOCLINUX, &c), EPERM);
         DENIED(socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0), EPERM);
         DENIED(socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM);
+        DENIED(syscall(SYS_io_uring_setup, 1, NULL), EPERM);
+        DENIED(syscall(SYS_personality, READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE), EPERM);
+        CHECK(syscall(SYS_personality, PER_LINUX32) == PER_LINUX &&
+                      syscall(SYS_personality, PER_LINUX) == PER_LINUX32,
+              "personality(PER_LINUX32) and back: %s", strerror(errno));
         /* The other ways in: int 0x80 (i386) and the x32 bit. */
         /* A kernel without int 0x80 (int80_works) has no i386 way in. */
-        if (int80_works())
-                DENIED(int80(310 /* i386 unshare */, CLONE_NEWNS, 0), EPERM);
-        else
+        if (int80_works()) {
+                DENIED(int80(310 /* i386 unshare */, CLONE_NEWNS, 0, 0), EPERM);
+                DENIED(int80(359 /* i386 socket */, 40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM);
+        } else
                 fprintf(stderr, "# i386 checks skipped: this kernel has no int 0x80 entry point\n");
         DENIED(syscall(0x40000000 | 272 /* x32 unshare */, CLONE_NEWNS), EPERM);
         /* Still allowed: a plain fork (clone without namespace flags). */
@@ -262,7 +271,7 @@ static int denied_calls(void)
         args[0] = AF_UNIX;
         args[1] = SOCK_STREAM;
         args[2] = 0;
-        long fd = int80(102 /* i386 socketcall */, 1 /* SYS_SOCKET */, (long)(uintptr_t)args);
+        long fd = int80(102 /* i386 socketcall */, 1 /* SYS_SOCKET */, (long)(uintptr_t)args, 0);
         CHECK(fd >= 0 || (errno != EPERM), "i386 socketcall(SYS_SOCKET, AF_UNIX) denied");
         if (fd >= 0)
                 close((int)fd);
@@ -334,11 +343,24 @@ static int child_admin(void *arg)
         return 0;
 }
 
+/* docker lets CAP_DAC_READ_SEARCH open file handles, and with a volume
+ * that opens the host's whole file system: not here. */
+static int child_dac_read_search(void *arg)
+{
+        struct sandbox_config c = { .cap_add = BIT(CAP_DAC_READ_SEARCH) };
+        roost_error e = { "" };
+        CHECK(apply_as_launch(&c, &e) == 0, "sandbox_apply: %s", e.msg);
+        CHECK(status_caps("CapEff") & BIT(CAP_DAC_READ_SEARCH), "CapEff lacks DAC_READ_SEARCH");
+        DENIED(syscall(SYS_open_by_handle_at, -1, NULL, 0), EPERM);
+        return 0;
+}
+
 static void test_apply_cap_add(void **state)
 {
         if (!is_root())
                 skip();
         run_child(child_admin, NULL);
+        run_child(child_dac_read_search, NULL);
 }
 
 /* launch -u: bounding set cut while root, then the uid switch, then the
@@ -472,6 +494,232 @@ static int child_exported(void *arg)
 static void test_export_loads(void **state)
 {
         run_child(child_exported, NULL);
+}
+
+/* ---- the filter run over made-up calls ---- */
+
+/* Calls from an architecture this machine may not offer (i386 without
+ * int 0x80) or with arguments no C library passes are checked on the
+ * filter itself: launch's BPF, run here over a struct seccomp_data as the
+ * kernel would run it. Only the instructions libseccomp emits are known;
+ * any other fails the test. */
+static uint32_t bpf_run(const struct sock_filter *prog, size_t n, const struct seccomp_data *d)
+{
+        uint32_t a = 0;
+        for (size_t pc = 0; pc < n; pc++) {
+                const struct sock_filter *f = &prog[pc];
+                switch (f->code) {
+                case BPF_LD | BPF_W | BPF_ABS:
+                        assert_true(f->k % 4 == 0 && f->k < sizeof(*d));
+                        memcpy(&a, (const char *)d + f->k, sizeof(a));
+                        break;
+                case BPF_ALU | BPF_AND | BPF_K:
+                        a &= f->k;
+                        break;
+                case BPF_JMP | BPF_JA:
+                        pc += f->k;
+                        break;
+                case BPF_JMP | BPF_JEQ | BPF_K:
+                        pc += a == f->k ? f->jt : f->jf;
+                        break;
+                case BPF_JMP | BPF_JGT | BPF_K:
+                        pc += a > f->k ? f->jt : f->jf;
+                        break;
+                case BPF_JMP | BPF_JGE | BPF_K:
+                        pc += a >= f->k ? f->jt : f->jf;
+                        break;
+                case BPF_JMP | BPF_JSET | BPF_K:
+                        pc += (a & f->k) ? f->jt : f->jf;
+                        break;
+                case BPF_RET | BPF_K:
+                        return f->k;
+                default:
+                        fail_msg("instruction %zu: opcode 0x%x unknown to this test", pc, f->code);
+                }
+        }
+        fail_msg("the filter ran off its end");
+        return 0;
+}
+
+struct bpf {
+        struct sock_filter *insns;
+        size_t n;
+};
+
+/* The filter launch loads for C (the precompiled one for the default). */
+static struct bpf bpf_of(const struct sandbox_config *c)
+{
+        _cleanup_close_ int fd = memfd_create("bpf", MFD_CLOEXEC);
+        struct stat st;
+        struct bpf b;
+        assert_true(fd >= 0);
+        assert_int_equal(sandbox_seccomp_export(c, fd, NULL), 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        b.n = (size_t)st.st_size / sizeof(struct sock_filter);
+        b.insns = malloc((size_t)st.st_size + 1);
+        assert_non_null(b.insns);
+        assert_int_equal(pread(fd, b.insns, (size_t)st.st_size, 0), st.st_size);
+        return b;
+}
+
+#define X32       0x40000000
+#define RET_EPERM (SECCOMP_RET_ERRNO | EPERM)
+
+static uint32_t call(const struct bpf *b, uint32_t arch, int nr, uint64_t a0, uint64_t a1)
+{
+        struct seccomp_data d = { .nr = nr, .arch = arch, .args = { a0, a1 } };
+        return bpf_run(b->insns, b->n, &d);
+}
+
+/* Each architecture's number for a call: x86_64, x32, i386. */
+struct nrs {
+        const char *name;
+        int nr[3];
+};
+static const uint32_t arches[3] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_X86_64, AUDIT_ARCH_I386 };
+
+/* The evaluator agrees with what the kernel showed in the tests above. */
+static void test_bpf_sane(void **state)
+{
+        struct sandbox_config c = { 0 };
+        struct bpf b = bpf_of(&c);
+        assert_int_equal(call(&b, AUDIT_ARCH_X86_64, SYS_getpid, 0, 0), SECCOMP_RET_ALLOW);
+        assert_int_equal(call(&b, AUDIT_ARCH_X86_64, SYS_unshare, CLONE_NEWNS, 0), RET_EPERM);
+        assert_int_equal(call(&b, AUDIT_ARCH_X86_64, X32 | 272 /* unshare */, CLONE_NEWNS, 0), RET_EPERM);
+        assert_int_equal(call(&b, AUDIT_ARCH_I386, 310 /* unshare */, CLONE_NEWNS, 0), RET_EPERM);
+        assert_int_equal(call(&b, AUDIT_ARCH_I386, 20 /* getpid */, 0, 0), SECCOMP_RET_ALLOW);
+        assert_int_equal(call(&b, AUDIT_ARCH_X86_64, SYS_clone3, 0, 0), SECCOMP_RET_ERRNO | ENOSYS);
+        assert_int_equal(call(&b, AUDIT_ARCH_X86_64, SYS_socket, 40, SOCK_STREAM), RET_EPERM);
+        assert_int_equal(call(&b, AUDIT_ARCH_X86_64, SYS_socket, AF_INET, SOCK_STREAM), SECCOMP_RET_ALLOW);
+        assert_int_equal(call(&b, AUDIT_ARCH_AARCH64, 97 /* unshare */, 0, 0), SECCOMP_RET_KILL_PROCESS);
+        free(b.insns);
+}
+
+/* i386's direct socket(2) (359) gets the families' rules; socketcall(2),
+ * through which 32-bit musl makes every socket, stays open. */
+static void test_bpf_i386_socket(void **state)
+{
+        struct sandbox_config def = { 0 }, admin = { .cap_add = BIT(CAP_SYS_ADMIN) };
+        const struct sandbox_config *cs[] = { &def, &admin };
+        for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+                struct bpf b = bpf_of(cs[i]);
+                uint32_t i386 = AUDIT_ARCH_I386;
+                assert_int_equal(call(&b, i386, 359, 40 /* AF_VSOCK */, SOCK_STREAM), RET_EPERM);
+                assert_int_equal(call(&b, i386, 359, 40, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK),
+                                 RET_EPERM);
+                assert_int_equal(call(&b, i386, 359, 38 /* AF_ALG */, SOCK_SEQPACKET), RET_EPERM);
+                assert_int_equal(call(&b, i386, 359, AF_INET, SOCK_STREAM), SECCOMP_RET_ALLOW);
+                assert_int_equal(call(&b, i386, 359, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC), SECCOMP_RET_ALLOW);
+                /* socketcall(SYS_SOCKET, args): args on a stack, or in a
+                 * static binary's data. */
+                assert_int_equal(call(&b, i386, 102, 1, 0xffd3c000), SECCOMP_RET_ALLOW);
+                assert_int_equal(call(&b, i386, 102, 1, 0x0804c000), SECCOMP_RET_ALLOW);
+                free(b.insns);
+        }
+}
+
+static void test_bpf_io_uring(void **state)
+{
+        static const struct nrs calls[] = {
+                { "io_uring_setup", { 425, X32 | 425, 425 } },
+                { "io_uring_enter", { 426, X32 | 426, 426 } },
+                { "io_uring_register", { 427, X32 | 427, 427 } },
+        };
+        struct sandbox_config def = { 0 }, all = { .cap_add = UINT64_MAX };
+        const struct sandbox_config *cs[] = { &def, &all };
+        for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+                struct bpf b = bpf_of(cs[i]);
+                for (size_t k = 0; k < ELEMENTSOF(calls); k++)
+                        for (size_t a = 0; a < 3; a++)
+                                if (call(&b, arches[a], calls[k].nr[a], 1, 0) != RET_EPERM)
+                                        fail_msg("%s (arch %zu, config %zu) not refused", calls[k].name, a,
+                                                 i);
+                free(b.insns);
+        }
+}
+
+/* docker's list, on the low 32 bits the kernel reads. */
+static bool personality_allowed(uint32_t p)
+{
+        return p == 0xffffffff || (p & ~(uint32_t)(PER_LINUX32 | UNAME26)) == 0;
+}
+
+static const int personality_nr[3] = { 135, X32 | 135, 136 };
+
+static void personality_check(const struct bpf *b, size_t arch, uint64_t p)
+{
+        uint32_t want = personality_allowed((uint32_t)p) ? SECCOMP_RET_ALLOW : RET_EPERM;
+        if (arches[arch] == AUDIT_ARCH_I386)
+                p = (uint32_t)p; /* a 32-bit register */
+        uint32_t got = call(b, arches[arch], personality_nr[arch], p, 0);
+        if (got != want)
+                fail_msg("personality(0x%llx) on arch %zu: 0x%x, want 0x%x", (unsigned long long)p, arch, got,
+                         want);
+}
+
+static void test_bpf_personality(void **state)
+{
+        struct sandbox_config def = { 0 }, admin = { .cap_add = BIT(CAP_SYS_ADMIN) };
+        const struct sandbox_config *cs[] = { &def, &admin };
+        for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+                struct bpf b = bpf_of(cs[i]);
+                for (size_t a = 0; a < 3; a++) {
+                        assert_int_equal(call(&b, arches[a], personality_nr[a],
+                                              READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE, 0),
+                                         RET_EPERM);
+                        static const uint32_t ok[] = { 0, PER_LINUX32, UNAME26, PER_LINUX32 | UNAME26,
+                                                       0xffffffff };
+                        for (size_t k = 0; k < ELEMENTSOF(ok); k++) {
+                                personality_check(&b, a, ok[k]);
+                                /* High bits the kernel never reads. */
+                                personality_check(&b, a, ok[k] | UINT64_C(0xffffffff00000000));
+                        }
+                        /* Every value with one or two bits set, or cleared. */
+                        for (unsigned x = 0; x < 32; x++)
+                                for (unsigned y = x; y < 32; y++) {
+                                        uint32_t v = (UINT32_C(1) << x) | (UINT32_C(1) << y);
+                                        personality_check(&b, a, v);
+                                        personality_check(&b, a, ~v);
+                                        personality_check(&b, a, v | PER_LINUX32);
+                                        personality_check(&b, a, v | UNAME26);
+                                }
+                        /* And a fixed pseudo-random sample. */
+                        uint64_t r = 0x9e3779b97f4a7c15;
+                        for (int k = 0; k < 20000; k++) {
+                                r = r * 6364136223846793005 + 1442695040888963407;
+                                personality_check(&b, a, r >> (k % 40));
+                        }
+                }
+                free(b.insns);
+        }
+}
+
+/* Only --privileged and --seccomp=unconfined open file handles (shocker),
+ * whatever capabilities are added. */
+static void test_bpf_open_by_handle(void **state)
+{
+        struct sandbox_config dac = { .cap_add = BIT(CAP_DAC_READ_SEARCH) },
+                              dac_admin = { .cap_add = BIT(CAP_DAC_READ_SEARCH) | BIT(CAP_SYS_ADMIN) },
+                              all = { .cap_add = UINT64_MAX };
+        const struct sandbox_config *cs[] = { &dac, &dac_admin, &all };
+        static const int open_nr[3] = { 304, X32 | 304, 342 }, name_nr[3] = { 303, X32 | 303, 341 };
+        for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+                struct bpf b = bpf_of(cs[i]);
+                for (size_t a = 0; a < 3; a++) {
+                        if (call(&b, arches[a], open_nr[a], 3, 0) != RET_EPERM)
+                                fail_msg("open_by_handle_at (arch %zu, config %zu) not refused", a, i);
+                        /* Making a handle opens nothing: docker's rule. */
+                        assert_int_equal(call(&b, arches[a], name_nr[a], 3, 0), SECCOMP_RET_ALLOW);
+                }
+                free(b.insns);
+        }
+        struct sandbox_config priv = { .privileged = true, .cap_add = BIT(CAP_DAC_READ_SEARCH) },
+                              unconf = { .seccomp_unconfined = true, .cap_add = BIT(CAP_DAC_READ_SEARCH) };
+        struct bpf p = bpf_of(&priv), u = bpf_of(&unconf);
+        assert_int_equal(p.n, 0);
+        assert_int_equal(u.n, 0);
+        free(p.insns);
+        free(u.insns);
 }
 
 /* ---- masked paths, in a private mount namespace ---- */
@@ -822,6 +1070,11 @@ int main(void)
                 cmocka_unit_test(test_apply_privileged),
                 cmocka_unit_test(test_init_drop),
                 cmocka_unit_test(test_export_loads),
+                cmocka_unit_test(test_bpf_sane),
+                cmocka_unit_test(test_bpf_i386_socket),
+                cmocka_unit_test(test_bpf_io_uring),
+                cmocka_unit_test(test_bpf_personality),
+                cmocka_unit_test(test_bpf_open_by_handle),
                 cmocka_unit_test(test_masks),
                 cmocka_unit_test(test_masks_legacy),
                 cmocka_unit_test(test_masks_proc_fake_legacy),
