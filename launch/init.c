@@ -353,6 +353,12 @@ _Noreturn void init_run(const struct run_state *st)
                 close(master);
         if (st->tty_sock[1] >= 0)
                 close(st->tty_sock[1]);
+        /* PID 1 lets go of the pipes that stand for the caller's terminal,
+         * so that the command's end is their end (EOF for launch once it
+         * and its children are gone, EPIPE when it closes stdin). */
+        for (int i = 0; i < 3; i++)
+                if (st->pipes.inner[i] >= 0)
+                        close(st->pipes.inner[i]);
         if (!st->early_exit)
                 close(st->err_pipe[1]);
 
