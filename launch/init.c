@@ -345,6 +345,12 @@ _Noreturn void init_run(const struct run_state *st)
         pid_t cmd = start_command(&own, slave);
         if (cmd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
+        /* The explain lines' copy of launch's stderr, the caller's terminal
+         * maybe, has said all it had to: it does not stay with PID 1, where
+         * a command allowed to ptrace it could open it (/proc/1/fd). First
+         * thing: the command runs from here on. */
+        if (explain_fd >= 0)
+                close(TAKE_FD(explain_fd));
         /* The command has exec'd (or failed): PID 1 needs no privilege of
          * its own from here on. */
         if ((r = sandbox_init_drop(&st->c->sandbox, &e)) < 0)
