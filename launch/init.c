@@ -365,6 +365,11 @@ _Noreturn void init_run(const struct run_state *st)
         pid_t cmd = start_command(&a);
         if (cmd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
+        /* The explain lines' copy of launch's stderr, the caller's terminal
+         * maybe, has said all it had to: it does not stay with PID 1, where
+         * a command allowed to ptrace it could open it (/proc/1/fd). */
+        if (explain_fd >= 0)
+                close(TAKE_FD(explain_fd));
         /* The command's process is roost-init now, waiting at the gate:
          * PID 1 needs no privilege of its own from here on, and its
          * execve cannot gain any back (no_new_privs). */
@@ -372,6 +377,12 @@ _Noreturn void init_run(const struct run_state *st)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         if (master >= 0)
                 close(master);
+        /* PID 1 lets go of the pipes that stand for the caller's terminal,
+         * so that the command's end is their end (EOF for launch once it
+         * and its children are gone, EPIPE when it closes stdin). */
+        for (int i = 0; i < 3; i++)
+                if (st->pipes.inner[i] >= 0)
+                        close(st->pipes.inner[i]);
         become_pid1(st, cmd, gate[1]);
 }
 

@@ -5,6 +5,16 @@
 #include "launch/launch.h"
 #include "launch/report.h"
 
+/* Without a pseudo-terminal, each of launch's fds 0, 1 and 2 that is a
+ * terminal reaches the container as a pipe, relayed by launch: the caller's
+ * terminal itself (what is typed at it, its window size) stays outside.
+ * stdout and stderr on the same terminal share one pipe, so that their
+ * lines keep their order. Other fds are passed through untouched. */
+struct tty_pipes {
+        int inner[3]; /* the container's ends, to become its 0, 1, 2; -1: passed through */
+        int outer[3]; /* launch's: it writes [0], reads [1] and [2] (-1 when [1] serves both) */
+};
+
 /* State of one launch, prepared by the parent; the child gets a copy. */
 struct run_state {
         const struct launch_config *c;
@@ -26,6 +36,8 @@ struct run_state {
         int tty_sock[2];    /* container -> parent: the pty master */
         int empty_tree;     /* read-only copy of scratch/empty, for the masks; -1 if none */
         int init_fd;        /* sealed memfd holding roost-init */
+        /* launch's fds 0-2 that are terminals, as pipes (none with a pty) */
+        struct tty_pipes pipes;
 };
 
 /* Send a report up and _exit with its status. Never returns. */
@@ -64,9 +76,31 @@ int tty_open_master(int *ret_master, char **ret_slave, roost_error *e);
 int tty_send_fd(int sock, int fd);
 int tty_recv_fd(int sock, int *ret);
 int tty_make_controlling(const char *slave);
-/* Parent side: relay between our terminal and MASTER until the container
- * is gone; CHILD is its init. Returns with the init's wait status. */
-int tty_relay(int master, pid_t child, int sigfd, int *ret_wstatus);
+/* In launch, before the clone: the pipes that stand for launch's
+ * terminals (none when no fd is one). */
+int tty_pipes_open(struct tty_pipes *p, roost_error *e);
+/* In the child: the inner ends become its 0, 1 and 2 (and inner[] says
+ * which); every other end is closed. */
+int tty_pipes_enter(struct tty_pipes *p);
+void tty_pipes_close(struct tty_pipes *p, bool inner, bool outer);
+
+/* What launch does while the container runs: pass signals on, relay the
+ * pseudo-terminal's MASTER or the PIPES (each -1 when absent), and read
+ * REPFD (when not -1) for init's report. */
+struct relay {
+        pid_t child; /* the container's init */
+        int sigfd;
+        int master;
+        int pipes[3]; /* tty_pipes.outer */
+        int repfd;
+        struct child_report rep; /* valid when have_rep */
+        bool have_rep;
+        int wstatus; /* the init's, when tty_relay returned 0 */
+};
+/* Until the init is gone (returns 0), or the report says the command
+ * ended (returns 1); either way what the command wrote last has been passed
+ * on. A failure's report read on the way is kept in REP. */
+int tty_relay(struct relay *r);
 int tty_raw(int fd, void **ret_saved);
 void tty_restore(int fd, void *saved);
 void tty_copy_winsize(int from, int to);

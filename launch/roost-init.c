@@ -79,9 +79,9 @@ static _Noreturn void pid1(void)
         /* Launch's stdin, stdout and stderr are the caller's (its terminal,
          * even when the command has a pseudo-terminal of its own): PID 1
          * needs none of them. */
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int null = open("/dev/null", O_RDWR);
         for (int fd = 0; fd < 3; fd++)
-                if (null < 0 || dup3(null, fd, 0) < 0)
+                if (fd != null && (null < 0 || dup2(null, fd) < 0))
                         close(fd);
         if (null > 2)
                 close(null);

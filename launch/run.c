@@ -6,7 +6,6 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -87,6 +86,9 @@ static _Noreturn void child_main(struct run_state *st)
         close(st->err_pipe[0]);
         if (st->tty_sock[0] >= 0)
                 close(st->tty_sock[0]);
+        /* First: not even the container's init holds the caller's terminal. */
+        if ((r = tty_pipes_enter(&st->pipes)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "the pipes for the terminal: %s", strerror(-r));
         /* The container does not outlive launch: a SIGKILL of launch takes the
          * whole PID namespace with it, and the store's cleanup the rest. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -190,50 +192,6 @@ static int block_signals(sigset_t *old, int *ret_sigfd)
         return 0;
 }
 
-/* Without a terminal: pass signals on until the init is gone (returns 0,
- * *ret_wstatus set), or, reading REPFD when it is not -1, until it says
- * that the command ended (returns 1). A report read on the way is left in
- * *ret_rep with *ret_have_rep set. */
-static int wait_child(pid_t pid, int sigfd, int repfd, struct child_report *ret_rep, bool *ret_have_rep,
-                      int *ret_wstatus)
-{
-        for (;;) {
-                struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = repfd, .events = POLLIN } };
-                if (poll(p, 2, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (p[1].revents) {
-                        ssize_t k = read(repfd, ret_rep, sizeof(*ret_rep));
-                        repfd = -1;
-                        if (k == sizeof(*ret_rep)) {
-                                *ret_have_rep = true;
-                                if (ret_rep->exited)
-                                        return 1;
-                                /* a failure: the init's exit follows */
-                        }
-                }
-                if (!p[0].revents)
-                        continue;
-                struct signalfd_siginfo si;
-                ssize_t n = read(sigfd, &si, sizeof(si));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n != sizeof(si))
-                        return n < 0 ? -errno : -EIO;
-                if (si.ssi_signo == SIGCHLD) {
-                        pid_t w = waitpid(pid, ret_wstatus, WNOHANG);
-                        if (w == pid)
-                                return 0;
-                        if (w < 0)
-                                return -errno;
-                } else if (si.ssi_signo != SIGWINCH) {
-                        kill(pid, (int)si.ssi_signo);
-                }
-        }
-}
-
 static int wait_status_code(int ws)
 {
         if (WIFEXITED(ws))
@@ -250,6 +208,7 @@ static void state_done(struct run_state *st)
         close_pair(st->tty_sock);
         if (st->init_fd >= 0)
                 close(st->init_fd), st->init_fd = -1;
+        tty_pipes_close(&st->pipes, true, true);
         overlay_done(st);
 }
 
@@ -262,20 +221,20 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 .sync_pipe = { -1, -1 },
                 .err_pipe = { -1, -1 },
                 .tty_sock = { -1, -1 },
+                .pipes = { { -1, -1, -1 }, { -1, -1, -1 } },
                 .empty_tree = -1,
                 .init_fd = -1,
         };
         _cleanup_close_ int sigfd = -1;
         _cleanup_close_ int master = -1;
         void *saved_tty = NULL;
-        struct child_report rep = { 0 };
-        bool have_rep = false;
+        struct relay rl = { .master = -1, .repfd = -1 };
         cgroup *cg = NULL;
         sigset_t oldmask;
         struct sigaction old_pipe;
         bool blocked = false, pipe_ignored = false;
         pid_t pid = -1;
-        int r, ws = 0;
+        int r;
 
         *ret_status = LAUNCH_EXIT_ERROR;
         if ((r = overlay_prepare(&st, e)) < 0)
@@ -288,6 +247,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 goto out;
         }
         if ((r = st.init_fd = init_memfd(e)) < 0)
+                goto out;
+        if (!c->tty && (r = tty_pipes_open(&st.pipes, e)) < 0)
                 goto out;
         char id[64];
         snprintf(id, sizeof(id), "roost-%d", (int)getpid());
@@ -314,7 +275,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         /* launch may leave as soon as the command ended, unless something
          * of the container must be gone first: its cgroup (to remove it),
          * its named layer (for the next launch of that name), or the
-         * terminal's last output. */
+         * pseudo-terminal's last output. The pipes that stand for a
+         * terminal hold the command's last output already when it ends. */
         st.early_exit = !c->tty && !cg && c->overlay != LAUNCH_OVERLAY_NAMED;
         unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
         if (c->net == LAUNCH_NET_NONE && !st.net_by_parent)
@@ -351,6 +313,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         close(st.err_pipe[1]), st.err_pipe[1] = -1;
         if (st.tty_sock[1] >= 0)
                 close(st.tty_sock[1]), st.tty_sock[1] = -1;
+        tty_pipes_close(&st.pipes, true, false);
         if (st.rootless && (r = userns_map(pid, e)) < 0)
                 goto kill;
         /* Once per store: a user who chose the single id need not read
@@ -381,19 +344,22 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         }
         close(st.sync_pipe[1]), st.sync_pipe[1] = -1;
 
+        rl.child = pid;
+        rl.sigfd = sigfd;
+        memcpy(rl.pipes, st.pipes.outer, sizeof(rl.pipes));
+        rl.repfd = st.early_exit ? st.err_pipe[0] : -1;
+        /* Without a master the container failed before it had a terminal:
+         * its report says why. */
         if (c->tty && tty_recv_fd(st.tty_sock[0], &master) == 0) {
+                rl.master = master;
                 tty_copy_winsize(STDIN_FILENO, master);
                 tty_raw(STDIN_FILENO, &saved_tty);
-                /* SIGPIPE is ignored: a reader that goes away (launch -t |
-                 * head) must not kill launch with the terminal still raw;
-                 * the relay sees EPIPE. */
-                r = tty_relay(master, pid, sigfd, &ws);
-                tty_restore(STDIN_FILENO, saved_tty);
-        } else {
-                /* Without a master the container failed before it had a
-                 * terminal: its report says why. */
-                r = wait_child(pid, sigfd, st.early_exit ? st.err_pipe[0] : -1, &rep, &have_rep, &ws);
         }
+        /* SIGPIPE is ignored: a reader that goes away (launch -t | head)
+         * must not kill launch with the terminal still raw; the relay sees
+         * EPIPE. */
+        r = tty_relay(&rl);
+        tty_restore(STDIN_FILENO, saved_tty);
         if (r < 0) {
                 roost_error_set(e, r, "waiting for the container");
                 goto kill;
@@ -401,23 +367,23 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         if (r == 1) {
                 /* The command is done; the init is still unmounting the
                  * container's namespace, which the kernel finishes alone. */
-                *ret_status = rep.status;
+                *ret_status = rl.rep.status;
                 r = 0;
                 goto out;
         }
         pid = -1;
 
-        if (!have_rep)
-                have_rep = read(st.err_pipe[0], &rep, sizeof(rep)) == sizeof(rep);
-        if (have_rep && !rep.exited) {
-                rep.msg[sizeof(rep.msg) - 1] = 0;
-                *ret_status = rep.status;
+        if (!rl.have_rep)
+                rl.have_rep = read(st.err_pipe[0], &rl.rep, sizeof(rl.rep)) == sizeof(rl.rep);
+        if (rl.have_rep && !rl.rep.exited) {
+                rl.rep.msg[sizeof(rl.rep.msg) - 1] = 0;
+                *ret_status = rl.rep.status;
                 /* the message already carries its cause */
-                r = roost_error_set(e, 0, "%s", rep.msg);
-                r = rep.r < 0 ? rep.r : -EIO;
+                r = roost_error_set(e, 0, "%s", rl.rep.msg);
+                r = rl.rep.r < 0 ? rl.rep.r : -EIO;
                 goto out;
         }
-        *ret_status = wait_status_code(ws);
+        *ret_status = wait_status_code(rl.wstatus);
         r = 0;
         goto out;
 kill:
