@@ -25,7 +25,7 @@ check_PROGRAMS += tests/store-put
 tests_store_put_SOURCES = tests/store-put.c
 tests_store_put_LDADD = $(STORE_LIBS)
 
-TESTS += tests/unit/test-store tests/unit/test-opts tests/cli.sh tests/roost-store.sh tests/roost-gc.sh tests/man.sh
+TESTS += tests/unit/test-store tests/unit/test-opts tests/cli.sh tests/cli-options.sh tests/roost-store.sh tests/roost-gc.sh tests/man.sh
 
-EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh \
+EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh tests/cli-options.sh \
 	tests/roost-store.sh tests/roost-gc.sh tests/man.sh tests/run-all tests/sanitize-tests tests/main-job
