@@ -1,86 +1,76 @@
 /* pull: parse the command line, call fetch_pull, report. */
 #include "config.h"
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/cli.h"
 #include "common/error.h"
+#include "common/opts.h"
 #include "common/util.h"
 #include "fetch/fetch.h"
 #include "fetch/progress.h"
 
-static void help(void)
-{
-        printf("Usage: pull [OPTIONS] IMAGE[:VERSION] [VERSION]\n"
-               "\n"
-               "Resolve an Alpine minirootfs on a mirror, download it over HTTPS, verify its\n"
-               "SHA-256 and SHA-512 against the release index and the published .sha256, and\n"
-               "store it under a reference. VERSION is a branch (3.22: its newest release), a\n"
-               "release (3.22.1), edge or latest-stable (the default).\n"
-               "\n"
-               "Options:\n"
-               "      --arch ARCH      Alpine architecture (default: the host's)\n"
-               "      --mirror URL     https:// or file:// mirror (default: $ROOST_MIRROR,\n"
-               "                       else %s)\n"
-               "      --cacert FILE    trust this CA certificate (PEM) too\n"
-               "      --store DIR      the store (default: $ROOST_STORE, /var/lib/roost for root,\n"
-               "                       else ~/.local/share/roost)\n"
-               "      --refresh        resolve again even if the reference is stored\n"
-               "      --offline        never use the network; fail unless stored\n"
-               "  -q, --quiet          print nothing but errors\n"
-               "      --json           print the result as one JSON object\n"
-               "  -h, --help           this text\n"
-               "      --version        the version\n"
-               "\n"
-               "Exit status:\n"
-               "  0  pulled, or already stored\n"
-               "  1  any other failure\n"
-               "  2  bad command line, image name, version or architecture\n"
-               "  3  image, version or release not found on the mirror\n"
-               "  4  network, TLS or HTTP failure (after retries where they may help)\n"
-               "  5  verification failed: checksum, size or a malformed index/checksum file\n"
-               "  6  the store could not be opened or written\n"
-               "\n"
-               "See pull(1) for the environment variables that tune retries and stalls.\n",
-               FETCH_DEFAULT_MIRROR);
-}
-
 enum { ARG_ARCH = 0x100, ARG_MIRROR, ARG_CACERT, ARG_STORE, ARG_REFRESH, ARG_OFFLINE, ARG_JSON, ARG_VERSION };
+
+static const struct opt options[] = {
+        { ARG_ARCH, 0, "arch", "ARCH", "Alpine architecture (default: the host's)" },
+        { ARG_MIRROR, 0, "mirror", "URL",
+          "https:// or file:// mirror (default: $ROOST_MIRROR,\nelse " FETCH_DEFAULT_MIRROR ")" },
+        { ARG_CACERT, 0, "cacert", "FILE", "trust this CA certificate (PEM) too" },
+        { ARG_STORE, 0, "store", "DIR",
+          "the store (default: $ROOST_STORE, /var/lib/roost\nfor root, else ~/.local/share/roost)" },
+        { ARG_REFRESH, 0, "refresh", NULL, "resolve again even if the reference is stored" },
+        { ARG_OFFLINE, 0, "offline", NULL, "never use the network; fail unless stored" },
+        { 'q', 'q', "quiet", NULL, "print nothing but errors" },
+        { ARG_JSON, 0, "json", NULL, "print the result as one JSON object" },
+        { 'h', 'h', "help", NULL, "this text" },
+        { ARG_VERSION, 0, "version", NULL, "the version" },
+        {},
+};
+
+static const struct opts_spec spec = {
+        .prog = "pull",
+        .usage = "[OPTIONS] IMAGE[:VERSION] [VERSION]",
+        .about = "Resolve an Alpine minirootfs on a mirror, download it over HTTPS, verify its\n"
+                 "SHA-256 and SHA-512 against the release index and the published .sha256, and\n"
+                 "store it under a reference. VERSION is a branch (3.22: its newest release), a\n"
+                 "release (3.22.1), edge or latest-stable (the default). Options may come before\n"
+                 "or after the image.",
+        .opts = options,
+        .footer = "Exit status:\n"
+                  "  0  pulled, or already stored\n"
+                  "  1  any other failure\n"
+                  "  2  bad command line, image name, version or architecture\n"
+                  "  3  image, version or release not found on the mirror\n"
+                  "  4  network, TLS or HTTP failure (after retries where they may help)\n"
+                  "  5  verification failed: checksum, size or a malformed index/checksum file\n"
+                  "  6  the store could not be opened or written\n"
+                  "\n"
+                  "See pull(1) for the environment variables that tune retries and stalls.",
+};
 
 int main(int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "arch", required_argument, NULL, ARG_ARCH },
-                { "mirror", required_argument, NULL, ARG_MIRROR },
-                { "cacert", required_argument, NULL, ARG_CACERT },
-                { "store", required_argument, NULL, ARG_STORE },
-                { "refresh", no_argument, NULL, ARG_REFRESH },
-                { "offline", no_argument, NULL, ARG_OFFLINE },
-                { "quiet", no_argument, NULL, 'q' },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                {},
-        };
         struct fetch_options o = { 0 };
         const char *store_dir = NULL;
         bool quiet = false, json = false;
+        opts_parser p;
         int c;
-        while ((c = getopt_long(argc, argv, "qh", options, NULL)) >= 0) {
+        opts_init(&p, &spec, argc, argv);
+        while ((c = opts_next(&p)) != 0) {
                 switch (c) {
                 case ARG_ARCH:
-                        o.arch = optarg;
+                        o.arch = p.arg;
                         break;
                 case ARG_MIRROR:
-                        o.mirror = optarg;
+                        o.mirror = p.arg;
                         break;
                 case ARG_CACERT:
-                        o.cacert = optarg;
+                        o.cacert = p.arg;
                         break;
                 case ARG_STORE:
-                        store_dir = optarg;
+                        store_dir = p.arg;
                         break;
                 case ARG_REFRESH:
                         o.refresh = true;
@@ -95,22 +85,23 @@ int main(int argc, char **argv)
                         json = true;
                         break;
                 case 'h':
-                        help();
+                        opts_help(&spec);
                         return 0;
                 case ARG_VERSION:
                         cli_version();
                         return 0;
                 default:
-                        cli_error("try 'pull --help'");
                         return EXIT_USAGE;
                 }
         }
-        if (optind >= argc || argc - optind > 2) {
+        char **args = p.operands;
+        int n = p.n_operands;
+        if (n < 1 || n > 2) {
                 cli_error("%s: try 'pull alpine 3.22' or 'pull --help'",
-                          optind >= argc ? "which image?" : "too many arguments");
+                          n < 1 ? "which image?" : "too many arguments");
                 return EXIT_USAGE;
         }
-        const char *image = argv[optind], *version = optind + 1 < argc ? argv[optind + 1] : NULL;
+        const char *image = args[0], *version = n > 1 ? args[1] : NULL;
         _cleanup_free_ char *name = NULL, *tag = NULL;
         if (version && strchr(image, ':')) {
                 cli_error("%s: give the version once, as IMAGE:VERSION or IMAGE VERSION", image);

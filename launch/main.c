@@ -2,7 +2,6 @@
  * namespaces. Parses options, resolves the image, calls launch_run. */
 #include "config.h"
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,50 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "common/cli.h"
+#include "common/opts.h"
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/steps.h"
 #include "launch/image.h"
 #include "launch/launch.h"
-
-static const char usage[] =
-        "Usage: launch [OPTIONS] IMAGE[:TAG] [--] [COMMAND [ARG...]]\n"
-        "       launch [OPTIONS] --rootfs DIR [--] [COMMAND [ARG...]]\n"
-        "Run COMMAND (default /bin/sh) in its own namespaces inside IMAGE's tree.\n"
-        "\n"
-        "      --rootfs DIR        run in DIR instead of an image\n"
-        "      --store DIR         the store (default: ROOST_STORE, /var/lib/roost)\n"
-        "      --arch ARCH         image architecture (default: the host's)\n"
-        "      --mirror URL        where to pull a missing image from (as pull)\n"
-        "      --cacert FILE       an extra trust anchor for the mirror (as pull)\n"
-        "      --offline           never download: the image must be in the store\n"
-        "  -q, --quiet             no progress output while pulling\n"
-        "      --hostname NAME     the container's hostname\n"
-        "  -e, --env KEY[=VALUE]   set an environment variable (KEY alone: from ours)\n"
-        "  -w, --workdir DIR       working directory inside (default /)\n"
-        "  -u, --user UID[:GID]    numeric user and group to run as\n"
-        "  -v, --volume HOST:CONTAINER[:ro]  bind a host path in (repeatable)\n"
-        "      --net none|host     private network with loopback (default) or the host's\n"
-        "      --name NAME         keep the writable layer under NAME for the next launch\n"
-        "      --read-only         no writable layer at all\n"
-        "      --layer-size SIZE   bound of the discarded layer, held in memory (default\n"
-        "                          1g, or a quarter of RAM if less; k, m, g suffix)\n"
-        "      --chroot            plain chroot instead of pivot_root (teaching mode: escapable)\n"
-        "      --explain           print each step and its system call on stderr as it happens\n"
-        "      --step-times        print how long each step inside took, on stderr before the command\n"
-        "  -t, --tty / -T, --no-tty  force or refuse a pseudo-terminal (default: if stdin is one)\n"
-        "      --privileged        keep every capability, no seccomp filter, no masked paths\n"
-        "      --cap-add CAP       add a capability (NET_ADMIN, ..., ALL)\n"
-        "      --cap-drop CAP      drop a capability\n"
-        "      --seccomp=unconfined  no seccomp filter\n"
-        "      --memory SIZE       memory limit (bytes, or k, m, g suffix)\n"
-        "      --pids N            process limit\n"
-        "      --cpus N            CPU limit (may be fractional)\n"
-        "  -h, --help              this help\n"
-        "      --version           version\n"
-        "\n"
-        "Exit status: the command's (128+N if killed by signal N); 125 launch failed,\n"
-        "126 the command cannot be run, 127 the command was not found.\n";
 
 enum {
         OPT_ROOTFS = 256,
@@ -78,40 +39,64 @@ enum {
         OPT_OFFLINE,
         OPT_EXPLAIN,
         OPT_STEP_TIMES,
+        OPT_ENV_FILE,
+        OPT_RM,
 };
 
-static const struct option options[] = {
-        { "rootfs", required_argument, NULL, OPT_ROOTFS },
-        { "store", required_argument, NULL, OPT_STORE },
-        { "arch", required_argument, NULL, OPT_ARCH },
-        { "mirror", required_argument, NULL, OPT_MIRROR },
-        { "cacert", required_argument, NULL, OPT_CACERT },
-        { "offline", no_argument, NULL, OPT_OFFLINE },
-        { "quiet", no_argument, NULL, 'q' },
-        { "hostname", required_argument, NULL, OPT_HOSTNAME },
-        { "env", required_argument, NULL, 'e' },
-        { "workdir", required_argument, NULL, 'w' },
-        { "user", required_argument, NULL, 'u' },
-        { "volume", required_argument, NULL, 'v' },
-        { "net", required_argument, NULL, OPT_NET },
-        { "name", required_argument, NULL, OPT_NAME },
-        { "read-only", no_argument, NULL, OPT_READ_ONLY },
-        { "layer-size", required_argument, NULL, OPT_LAYER_SIZE },
-        { "chroot", no_argument, NULL, OPT_CHROOT },
-        { "explain", no_argument, NULL, OPT_EXPLAIN },
-        { "step-times", no_argument, NULL, OPT_STEP_TIMES },
-        { "tty", no_argument, NULL, 't' },
-        { "no-tty", no_argument, NULL, 'T' },
-        { "privileged", no_argument, NULL, OPT_PRIVILEGED },
-        { "cap-add", required_argument, NULL, OPT_CAP_ADD },
-        { "cap-drop", required_argument, NULL, OPT_CAP_DROP },
-        { "seccomp", required_argument, NULL, OPT_SECCOMP },
-        { "memory", required_argument, NULL, OPT_MEMORY },
-        { "pids", required_argument, NULL, OPT_PIDS },
-        { "cpus", required_argument, NULL, OPT_CPUS },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, OPT_VERSION },
+static const struct opt options[] = {
+        { OPT_ROOTFS, 0, "rootfs", "DIR", "run in DIR instead of an image" },
+        { OPT_STORE, 0, "store", "DIR",
+          "the store (default: $ROOST_STORE, /var/lib/roost\nfor root, else ~/.local/share/roost)" },
+        { OPT_ARCH, 0, "arch", "ARCH", "image architecture (default: the host's)" },
+        { OPT_MIRROR, 0, "mirror", "URL", "where to pull a missing image from (as pull)" },
+        { OPT_CACERT, 0, "cacert", "FILE", "an extra trust anchor for the mirror (as pull)" },
+        { OPT_OFFLINE, 0, "offline", NULL, "never download: the image must be in the store" },
+        { 'q', 'q', "quiet", NULL, "no progress output while pulling" },
+        { OPT_HOSTNAME, 0, "hostname", "NAME", "the container's hostname" },
+        { 'e', 'e', "env", "KEY[=VALUE]", "set an environment variable (KEY alone: from ours)" },
+        { OPT_ENV_FILE, 0, "env-file", "FILE",
+          "KEY=VALUE lines from FILE ('#' comments; KEY\nalone: from ours); -e wins over it" },
+        { 'w', 'w', "workdir", "DIR", "working directory inside (default /)" },
+        { 'u', 'u', "user", "UID[:GID]", "numeric user and group to run as" },
+        { 'v', 'v', "volume", "HOST:CONTAINER[:ro]", "bind a host path in (repeatable)" },
+        { OPT_NET, 0, "net", "none|host", "private network with loopback (default) or the host's" },
+        { OPT_NAME, 0, "name", "NAME", "keep the writable layer under NAME for the next launch" },
+        { OPT_RM, 0, "rm", NULL, "discard the writable layer on exit (the default)" },
+        { OPT_READ_ONLY, 0, "read-only", NULL, "no writable layer at all" },
+        { OPT_LAYER_SIZE, 0, "layer-size", "SIZE",
+          "bound of the discarded layer, held in memory (default\n1g, or a quarter of RAM if less; k, m, g suffix)" },
+        { OPT_CHROOT, 0, "chroot", NULL, "plain chroot, not pivot_root (teaching mode:\nescapable)" },
+        { OPT_EXPLAIN, 0, "explain", NULL, "print each step and its system call on stderr" },
+        { OPT_STEP_TIMES, 0, "step-times", NULL, "print how long each step inside took, on stderr" },
+        { 'i', 'i', "interactive", NULL, "keep stdin open (the default: it is always passed)" },
+        { 't', 't', "tty", NULL, "force a pseudo-terminal (default: if stdin is one)" },
+        { 'T', 'T', "no-tty", NULL, "refuse a pseudo-terminal" },
+        { OPT_PRIVILEGED, 0, "privileged", NULL, "keep every capability; no seccomp, no masked paths" },
+        { OPT_CAP_ADD, 0, "cap-add", "CAP", "add a capability (NET_ADMIN, ..., ALL)" },
+        { OPT_CAP_DROP, 0, "cap-drop", "CAP", "drop a capability" },
+        { OPT_SECCOMP, 0, "seccomp", "unconfined",
+          "no seccomp filter (the only value: --seccomp=unconfined)" },
+        { OPT_MEMORY, 0, "memory", "SIZE", "memory limit (bytes, or k, m, g suffix)" },
+        { OPT_PIDS, 0, "pids", "N", "process limit" },
+        { OPT_CPUS, 0, "cpus", "N", "CPU limit (may be fractional)" },
+        { 'h', 'h', "help", NULL, "this help" },
+        { OPT_VERSION, 0, "version", NULL, "version" },
         {},
+};
+
+/* in_order: what follows the image is the command's own, as docker run
+ * reads it: "launch alpine ls -l" passes -l to ls. */
+static const struct opts_spec spec = {
+        .prog = "launch",
+        .usage = "[OPTIONS] IMAGE[:TAG] [--] [COMMAND [ARG...]]\n"
+                 "[OPTIONS] --rootfs DIR [--] [COMMAND [ARG...]]",
+        .about = "Run COMMAND (default /bin/sh) in its own namespaces inside IMAGE's tree.\n"
+                 "launch's options go before IMAGE; what follows it is the command's, verbatim.",
+        .opts = options,
+        .footer = "Exit status: the command's (128+N if killed by signal N); 125 launch failed\n"
+                  "(a bad option included), 126 the command cannot be run, 127 the command was\n"
+                  "not found. See launch(1).",
+        .in_order = true,
 };
 
 static struct {
@@ -316,35 +301,76 @@ static void notice(const char *msg)
                 cli_warn("%s", msg);
 }
 
-/* Returns the index of the first non-option argument, or -exit code - 1. */
-static int parse_args(int argc, char **argv)
+/* docker's --env-file: one KEY=VALUE a line, the value verbatim to the
+ * line's end; KEY alone takes our value, or nothing when unset; lines
+ * that start with '#' and blank lines are skipped. Read while parsing, so
+ * that a missing file stops launch before it does anything. */
+static int read_env_file(const char *path)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+        ssize_t len;
+        if (!f) {
+                cli_error("--env-file %s: %s", path, strerror(errno));
+                return -1;
+        }
+        for (unsigned n = 1; (len = getline(&line, &size, f)) >= 0; n++) {
+                while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+                        line[--len] = 0;
+                char *kv = line + strspn(line, " \t");
+                if (!*kv || *kv == '#')
+                        continue;
+                size_t klen = strcspn(kv, "=");
+                /* A NUL byte would cut the value short without a word. */
+                if (strcspn(kv, " \t") < klen || !env_key_valid(kv, klen) || strlen(line) != (size_t)len) {
+                        cli_error("--env-file %s:%u: expected KEY=VALUE or KEY, no blank in KEY", path, n);
+                        return -1;
+                }
+                if (add_user_env(kv) < 0) {
+                        cli_error("--env-file %s: %s", path, strerror(ENOMEM));
+                        return -1;
+                }
+        }
+        if (ferror(f)) {
+                cli_error("--env-file %s: %s", path, strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+/* Returns the number of operands (the image and the command, left in
+ * *ret), or -exit code - 1. */
+static int parse_args(int argc, char **argv, char ***ret)
 {
         char *user_env[256];
-        size_t n_user_env = 0;
+        const char *env_files[64];
+        size_t n_user_env = 0, n_env_files = 0;
         int c, r;
-        bool cap_add_all = false;
+        bool cap_add_all = false, rm = false;
+        opts_parser p;
 
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+e:w:u:v:tTqh", options, NULL)) >= 0) {
+        opts_init(&p, &spec, argc, argv);
+        while ((c = opts_next(&p)) != 0) {
                 switch (c) {
                 case OPT_ROOTFS:
-                        arg.rootfs = optarg;
+                        arg.rootfs = p.arg;
                         break;
                 case OPT_STORE:
-                        arg.store = optarg;
+                        arg.store = p.arg;
                         break;
                 case OPT_ARCH:
-                        if (!store_arch_valid(optarg)) {
-                                cli_error("--arch '%s': not a valid architecture name", optarg);
+                        if (!store_arch_valid(p.arg)) {
+                                cli_error("--arch '%s': not a valid architecture name", p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
-                        arg.arch = optarg;
+                        arg.arch = p.arg;
                         break;
                 case OPT_MIRROR:
-                        arg.mirror = optarg;
+                        arg.mirror = p.arg;
                         break;
                 case OPT_CACERT:
-                        arg.cacert = optarg;
+                        arg.cacert = p.arg;
                         break;
                 case OPT_OFFLINE:
                         arg.offline = true;
@@ -359,29 +385,36 @@ static int parse_args(int argc, char **argv)
                         arg.quiet = true;
                         break;
                 case OPT_HOSTNAME:
-                        if (!*optarg || strlen(optarg) > 64 || strchr(optarg, '/') || strchr(optarg, '\n')) {
-                                cli_error("--hostname '%s': 1 to 64 characters, no '/'", optarg);
+                        if (!*p.arg || strlen(p.arg) > 64 || strchr(p.arg, '/') || strchr(p.arg, '\n')) {
+                                cli_error("--hostname '%s': 1 to 64 characters, no '/'", p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
-                        arg.hostname = optarg;
+                        arg.hostname = p.arg;
                         break;
                 case 'e':
                         if (n_user_env >= ELEMENTSOF(user_env)) {
                                 cli_error("-e: too many variables");
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
-                        user_env[n_user_env++] = optarg;
+                        user_env[n_user_env++] = (char *)p.arg;
                         break;
-                case 'w':
-                        if (optarg[0] != '/') {
-                                cli_error("-w '%s': the working directory must be absolute", optarg);
+                case OPT_ENV_FILE:
+                        if (n_env_files >= ELEMENTSOF(env_files)) {
+                                cli_error("--env-file: too many files");
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
-                        arg.cwd = optarg;
+                        env_files[n_env_files++] = p.arg;
+                        break;
+                case 'w':
+                        if (p.arg[0] != '/') {
+                                cli_error("-w '%s': the working directory must be absolute", p.arg);
+                                return -LAUNCH_EXIT_ERROR - 1;
+                        }
+                        arg.cwd = p.arg;
                         break;
                 case 'u':
-                        if (parse_user(optarg) < 0) {
-                                cli_error("-u '%s': expected UID[:GID], numeric", optarg);
+                        if (parse_user(p.arg) < 0) {
+                                cli_error("-u '%s': expected UID[:GID], numeric", p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         break;
@@ -391,7 +424,7 @@ static int parse_args(int argc, char **argv)
                         if (!nv)
                                 return -LAUNCH_EXIT_ERROR - 1;
                         arg.volumes = nv;
-                        if (launch_volume_parse(optarg, &nv[arg.n_volumes], &e) < 0) {
+                        if (launch_volume_parse(p.arg, &nv[arg.n_volumes], &e) < 0) {
                                 cli_error("%s", e.msg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
@@ -399,36 +432,42 @@ static int parse_args(int argc, char **argv)
                         break;
                 }
                 case OPT_NET:
-                        if (strcmp(optarg, "none") == 0)
+                        if (strcmp(p.arg, "none") == 0)
                                 arg.net = LAUNCH_NET_NONE;
-                        else if (strcmp(optarg, "host") == 0)
+                        else if (strcmp(p.arg, "host") == 0)
                                 arg.net = LAUNCH_NET_HOST;
                         else {
-                                cli_error("--net '%s': expected none or host", optarg);
+                                cli_error("--net '%s': expected none or host", p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         break;
                 case OPT_NAME:
-                        if (!store_ref_name_valid(optarg)) {
+                        if (!store_ref_name_valid(p.arg)) {
                                 cli_error("--name '%s': lowercase letters, digits, '.', '_' and '-', at most "
                                           "128",
-                                          optarg);
+                                          p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
-                        arg.name = optarg;
+                        arg.name = p.arg;
+                        break;
+                case OPT_RM:
+                        rm = true;
                         break;
                 case OPT_READ_ONLY:
                         arg.read_only = true;
                         break;
                 case OPT_LAYER_SIZE:
-                        if (launch_layer_size_parse(optarg, &arg.layer_size) < 0) {
+                        if (launch_layer_size_parse(p.arg, &arg.layer_size) < 0) {
                                 cli_error("--layer-size '%s': expected at least 1m, such as 512m or 2g",
-                                          optarg);
+                                          p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         break;
                 case OPT_CHROOT:
                         arg.chroot_only = true;
+                        break;
+                case 'i':
+                        /* docker's -i: standard input is always passed on. */
                         break;
                 case 't':
                         arg.tty = 1;
@@ -442,33 +481,33 @@ static int parse_args(int argc, char **argv)
                 case OPT_CAP_ADD:
                 case OPT_CAP_DROP:
                         r = c == OPT_CAP_ADD
-                                    ? parse_cap(optarg, &arg.sandbox.cap_add, &cap_add_all)
-                                    : parse_cap(optarg, &arg.sandbox.cap_drop, &arg.sandbox.cap_drop_all);
+                                    ? parse_cap(p.arg, &arg.sandbox.cap_add, &cap_add_all)
+                                    : parse_cap(p.arg, &arg.sandbox.cap_drop, &arg.sandbox.cap_drop_all);
                         if (r < 0) {
                                 cli_error("%s '%s': unknown capability",
-                                          c == OPT_CAP_ADD ? "--cap-add" : "--cap-drop", optarg);
+                                          c == OPT_CAP_ADD ? "--cap-add" : "--cap-drop", p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         if (cap_add_all)
                                 arg.sandbox.cap_add = ~UINT64_C(0);
                         break;
                 case OPT_SECCOMP:
-                        if (strcmp(optarg, "unconfined") != 0) {
-                                cli_error("--seccomp '%s': only 'unconfined' is supported", optarg);
+                        if (strcmp(p.arg, "unconfined") != 0) {
+                                cli_error("--seccomp '%s': only 'unconfined' is supported", p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         arg.sandbox.seccomp_unconfined = true;
                         break;
                 case OPT_MEMORY:
-                        if (cgroup_parse_size(optarg, &arg.limits.memory) < 0 || arg.limits.memory == 0) {
-                                cli_error("--memory '%s': expected a size such as 512m or 2g", optarg);
+                        if (cgroup_parse_size(p.arg, &arg.limits.memory) < 0 || arg.limits.memory == 0) {
+                                cli_error("--memory '%s': expected a size such as 512m or 2g", p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         break;
                 case OPT_PIDS: {
                         unsigned long long v;
-                        if (parse_uint(optarg, UINT32_MAX, &v) < 0 || v == 0) {
-                                cli_error("--pids '%s': expected a positive number", optarg);
+                        if (parse_uint(p.arg, UINT32_MAX, &v) < 0 || v == 0) {
+                                cli_error("--pids '%s': expected a positive number", p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         arg.limits.pids = v;
@@ -476,25 +515,20 @@ static int parse_args(int argc, char **argv)
                 }
                 case OPT_CPUS: {
                         double v;
-                        if (cgroup_parse_cpus(optarg, &v) < 0 || v <= 0) {
-                                cli_error("--cpus '%s': expected a positive number such as 0.5", optarg);
+                        if (cgroup_parse_cpus(p.arg, &v) < 0 || v <= 0) {
+                                cli_error("--cpus '%s': expected a positive number such as 0.5", p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         arg.limits.cpus = v;
                         break;
                 }
                 case 'h':
-                        fputs(usage, stdout);
+                        opts_help(&spec);
                         return -0 - 1;
                 case OPT_VERSION:
                         cli_version();
                         return -0 - 1;
                 default:
-                        if (optopt && optopt < 256)
-                                cli_error("unknown or incomplete option '-%c' (see launch --help)", optopt);
-                        else
-                                cli_error("unknown or incomplete option '%s' (see launch --help)",
-                                          argv[optind - 1]);
                         return -LAUNCH_EXIT_ERROR - 1;
                 }
         }
@@ -502,8 +536,14 @@ static int parse_args(int argc, char **argv)
                 cli_error("--read-only and --name exclude each other: a read-only container keeps no layer");
                 return -LAUNCH_EXIT_ERROR - 1;
         }
+        if (rm && arg.name) {
+                cli_error("--rm and --name exclude each other: --name keeps the layer, --rm (the default) "
+                          "discards it");
+                return -LAUNCH_EXIT_ERROR - 1;
+        }
 
-        /* The command's environment: docker's defaults, then -e in order. */
+        /* The command's environment: docker's defaults, then the
+         * --env-files, then -e in order: the last word wins, as in docker. */
         const char *defaults[] = {
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                 arg.uid == 0 ? "HOME=/root" : "HOME=/",
@@ -512,12 +552,16 @@ static int parse_args(int argc, char **argv)
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
                 if (env_set(&arg.env, &arg.n_env, defaults[i]) < 0)
                         return -LAUNCH_EXIT_ERROR - 1;
+        for (size_t i = 0; i < n_env_files; i++)
+                if (read_env_file(env_files[i]) < 0)
+                        return -LAUNCH_EXIT_ERROR - 1;
         for (size_t i = 0; i < n_user_env; i++)
                 if ((r = add_user_env(user_env[i])) < 0) {
                         cli_error("-e '%s': expected KEY=VALUE or KEY", user_env[i]);
                         return -LAUNCH_EXIT_ERROR - 1;
                 }
-        return optind;
+        *ret = p.operands;
+        return p.n_operands;
 }
 
 int main(int argc, char **argv)
@@ -529,25 +573,26 @@ int main(int argc, char **argv)
         store *s = NULL;
         int r, status = LAUNCH_EXIT_ERROR;
 
-        int i = parse_args(argc, argv);
-        if (i < 0)
-                return -i - 1;
+        char **operands;
+        int n = parse_args(argc, argv, &operands), i = 0;
+        if (n < 0)
+                return -n - 1;
         if (arg.explain && (r = explain_start(STDERR_FILENO)) < 0) {
                 cli_error("--explain: copying stderr: %s", strerror(-r));
                 return LAUNCH_EXIT_ERROR;
         }
         const char *image = NULL;
         if (!arg.rootfs) {
-                if (i >= argc) {
+                if (i >= n) {
                         cli_error("no image given (launch IMAGE [COMMAND...], or --rootfs DIR; see launch "
                                   "--help)");
                         return LAUNCH_EXIT_ERROR;
                 }
-                image = argv[i++];
+                image = operands[i++];
         }
-        if (i < argc && strcmp(argv[i], "--") == 0)
+        if (i < n && strcmp(operands[i], "--") == 0)
                 i++;
-        char **cmd = i < argc ? argv + i : default_cmd;
+        char **cmd = i < n ? operands + i : default_cmd;
         if (!cmd[0][0]) {
                 cli_error("the command is empty");
                 return LAUNCH_EXIT_ERROR;

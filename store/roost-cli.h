@@ -2,6 +2,7 @@
  * export, import). */
 #pragma once
 #include <stdbool.h>
+#include "common/opts.h"
 #include "store/store.h"
 
 struct roost_args {
@@ -9,19 +10,46 @@ struct roost_args {
         const char *arch;  /* --arch, else the host's */
         bool json, quiet, prune;
         bool containers; /* rm --container: the operands are container names */
+        char **operands;
+        int n_operands;
 };
 
-/* Parse the options every store command shares; leaves the operands in
- * argv[optind..]. Returns 0 or EXIT_USAGE after printing the reason. */
-int roost_parse(int argc, char **argv, struct roost_args *a, const char *usage);
+/* The options every command takes, before it (roost --store DIR images)
+ * or after it (roost images --store DIR), and their ids in every table. */
+enum {
+        ROOST_OPT_QUIET = 'q',
+        ROOST_OPT_HELP = 'h',
+        ROOST_OPT_STORE = 256,
+        ROOST_OPT_ARCH,
+        ROOST_OPT_JSON,
+        ROOST_OPT_PRUNE,
+        ROOST_OPT_CONTAINER,
+        ROOST_OPT_VERSION,
+};
+extern const struct opt roost_global_opts[];
+#define ROOST_OPT_HELP_ENTRY                                                                                 \
+        {                                                                                                    \
+                ROOST_OPT_HELP, 'h', "help", NULL, "this text"                                               \
+        }
+#define ROOST_STORE_FOOTER                                                                                   \
+        "Exit status: 0 done, 1 other failure, 2 usage, 3 no such image, 5 damaged or\n"                     \
+        "tampered data, 6 the store cannot be opened or written. See roost(1)."
+
+/* One option of roost_global_opts read into A; 0 or EXIT_USAGE. */
+int roost_global_opt(struct roost_args *a, int id, const char *arg);
+/* Read the whole command line of a command (its globals may be set in A
+ * already), leaving the operands in A. Returns 0, or the exit code after
+ * printing why; --help prints SPEC's text and exits 0. */
+int roost_parse(int argc, char **argv, struct roost_args *a, const struct opts_spec *spec);
 /* Open the store or print why not; returns 0 or an exit code. */
 int roost_open_store(const struct roost_args *a, unsigned flags, store **ret);
 /* Read REF (name[:tag], tag defaulting to latest-stable) for the chosen arch. */
 int roost_read_ref(store *s, const struct roost_args *a, const char *text, struct store_ref *ret);
 
-int cmd_images(int argc, char **argv);
-int cmd_rm(int argc, char **argv);
-int cmd_gc(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_import(int argc, char **argv);
+/* A: the global options given before the command. */
+int cmd_images(struct roost_args *a, int argc, char **argv);
+int cmd_rm(struct roost_args *a, int argc, char **argv);
+int cmd_gc(struct roost_args *a, int argc, char **argv);
+int cmd_verify(struct roost_args *a, int argc, char **argv);
+int cmd_export(struct roost_args *a, int argc, char **argv);
+int cmd_import(struct roost_args *a, int argc, char **argv);

@@ -2,7 +2,6 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,53 +15,62 @@
 #include "store/roost-cli.h"
 #include "launch/sandbox.h"
 
-int roost_parse(int argc, char **argv, struct roost_args *a, const char *usage)
+const struct opt roost_global_opts[] = {
+        { ROOST_OPT_STORE, 0, "store", "DIR",
+          "the store (default: $ROOST_STORE, /var/lib/roost\nfor root, else ~/.local/share/roost)" },
+        { ROOST_OPT_ARCH, 0, "arch", "ARCH", "the images' architecture (default: the host's)" },
+        { ROOST_OPT_QUIET, 'q', "quiet", NULL, "print nothing but errors (images: references only)" },
+        {},
+};
+
+int roost_global_opt(struct roost_args *a, int id, const char *arg)
 {
-        enum { OPT_STORE = 256, OPT_ARCH, OPT_JSON, OPT_PRUNE, OPT_CONTAINER };
-        static const struct option opts[] = {
-                { "store", required_argument, NULL, OPT_STORE },
-                { "arch", required_argument, NULL, OPT_ARCH },
-                { "json", no_argument, NULL, OPT_JSON },
-                { "quiet", no_argument, NULL, 'q' },
-                { "prune", no_argument, NULL, OPT_PRUNE },
-                { "container", no_argument, NULL, OPT_CONTAINER },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        int c;
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
-                switch (c) {
-                case OPT_STORE:
-                        a->store = optarg;
-                        break;
-                case OPT_ARCH:
-                        if (!store_arch_valid(optarg)) {
-                                cli_error("%s: invalid --arch '%s'", argv[0], optarg);
-                                return EXIT_USAGE;
-                        }
-                        a->arch = optarg;
-                        break;
-                case OPT_JSON:
-                        a->json = true;
-                        break;
-                case 'q':
-                        a->quiet = true;
-                        break;
-                case OPT_PRUNE:
-                        a->prune = true;
-                        break;
-                case OPT_CONTAINER:
-                        a->containers = true;
-                        break;
-                case 'h':
-                        printf("Usage: roost %s\n", usage);
-                        exit(0);
-                default:
-                        fprintf(stderr, "Usage: roost %s\n", usage);
+        switch (id) {
+        case ROOST_OPT_STORE:
+                a->store = arg;
+                return 0;
+        case ROOST_OPT_ARCH:
+                if (!store_arch_valid(arg)) {
+                        cli_error("invalid --arch '%s'", arg);
                         return EXIT_USAGE;
                 }
+                a->arch = arg;
+                return 0;
+        case ROOST_OPT_QUIET:
+                a->quiet = true;
+                return 0;
         }
+        return EXIT_USAGE;
+}
+
+int roost_parse(int argc, char **argv, struct roost_args *a, const struct opts_spec *spec)
+{
+        opts_parser p;
+        int id, r;
+        opts_init(&p, spec, argc, argv);
+        while ((id = opts_next(&p)) != 0) {
+                switch (id) {
+                case -1:
+                        return EXIT_USAGE;
+                case ROOST_OPT_JSON:
+                        a->json = true;
+                        break;
+                case ROOST_OPT_PRUNE:
+                        a->prune = true;
+                        break;
+                case ROOST_OPT_CONTAINER:
+                        a->containers = true;
+                        break;
+                case ROOST_OPT_HELP:
+                        opts_help(spec);
+                        exit(0);
+                default:
+                        if ((r = roost_global_opt(a, id, p.arg)))
+                                return r;
+                }
+        }
+        a->operands = p.operands;
+        a->n_operands = p.n_operands;
         if (!a->arch)
                 a->arch = host_alpine_arch();
         if (!a->arch) {
@@ -70,6 +78,16 @@ int roost_parse(int argc, char **argv, struct roost_args *a, const char *usage)
                 return EXIT_USAGE;
         }
         return 0;
+}
+
+/* images and gc take no operands: "roost gc alpine" must not collect the
+ * whole store when the user meant something else. */
+static int no_operands(const struct roost_args *a, const char *cmd)
+{
+        if (!a->n_operands)
+                return 0;
+        cli_error("%s: takes no operands, got '%s'; try 'roost %s --help'", cmd, a->operands[0], cmd);
+        return EXIT_USAGE;
 }
 
 int roost_open_store(const struct roost_args *a, unsigned flags, store **ret)
@@ -115,11 +133,25 @@ static void human_size(uint64_t n, char *buf, size_t len)
         snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
-int cmd_images(int argc, char **argv)
+int cmd_images(struct roost_args *args, int argc, char **argv)
 {
-        struct roost_args a = { 0 };
-        int r = roost_parse(argc, argv, &a, "images [--json] [-q] [--store DIR]");
-        if (r)
+        static const struct opt opts[] = {
+                { ROOST_OPT_JSON, 0, "json", NULL, "an array of the reference documents, as JSON" },
+                ROOST_OPT_HELP_ENTRY,
+                {},
+        };
+        static const struct opts_spec spec = {
+                .prog = "roost images",
+                .usage = "[OPTIONS]",
+                .about = "List the stored images: reference, release, architecture, size of the archive\n"
+                         "and of the unpacked tree, when it was pulled, and the digest.",
+                .opts = opts,
+                .globals = roost_global_opts,
+                .footer = ROOST_STORE_FOOTER,
+        };
+        struct roost_args a = *args;
+        int r = roost_parse(argc, argv, &a, &spec);
+        if (r || (r = no_operands(&a, "images")))
                 return r;
         store *s;
         if ((r = roost_open_store(&a, STORE_READ, &s)))
@@ -217,11 +249,26 @@ static int run_gc(const struct roost_args *a, bool report)
         return 0;
 }
 
-int cmd_gc(int argc, char **argv)
+int cmd_gc(struct roost_args *args, int argc, char **argv)
 {
-        struct roost_args a = { 0 };
-        int r = roost_parse(argc, argv, &a, "gc [-q] [--store DIR]");
-        return r ? r : run_gc(&a, true);
+        static const struct opt opts[] = {
+                ROOST_OPT_HELP_ENTRY,
+                {},
+        };
+        static const struct opts_spec spec = {
+                .prog = "roost gc",
+                .usage = "[OPTIONS]",
+                .about = "Remove what no reference needs: archives and trees no reference names and no\n"
+                         "running container uses, partial downloads, dead temporaries, stale cgroups.",
+                .opts = opts,
+                .globals = roost_global_opts,
+                .footer = ROOST_STORE_FOOTER,
+        };
+        struct roost_args a = *args;
+        int r = roost_parse(argc, argv, &a, &spec);
+        if (r || (r = no_operands(&a, "gc")))
+                return r;
+        return run_gc(&a, true);
 }
 
 /* Without root, a layer holds files of the user namespace's other ids
@@ -306,15 +353,30 @@ static int rm_containers(const struct roost_args *a, store *s, char **names, int
         return ret;
 }
 
-int cmd_rm(int argc, char **argv)
+int cmd_rm(struct roost_args *args, int argc, char **argv)
 {
-        struct roost_args a = { 0 };
-        int r = roost_parse(argc, argv, &a,
-                            "rm [--prune] [--arch ARCH] [--store DIR] IMAGE[:TAG]...\n"
-                            "       roost rm --container [--store DIR] NAME...");
+        static const struct opt opts[] = {
+                { ROOST_OPT_PRUNE, 0, "prune", NULL, "remove what they held now, not at the next gc" },
+                { ROOST_OPT_CONTAINER, 0, "container", NULL,
+                  "the operands are container names (launch --name)" },
+                ROOST_OPT_HELP_ENTRY,
+                {},
+        };
+        static const struct opts_spec spec = {
+                .prog = "roost rm",
+                .usage = "[OPTIONS] IMAGE[:TAG]...\n--container [OPTIONS] NAME...",
+                .about = "Remove images' references (what they held goes with the next gc, or at once\n"
+                         "with --prune), or with --container the writable layers of named containers.\n"
+                         "What a running container uses is refused.",
+                .opts = opts,
+                .globals = roost_global_opts,
+                .footer = ROOST_STORE_FOOTER,
+        };
+        struct roost_args a = *args;
+        int r = roost_parse(argc, argv, &a, &spec);
         if (r)
                 return r;
-        if (optind >= argc) {
+        if (!a.n_operands) {
                 cli_error(a.containers ? "rm: name at least one container, e.g. roost rm --container web"
                                        : "rm: name at least one image, e.g. roost rm alpine:3.20");
                 return EXIT_USAGE;
@@ -327,20 +389,21 @@ int cmd_rm(int argc, char **argv)
         if ((r = roost_open_store(&a, 0, &s)))
                 return r;
         if (a.containers) {
-                r = rm_containers(&a, s, argv + optind, argc - optind);
+                r = rm_containers(&a, s, a.operands, a.n_operands);
                 store_close(s);
                 return r;
         }
         int ret = 0;
-        for (int i = optind; i < argc; i++) {
+        for (int i = 0; i < a.n_operands; i++) {
+                const char *text = a.operands[i];
                 struct store_ref ref;
-                r = roost_read_ref(s, &a, argv[i], &ref);
+                r = roost_read_ref(s, &a, text, &ref);
                 if (r == -EFBIG || r == -ROOST_EFORMAT || r == -EINVAL || r == -EACCES) {
                         /* A reference that cannot be read keeps gc from
                          * running: it may go without the in-use check, since
                          * a running container marks its tree itself. */
                         _cleanup_free_ char *name = NULL, *tag = NULL;
-                        if (store_ref_parse(argv[i], "latest-stable", &name, &tag) == 0 &&
+                        if (store_ref_parse(text, "latest-stable", &name, &tag) == 0 &&
                             store_ref_remove(s, name, tag, a.arch) == 0) {
                                 if (!a.quiet)
                                         printf("removed %s:%s (%s), which could not be read\n", name, tag,
@@ -349,7 +412,7 @@ int cmd_rm(int argc, char **argv)
                         }
                 }
                 if (r < 0) {
-                        cli_error("rm: %s: %s", argv[i],
+                        cli_error("rm: %s: %s", text,
                                   r == -ROOST_ENOTFOUND ? "no such image in the store" : roost_strerror(r));
                         ret = ret ?: roost_exit_code(r);
                         continue;
@@ -359,7 +422,7 @@ int cmd_rm(int argc, char **argv)
                                   ref.tag);
                         ret = ret ?: EXIT_FAIL;
                 } else if ((r = store_ref_remove(s, ref.name, ref.tag, ref.arch)) < 0) {
-                        cli_error("rm: %s: %s", argv[i], roost_strerror(r));
+                        cli_error("rm: %s: %s", text, roost_strerror(r));
                         ret = ret ?: EXIT_STORE;
                 } else if (!a.quiet)
                         printf("removed %s:%s (%s)\n", ref.name, ref.tag, ref.arch);
@@ -410,10 +473,24 @@ static int verify_tree(store *s, const struct store_ref *ref, bool quiet)
         return 0;
 }
 
-int cmd_verify(int argc, char **argv)
+int cmd_verify(struct roost_args *args, int argc, char **argv)
 {
-        struct roost_args a = { 0 };
-        int r = roost_parse(argc, argv, &a, "verify [--arch ARCH] [--store DIR] [IMAGE[:TAG]...]");
+        static const struct opt opts[] = {
+                ROOST_OPT_HELP_ENTRY,
+                {},
+        };
+        static const struct opts_spec spec = {
+                .prog = "roost verify",
+                .usage = "[OPTIONS] [IMAGE[:TAG]...]",
+                .about = "Hash the stored archives of the named images (all when none is named) again,\n"
+                         "and check each unpacked tree against the manifest made when it was unpacked.\n"
+                         "Each damaged archive or tree path is reported on its own line.",
+                .opts = opts,
+                .globals = roost_global_opts,
+                .footer = ROOST_STORE_FOOTER,
+        };
+        struct roost_args a = *args;
+        int r = roost_parse(argc, argv, &a, &spec);
         if (r)
                 return r;
         store *s;
@@ -422,7 +499,7 @@ int cmd_verify(int argc, char **argv)
         struct store_ref *refs = NULL;
         size_t n = 0;
         int ret = 0;
-        if (optind >= argc) {
+        if (!a.n_operands) {
                 _cleanup_free_ char *bad = NULL;
                 if ((r = store_ref_list(s, &refs, &n, &bad)) < 0) {
                         cli_error("verify: listing references: %s", roost_strerror(r));
@@ -434,10 +511,10 @@ int cmd_verify(int argc, char **argv)
                         ret = EXIT_VERIFY;
                 }
         } else {
-                refs = calloc((size_t)(argc - optind), sizeof(*refs));
-                for (int i = optind; refs && i < argc; i++) {
-                        if ((r = roost_read_ref(s, &a, argv[i], &refs[n])) < 0) {
-                                cli_error("verify: %s: %s", argv[i],
+                refs = calloc((size_t)a.n_operands, sizeof(*refs));
+                for (int i = 0; refs && i < a.n_operands; i++) {
+                        if ((r = roost_read_ref(s, &a, a.operands[i], &refs[n])) < 0) {
+                                cli_error("verify: %s: %s", a.operands[i],
                                           r == -ROOST_ENOTFOUND ? "no such image in the store"
                                                                 : roost_strerror(r));
                                 ret = ret ?: roost_exit_code(r);

@@ -9,31 +9,39 @@ _roost_image_words() {
 }
 
 _roost() {
-        local cur prev cmd
+        local cur prev cmd i
         cur=${COMP_WORDS[COMP_CWORD]}
         prev=${COMP_WORDS[COMP_CWORD-1]}
         cmd=${COMP_WORDS[0]##*/}
-        if [ "$cmd" = roost ]; then
-                if [ "$COMP_CWORD" -eq 1 ]; then
-                        COMPREPLY=($(compgen -W "pull unpack launch images rm gc verify export import --help --version" -- "$cur"))
-                        return
-                fi
-                cmd=${COMP_WORDS[1]}
-        fi
         case $prev in
-                --store|--to|-v|--volume|--cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --store|--to|-v|--volume|--cacert|--env-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --arch) COMPREPLY=($(compgen -W "x86_64 aarch64 armv7 armhf x86 ppc64le s390x riscv64" -- "$cur")); return ;;
                 --net) COMPREPLY=($(compgen -W "none host" -- "$cur")); return ;;
         esac
-        local opts="--store --help"
+        if [ "$cmd" = roost ]; then
+                # roost's global options may come before the command.
+                i=1
+                while [ "$i" -lt "$COMP_CWORD" ]; do
+                        case ${COMP_WORDS[i]} in
+                                --store|--arch) i=$((i + 2)) ;;
+                                -*) i=$((i + 1)) ;;
+                                *) break ;;
+                        esac
+                done
+                if [ "$i" -ge "$COMP_CWORD" ]; then
+                        COMPREPLY=($(compgen -W "pull unpack launch images rm gc verify export import --store --arch --quiet --help --version" -- "$cur"))
+                        return
+                fi
+                cmd=${COMP_WORDS[i]}
+        fi
+        local opts="--store --arch --quiet --help"
         case $cmd in
-                pull) opts="$opts --arch --mirror --cacert --quiet --refresh --json --offline" ;;
-                unpack) opts="$opts --arch --to --quiet --max-size --max-entries" ;;
-                launch) opts="$opts --arch --mirror --cacert --hostname -e -w -u -v --net --name --read-only --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline" ;;
-                images) opts="$opts --json -q" ;;
-                rm) opts="$opts --prune --arch --container" ;;
-                verify|export) opts="$opts --arch" ;;
-                import|gc) ;;
+                pull) opts="$opts --mirror --cacert --refresh --json --offline" ;;
+                unpack) opts="$opts --to --max-size --max-entries" ;;
+                launch) opts="$opts --mirror --cacert --hostname -e --env-file -w -u -v --net --name --rm --read-only --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline -i -t -T --explain --step-times --seccomp" ;;
+                images) opts="$opts --json" ;;
+                rm) opts="$opts --prune --container" ;;
+                verify|export|import|gc) ;;
         esac
         if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$opts" -- "$cur"))

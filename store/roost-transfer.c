@@ -7,7 +7,6 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <archive.h>
@@ -48,17 +47,30 @@ static int export_write(struct archive *a, const char *name, int64_t size, int f
         }
 }
 
-int cmd_export(int argc, char **argv)
+int cmd_export(struct roost_args *globals, int argc, char **argv)
 {
-        struct roost_args args = { 0 };
-        int r = roost_parse(argc, argv, &args, "export [--arch ARCH] [--store DIR] IMAGE[:TAG] FILE|-");
+        static const struct opt opts[] = {
+                ROOST_OPT_HELP_ENTRY,
+                {},
+        };
+        static const struct opts_spec spec = {
+                .prog = "roost export",
+                .usage = "[OPTIONS] IMAGE[:TAG] FILE|-",
+                .about = "Write an image to one self-verifying tar file (-: standard output), for\n"
+                         "roost import on a machine without network.",
+                .opts = opts,
+                .globals = roost_global_opts,
+                .footer = ROOST_STORE_FOOTER,
+        };
+        struct roost_args args = *globals;
+        int r = roost_parse(argc, argv, &args, &spec);
         if (r)
                 return r;
-        if (argc - optind != 2) {
+        if (args.n_operands != 2) {
                 cli_error("export: give an image and a file (or - for stdout)");
                 return EXIT_USAGE;
         }
-        const char *refname = argv[optind], *file = argv[optind + 1];
+        const char *refname = args.operands[0], *file = args.operands[1];
         store *s;
         if ((r = roost_open_store(&args, STORE_READ, &s)))
                 return r;
@@ -181,17 +193,30 @@ static int import_blob(store *s, struct archive *a, const struct store_ref *ref,
         return 0;
 }
 
-int cmd_import(int argc, char **argv)
+int cmd_import(struct roost_args *globals, int argc, char **argv)
 {
-        struct roost_args args = { 0 };
-        int r = roost_parse(argc, argv, &args, "import [--store DIR] FILE|-");
+        static const struct opt opts[] = {
+                ROOST_OPT_HELP_ENTRY,
+                {},
+        };
+        static const struct opts_spec spec = {
+                .prog = "roost import",
+                .usage = "[OPTIONS] FILE|-",
+                .about = "Check an export's archive (size, SHA-256, SHA-512) against its reference, then\n"
+                         "store both (-: standard input). A tampered file leaves nothing behind.",
+                .opts = opts,
+                .globals = roost_global_opts,
+                .footer = ROOST_STORE_FOOTER,
+        };
+        struct roost_args args = *globals;
+        int r = roost_parse(argc, argv, &args, &spec);
         if (r)
                 return r;
-        if (argc - optind != 1) {
+        if (args.n_operands != 1) {
                 cli_error("import: give one file (or - for stdin)");
                 return EXIT_USAGE;
         }
-        const char *file = argv[optind];
+        const char *file = args.operands[0];
         store *s;
         if ((r = roost_open_store(&args, 0, &s)))
                 return r;

@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "common/cli.h"
@@ -23,35 +24,43 @@ static const struct {
 
 static const struct {
         const char *command;
-        int (*run)(int argc, char **argv);
+        int (*run)(struct roost_args *a, int argc, char **argv);
 } commands[] = {
         { "images", cmd_images }, { "rm", cmd_rm },         { "gc", cmd_gc },
         { "verify", cmd_verify }, { "export", cmd_export }, { "import", cmd_import },
 };
 
-static void help(void)
-{
-        printf("Usage: roost COMMAND [ARGS...]\n"
-               "\n"
-               "Fetch, unpack and launch root filesystems.\n"
-               "\n"
-               "Commands:\n"
-               "  pull IMAGE[:VERSION]      download and verify an image into the store\n"
-               "  unpack IMAGE[:VERSION]    extract a stored image\n"
-               "  launch IMAGE [CMD...]     run a command inside an image\n"
-               "  images [--json|-q]        list stored images\n"
-               "  rm [--prune] IMAGE...     remove references (--prune: and what they held)\n"
-               "  rm --container NAME...    remove named containers' layers (launch --name)\n"
-               "  gc                        remove what no reference needs\n"
-               "  verify [IMAGE...]         hash stored archives again, check unpacked trees\n"
-               "  export IMAGE FILE|-       write an image to one self-verifying file\n"
-               "  import FILE|-             verify and store an exported image\n"
-               "\n"
-               "  -h, --help                this text\n"
-               "  --version                 the version\n"
-               "\n"
-               "See roost(1) for the exit codes and the store's layout.\n");
-}
+static const struct opt front_opts[] = {
+        ROOST_OPT_HELP_ENTRY,
+        { ROOST_OPT_VERSION, 0, "version", NULL, "the version" },
+        {},
+};
+
+static const struct opts_spec front = {
+        .prog = "roost",
+        .usage = "[GLOBAL OPTIONS] COMMAND [ARGS...]",
+        .about = "Fetch, unpack and launch root filesystems.\n"
+                 "\n"
+                 "Commands (each has its own --help):\n"
+                 "  pull IMAGE[:VERSION]      download and verify an image into the store\n"
+                 "  unpack IMAGE[:VERSION]    extract a stored image\n"
+                 "  launch IMAGE [CMD...]     run a command inside an image\n"
+                 "  images [--json|-q]        list stored images\n"
+                 "  rm [--prune] IMAGE...     remove references (--prune: and what they held)\n"
+                 "  rm --container NAME...    remove named containers' layers (launch --name)\n"
+                 "  gc                        remove what no reference needs\n"
+                 "  verify [IMAGE...]         hash stored archives again, check unpacked trees\n"
+                 "  export IMAGE FILE|-       write an image to one self-verifying file\n"
+                 "  import FILE|-             verify and store an exported image\n"
+                 "\n"
+                 "Options may come before or after operands; \"--\" ends them. For launch, what\n"
+                 "follows the image is the command's.",
+        .opts = front_opts,
+        .globals = roost_global_opts,
+        .footer = "The global options go to pull, unpack and launch in front of their own.\n"
+                  "See roost(1) for the exit codes and the store's layout.",
+        .in_order = true,
+};
 
 /* The sibling binary, installed next to us or, in a build tree, in its
  * stage's folder. PATH is not searched: an unrelated program called "pull"
@@ -74,29 +83,76 @@ static void exec_tool(const char *name, const char *stage, char **argv)
         cli_error("cannot run %s next to %s: %s", name, dir, strerror(errno));
 }
 
+/* The tool's command line: roost's global options in front of the tool's
+ * own arguments, where every tool reads them (launch's must precede the
+ * image). */
+static char **tool_argv(const struct roost_args *g, int argc, char **argv)
+{
+        char **v = calloc((size_t)argc + 6, sizeof(*v));
+        int n = 0;
+        if (!v)
+                return NULL;
+        v[n++] = argv[0];
+        if (g->store) {
+                v[n++] = (char *)"--store";
+                v[n++] = (char *)g->store;
+        }
+        if (g->arch) {
+                v[n++] = (char *)"--arch";
+                v[n++] = (char *)g->arch;
+        }
+        if (g->quiet)
+                v[n++] = (char *)"--quiet";
+        for (int i = 1; i < argc; i++)
+                v[n++] = argv[i];
+        return v;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2) {
-                help();
+                opts_help(&front);
                 return EXIT_USAGE;
         }
-        const char *cmd = argv[1];
-        if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-                help();
-                return 0;
+        struct roost_args g = { 0 };
+        opts_parser p;
+        int id, r;
+        opts_init(&p, &front, argc, argv);
+        while ((id = opts_next(&p)) != 0) {
+                switch (id) {
+                case -1:
+                        return EXIT_USAGE;
+                case ROOST_OPT_HELP:
+                        opts_help(&front);
+                        return 0;
+                case ROOST_OPT_VERSION:
+                        cli_version();
+                        return 0;
+                default:
+                        if ((r = roost_global_opt(&g, id, p.arg)))
+                                return r;
+                }
         }
-        if (!strcmp(cmd, "--version")) {
-                cli_version();
+        if (!p.n_operands) {
+                cli_error("which command? try 'roost --help'");
+                return EXIT_USAGE;
+        }
+        const char *cmd = p.operands[0];
+        if (!strcmp(cmd, "help")) {
+                opts_help(&front);
                 return 0;
         }
         for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
                 if (!strcmp(cmd, tools[i].command)) {
-                        exec_tool(tools[i].command, tools[i].stage, argv + 1);
+                        char **v = tool_argv(&g, p.n_operands, p.operands);
+                        if (v)
+                                exec_tool(tools[i].command, tools[i].stage, v);
+                        free(v);
                         return EXIT_FAIL;
                 }
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 if (!strcmp(cmd, commands[i].command))
-                        return commands[i].run(argc - 1, argv + 1);
+                        return commands[i].run(&g, p.n_operands, p.operands);
         cli_error("unknown command '%s'; try 'roost --help'", cmd);
         return EXIT_USAGE;
 }

@@ -251,7 +251,7 @@ is "$rc" 125 "a volume whose host path does not exist: 125"
 is "$err" "launch: volume /nonexistent/path: No such file or directory" "... with one clear line"
 run_cmd L --frobnicate true
 is "$rc:$(wc -l <<<"$err")" "125:1" "an unknown option: 125 and one line"
-like "$err" "^launch: unknown or incomplete option '--frobnicate'" "... naming it"
+like "$err" "^launch: unknown option '--frobnicate'" "... naming it"
 run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/missing" true
 is "$rc:$(wc -l <<<"$err")" "125:1" "a missing --rootfs: 125 and one line"
 run_cmd launch --store "$STORE" --offline nosuchimage:1.0 true

@@ -16,11 +16,18 @@ tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_store_LDADD = $(STORE_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/unit/test-opts
+tests_unit_test_opts_SOURCES = tests/unit/test-opts.c
+tests_unit_test_opts_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_opts_LDADD = common/libcommon.a $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/store-put
 tests_store_put_SOURCES = tests/store-put.c
 tests_store_put_LDADD = $(STORE_LIBS)
 
-TESTS += tests/unit/test-store tests/cli.sh tests/roost-store.sh tests/store-readonly.sh tests/roost-gc.sh tests/man.sh
+TESTS += tests/unit/test-store tests/unit/test-opts tests/cli.sh tests/cli-options.sh tests/roost-store.sh \
+	tests/store-readonly.sh tests/roost-gc.sh tests/man.sh
 
-EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh \
-	tests/roost-store.sh tests/store-readonly.sh tests/roost-gc.sh tests/man.sh tests/run-all tests/sanitize-tests tests/main-job
+EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh tests/cli-options.sh \
+	tests/roost-store.sh tests/store-readonly.sh tests/roost-gc.sh tests/man.sh tests/run-all tests/sanitize-tests \
+	tests/main-job

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The man pages render without warnings and document every option that
-# each tool's --help names.
+# each tool's --help names, and each roost command's --help.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 command -v groff >/dev/null || skip_all "groff is not installed (apt-get install groff-base)"
 for tool in pull unpack launch roost; do
@@ -15,5 +15,13 @@ for tool in pull unpack launch roost; do
         done
         is "$missing" "" "man/$tool.1 documents every option of $tool --help"
         like "$text" "EXIT STATUS" "man/$tool.1 has an EXIT STATUS section"
+done
+text=$(groff -man -Tutf8 "$ROOST_SRCDIR/man/roost.1" 2>/dev/null | sed 's/.\x08//g')
+for cmd in images rm gc verify export import; do
+        missing=""
+        for opt in $(roost "$cmd" --help 2>&1 | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+                grep -qF -- "$opt" <<<"$text" || missing="$missing $opt"
+        done
+        is "$missing" "" "man/roost.1 documents every option of roost $cmd --help"
 done
 tap_done

@@ -1,7 +1,6 @@
 /* unpack: extract a stored image, or any tarball, safely (man unpack). */
 #include "config.h"
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 #include "common/cli.h"
 #include "common/error.h"
+#include "common/opts.h"
 #include "common/util.h"
 #include "store/store.h"
 #include "unpack/unpack.h"
@@ -22,39 +22,54 @@ static bool arg_force;
 static bool arg_quiet, arg_keep_devices, arg_keep_setid;
 static uint64_t arg_max_bytes, arg_max_entries;
 
-static void help(void)
-{
-        printf("Usage: unpack [OPTIONS] NAME[:TAG]      extract a stored image into the store\n"
-               "       unpack [OPTIONS] NAME TAG\n"
-               "       unpack [OPTIONS] NAME[:TAG] --to DIR   export a stored image into DIR\n"
-               "       unpack [OPTIONS] FILE DIR        extract a tarball (\"-\": stdin) into DIR\n"
-               "\n"
-               "DIR must not exist or be empty. gzip, xz, zstd, bzip2 and plain tar are read.\n"
-               "A DIR gets no device node, setuid/setgid bit or file capability unless asked\n"
-               "(other users may reach it); the store's trees keep them all.\n"
-               "With two arguments, the first is a FILE when it is \"-\" or an existing file.\n"
-               "\n"
-               "Options:\n"
-               "      --store DIR        the store (default: $ROOST_STORE, /var/lib/roost for root,\n"
-               "                         else ~/.local/share/roost)\n"
-               "      --arch ARCH        the image's architecture (default: the host's)\n"
-               "      --to DIR           export the image into DIR instead of the store\n"
-               "      --force            extract the image again over its tree in the store (the\n"
-               "                         repair for a tree roost verify reports damaged): the\n"
-               "                         archive is re-hashed first; refused while a container runs it\n"
-               "      --keep-devices     into a DIR: create device nodes (root only)\n"
-               "      --keep-setid       into a DIR: keep setuid/setgid bits and file capabilities\n"
-               "      --max-size SIZE    refuse archives with more file data (default 16G;\n"
-               "                         suffixes K, M, G, T)\n"
-               "      --max-entries N    refuse archives with more entries (default 1000000)\n"
-               "  -q, --quiet            no progress, no summary\n"
-               "  -h, --help             this help\n"
-               "      --version          version\n"
-               "\n"
-               "Exit status: 0 done (or already done), 1 other failure (a tree to repair in use),\n"
-               "2 usage, 3 image or file not found, 5 the archive to repair from is damaged,\n"
-               "6 store or target not writable, 7 archive corrupt, hostile or over a limit.\n");
-}
+enum {
+        OPT_STORE = 256,
+        OPT_ARCH,
+        OPT_TO,
+        OPT_MAX_SIZE,
+        OPT_MAX_ENTRIES,
+        OPT_KEEP_DEVICES,
+        OPT_KEEP_SETID,
+        OPT_FORCE,
+        OPT_VERSION
+};
+
+static const struct opt options[] = {
+        { OPT_STORE, 0, "store", "DIR",
+          "the store (default: $ROOST_STORE, /var/lib/roost\nfor root, else ~/.local/share/roost)" },
+        { OPT_ARCH, 0, "arch", "ARCH", "the image's architecture (default: the host's)" },
+        { OPT_TO, 0, "to", "DIR", "export the image into DIR instead of the store" },
+        { OPT_FORCE, 0, "force", NULL,
+          "extract the image again over its tree in the store\n(the repair for a tree roost verify reports\n"
+          "damaged): the archive is re-hashed first; refused\nwhile a container runs it" },
+        { OPT_KEEP_DEVICES, 0, "keep-devices", NULL, "into a DIR: create device nodes (root only)" },
+        { OPT_KEEP_SETID, 0, "keep-setid", NULL, "into a DIR: keep setuid/setgid bits and file\ncapabilities" },
+        { OPT_MAX_SIZE, 0, "max-size", "SIZE",
+          "refuse archives with more file data (default 16G;\nsuffixes K, M, G, T)" },
+        { OPT_MAX_ENTRIES, 0, "max-entries", "N", "refuse archives with more entries (default 1000000)" },
+        { 'q', 'q', "quiet", NULL, "no progress, no summary" },
+        { 'h', 'h', "help", NULL, "this help" },
+        { OPT_VERSION, 0, "version", NULL, "version" },
+        {},
+};
+
+static const struct opts_spec spec = {
+        .prog = "unpack",
+        .usage = "[OPTIONS] NAME[:TAG]      extract a stored image into the store\n"
+                 "[OPTIONS] NAME TAG\n"
+                 "[OPTIONS] NAME[:TAG] --to DIR   export a stored image into DIR\n"
+                 "[OPTIONS] FILE DIR        extract a tarball (\"-\": stdin) into DIR",
+        .about = "\n"
+                 "DIR must not exist or be empty. gzip, xz, zstd, bzip2 and plain tar are read.\n"
+                 "A DIR gets no device node, setuid/setgid bit or file capability unless asked\n"
+                 "(other users may reach it); the store's trees keep them all.\n"
+                 "With two arguments, the first is a FILE when it is \"-\" or an existing file.\n"
+                 "Options may come before or after the operands.",
+        .opts = options,
+        .footer = "Exit status: 0 done (or already done), 1 other failure (a tree to repair in use),\n"
+                  "2 usage, 3 image or file not found, 5 the archive to repair from is damaged,\n"
+                  "6 store or target not writable, 7 archive corrupt, hostile or over a limit.",
+};
 
 static int parse_size(const char *s, uint64_t *ret)
 {
@@ -235,55 +250,32 @@ out:
 
 int main(int argc, char **argv)
 {
-        enum {
-                OPT_STORE = 256,
-                OPT_ARCH,
-                OPT_TO,
-                OPT_MAX_SIZE,
-                OPT_MAX_ENTRIES,
-                OPT_KEEP_DEVICES,
-                OPT_KEEP_SETID,
-                OPT_FORCE,
-                OPT_VERSION
-        };
-        static const struct option opts[] = {
-                { "store", required_argument, NULL, OPT_STORE },
-                { "arch", required_argument, NULL, OPT_ARCH },
-                { "to", required_argument, NULL, OPT_TO },
-                { "max-size", required_argument, NULL, OPT_MAX_SIZE },
-                { "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
-                { "keep-devices", no_argument, NULL, OPT_KEEP_DEVICES },
-                { "keep-setid", no_argument, NULL, OPT_KEEP_SETID },
-                { "force", no_argument, NULL, OPT_FORCE },
-                { "quiet", no_argument, NULL, 'q' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, OPT_VERSION },
-                {},
-        };
+        opts_parser op;
         int c;
-        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) >= 0) {
+        opts_init(&op, &spec, argc, argv);
+        while ((c = opts_next(&op)) != 0) {
                 switch (c) {
                 case OPT_STORE:
-                        arg_store = optarg;
+                        arg_store = op.arg;
                         break;
                 case OPT_ARCH:
-                        arg_arch = optarg;
+                        arg_arch = op.arg;
                         break;
                 case OPT_TO:
-                        arg_to = optarg;
+                        arg_to = op.arg;
                         break;
                 case OPT_MAX_SIZE:
-                        if (parse_size(optarg, &arg_max_bytes) < 0) {
-                                cli_error("--max-size: '%s' is not a size (e.g. 512M, 2G)", optarg);
+                        if (parse_size(op.arg, &arg_max_bytes) < 0) {
+                                cli_error("--max-size: '%s' is not a size (e.g. 512M, 2G)", op.arg);
                                 return EXIT_USAGE;
                         }
                         break;
                 case OPT_MAX_ENTRIES: {
                         char *end;
                         errno = 0;
-                        arg_max_entries = strtoull(optarg, &end, 10);
-                        if (errno || *end || !arg_max_entries || *optarg == '-') {
-                                cli_error("--max-entries: '%s' is not a positive number", optarg);
+                        arg_max_entries = strtoull(op.arg, &end, 10);
+                        if (errno || *end || !arg_max_entries || *op.arg == '-') {
+                                cli_error("--max-entries: '%s' is not a positive number", op.arg);
                                 return EXIT_USAGE;
                         }
                         break;
@@ -301,18 +293,17 @@ int main(int argc, char **argv)
                         arg_quiet = true;
                         break;
                 case 'h':
-                        help();
+                        opts_help(&spec);
                         return 0;
                 case OPT_VERSION:
                         cli_version();
                         return 0;
                 default:
-                        cli_error("try 'unpack --help'");
                         return EXIT_USAGE;
                 }
         }
-        int n = argc - optind;
-        char **args = argv + optind;
+        int n = op.n_operands;
+        char **args = op.operands;
         struct progress p = { .on = !arg_quiet && cli_is_tty(STDERR_FILENO) };
         struct unpack_options o = {
                 .max_bytes = arg_max_bytes,
