@@ -20,3 +20,9 @@ void store_tree_name(const char *sha256, const char *below, char *buf, size_t n)
 /* Take an exclusive lock on locks/<kind>-<key>, waiting for it. Returns
  * the fd holding the lock. */
 int store_lock_object(store *s, const char *kind, const char *key);
+
+/* Append to *REFS (*N used of *CAP) every readable reference below
+ * refs/ARCH, or only those of name ONLY when it is not NULL. *BAD (may be
+ * NULL) gets the first that cannot be read. -ENOENT when ARCH has none. */
+int store_ref_list_arch(store *s, const char *arch, const char *only, struct store_ref **refs, size_t *n,
+                        size_t *cap, char **bad);
