@@ -21,6 +21,8 @@ tests_store_put_SOURCES = tests/store-put.c
 tests_store_put_LDADD = $(STORE_LIBS)
 
 TESTS += tests/unit/test-store tests/cli.sh tests/roost-store.sh tests/roost-gc.sh tests/man.sh
+TESTS += tests/image-names.sh
+EXTRA_DIST += tests/image-names.sh
 
 EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh \
 	tests/roost-store.sh tests/roost-gc.sh tests/man.sh tests/run-all tests/sanitize-tests tests/main-job
