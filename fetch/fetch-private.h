@@ -28,10 +28,6 @@ struct fetch_tag {
  * "latest-stable". A leading "v" is accepted ("v3.22"). */
 int fetch_tag_parse(const char *tag, struct fetch_tag *ret);
 
-/* Alpine's version order: numeric components compared as numbers, and a
- * suffix after '_' (3.22.0_rc1) sorts before the release itself. */
-int fetch_version_compare(const char *a, const char *b);
-
 /* "v3.20" as a folder name on the mirror. */
 bool fetch_branch_valid(const char *s);
 

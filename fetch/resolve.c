@@ -81,37 +81,6 @@ int fetch_tag_parse(const char *tag, struct fetch_tag *ret)
         return 0;
 }
 
-int fetch_version_compare(const char *a, const char *b)
-{
-        while (*a || *b) {
-                if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-                        while (*a == '0' && isdigit((unsigned char)a[1]))
-                                a++;
-                        while (*b == '0' && isdigit((unsigned char)b[1]))
-                                b++;
-                        size_t la = strspn(a, "0123456789"), lb = strspn(b, "0123456789");
-                        if (la != lb)
-                                return la < lb ? -1 : 1;
-                        int c = strncmp(a, b, la);
-                        if (c)
-                                return c < 0 ? -1 : 1;
-                        a += la;
-                        b += lb;
-                        continue;
-                }
-                /* A pre-release suffix sorts before the end of the other. */
-                if (!*a)
-                        return *b == '_' ? 1 : -1;
-                if (!*b)
-                        return *a == '_' ? -1 : 1;
-                if (*a != *b)
-                        return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-                a++;
-                b++;
-        }
-        return 0;
-}
-
 bool fetch_file_name_valid(const char *s)
 {
         if (!s || !*s || strlen(s) > 200 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || s[0] == '.')
@@ -321,7 +290,7 @@ int fetch_index_pick(const char *text, size_t n, const char *arch, const char *w
                                 best = entry;
                                 break;
                         }
-                } else if (!best || fetch_version_compare(version, best_version) > 0) {
+                } else if (!best || store_version_compare(version, best_version) > 0) {
                         best = entry;
                         best_version = version;
                 }

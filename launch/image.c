@@ -1,8 +1,11 @@
-/* IMAGE[:TAG] to the tree launch runs in: the reference for the
- * architecture, then its unpacked tree in the store. */
+/* IMAGE[:TAG] to the tree launch runs in: the stored reference it means
+ * for the architecture (store_ref_resolve: a bare name is the newest
+ * image of that name already stored, so that a launch after a pull works
+ * offline), then its unpacked tree. */
 #include "config.h"
 #include <unistd.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "launch/image.h"
@@ -14,38 +17,112 @@ int launch_image_resolve(store *s, const char *image, const char *arch, char **r
         struct store_ref ref = { 0 };
         int r;
 
-        if ((r = store_ref_parse(image, "latest-stable", &name, &tag)) < 0)
+        if ((r = store_ref_parse(image, NULL, &name, &tag)) < 0)
                 return roost_error_set(e, 0, "image '%s': not a valid NAME[:TAG]", image), -ROOST_EUSAGE;
         if (!arch)
                 arch = host_alpine_arch();
-        r = store_ref_read(s, name, tag, arch, &ref);
+        r = store_ref_resolve(s, name, tag, arch, &ref);
         if (r == -ENOENT || r == -ROOST_ENOTFOUND)
                 return roost_error_set(e, -ROOST_ENOTFOUND,
-                                       "image %s:%s (%s) is not in the store: pull it first", name, tag,
-                                       arch);
+                                       "image %s (%s) is not in the store: pull it first", image, arch);
         if (r < 0)
-                return roost_error_set(e, r, "reading the reference %s:%s", name, tag);
+                return roost_error_set(e, r, "reading the reference %s", image);
         /* Marked in use before it is checked, so that rm and gc leave it
          * alone for as long as the container runs. */
         int use = store_tree_use(s, ref.sha256);
         if (use < 0) {
-                r = roost_error_set(e, use, "marking %s:%s in use", name, tag);
+                r = roost_error_set(e, use, "marking %s:%s in use", ref.name, ref.tag);
                 store_ref_done(&ref);
                 return r;
         }
         if (!store_tree_exists(s, ref.sha256)) {
                 close(use);
                 r = roost_error_set(e, -ROOST_ENOTFOUND,
-                                    "image %s:%s is pulled but not unpacked: run unpack %s:%s", name, tag,
-                                    name, tag);
+                                    "image %s:%s is pulled but not unpacked: run unpack %s:%s", ref.name,
+                                    ref.tag, ref.name, ref.tag);
                 store_ref_done(&ref);
                 return r;
         }
         r = store_tree_path(s, ref.sha256, ret_rootfs);
-        store_ref_done(&ref);
-        if (r < 0)
+        if (r < 0) {
                 close(use);
-        else
+                roost_error_set(e, r, "image %s:%s", ref.name, ref.tag);
+        } else
                 *ret_use_fd = use;
-        return r < 0 ? roost_error_set(e, r, "image %s:%s", name, tag) : 0;
+        store_ref_done(&ref);
+        return r;
+}
+
+int launch_image_missing(store *s, const char *image, const char *arch, char **ret_ref, bool *ret_stored)
+{
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        struct store_ref ref = { 0 };
+        int r = store_ref_parse(image, NULL, &name, &tag);
+        if (r < 0)
+                return r;
+        if (!arch)
+                arch = host_alpine_arch();
+        r = store_ref_resolve(s, name, tag, arch, &ref);
+        if (r < 0 && r != -ROOST_ENOTFOUND)
+                return r;
+        *ret_stored = r == 0;
+        /* Stored: unpacking it is all that is missing, and naming its own
+         * tag keeps pull (were it run) off the network. Not stored: a bare
+         * name is what the mirror calls latest. */
+        r = r == 0 ? asprintf(ret_ref, "%s:%s", ref.name, ref.tag)
+                   : asprintf(ret_ref, "%s:%s", name, tag ? tag : "latest-stable");
+        store_ref_done(&ref);
+        return r < 0 ? -ENOMEM : 0;
+}
+
+/* "alpine:3.20 (3.20.3), alpine:edge (20250108)": what the store holds
+ * of NAME for ARCH, newest first. Returns how many. */
+static size_t list_stored(store *s, const char *name, const char *arch, char *buf, size_t size)
+{
+        struct store_ref *refs;
+        size_t n, len = 0;
+        buf[0] = 0;
+        if (!name || !arch || store_ref_match(s, name, NULL, arch, &refs, &n) < 0)
+                return 0;
+        for (size_t i = 0; i < n && len < size; i++) {
+                int k = i == 4 ? snprintf(buf + len, size - len, ", and %zu more (roost images)", n - i)
+                               : snprintf(buf + len, size - len, "%s%s:%s (%s)", i ? ", " : "", refs[i].name,
+                                          refs[i].tag, refs[i].version);
+                if (k < 0)
+                        break;
+                len += (size_t)k;
+                if (i == 4)
+                        break;
+        }
+        store_ref_list_free(refs, n);
+        return n;
+}
+
+int launch_image_pull_failed(store *s, const char *image, const char *arch, bool offline, int status,
+                             roost_error *e)
+{
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        char list[512], stored[700];
+        if (!arch)
+                arch = host_alpine_arch();
+        (void)store_ref_parse(image, NULL, &name, &tag);
+        if (list_stored(s, name, arch, list, sizeof(list)))
+                snprintf(stored, sizeof(stored), "stored for %s, newest first: %s", arch, list);
+        else
+                snprintf(stored, sizeof(stored), "no %s is stored for %s", name ? name : image, arch);
+        /* pull said why on the line before; this one says what to do. */
+        if (offline)
+                roost_error_set(e, 0,
+                                "--offline runs only stored images; without it, a missing one is pulled from "
+                                "--mirror or ROOST_MIRROR (file:///PATH/alpine for a copy of the mirror); %s",
+                                stored);
+        else if (status == EXIT_NETWORK || status == EXIT_FAIL)
+                roost_error_set(e, 0,
+                                "%s could not be pulled. Without the network, pull from a copy of the mirror "
+                                "(--mirror file:///PATH/alpine, or ROOST_MIRROR=file:///PATH/alpine), or "
+                                "launch a stored image with --offline; %s",
+                                image, stored);
+        else
+                roost_error_set(e, 0, "%s could not be pulled; %s", image, stored);
+        return -ROOST_ENOTFOUND;
 }

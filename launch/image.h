@@ -1,9 +1,22 @@
 /* Image references to stored trees, for launch's main. */
 #pragma once
+#include <stdbool.h>
 #include "common/error.h"
 #include "common/util.h"
 #include "store/store.h"
 
-/* The absolute path of IMAGE's unpacked tree for ARCH (NULL: the host's). */
+/* The absolute path of IMAGE's unpacked tree for ARCH (NULL: the host's).
+ * IMAGE means what store_ref_resolve says: a bare name is the newest
+ * stored image of that name. -ROOST_ENOTFOUND when it is not stored or
+ * not unpacked. */
 int launch_image_resolve(store *s, const char *image, const char *arch, char **ret_rootfs, int *ret_use_fd,
                          roost_error *e);
+/* After launch_image_resolve said -ROOST_ENOTFOUND: the NAME:TAG to
+ * fetch, and whether it is stored already (then only unpack is missing,
+ * and nothing needs the network). */
+int launch_image_missing(store *s, const char *image, const char *arch, char **ret_ref, bool *ret_stored);
+/* The pull launch ran for IMAGE failed with exit STATUS: E gets one line
+ * that says what to do (a mirror's copy, --offline, the images of that
+ * name that are stored). Returns -ROOST_ENOTFOUND. */
+int launch_image_pull_failed(store *s, const char *image, const char *arch, bool offline, int status,
+                             roost_error *e);

@@ -91,7 +91,12 @@ static const struct opts_spec spec = {
         .usage = "[OPTIONS] IMAGE[:TAG] [--] [COMMAND [ARG...]]\n"
                  "[OPTIONS] --rootfs DIR [--] [COMMAND [ARG...]]",
         .about = "Run COMMAND (default /bin/sh) in its own namespaces inside IMAGE's tree.\n"
-                 "launch's options go before IMAGE; what follows it is the command's, verbatim.",
+                 "launch's options go before IMAGE; what follows it is the command's, verbatim.\n"
+                 "\n"
+                 "IMAGE alone (alpine) is the newest image of that name in the store for --arch:\n"
+                 "by release version, else the last pulled; only when none is stored is\n"
+                 "IMAGE:latest-stable pulled. IMAGE:TAG is the image pulled under TAG (pulled when\n"
+                 "missing); an exact release (alpine:3.20.3) matches whatever tag pulled it.",
         .opts = options,
         .footer = "Exit status: the command's (128+N if killed by signal N); 125 launch failed\n"
                   "(a bad option included), 126 the command cannot be run, 127 the command was\n"
@@ -250,13 +255,19 @@ static int run_tool(const char *name, const char *stage, char **argv)
         return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
-/* First use of an image: pull and unpack it, with their own progress
- * output and messages, then find its tree. */
+/* First use of an image: pull (unless it is stored) and unpack it, with
+ * their own progress output, then find its tree. Their messages are
+ * launch's: the tools name themselves by argv[0]. */
 static int pull_image(store *s, const char *image, char **ret_tree, int *ret_use_fd, roost_error *e)
 {
+        _cleanup_free_ char *ref = NULL;
+        bool stored;
+        int r = launch_image_missing(s, image, arg.arch, &ref, &stored);
+        if (r < 0)
+                return roost_error_set(e, r, "image %s", image);
         char *argv[16];
         size_t n = 0;
-        argv[n++] = (char *)"pull";
+        argv[n++] = (char *)"launch";
         if (arg.store) {
                 argv[n++] = (char *)"--store";
                 argv[n++] = (char *)arg.store;
@@ -278,21 +289,20 @@ static int pull_image(store *s, const char *image, char **ret_tree, int *ret_use
                 argv[n++] = (char *)"--offline";
         if (arg.quiet)
                 argv[n++] = (char *)"--quiet";
-        argv[n++] = (char *)image;
+        argv[n++] = ref;
         argv[n] = NULL;
-        int r = run_tool("pull", "fetch", argv);
-        if (r != 0)
-                return r < 0 ? roost_error_set(e, r, "running pull") : -ROOST_ENOTFOUND;
+        if (!stored && (r = run_tool("pull", "fetch", argv)) != 0)
+                return r < 0 ? roost_error_set(e, r, "running pull")
+                             : launch_image_pull_failed(s, image, arg.arch, arg.offline, r, e);
         n = common;
-        argv[0] = (char *)"unpack";
         if (arg.quiet)
                 argv[n++] = (char *)"--quiet";
-        argv[n++] = (char *)image;
+        argv[n++] = ref;
         argv[n] = NULL;
         r = run_tool("unpack", "unpack", argv);
         if (r != 0)
                 return r < 0 ? roost_error_set(e, r, "running unpack") : -ROOST_EARCHIVE;
-        return launch_image_resolve(s, image, arg.arch, ret_tree, ret_use_fd, e);
+        return launch_image_resolve(s, ref, arg.arch, ret_tree, ret_use_fd, e);
 }
 
 static void notice(const char *msg)
@@ -613,7 +623,8 @@ int main(int argc, char **argv)
                         r = pull_image(s, image, &tree, &tree_use, &e);
                 }
                 if (r < 0) {
-                        /* pull or unpack said why already, on their own line */
+                        /* pull or unpack said why already, on their own line;
+                         * E is what to do about it */
                         if (e.msg[0])
                                 cli_error("%s", e.msg);
                         goto out;

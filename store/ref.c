@@ -50,10 +50,12 @@ int store_ref_parse(const char *text, const char *default_tag, char **ret_name, 
                 return -ROOST_EUSAGE;
         const char *colon = strchr(text, ':');
         _cleanup_free_ char *name = colon ? strndup(text, (size_t)(colon - text)) : strdup(text);
-        _cleanup_free_ char *tag = strdup(colon ? colon + 1 : (default_tag ? default_tag : ""));
-        if (!name || !tag)
+        _cleanup_free_ char *tag = NULL;
+        if (!name)
                 return -ENOMEM;
-        if (!store_ref_name_valid(name) || !store_ref_tag_valid(tag))
+        if ((colon || default_tag) && !(tag = strdup(colon ? colon + 1 : default_tag)))
+                return -ENOMEM;
+        if (!store_ref_name_valid(name) || (tag && !store_ref_tag_valid(tag)))
                 return -ROOST_EUSAGE;
         *ret_name = TAKE_PTR(name);
         *ret_tag = TAKE_PTR(tag);
@@ -219,7 +221,8 @@ static void note_unreadable(char **first, const char *arch, const char *name)
                 *first = NULL;
 }
 
-static int list_arch(store *s, const char *arch, struct store_ref **refs, size_t *n, size_t *cap, char **bad)
+int store_ref_list_arch(store *s, const char *arch, const char *only, struct store_ref **refs, size_t *n,
+                        size_t *cap, char **bad)
 {
         char dir[512];
         snprintf(dir, sizeof(dir), "refs/%s", arch);
@@ -238,7 +241,7 @@ static int list_arch(store *s, const char *arch, struct store_ref **refs, size_t
                  * a regular file under a valid name. Anything else names
                  * nothing for gc to keep, and rm could not name it. */
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-                    store_ref_parse(de->d_name, NULL, &name, &tag) < 0)
+                    store_ref_parse(de->d_name, NULL, &name, &tag) < 0 || (only && strcmp(name, only) != 0))
                         continue;
                 if (read_file_at(dirfd(d), de->d_name, STORE_REF_MAX, &text, NULL) < 0) {
                         note_unreadable(bad, arch, de->d_name);
@@ -286,7 +289,8 @@ int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n, char **ret_u
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.' || !store_arch_valid(de->d_name))
                         continue;
-                if ((r = list_arch(s, de->d_name, &refs, &n, &cap, ret_unreadable)) < 0 && r != -ENOTDIR)
+                if ((r = store_ref_list_arch(s, de->d_name, NULL, &refs, &n, &cap, ret_unreadable)) < 0 &&
+                    r != -ENOTDIR)
                         break;
                 r = 0;
         }

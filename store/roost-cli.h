@@ -43,7 +43,8 @@ int roost_global_opt(struct roost_args *a, int id, const char *arg);
 int roost_parse(int argc, char **argv, struct roost_args *a, const struct opts_spec *spec);
 /* Open the store or print why not; returns 0 or an exit code. */
 int roost_open_store(const struct roost_args *a, unsigned flags, store **ret);
-/* Read REF (name[:tag], tag defaulting to latest-stable) for the chosen arch. */
+/* The stored reference TEXT means for the chosen arch (store_ref_resolve:
+ * a bare name is the newest stored image of that name). */
 int roost_read_ref(store *s, const struct roost_args *a, const char *text, struct store_ref *ret);
 
 /* A: the global options given before the command. */

@@ -115,10 +115,10 @@ int roost_open_store(const struct roost_args *a, unsigned flags, store **ret)
 int roost_read_ref(store *s, const struct roost_args *a, const char *text, struct store_ref *ret)
 {
         _cleanup_free_ char *name = NULL, *tag = NULL;
-        int r = store_ref_parse(text, "latest-stable", &name, &tag);
+        int r = store_ref_parse(text, NULL, &name, &tag);
         if (r < 0)
                 return r;
-        return store_ref_read(s, name, tag, a->arch, ret);
+        return store_ref_resolve(s, name, tag, a->arch, ret);
 }
 
 static void human_size(uint64_t n, char *buf, size_t len)
@@ -396,20 +396,37 @@ int cmd_rm(struct roost_args *args, int argc, char **argv)
         int ret = 0;
         for (int i = 0; i < a.n_operands; i++) {
                 const char *text = a.operands[i];
-                struct store_ref ref;
-                r = roost_read_ref(s, &a, text, &ref);
-                if (r == -EFBIG || r == -ROOST_EFORMAT || r == -EINVAL || r == -EACCES) {
-                        /* A reference that cannot be read keeps gc from
-                         * running: it may go without the in-use check, since
-                         * a running container marks its tree itself. */
-                        _cleanup_free_ char *name = NULL, *tag = NULL;
-                        if (store_ref_parse(text, "latest-stable", &name, &tag) == 0 &&
-                            store_ref_remove(s, name, tag, a.arch) == 0) {
-                                if (!a.quiet)
-                                        printf("removed %s:%s (%s), which could not be read\n", name, tag,
-                                               a.arch);
-                                continue;
-                        }
+                _cleanup_free_ char *name = NULL, *tag = NULL;
+                struct store_ref *refs = NULL;
+                size_t n = 0;
+                r = store_ref_parse(text, NULL, &name, &tag);
+                if (r == 0)
+                        r = store_ref_match(s, name, tag, a.arch, &refs, &n);
+                /* A reference that cannot be read keeps gc from running: it
+                 * may go without the in-use check, since a running container
+                 * marks its tree itself. */
+                if ((r == -EFBIG || r == -ROOST_EFORMAT || r == -EINVAL || r == -EACCES) && tag &&
+                    store_ref_remove(s, name, tag, a.arch) == 0) {
+                        if (!a.quiet)
+                                printf("removed %s:%s (%s), which could not be read\n", name, tag, a.arch);
+                        continue;
+                }
+                if (r == 0 && n != 1)
+                        r = n ? -ROOST_EUSAGE : -ROOST_ENOTFOUND;
+                if (r == -ROOST_EUSAGE && n > 1) {
+                        /* A bare name or a version that means more than one
+                         * image removes none: which one is the user's to say. */
+                        char list[1024];
+                        size_t len = 0;
+                        for (size_t k = 0; k < n && len < sizeof(list); k++)
+                                len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s:%s (%s)",
+                                                        k ? ", " : "", refs[k].name, refs[k].tag,
+                                                        refs[k].version);
+                        cli_error("rm: %s means %zu images for %s: %s; nothing removed, name one by its tag",
+                                  text, n, a.arch, list);
+                        store_ref_list_free(refs, n);
+                        ret = ret ?: EXIT_USAGE;
+                        continue;
                 }
                 if (r < 0) {
                         cli_error("rm: %s: %s", text,
@@ -417,6 +434,8 @@ int cmd_rm(struct roost_args *args, int argc, char **argv)
                         ret = ret ?: roost_exit_code(r);
                         continue;
                 }
+                struct store_ref ref = refs[0];
+                free(refs);
                 if (store_tree_in_use(s, ref.sha256)) {
                         cli_error("rm: %s:%s is used by a running container; stop it first", ref.name,
                                   ref.tag);

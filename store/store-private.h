@@ -25,3 +25,9 @@ int store_lock_object(store *s, const char *kind, const char *key);
 /* The tree's in-use mark taken exclusively, without waiting: -EBUSY when a
  * running container holds it (gc.c). */
 int store_tree_use_exclusive(store *s, const char *sha256);
+
+/* Append to *REFS (*N used of *CAP) every readable reference below
+ * refs/ARCH, or only those of name ONLY when it is not NULL. *BAD (may be
+ * NULL) gets the first that cannot be read. -ENOENT when ARCH has none. */
+int store_ref_list_arch(store *s, const char *arch, const char *only, struct store_ref **refs, size_t *n,
+                        size_t *cap, char **bad);

@@ -117,7 +117,8 @@ struct store_ref {
 };
 
 /* Split "name[:tag]" (or NAME and a separate TAG) into checked parts. A
- * missing tag becomes DEFAULT_TAG. Names: [a-z0-9][a-z0-9._-]*, tags:
+ * missing tag becomes DEFAULT_TAG, or stays NULL when DEFAULT_TAG is NULL
+ * (a bare name, for store_ref_match). Names: [a-z0-9][a-z0-9._-]*, tags:
  * [A-Za-z0-9][A-Za-z0-9._-]*, both at most 128 bytes, so neither can
  * name a path outside refs/. */
 int store_ref_parse(const char *text, const char *default_tag, char **ret_name, char **ret_tag);
@@ -136,6 +137,32 @@ int store_ref_remove(store *s, const char *name, const char *tag, const char *ar
 int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n, char **ret_unreadable);
 void store_ref_done(struct store_ref *ref);
 void store_ref_list_free(struct store_ref *refs, size_t n);
+
+/* ---- what a user's reference means ---- */
+
+/* Alpine's version order: numbers compare as numbers (3.9 < 3.10), and a
+ * suffix after '_' sorts before its release (3.21.0_rc1 < 3.21.0). */
+int store_version_compare(const char *a, const char *b);
+/* VERSION is a release's, as pull resolves one: three numbers and an
+ * optional _suffix ("3.20.3", "3.21.0_rc1"); not edge's date. */
+bool store_version_is_release(const char *version);
+/* Newest first: references whose version is a release by version order,
+ * then the others by when they were pulled, most recent first. */
+void store_ref_sort_newest(struct store_ref *refs, size_t n);
+
+/* Every stored reference that NAME[:TAG] may mean for ARCH, newest first
+ * (*RET_N may be 0):
+ *   TAG NULL, a bare "alpine": every reference of NAME;
+ *   TAG stored, "alpine:3.20", "alpine:latest-stable": that one alone;
+ *   TAG a release not stored under that tag, "alpine:3.20.3": those of NAME
+ *       whose version it is, whatever tag they were pulled under.
+ * A reference that cannot be read is left out, except the one TAG names:
+ * its error is returned. */
+int store_ref_match(store *s, const char *name, const char *tag, const char *arch, struct store_ref **ret,
+                    size_t *ret_n);
+/* What a command that reads an image uses: the first of store_ref_match,
+ * or -ROOST_ENOTFOUND. */
+int store_ref_resolve(store *s, const char *name, const char *tag, const char *arch, struct store_ref *ret);
 
 /* JSON forms, for files and for --json output. */
 int store_ref_to_json(const struct store_ref *ref, char **ret);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # launch IMAGE end to end: the first launch pulls (from nginx over HTTPS)
 # and unpacks, later ones download nothing; pull's output stays off the
-# command's stdout; unknown images and offline misses fail with one line.
+# command's stdout; unknown images and offline misses fail with launch's
+# line and one that says what to do.
 # Then Alpine's real 3.20.3 minirootfs, when its mirror copy is present.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
@@ -34,11 +35,11 @@ run_cmd launch --store "$STORE" --offline alpine:3.99 sh -c 'rm -rf /bin/ls /etc
 is "$(hash_tree "$tree")" "$before" "the stored tree is unchanged by what a container does"
 
 run_cmd launch --store "$STORE" "${M[@]}" -q alpine:3.42 true
-is "$rc:$(wc -l <<<"$err")" "125:1" "an unknown version (-q): 125 and one line"
-like "$err" "^pull: alpine:3\\.42 not found" "... pull's, saying which"
+is "$rc:$(wc -l <<<"$err")" "125:2" "an unknown version (-q): 125, the reason and what to do"
+like "$err" "^launch: alpine:3\\.42 not found" "... launch's, saying which"
 run_cmd launch --store "$STORE" --offline alpine:3.98 true
 is "$rc" 125 "an image missing offline: 125"
-like "$err" "^pull: " "... with pull's line"
+like "$err" "^launch: alpine:3\\.98 .*not stored" "... with launch's line"
 run_cmd launch --store "$STORE" "${M[@]}" 'Not/Valid' true
 is "$rc" 125 "an invalid reference: 125"
 is "$(grep -c . <<<"$err")" 1 "... one line"

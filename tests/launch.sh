@@ -255,8 +255,8 @@ like "$err" "^launch: unknown option '--frobnicate'" "... naming it"
 run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/missing" true
 is "$rc:$(wc -l <<<"$err")" "125:1" "a missing --rootfs: 125 and one line"
 run_cmd launch --store "$STORE" --offline nosuchimage:1.0 true
-is "$rc:$(wc -l <<<"$err")" "125:1" "an unknown image (offline): 125 and one line"
-like "$err" "^(pull|launch): " "... from the tool that failed"
+is "$rc:$(wc -l <<<"$err")" "125:2" "an unknown image (offline): 125, the reason and what to do"
+is "$(grep -vc '^launch: ' <<<"$err")" 0 "... both launch's"
 run_cmd launch --store "$STORE" 'Bad/Name' true
 is "$rc:$(wc -l <<<"$err")" "125:1" "an invalid image name: 125 and one line"
 for o in "-u abc" "-u 1:x" "-u $(printf '0%.0s' $(seq 70))5" "--memory 12q" "--pids 0" "--cpus -1" "-w relative" "--cap-add NOT_A_CAP" "--seccomp=strict"; do

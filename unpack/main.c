@@ -60,6 +60,8 @@ static const struct opts_spec spec = {
                  "[OPTIONS] NAME[:TAG] --to DIR   export a stored image into DIR\n"
                  "[OPTIONS] FILE DIR        extract a tarball (\"-\": stdin) into DIR",
         .about = "\n"
+                 "A bare NAME is the newest image of that name in the store (by release\n"
+                 "version, else the last pulled); NAME:3.20.3 matches whatever tag pulled it.\n"
                  "DIR must not exist or be empty. gzip, xz, zstd, bzip2 and plain tar are read.\n"
                  "A DIR gets no device node, setuid/setgid bit or file capability unless asked\n"
                  "(other users may reach it); the store's trees keep them all.\n"
@@ -146,10 +148,14 @@ static void show_warning(void *userdata, const char *msg)
         cli_warn("warning: %s", msg);
 }
 
+/* TAG NULL: a bare name, the newest image of NAME in the store
+ * (store_ref_resolve). */
 static int image(const char *name, const char *tag, struct unpack_options *o, struct progress *p)
 {
         _cleanup_free_ char *root = NULL, *path = NULL;
         roost_error e = { "" };
+        char want[300];
+        snprintf(want, sizeof(want), "%s%s%s", name, tag ? ":" : "", tag ? tag : "");
         int r = store_default_root(arg_store, &root);
         if (r < 0) {
                 cli_error("finding the store: %s", roost_strerror(r));
@@ -163,8 +169,7 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
         store *s = NULL;
         r = store_open(root, STORE_NO_CREATE | STORE_READ, &s);
         if (r == -ENOENT) {
-                cli_error("%s:%s (%s) is not in the store %s; run 'pull %s:%s' first", name, tag, arch, root,
-                          name, tag);
+                cli_error("%s (%s) is not in the store %s; run 'pull %s' first", want, arch, root, want);
                 return EXIT_NOTFOUND;
         }
         if (r < 0) {
@@ -172,16 +177,17 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 return EXIT_STORE;
         }
         struct store_ref ref = { 0 };
-        r = store_ref_read(s, name, tag, arch, &ref);
+        r = store_ref_resolve(s, name, tag, arch, &ref);
         if (r < 0) {
                 if (r == -ROOST_ENOTFOUND)
-                        cli_error("%s:%s (%s) is not in the store; run 'pull %s:%s' first", name, tag, arch,
-                                  name, tag);
+                        cli_error("%s (%s) is not in the store; run 'pull %s' first", want, arch, want);
                 else
-                        cli_error("reading %s:%s (%s): %s", name, tag, arch, roost_strerror(r));
+                        cli_error("reading %s (%s): %s", want, arch, roost_strerror(r));
                 store_close(s);
                 return roost_exit_code(r);
         }
+        name = ref.name;
+        tag = ref.tag;
         if (arg_to) {
                 int fd = store_blob_open(s, ref.sha256);
                 if (fd < 0) {
@@ -347,8 +353,8 @@ int main(int argc, char **argv)
         }
         _cleanup_free_ char *name = NULL, *tag = NULL;
         int r = n == 2 ? ((name = strdup(args[0])) && (tag = strdup(args[1])) ? 0 : -ENOMEM)
-                       : store_ref_parse(args[0], "latest-stable", &name, &tag);
-        if (r < 0 || !store_ref_name_valid(name) || !store_ref_tag_valid(tag)) {
+                       : store_ref_parse(args[0], NULL, &name, &tag);
+        if (r < 0 || !store_ref_name_valid(name) || (tag && !store_ref_tag_valid(tag))) {
                 cli_error("'%s' is not an image reference (NAME[:TAG], e.g. alpine:3.20)", args[0]);
                 return EXIT_USAGE;
         }

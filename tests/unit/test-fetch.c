@@ -69,13 +69,13 @@ static void test_version_compare(void **state)
         };
         for (size_t i = 0; i < ELEMENTSOF(ordered); i++)
                 for (size_t j = 0; j < ELEMENTSOF(ordered); j++) {
-                        int c = fetch_version_compare(ordered[i], ordered[j]);
+                        int c = store_version_compare(ordered[i], ordered[j]);
                         int want = i < j ? -1 : i > j ? 1 : 0;
                         if (c != want)
                                 fail_msg("%s vs %s: %d, want %d", ordered[i], ordered[j], c, want);
                 }
-        assert_int_equal(fetch_version_compare("3.020.1", "3.20.1"), 0);
-        assert_int_equal(fetch_version_compare("20250108", "20241231"), 1);
+        assert_int_equal(store_version_compare("3.020.1", "3.20.1"), 0);
+        assert_int_equal(store_version_compare("20250108", "20241231"), 1);
 }
 
 static void test_names(void **state)

@@ -351,6 +351,154 @@ static void test_ref_needs_blob(void **state)
         store_close(s);
 }
 
+/* A bare name means the newest image of that name already stored, so
+ * that "launch alpine" after "pull alpine 3.20" runs it offline. */
+static void test_version_is_release(void **state)
+{
+        static const char *const yes[] = { "3.20.3", "3.21.0_rc1", "0.0.0", "3.020.1" };
+        static const char *const no[] = { "3.20",    "20250108",   "edge", "",        "3.20.3.1",
+                                          "3.20.3_", "3.20.3_RC1", "3..3", "v3.20.3", "1234567890.1.1" };
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (!store_version_is_release(yes[i]))
+                        fail_msg("'%s' is a release", yes[i]);
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                if (store_version_is_release(no[i]))
+                        fail_msg("'%s' is not a release", no[i]);
+        assert_false(store_version_is_release(NULL));
+}
+
+static struct store_ref pulled(const char *tag, const char *arch, const char *version, int64_t created)
+{
+        struct store_ref r = make_ref(payload_sha256);
+        r.tag = (char *)tag;
+        r.arch = (char *)arch;
+        r.version = (char *)version;
+        r.created = created;
+        return r;
+}
+
+static void test_ref_sort_newest(void **state)
+{
+        /* Pulled in an order that is neither the version order nor its
+         * reverse; 3.9.9 against 3.10.0 is where a string order errs. */
+        struct store_ref refs[] = {
+                pulled("edge", "x86_64", "20250108", 500),
+                pulled("3.10", "x86_64", "3.10.0", 100),
+                pulled("3.9", "x86_64", "3.9.9", 400),
+                pulled("rc", "x86_64", "3.10.1_rc1", 300),
+                pulled("mine", "x86_64", "custom", 600),
+                pulled("latest-stable", "x86_64", "3.10.0", 200),
+                pulled("old-edge", "x86_64", "20240101", 50),
+        };
+        static const char *const want[] = { "3.10.1_rc1/rc",    "3.10.0/latest-stable", "3.10.0/3.10",
+                                            "3.9.9/3.9",        "custom/mine",          "20250108/edge",
+                                            "20240101/old-edge" };
+        store_ref_sort_newest(refs, ELEMENTSOF(refs));
+        for (size_t i = 0; i < ELEMENTSOF(refs); i++) {
+                char got[64];
+                snprintf(got, sizeof(got), "%s/%s", refs[i].version, refs[i].tag);
+                if (strcmp(got, want[i]) != 0)
+                        fail_msg("position %zu: %s, want %s", i, got, want[i]);
+        }
+}
+
+static void put_ref(store *s, const char *name, const char *tag, const char *arch, const char *version,
+                    int64_t created)
+{
+        struct store_ref r = pulled(tag, arch, version, created);
+        r.name = (char *)name;
+        assert_int_equal(store_ref_write(s, &r), 0);
+}
+
+/* The tag of the reference store_ref_resolve picks, or the error. */
+static const char *resolved(store *s, const char *name, const char *tag, const char *arch)
+{
+        static char buf[160];
+        struct store_ref ref;
+        int r = store_ref_resolve(s, name, tag, arch, &ref);
+        if (r < 0)
+                return r == -ROOST_ENOTFOUND ? "(none)" : roost_strerror(r);
+        snprintf(buf, sizeof(buf), "%s:%s/%s", ref.name, ref.tag, ref.arch);
+        store_ref_done(&ref);
+        return buf;
+}
+
+static void test_ref_match(void **state)
+{
+        store *s;
+        store_blob *b;
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_string_equal(resolved(s, "alpine", NULL, "x86_64"), "(none)");
+        assert_int_equal(store_blob_begin(s, payload_sha256, &b), 0);
+        assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE), 0);
+        assert_int_equal(store_blob_commit(b), 0);
+        assert_string_equal(resolved(s, "alpine", NULL, "x86_64"), "(none)");
+
+        /* Only images that carry no release: the most recently pulled. */
+        put_ref(s, "alpine", "edge", "x86_64", "20250108", 300);
+        put_ref(s, "alpine", "mine", "x86_64", "custom", 200);
+        assert_string_equal(resolved(s, "alpine", NULL, "x86_64"), "alpine:edge/x86_64");
+
+        /* A release wins over them, and the newest release over the
+         * most recently pulled one. */
+        put_ref(s, "alpine", "3.99", "x86_64", "3.99.2", 100);
+        put_ref(s, "alpine", "3.98", "x86_64", "3.98.5", 400);
+        put_ref(s, "alpine", "3.100", "aarch64", "3.100.0", 100);
+        put_ref(s, "busybox", "9.9", "x86_64", "9.9.9", 500);
+        assert_string_equal(resolved(s, "alpine", NULL, "x86_64"), "alpine:3.99/x86_64");
+        assert_string_equal(resolved(s, "alpine", NULL, "aarch64"), "alpine:3.100/aarch64");
+        assert_string_equal(resolved(s, "alpine", NULL, "armv7"), "(none)");
+        assert_string_equal(resolved(s, "busybox", NULL, "x86_64"), "busybox:9.9/x86_64");
+        assert_string_equal(resolved(s, "debian", NULL, "x86_64"), "(none)");
+
+        struct store_ref *refs;
+        size_t n;
+        assert_int_equal(store_ref_match(s, "alpine", NULL, "x86_64", &refs, &n), 0);
+        assert_int_equal(n, 4);
+        assert_string_equal(refs[0].tag, "3.99");
+        assert_string_equal(refs[1].tag, "3.98");
+        assert_string_equal(refs[2].tag, "edge");
+        assert_string_equal(refs[3].tag, "mine");
+        store_ref_list_free(refs, n);
+
+        /* A tag that is stored means that reference; an exact release
+         * means any reference of that version, whatever its tag. */
+        assert_string_equal(resolved(s, "alpine", "3.98", "x86_64"), "alpine:3.98/x86_64");
+        assert_string_equal(resolved(s, "alpine", "3.98.5", "x86_64"), "alpine:3.98/x86_64");
+        assert_string_equal(resolved(s, "alpine", "v3.98.5", "x86_64"), "alpine:3.98/x86_64");
+        assert_string_equal(resolved(s, "alpine", "3.98.4", "x86_64"), "(none)");
+        assert_string_equal(resolved(s, "alpine", "3.100.0", "x86_64"), "(none)");
+        assert_string_equal(resolved(s, "alpine", "3.100.0", "aarch64"), "alpine:3.100/aarch64");
+        assert_string_equal(resolved(s, "alpine", "latest-stable", "x86_64"), "(none)");
+        assert_string_equal(resolved(s, "alpine", "3.97", "x86_64"), "(none)");
+        /* Under two tags, one release is still one image: the most
+         * recently pulled reference to it, and both are matched. */
+        put_ref(s, "alpine", "latest-stable", "x86_64", "3.99.2", 600);
+        assert_string_equal(resolved(s, "alpine", NULL, "x86_64"), "alpine:latest-stable/x86_64");
+        assert_string_equal(resolved(s, "alpine", "3.99.2", "x86_64"), "alpine:latest-stable/x86_64");
+        assert_int_equal(store_ref_match(s, "alpine", "3.99.2", "x86_64", &refs, &n), 0);
+        assert_int_equal(n, 2);
+        store_ref_list_free(refs, n);
+        assert_int_equal(store_ref_match(s, "alpine", "3.99", "x86_64", &refs, &n), 0);
+        assert_int_equal(n, 1);
+        store_ref_list_free(refs, n);
+
+        /* A reference that cannot be read is left out of a bare name's
+         * choice, and reported when it is the one named. */
+        char p[512];
+        snprintf(p, sizeof(p), "%s/refs/x86_64/alpine:4.0", root);
+        FILE *f = fopen(p, "w");
+        assert_non_null(f);
+        fputs("{not json", f);
+        fclose(f);
+        assert_string_equal(resolved(s, "alpine", NULL, "x86_64"), "alpine:latest-stable/x86_64");
+        struct store_ref ref;
+        assert_int_equal(store_ref_resolve(s, "alpine", "4.0", "x86_64", &ref), -ROOST_EFORMAT);
+        assert_int_equal(store_ref_resolve(s, "../x", NULL, "x86_64", &ref), -ROOST_EUNSAFE);
+        assert_int_equal(store_ref_resolve(s, "alpine", "a/b", "x86_64", &ref), -ROOST_EUNSAFE);
+        store_close(s);
+}
+
 static void test_escaping_names_refused(void **state)
 {
         static const char *const bad[] = { "../x", "/", "", ".", "..", "a/b", ".hidden", "-x", "a\nb" };
@@ -399,6 +547,12 @@ static void test_ref_parse(void **state)
         assert_int_equal(store_ref_parse("alpine", "latest-stable", &n, &t), 0);
         assert_string_equal(t, "latest-stable");
         free(n), free(t);
+        /* Without a default, a bare name keeps no tag (store_ref_match). */
+        assert_int_equal(store_ref_parse("alpine", NULL, &n, &t), 0);
+        assert_string_equal(n, "alpine");
+        assert_null(t);
+        free(n);
+        assert_int_equal(store_ref_parse("alpine:", NULL, &n, &t), -ROOST_EUSAGE);
         assert_int_equal(store_ref_parse("Alpine:3.22", "x", &n, &t), -ROOST_EUSAGE);
         assert_int_equal(store_ref_parse("alpine:", "x", &n, &t), -ROOST_EUSAGE);
 }
@@ -589,6 +743,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_ref_needs_blob, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_escaping_names_refused, setup, teardown),
                 cmocka_unit_test(test_ref_parse),
+                cmocka_unit_test(test_version_is_release),
+                cmocka_unit_test(test_ref_sort_newest),
+                cmocka_unit_test_setup_teardown(test_ref_match, setup, teardown),
                 cmocka_unit_test(test_ref_json_hostile),
                 cmocka_unit_test(test_default_root),
                 cmocka_unit_test(test_user_lookup),
