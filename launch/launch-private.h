@@ -48,10 +48,27 @@ int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e);
 int mount_etc_files(const struct run_state *st, int rootfd, roost_error *e);
 int mount_volumes(const struct run_state *st, int rootfd, roost_error *e);
 int mount_enter_root(const struct run_state *st, roost_error *e);
+/* openat2 of PATH below ROOTFD with RESOLVE_IN_ROOT and no magic links:
+ * symlinks and ".." stay inside the tree. FLAGS gain O_CLOEXEC. */
+int openat2_in_root(int rootfd, const char *path, int flags);
 /* Open PATH below ROOTFD as if ROOTFD were "/", so that symlinks in the
  * tree cannot lead out of it; create what is missing when CREATE (the last
  * component as a directory when DIR, else as an empty file). O_PATH fd. */
 int open_in_root(int rootfd, const char *path, bool dir, bool create);
+
+/* user.c: who the command runs as, read in the container from the image's
+ * /etc/passwd and /etc/group below ROOTFD. */
+struct user_ids {
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups; /* for setgroups: gid, then the user's other groups */
+        size_t n_groups;
+        const char *home; /* the passwd entry's, else /root for 0 and / */
+};
+int user_resolve(const struct launch_user *u, int rootfd, struct user_ids *ret, roost_error *e);
+/* ENV itself when it sets HOME, else a copy with HOME=HOME added; NULL
+ * when out of memory. Never freed: PID 1 leaves through execve. */
+char *const *user_env(char *const *env, const char *home);
 
 /* dev.c */
 int mount_dev(const struct run_state *st, int rootfd, roost_error *e);

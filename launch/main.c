@@ -31,7 +31,8 @@ static const char usage[] =
         "      --hostname NAME     the container's hostname\n"
         "  -e, --env KEY[=VALUE]   set an environment variable (KEY alone: from ours)\n"
         "  -w, --workdir DIR       working directory inside (default /)\n"
-        "  -u, --user UID[:GID]    numeric user and group to run as\n"
+        "  -u, --user NAME[:GROUP] user and group to run as, names or numbers, read from\n"
+        "                          the image's /etc/passwd and /etc/group (HOME too)\n"
         "  -v, --volume HOST:CONTAINER[:ro]  bind a host path in (repeatable)\n"
         "      --net none|host     private network with loopback (default) or the host's\n"
         "      --name NAME         keep the writable layer under NAME for the next launch\n"
@@ -122,8 +123,7 @@ static struct {
         size_t n_env;
         struct launch_volume *volumes;
         size_t n_volumes;
-        uid_t uid;
-        gid_t gid;
+        struct launch_user user;
         enum launch_net net;
         bool read_only, chroot_only;
         int tty; /* -1 auto */
@@ -142,26 +142,6 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
         if (errno || *end || v > max)
                 return -EINVAL;
         *ret = v;
-        return 0;
-}
-
-static int parse_user(const char *s)
-{
-        unsigned long long u, g;
-        char buf[64];
-        /* Cut short, "000...0005" would read as 0: root. */
-        if ((size_t)snprintf(buf, sizeof(buf), "%s", s) >= sizeof(buf))
-                return -EINVAL;
-        char *colon = strchr(buf, ':');
-        if (colon)
-                *colon = 0;
-        if (parse_uint(buf, UINT32_MAX - 1, &u) < 0)
-                return -EINVAL;
-        g = u;
-        if (colon && parse_uint(colon + 1, UINT32_MAX - 1, &g) < 0)
-                return -EINVAL;
-        arg.uid = (uid_t)u;
-        arg.gid = (gid_t)g;
         return 0;
 }
 
@@ -379,12 +359,14 @@ static int parse_args(int argc, char **argv)
                         }
                         arg.cwd = optarg;
                         break;
-                case 'u':
-                        if (parse_user(optarg) < 0) {
-                                cli_error("-u '%s': expected UID[:GID], numeric", optarg);
+                case 'u': {
+                        roost_error e;
+                        if (launch_user_parse(optarg, &arg.user, &e) < 0) {
+                                cli_error("%s", e.msg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         break;
+                }
                 case 'v': {
                         roost_error e;
                         struct launch_volume *nv = realloc(arg.volumes, (arg.n_volumes + 1) * sizeof(*nv));
@@ -503,10 +485,11 @@ static int parse_args(int argc, char **argv)
                 return -LAUNCH_EXIT_ERROR - 1;
         }
 
-        /* The command's environment: docker's defaults, then -e in order. */
+        /* The command's environment: docker's defaults, then -e in order.
+         * HOME, unless -e gives one, is the user's in the image's
+         * /etc/passwd, added in the container (launch/user.c). */
         const char *defaults[] = {
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                arg.uid == 0 ? "HOME=/root" : "HOME=/",
                 "container=roost",
         };
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
@@ -592,8 +575,7 @@ int main(int argc, char **argv)
                 .argv = cmd,
                 .env = arg.env,
                 .cwd = arg.cwd,
-                .uid = arg.uid,
-                .gid = arg.gid,
+                .user = arg.user,
                 .hostname = hostname,
                 .name = arg.name,
                 .volumes = arg.volumes,

@@ -20,7 +20,7 @@
 #include "launch/launch-private.h"
 #include "launch/mount-util.h"
 
-static int openat2_in_root(int rootfd, const char *path, int flags)
+int openat2_in_root(int rootfd, const char *path, int flags)
 {
         struct open_how how = {
                 .flags = (uint64_t)(flags | O_CLOEXEC),

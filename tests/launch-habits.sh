@@ -1,0 +1,138 @@
+#!/bin/bash
+# docker's habits in launch: -u NAME[:GROUP] read from the image's own
+# /etc/passwd and /etc/group (never the host's, never through a symlink out
+# of the tree), HOME and supplementary groups from them.
+. "$ROOST_SRCDIR/tests/lib/tap.sh"
+. "$ROOST_SRCDIR/tests/lib/fixtures.sh"
+require_root
+
+launch_fixture
+# The image's users differ from the host's: names the host does not have,
+# and a nobody and a nogroup at other ids than Debian's 65534. Garbage
+# lines on the way must be stepped over, not misread.
+long=$(head -c 9000 /dev/zero | tr '\0' x)
+# A line longer than launch reads at once, whose tail looks like an entry.
+tail=$(head -c 4096 /dev/zero | tr '\0' z)tail:x:4401:4401::/:/bin/sh
+cat >"$ROOTFS/etc/passwd" <<EOF
+root:x:0:0:root:/root:/bin/sh
+# not an entry
+garbage without any colon
+short:x:12
+badid:x:notanumber:1::/:/bin/sh
+huge:x:99999999999999999999:1::/:/bin/sh
+neg:x:-5:1::/:/bin/sh
+minusone:x:4294967295:4294967295::/:/bin/sh
+${long}:x:7:7::/:/bin/sh
+${tail}
+nobody:x:4246:4247:nobody:/:/sbin/nologin
+roostbox:x:4242:4343:box user:/home/box:/bin/sh
+nohome:x:4244:4244
+EOF
+cat >"$ROOTFS/etc/group" <<EOF
+root:x:0:root
+garbage
+wheel:x:10:root
+nogroup:x:4247:
+boxgrp:x:4343:
+tools:x:4250:other,roostbox
+staff:x:4251:roostbox
+huge:x:99999999999999999999:roostbox
+EOF
+tree_hash() {
+        (cd "$1" && find . -printf '%p %y %m %U %G %s %T@ %l\n' | LC_ALL=C sort &&
+                find . -type f -exec sha256sum {} + | LC_ALL=C sort) | sha256sum
+}
+tree_before=$(tree_hash "$ROOTFS")
+! getent passwd roostbox >/dev/null && ! getent passwd 4242 >/dev/null
+ok $? "the host has no user roostbox nor uid 4242 (the ids below can only come from the image)"
+
+# ---- -u NAME[:GROUP] through the image's files
+ids='echo $(id -u) $(id -g) / $(id -G) / $HOME'
+run_cmd L -u roostbox sh -c "$ids"
+is "$rc:$out" "0:4242 4343 / 4343 4250 4251 / /home/box" \
+        "-u NAME: uid, gid, member groups and HOME from the image's /etc/passwd and /etc/group"
+run_cmd L -u nobody sh -c "$ids"
+is "$out" "4246 4247 / 4247 / /" "-u nobody: the image's nobody, not the host's"
+run_cmd L -u nobody:nogroup sh -c "$ids"
+is "$out" "4246 4247 / 4247 / /" "-u nobody:nogroup: the image's group too"
+run_cmd L -u roostbox:tools sh -c "$ids"
+is "$out" "4242 4250 / 4250 / /home/box" "-u NAME:GROUP: that group only, as docker does"
+run_cmd L -u 1000:wheel sh -c "$ids"
+is "$out" "1000 10 / 10 / /" "-u UID:GROUP: a numeric user with a named group"
+run_cmd L -u 4242 sh -c "$ids"
+is "$out" "4242 4343 / 4343 4250 4251 / /home/box" "-u UID the image knows: its group and HOME"
+run_cmd L -u 5000 sh -c "$ids"
+is "$out" "5000 5000 / 5000 / /" "-u UID the image does not know: GID the same, HOME /"
+run_cmd L -u 4242:77 sh -c "$ids"
+is "$out" "4242 77 / 77 / /home/box" "-u UID:GID: both numbers"
+run_cmd L -u nohome sh -c "$ids"
+is "$out" "4244 4244 / 4244 / /" "an entry without a home field: HOME /"
+run_cmd L -u roostbox -e HOME=/elsewhere sh -c 'echo $HOME'
+is "$out" /elsewhere "-e HOME wins over the image's"
+run_cmd L sh -c "$ids"
+is "$out" "0 0 / 0 10 / /root" "no -u: root, with root's groups and HOME from the image"
+
+run_cmd L -u nosuch true
+is "$rc" 125 "an unknown user: 125"
+is "$err" "launch: user nosuch: no such user in the image's /etc/passwd" "... and one line naming it"
+run_cmd L -u roostbox:nosuch true
+is "$rc:$err" "125:launch: group nosuch: no such group in the image's /etc/group" "an unknown group: 125 and one line"
+for u in short badid huge neg garbage minusone tail; do
+        run_cmd L -u "$u" true
+        is "$rc:$err" "125:launch: user $u: no such user in the image's /etc/passwd" "a garbage line is no user: -u $u"
+done
+run_cmd L -u roostbox:huge true
+is "$rc:$err" "125:launch: group huge: no such group in the image's /etc/group" "a group line with an id out of range is no group"
+
+# ---- the image's files, not the host's, whatever their links say
+mkdir -p "$TEST_TMP/host"
+printf 'hostonly:x:4343:4343::/hostonly:/bin/sh\n' >"$TEST_TMP/host/passwd"
+mkdir -p "$TEST_TMP/evil"
+cp -a "$ROOTFS/." "$TEST_TMP/evil/"
+EL() { launch --store "$STORE" --rootfs "$TEST_TMP/evil" "$@"; }
+ln -sf "$TEST_TMP/host/passwd" "$TEST_TMP/evil/etc/passwd"
+run_cmd EL -u hostonly true
+is "$rc:$err" "125:launch: user hostonly: no such user in the image's /etc/passwd" \
+        "an absolute symlink /etc/passwd out of the tree is not followed to the host's file"
+ln -sf "../../../../../../../../../..$TEST_TMP/host/passwd" "$TEST_TMP/evil/etc/passwd"
+run_cmd EL -u hostonly true
+is "$rc:$err" "125:launch: user hostonly: no such user in the image's /etc/passwd" "... nor is a relative one climbing out with .."
+ln -sf /etc/passwd "$TEST_TMP/evil/etc/passwd"
+run_cmd EL -u daemon true
+is "$rc:$err" "125:launch: user daemon: no such user in the image's /etc/passwd" "... and a link to /etc/passwd is the image's own (a loop here), not the host's"
+cp "$ROOTFS/etc/passwd" "$TEST_TMP/evil/etc/passwd.real"
+ln -sf passwd.real "$TEST_TMP/evil/etc/passwd"
+run_cmd EL -u roostbox id -u
+is "$rc:$out" "0:4242" "a link that stays in the tree is followed"
+rm -f "$TEST_TMP/evil/etc/passwd" && mkfifo "$TEST_TMP/evil/etc/passwd"
+run_cmd timeout 20 launch --store "$STORE" --rootfs "$TEST_TMP/evil" -u roostbox true
+is "$rc:$err" "125:launch: user roostbox: no such user in the image's /etc/passwd" "a FIFO for /etc/passwd neither hangs nor is read"
+rm -f "$TEST_TMP/evil/etc/passwd"
+run_cmd EL -v "$TEST_TMP/host/passwd:/etc/passwd:ro" -u hostonly sh -c 'id -u; echo $HOME'
+is "$rc:$(echo $out)" "0:4343 /hostonly" "a file bound on /etc/passwd with -v is the container's, and read"
+# Through a volume, what /etc/passwd leads to is looked at before it is
+# opened: a FIFO there is never opened, so its writer outside stays blocked.
+mkfifo "$TEST_TMP/host/fifo"
+ln -sf /vol/fifo "$TEST_TMP/evil/etc/passwd"
+timeout 10 sh -c "echo 'fifo:x:4300:4300::/:/bin/sh' >'$TEST_TMP/host/fifo'" &
+wpid=$!
+run_cmd timeout 20 launch --store "$STORE" --rootfs "$TEST_TMP/evil" -v "$TEST_TMP/host:/vol" -u fifo true
+is "$rc:$err" "125:launch: user fifo: no such user in the image's /etc/passwd" "a FIFO in a volume for /etc/passwd is no file of users"
+wait "$wpid"
+is "$?" 124 "... and was never opened (its writer outside stayed blocked)"
+ln -sf /dev/zero "$TEST_TMP/evil/etc/passwd"
+run_cmd timeout 20 launch --store "$STORE" --rootfs "$TEST_TMP/evil" -u zero true
+is "$rc:$err" "125:launch: user zero: no such user in the image's /etc/passwd" "... nor is a device in /dev"
+rm -f "$TEST_TMP/evil/etc/passwd"
+{
+        yes "filler:x:1:1:a line to fill the file up with:/:/bin/sh" | head -n 100000
+        echo "late:x:4260:4260::/:/bin/sh"
+} >"$TEST_TMP/evil/etc/passwd"
+run_cmd timeout 20 launch --store "$STORE" --rootfs "$TEST_TMP/evil" -u late true
+is "$rc:$err" "125:launch: user late: no such user in the image's /etc/passwd" "what lies past the read bound of a huge /etc/passwd is not read"
+
+# ---- the stored tree, untouched
+is "$(tree_hash "$ROOTFS")" "$tree_before" "the stored tree is unchanged, byte for byte"
+is "$(ls -A "$STORE/tmp" | wc -l)" 0 "no temporary is left in the store"
+
+tap_done
