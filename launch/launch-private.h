@@ -56,6 +56,9 @@ int openat2_in_root(int rootfd, const char *path, int flags);
  * component as a directory when DIR, else as an empty file). O_PATH fd. */
 int open_in_root(int rootfd, const char *path, bool dir, bool create);
 
+/* -w DIR: made, resolved inside the tree, when it does not exist. */
+int mount_workdir(const struct run_state *st, int rootfd, roost_error *e);
+
 /* user.c: who the command runs as, read in the container from the image's
  * /etc/passwd and /etc/group below ROOTFD. */
 struct user_ids {

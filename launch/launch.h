@@ -53,7 +53,7 @@ struct launch_config {
         const char *rootfs; /* the tree to run in (stored tree or --rootfs) */
         char *const *argv;  /* the command; argv[0] searched in PATH of env */
         char *const *env;   /* the command's whole environment */
-        const char *cwd;    /* NULL: / */
+        const char *cwd;    /* NULL: /; made when the image lacks it */
         struct launch_user user;
         const char *hostname;
         const char *name; /* LAUNCH_OVERLAY_NAMED: the container's name */

@@ -30,7 +30,7 @@ static const char usage[] =
         "  -q, --quiet             no progress output while pulling\n"
         "      --hostname NAME     the container's hostname\n"
         "  -e, --env KEY[=VALUE]   set an environment variable (KEY alone: from ours)\n"
-        "  -w, --workdir DIR       working directory inside (default /)\n"
+        "  -w, --workdir DIR       working directory inside (default /; made if missing)\n"
         "  -u, --user NAME[:GROUP] user and group to run as, names or numbers, read from\n"
         "                          the image's /etc/passwd and /etc/group (HOME too)\n"
         "  -v, --volume HOST:CONTAINER[:ro]  bind a host path in (repeatable)\n"

@@ -366,6 +366,26 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
         return 0;
 }
 
+int mount_workdir(const struct run_state *st, int rootfd, roost_error *e)
+{
+        const char *cwd = st->c->cwd;
+        if (!cwd)
+                return 0;
+        /* As docker and runc make it: root's, 0755, whoever -u is; after
+         * the volumes, so that a -w inside one is made in it. The caller's
+         * umask would make it 0700 and shut a -u user out. */
+        EXPLAIN("openat2(\"%s\", RESOLVE_IN_ROOT), mkdirat(0755) where it is missing — -w: the working "
+                "directory, made as docker makes one the image lacks",
+                cwd);
+        mode_t old = umask(022);
+        int fd = open_in_root(rootfd, cwd, true, true);
+        umask(old);
+        if (fd < 0)
+                return roost_error_set(e, fd, "working directory %s", cwd);
+        close(fd);
+        return 0;
+}
+
 int mount_enter_root(const struct run_state *st, roost_error *e)
 {
         EXPLAIN("chdir(\"%s\") — into the assembled root", st->root_mnt);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # docker's habits in launch: -u NAME[:GROUP] read from the image's own
 # /etc/passwd and /etc/group (never the host's, never through a symlink out
-# of the tree), HOME and supplementary groups from them.
+# of the tree), HOME and supplementary groups from them, and -w DIR made
+# when the image lacks it, without writing the stored tree.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 require_root
@@ -131,7 +132,22 @@ rm -f "$TEST_TMP/evil/etc/passwd"
 run_cmd timeout 20 launch --store "$STORE" --rootfs "$TEST_TMP/evil" -u late true
 is "$rc:$err" "125:launch: user late: no such user in the image's /etc/passwd" "what lies past the read bound of a huge /etc/passwd is not read"
 
+# ---- -w DIR the image lacks is made, as docker makes it: root's, 0755
+run_cmd L -w /new/dir sh -c 'pwd; stat -c "%u %g %a" . ..'
+is "$rc:$out" "0:$(printf '/new/dir\n0 0 755\n0 0 755')" "-w DIR that does not exist is made (root's, 0755) and entered"
+run_cmd bash -c "umask 077; launch --store '$STORE' --rootfs '$ROOTFS' -u nobody -w /work/sub sh -c 'pwd; stat -c \"%u %a\" . ..; touch x 2>/dev/null || echo not-writable'"
+is "$out" "$(printf '/work/sub\n0 755\n0 755\nnot-writable')" "... root's and 0755 for a -u user too, whatever the caller's umask"
+run_cmd L -w /etc/alpine-release true
+is "$rc:$err" "125:launch: working directory /etc/alpine-release: Not a directory" "-w on a file: 125 and one line"
+ln -s /etc "$TEST_TMP/evil/etcl"
+run_cmd EL -w /etcl/made true
+[ "$rc" = 0 ] && [ ! -e /etc/made ]; ok $? "-w under a symlink to /etc is made in the tree, not on the host"
+
 # ---- the stored tree, untouched
+for p in new work; do
+        [ ! -e "$ROOTFS/$p" ] || { ok 1 "nothing of /$p is in the tree"; continue; }
+        ok 0 "nothing of /$p is in the tree"
+done
 is "$(tree_hash "$ROOTFS")" "$tree_before" "the stored tree is unchanged, byte for byte"
 is "$(ls -A "$STORE/tmp" | wc -l)" 0 "no temporary is left in the store"
 
