@@ -25,6 +25,7 @@ struct run_state {
         int err_pipe[2];    /* container -> parent: struct child_report */
         int tty_sock[2];    /* container -> parent: the pty master */
         int empty_tree;     /* read-only copy of scratch/empty, for the masks; -1 if none */
+        bool ro_layer;      /* --read-only over a layer in the scratch, for mount points the tree lacks */
         int init_fd;        /* sealed memfd holding roost-init */
 };
 
@@ -58,6 +59,9 @@ int open_in_root(int rootfd, const char *path, bool dir, bool create);
 
 /* -w DIR: made, resolved inside the tree, when it does not exist. */
 int mount_workdir(const struct run_state *st, int rootfd, roost_error *e);
+/* --read-only over a layer (st->ro_layer): the root made read-only, once
+ * the mount points it lacked are made. */
+int mount_root_seal(const struct run_state *st, roost_error *e);
 
 /* user.c: who the command runs as, read in the container from the image's
  * /etc/passwd and /etc/group below ROOTFD. */

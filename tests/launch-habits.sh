@@ -1,8 +1,9 @@
 #!/bin/bash
 # docker's habits in launch: -u NAME[:GROUP] read from the image's own
 # /etc/passwd and /etc/group (never the host's, never through a symlink out
-# of the tree), HOME and supplementary groups from them, and -w DIR made
-# when the image lacks it, without writing the stored tree.
+# of the tree), HOME and supplementary groups from them, -w DIR made when
+# the image lacks it, and --read-only with volumes and -w on mount points
+# the tree lacks, without writing the stored tree.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 require_root
@@ -143,8 +144,40 @@ ln -s /etc "$TEST_TMP/evil/etcl"
 run_cmd EL -w /etcl/made true
 [ "$rc" = 0 ] && [ ! -e /etc/made ]; ok $? "-w under a symlink to /etc is made in the tree, not on the host"
 
+# ---- --read-only: volumes and -w on paths the tree lacks
+mkdir -p "$TEST_TMP/vol"
+echo host >"$TEST_TMP/vol/in"
+run_cmd L --read-only -v "$TEST_TMP/vol:/newmount" cat /newmount/in
+is "$rc:$out" "0:host" "--read-only with a volume on a new mount point runs"
+# The root's line of the container's mount table: its options, its type.
+root_mount() { awk '$5 == "/" { for (i = 7; $i != "-"; i++); print $6, $(i + 1) }' <<<"$1"; }
+run_cmd L --read-only -v "$TEST_TMP/vol:/newmount" -v "$TEST_TMP/vol/in:/a/b/file:ro" \
+        sh -c 'touch /x 2>/dev/null && echo root-written; mkdir /newmount/../y 2>/dev/null && echo root-written;
+               echo back >/newmount/out && echo volume-written; cat /a/b/file; cat /proc/self/mountinfo'
+is "$rc:$(head -2 <<<"$out")" "$(printf '0:volume-written\nhost')" \
+        "... the root cannot be written, the volumes work, a file volume too"
+like "$(root_mount "$out")" "^ro,nodev[^ ]* overlay$" "... and the root is read-only (a layer made read-only)"
+is "$(cat "$TEST_TMP/vol/out" 2>/dev/null)" back "... and the volume took the write"
+run_cmd L --read-only -w /newdir sh -c 'pwd; touch x 2>/dev/null || echo read-only'
+is "$rc:$out" "$(printf '0:/newdir\nread-only')" "--read-only -w DIR the tree lacks: made, entered, read-only"
+run_cmd L --read-only -v "$TEST_TMP/vol:/newmount" -w /newmount/sub sh -c 'pwd'
+is "$rc:$out" "0:/newmount/sub" "-w inside a volume is made in the volume, as runc does"
+[ -d "$TEST_TMP/vol/sub" ]; ok $? "... where the host sees it"
+run_cmd L --read-only cat /proc/self/mountinfo
+like "$(root_mount "$out")" "^ro,nodev[^ ]* [^o]" "--read-only with nothing to make is still the tree itself, bound read-only (no layer)"
+mkdir -p "$TEST_TMP/rofree"
+cp -a "$ROOTFS/." "$TEST_TMP/rofree/"
+tap_at_exit 'chattr -i "$TEST_TMP/rofree" 2>/dev/null'
+if chattr +i "$TEST_TMP/rofree" 2>/dev/null; then
+        run_cmd launch --store "$STORE" --rootfs "$TEST_TMP/rofree" --read-only -v "$TEST_TMP/vol:/m" -w /w true
+        chattr -i "$TEST_TMP/rofree"
+        is "$rc" 0 "--read-only with new mount points never tries to write the tree (it works on an immutable one)"
+else
+        skip "--read-only with new mount points works on an immutable tree" "chattr +i is refused here"
+fi
+
 # ---- the stored tree, untouched
-for p in new work; do
+for p in new newmount newdir a work; do
         [ ! -e "$ROOTFS/$p" ] || { ok 1 "nothing of /$p is in the tree"; continue; }
         ok 0 "nothing of /$p is in the tree"
 done

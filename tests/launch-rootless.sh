@@ -62,6 +62,10 @@ else
         is "$rc" 125 "-u NAME for a uid not mapped: 125"
         like "$err" "^launch: (group|user) 4242: .*not mapped in the user namespace" "... the image's uid, saying it is not mapped"
 fi
+mkdir -p "$TEST_TMP/uvol" && chown "$TEST_USER" "$TEST_TMP/uvol"
+run_cmd UL --read-only -v "$TEST_TMP/uvol:/newmount" -w /newdir sh -c 'pwd; touch /newmount/x && echo vol; touch /y 2>/dev/null || echo ro'
+is "$rc:$(echo $out)" "0:/newdir vol ro" "--read-only with a new mount point and -w DIR works without root"
+[ ! -e "$ROOTFS/newmount" ] && [ ! -e "$ROOTFS/newdir" ]; ok $? "... and the tree is not written"
 # A user /etc/passwd does not know (LDAP, sssd): launch asks getent in a
 # process of its own, never NSS in its own (it is linked statically, and
 # the host's NSS modules crash a static program), and without $HOME it
