@@ -396,9 +396,8 @@ int mount_root_seal(const struct run_state *st, roost_error *e)
         if (!st->ro_layer)
                 return 0;
         /* Not recursive: the volumes, /proc, /sys and /dev below keep
-         * their own flags. Undoing it takes CAP_SYS_ADMIN, which only
-         * --privileged keeps; and even then, writes would land in the
-         * scratch layer, never in the tree. */
+         * their own flags. A command with CAP_SYS_ADMIN may undo it, but
+         * its writes then land in the scratch layer, never in the tree. */
         EXPLAIN("mount_setattr(\"%s\", MOUNT_ATTR_RDONLY) — --read-only: the mount points made, the root "
                 "becomes read-only",
                 st->root_mnt);

@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <linux/capability.h>
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/launch-private.h"
@@ -212,11 +213,16 @@ int overlay_prepare(struct run_state *st, roost_error *e)
 
 /* --read-only binds the tree itself, where no mount point can be made: a
  * volume or a -w directory the tree lacks needs a layer to be made in
- * (made read-only once they are, mount_root_seal). Without one, the bind
- * stays: nothing to pay. */
+ * (made read-only once they are, mount_root_seal). So does a command that
+ * may hold CAP_SYS_ADMIN (--privileged, --cap-add SYS_ADMIN): it could
+ * remount a bind of the tree writable and write the stored tree, where
+ * the layer only lets it write the scratch. Otherwise the bind stays:
+ * nothing to pay. */
 static bool read_only_needs_layer(const struct run_state *st)
 {
         const struct launch_config *c = st->c;
+        if (sandbox_caps(&c->sandbox) & (UINT64_C(1) << CAP_SYS_ADMIN))
+                return true;
         _cleanup_close_ int tree = open(st->lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (tree < 0)
                 return false; /* mounting it will say why */

@@ -176,8 +176,16 @@ else
         skip "--read-only with new mount points works on an immutable tree" "chattr +i is refused here"
 fi
 
+# A command that may hold CAP_SYS_ADMIN could remount a bind of the tree
+# writable: it gets the layer too, and its writes land in the scratch.
+for o in --privileged "--cap-add SYS_ADMIN"; do
+        run_cmd L --read-only $o sh -c 'mount -o remount,rw / 2>/dev/null; touch /remounted 2>/dev/null; echo done'
+        [ "$rc:$out" = 0:done ] && [ ! -e "$ROOTFS/remounted" ]
+        ok $? "--read-only $o: a remount of / never reaches the stored tree"
+done
+
 # ---- the stored tree, untouched
-for p in new newmount newdir a work; do
+for p in new newmount newdir a work remounted; do
         [ ! -e "$ROOTFS/$p" ] || { ok 1 "nothing of /$p is in the tree"; continue; }
         ok 0 "nothing of /$p is in the tree"
 done
