@@ -156,8 +156,10 @@ static void explain_sandbox(const struct sandbox_config *sb)
 struct command_args {
         const struct run_state *st;
         const char *slave;
-        int gate;           /* read end: EOF once PID 1 is roost-init */
-        char *const *argv;  /* roost-init's: INIT_EXEC_NAME, then the command's */
+        int gate;          /* read end: EOF once PID 1 is roost-init */
+        char *const *argv; /* roost-init's: INIT_EXEC_NAME, then the command's */
+        char *const *env;  /* the command's, with HOME */
+        const struct user_ids *ids;
 };
 
 static _Noreturn void exec_command(const struct command_args *a)
@@ -165,6 +167,7 @@ static _Noreturn void exec_command(const struct command_args *a)
         const struct run_state *st = a->st;
         const char *slave = a->slave;
         const struct launch_config *c = st->c;
+        const struct user_ids *ids = a->ids;
         roost_error e = { "" };
         sigset_t all;
         int r;
@@ -188,24 +191,25 @@ static _Noreturn void exec_command(const struct command_args *a)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "working directory %s: %m", c->cwd ? c->cwd : "/");
         /* Supplementary groups are refused in a rootless namespace
          * (setgroups is "deny" there): nothing to drop then. */
-        gid_t g = c->gid;
-        EXPLAIN("chdir(\"%s\"), setgroups([%u])%s", c->cwd ? c->cwd : "/", (unsigned)g,
+        EXPLAIN("chdir(\"%s\"), setgroups([%u%s])%s", c->cwd ? c->cwd : "/", (unsigned)ids->groups[0],
+                ids->n_groups > 1 ? ", ..." : "",
                 st->rootless ? " (refused in a rootless namespace: setgroups is \"deny\" there)" : "");
-        if (setgroups(1, &g) < 0 && errno != EPERM)
+        if (setgroups(ids->n_groups, ids->groups) < 0 && errno != EPERM)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setgroups: %m");
         /* PID 1 cut the bounding set already (sandbox_init_narrow), and
          * this finds it so. Were it not, it could only be cut before the
          * switch to a -u user takes CAP_SETPCAP away. */
-        if (c->uid != 0 && (r = sandbox_caps_bound(&c->sandbox, &e)) < 0)
+        if (ids->uid != 0 && (r = sandbox_caps_bound(&c->sandbox, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
-        EXPLAIN("setresgid(%u, %u, %u), setresuid(%u, %u, %u) — the command's user%s", (unsigned)c->gid,
-                (unsigned)c->gid, (unsigned)c->gid, (unsigned)c->uid, (unsigned)c->uid, (unsigned)c->uid,
-                c->uid ? ": not root, so its permitted and effective capabilities empty at execve" : "");
-        if (setresgid(c->gid, c->gid, c->gid) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "group %u: %m%s", (unsigned)c->gid,
+        EXPLAIN("setresgid(%u, %u, %u), setresuid(%u, %u, %u) — the command's user%s", (unsigned)ids->gid,
+                (unsigned)ids->gid, (unsigned)ids->gid, (unsigned)ids->uid, (unsigned)ids->uid,
+                (unsigned)ids->uid,
+                ids->uid ? ": not root, so its permitted and effective capabilities empty at execve" : "");
+        if (setresgid(ids->gid, ids->gid, ids->gid) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "group %u: %m%s", (unsigned)ids->gid,
                            st->rootless ? " (not mapped in the user namespace)" : "");
-        if (setresuid(c->uid, c->uid, c->uid) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "user %u: %m%s", (unsigned)c->uid,
+        if (setresuid(ids->uid, ids->uid, ids->uid) < 0)
+                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "user %u: %m%s", (unsigned)ids->uid,
                            st->rootless ? " (not mapped in the user namespace)" : "");
         /* Whatever launch's caller leaked to us stays outside: only 0, 1
          * and 2 survive the exec. */
@@ -228,7 +232,7 @@ static _Noreturn void exec_command(const struct command_args *a)
         int fds[] = { st->err_pipe[1], a->gate };
         if ((r = place_fds(fds, ELEMENTSOF(fds))) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "passing descriptors to roost-init: %s", strerror(-r));
-        r = become_init(st, a->argv, c->env);
+        r = become_init(st, a->argv, a->env);
         child_fail(st, r, LAUNCH_EXIT_ERROR, "starting roost-init: %s", strerror(-r));
 }
 
@@ -319,6 +323,21 @@ _Noreturn void init_run(const struct run_state *st)
          * reaches launch, which passes it on once, through us. */
         setsid();
 
+        /* The root is the image's now: -u's names mean what its files say.
+         * The working directory is that root (mount_enter_root). */
+        struct user_ids ids;
+        if ((r = user_resolve(&st->c->user, AT_FDCWD, &ids, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        char *const *env = user_env(st->c->env, ids.home);
+        if (!env)
+                child_fail(st, -ENOMEM, LAUNCH_EXIT_ERROR, "the command's environment");
+        if (explaining())
+                explain_line(
+                        "openat2(\"/etc/passwd\", \"/etc/group\", RESOLVE_IN_ROOT) — the command's user, "
+                        "from the image's own files: uid %u, gid %u, %zu group%s, HOME %s%s",
+                        (unsigned)ids.uid, (unsigned)ids.gid, ids.n_groups, ids.n_groups == 1 ? "" : "s",
+                        ids.home, env == st->c->env ? " (the environment's own HOME is kept)" : "");
+
         if (st->c->tty) {
                 if ((r = tty_open_master(&master, &slave, &e)) < 0)
                         child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
@@ -361,7 +380,7 @@ _Noreturn void init_run(const struct run_state *st)
                 EXPLAIN("capset(CAP_KILL only) — done by PID 1 once the command runs: it keeps only what it "
                         "needs to pass signals on, so that even a command allowed to ptrace it gains "
                         "nothing");
-        struct command_args a = { st, slave, gate[0], argv };
+        struct command_args a = { st, slave, gate[0], argv, env, &ids };
         pid_t cmd = start_command(&a);
         if (cmd < 0)
                 child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");

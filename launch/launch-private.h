@@ -35,6 +35,7 @@ struct run_state {
         int err_pipe[2];    /* container -> parent: struct child_report */
         int tty_sock[2];    /* container -> parent: the pty master */
         int empty_tree;     /* read-only copy of scratch/empty, for the masks; -1 if none */
+        bool ro_layer;      /* --read-only over a layer in the scratch, for mount points the tree lacks */
         int init_fd;        /* sealed memfd holding roost-init */
         /* launch's fds 0-2 that are terminals, as pipes (none with a pty) */
         struct tty_pipes pipes;
@@ -60,10 +61,33 @@ int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e);
 int mount_etc_files(const struct run_state *st, int rootfd, roost_error *e);
 int mount_volumes(const struct run_state *st, int rootfd, roost_error *e);
 int mount_enter_root(const struct run_state *st, roost_error *e);
+/* openat2 of PATH below ROOTFD with RESOLVE_IN_ROOT and no magic links:
+ * symlinks and ".." stay inside the tree. FLAGS gain O_CLOEXEC. */
+int openat2_in_root(int rootfd, const char *path, int flags);
 /* Open PATH below ROOTFD as if ROOTFD were "/", so that symlinks in the
  * tree cannot lead out of it; create what is missing when CREATE (the last
  * component as a directory when DIR, else as an empty file). O_PATH fd. */
 int open_in_root(int rootfd, const char *path, bool dir, bool create);
+
+/* -w DIR: made, resolved inside the tree, when it does not exist. */
+int mount_workdir(const struct run_state *st, int rootfd, roost_error *e);
+/* --read-only over a layer (st->ro_layer): the root made read-only, once
+ * the mount points it lacked are made. */
+int mount_root_seal(const struct run_state *st, roost_error *e);
+
+/* user.c: who the command runs as, read in the container from the image's
+ * /etc/passwd and /etc/group below ROOTFD. */
+struct user_ids {
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups; /* for setgroups: gid, then the user's other groups */
+        size_t n_groups;
+        const char *home; /* the passwd entry's, else /root for 0 and / */
+};
+int user_resolve(const struct launch_user *u, int rootfd, struct user_ids *ret, roost_error *e);
+/* ENV itself when it sets HOME, else a copy with HOME=HOME added; NULL
+ * when out of memory. Never freed: PID 1 leaves through execve. */
+char *const *user_env(char *const *env, const char *home);
 
 /* dev.c */
 int mount_dev(const struct run_state *st, int rootfd, roost_error *e);

@@ -31,6 +31,18 @@ enum launch_overlay {
         LAUNCH_OVERLAY_READ_ONLY, /* no writable layer: the tree, read-only */
 };
 
+/* -u NAME[:GROUP] or UID[:GID] as given. Names are resolved in the
+ * container through the image's own /etc/passwd and /etc/group, never the
+ * host's (launch/user.c). The zero value is root. */
+enum { LAUNCH_USER_NAME_MAX = 64 };
+struct launch_user {
+        char name[LAUNCH_USER_NAME_MAX + 1];  /* "": the user is UID */
+        char group[LAUNCH_USER_NAME_MAX + 1]; /* "": the group is GID, or the user's */
+        uid_t uid;
+        gid_t gid;
+        bool has_group; /* GROUP or GID given */
+};
+
 struct launch_volume {
         char *host;      /* absolute, as given (resolved when opened) */
         char *container; /* absolute, normalised, no ".." */
@@ -41,9 +53,8 @@ struct launch_config {
         const char *rootfs; /* the tree to run in (stored tree or --rootfs) */
         char *const *argv;  /* the command; argv[0] searched in PATH of env */
         char *const *env;   /* the command's whole environment */
-        const char *cwd;    /* NULL: / */
-        uid_t uid;
-        gid_t gid;
+        const char *cwd;    /* NULL: /; made when the image lacks it */
+        struct launch_user user;
         const char *hostname;
         const char *name; /* LAUNCH_OVERLAY_NAMED: the container's name */
         const struct launch_volume *volumes;
@@ -77,6 +88,11 @@ uint64_t launch_layer_size_default(void);
 /* --layer-size: "512m", "2g", bytes (k, m, g, t in 1024s), at least 1 MiB.
  * -EINVAL for anything else. */
 int launch_layer_size_parse(const char *s, uint64_t *ret);
+
+/* "NAME[:GROUP]" or "UID[:GID]" (or a mix) into U. -ROOST_EUSAGE with E
+ * filled when it is malformed; whether the names exist is for the image's
+ * files to say, in the container. */
+int launch_user_parse(const char *spec, struct launch_user *u, roost_error *e);
 
 /* "HOST:CONTAINER[:ro|:rw]" into V. -ROOST_EUSAGE with E filled when the
  * spec is malformed; the host path is not checked here. */

@@ -56,8 +56,9 @@ static const struct opt options[] = {
         { 'e', 'e', "env", "KEY[=VALUE]", "set an environment variable (KEY alone: from ours)" },
         { OPT_ENV_FILE, 0, "env-file", "FILE",
           "KEY=VALUE lines from FILE ('#' comments; KEY\nalone: from ours); -e wins over it" },
-        { 'w', 'w', "workdir", "DIR", "working directory inside (default /)" },
-        { 'u', 'u', "user", "UID[:GID]", "numeric user and group to run as" },
+        { 'w', 'w', "workdir", "DIR", "working directory inside (default /; made if missing)" },
+        { 'u', 'u', "user", "NAME[:GROUP]",
+          "user and group to run as, names or numbers, read\nfrom the image's /etc/passwd and /etc/group (HOME too)" },
         { 'v', 'v', "volume", "HOST:CONTAINER[:ro]", "bind a host path in (repeatable)" },
         { OPT_NET, 0, "net", "none|host", "private network with loopback (default) or the host's" },
         { OPT_NAME, 0, "name", "NAME", "keep the writable layer under NAME for the next launch" },
@@ -112,8 +113,7 @@ static struct {
         size_t n_env;
         struct launch_volume *volumes;
         size_t n_volumes;
-        uid_t uid;
-        gid_t gid;
+        struct launch_user user;
         enum launch_net net;
         bool read_only, chroot_only;
         int tty; /* -1 auto */
@@ -132,26 +132,6 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
         if (errno || *end || v > max)
                 return -EINVAL;
         *ret = v;
-        return 0;
-}
-
-static int parse_user(const char *s)
-{
-        unsigned long long u, g;
-        char buf[64];
-        /* Cut short, "000...0005" would read as 0: root. */
-        if ((size_t)snprintf(buf, sizeof(buf), "%s", s) >= sizeof(buf))
-                return -EINVAL;
-        char *colon = strchr(buf, ':');
-        if (colon)
-                *colon = 0;
-        if (parse_uint(buf, UINT32_MAX - 1, &u) < 0)
-                return -EINVAL;
-        g = u;
-        if (colon && parse_uint(colon + 1, UINT32_MAX - 1, &g) < 0)
-                return -EINVAL;
-        arg.uid = (uid_t)u;
-        arg.gid = (gid_t)g;
         return 0;
 }
 
@@ -422,12 +402,14 @@ static int parse_args(int argc, char **argv, char ***ret)
                         }
                         arg.cwd = p.arg;
                         break;
-                case 'u':
-                        if (parse_user(p.arg) < 0) {
-                                cli_error("-u '%s': expected UID[:GID], numeric", p.arg);
+                case 'u': {
+                        roost_error e;
+                        if (launch_user_parse(p.arg, &arg.user, &e) < 0) {
+                                cli_error("%s", e.msg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
                         break;
+                }
                 case 'v': {
                         roost_error e;
                         struct launch_volume *nv = realloc(arg.volumes, (arg.n_volumes + 1) * sizeof(*nv));
@@ -553,10 +535,11 @@ static int parse_args(int argc, char **argv, char ***ret)
         }
 
         /* The command's environment: docker's defaults, then the
-         * --env-files, then -e in order: the last word wins, as in docker. */
+         * --env-files, then -e in order: the last word wins, as in docker.
+         * HOME, unless given, is the user's in the image's /etc/passwd,
+         * added in the container (launch/user.c). */
         const char *defaults[] = {
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                arg.uid == 0 ? "HOME=/root" : "HOME=/",
                 "container=roost",
         };
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
@@ -648,8 +631,7 @@ int main(int argc, char **argv)
                 .argv = cmd,
                 .env = arg.env,
                 .cwd = arg.cwd,
-                .uid = arg.uid,
-                .gid = arg.gid,
+                .user = arg.user,
                 .hostname = hostname,
                 .name = arg.name,
                 .volumes = arg.volumes,

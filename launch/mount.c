@@ -20,7 +20,7 @@
 #include "launch/launch-private.h"
 #include "launch/mount-util.h"
 
-static int openat2_in_root(int rootfd, const char *path, int flags)
+int openat2_in_root(int rootfd, const char *path, int flags)
 {
         struct open_how how = {
                 .flags = (uint64_t)(flags | O_CLOEXEC),
@@ -199,7 +199,7 @@ int mount_root(const struct run_state *st, roost_error *e)
         _cleanup_close_ int mfd = -1;
         int r;
 
-        if (st->c->overlay == LAUNCH_OVERLAY_READ_ONLY) {
+        if (st->c->overlay == LAUNCH_OVERLAY_READ_ONLY && !st->ro_layer) {
                 if ((r = bind_tree(AT_FDCWD, st->lower, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, &mfd,
                                    e)) < 0)
                         return r;
@@ -230,8 +230,11 @@ int mount_root(const struct run_state *st, roost_error *e)
                         snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s%s", st->lower,
                                  st->upper, st->work, st->rootless ? ",userxattr" : "");
                         explain_fs("overlay", opts, MOUNT_ATTR_NODEV, st->root_mnt,
-                                   "the root: the tree read-only below, writes go to the upper layer "
-                                   "(the tree is never changed)");
+                                   st->ro_layer ? "--read-only, but the tree lacks a mount point (-v) or "
+                                                  "the -w directory: they are made in a layer in the "
+                                                  "scratch tmpfs, and the root is made read-only after"
+                                                : "the root: the tree read-only below, writes go to the "
+                                                  "upper layer (the tree is never changed)");
                 }
         }
         if (move_mount(mfd, "", AT_FDCWD, st->root_mnt, MOVE_MOUNT_F_EMPTY_PATH) < 0)
@@ -303,7 +306,9 @@ int mount_etc_files(const struct run_state *st, int rootfd, roost_error *e)
         for (size_t i = 0; i < n; i++) {
                 char target[64];
                 snprintf(target, sizeof(target), "etc/%s", names[i]);
-                _cleanup_close_ int t = open_in_root(rootfd, target, false, true);
+                /* Not made in --read-only's layer either: whether a read-only
+                 * tree gets these must not depend on a -v elsewhere. */
+                _cleanup_close_ int t = open_in_root(rootfd, target, false, !ro);
                 if (t < 0)
                         continue;
                 struct stat sb;
@@ -362,6 +367,46 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
                         explain_bind(v->host, 1, attrs, v->container, "a volume (-v)");
                 if ((r = attach_at(mfd, rootfd, v->container, S_ISDIR(sb.st_mode), NULL)) < 0)
                         return roost_error_set(e, r, "volume %s:%s", v->host, v->container);
+        }
+        return 0;
+}
+
+int mount_workdir(const struct run_state *st, int rootfd, roost_error *e)
+{
+        const char *cwd = st->c->cwd;
+        if (!cwd)
+                return 0;
+        /* As docker and runc make it: root's, 0755, whoever -u is; after
+         * the volumes, so that a -w inside one is made in it. The caller's
+         * umask would make it 0700 and shut a -u user out. */
+        EXPLAIN("openat2(\"%s\", RESOLVE_IN_ROOT), mkdirat(0755) where it is missing — -w: the working "
+                "directory, made as docker makes one the image lacks",
+                cwd);
+        mode_t old = umask(022);
+        int fd = open_in_root(rootfd, cwd, true, true);
+        umask(old);
+        if (fd < 0)
+                return roost_error_set(e, fd, "working directory %s", cwd);
+        close(fd);
+        return 0;
+}
+
+int mount_root_seal(const struct run_state *st, roost_error *e)
+{
+        if (!st->ro_layer)
+                return 0;
+        /* Not recursive: the volumes, /proc, /sys and /dev below keep
+         * their own flags. A command with CAP_SYS_ADMIN may undo it, but
+         * its writes then land in the scratch layer, never in the tree. */
+        EXPLAIN("mount_setattr(\"%s\", MOUNT_ATTR_RDONLY) — --read-only: the mount points made, the root "
+                "becomes read-only",
+                st->root_mnt);
+        if (mount_have_setattr()) {
+                struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+                if (mount_setattr(AT_FDCWD, st->root_mnt, 0, &a, sizeof(a)) < 0)
+                        return roost_error_set(e, -errno, "making the root read-only");
+        } else if (mount(NULL, st->root_mnt, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL) < 0) {
+                return roost_error_set(e, -errno, "making the root read-only");
         }
         return 0;
 }

@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <linux/capability.h>
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/launch-private.h"
@@ -215,6 +216,34 @@ int overlay_prepare(struct run_state *st, roost_error *e)
         return 0;
 }
 
+/* --read-only binds the tree itself, where no mount point can be made: a
+ * volume or a -w directory the tree lacks needs a layer to be made in
+ * (made read-only once they are, mount_root_seal). So does a command that
+ * may hold CAP_SYS_ADMIN (--privileged, --cap-add SYS_ADMIN): it could
+ * remount a bind of the tree writable and write the stored tree, where
+ * the layer only lets it write the scratch. Otherwise the bind stays:
+ * nothing to pay. */
+static bool read_only_needs_layer(const struct run_state *st)
+{
+        const struct launch_config *c = st->c;
+        if (sandbox_caps(&c->sandbox) & (UINT64_C(1) << CAP_SYS_ADMIN))
+                return true;
+        _cleanup_close_ int tree = open(st->lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (tree < 0)
+                return false; /* mounting it will say why */
+        for (size_t i = 0; i <= c->n_volumes; i++) {
+                const char *path = i < c->n_volumes ? c->volumes[i].container : c->cwd;
+                if (!path)
+                        continue;
+                int fd = open_in_root(tree, path, false, false);
+                if (fd == -ENOENT)
+                        return true;
+                if (fd >= 0)
+                        close(fd);
+        }
+        return false;
+}
+
 int overlay_scratch(struct run_state *st, roost_error *e)
 {
         _cleanup_close_ int mfd = -1, dfd = -1, etc = -1;
@@ -242,7 +271,9 @@ int overlay_scratch(struct run_state *st, roost_error *e)
                 return roost_error_set(e, -errno, "opening the scratch tmpfs");
         if ((r = write_host_files(st, etc, e)) < 0)
                 return r;
-        if (st->c->overlay == LAUNCH_OVERLAY_DISCARD) {
+        if (st->c->overlay == LAUNCH_OVERLAY_READ_ONLY)
+                st->ro_layer = read_only_needs_layer(st);
+        if (st->c->overlay == LAUNCH_OVERLAY_DISCARD || st->ro_layer) {
                 if ((r = make_upper(st, dfd, "upper")) < 0 ||
                     (mkdirat(dfd, "work", 0700) < 0 && (r = -errno)))
                         return roost_error_set(e, r, "creating the writable layer");

@@ -156,7 +156,8 @@ static _Noreturn void child_main(struct run_state *st)
         }
         step_mark(STEP_NET_WAIT);
         close(st->sync_pipe[0]);
-        if ((r = mount_proc_sys(st, rootfd, &e)) < 0 || (r = mount_volumes(st, rootfd, &e)) < 0)
+        if ((r = mount_proc_sys(st, rootfd, &e)) < 0 || (r = mount_volumes(st, rootfd, &e)) < 0 ||
+            (r = mount_workdir(st, rootfd, &e)) < 0 || (r = mount_root_seal(st, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         close(TAKE_FD(rootfd));
         step_mark(STEP_PROC_SYS);

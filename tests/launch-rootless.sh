@@ -9,6 +9,7 @@ ROOTFS=$TEST_TMP/rootfs
 STORE=$TEST_TMP/ustore
 PROBE=$ROOST_BUILDDIR/tests/probe/probe
 make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
+printf 'toor:x:0:0:toor:/toorhome:/bin/sh\nroostbox:x:4242:4242::/:/bin/sh\n' >>"$ROOTFS/etc/passwd"
 # A rootless tree is owned by its user (as a rootless unpack leaves it):
 # files of unmapped owners could be read but never copied up.
 chown -R "$TEST_USER:" "$ROOTFS"
@@ -58,6 +59,23 @@ is "$rc" 42 "the exit status passes through"
 run_cmd UL -u 1000 true
 is "$rc" 125 "a user that is not mapped: 125"
 like "$err" "not mapped in the user namespace" "... saying why"
+# -u NAME reads the image's /etc/passwd without root too: toor is 0 there,
+# and no user of the host.
+run_cmd UL -u toor sh -c 'id -u; echo $HOME'
+is "$rc:$(echo $out)" "0:0 /toorhome" "-u NAME without root: the image's entry, its HOME"
+run_cmd UL -q -u nosuch true
+is "$rc:$err" "125:launch: user nosuch: no such user in the image's /etc/passwd" "... an unknown name: 125, one line"
+run_cmd UL -q -u roostbox id -u
+if [ "$(wc -l <<<"$(UL -q cat /proc/self/uid_map)")" -gt 1 ]; then
+        is "$rc:$out" "0:4242" "-u NAME for a mapped uid runs as the image's uid"
+else
+        is "$rc" 125 "-u NAME for a uid not mapped: 125"
+        like "$err" "^launch: (group|user) 4242: .*not mapped in the user namespace" "... the image's uid, saying it is not mapped"
+fi
+mkdir -p "$TEST_TMP/uvol" && chown "$TEST_USER" "$TEST_TMP/uvol"
+run_cmd UL --read-only -v "$TEST_TMP/uvol:/newmount" -w /newdir sh -c 'pwd; touch /newmount/x && echo vol; touch /y 2>/dev/null || echo ro'
+is "$rc:$(echo $out)" "0:/newdir vol ro" "--read-only with a new mount point and -w DIR works without root"
+[ ! -e "$ROOTFS/newmount" ] && [ ! -e "$ROOTFS/newdir" ]; ok $? "... and the tree is not written"
 # A user /etc/passwd does not know (LDAP, sssd): launch asks getent in a
 # process of its own, never NSS in its own (it is linked statically, and
 # the host's NSS modules crash a static program), and without $HOME it

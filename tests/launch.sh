@@ -161,9 +161,9 @@ is "$out" "$(printf '1 yes /bin\n/etc\n65534\n65534\n/')" "-e, -w and -u apply"
 run_cmd L env
 like "$out" '^PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$' "a default PATH"
 ok $(grep -q "^ROOST_STORE\|^SSH_\|^MAKEFLAGS" <<<"$out"; echo $((!$?))) "launch's own environment does not leak in"
-run_cmd L -w /nonexistent true
-is "$rc" 125 "a missing working directory: 125"
-like "$err" '^launch: working directory /nonexistent: No such file or directory$' "... with one line"
+run_cmd L -w /etc/os-release true
+is "$rc" 125 "a working directory that is a file: 125"
+like "$err" '^launch: working directory /etc/os-release: Not a directory$' "... with one line"
 
 # ---- the overlay: discarded by default, kept with --name, none with --read-only
 run_cmd L sh -c 'echo scratch >/etc/scratch && rm /etc/os-release && cat /etc/scratch'
