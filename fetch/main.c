@@ -29,7 +29,11 @@ static void help(void)
                "                       else ~/.local/share/roost)\n"
                "      --refresh        resolve again even if the reference is stored\n"
                "      --offline        never use the network; fail unless stored\n"
-               "  -q, --quiet          print nothing but errors\n"
+               "      --retries N      retry a failure that may pass N times in a row (default:\n"
+               "                       $ROOST_RETRIES, else 5)\n"
+               "      --timeout S      give up on a request that made no progress for S seconds,\n"
+               "                       retries included (default: $ROOST_RETRY_MAX_TIME, else 300)\n"
+               "  -q, --quiet          print nothing but warnings (each retry) and errors\n"
                "      --json           print the result as one JSON object\n"
                "  -h, --help           this text\n"
                "      --version        the version\n"
@@ -47,7 +51,18 @@ static void help(void)
                FETCH_DEFAULT_MIRROR);
 }
 
-enum { ARG_ARCH = 0x100, ARG_MIRROR, ARG_CACERT, ARG_STORE, ARG_REFRESH, ARG_OFFLINE, ARG_JSON, ARG_VERSION };
+enum {
+        ARG_ARCH = 0x100,
+        ARG_MIRROR,
+        ARG_CACERT,
+        ARG_STORE,
+        ARG_REFRESH,
+        ARG_OFFLINE,
+        ARG_JSON,
+        ARG_VERSION,
+        ARG_RETRIES,
+        ARG_TIMEOUT,
+};
 
 int main(int argc, char **argv)
 {
@@ -58,13 +73,15 @@ int main(int argc, char **argv)
                 { "store", required_argument, NULL, ARG_STORE },
                 { "refresh", no_argument, NULL, ARG_REFRESH },
                 { "offline", no_argument, NULL, ARG_OFFLINE },
+                { "retries", required_argument, NULL, ARG_RETRIES },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "quiet", no_argument, NULL, 'q' },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
         };
-        struct fetch_options o = { 0 };
+        struct fetch_options o = { .retries = -1 };
         const char *store_dir = NULL;
         bool quiet = false, json = false;
         int c;
@@ -87,6 +104,19 @@ int main(int argc, char **argv)
                         break;
                 case ARG_OFFLINE:
                         o.offline = true;
+                        break;
+                case ARG_RETRIES:
+                        if (fetch_retries_parse(optarg, &o.retries) < 0) {
+                                cli_error("--retries: '%s' is not a number from 0 to 100", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_TIMEOUT:
+                        if (fetch_timeout_parse(optarg, &o.timeout) < 0) {
+                                cli_error("--timeout: '%s' is not a number of seconds (0 < S <= 86400)",
+                                          optarg);
+                                return EXIT_USAGE;
+                        }
                         break;
                 case 'q':
                         quiet = true;
@@ -145,6 +175,7 @@ int main(int argc, char **argv)
         struct fetch_progress progress;
         fetch_progress_init(&progress, quiet || json);
         o.progress = fetch_progress_report;
+        o.warn = fetch_progress_warn;
         o.userdata = &progress;
         struct store_ref ref = { 0 };
         roost_error e = { "" };

@@ -314,7 +314,7 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
                struct store_ref *ret, roost_error *e)
 {
         roost_error local;
-        const struct fetch_options none = { 0 };
+        const struct fetch_options none = { .retries = -1 };
         struct pull p = {
                 .s = s, .o = o ? o : &none, .name = name, .tag = tag && *tag ? tag : "latest-stable"
         };
@@ -350,7 +350,13 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
         if ((r = mirror_get(o, &p.mirror, &file, e)) < 0)
                 goto out;
         struct fetch_http_config hc = {
-                .cacert = o->cacert, .allow_file = file, .progress = o->progress, .userdata = o->userdata
+                .cacert = o->cacert,
+                .allow_file = file,
+                .retries = o->retries,
+                .timeout = o->timeout,
+                .progress = o->progress,
+                .warn = o->warn,
+                .userdata = o->userdata,
         };
         if ((r = fetch_http_new(&hc, &p.http, e)) < 0)
                 goto out;

@@ -27,6 +27,8 @@ static const char usage[] =
         "      --mirror URL        where to pull a missing image from (as pull)\n"
         "      --cacert FILE       an extra trust anchor for the mirror (as pull)\n"
         "      --offline           never download: the image must be in the store\n"
+        "      --retries N         retry a failed download N times (as pull)\n"
+        "      --timeout S         give up on a silent mirror after S seconds (as pull)\n"
         "  -q, --quiet             no progress output while pulling\n"
         "      --hostname NAME     the container's hostname\n"
         "  -e, --env KEY[=VALUE]   set an environment variable (KEY alone: from ours)\n"
@@ -75,6 +77,8 @@ enum {
         OPT_OFFLINE,
         OPT_EXPLAIN,
         OPT_STEP_TIMES,
+        OPT_RETRIES,
+        OPT_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -84,6 +88,8 @@ static const struct option options[] = {
         { "mirror", required_argument, NULL, OPT_MIRROR },
         { "cacert", required_argument, NULL, OPT_CACERT },
         { "offline", no_argument, NULL, OPT_OFFLINE },
+        { "retries", required_argument, NULL, OPT_RETRIES },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "quiet", no_argument, NULL, 'q' },
         { "hostname", required_argument, NULL, OPT_HOSTNAME },
         { "env", required_argument, NULL, 'e' },
@@ -112,6 +118,7 @@ static const struct option options[] = {
 
 static struct {
         const char *rootfs, *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
+        const char *retries, *timeout; /* handed to pull as typed: it checks them */
         bool offline, quiet;
         bool explain;
         char **env;
@@ -264,7 +271,7 @@ static int run_tool(const char *name, const char *stage, char **argv)
  * output and messages, then find its tree. */
 static int pull_image(store *s, const char *image, char **ret_tree, int *ret_use_fd, roost_error *e)
 {
-        char *argv[16];
+        char *argv[24];
         size_t n = 0;
         argv[n++] = (char *)"pull";
         if (arg.store) {
@@ -286,6 +293,14 @@ static int pull_image(store *s, const char *image, char **ret_tree, int *ret_use
         }
         if (arg.offline)
                 argv[n++] = (char *)"--offline";
+        if (arg.retries) {
+                argv[n++] = (char *)"--retries";
+                argv[n++] = (char *)arg.retries;
+        }
+        if (arg.timeout) {
+                argv[n++] = (char *)"--timeout";
+                argv[n++] = (char *)arg.timeout;
+        }
         if (arg.quiet)
                 argv[n++] = (char *)"--quiet";
         argv[n++] = (char *)image;
@@ -343,6 +358,12 @@ static int parse_args(int argc, char **argv)
                         break;
                 case OPT_OFFLINE:
                         arg.offline = true;
+                        break;
+                case OPT_RETRIES:
+                        arg.retries = optarg;
+                        break;
+                case OPT_TIMEOUT:
+                        arg.timeout = optarg;
                         break;
                 case OPT_EXPLAIN:
                         arg.explain = true;
