@@ -10,6 +10,8 @@ struct store {
         int fd;
         int lock_fd;
         int cleaned; /* temporaries store_open removed */
+        bool made;      /* store_open made the store's lock: it did not exist */
+        bool made_root; /* ...and its root folder too */
 };
 
 /* The store's names for an object, relative to its root (lookup.c):

@@ -66,6 +66,67 @@ static int mkdir_parents(const char *path)
         return 0;
 }
 
+/* -ESTALE when FD's directory or file was removed under us (R is what
+ * the failed call returned, if any): a store its maker found empty and
+ * removed while we were opening it (store_close). */
+static int removed(int fd, int r)
+{
+        struct stat st;
+        return (r == 0 || r == -ENOENT) && fstat(fd, &st) == 0 && st.st_nlink == 0 ? -ESTALE : r;
+}
+
+static int open_once(const char *abs, unsigned flags, store **ret)
+{
+        bool made_root = false, made = false;
+        if (!(flags & STORE_NO_CREATE)) {
+                int r = mkdir_parents(abs);
+                if (r < 0)
+                        return r;
+                if (mkdir(abs, 0700) == 0)
+                        made_root = true;
+                else if (errno != EEXIST)
+                        return -errno;
+        }
+        _cleanup_close_ int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                int r = mkdir_at_p(fd, subdirs[i], 0700);
+                if (r < 0)
+                        return removed(fd, r);
+        }
+        _cleanup_close_ int lock =
+                openat(fd, "lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock >= 0)
+                made = true;
+        else if (errno == EEXIST)
+                lock = openat(fd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (lock < 0)
+                return removed(fd, -errno);
+        while (flock(lock, (flags & STORE_EXCLUSIVE) ? LOCK_EX : LOCK_SH) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        int r = removed(lock, 0);
+        if (r < 0)
+                return r;
+
+        store *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        if (!(s->root = strdup(abs))) {
+                free(s);
+                return -ENOMEM;
+        }
+        s->fd = TAKE_FD(fd);
+        s->lock_fd = TAKE_FD(lock);
+        s->made = made;
+        s->made_root = made_root;
+        int k = store_cleanup(s);
+        s->cleaned = k > 0 ? k : 0;
+        *ret = s;
+        return 0;
+}
+
 int store_open(const char *root, unsigned flags, store **ret)
 {
         if (!root || root[0] == 0)
@@ -79,45 +140,79 @@ int store_open(const char *root, unsigned flags, store **ret)
                         return -ENOMEM;
         } else if (!(abs = strdup(root)))
                 return -ENOMEM;
-
-        if (!(flags & STORE_NO_CREATE)) {
-                int r = mkdir_parents(abs);
-                if (r < 0)
+        /* A store removed under us is made anew (or, with
+         * STORE_NO_CREATE, found missing) on the next try. */
+        for (int tries = 0;; tries++) {
+                int r = open_once(abs, flags, ret);
+                if (r != -ESTALE)
                         return r;
-                if (mkdir(abs, 0700) < 0 && errno != EEXIST)
-                        return -errno;
+                if (tries == 8)
+                        return -ENOENT;
         }
-        _cleanup_close_ int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
-                int r = mkdir_at_p(fd, subdirs[i], 0700);
-                if (r < 0)
-                        return r;
-        }
-        _cleanup_close_ int lock = openat(fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (lock < 0)
-                return -errno;
-        while (flock(lock, (flags & STORE_EXCLUSIVE) ? LOCK_EX : LOCK_SH) < 0)
-                if (errno != EINTR)
-                        return -errno;
+}
 
-        store *s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        s->root = TAKE_PTR(abs);
-        s->fd = TAKE_FD(fd);
-        s->lock_fd = TAKE_FD(lock);
-        int k = store_cleanup(s);
-        s->cleaned = k > 0 ? k : 0;
-        *ret = s;
-        return 0;
+static bool dir_empty_at(int dirfd, const char *name, const char *except)
+{
+        DIR *d;
+        if (opendir_at(dirfd, name, &d) < 0)
+                return false;
+        struct dirent *de;
+        bool empty = true;
+        while (empty && (de = readdir(d)))
+                empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+                        (except && !strcmp(de->d_name, except));
+        closedir(d);
+        return empty;
+}
+
+/* A store this handle made that holds nothing when the command ends is
+ * removed again, so that a failed first pull, import or launch leaves no
+ * empty skeleton behind (and a command that only reads, none at all). Only
+ * when no other command has the store open (its lock, exclusively, without
+ * waiting), and only if it holds nothing but the names store_open makes,
+ * empty, and lock files. An opener that got in meanwhile finds its lock
+ * file unlinked and starts again (open_once). */
+static void discard_if_empty(store *s)
+{
+        if (!s->made || flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0)
+                return;
+        DIR *d;
+        if (opendir_at(s->fd, ".", &d) < 0)
+                return;
+        struct dirent *de;
+        bool empty = true;
+        while (empty && (de = readdir(d))) {
+                const char *n = de->d_name;
+                bool ours = !strcmp(n, "lock");
+                for (size_t i = 0; i < ELEMENTSOF(subdirs); i++)
+                        ours = ours || !strcmp(n, subdirs[i]);
+                if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "lock") || !strcmp(n, "locks"))
+                        continue;
+                empty = ours && dir_empty_at(s->fd, n, !strcmp(n, "blobs") ? "sha256" : NULL);
+        }
+        closedir(d);
+        if (!empty || !dir_empty_at(s->fd, "blobs/sha256", NULL) || opendir_at(s->fd, "locks", &d) < 0)
+                return;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                        (void)unlinkat(dirfd(d), de->d_name, 0); /* a folder stays, and so does locks/ */
+        closedir(d);
+        /* Deepest first; what cannot go stays, and the next command
+         * makes the rest again. */
+        for (size_t i = ELEMENTSOF(subdirs); i-- > 0;)
+                if (unlinkat(s->fd, subdirs[i], AT_REMOVEDIR) < 0)
+                        return;
+        if (unlinkat(s->fd, "lock", 0) < 0)
+                return;
+        if (s->made_root)
+                (void)rmdir(s->root);
 }
 
 void store_close(store *s)
 {
         if (!s)
                 return;
+        discard_if_empty(s);
         closep(&s->fd);
         closep(&s->lock_fd);
         free(s->root);
