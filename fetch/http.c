@@ -144,6 +144,8 @@ static int build_ca_blob(fetch_http *h, const char *cacert, roost_error *e)
         _cleanup_free_ char *extra = NULL, *sys = NULL;
         size_t extra_len = 0, sys_len = 0;
         int r = slurp_path(cacert, 4 << 20, &extra, &extra_len);
+        if (r == -ENOENT) /* a missing file is "not found" (exit 3) in every tool */
+                return fetch_fail(e, -ROOST_ENOTFOUND, "--cacert %s: no such file", cacert);
         if (r < 0)
                 return fetch_fail(e, -ROOST_EUSAGE, "reading --cacert %s: %s", cacert,
                                   r == -EFBIG ? "too large" : strerror(-r));
