@@ -38,6 +38,8 @@ run_cmd pull --store "$S" --cacert "$TEST_TMP/missing.pem" --mirror https://127.
 is "$rc:$err" "3:pull: --cacert $TEST_TMP/missing.pem: no such file" "pull --cacert /missing exits 3"
 run_cmd unpack "$TEST_TMP/missing.tar.gz" "$TEST_TMP/out"
 is "$rc" 3 "unpack /missing.tar.gz DIR exits 3"
+run_cmd roost import --store "$S" "$TEST_TMP/missing.tar"
+is "$rc" 3 "roost import /missing exits 3"
 run_cmd launch --store "$S" --cacert "$TEST_TMP/missing.pem" --mirror https://127.0.0.1:1/alpine alpine:3.20 true
 is "$rc" 125 "launch, whose pull finds --cacert missing, exits 125"
 tap_done

@@ -70,11 +70,28 @@ is "$rc" 5 "an export whose archive is already stored is still checked (exit 5)"
 is "$(roost images -q --store "$S2")" "alpine:3.99" "... and its reference is not added"
 run_cmd roost import --store "$S2" /etc/passwd
 is "$rc" 5 "a non-tar file is refused with exit 5"
+like "$err" "^roost: import: /etc/passwd: not a roost export: .*expected the tar file that roost export writes, plain or compressed with gzip" \
+        "...saying what it expected"
 run_cmd roost import --store "$S2" "$TEST_TMP/missing.tar"
-is "$rc" 1 "a missing file exits 1"
-like "$err" "^roost: import: .*missing.tar" "the missing file is named"
+is "$rc:$err" "3:roost: import: $TEST_TMP/missing.tar: no such file" "a missing file exits 3, as for pull and unpack, naming it"
 run_cmd roost import --store "$S2" "$TEST_TMP/rootfs.tar.gz"
 is "$rc" 5 "a tar that is not an export is refused with exit 5"
+like "$err" "not a roost export" "...saying so"
+
+# An export travels compressed as well: each compression libarchive reads.
+for z in gzip xz zstd; do
+        if ! command -v $z >/dev/null; then
+                skip "an export compressed with $z is imported" "$z is not installed"
+                continue
+        fi
+        $z -c "$TEST_TMP/img.tar" >"$TEST_TMP/img.tar.$z"
+        rm -rf "$S2"
+        run_cmd roost import --store "$S2" "$TEST_TMP/img.tar.$z"
+        is "$rc:$(roost images -q --store "$S2")" "0:alpine:3.99" "an export compressed with $z is imported"
+done
+rm -rf "$S2"
+gzip -c "$TEST_TMP/bad.tar" | roost import --store "$S2" - 2>/dev/null
+is "$?" 5 "...and checked as a plain one: a tampered export, gzipped through a pipe, is refused"
 
 # A command that fails (or only reads) in a store that did not exist leaves
 # none behind, not even an empty skeleton of blobs/, refs/ and the rest.
