@@ -42,4 +42,22 @@ run_cmd roost import --store "$S" "$TEST_TMP/missing.tar"
 is "$rc" 3 "roost import /missing exits 3"
 run_cmd launch --store "$S" --cacert "$TEST_TMP/missing.pem" --mirror https://127.0.0.1:1/alpine alpine:3.20 true
 is "$rc" 125 "launch, whose pull finds --cacert missing, exits 125"
+
+# tests/main-job without a mirror: where it looked, and what ROOST_MIRROR
+# should look like. It runs from a copy, so that no mirror beside this
+# checkout is found, with a curl that finds no internet.
+if [ "$(id -u)" -ne 0 ]; then
+        skip "main-job without a mirror says where it looked" "main-job runs as root only"
+else
+        mkdir -p "$TEST_TMP/co/tests" "$TEST_TMP/bin"
+        cp "$ROOST_SRCDIR/tests/main-job" "$TEST_TMP/co/tests/"
+        printf '#!/bin/sh\nexit 7\n' >"$TEST_TMP/bin/curl" && chmod +x "$TEST_TMP/bin/curl"
+        run_cmd env -u ROOST_MIRROR ROOST_MAIN_JOB_NO_INSTALL=1 ROOST_STORE="$S" PATH="$TEST_TMP/bin:$PATH" \
+                "$TEST_TMP/co/tests/main-job"
+        is "$rc" 1 "main-job without a mirror fails (exit 1)"
+        like "$err" "https://dl-cdn.alpinelinux.org/alpine.*(no answer|did not answer)" "...naming Alpine's mirror, which did not answer"
+        like "$err" "$TEST_TMP/shared/alpine-mirror/alpine.*(missing|does not exist)" "...and the folder beside the checkout, missing"
+        like "$err" "ROOST_MIRROR=file:///.*/alpine" "...and showing what ROOST_MIRROR looks like for a folder"
+        like "$err" "ROOST_MIRROR=https://" "...and for a server"
+fi
 tap_done
