@@ -27,9 +27,9 @@ _roost() {
         esac
         local opts="--store --help"
         case $cmd in
-                pull) opts="$opts --arch --mirror --cacert --quiet --refresh --json --offline" ;;
+                pull) opts="$opts --arch --mirror --cacert --quiet --refresh --json --offline --retries --timeout" ;;
                 unpack) opts="$opts --arch --to --quiet --max-size --max-entries" ;;
-                launch) opts="$opts --arch --mirror --cacert --hostname -e -w -u -v --net --name --read-only --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline" ;;
+                launch) opts="$opts --arch --mirror --cacert --hostname -e -w -u -v --net --name --read-only --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline --retries --timeout" ;;
                 images) opts="$opts --json -q" ;;
                 rm) opts="$opts --prune --arch --container" ;;
                 verify|export) opts="$opts --arch" ;;
