@@ -199,7 +199,8 @@ int fetch_http_new(const struct fetch_http_config *c, fetch_http **ret, roost_er
         h->retries = c->retries >= 0 ? c->retries : (int)env_number("ROOST_RETRIES", 5, 0, 100);
         h->delay = env_number("ROOST_RETRY_DELAY", 1, 0, 3600);
         h->max_time = c->timeout > 0 ? c->timeout : env_number("ROOST_RETRY_MAX_TIME", 300, 0, 86400);
-        /* A stall longer than the whole budget would outlast it. */
+        /* A stall longer than the whole budget (in whole seconds, rounded
+         * up: curl counts a stall so) would outlast it. */
         long budget = (long)h->max_time + ((double)(long)h->max_time < h->max_time);
         if (h->stall_seconds > budget)
                 h->stall_seconds = budget < 1 ? 1 : budget;

@@ -9,7 +9,7 @@ struct store {
         char *root;
         int fd;
         int lock_fd;
-        int cleaned; /* temporaries store_open removed */
+        int cleaned;    /* temporaries store_open removed */
         bool made;      /* store_open made the store's lock: it did not exist */
         bool made_root; /* ...and its root folder too */
 };
