@@ -9,6 +9,7 @@ struct store {
         char *root;
         int fd;
         int lock_fd;
+        int busy_fd;    /* store_unlock's shared lock on "busy", or -1 */
         int cleaned;    /* temporaries store_open removed */
         bool made;      /* store_open made the store's lock: it did not exist */
         bool made_root; /* ...and its root folder too */

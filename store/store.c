@@ -119,6 +119,7 @@ static int open_once(const char *abs, unsigned flags, store **ret)
         }
         s->fd = TAKE_FD(fd);
         s->lock_fd = TAKE_FD(lock);
+        s->busy_fd = -1;
         s->made = made;
         s->made_root = made_root;
         int k = store_cleanup(s);
@@ -176,6 +177,12 @@ static void discard_if_empty(store *s)
 {
         if (!s->made || flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0)
                 return;
+        /* A command that gave the lock up to run long (store_unlock)
+         * holds "busy" instead: a launch of a --rootfs tree stores
+         * nothing, but its container still uses tmp/. */
+        _cleanup_close_ int busy = openat(s->fd, "busy", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (busy >= 0 && flock(busy, LOCK_EX | LOCK_NB) < 0)
+                return;
         DIR *d;
         if (opendir_at(s->fd, ".", &d) < 0)
                 return;
@@ -183,10 +190,11 @@ static void discard_if_empty(store *s)
         bool empty = true;
         while (empty && (de = readdir(d))) {
                 const char *n = de->d_name;
-                bool ours = !strcmp(n, "lock");
+                bool ours = !strcmp(n, "lock") || !strcmp(n, "busy");
                 for (size_t i = 0; i < ELEMENTSOF(subdirs); i++)
                         ours = ours || !strcmp(n, subdirs[i]);
-                if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "lock") || !strcmp(n, "locks"))
+                if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "lock") || !strcmp(n, "busy") ||
+                    !strcmp(n, "locks"))
                         continue;
                 empty = ours && dir_empty_at(s->fd, n, !strcmp(n, "blobs") ? "sha256" : NULL);
         }
@@ -202,7 +210,7 @@ static void discard_if_empty(store *s)
         for (size_t i = ELEMENTSOF(subdirs); i-- > 0;)
                 if (unlinkat(s->fd, subdirs[i], AT_REMOVEDIR) < 0)
                         return;
-        if (unlinkat(s->fd, "lock", 0) < 0)
+        if ((unlinkat(s->fd, "busy", 0) < 0 && errno != ENOENT) || unlinkat(s->fd, "lock", 0) < 0)
                 return;
         if (s->made_root)
                 (void)rmdir(s->root);
@@ -212,6 +220,7 @@ void store_close(store *s)
 {
         if (!s)
                 return;
+        closep(&s->busy_fd); /* our own would stand in the way */
         discard_if_empty(s);
         closep(&s->fd);
         closep(&s->lock_fd);
@@ -221,6 +230,17 @@ void store_close(store *s)
 
 int store_unlock(store *s)
 {
+        /* "busy" before the lock goes: at no instant does the store look
+         * unused to a store_close that would remove it when empty. Where
+         * it cannot be made (a read-only store), nothing can be removed
+         * either. */
+        if (s->busy_fd < 0) {
+                int fd = openat(s->fd, "busy", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0 && flock(fd, LOCK_SH) == 0)
+                        s->busy_fd = fd;
+                else if (fd >= 0)
+                        close(fd);
+        }
         return flock(s->lock_fd, LOCK_UN) < 0 ? -errno : 0;
 }
 

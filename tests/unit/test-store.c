@@ -606,6 +606,18 @@ static void test_empty_store_not_left(void **state)
         rm_rf_at(AT_FDCWD, root);
 
         assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_open(root, 0, &other), 0);
+        assert_int_equal(store_unlock(other), 0); /* a container runs on, using tmp/ */
+        store_close(s);
+        assert_true(path_exists("tmp"));
+        store_close(other);
+        rm_rf_at(AT_FDCWD, root);
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_unlock(s), 0); /* its own container is over when it closes */
+        store_close(s);
+        assert_false(path_exists(""));
+
+        assert_int_equal(store_open(root, 0, &s), 0);
         assert_int_equal(store_blob_begin(s, payload_sha256, &b), 0);
         assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE / 2), 0);
         store_blob_abort(b, true); /* bytes kept for a resume are something */
