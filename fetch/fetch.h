@@ -17,11 +17,22 @@ struct fetch_options {
         const char *arch;   /* NULL: the host's, uname -m mapped to Alpine's names */
         bool refresh;       /* resolve again even if a matching image is stored */
         bool offline;       /* never touch the network: fail with ROOST_ENOTFOUND if not stored */
+        int retries;        /* transient failures retried in a row; negative: $ROOST_RETRIES, else 5 */
+        double timeout;     /* seconds a request may go without progress, retries included;
+                             * 0: $ROOST_RETRY_MAX_TIME, else 300 */
         /* progress: called with a step name and bytes done/total (total 0 =
          * unknown); may be NULL */
         void (*progress)(void *userdata, const char *step, uint64_t done, uint64_t total);
+        /* warn: one line the user should see even without progress (each
+         * retry, with its reason and its wait); may be NULL */
+        void (*warn)(void *userdata, const char *msg);
         void *userdata;
 };
+
+/* --retries N (0 to 100) and --timeout S (seconds, more than 0, at most a
+ * day; a fraction is allowed) as typed: -ROOST_EUSAGE for anything else. */
+int fetch_retries_parse(const char *text, int *ret);
+int fetch_timeout_parse(const char *text, double *ret);
 
 /* Resolve NAME:TAG ("alpine", "3.22" / "3.22.1" / "edge" / "latest-stable"),
  * download and verify into S unless already stored and verified, write the

@@ -2,6 +2,7 @@
  * and the tarball share a TLS connection), HTTPS only, verification always
  * on, retries with backoff for what may pass, resume by range request. */
 #include "config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -26,6 +27,7 @@ struct fetch_http {
         int retries;
         double delay, max_time;
         void (*progress)(void *userdata, const char *step, uint64_t done, uint64_t total);
+        void (*warn)(void *userdata, const char *msg);
         void *userdata;
         char errbuf[CURL_ERROR_SIZE];
 };
@@ -142,6 +144,8 @@ static int build_ca_blob(fetch_http *h, const char *cacert, roost_error *e)
         _cleanup_free_ char *extra = NULL, *sys = NULL;
         size_t extra_len = 0, sys_len = 0;
         int r = slurp_path(cacert, 4 << 20, &extra, &extra_len);
+        if (r == -ENOENT) /* a missing file is "not found" (exit 3) in every tool */
+                return fetch_fail(e, -ROOST_ENOTFOUND, "--cacert %s: no such file", cacert);
         if (r < 0)
                 return fetch_fail(e, -ROOST_EUSAGE, "reading --cacert %s: %s", cacert,
                                   r == -EFBIG ? "too large" : strerror(-r));
@@ -188,12 +192,18 @@ int fetch_http_new(const struct fetch_http_config *c, fetch_http **ret, roost_er
         }
         h->allow_file = c->allow_file;
         h->progress = c->progress;
+        h->warn = c->warn;
         h->userdata = c->userdata;
         h->stall_seconds = (long)env_number("ROOST_STALL_SECONDS", 30, 1, 86400);
         h->stall_bytes = (long)env_number("ROOST_STALL_BYTES", 1024, 1, 1e9);
-        h->retries = (int)env_number("ROOST_RETRIES", 5, 0, 100);
+        h->retries = c->retries >= 0 ? c->retries : (int)env_number("ROOST_RETRIES", 5, 0, 100);
         h->delay = env_number("ROOST_RETRY_DELAY", 1, 0, 3600);
-        h->max_time = env_number("ROOST_RETRY_MAX_TIME", 300, 0, 86400);
+        h->max_time = c->timeout > 0 ? c->timeout : env_number("ROOST_RETRY_MAX_TIME", 300, 0, 86400);
+        /* A stall longer than the whole budget (in whole seconds, rounded
+         * up: curl counts a stall so) would outlast it. */
+        long budget = (long)h->max_time + ((double)(long)h->max_time < h->max_time);
+        if (h->stall_seconds > budget)
+                h->stall_seconds = budget < 1 ? 1 : budget;
         if (c->cacert) {
                 int r = build_ca_blob(h, c->cacert, e);
                 if (r < 0) {
@@ -326,7 +336,6 @@ static void setup(fetch_http *h, const char *url, struct xfer *x)
                 struct curl_blob blob = { .data = h->ca_blob, .len = h->ca_len, .flags = CURL_BLOB_NOCOPY };
                 curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
         }
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->stall_bytes);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->stall_seconds);
         curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
@@ -344,6 +353,16 @@ static void setup(fetch_http *h, const char *url, struct xfer *x)
 }
 
 enum { PERMANENT, TRANSIENT };
+
+/* Whether the last attempt got as far as a request (a timeout before that
+ * is the mirror's silence, not a stalled transfer). A connection reused
+ * from the last request has no connect time, but a pretransfer time. */
+static bool connected(fetch_http *h, const struct xfer *x)
+{
+        curl_off_t t = 0;
+        return x->code > 0 ||
+               (curl_easy_getinfo(h->curl, CURLINFO_PRETRANSFER_TIME_T, &t) == CURLE_OK && t > 0);
+}
 
 /* Turn one attempt's outcome into a status and, for failures, a message
  * and whether another attempt may help. */
@@ -395,9 +414,23 @@ static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x,
                 return fetch_fail(e, -ROOST_ENOTFOUND, "%s: %s", url, detail);
         case CURLE_OPERATION_TIMEDOUT:
                 *kind = TRANSIENT;
+                if (!connected(h, x))
+                        return fetch_fail(e, -ROOST_ENETWORK, "%s: no connection: %s", url, detail);
                 return fetch_fail(e, -ROOST_ENETWORK, "%s: stalled (below %ld bytes/s for %ld s): %s", url,
                                   h->stall_bytes, h->stall_seconds, detail);
-        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_CONNECT: {
+                /* "connection refused" says it all; curl's text around it
+                 * repeats the URL's host and port. */
+                long os = 0;
+                *kind = TRANSIENT;
+                if (curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os) == CURLE_OK && os > 0) {
+                        char reason[128];
+                        snprintf(reason, sizeof(reason), "%s", strerror((int)os));
+                        reason[0] = (char)tolower((unsigned char)reason[0]);
+                        return fetch_fail(e, -ROOST_ENETWORK, "%s: %s", url, reason);
+                }
+                return fetch_fail(e, -ROOST_ENETWORK, "%s: %s", url, detail);
+        }
         case CURLE_RECV_ERROR:
         case CURLE_SEND_ERROR:
         case CURLE_PARTIAL_FILE:
@@ -444,12 +477,16 @@ static bool progressed(const fetch_http *h, const struct xfer *x, uint64_t high,
 }
 
 /* Run attempts until one succeeds, a failure is permanent, or the budget
- * (ROOST_RETRIES failures in a row without progress, ROOST_RETRY_MAX_TIME
- * seconds since the first of them) is spent. */
+ * is spent: ROOST_RETRIES (--retries) failures in a row without progress,
+ * or ROOST_RETRY_MAX_TIME (--timeout) seconds since the request began or
+ * last brought bytes. The budget bounds the connection of every attempt
+ * and the pauses too, so that a mirror that is gone costs about that long
+ * whether it refuses connections or drops them. Each retry is reported
+ * with its reason and its wait. */
 static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
 {
         int failures = 0;
-        double delay = h->delay, first_failure = 0;
+        double delay = h->delay, since = now();
         uint64_t high = x->blob ? store_blob_offset(x->blob) : 0;
         for (;;) {
                 x->checked = false;
@@ -458,6 +495,11 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                 x->len = 0;
                 char range[32];
                 setup(h, url, x);
+                /* What is left of the budget, but at least a second (an
+                 * attempt must be able to connect at all) and at most 30. */
+                double left = since + h->max_time - now(), connect = left < 1 ? 1 : left;
+                curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
+                                 (long)(1000 * (connect > 30 ? 30 : connect)));
                 if (x->blob) {
                         x->start = store_blob_offset(x->blob);
                         if (x->start > 0) {
@@ -482,27 +524,41 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                 if (kind != TRANSIENT)
                         return r;
                 uint64_t off = x->blob ? store_blob_offset(x->blob) : 0;
+                double t = now();
                 if (off > high && progressed(h, x, high, off)) {
                         /* Progress: the connection is flaky, not dead. */
                         failures = 0;
                         delay = h->delay;
-                        first_failure = 0;
+                        since = t;
                 }
                 if (off > high)
                         high = off;
-                double t = now();
-                if (first_failure == 0)
-                        first_failure = t;
-                if (failures >= h->retries || t + delay - first_failure > h->max_time) {
-                        size_t l = strlen(e->msg);
-                        snprintf(e->msg + l, sizeof(e->msg) - l, " (gave up after %d attempts)",
-                                 failures + 1);
+                left = since + h->max_time - t;
+                size_t l = strlen(e->msg);
+                if (failures >= h->retries) {
+                        snprintf(e->msg + l, sizeof(e->msg) - l, " (gave up after %d attempt%s)",
+                                 failures + 1, failures ? "s" : "");
+                        return r;
+                }
+                /* What a timer firing a little early leaves is no time
+                 * for another attempt. */
+                if (left < 0.1) {
+                        snprintf(e->msg + l, sizeof(e->msg) - l,
+                                 " (gave up after %d attempt%s in %.3g s, the time allowed)", failures + 1,
+                                 failures ? "s" : "", t - since);
                         return r;
                 }
                 failures++;
-                if (h->progress)
-                        h->progress(h->userdata, "retrying", 0, 0);
-                pause_for(delay);
+                /* The last pause ends with the budget: one more attempt
+                 * then, rather than giving up early. */
+                double pause = delay < left ? delay : left;
+                if (h->warn) {
+                        char line[sizeof(e->msg) + 64];
+                        snprintf(line, sizeof(line), "%s; retry %d of %d in %.2g s", e->msg, failures,
+                                 h->retries, pause);
+                        h->warn(h->userdata, line);
+                }
+                pause_for(pause);
                 delay = delay * 2 > 30 ? 30 : delay * 2;
         }
 }

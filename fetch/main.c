@@ -11,7 +11,18 @@
 #include "fetch/fetch.h"
 #include "fetch/progress.h"
 
-enum { ARG_ARCH = 0x100, ARG_MIRROR, ARG_CACERT, ARG_STORE, ARG_REFRESH, ARG_OFFLINE, ARG_JSON, ARG_VERSION };
+enum {
+        ARG_ARCH = 0x100,
+        ARG_MIRROR,
+        ARG_CACERT,
+        ARG_STORE,
+        ARG_REFRESH,
+        ARG_OFFLINE,
+        ARG_JSON,
+        ARG_VERSION,
+        ARG_RETRIES,
+        ARG_TIMEOUT,
+};
 
 static const struct opt options[] = {
         { ARG_ARCH, 0, "arch", "ARCH", "Alpine architecture (default: the host's)" },
@@ -22,7 +33,12 @@ static const struct opt options[] = {
           "the store (default: $ROOST_STORE, /var/lib/roost\nfor root, else ~/.local/share/roost)" },
         { ARG_REFRESH, 0, "refresh", NULL, "resolve again even if the reference is stored" },
         { ARG_OFFLINE, 0, "offline", NULL, "never use the network; fail unless stored" },
-        { 'q', 'q', "quiet", NULL, "print nothing but errors" },
+        { ARG_RETRIES, 0, "retries", "N",
+          "retry a failure that may pass N times in a row\n(default: $ROOST_RETRIES, else 5)" },
+        { ARG_TIMEOUT, 0, "timeout", "S",
+          "give up on a request that made no progress for S\nseconds, retries included (default:\n"
+          "$ROOST_RETRY_MAX_TIME, else 300)" },
+        { 'q', 'q', "quiet", NULL, "print nothing but warnings (each retry) and errors" },
         { ARG_JSON, 0, "json", NULL, "print the result as one JSON object" },
         { 'h', 'h', "help", NULL, "this text" },
         { ARG_VERSION, 0, "version", NULL, "the version" },
@@ -42,7 +58,8 @@ static const struct opts_spec spec = {
                   "  0  pulled, or already stored\n"
                   "  1  any other failure\n"
                   "  2  bad command line, image name, version or architecture\n"
-                  "  3  image, version or release not found on the mirror\n"
+                  "  3  image, version or release not found on the mirror; a file or a file://\n"
+                  "     mirror folder that does not exist\n"
                   "  4  network, TLS or HTTP failure (after retries where they may help)\n"
                   "  5  verification failed: checksum, size or a malformed index/checksum file\n"
                   "  6  the store could not be opened or written\n"
@@ -52,7 +69,7 @@ static const struct opts_spec spec = {
 
 int main(int argc, char **argv)
 {
-        struct fetch_options o = { 0 };
+        struct fetch_options o = { .retries = -1 };
         const char *store_dir = NULL;
         bool quiet = false, json = false;
         opts_parser p;
@@ -77,6 +94,19 @@ int main(int argc, char **argv)
                         break;
                 case ARG_OFFLINE:
                         o.offline = true;
+                        break;
+                case ARG_RETRIES:
+                        if (fetch_retries_parse(p.arg, &o.retries) < 0) {
+                                cli_error("--retries: '%s' is not a number from 0 to 100", p.arg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_TIMEOUT:
+                        if (fetch_timeout_parse(p.arg, &o.timeout) < 0) {
+                                cli_error("--timeout: '%s' is not a number of seconds (0 < S <= 86400)",
+                                          p.arg);
+                                return EXIT_USAGE;
+                        }
                         break;
                 case 'q':
                         quiet = true;
@@ -140,6 +170,7 @@ int main(int argc, char **argv)
         struct fetch_progress progress;
         fetch_progress_init(&progress, quiet || json);
         o.progress = fetch_progress_report;
+        o.warn = fetch_progress_warn;
         o.userdata = &progress;
         struct store_ref ref = { 0 };
         roost_error e = { "" };

@@ -42,6 +42,14 @@ void fetch_progress_end(struct fetch_progress *p)
         }
 }
 
+void fetch_progress_warn(void *userdata, const char *msg)
+{
+        struct fetch_progress *p = userdata;
+        if (p)
+                fetch_progress_end(p);
+        cli_warn("%s", msg);
+}
+
 /* A line longer than the terminal wraps, and "\r" then redraws only its
  * last part: keep the step name short enough for the figures to fit. */
 static int name_width(const struct fetch_progress *p, int figures)

@@ -22,6 +22,9 @@ void fetch_progress_init(struct fetch_progress *p, bool quiet);
 void fetch_progress_report(void *userdata, const char *step, uint64_t done, uint64_t total);
 /* End the bar's line, so that what follows starts on a fresh one. */
 void fetch_progress_end(struct fetch_progress *p);
+/* For fetch_options.warn: the line on stderr, after the bar's, even when
+ * quiet (a retry is news, not progress). */
+void fetch_progress_warn(void *userdata, const char *msg);
 
 /* "3.3 MiB" */
 void fetch_format_bytes(uint64_t n, char *buf, size_t len);

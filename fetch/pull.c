@@ -1,11 +1,14 @@
 /* fetch_pull: the straight line from a name and a tag to a verified blob
  * and a reference in the store. */
 #include "config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "common/util.h"
 #include "fetch/fetch-private.h"
 
@@ -39,19 +42,77 @@ static void step(struct pull *p, const char *what, uint64_t done, uint64_t total
                 p->o->progress(p->o->userdata, what, done, total);
 }
 
+/* %XX escapes in a file:// URL's path, as curl reads them. */
+static char *url_path_decode(const char *p)
+{
+        char *out = malloc(strlen(p) + 1), *q = out;
+        if (!out)
+                return NULL;
+        for (; *p; p++) {
+                unsigned v;
+                if (p[0] == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]) &&
+                    sscanf(p + 1, "%2x", &v) == 1 && v != 0) {
+                        *q++ = (char)v;
+                        p += 2;
+                } else
+                        *q++ = *p;
+        }
+        *q = 0;
+        return out;
+}
+
+/* A local mirror's folder must be there: curl would only say that the
+ * first index in it cannot be opened, which reads like a missing release. */
+static int mirror_folder_check(const char *what, const char *m, roost_error *e)
+{
+        const char *p = m + 7;
+        if (strncmp(p, "localhost/", 10) == 0)
+                p += 9;
+        if (*p != '/')
+                return 0; /* another host: curl refuses it, naming it */
+        _cleanup_free_ char *path = url_path_decode(p);
+        struct stat st;
+        if (!path)
+                return -ENOMEM;
+        if (stat(path, &st) < 0) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return fetch_fail(e, -ROOST_ENOTFOUND, "%s%s: the folder %s does not exist", what, m,
+                                          path);
+                return fetch_fail(e, -ROOST_EUSAGE, "%s%s: %s: %s", what, m, path, strerror(errno));
+        }
+        if (!S_ISDIR(st.st_mode))
+                return fetch_fail(e, -ROOST_EUSAGE, "%s%s: %s is not a folder", what, m, path);
+        return 0;
+}
+
 static int mirror_get(const struct fetch_options *o, char **ret, bool *ret_file, roost_error *e)
 {
-        const char *m = o->mirror;
-        if (!m || !*m)
+        const char *m = o->mirror, *what = "--mirror ";
+        if (!m || !*m) {
                 m = getenv("ROOST_MIRROR");
-        if (!m || !*m)
+                what = "ROOST_MIRROR=";
+        }
+        if (!m || !*m) {
                 m = FETCH_DEFAULT_MIRROR;
+                what = "mirror ";
+        }
         bool file = strncmp(m, "file://", 7) == 0;
+        if (!file && !strstr(m, "://")) {
+                /* A folder given as a path: say what to type instead. */
+                _cleanup_free_ char *abs = realpath(m, NULL), *cwd = NULL;
+                if (!abs && m[0] != '/' && (cwd = getcwd(NULL, 0)) && asprintf(&abs, "%s/%s", cwd, m) < 0)
+                        abs = NULL;
+                return fetch_fail(e, -ROOST_EUSAGE, "%s%s is not a URL; for a folder, give %sfile://%s", what,
+                                  m, what, abs ? abs : m);
+        }
         if (!file && strncmp(m, "https://", 8) != 0)
-                return fetch_fail(e, -ROOST_EUSAGE, "mirror %s: only https:// and file:// URLs are accepted",
+                return fetch_fail(e, -ROOST_EUSAGE, "%s%s: only https:// and file:// URLs are accepted", what,
                                   m);
         if (strlen(m) > 2048 || strpbrk(m, " \t\r\n"))
-                return fetch_fail(e, -ROOST_EUSAGE, "mirror %.64s...: not a usable URL", m);
+                return fetch_fail(e, -ROOST_EUSAGE, "%s%.64s...: not a usable URL", what, m);
+        int r;
+        if (file && (r = mirror_folder_check(what, m, e)) < 0)
+                return r;
         char *c = strdup(m);
         if (!c)
                 return -ENOMEM;
@@ -314,7 +375,7 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
                struct store_ref *ret, roost_error *e)
 {
         roost_error local;
-        const struct fetch_options none = { 0 };
+        const struct fetch_options none = { .retries = -1 };
         struct pull p = {
                 .s = s, .o = o ? o : &none, .name = name, .tag = tag && *tag ? tag : "latest-stable"
         };
@@ -350,7 +411,13 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
         if ((r = mirror_get(o, &p.mirror, &file, e)) < 0)
                 goto out;
         struct fetch_http_config hc = {
-                .cacert = o->cacert, .allow_file = file, .progress = o->progress, .userdata = o->userdata
+                .cacert = o->cacert,
+                .allow_file = file,
+                .retries = o->retries,
+                .timeout = o->timeout,
+                .progress = o->progress,
+                .warn = o->warn,
+                .userdata = o->userdata,
         };
         if ((r = fetch_http_new(&hc, &p.http, e)) < 0)
                 goto out;

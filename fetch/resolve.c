@@ -48,6 +48,29 @@ bool fetch_branch_valid(const char *s)
         return s && s[0] == 'v' && strchr(s, '_') == NULL && version_shape(s + 1) == 2 && strlen(s) < 32;
 }
 
+int fetch_retries_parse(const char *text, int *ret)
+{
+        char *end;
+        errno = 0;
+        long n = strtol(text, &end, 10);
+        if (errno || end == text || *end || !isdigit((unsigned char)text[0]) || n > 100)
+                return -ROOST_EUSAGE;
+        *ret = (int)n;
+        return 0;
+}
+
+int fetch_timeout_parse(const char *text, double *ret)
+{
+        char *end;
+        errno = 0;
+        double d = strtod(text, &end);
+        /* Written as a comparison that a NaN fails too. */
+        if (errno || end == text || *end || !isdigit((unsigned char)text[0]) || !(d > 0 && d <= 86400))
+                return -ROOST_EUSAGE;
+        *ret = d;
+        return 0;
+}
+
 int fetch_tag_parse(const char *tag, struct fetch_tag *ret)
 {
         struct fetch_tag t = { 0 };

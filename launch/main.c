@@ -41,6 +41,8 @@ enum {
         OPT_STEP_TIMES,
         OPT_ENV_FILE,
         OPT_RM,
+        OPT_RETRIES,
+        OPT_TIMEOUT,
 };
 
 static const struct opt options[] = {
@@ -51,6 +53,8 @@ static const struct opt options[] = {
         { OPT_MIRROR, 0, "mirror", "URL", "where to pull a missing image from (as pull)" },
         { OPT_CACERT, 0, "cacert", "FILE", "an extra trust anchor for the mirror (as pull)" },
         { OPT_OFFLINE, 0, "offline", NULL, "never download: the image must be in the store" },
+        { OPT_RETRIES, 0, "retries", "N", "retry a failed download N times (as pull)" },
+        { OPT_TIMEOUT, 0, "timeout", "S", "give up on a silent mirror after S seconds (as pull)" },
         { 'q', 'q', "quiet", NULL, "no progress output while pulling" },
         { OPT_HOSTNAME, 0, "hostname", "NAME", "the container's hostname" },
         { 'e', 'e', "env", "KEY[=VALUE]", "set an environment variable (KEY alone: from ours)" },
@@ -107,6 +111,7 @@ static const struct opts_spec spec = {
 
 static struct {
         const char *rootfs, *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
+        const char *retries, *timeout; /* handed to pull as typed: it checks them */
         bool offline, quiet;
         bool explain;
         char **env;
@@ -245,7 +250,7 @@ static int pull_image(store *s, const char *image, char **ret_tree, int *ret_use
         int r = launch_image_missing(s, image, arg.arch, &ref, &stored);
         if (r < 0)
                 return roost_error_set(e, r, "image %s", image);
-        char *argv[16];
+        char *argv[24];
         size_t n = 0;
         argv[n++] = (char *)"launch";
         if (arg.store) {
@@ -267,6 +272,14 @@ static int pull_image(store *s, const char *image, char **ret_tree, int *ret_use
         }
         if (arg.offline)
                 argv[n++] = (char *)"--offline";
+        if (arg.retries) {
+                argv[n++] = (char *)"--retries";
+                argv[n++] = (char *)arg.retries;
+        }
+        if (arg.timeout) {
+                argv[n++] = (char *)"--timeout";
+                argv[n++] = (char *)arg.timeout;
+        }
         if (arg.quiet)
                 argv[n++] = (char *)"--quiet";
         argv[n++] = ref;
@@ -364,6 +377,12 @@ static int parse_args(int argc, char **argv, char ***ret)
                         break;
                 case OPT_OFFLINE:
                         arg.offline = true;
+                        break;
+                case OPT_RETRIES:
+                        arg.retries = p.arg;
+                        break;
+                case OPT_TIMEOUT:
+                        arg.timeout = p.arg;
                         break;
                 case OPT_EXPLAIN:
                         arg.explain = true;

@@ -36,9 +36,9 @@ _roost() {
         fi
         local opts="--store --arch --quiet --help"
         case $cmd in
-                pull) opts="$opts --mirror --cacert --refresh --json --offline" ;;
-                unpack) opts="$opts --to --max-size --max-entries" ;;
-                launch) opts="$opts --mirror --cacert --hostname -e --env-file -w -u -v --net --name --rm --read-only --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline -i -t -T --explain --step-times --seccomp" ;;
+                pull) opts="$opts --mirror --cacert --refresh --json --offline --retries --timeout" ;;
+                unpack) opts="$opts --to --force --keep-devices --keep-setid --max-size --max-entries" ;;
+                launch) opts="$opts --mirror --cacert --hostname -e --env-file -w -u -v --net --name --rm --read-only --layer-size --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline --retries --timeout -i -t -T --explain --step-times --seccomp" ;;
                 images) opts="$opts --json" ;;
                 rm) opts="$opts --prune --container" ;;
                 verify|export|import|gc) ;;

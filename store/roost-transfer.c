@@ -193,6 +193,22 @@ static int import_blob(store *s, struct archive *a, const struct store_ref *ref,
         return 0;
 }
 
+/* An export may travel compressed (export - | gzip): the compressions
+ * libarchive decodes itself, each only where it was built with the
+ * library, as unpack/feed.c reads them (without it libarchive would run a
+ * program of that name found in PATH). */
+static void import_filters(struct archive *a)
+{
+        if (archive_zlib_version())
+                archive_read_support_filter_gzip(a);
+        if (archive_liblzma_version())
+                archive_read_support_filter_xz(a);
+        if (archive_libzstd_version())
+                archive_read_support_filter_zstd(a);
+        if (archive_bzlib_version())
+                archive_read_support_filter_bzip2(a);
+}
+
 int cmd_import(struct roost_args *globals, int argc, char **argv)
 {
         static const struct opt opts[] = {
@@ -222,6 +238,7 @@ int cmd_import(struct roost_args *globals, int argc, char **argv)
                 return r;
         struct archive *a = archive_read_new();
         archive_read_support_format_tar(a);
+        import_filters(a);
         struct archive_entry *ent;
         struct store_ref ref = { 0 };
         roost_error e = { "" };
@@ -229,8 +246,19 @@ int cmd_import(struct roost_args *globals, int argc, char **argv)
         int ret = 0;
         if ((strcmp(file, "-") ? archive_read_open_filename(a, file, 1 << 16)
                                : archive_read_open_fd(a, 0, 1 << 16)) != ARCHIVE_OK) {
-                cli_error("import: %s: %s", file, archive_error_string(a));
-                ret = archive_errno(a) == ENOENT || archive_errno(a) == EACCES ? EXIT_FAIL : EXIT_VERIFY;
+                int err = archive_errno(a);
+                if (err == ENOENT) { /* exit 3, as for every tool */
+                        cli_error("import: %s: no such file", file);
+                        ret = EXIT_NOTFOUND;
+                } else if (err == EACCES || err == EISDIR || err == EPERM) {
+                        cli_error("import: %s: %s", file, strerror(err));
+                        ret = EXIT_FAIL;
+                } else {
+                        cli_error("import: %s: not a roost export: %s (expected the tar file that roost "
+                                  "export writes, plain or compressed with gzip, xz, zstd or bzip2)",
+                                  file, archive_error_string(a));
+                        ret = EXIT_VERIFY;
+                }
                 goto out;
         }
         r = archive_read_next_header(a, &ent);

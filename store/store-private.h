@@ -9,8 +9,11 @@ struct store {
         char *root;
         int fd;
         int lock_fd;
-        int cleaned; /* temporaries store_open removed */
-        bool read_only;
+        int busy_fd;    /* store_unlock's shared lock on "busy", or -1 */
+        int cleaned;    /* temporaries store_open removed */
+        bool made;      /* store_open made the store's lock: it did not exist */
+        bool made_root; /* ...and its root folder too */
+        bool read_only; /* opened with STORE_READ on a store it cannot write */
 };
 
 /* The store's names for an object, relative to its root (lookup.c):

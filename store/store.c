@@ -66,6 +66,91 @@ static int mkdir_parents(const char *path)
         return 0;
 }
 
+/* -ESTALE when FD's directory or file was removed under us (R is what
+ * the failed call returned, if any): a store its maker found empty and
+ * removed while we were opening it (store_close). */
+static int removed(int fd, int r)
+{
+        struct stat st;
+        return (r == 0 || r == -ENOENT) && fstat(fd, &st) == 0 && st.st_nlink == 0 ? -ESTALE : r;
+}
+
+static int open_once(const char *abs, unsigned flags, store **ret)
+{
+        bool made_root = false, made = false;
+        /* A store this process cannot write (a read-only medium, a CI
+         * cache mounted read-only, another user's) still serves reads. */
+        int cannot_write = 0;
+        if (!(flags & STORE_NO_CREATE)) {
+                int r = mkdir_parents(abs);
+                if (r == -EROFS || r == -EACCES)
+                        cannot_write = r;
+                else if (r < 0)
+                        return r;
+                if (cannot_write)
+                        ;
+                else if (mkdir(abs, 0700) == 0)
+                        made_root = true;
+                else if (errno == EROFS || errno == EACCES)
+                        cannot_write = -errno;
+                else if (errno != EEXIST)
+                        return -errno;
+        }
+        _cleanup_close_ int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(subdirs) && !cannot_write; i++) {
+                int r = mkdir_at_p(fd, subdirs[i], 0700);
+                if (r == -EROFS || r == -EACCES)
+                        cannot_write = r;
+                else if (r < 0)
+                        return removed(fd, r);
+        }
+        _cleanup_close_ int lock = -1;
+        if (!cannot_write) {
+                lock = openat(fd, "lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (lock >= 0)
+                        made = true;
+                else if (errno == EEXIST)
+                        lock = openat(fd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+                if (lock < 0 && (errno == EROFS || errno == EACCES))
+                        cannot_write = -errno;
+                else if (lock < 0)
+                        return removed(fd, -errno);
+        }
+        if (cannot_write && !(flags & STORE_READ))
+                return cannot_write;
+        /* Read-only, the lock is shared with whoever may write the store
+         * elsewhere (the medium's other mount); a store without one has no
+         * writer to wait for. */
+        if (cannot_write && (lock = openat(fd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 && errno != ENOENT)
+                return -errno;
+        while (lock >= 0 && flock(lock, (flags & STORE_EXCLUSIVE) ? LOCK_EX : LOCK_SH) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        int r = lock >= 0 ? removed(lock, 0) : 0;
+        if (r < 0)
+                return r;
+
+        store *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        if (!(s->root = strdup(abs))) {
+                free(s);
+                return -ENOMEM;
+        }
+        s->fd = TAKE_FD(fd);
+        s->lock_fd = TAKE_FD(lock);
+        s->busy_fd = -1;
+        s->made = made;
+        s->made_root = made_root;
+        s->read_only = cannot_write != 0;
+        int k = s->read_only ? 0 : store_cleanup(s);
+        s->cleaned = k > 0 ? k : 0;
+        *ret = s;
+        return 0;
+}
+
 int store_open(const char *root, unsigned flags, store **ret)
 {
         if (!root || root[0] == 0)
@@ -79,68 +164,87 @@ int store_open(const char *root, unsigned flags, store **ret)
                         return -ENOMEM;
         } else if (!(abs = strdup(root)))
                 return -ENOMEM;
-
-        /* A store this process cannot write (a read-only medium, a CI
-         * cache mounted read-only, another user's) still serves reads. */
-        int cannot_write = 0;
-        if (!(flags & STORE_NO_CREATE)) {
-                int r = mkdir_parents(abs);
-                if (r == -EROFS || r == -EACCES)
-                        cannot_write = r;
-                else if (r < 0)
+        /* A store removed under us is made anew (or, with
+         * STORE_NO_CREATE, found missing) on the next try. */
+        for (int tries = 0;; tries++) {
+                int r = open_once(abs, flags, ret);
+                if (r != -ESTALE)
                         return r;
-                if (!cannot_write && mkdir(abs, 0700) < 0 && errno != EEXIST) {
-                        if (errno != EROFS && errno != EACCES)
-                                return -errno;
-                        cannot_write = -errno;
-                }
+                if (tries == 8)
+                        return -ENOENT;
         }
-        _cleanup_close_ int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        for (size_t i = 0; i < ELEMENTSOF(subdirs) && !cannot_write; i++) {
-                int r = mkdir_at_p(fd, subdirs[i], 0700);
-                if (r == -EROFS || r == -EACCES)
-                        cannot_write = r;
-                else if (r < 0)
-                        return r;
-        }
-        _cleanup_close_ int lock = -1;
-        if (!cannot_write) {
-                lock = openat(fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (lock < 0 && errno != EROFS && errno != EACCES)
-                        return -errno;
-                if (lock < 0)
-                        cannot_write = -errno;
-        }
-        if (cannot_write && !(flags & STORE_READ))
-                return cannot_write;
-        /* Read-only, the lock is shared with whoever may write the store
-         * elsewhere (the medium's other mount); a store without one has no
-         * writer to wait for. */
-        if (cannot_write && (lock = openat(fd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 && errno != ENOENT)
-                return -errno;
-        while (lock >= 0 && flock(lock, (flags & STORE_EXCLUSIVE) ? LOCK_EX : LOCK_SH) < 0)
-                if (errno != EINTR)
-                        return -errno;
+}
 
-        store *s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        s->root = TAKE_PTR(abs);
-        s->fd = TAKE_FD(fd);
-        s->lock_fd = TAKE_FD(lock);
-        s->read_only = cannot_write != 0;
-        int k = s->read_only ? 0 : store_cleanup(s);
-        s->cleaned = k > 0 ? k : 0;
-        *ret = s;
-        return 0;
+static bool dir_empty_at(int dirfd, const char *name, const char *except)
+{
+        DIR *d;
+        if (opendir_at(dirfd, name, &d) < 0)
+                return false;
+        struct dirent *de;
+        bool empty = true;
+        while (empty && (de = readdir(d)))
+                empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+                        (except && !strcmp(de->d_name, except));
+        closedir(d);
+        return empty;
+}
+
+/* A store this handle made that holds nothing when the command ends is
+ * removed again, so that a failed first pull, import or launch leaves no
+ * empty skeleton behind (and a command that only reads, none at all). Only
+ * when no other command has the store open (its lock, exclusively, without
+ * waiting), and only if it holds nothing but the names store_open makes,
+ * empty, and lock files. An opener that got in meanwhile finds its lock
+ * file unlinked and starts again (open_once). */
+static void discard_if_empty(store *s)
+{
+        if (!s->made || flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0)
+                return;
+        /* A command that gave the lock up to run long (store_unlock)
+         * holds "busy" instead: a launch of a --rootfs tree stores
+         * nothing, but its container still uses tmp/. */
+        _cleanup_close_ int busy = openat(s->fd, "busy", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (busy >= 0 && flock(busy, LOCK_EX | LOCK_NB) < 0)
+                return;
+        DIR *d;
+        if (opendir_at(s->fd, ".", &d) < 0)
+                return;
+        struct dirent *de;
+        bool empty = true;
+        while (empty && (de = readdir(d))) {
+                const char *n = de->d_name;
+                bool ours = !strcmp(n, "lock") || !strcmp(n, "busy");
+                for (size_t i = 0; i < ELEMENTSOF(subdirs); i++)
+                        ours = ours || !strcmp(n, subdirs[i]);
+                if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "lock") || !strcmp(n, "busy") ||
+                    !strcmp(n, "locks"))
+                        continue;
+                empty = ours && dir_empty_at(s->fd, n, !strcmp(n, "blobs") ? "sha256" : NULL);
+        }
+        closedir(d);
+        if (!empty || !dir_empty_at(s->fd, "blobs/sha256", NULL) || opendir_at(s->fd, "locks", &d) < 0)
+                return;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                        (void)unlinkat(dirfd(d), de->d_name, 0); /* a folder stays, and so does locks/ */
+        closedir(d);
+        /* Deepest first; what cannot go stays, and the next command
+         * makes the rest again. */
+        for (size_t i = ELEMENTSOF(subdirs); i-- > 0;)
+                if (unlinkat(s->fd, subdirs[i], AT_REMOVEDIR) < 0)
+                        return;
+        if ((unlinkat(s->fd, "busy", 0) < 0 && errno != ENOENT) || unlinkat(s->fd, "lock", 0) < 0)
+                return;
+        if (s->made_root)
+                (void)rmdir(s->root);
 }
 
 void store_close(store *s)
 {
         if (!s)
                 return;
+        closep(&s->busy_fd); /* our own would stand in the way */
+        discard_if_empty(s);
         closep(&s->fd);
         closep(&s->lock_fd);
         free(s->root);
@@ -149,7 +253,18 @@ void store_close(store *s)
 
 int store_unlock(store *s)
 {
-        return s->lock_fd >= 0 && flock(s->lock_fd, LOCK_UN) < 0 ? -errno : 0;
+        if (s->read_only)
+                return s->lock_fd >= 0 && flock(s->lock_fd, LOCK_UN) < 0 ? -errno : 0;
+        /* "busy" before the lock goes: at no instant does the store look
+         * unused to a store_close that would remove it when empty. */
+        if (s->busy_fd < 0) {
+                int fd = openat(s->fd, "busy", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0 && flock(fd, LOCK_SH) == 0)
+                        s->busy_fd = fd;
+                else if (fd >= 0)
+                        close(fd);
+        }
+        return flock(s->lock_fd, LOCK_UN) < 0 ? -errno : 0;
 }
 
 bool store_read_only(const store *s)

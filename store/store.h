@@ -2,6 +2,8 @@
  *
  * Layout below the root (docs/store.md describes it for users):
  *   lock                      flock: shared by every command, exclusive for gc
+ *   busy                      flock: shared by a command that gave up lock
+ *                             (store_unlock) but still uses the store
  *   blobs/sha256/<hex>        archives, content-addressed, read-only
  *   partial/<hex>             downloads in progress, keyed by expected sha256
  *   trees/<hex>/rootfs        unpacked trees, keyed by their archive's sha256
@@ -43,6 +45,9 @@ int store_default_root(const char *override, char **ret);
 /* Open (creating with mode 0700 unless STORE_NO_CREATE) the store at ROOT,
  * take its lock, and remove what dead writers left in tmp/. */
 int store_open(const char *root, unsigned flags, store **ret);
+/* Close S. A store this handle made (it had no lock file) and that holds
+ * nothing, with no other command in it, is removed again: a failed first
+ * command leaves no empty skeleton (docs/store.md). */
 void store_close(store *s);
 /* Opened with STORE_READ on a store this process cannot write: nothing
  * can be added, and nobody can collect anything from it either. */

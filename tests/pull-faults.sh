@@ -102,13 +102,61 @@ run_cmd P "$s" "https://127.0.0.1:$port/alpine"
 is "$rc" 4 "a mirror refusing connections fails after the retries (exit 4)"
 like "$(tail -1 <<<"$err")" "^pull: https://127.0.0.1:$port/alpine/.*latest-releases.yaml: .*(refused|connect).* \\(gave up after 3 attempts\\)$" \
         "...one line naming the URL, the failure and the attempts"
+dead="^pull: https://127.0.0.1:$port/alpine/.*latest-releases.yaml: connection refused"
+is "$(grep -c "; retry" <<<"$err")" 2 "...after one warning line per retry (ROOST_RETRIES=2), not one \"retrying\""
+like "$(grep "; retry" <<<"$err" | head -1)" "$dead; retry 1 of 2 in 0.1 s$" "...each naming the URL, the reason and the wait"
+like "$(grep "; retry" <<<"$err" | tail -1)" "$dead; retry 2 of 2 in 0.2 s$" "...which doubles"
+
+# ms CMD...: run_cmd CMD, and set $ms to how long it took.
+ms() {
+        local t0=${EPOCHREALTIME/./}
+        run_cmd "$@"
+        ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+}
+# Pauses as the user has them: 1 s doubling, 31 s for a dead mirror.
+ROOST_RETRY_DELAY=1 ms P "$s" "https://127.0.0.1:$port/alpine" --retries 1 -q
+is "$rc:$(grep -c "; retry" <<<"$err")" "4:1" "--retries 1: a dead mirror is retried once (exit 4)"
+like "$err" "$dead; retry 1 of 1 in 1 s" "...the warning printed even with -q"
+like "$(tail -1 <<<"$err")" "\\(gave up after 2 attempts\\)$" "...and the error counts the attempts"
+ok $((ms < 5000 ? 0 : 1)) "...in about the one pause, not 31 s (took $ms ms)"
+ROOST_RETRY_DELAY=1 ROOST_RETRIES=100 ms P "$s" "https://127.0.0.1:$port/alpine" --timeout 1.5
+is "$rc" 4 "--timeout 1.5: a dead mirror with 100 retries allowed fails (exit 4)"
+ok $((ms >= 1400 && ms < 4000 ? 0 : 1)) "...once the 1.5 s are spent, the last pause cut short (took $ms ms)"
+like "$(tail -1 <<<"$err")" "\\(gave up after 3 attempts in 1\\.[0-9]+ s, the time allowed\\)$" \
+        "...saying it gave up on time, after a last attempt when the time was up"
+
+# A mirror that takes the connection and never answers the TLS handshake:
+# each attempt waits for its connection, which --timeout bounds too.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(120)' "$TEST_TMP/silent.port" &
+silent=$!
+tap_at_exit "kill $silent 2>/dev/null; wait $silent 2>/dev/null"
+for _ in $(seq 100); do [ -s "$TEST_TMP/silent.port" ] && break; sleep 0.05; done
+ms P "$s" "https://127.0.0.1:$(cat "$TEST_TMP/silent.port")/alpine" --timeout 1.5
+is "$rc" 4 "a mirror that never answers fails (exit 4)"
+ok $((ms >= 1400 && ms < 4000 ? 0 : 1)) "...after the --timeout of 1.5 s, not curl's 30 s to connect (took $ms ms)"
+like "$(tail -1 <<<"$err")" "latest-releases.yaml: no connection: .*\\(gave up after .* the time allowed\\)$" \
+        "...saying it could not connect"
+kill "$silent" 2>/dev/null; wait "$silent" 2>/dev/null
+
+# launch runs pull on first use, and hands it these two options.
+ROOST_RETRY_DELAY=1 ms launch --store "$s" --mirror "https://127.0.0.1:$port/alpine" --cacert "$NGINX_CA" \
+        --retries 1 --timeout 20 alpine true
+is "$rc:$(grep -c "; retry 1 of 1 in 1 s$" <<<"$err")" "125:1" "launch --retries 1 --timeout 20: the pull it runs retries once"
+ok $((ms < 5000 ? 0 : 1)) "...and gives up in about a second (took $ms ms)"
 
 # --- the fault-injection server ---
-# fault MODE STORE: pull from tests/faultserver.py in MODE.
+# fault MODE STORE [OPTION...]: pull from tests/faultserver.py in MODE.
 fault() {
+        local mode=$1 store=$2
+        shift 2
         faultserver_stop
-        faultserver_start "$www" "$1" || return 1
-        run_cmd P "$2" "$FAULT_URL/alpine"
+        faultserver_start "$www" "$mode" || return 1
+        run_cmd P "$store" "$FAULT_URL/alpine" "$@"
 }
 
 s=$TEST_TMP/f1
@@ -117,6 +165,10 @@ is "$rc" 4 "a body cut in half every time fails after the retries (exit 4)"
 like "$err" "gave up after 3 attempts" "...saying it retried, boundedly"
 is "$(grep -c "$file" "$FAULT_LOG")" 3 "...three attempts: the first and ROOST_RETRIES=2 more"
 check "...and nothing is stored" nothing_stored "$s"
+is "$(grep -c "^pull: $FAULT_URL/alpine/.*/$file: .*; retry [12] of 2 in 0\\.[12] s$" <<<"$err")" 2 \
+        "...with a warning naming the tarball's URL before each retry"
+fault cut "$s" --retries 1
+is "$rc:$(grep -c "$file" "$FAULT_LOG")" "4:2" "--retries 1: two attempts, the first and one more"
 
 s=$TEST_TMP/f2
 fault cut-once "$s"
@@ -138,6 +190,12 @@ like "$err" "stalled \\(below 1024 bytes/s for 1 s\\)" "...saying it stalled"
 is "$(grep -c "$file" "$FAULT_LOG")" 2 "...after one retry"
 ok $(($(date +%s) - start < 15 ? 0 : 1)) "...within the stall budget, not the server's minute"
 check "...and nothing is stored" nothing_stored "$s"
+t0=${EPOCHREALTIME/./}
+fault stall "$s" --timeout 1
+ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+is "$rc" 4 "--timeout 1: a stall, 30 s by default (ROOST_STALL_SECONDS), is cut at 1 s (exit 4)"
+like "$err" "stalled \\(below 1024 bytes/s for 1 s\\).*the time allowed" "...saying so"
+ok $((ms < 4000 ? 0 : 1)) "...in about a second (took $ms ms)"
 
 s=$TEST_TMP/f5
 fault endless "$s"
@@ -162,6 +220,7 @@ check "...and nothing is stored" nothing_stored "$s"
 s=$TEST_TMP/f7
 fault 503-once "$s"
 is "$rc" 0 "a 503 is retried and the pull succeeds"
+like "$err" "/$file: HTTP 503; retry 1 of 2 in 0.1 s" "...after a warning with the status"
 is "$(grep -c "$file" "$FAULT_LOG")" 2 "...with a second request"
 check "...storing the release" stored_ok "$s"
 

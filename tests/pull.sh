@@ -150,7 +150,7 @@ run_cmd pull --store "$TEST_TMP/s-bad" --mirror "http://127.0.0.1:$NGINX_PORT/al
 is "$rc" 2 "an http:// mirror is refused (exit 2)"
 like "$err" "only https:// and file://" "...saying what is accepted"
 run_cmd pull --store "$TEST_TMP/s-bad" --mirror "$NGINX_URL/alpine" --cacert /nonexistent alpine 3.99
-is "$rc" 2 "a missing --cacert file is a usage error"
+is "$rc" 3 "a missing --cacert file is not found (exit 3), as a missing file is for every tool"
 run_cmd pull --store "$TEST_TMP/s-bad" --mirror "$NGINX_URL/alpine" --cacert "$www/alpine/v3.99/releases/x86_64/latest-releases.yaml" alpine 3.99
 is "$rc" 2 "a --cacert without a certificate is a usage error"
 { cat "$NGINX_CA"; printf -- '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n'; } >"$TEST_TMP/damaged-ca.pem"

@@ -46,7 +46,7 @@ rm -rf "$S2"
 run_cmd roost import --store "$S2" "$TEST_TMP/bad.tar"
 is "$rc" 5 "a tampered export is refused with exit 5"
 like "$err" "^roost: import: .*(sha512|sha256|checksum)" "the refusal names the failed check"
-is "$(ls "$S2/blobs/sha256" | wc -l)$(ls "$S2/refs" | wc -l)" "00" "nothing of the tampered export is stored"
+test ! -e "$S2"; ok $? "nothing of the tampered export is stored: the store it was to make is not left behind"
 # The archive already stored: the export's own bytes are still checked,
 # or a new reference would take its size and sha512 on trust.
 rm -rf "$S2"
@@ -70,11 +70,45 @@ is "$rc" 5 "an export whose archive is already stored is still checked (exit 5)"
 is "$(roost images -q --store "$S2")" "alpine:3.99" "... and its reference is not added"
 run_cmd roost import --store "$S2" /etc/passwd
 is "$rc" 5 "a non-tar file is refused with exit 5"
+like "$err" "^roost: import: /etc/passwd: not a roost export: .*expected the tar file that roost export writes, plain or compressed with gzip" \
+        "...saying what it expected"
 run_cmd roost import --store "$S2" "$TEST_TMP/missing.tar"
-is "$rc" 1 "a missing file exits 1"
-like "$err" "^roost: import: .*missing.tar" "the missing file is named"
+is "$rc:$err" "3:roost: import: $TEST_TMP/missing.tar: no such file" "a missing file exits 3, as for pull and unpack, naming it"
 run_cmd roost import --store "$S2" "$TEST_TMP/rootfs.tar.gz"
 is "$rc" 5 "a tar that is not an export is refused with exit 5"
+like "$err" "not a roost export" "...saying so"
+
+# An export travels compressed as well: each compression libarchive reads.
+for z in gzip xz zstd; do
+        if ! command -v $z >/dev/null; then
+                skip "an export compressed with $z is imported" "$z is not installed"
+                continue
+        fi
+        $z -c "$TEST_TMP/img.tar" >"$TEST_TMP/img.tar.$z"
+        rm -rf "$S2"
+        run_cmd roost import --store "$S2" "$TEST_TMP/img.tar.$z"
+        is "$rc:$(roost images -q --store "$S2")" "0:alpine:3.99" "an export compressed with $z is imported"
+done
+rm -rf "$S2"
+gzip -c "$TEST_TMP/bad.tar" | roost import --store "$S2" - 2>/dev/null
+is "$?" 5 "...and checked as a plain one: a tampered export, gzipped through a pipe, is refused"
+
+# A command that fails (or only reads) in a store that did not exist leaves
+# none behind, not even an empty skeleton of blobs/, refs/ and the rest.
+N=$TEST_TMP/new/store
+run_cmd roost import --store "$N" "$TEST_TMP/bad.tar"
+test ! -e "$N"; ok $? "a failed import into a new store leaves no store (exit $rc)"
+run_cmd launch --store "$N" --offline alpine:3.99 true
+test ! -e "$N"; ok $? "nor does a failed launch (exit $rc)"
+run_cmd pull --store "$N" --offline alpine 3.99
+test ! -e "$N"; ok $? "nor a failed pull (exit $rc)"
+run_cmd roost images --store "$N"
+test ! -e "$N"; ok $? "nor a command that only reads (exit $rc)"
+mkdir -p "$N"
+run_cmd roost import --store "$N" "$TEST_TMP/bad.tar"
+is "$(ls -A "$N")" "" "a folder given as the store stays, and as empty as it was"
+run_cmd roost import --store "$N" "$TEST_TMP/img.tar"
+is "$rc:$(roost images -q --store "$N")" "0:alpine:3.99" "a store that holds something stays"
 
 # verify checks an unpacked tree against the manifest made when it was published
 echo lib >"$TEST_TMP/fixture-rootfs-3.99.1/libfoo..so" # a name with "..", not a ".." component

@@ -109,6 +109,9 @@ fixture_tarball() {
 launch_fixture() {
         ROOTFS=$TEST_TMP/rootfs
         STORE=$TEST_TMP/store
+        # Made here, so that it is there between launches: a store that a
+        # command made and left holding nothing is removed when it ends.
+        mkdir -p "$STORE"
         make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
 }
 L() { launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }

@@ -294,6 +294,29 @@ static void test_sumfile(void **state)
 
 /* The threaded hash must equal a one-shot digest whatever the write sizes,
  * across the point where it goes asynchronous, and after a peek. */
+/* --retries and --timeout as typed: the whole text is a number in range. */
+static void test_retry_options(void **state)
+{
+        (void)state;
+        int n = -1;
+        double d = 0;
+        assert_int_equal(fetch_retries_parse("0", &n), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(fetch_retries_parse("100", &n), 0);
+        assert_int_equal(n, 100);
+        static const char *const bad_retries[] = { "",   "-1",  "+1",  " 1",
+                                                   "1x", "101", "1e2", "99999999999999999999" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_retries); i++)
+                assert_int_equal(fetch_retries_parse(bad_retries[i], &n), -ROOST_EUSAGE);
+        assert_int_equal(fetch_timeout_parse("1.5", &d), 0);
+        assert_true(d == 1.5);
+        assert_int_equal(fetch_timeout_parse("86400", &d), 0);
+        static const char *const bad_timeouts[] = { "",    "0",  "0.0",   "-1",  "nan",
+                                                    "inf", "1s", "86401", "1e9", " 2" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_timeouts); i++)
+                assert_int_equal(fetch_timeout_parse(bad_timeouts[i], &d), -ROOST_EUSAGE);
+}
+
 static void test_threaded_hash(void **state)
 {
         size_t n = 9u << 20;
@@ -359,7 +382,7 @@ int main(void)
                 cmocka_unit_test(test_tag_parse),     cmocka_unit_test(test_version_compare),
                 cmocka_unit_test(test_names),         cmocka_unit_test(test_index_pick),
                 cmocka_unit_test(test_index_hostile), cmocka_unit_test(test_sumfile),
-                cmocka_unit_test(test_threaded_hash),
+                cmocka_unit_test(test_threaded_hash), cmocka_unit_test(test_retry_options),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

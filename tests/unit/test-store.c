@@ -727,6 +727,66 @@ static void test_private_permissions(void **state)
         assert_int_equal(store_open("/nonexistent-roost-root/x", STORE_NO_CREATE, &s), -ENOENT);
 }
 
+/* A store that a failed first command made holds nothing: closing it
+ * removes it again, but never a store that holds something, one it did
+ * not make, or one another command has open. */
+static void test_empty_store_not_left(void **state)
+{
+        store *s, *other;
+        store_blob *b;
+        char p[512];
+        assert_int_equal(store_open(root, 0, &s), 0);
+        store_close(s);
+        assert_false(path_exists(""));
+
+        assert_int_equal(mkdir(root, 0700), 0); /* a folder given to be the store stays */
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_blob_begin(s, payload_sha256, &b), 0);
+        store_blob_abort(b, false);
+        snprintf(p, sizeof(p), "%s/locks/tree-x", root); /* a lock file is nothing stored */
+        close(open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        store_close(s);
+        assert_true(path_exists(""));
+        assert_false(path_exists("lock"));
+        assert_false(path_exists("blobs"));
+        assert_false(path_exists("locks"));
+
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_open(root, 0, &other), 0);
+        store_close(s); /* the other one is open: the store stays */
+        assert_true(path_exists("lock"));
+        store_close(other); /* and the other did not make it */
+        assert_true(path_exists("lock"));
+        rm_rf_at(AT_FDCWD, root);
+
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_open(root, 0, &other), 0);
+        assert_int_equal(store_unlock(other), 0); /* a container runs on, using tmp/ */
+        store_close(s);
+        assert_true(path_exists("tmp"));
+        store_close(other);
+        rm_rf_at(AT_FDCWD, root);
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_unlock(s), 0); /* its own container is over when it closes */
+        store_close(s);
+        assert_false(path_exists(""));
+
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_blob_begin(s, payload_sha256, &b), 0);
+        assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE / 2), 0);
+        store_blob_abort(b, true); /* bytes kept for a resume are something */
+        store_close(s);
+        assert_true(path_exists("partial/%s", payload_sha256));
+        rm_rf_at(AT_FDCWD, root);
+
+        assert_int_equal(store_open(root, 0, &s), 0);
+        snprintf(p, sizeof(p), "%s/mine", root);
+        assert_int_equal(mkdir(p, 0700), 0);
+        store_close(s); /* nor is a store with a name it never makes removed */
+        assert_true(path_exists("mine"));
+        assert_true(path_exists("refs"));
+}
+
 int main(void)
 {
         payload = malloc(PAYLOAD_SIZE);
@@ -752,6 +812,7 @@ int main(void)
                 cmocka_unit_test(test_user_lookup_getent),
                 cmocka_unit_test(test_user_lookup_getent_hostile),
                 cmocka_unit_test_setup_teardown(test_private_permissions, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_empty_store_not_left, setup, teardown),
         };
         return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
