@@ -46,6 +46,8 @@ struct cgroup {
         char *dev_path;
         int dev_version; /* DEV_V1, DEV_V2 */
         int dev_fd;      /* v1: its cgroup.procs; v2: the directory, for CLONE_INTO_CGROUP */
+        bool dev_moved;  /* v2, but clone3 was refused: cgroup_attach moves the child */
+        bool dev_single; /* dev_path is this launch's alone (below dev_own or the v2 limits') */
         char *dev_own;
         int dev_lockfd;
 };
@@ -618,6 +620,7 @@ static int dev_own(cgroup *c, int version, const char *id, const struct cgroup_d
                 dir, d->sys_admin ? " (it keeps CAP_SYS_ADMIN, so none shared)" : "");
         if ((r = dev_mkdir(dir, true, e)) < 0)
                 return r;
+        c->dev_single = true;
         return dev_open(c, version, dir, e);
 }
 
@@ -635,6 +638,7 @@ static void dev_reset(cgroup *c)
         c->dev_path = c->dev_own = NULL;
         c->dev_fd = c->dev_lockfd = -1;
         c->dev_version = 0;
+        c->dev_single = false;
 }
 
 /* What the host or launch's place in it does not allow, rather than a
@@ -731,7 +735,7 @@ int cgroup_attach(cgroup *c, pid_t pid, roost_error *e)
                 return 0;
         snprintf(buf, sizeof(buf), "%d", (int)pid);
         for (int i = 0; i < CG_N; i++) {
-                /* v2 limits and device program: the child was born below. */
+                /* v2 limits and device program: the child is below. */
                 if (!c->path[i] || (c->version == 2 && c->dev_version == DEV_V2))
                         continue;
                 EXPLAIN("write(\"%s/cgroup.procs\", \"%s\") — the child joins the cgroup before it runs "
@@ -740,6 +744,14 @@ int cgroup_attach(cgroup *c, pid_t pid, roost_error *e)
                 int r = write_at(c->path[i], "cgroup.procs", buf);
                 if (r < 0)
                         return roost_error_set(e, r, "moving the container into %s", c->path[i]);
+        }
+        if (c->dev_moved) {
+                EXPLAIN("write(\"%s/cgroup.procs\", \"%s\") — clone3 was refused: the child joins its "
+                        "device cgroup before it runs anything",
+                        c->dev_path, buf);
+                int r = write_at(c->dev_path, "cgroup.procs", buf);
+                if (r < 0)
+                        return roost_error_set(e, r, "moving the container into %s", c->dev_path);
         }
         if (c->dev_fd >= 0 && c->dev_version == DEV_V1) {
                 EXPLAIN("write(\"%s/cgroup.procs\", \"%s\") — the child joins its device cgroup before it "
@@ -754,7 +766,13 @@ int cgroup_attach(cgroup *c, pid_t pid, roost_error *e)
 
 int cgroup_clone_fd(const cgroup *c)
 {
-        return c && c->dev_version == DEV_V2 ? c->dev_fd : -1;
+        return c && c->dev_version == DEV_V2 && !c->dev_moved ? c->dev_fd : -1;
+}
+
+void cgroup_clone_refused(cgroup *c)
+{
+        if (c && c->dev_version == DEV_V2)
+                c->dev_moved = true;
 }
 
 bool cgroup_owned(const cgroup *c)
@@ -791,6 +809,10 @@ void cgroup_destroy(cgroup *c)
 {
         if (!c)
                 return;
+        /* The container's own device cgroup first: its parent (v2: the
+         * limits' too) then goes at the first rmdir, with no walk below. */
+        if (c->dev_single)
+                (void)rmdir(c->dev_path);
         for (int i = 0; i < CG_N; i++)
                 if (c->path[i])
                         (void)remove_dir(c->path[i]);

@@ -356,9 +356,15 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                              into >= 0 ? "; born in the cgroup " : "",
                              into >= 0 ? cgroup_path(cg, "devices") : "");
         }
-        if (into >= 0)
+        if (into >= 0) {
                 pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-        else
+                if (pid < 0 && errno == ENOSYS) {
+                        EXPLAIN("clone3 is refused here (ENOSYS): clone, then a move into the cgroup");
+                        cgroup_clone_refused(cg);
+                        into = -1;
+                }
+        }
+        if (into < 0)
                 pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
         if (pid < 0) {
                 r = roost_error_set(e, -errno, "creating the container's namespaces");

@@ -141,6 +141,9 @@ int cgroup_create(const char *id, const struct cgroup_limits *l, const struct cg
  * CLONE_INTO_CGROUP, or -1: a device cgroup on the unified hierarchy is
  * joined that way, at no cost of cgroup_attach's. */
 int cgroup_clone_fd(const cgroup *c);
+/* clone3 failed with ENOSYS (an outer runtime's seccomp filter, as
+ * docker's, refuses it so): cgroup_attach moves the child instead. */
+void cgroup_clone_refused(cgroup *c);
 /* After the clone, before the child runs anything: move it into the
  * cgroups it was not born in. */
 int cgroup_attach(cgroup *c, pid_t pid, roost_error *e);

@@ -45,6 +45,12 @@ EXTRA_DIST += tests/probe/no-mount-setattr.c
 CLEANFILES += tests/probe/no-mount-setattr
 tests/probe/no-mount-setattr: tests/probe/no-mount-setattr.c
 	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -o $@ $(srcdir)/tests/probe/no-mount-setattr.c
+# Runs launch as under a runtime that refuses clone3 (docker's filter).
+check_DATA += tests/probe/no-clone3
+EXTRA_DIST += tests/probe/no-clone3.c
+CLEANFILES += tests/probe/no-clone3
+tests/probe/no-clone3: tests/probe/no-clone3.c
+	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -o $@ $(srcdir)/tests/probe/no-clone3.c
 
 # End-to-end: the hardening through launch, as root and as the test user.
 TESTS += tests/harden.sh tests/harden-limits.sh tests/harden-rootless.sh
