@@ -652,11 +652,12 @@ static bool unable(int r)
 /* A BPF program on the unified hierarchy where it is mounted, hybrid
  * hosts included: the child is born in its cgroup (clone3's
  * CLONE_INTO_CGROUP), where a v1 join is a write to cgroup.procs that
- * waits for an RCU grace period (3-8 ms on an idle machine here, 0.3 ms a
- * launch on average back to back). The v1 devices controller only where
- * the program cannot be had (or ROOST_LAUNCH_DEVICES_V1 is set, for the
- * tests). With v2 limits, the container's cgroup2 must be below them as
- * well: their cgroup holds the program. */
+ * waits for an RCU grace period unless one just passed (13 ms a launch
+ * here after 50 ms of idle, 0.3-6.8 ms back to back; docs/launch.md). The
+ * v1 devices controller only where the program cannot be had (or
+ * ROOST_LAUNCH_DEVICES_V1 is set, for the tests). With v2 limits, the
+ * container's cgroup2 must be below them as well: their cgroup holds the
+ * program. */
 static int dev_create(cgroup *c, const char *id, const struct cgroup_devices *d, roost_error *e)
 {
         roost_error why = { "" };
