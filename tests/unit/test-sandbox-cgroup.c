@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,6 +24,7 @@
 #include <linux/sched.h>
 #include <cmocka.h>
 #include "common/util.h"
+#include "launch/explain.h"
 #include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
 
@@ -433,8 +435,8 @@ static bool wrong_backend(void **state, cgroup *c)
         return !p || (strstr(p, "/devices/") != NULL) != v1;
 }
 
-/* The shared cgroup's directories this test run made, removed at the
- * end by their paths (launches keep them). */
+/* The shared cgroups this test run made, removed at the end by their
+ * paths (launches keep them). */
 static char made_dev[2][4096];
 
 static void test_devices_shared(void **state)
@@ -444,8 +446,19 @@ static void test_devices_shared(void **state)
         struct cgroup_devices d = { 0 };
         cgroup *c = NULL;
         roost_error e = { "" };
+        char said[8192] = "";
         new_id("devshared");
-        if (cgroup_create(id, NULL, &d, &c, &e) < 0)
+        /* What --explain would say tells whether this call made the
+         * shared cgroup, which the test then removes at the end. */
+        int m = memfd_create("explain", MFD_CLOEXEC);
+        assert_true(m >= 0);
+        assert_int_equal(explain_start(m), 0);
+        int r = cgroup_create(id, NULL, &d, &c, &e);
+        close(explain_fd);
+        explain_fd = -1;
+        assert_true(pread(m, said, sizeof(said) - 1, 0) >= 0);
+        close(m);
+        if (r < 0)
                 fail_msg("%s", e.msg);
         if (!c || wrong_backend(state, c)) {
                 cgroup_destroy(c);
@@ -454,7 +467,8 @@ static void test_devices_shared(void **state)
         const char *p = cgroup_path(c, "devices");
         assert_non_null(strstr(p, "/roost/dev/shared"));
         assert_false(cgroup_owned(c));
-        snprintf(made_dev[(uintptr_t)*state], sizeof(made_dev[0]), "%s", p);
+        if (strstr(said, "the shared device cgroup, made once"))
+                snprintf(made_dev[(uintptr_t)*state], sizeof(made_dev[0]), "%s", p);
         assert_int_equal(nodes_status(c), NULL_OK | KMSG_EPERM);
         char kept[4096];
         snprintf(kept, sizeof(kept), "%s", p);
