@@ -110,15 +110,6 @@ launch_fixture() {
         ROOTFS=$TEST_TMP/rootfs
         STORE=$TEST_TMP/store
         make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
-        # A root launch keeps the device cgroup containers share
-        # (roost/dev/shared): the test that made it removes it at the end,
-        # by its path (rmdir leaves it to a launch still in it).
-        local cg
-        for cg in "$(caller_cgroup_dir)" "$(caller_cgroup_dir devices)"; do
-                [ "$(id -u)" -eq 0 ] && [ -n "$cg" ] && [ ! -d "$cg/roost/dev" ] &&
-                        tap_at_exit "rmdir '$cg/roost/dev/shared' '$cg/roost/dev' 2>/dev/null"
-        done
-        return 0
 }
 L() { launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
 
@@ -136,3 +127,14 @@ caller_cgroup_dir() {
         fi
         [ -n "$mnt" ] && echo "$mnt${own%/}"
 }
+
+# A root launch keeps the device cgroup containers share (roost/dev/shared):
+# a test that makes it removes it at the end, by its path (rmdir leaves it
+# to a launch still in it).
+if [ "$(id -u)" -eq 0 ]; then
+        for _cg in "$(caller_cgroup_dir)" "$(caller_cgroup_dir devices)"; do
+                [ -n "$_cg" ] && [ ! -d "$_cg/roost/dev" ] &&
+                        tap_at_exit "rmdir '$_cg/roost/dev/shared' '$_cg/roost/dev' 2>/dev/null"
+        done
+        unset _cg
+fi
