@@ -154,7 +154,8 @@ LP() { L -v "$PROBE:/probe:ro" "$@"; }
 for mode in v2 v1; do
         if [ "$mode" = v1 ]; then export ROOST_LAUNCH_DEVICES_V1=1; else unset ROOST_LAUNCH_DEVICES_V1; fi
         run_cmd L --explain true
-        shared=$(sed -n 's/^explain: the container.s device cgroup: \([^ ]*\) (.*/\1/p' <<<"$err")
+        said=$err
+        shared=$(sed -n 's/^explain: the container.s device cgroup: \([^ ]*\) (.*/\1/p' <<<"$said")
         case $mode:$shared in
         v1:*/devices*/roost/dev/shared | v2:*/roost/dev/shared) here=true ;;
         *) here=false ;;
@@ -178,7 +179,14 @@ for mode in v2 v1; do
                 fi
         fi
         if ! $here; then
-                skip "$mode device cgroup" "this host has none of that kind (${shared:-none}): $(grep -m1 'no .*device' <<<"$err")"
+                # Not for the kernel refusing the program itself (the
+                # verifier: EINVAL, EACCES), which launch would otherwise
+                # hide behind its fallback.
+                if [ "$mode" = v2 ]; then
+                        ! grep -Eq "loading the device program: (Invalid argument|Permission denied)" <<<"$said"
+                        ok $? "v2: the kernel takes launch's device program where it has cgroup2"
+                fi
+                skip "$mode device cgroup" "this host has none of that kind (${shared:-none}): $(grep -m1 'no .*device' <<<"$said")"
                 continue
         fi
         ok 0 "$mode: a default launch joins the device cgroup launches share, $shared"
