@@ -156,8 +156,9 @@ for mode in v2 v1; do
         run_cmd L --explain true
         said=$err
         shared=$(sed -n 's/^explain: the container.s device cgroup: \([^ ]*\) (.*/\1/p' <<<"$said")
-        case $mode:$shared in
-        v1:*/devices*/roost/dev/shared | v2:*/roost/dev/shared) here=true ;;
+        case $mode:$said in
+        v1:*"device cgroup: "*"/roost/dev/shared (devices controller, v1)"*) here=true ;;
+        v2:*"device cgroup: "*"/roost/dev/shared (a BPF device program"*) here=true ;;
         *) here=false ;;
         esac
         # The attack, whatever the host has: refused outright, or its
