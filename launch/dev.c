@@ -2,10 +2,12 @@
  * expects, a devpts instance of its own (so its terminals are not the
  * host's), and /dev/shm. Nothing else of the host's devices is reachable.
  *
- * roost has no device cgroup (docker's way of letting CAP_MKNOD make
- * nodes that cannot be opened), so every file system the container can
- * write or that comes from the image is nodev, /dev included: a node made
- * there with mknod, or shipped in the image, opens no device. The six
+ * Every file system the container can write or that comes from the image
+ * is nodev, /dev included: a node made there with mknod, or shipped in the
+ * image, opens no device. The device cgroup (launch/cgroup-devices.c), as
+ * docker's, refuses them too, and also what nodev cannot reach, a devtmpfs
+ * a container keeping CAP_SYS_ADMIN mounts; nodev stays for the hosts and
+ * launches without one (rootless, a cgroup launch may not make). The six
  * devices are then the host's own nodes, each bound over an empty file
  * (bind mounts keep the host's /dev's flags), as bubblewrap does. Only
  * --privileged, which may open any device anyway, gets a /dev that honours

@@ -12,6 +12,9 @@
 #include "common/util.h"
 #include "launch/explain.h"
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -82,9 +85,9 @@ static const char *spell(char *buf, uint64_t v, const struct flag_name *t, size_
 const char *explain_clone_flags(char *buf, uint64_t flags)
 {
         static const struct flag_name t[] = {
-                F(CLONE_NEWNS),  F(CLONE_NEWPID),  F(CLONE_NEWUTS),    F(CLONE_NEWIPC),
-                F(CLONE_NEWNET), F(CLONE_NEWUSER), F(CLONE_NEWCGROUP), F(CLONE_NEWTIME),
-                F(CLONE_VM),     F(CLONE_VFORK),   F(SIGCHLD),
+                F(CLONE_NEWNS),  F(CLONE_NEWPID),  F(CLONE_NEWUTS),      F(CLONE_NEWIPC),
+                F(CLONE_NEWNET), F(CLONE_NEWUSER), F(CLONE_NEWCGROUP),   F(CLONE_NEWTIME),
+                F(CLONE_VM),     F(CLONE_VFORK),   F(CLONE_INTO_CGROUP), F(SIGCHLD),
         };
         return spell(buf, flags, t, ELEMENTSOF(t));
 }

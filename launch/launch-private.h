@@ -52,8 +52,11 @@ int overlay_prepare(struct run_state *st, roost_error *e);
 int overlay_scratch(struct run_state *st, roost_error *e);
 void overlay_done(struct run_state *st);
 
-/* volumes.c: every volume's host side exists (one clear line if not). */
-int launch_volumes_check(const struct launch_config *c, roost_error *e);
+/* volumes.c: every volume's host side exists (one clear line if not);
+ * the devices of those that are device nodes into DEVS (room for one per
+ * volume), for the container's allow-list. */
+int launch_volumes_check(const struct launch_config *c, struct cgroup_device *devs, size_t *n_devs,
+                         roost_error *e);
 
 /* mount.c: assembling the root, seen from the container's mount namespace */
 int mount_root(const struct run_state *st, roost_error *e);

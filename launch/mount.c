@@ -348,8 +348,8 @@ int mount_volumes(const struct run_state *st, int rootfd, roost_error *e)
                         return r;
                 if (fstat(mfd, &sb) < 0)
                         return roost_error_set(e, -errno, "volume %s", v->host);
-                /* nodev: the container may mknod (CAP_MKNOD) and no device
-                 * cgroup would stop it opening what it made (dev.c). A
+                /* nodev: the container may mknod (CAP_MKNOD), and not every
+                 * launch has a device cgroup to refuse what it made (dev.c). A
                  * volume that is itself a device node (-v /dev/kvm:/dev/kvm,
                  * what docker's --device does) holds no other node: that one
                  * device is what the caller passed. It is bound read-only,

@@ -18,6 +18,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/launch-private.h"
@@ -231,6 +233,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         void *saved_tty = NULL;
         struct relay rl = { .master = -1, .repfd = -1 };
         cgroup *cg = NULL;
+        _cleanup_free_ struct cgroup_device *devs = NULL;
+        struct cgroup_devices allow = { 0 };
         sigset_t oldmask;
         struct sigaction old_pipe;
         bool blocked = false, pipe_ignored = false;
@@ -240,7 +244,11 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         *ret_status = LAUNCH_EXIT_ERROR;
         if ((r = overlay_prepare(&st, e)) < 0)
                 goto out;
-        if ((r = launch_volumes_check(c, e)) < 0)
+        if (!(devs = calloc(c->n_volumes + 1, sizeof(*devs)))) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if ((r = launch_volumes_check(c, devs, &allow.n_extra, e)) < 0)
                 goto out;
         if (pipe2(st.sync_pipe, O_CLOEXEC) < 0 || pipe2(st.err_pipe, O_CLOEXEC) < 0 ||
             (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st.tty_sock) < 0)) {
@@ -253,14 +261,25 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 goto out;
         char id[64];
         snprintf(id, sizeof(id), "roost-%d", (int)getpid());
-        /* A launch killed with SIGKILL could not remove its cgroup: the
+        /* Every root launch gets a device allow-list (docs/launch.md), but
+         * --privileged, which may open any device, as under docker; and a
+         * user namespace's root may neither mknod nor mount a devtmpfs. */
+        bool limits = c->limits.memory || c->limits.pids || c->limits.cpus > 0;
+        bool devices = !st.rootless && !c->sandbox.privileged;
+        allow.extra = devs;
+        allow.sys_admin = sandbox_caps(&c->sandbox) & (UINT64_C(1) << CAP_SYS_ADMIN);
+        /* A launch killed with SIGKILL could not remove its cgroups: the
          * next launch that makes one sweeps those (so does roost gc). */
-        if (c->limits.memory || c->limits.pids || c->limits.cpus > 0)
+        if (limits || (devices && (allow.sys_admin || allow.n_extra)))
                 (void)cgroup_cleanup_stale();
-        if ((r = cgroup_create(id, &c->limits, &cg, e)) < 0)
+        if (explaining() && !limits)
+                explain_line("no limit cgroup: no --memory, --pids or --cpus limit was asked for");
+        if (explaining() && !devices)
+                explain_line("no device cgroup: %s",
+                             st.rootless ? "in a user namespace the kernel refuses mknod and devtmpfs anyway"
+                                         : "--privileged may open any device, as under docker");
+        if ((r = cgroup_create(id, &c->limits, devices ? &allow : NULL, &cg, e)) < 0)
                 goto out;
-        if (explaining() && !cg)
-                explain_line("no cgroup: no --memory, --pids or --cpus limit was asked for");
         if ((r = block_signals(&oldmask, &sigfd)) < 0) {
                 roost_error_set(e, r, "blocking signals");
                 goto out;
@@ -278,22 +297,43 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
          * its named layer (for the next launch of that name), or the
          * pseudo-terminal's last output. The pipes that stand for a
          * terminal hold the command's last output already when it ends. */
-        st.early_exit = !c->tty && !cg && c->overlay != LAUNCH_OVERLAY_NAMED;
+        st.early_exit = !c->tty && !cgroup_owned(cg) && c->overlay != LAUNCH_OVERLAY_NAMED;
         unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
         if (c->net == LAUNCH_NET_NONE && !st.net_by_parent)
                 flags |= CLONE_NEWNET;
         if (st.rootless)
                 flags |= CLONE_NEWUSER;
         /* clone(2) without a stack behaves as fork: the child gets a copy
-         * of everything, and becomes PID 1 of its PID namespace. */
+         * of everything, and becomes PID 1 of its PID namespace. clone3
+         * can also have it born in its cgroup2, which costs far less than
+         * moving it there (launch/cgroup.c). */
+        int into = cgroup_clone_fd(cg);
+        struct clone_args ca = {
+                .flags = (flags & ~(unsigned long)CSIGNAL) | CLONE_INTO_CGROUP,
+                .exit_signal = SIGCHLD,
+                .cgroup = (uint64_t)into,
+        };
         if (explaining()) {
                 char fb[EXPLAIN_FLAGS_MAX];
-                explain_line("clone(%s) — the child starts in new namespaces: mounts, PIDs (it will be "
-                             "PID 1), hostname, IPC%s%s",
-                             explain_clone_flags(fb, flags), flags & CLONE_NEWNET ? ", network" : "",
-                             flags & CLONE_NEWUSER ? ", users (root inside is the caller outside)" : "");
+                explain_line("%s(%s) — the child starts in new namespaces: mounts, PIDs (it will be "
+                             "PID 1), hostname, IPC%s%s%s%s",
+                             into >= 0 ? "clone3" : "clone",
+                             explain_clone_flags(fb, into >= 0 ? ca.flags : flags),
+                             flags & CLONE_NEWNET ? ", network" : "",
+                             flags & CLONE_NEWUSER ? ", users (root inside is the caller outside)" : "",
+                             into >= 0 ? "; born in the cgroup " : "",
+                             into >= 0 ? cgroup_path(cg, "devices") : "");
         }
-        pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+        if (into >= 0) {
+                pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+                if (pid < 0 && errno == ENOSYS) {
+                        EXPLAIN("clone3 is refused here (ENOSYS): clone, then a move into the cgroup");
+                        cgroup_clone_refused(cg);
+                        into = -1;
+                }
+        }
+        if (into < 0)
+                pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
         if (pid < 0) {
                 r = roost_error_set(e, -errno, "creating the container's namespaces");
                 if (st.rootless)

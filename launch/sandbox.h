@@ -1,9 +1,10 @@
 /* What a container is denied, and what it may use: capabilities, no_new_privs,
- * seccomp, masked /proc paths, cgroup limits and the user namespace's id
- * maps. The runtime (launch/run.c) calls these at fixed points of its
- * straight line; their implementation lives in launch/caps.c,
- * launch/seccomp.c, launch/masks.c, launch/sandbox.c, launch/cgroup.c and
- * launch/userns.c. Nothing here prints or exits. */
+ * seccomp, masked /proc paths, cgroup limits, the device allow-list and the
+ * user namespace's id maps. The runtime (launch/run.c) calls these at
+ * fixed points of its straight line; their implementation lives in
+ * launch/caps.c, launch/seccomp.c, launch/masks.c, launch/sandbox.c,
+ * launch/cgroup.c, launch/cgroup-devices.c and launch/userns.c. Nothing
+ * here prints or exits. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -95,6 +96,23 @@ struct cgroup_limits {
         uint64_t pids;   /* 0 = none */
         double cpus;     /* 0 = none */
 };
+/* A device the container may open besides the default ones (null, zero,
+ * full, random, urandom, tty, ptmx and its own terminals): a device
+ * volume's. */
+struct cgroup_device {
+        char type; /* 'c' or 'b' */
+        unsigned major, minor;
+};
+/* The device allow-list of a root launch that is not --privileged. */
+struct cgroup_devices {
+        const struct cgroup_device *extra;
+        size_t n_extra;
+        /* The container keeps CAP_SYS_ADMIN: it may mount the cgroup file
+         * system and rewrite the list of the cgroup it sits in (up to what
+         * that cgroup's parent allows), so it gets a cgroup of its own
+         * rather than the one containers share. */
+        bool sys_admin;
+};
 typedef struct cgroup cgroup;
 
 /* Parse "32M", "1g", "1048576" (bytes; k, m, g, t suffixes in 1024s) and
@@ -102,23 +120,48 @@ typedef struct cgroup cgroup;
 int cgroup_parse_size(const char *s, uint64_t *ret);
 int cgroup_parse_cpus(const char *s, double *ret);
 
-/* Parent side: make the container's cgroup roost/ID below the caller's own
- * cgroup (unified hierarchy where the host has the controllers, v1
- * otherwise) before the child runs. *ret is NULL when no limit was asked
- * for. Without the right to create cgroups (rootless without delegation)
- * it fails with one line saying so. */
-int cgroup_create(const char *id, const struct cgroup_limits *l, cgroup **ret, roost_error *e);
+/* Parent side: make the container's cgroups before the child runs. With
+ * limits: roost/ID below the caller's own cgroup (unified hierarchy where
+ * the host has the controllers, v1 otherwise). With D (NULL: none): a
+ * device cgroup whose parent holds D's allow-list, below the caller's
+ * cgroup: a BPF device program on the unified hierarchy where it is
+ * mounted, the v1 devices controller otherwise; the cgroup containers
+ * share (roost/dev/shared, made once and kept), or, with device volumes,
+ * CAP_SYS_ADMIN or v2 limits, one of the launch's own
+ * (roost/ID/container, its list on roost/ID). *ret is NULL when there is
+ * nothing to join. Without the right to create cgroups (rootless without
+ * delegation) a limit fails with one line saying so; so does a device
+ * cgroup for a container keeping CAP_SYS_ADMIN, where the host has
+ * neither way or launch may not use them. Without CAP_SYS_ADMIN the
+ * launch goes on without one: nodev (launch/dev.c) keeps the nodes it
+ * could make from opening. */
+int cgroup_create(const char *id, const struct cgroup_limits *l, const struct cgroup_devices *d, cgroup **ret,
+                  roost_error *e);
+/* The cgroup2 directory the child must be born in, for clone3's
+ * CLONE_INTO_CGROUP, or -1: a device cgroup on the unified hierarchy is
+ * joined that way, at no cost of cgroup_attach's. */
+int cgroup_clone_fd(const cgroup *c);
+/* clone3 failed with ENOSYS (an outer runtime's seccomp filter, as
+ * docker's, refuses it so): cgroup_attach moves the child instead. */
+void cgroup_clone_refused(cgroup *c);
+/* After the clone, before the child runs anything: move it into the
+ * cgroups it was not born in. */
 int cgroup_attach(cgroup *c, pid_t pid, roost_error *e);
-/* After the container exited: kill what is left in it and remove it. */
+/* Whether cgroup_destroy has cgroups of this launch to remove: launch must
+ * then wait for the container's end. */
+bool cgroup_owned(const cgroup *c);
+/* After the container exited: kill what is left in its own cgroups and
+ * remove them (the shared device cgroup stays). */
 void cgroup_destroy(cgroup *c);
 /* Directory of the container's cgroup for CONTROLLER ("memory", "pids",
- * "cpu"; any for v2), or NULL if that controller is not used. */
+ * "cpu"; any for v2; "devices" for the one it joins for its allow-list),
+ * or NULL if that controller is not used. */
 const char *cgroup_path(const cgroup *c, const char *controller);
 /* "v1" or "v2". */
 const char *cgroup_version(const cgroup *c);
 /* Remove the roost/ cgroups below the caller's cgroup whose processes are
- * all gone (left by a launch that was killed). Returns how many were
- * removed. */
+ * all gone (left by a launch that was killed), and the cgroups a container
+ * made below its own. Returns how many were removed. */
 int cgroup_cleanup_stale(void);
 
 /* Parent side of a rootless launch: map the caller to root inside the

@@ -5,7 +5,7 @@ launch_libsandbox_a_SOURCES = \
 	launch/sandbox.h launch/sandbox-private.h launch/sandbox.c \
 	launch/explain.h launch/explain.c \
 	launch/caps.c launch/seccomp.c launch/masks.c \
-	launch/cgroup.c launch/userns.c
+	launch/cgroup.c launch/cgroup-devices.c launch/userns.c
 nodist_launch_libsandbox_a_SOURCES = launch/seccomp-default.c
 launch_libsandbox_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
 
@@ -46,6 +46,12 @@ EXTRA_DIST += tests/probe/no-mount-setattr.c
 CLEANFILES += tests/probe/no-mount-setattr
 tests/probe/no-mount-setattr: tests/probe/no-mount-setattr.c
 	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -o $@ $(srcdir)/tests/probe/no-mount-setattr.c
+# Runs launch as under a runtime that refuses clone3 (docker's filter).
+check_DATA += tests/probe/no-clone3
+EXTRA_DIST += tests/probe/no-clone3.c
+CLEANFILES += tests/probe/no-clone3
+tests/probe/no-clone3: tests/probe/no-clone3.c
+	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -o $@ $(srcdir)/tests/probe/no-clone3.c
 
 # End-to-end: the hardening through launch, as root and as the test user.
 TESTS += tests/harden.sh tests/harden-limits.sh tests/harden-rootless.sh

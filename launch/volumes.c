@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include "launch/launch.h"
 #include "launch/launch-private.h"
 
@@ -84,12 +85,20 @@ void launch_volume_done(struct launch_volume *v)
         *v = (struct launch_volume){ 0 };
 }
 
-int launch_volumes_check(const struct launch_config *c, roost_error *e)
+int launch_volumes_check(const struct launch_config *c, struct cgroup_device *devs, size_t *n_devs,
+                         roost_error *e)
 {
+        *n_devs = 0;
         for (size_t i = 0; i < c->n_volumes; i++) {
                 struct stat sb;
                 if (stat(c->volumes[i].host, &sb) < 0)
                         return roost_error_set(e, -errno, "volume %s", c->volumes[i].host);
+                if (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode))
+                        devs[(*n_devs)++] = (struct cgroup_device){
+                                .type = S_ISCHR(sb.st_mode) ? 'c' : 'b',
+                                .major = major(sb.st_rdev),
+                                .minor = minor(sb.st_rdev),
+                        };
         }
         return 0;
 }

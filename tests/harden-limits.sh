@@ -78,4 +78,28 @@ for _ in $(seq 40); do during=$(roost_cgroups); [ "$during" != "$before" ] && br
 like "$during" "roost-$lpid" "while it runs, the container has its cgroup roost/roost-PID"
 wait "$lpid"
 is "$(roost_cgroups)" "$before" "every container's cgroup is removed after it exits"
+
+# ---- a device cgroup of the launch's own (CAP_SYS_ADMIN), and a cgroup
+# the container made below it: left when launch is killed, swept by
+# roost gc with all below it. Which hierarchy the container mounts to
+# make its own follows the kind launch uses here (--explain says).
+run_cmd L --cap-add SYS_ADMIN --explain true
+case $err in
+*"this launch's device cgroup (a BPF device program"*) fs="-t cgroup2" ;;
+*) fs="-t cgroup -o devices" ;;
+esac
+launch --store "$STORE" --rootfs "$ROOTFS" --cap-add SYS_ADMIN --explain \
+        sh -c "mkdir /tmp/cg && mount $fs none /tmp/cg && mkdir /tmp/cg/sub && echo made && sleep 30" \
+        >"$TEST_TMP/kill.out" 2>"$TEST_TMP/kill.err" &
+lpid=$!
+for _ in $(seq 100); do grep -q made "$TEST_TMP/kill.out" && break; sleep 0.05; done
+own=$(sed -n 's/^explain: mkdir("\(.*\)") — the container.s cgroup.*/\1/p' "$TEST_TMP/kill.err")
+[ -n "$own" ] && [ -d "$own/sub" ]; ok $? "a container keeping CAP_SYS_ADMIN made a cgroup below its own ($own/sub)"
+kill -KILL "$lpid"
+wait "$lpid" 2>/dev/null
+# The container dies with launch (its parent-death signal); its cgroups
+# stay until a sweep, which a launch with limits beside this test may do.
+run_cmd roost gc --store "$STORE"
+is "$rc" 0 "roost gc after the launch was killed"
+[ -n "$own" ] && [ ! -e "${own%/container}" ]; ok $? "... removed its device cgroup with all below it"
 tap_done

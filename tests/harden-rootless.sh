@@ -1,6 +1,7 @@
 #!/bin/bash
 # The hardening without root, as the unprivileged test user: the same
 # capability sets (in the user namespace), no_new_privs, filter and masks;
+# devices refused by the kernel without a device cgroup;
 # limits refused with one clear line when the user may not make cgroups;
 # subordinate id ranges; and Alpine's real tree pulled, unpacked and
 # launched by the user.
@@ -14,7 +15,10 @@ STORE=$TEST_TMP/ustore
 SPROBE=$TEST_TMP/seccomp-probe
 make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
 [ -x "$ROOST_BUILDDIR/tests/probe/seccomp-probe" ] || skip_all "tests/probe/seccomp-probe not built"
+[ -x "$ROOST_BUILDDIR/tests/probe/probe" ] || skip_all "tests/probe/probe not built"
 cp "$ROOST_BUILDDIR/tests/probe/seccomp-probe" "$SPROBE"
+PROBE=$TEST_TMP/probe
+cp "$ROOST_BUILDDIR/tests/probe/probe" "$PROBE"
 chown -R "$TEST_USER:" "$ROOTFS"
 mkdir -p "$STORE" && chown "$TEST_USER" "$STORE"
 UL() { as_test_user launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
@@ -45,6 +49,16 @@ like "$err" "Read-only file system" "rootless: /proc/sys read-only"
 
 run_cmd UL --net host sh -c 'ls -A /sys/firmware | wc -l; grep -c " /sys/firmware .* tmpfs " /proc/self/mountinfo'
 is "$(echo $out)" "0 1" "rootless --net host (the host's /sys bound in): /sys/firmware masked"
+
+# ---- devices: no device cgroup without root, and none needed: in a user
+# namespace the kernel refuses mknod of a device node and the mount of a
+# devtmpfs, even to a container given CAP_SYS_ADMIN (which the filter
+# then lets mount).
+run_cmd UL --cap-add SYS_ADMIN --explain -v "$PROBE:/probe:ro" sh -c \
+        '/probe mknod /tmp/null c 1 3; /probe mknod /tmp/disk b 7 0; /probe mount devtmpfs /tmp/d; /probe mount tmpfs /tmp/t'
+is "$(echo $out)" "mknod EPERM mknod EPERM mount EPERM mount OK" \
+        "rootless --cap-add SYS_ADMIN: mknod of a char or block device and a devtmpfs refused (a tmpfs mounts)"
+like "$err" "explain: no device cgroup: in a user namespace the kernel refuses mknod and devtmpfs" "... and no device cgroup made, --explain says why"
 
 for opt in "--memory 32M" "--pids 16" "--cpus 0.5"; do
         # shellcheck disable=SC2086

@@ -9,7 +9,9 @@ require_root
 
 launch_fixture
 SPROBE=$ROOST_BUILDDIR/tests/probe/seccomp-probe
+PROBE=$ROOST_BUILDDIR/tests/probe/probe
 [ -x "$SPROBE" ] || skip_all "tests/probe/seccomp-probe not built"
+[ -x "$PROBE" ] || skip_all "tests/probe/probe not built"
 field() { awk -v k="$1:" '$1 == k { print $2 }' <<<"$2"; }
 
 # docker's default set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID
@@ -121,8 +123,8 @@ for drop in "" "--cap-drop ALL"; do
         is "$?" 3 "PID 1 still passes a signal on to a -u 65534 command${drop:+ ($drop)}: it kept CAP_KILL"
 done
 
-# ---- device nodes: with no device cgroup, every file system the container
-# can write or that comes from the image is nodev
+# ---- device nodes: every file system the container can write or that
+# comes from the image is nodev, device cgroup or not
 run_cmd L sh -c 'mknod /dev/k c 1 11 && echo made; echo x >/dev/k && echo opened'
 is "$out" made "mknod in /dev works (CAP_MKNOD), as under docker ..."
 like "$err" "Permission denied" "... but the node opens no device: /dev is nodev"
@@ -159,6 +161,95 @@ is "$(grep -c 'Read-only file system' <<<"$err"):$out" "3:written" "the host's /
 run_cmd L -v /dev/zero:/zz sh -c "head -c 4 /zz | wc -c; chmod $(stat -c %a /dev/zero) /zz"
 is "$out" 4 "a device node given with -v opens (no nodev on it) ..."
 like "$err" "Read-only file system" "... bound read-only, so its host node's mode stays out of reach"
+
+# ---- the device cgroup: CAP_SYS_ADMIN can mount a devtmpfs, where the
+# kernel makes every device's node, and no nodev of launch's covers it:
+# only the allow-list keeps the host's disks shut. Checked with the BPF
+# program on the unified hierarchy (launch's choice wherever there is one)
+# and with the v1 devices controller (ROOST_LAUNCH_DEVICES_V1). The disk:
+# a block device the host itself may open (a CI sandbox may refuse some),
+# the root file system's first; opened for reading only.
+blk=
+for name in $(sed -n 's/^DEVNAME=//p' "/sys/dev/block/$(stat -c %Hd:%Ld /)/uevent" 2>/dev/null) \
+        $(ls /sys/class/block 2>/dev/null); do
+        if [ -b "/dev/$name" ] && dd if="/dev/$name" of=/dev/null count=0 2>/dev/null; then
+                blk=$name
+                break
+        fi
+done
+opens() { # opens OUT PATH...: what the probe said of each PATH, on one line
+        local p
+        for p in "${@:2}"; do printf '%s ' "$(field "$p" "$(sed 's/ /: /' <<<"$1")")"; done
+}
+LP() { L -v "$PROBE:/probe:ro" "$@"; }
+for mode in v2 v1; do
+        if [ "$mode" = v1 ]; then export ROOST_LAUNCH_DEVICES_V1=1; else unset ROOST_LAUNCH_DEVICES_V1; fi
+        run_cmd L --explain true
+        said=$err
+        shared=$(sed -n 's/^explain: the container.s device cgroup: \([^ ]*\) (.*/\1/p' <<<"$said")
+        case $mode:$said in
+        v1:*"device cgroup: "*"/roost/dev/shared (devices controller, v1)"*) here=true ;;
+        v2:*"device cgroup: "*"/roost/dev/shared (a BPF device program"*) here=true ;;
+        *) here=false ;;
+        esac
+        # The attack, whatever the host has: refused outright, or its
+        # disk opens nothing.
+        if [ -z "$blk" ]; then
+                skip "$mode: a devtmpfs's disk opens nothing" "no block device the host may open"
+        else
+                run_cmd LP --cap-add SYS_ADMIN --cap-drop MKNOD sh -c "/probe mount devtmpfs /tmp/d &&
+                        /probe open /tmp/d/$blk /tmp/d/null /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/ptmx"
+                if ! $here && [ "$rc" = 125 ]; then
+                        like "$err" "^launch: a container keeping CAP_SYS_ADMIN needs a device cgroup" \
+                                "$mode: none can be made here: --cap-add SYS_ADMIN is refused, with one line"
+                else
+                        is "$(field mount "$(sed 's/ /: /' <<<"$out")")" OK "$mode: --cap-add SYS_ADMIN mounts a devtmpfs inside"
+                        is "$(opens "$out" "/tmp/d/$blk")" "EPERM " \
+                                "$mode: ... but the host's disk there ($blk) opens nothing, even read-only: EPERM"
+                        is "$(opens "$out" /tmp/d/null /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/ptmx)" \
+                                "OK OK OK OK OK OK OK " "$mode: ... while null (there too), zero, full, random, urandom and ptmx open"
+                fi
+        fi
+        if ! $here; then
+                # Not for the kernel refusing the program itself (the
+                # verifier: EINVAL, EACCES), which launch would otherwise
+                # hide behind its fallback.
+                if [ "$mode" = v2 ]; then
+                        ! grep -Eq "loading the device program: (Invalid argument|Permission denied)" <<<"$said"
+                        ok $? "v2: the kernel takes launch's device program where it has cgroup2"
+                fi
+                skip "$mode device cgroup" "this host has none of that kind (${shared:-none}): $(grep -m1 'no .*device' <<<"$said")"
+                continue
+        fi
+        ok 0 "$mode: a default launch joins the device cgroup launches share, $shared"
+        if [ -n "$blk" ]; then
+                run_cmd LP --cap-add SYS_ADMIN -v "/dev/$blk:/dev/vol" sh -c "/probe open /dev/vol; /probe mount devtmpfs /tmp/d && /probe open /tmp/d/$blk"
+                is "$(opens "$out" /dev/vol "/tmp/d/$blk")" "OK OK " "$mode: a device given with -v is on the list (its node in a devtmpfs too)"
+        fi
+        # Under a runtime whose filter refuses clone3 (docker's), the child
+        # cannot be born in its cgroup2: launch moves it there instead.
+        if [ "$mode" = v2 ] && [ -n "$blk" ]; then
+                run_cmd "$ROOST_BUILDDIR/tests/probe/no-clone3" launch --store "$STORE" --rootfs "$ROOTFS" -v "$PROBE:/probe:ro" \
+                        --cap-add SYS_ADMIN sh -c "/probe mount devtmpfs /tmp/d && /probe open /tmp/d/$blk /dev/null"
+                is "$(opens "$out" "/tmp/d/$blk" /dev/null)" "EPERM OK " "v2 without clone3: the child is moved into its cgroup, the disk still shut"
+                run_cmd "$ROOST_BUILDDIR/tests/probe/no-clone3" launch --store "$STORE" --rootfs "$ROOTFS" true
+                is "$rc" 0 "v2 without clone3: a default launch joins the shared cgroup that way too"
+        fi
+        run_cmd L --cap-add SYS_ADMIN --explain true
+        own=$(sed -n 's/^explain: mkdir("\(.*\)") — the container.s cgroup.*/\1/p' <<<"$err")
+        like "$own" "/roost/roost-[0-9]+/container$" "$mode: with CAP_SYS_ADMIN, a device cgroup of the launch's own, below its list"
+        [ -n "$own" ] && [ ! -e "${own%/container}" ]
+        ok $? "$mode: ... removed with all below it when the launch ends"
+        if [ "$mode" = v1 ]; then
+                run_cmd L --cap-add SYS_ADMIN sh -c 'mkdir /tmp/cg && mount -t cgroup -o devices none /tmp/cg &&
+                        grep -c . /tmp/cg/devices.list && echo a >/tmp/cg/devices.allow && echo widened'
+                is "$out" 10 "v1: a container keeping CAP_SYS_ADMIN sees its own cgroup's list, and cannot widen it"
+        fi
+done
+unset ROOST_LAUNCH_DEVICES_V1
+run_cmd L --privileged --explain -v "$PROBE:/probe:ro" sh -c "/probe mount devtmpfs /tmp/d && /probe open /tmp/d/${blk:-null}"
+is "$(opens "$out" "/tmp/d/${blk:-null}")" "OK " "--privileged: no device cgroup, every device opens (docker's choice)"
+like "$err" "no device cgroup: --privileged" "... and --explain says so"
 
 # ---- the filter, call by call (the probe's arguments are harmless when a
 # call is allowed: bad flags, bad fds, missing paths, /dev/null)

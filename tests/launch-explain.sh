@@ -26,7 +26,11 @@ is "$rc" 7 "--explain: the exit status passes through"
 is "$out" out "... and stdout is the command's alone"
 like "$err" '^err$' "... the command's stderr still comes through"
 is "$(printf '%s\n' "$err" | grep -v '^explain: ' | grep -vc '^err$')" 0 "every other stderr line is an explain line"
-has '^explain: clone\(CLONE_NEWNS\|CLONE_NEWPID\|CLONE_NEWUTS\|CLONE_NEWIPC' "the clone line names its namespaces"
+has '^explain: clone3?\(CLONE_NEWNS\|CLONE_NEWPID\|CLONE_NEWUTS\|CLONE_NEWIPC' "the clone line names its namespaces"
+# A root launch's device cgroup: where it is and the allow-list, or why
+# there is none.
+has '^explain: (the container.s device cgroup: [^ ]+/roost/dev/shared \(.*\).* allow-list: c \*:\* m, b \*:\* m, c 1:3 rwm, .* c 136:\* rwm|no device cgroup \()' \
+        "the device cgroup and its allow-list"
 has '^explain: unshare\(CLONE_NEWCGROUP\)' "the cgroup namespace's unshare"
 has '^explain: sethostname\("roost"\)' "sethostname"
 has 'mount\(NULL, "/", NULL, MS_REC\|MS_PRIVATE\)' "making / private, flags by name"
@@ -45,7 +49,7 @@ caps=$(printf '%s\n' "$err" | grep -E '^explain: capset\(\) — capabilities kep
 has '^explain: prctl\(PR_SET_NO_NEW_PRIVS, 1\)' "no_new_privs"
 has '^explain: seccomp\(SECCOMP_SET_MODE_FILTER\) — a filter of [1-9][0-9]* BPF instructions' "the seccomp filter's size"
 has '^explain: execve\("/bin/sh", \["sh", "-c", "echo out; ' "the execve, with the command found in PATH"
-n_clone=$(at '^explain: clone\(CLONE_NEWNS') n_proc=$(at 'mount "proc" on /proc')
+n_clone=$(at '^explain: clone3?\(CLONE_NEWNS') n_proc=$(at 'mount "proc" on /proc')
 n_pivot=$(at '^explain: pivot_root') n_detach=$(at 'MNT_DETACH') n_exec=$(at '^explain: execve')
 (( n_clone > 0 && n_clone < n_proc && n_proc < n_pivot && n_pivot < n_detach && n_detach < n_exec ))
 ok $? "in the order they happen (clone $n_clone, proc $n_proc, pivot $n_pivot, detach $n_detach, execve $n_exec)"
@@ -68,6 +72,7 @@ is "$rc" 0 "--privileged --explain runs"
 has '^explain: seccomp: skipped \(--privileged\)' "--privileged: the seccomp line says it is skipped"
 has '^explain: capabilities: all kept, skipped \(--privileged\)' "... the capabilities line too"
 has 'masked and read-only paths .*skipped \(--privileged\)' "... and the masks"
+has '^explain: no device cgroup: --privileged may open any device' "... and the device cgroup"
 run_cmd L --explain --seccomp=unconfined true
 has '^explain: seccomp: skipped \(--seccomp=unconfined\)' "--seccomp=unconfined: said so"
 

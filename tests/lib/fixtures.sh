@@ -115,3 +115,29 @@ launch_fixture() {
         make_rootfs "$ROOTFS" 3.99.0 || skip_all "cannot build the fixture rootfs"
 }
 L() { launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
+
+# caller_cgroup_dir [CONTROLLER]: this shell's cgroup directory in the v1
+# hierarchy of CONTROLLER, or (none) in the unified one; empty when that
+# hierarchy is not mounted. Where launch puts its roost/ cgroups.
+caller_cgroup_dir() {
+        local mnt own
+        if [ -n "${1:-}" ]; then
+                mnt=$(awk -v c="$1" '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup" && $(i + 3) ~ "(^|,)" c "(,|$)") print $5 }' /proc/self/mountinfo | head -1)
+                own=$(awk -F: -v c="$1" '$2 ~ "(^|,)" c "(,|$)" { print $3 }' /proc/self/cgroup)
+        else
+                mnt=$(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup2") print $5 }' /proc/self/mountinfo | head -1)
+                own=$(awk -F: '$1 == 0 { print $3 }' /proc/self/cgroup)
+        fi
+        [ -n "$mnt" ] && echo "$mnt${own%/}"
+}
+
+# A root launch keeps the device cgroup containers share (roost/dev/shared):
+# a test that makes it removes it at the end, by its path (rmdir leaves it
+# to a launch still in it).
+if [ "$(id -u)" -eq 0 ]; then
+        for _cg in "$(caller_cgroup_dir)" "$(caller_cgroup_dir devices)"; do
+                [ -n "$_cg" ] && [ ! -d "$_cg/roost/dev" ] &&
+                        tap_at_exit "rmdir '$_cg/roost/dev/shared' '$_cg/roost/dev' 2>/dev/null"
+        done
+        unset _cg
+fi

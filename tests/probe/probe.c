@@ -5,14 +5,23 @@
  *   probe fds             the open descriptors, one per line
  *   probe orphans         leave orphans for PID 1; print the zombies left
  *   probe ids             pid ppid uid gid
+ *   probe open PATH...    open each for reading (devices too); "PATH OK" or
+ *                         "PATH ERRNO" (EPERM, EACCES...) per line
+ *   probe mknod PATH c|b MAJOR MINOR
+ *                         make a device node: "mknod OK" or "mknod ERRNO"
+ *   probe mount TYPE DIR  mount a new TYPE ("devtmpfs") on DIR, made if
+ *                         missing: "mount OK" or "mount ERRNO"
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,8 +107,61 @@ static int orphans(void)
         return 0;
 }
 
+/* The name of errno E, as the tests compare them. */
+static const char *errname(int e)
+{
+        switch (e) {
+        case EPERM:
+                return "EPERM";
+        case EACCES:
+                return "EACCES";
+        case ENOENT:
+                return "ENOENT";
+        case ENXIO:
+                return "ENXIO";
+        case ENODEV:
+                return "ENODEV";
+        case EROFS:
+                return "EROFS";
+        case EINVAL:
+                return "EINVAL";
+        default:
+                return strerror(e);
+        }
+}
+
+static void report(const char *what, int r)
+{
+        printf("%s %s\n", what, r < 0 ? errname(errno) : "OK");
+}
+
+/* O_NONBLOCK and O_NOCTTY: a terminal or a FIFO opens at once and does
+ * not become ours; only whether the open is allowed matters. */
+static int open_each(int n, char **paths)
+{
+        for (int i = 0; i < n; i++) {
+                int fd = open(paths[i], O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                report(paths[i], fd);
+                if (fd >= 0)
+                        close(fd);
+        }
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
+        if (argc >= 3 && strcmp(argv[1], "open") == 0)
+                return open_each(argc - 2, argv + 2);
+        if (argc == 6 && strcmp(argv[1], "mknod") == 0) {
+                mode_t type = strcmp(argv[3], "b") == 0 ? S_IFBLK : S_IFCHR;
+                report("mknod", mknod(argv[2], type | 0600, makedev(atoi(argv[4]), atoi(argv[5]))));
+                return 0;
+        }
+        if (argc == 4 && strcmp(argv[1], "mount") == 0) {
+                mkdir(argv[3], 0755);
+                report("mount", mount("none", argv[3], argv[2], 0, NULL));
+                return 0;
+        }
         if (argc >= 3 && strcmp(argv[1], "escape") == 0)
                 return escape(argv[2]);
         if (argc >= 2 && strcmp(argv[1], "fds") == 0)
@@ -110,6 +172,8 @@ int main(int argc, char **argv)
                 printf("%d %d %d %d\n", (int)getpid(), (int)getppid(), (int)getuid(), (int)getgid());
                 return 0;
         }
-        fprintf(stderr, "usage: probe escape MARKER | fds | orphans | ids\n");
+        fprintf(stderr,
+                "usage: probe escape MARKER | fds | orphans | ids | open PATH... | mknod PATH c|b MAJOR "
+                "MINOR | mount TYPE DIR\n");
         return 2;
 }
