@@ -77,7 +77,8 @@ END {
         h = median(all, n) / 1000
         printf "  hardening, all of it     %.3f ms per launch (default vs --privileged); ratio %.3f\n", h, md / mp
         printf "  (difference of the medians: %.3f ms)\n", (md - mp) / 1000
-        printf "  target: at most 0.3 ms per launch: %s\n", h <= 0.3 ? "met" : "NOT met"
+        printf "  target: a ratio of at most 1.10: %s\n", md / mp <= 1.10 ? "met" : "NOT met"
+        printf "  (earlier target: at most 0.3 ms per launch: %s)\n", h <= 0.3 ? "met" : "not met"
 }' "$WORK/times"
 
 [ "$STEP_ROUNDS" -gt 0 ] || exit 0

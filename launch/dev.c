@@ -3,15 +3,16 @@
  * host's), and /dev/shm. Nothing else of the host's devices is reachable.
  *
  * Every file system the container can write or that comes from the image
- * is nodev, /dev included: a node made there with mknod, or shipped in the
- * image, opens no device. The device cgroup (launch/cgroup-devices.c), as
- * docker's, refuses them too, and also what nodev cannot reach, a devtmpfs
- * a container keeping CAP_SYS_ADMIN mounts; nodev stays for the hosts and
- * launches without one (rootless, a cgroup launch may not make). The six
- * devices are then the host's own nodes, each bound over an empty file
- * (bind mounts keep the host's /dev's flags), as bubblewrap does. Only
- * --privileged, which may open any device anyway, gets a /dev that honours
- * the nodes made in it. */
+ * is nodev: a node made there with mknod, or shipped in the image, opens
+ * no device. Where the device cgroup (launch/cgroup-devices.c) holds, as
+ * docker's, it refuses every node but the few a container gets, also what
+ * nodev cannot reach (a devtmpfs a container keeping CAP_SYS_ADMIN
+ * mounts): /dev is then docker's, a tmpfs that honours nodes, with the six
+ * devices made by mknod, which costs less than binding them. Without one
+ * (rootless, a host where launch cannot make one) /dev is nodev too, and
+ * the six devices are the host's own nodes, each bound read-only over an
+ * empty file, as bubblewrap does. --privileged, which may open any device
+ * anyway, makes them with mknod and has no list. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -99,14 +100,16 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
                 { "gid", "5" },
         };
         _cleanup_close_ int mfd = -1, devfd = -1, pts = -1, shm = -1;
-        /* Real root makes its nodes with mknod where the host's may not be
-         * bound read-only: with --privileged, and on kernels before 5.12,
-         * where /dev then honours nodes: only for a container that may make
-         * none (--cap-drop MKNOD). */
-        const bool mknod = !st->rootless && (st->c->sandbox.privileged || !mount_have_setattr());
+        /* Real root makes its nodes with mknod where the device cgroup
+         * refuses all others, with --privileged, and where the host's may
+         * not be bound read-only (kernels before 5.12): /dev then honours
+         * nodes, without a list only for a container that may make none
+         * (--cap-drop MKNOD). */
+        const bool mknod = !st->rootless &&
+                           (st->c->sandbox.privileged || st->devices_listed || !mount_have_setattr());
         /* There, CAP_MKNOD could make and open any device in /dev: refuse
          * rather than run a container that can reach the host's disks. */
-        if (mknod && !st->c->sandbox.privileged &&
+        if (mknod && !st->c->sandbox.privileged && !st->devices_listed &&
             (sandbox_caps(&st->c->sandbox) & (UINT64_C(1) << CAP_MKNOD))) {
                 roost_error_set(e, 0,
                                 "this kernel cannot bind /dev's devices read-only (it lacks mount_setattr, "

@@ -32,6 +32,7 @@ struct run_state {
         bool net_by_parent; /* launch makes the network namespace while the child mounts */
         pid_t parent;       /* launch's pid, for the child to join that namespace */
         bool early_exit;    /* init reports the command's status before tearing down */
+        bool devices_listed; /* a device allow-list (cgroup) holds for the container */
         int err_pipe[2];    /* container -> parent: struct child_report */
         int tty_sock[2];    /* container -> parent: the pty master */
         int empty_tree;     /* read-only copy of scratch/empty, for the masks; -1 if none */

@@ -678,6 +678,8 @@ int main(int argc, char **argv)
         (void)store_unlock(s);
         if (launch_run(&c, &status, &e) < 0)
                 cli_error("%s", e.msg);
+        else
+                store_keep(s);
 out:
         store_close(s);
         for (size_t k = 0; k < arg.n_volumes; k++)

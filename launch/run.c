@@ -298,6 +298,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
          * pseudo-terminal's last output. The pipes that stand for a
          * terminal hold the command's last output already when it ends. */
         st.early_exit = !c->tty && !cgroup_owned(cg) && c->overlay != LAUNCH_OVERLAY_NAMED;
+        st.devices_listed = cgroup_path(cg, "devices") != NULL;
         unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
         if (c->net == LAUNCH_NET_NONE && !st.net_by_parent)
                 flags |= CLONE_NEWNET;

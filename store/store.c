@@ -251,6 +251,12 @@ void store_close(store *s)
         free(s);
 }
 
+void store_keep(store *s)
+{
+        s->made = false;
+        s->made_root = false;
+}
+
 int store_unlock(store *s)
 {
         if (s->read_only)

@@ -49,6 +49,11 @@ int store_open(const char *root, unsigned flags, store **ret);
  * nothing, with no other command in it, is removed again: a failed first
  * command leaves no empty skeleton (docs/store.md). */
 void store_close(store *s);
+/* The store this command made is to stay even if it ends empty: a command
+ * that used it and will again (a launch whose container ran keeps its tmp/
+ * and locks), where making and removing it each time would cost more than
+ * the command. */
+void store_keep(store *s);
 /* Opened with STORE_READ on a store this process cannot write: nothing
  * can be added, and nobody can collect anything from it either. */
 bool store_read_only(const store *s);

@@ -123,13 +123,23 @@ for drop in "" "--cap-drop ALL"; do
         is "$?" 3 "PID 1 still passes a signal on to a -u 65534 command${drop:+ ($drop)}: it kept CAP_KILL"
 done
 
-# ---- device nodes: every file system the container can write or that
-# comes from the image is nodev, device cgroup or not
+# ---- device nodes. With the device cgroup (every root launch here), /dev
+# is docker's: a tmpfs whose six devices are made with mknod, and any other
+# node made there opens nothing, the allow-list refusing it.
 run_cmd L sh -c 'mknod /dev/k c 1 11 && echo made; echo x >/dev/k && echo opened'
 is "$out" made "mknod in /dev works (CAP_MKNOD), as under docker ..."
-like "$err" "Permission denied" "... but the node opens no device: /dev is nodev"
+like "$err" "Operation not permitted" "... but the node opens no device: the device cgroup refuses it"
 run_cmd L sh -c 'head -c 3 /dev/zero | wc -c; echo x >/dev/null && head -c 2 /dev/urandom | wc -c'
-is "$(echo $out)" "3 2" "/dev/zero, /dev/null and /dev/urandom (the host's nodes, bound) work"
+is "$(echo $out)" "3 2" "/dev/zero, /dev/null and /dev/urandom (made with mknod) work"
+# Without a device cgroup (a host that cannot make one), every file system
+# the container can write is nodev, /dev included, and its devices are the
+# host's own nodes, bound read-only.
+NL() { ROOST_LAUNCH_NO_DEVICES=1 launch --store "$STORE" --rootfs "$ROOTFS" "$@"; }
+run_cmd NL sh -c 'mknod /dev/k c 1 11 && echo made; echo x >/dev/k && echo opened'
+is "$out" made "no device cgroup: mknod in /dev works ..."
+like "$err" "Permission denied" "... but the node opens no device: /dev is nodev"
+run_cmd NL sh -c 'head -c 3 /dev/zero | wc -c; echo x >/dev/null && head -c 2 /dev/urandom | wc -c'
+is "$(echo $out)" "3 2" "... and /dev/zero, /dev/null and /dev/urandom (the host's nodes, bound) work"
 mkdir -p "$TEST_TMP/dvol"
 run_cmd L -v "$TEST_TMP/dvol:/vol" sh -c 'mknod /vol/k c 1 11 && echo x >/vol/k'
 ok $((rc == 0)) "a node made in a volume opens no device"
@@ -142,20 +152,26 @@ run_cmd L --privileged sh -c 'mknod /dev/k c 1 3 && echo x >/dev/k && echo opene
 is "$out" opened "--privileged: a node made in /dev works"
 # A kernel without mount_setattr (before 5.12) cannot bind the host's
 # nodes read-only, so /dev falls back to mknod there and honours nodes:
-# only a container that may make none is run.
+# with the device cgroup that is as safe as above; without it, only a
+# container that may make none is run.
 OLDK=$ROOST_BUILDDIR/tests/probe/no-mount-setattr
-run_cmd "$OLDK" launch --store "$STORE" --rootfs "$ROOTFS" true
-is "$rc:$(wc -l <<<"$err")" "125:1" "without mount_setattr, a container keeping CAP_MKNOD is refused (125, one line)"
+run_cmd "$OLDK" launch --store "$STORE" --rootfs "$ROOTFS" sh -c 'echo x >/dev/null && wc -c </proc/keys'
+is "$rc:$out" "0:0" "without mount_setattr, with the device cgroup, a container keeping CAP_MKNOD runs"
+run_cmd "$OLDK" env ROOST_LAUNCH_NO_DEVICES=1 launch --store "$STORE" --rootfs "$ROOTFS" true
+is "$rc:$(wc -l <<<"$err")" "125:1" "without mount_setattr or a device cgroup, a container keeping CAP_MKNOD is refused (125, one line)"
 like "$err" "--cap-drop MKNOD" "... saying how to run it"
-run_cmd "$OLDK" launch --store "$STORE" --rootfs "$ROOTFS" --cap-drop MKNOD sh -c 'echo x >/dev/null && wc -c </proc/keys'
+run_cmd "$OLDK" env ROOST_LAUNCH_NO_DEVICES=1 launch --store "$STORE" --rootfs "$ROOTFS" --cap-drop MKNOD \
+        sh -c 'echo x >/dev/null && wc -c </proc/keys'
 is "$rc:$out" "0:0" "... and with --cap-drop MKNOD it runs, /dev and the masks in place"
-# /dev's nodes and what masks /proc's files are the host's own nodes: bound
-# read-only, their mode and owner are out of the container's reach. The
-# chmod asks for the mode they have, so that nothing changes even if it
-# works.
+# What masks /proc's files is the host's own /dev/null, and without a
+# device cgroup so are /dev's nodes: bound read-only, their mode and owner
+# are out of the container's reach. The chmod asks for the mode they have,
+# so that nothing changes even if it works.
 mode=$(stat -c %a /dev/null)
-run_cmd L sh -c "chmod $mode /dev/null; chmod $mode /proc/keys; chown 0:0 /dev/zero; echo x >/dev/null && echo written"
+run_cmd NL sh -c "chmod $mode /dev/null; chmod $mode /proc/keys; chown 0:0 /dev/zero; echo x >/dev/null && echo written"
 is "$(grep -c 'Read-only file system' <<<"$err"):$out" "3:written" "the host's /dev/null and /dev/zero, bound read-only, cannot be chmod'ed or chown'ed, yet written to"
+run_cmd L sh -c "chmod $mode /proc/keys"
+like "$err" "Read-only file system" "with the device cgroup too, the host's /dev/null over /proc/keys keeps its mode"
 # A device given as a volume is the one node the caller passed: it works,
 # read-only for its mode and owner, as -v's other binds do not.
 run_cmd L -v /dev/zero:/zz sh -c "head -c 4 /zz | wc -c; chmod $(stat -c %a /dev/zero) /zz"

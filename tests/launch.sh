@@ -83,9 +83,11 @@ run_cmd L cat /proc/self/mountinfo
 out=$(awk '$5 ~ /^\/(proc|sys|dev|dev\/pts|dev\/shm)$/ { for (i = 7; $i != "-"; i++); print $5, $6, $(i + 1) }' <<<"$out")
 like "$out" '^/proc rw,nosuid,nodev,noexec[^ ]* proc$' "a fresh proc, nosuid,nodev,noexec"
 like "$out" '/sys ro,' "/sys is read-only"
-like "$out" '/dev rw,nosuid,nodev,noexec[^ ]* tmpfs' "/dev is a nodev tmpfs"
+like "$out" '/dev rw,nosuid,noexec[^ ]* tmpfs' "/dev is a tmpfs, nosuid and noexec (the device cgroup keeps its nodes shut)"
 like "$out" '/dev/pts [^ ]* devpts' "/dev/pts is a devpts of its own"
 like "$out" '/dev/shm [^ ]* tmpfs' "/dev/shm is a tmpfs"
+run_cmd env ROOST_LAUNCH_NO_DEVICES=1 launch --store "$STORE" --rootfs "$ROOTFS" cat /proc/self/mountinfo
+like "$(awk '$5 == "/dev" { print $6 }' <<<"$out")" '^rw,nosuid,nodev,noexec' "without a device cgroup, /dev is nodev"
 run_cmd L sh -c 'ls /dev | tr "\n" " "'
 is "$out" "core fd full null ptmx pts random shm stderr stdin stdout tty urandom zero " "/dev holds only the usual devices"
 run_cmd L sh -c 'echo x >/dev/null && head -c 4 /dev/zero | wc -c && head -c 8 /dev/urandom | wc -c'
