@@ -357,8 +357,7 @@ _Noreturn void init_run(const struct run_state *st)
         if (explaining())
                 explain_filter(&st->c->sandbox);
         if (!st->c->sandbox.privileged)
-                EXPLAIN("prctl(PR_CAPBSET_DROP) for each capability the command may not have, "
-                        "prctl(PR_SET_NO_NEW_PRIVS, 1), prctl(PR_SET_DUMPABLE, 0), capset() — PID 1 keeps "
+                EXPLAIN("prctl(PR_SET_NO_NEW_PRIVS, 1), prctl(PR_SET_DUMPABLE, 0), capset() — PID 1 keeps "
                         "only the command's capabilities and what switching user takes (its process "
                         "inherits the bounding set)");
         step_mark(STEP_INIT);

@@ -142,6 +142,16 @@ static _Noreturn void child_main(struct run_state *st)
         if ((r = mount_etc_files(st, rootfd, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         step_mark(STEP_ETC);
+        /* The bounding set's cut (27 credential commits by default) while
+         * launch may still be making the network namespace: it takes no
+         * capability the mounts below need. */
+        if (!c->sandbox.privileged)
+                EXPLAIN("prctl(PR_CAPBSET_DROP) for each capability the command may not have — PID 1's "
+                        "bounding set cut to the command's (its process inherits it), now, while launch may "
+                        "still be making the network namespace: the permitted and effective sets the "
+                        "mounts below use stay whole");
+        if ((r = sandbox_init_bound(&c->sandbox, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         /* sysfs shows the network of whoever mounts it: join the private
          * one first, if launch made it for us meanwhile. */
         if (st->net_by_parent) {

@@ -35,6 +35,24 @@ int sandbox_apply(const struct sandbox_config *c, roost_error *e)
         return 0;
 }
 
+int sandbox_init_bound(const struct sandbox_config *c, roost_error *e)
+{
+        static bool done;
+        if (c->privileged || done)
+                return 0;
+        /* A capability root keeps across execve must be in the bounding or
+         * the inheritable set, and the inheritable one can only gain it
+         * while the bounding set has it. */
+        int r;
+        uint64_t kill = UINT64_C(1) << CAP_KILL;
+        if (!(sandbox_caps(c) & kill) && (r = sandbox_caps_inherit(kill, e)) < 0)
+                return r;
+        if ((r = sandbox_caps_bound(c, e)) < 0)
+                return r;
+        done = true;
+        return 0;
+}
+
 /* What the command's process needs of PID 1's capabilities before its
  * execve: its own set, and what switching user takes even when its own
  * set lacks it. */
@@ -48,14 +66,9 @@ int sandbox_init_narrow(const struct sandbox_config *c, roost_error *e)
          * command's (which the command then inherits, uncut again), sets
          * no_new_privs even without a filter, and is undumpable before the
          * command exists. KILL stays for passing signals on, also through
-         * PID 1's execve into roost-init: a capability root keeps across
-         * execve must be in the bounding or the inheritable set, and the
-         * inheritable one can only gain it while the bounding set has it. */
-        int r;
-        uint64_t kill = UINT64_C(1) << CAP_KILL;
-        if (!(sandbox_caps(c) & kill) && (r = sandbox_caps_inherit(kill, e)) < 0)
-                return r;
-        if ((r = sandbox_caps_bound(c, e)) < 0)
+         * PID 1's execve into roost-init (sandbox_init_bound). */
+        int r = sandbox_init_bound(c, e);
+        if (r < 0)
                 return r;
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return roost_error_set(e, -errno, "setting no_new_privs");

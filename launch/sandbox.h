@@ -62,6 +62,12 @@ int sandbox_readonly_node(const char *path);
  * before it switches to a -u user. A process that already cut it to that
  * set, or whose parent did before starting it, makes no call. */
 int sandbox_caps_bound(const struct sandbox_config *c, roost_error *e);
+/* PID 1's part of that, done as early as the container's side likes (its
+ * mounts need no capability the cut takes: it leaves the permitted and
+ * effective sets alone): KILL kept inheritable for PID 1's execve into
+ * roost-init where the command's set lacks it, then the cut. Idempotent;
+ * sandbox_init_narrow does it too. */
+int sandbox_init_bound(const struct sandbox_config *c, roost_error *e);
 
 /* In the container's PID 1, just before it starts the command: load the
  * seccomp filter (and set no_new_privs), refusing to go on when it cannot

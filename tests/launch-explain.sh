@@ -55,7 +55,7 @@ n_pivot=$(at '^explain: pivot_root') n_detach=$(at 'MNT_DETACH') n_exec=$(at '^e
 ok $? "in the order they happen (clone $n_clone, proc $n_proc, pivot $n_pivot, detach $n_detach, execve $n_exec)"
 n_filter=$(at '^explain: seccomp\(SECCOMP_SET_MODE_FILTER\)') n_bound=$(at '^explain: prctl\(PR_CAPBSET_DROP\) for each')
 n_vfork=$(at '^explain: clone\(CLONE_VM')
-(( n_detach < n_filter && n_filter < n_bound && n_bound < n_vfork && n_vfork < n_exec ))
+(( n_bound < n_proc && n_detach < n_filter && n_filter < n_vfork && n_vfork < n_exec ))
 ok $? "PID 1's own steps too (filter $n_filter, bounding set $n_bound, the command's clone $n_vfork)"
 [ "$(printf '%s\n' "$err" | tail -n 2 | head -n 1 | cut -c1-16)" = "explain: execve(" ]
 ok $? "the execve line comes last, right before the command's own output"
