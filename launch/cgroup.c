@@ -230,6 +230,20 @@ static int make_dir(const char *path, bool fresh, roost_error *e)
         return 0;
 }
 
+/* The device cgroup's names and descriptors, let go of (its directory
+ * stays). */
+static void dev_release(cgroup *c)
+{
+        free(c->dev_path);
+        free(c->dev_own);
+        if (c->dev_fd >= 0)
+                close(c->dev_fd);
+        if (c->dev_lockfd >= 0)
+                close(c->dev_lockfd);
+        c->dev_path = c->dev_own = NULL;
+        c->dev_fd = c->dev_lockfd = -1;
+}
+
 static void cgroup_free(cgroup *c)
 {
         if (!c)
@@ -239,12 +253,7 @@ static void cgroup_free(cgroup *c)
         for (int i = 0; i < CG_N; i++)
                 if (c->lockfd[i] >= 0)
                         close(c->lockfd[i]);
-        free(c->dev_path);
-        free(c->dev_own);
-        if (c->dev_fd >= 0)
-                close(c->dev_fd);
-        if (c->dev_lockfd >= 0)
-                close(c->dev_lockfd);
+        dev_release(c);
         free(c);
 }
 
@@ -629,14 +638,7 @@ static void dev_reset(cgroup *c)
 {
         if (c->dev_own)
                 (void)rmdir_tree(c->dev_own, true);
-        free(c->dev_path);
-        free(c->dev_own);
-        if (c->dev_fd >= 0)
-                close(c->dev_fd);
-        if (c->dev_lockfd >= 0)
-                close(c->dev_lockfd);
-        c->dev_path = c->dev_own = NULL;
-        c->dev_fd = c->dev_lockfd = -1;
+        dev_release(c);
         c->dev_version = 0;
         c->dev_single = false;
 }
