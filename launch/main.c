@@ -310,6 +310,25 @@ static void notice(const char *msg)
                 cli_warn("%s", msg);
 }
 
+/* IMAGE is not stored for the host without --arch. Stored for one other
+ * architecture, that one runs, saying so, as docker runs the image it has
+ * whatever its platform; -ROOST_ENOTFOUND (for a pull) when none is. */
+static int other_arch_image(store *s, const char *image, char **ret_tree, int *ret_use_fd, roost_error *e)
+{
+        int r = launch_image_other_arch(s, image, &arg.arch, e);
+        if (r < 0)
+                return r;
+        if (!arg.arch)
+                return -ROOST_ENOTFOUND;
+        char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "%s is stored for %s, not for this host's %s: running that one (launch --arch %s %s pulls "
+                 "the host's)",
+                 image, arg.arch, host_alpine_arch(), host_alpine_arch(), image);
+        notice(msg);
+        return launch_image_resolve(s, image, arg.arch, ret_tree, ret_use_fd, e);
+}
+
 /* docker's --env-file: one KEY=VALUE a line, the value verbatim to the
  * line's end; KEY alone takes our value, or nothing when unset; lines
  * that start with '#' and blank lines are skipped. Read while parsing, so
@@ -629,6 +648,8 @@ int main(int argc, char **argv)
         }
         if (image) {
                 r = launch_image_resolve(s, image, arg.arch, &tree, &tree_use, &e);
+                if (r == -ROOST_ENOTFOUND && !arg.arch && host_alpine_arch())
+                        r = other_arch_image(s, image, &tree, &tree_use, &e);
                 if (r == -ROOST_ENOTFOUND) {
                         e.msg[0] = 0;
                         r = pull_image(s, image, &tree, &tree_use, &e);
