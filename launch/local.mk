@@ -41,9 +41,9 @@ tests/probe/probe: tests/probe/probe.c
 	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -static -o $@ $(srcdir)/tests/probe/probe.c
 
 TESTS += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
-	tests/launch-explain.sh tests/launch-habits.sh
+	tests/launch-explain.sh tests/launch-habits.sh tests/launch-arch.sh
 EXTRA_DIST += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
-	tests/launch-explain.sh tests/launch-habits.sh
+	tests/launch-explain.sh tests/launch-habits.sh tests/launch-arch.sh
 EXTRA_DIST += bench/launch.sh
 dist_man_MANS += man/launch.1
 EXTRA_DIST += docs/launch.md
