@@ -252,12 +252,15 @@ const char *host_alpine_arch(void)
                 { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
                 { "riscv64", "riscv64" }, { "loongarch64", "loongarch64" },
         };
+        static const char *known; /* launch asks twice: one uname */
         struct utsname u;
+        if (known)
+                return known;
         if (uname(&u) < 0)
                 return NULL;
         for (size_t i = 0; i < ELEMENTSOF(map); i++)
                 if (!strcmp(u.machine, map[i].uname))
-                        return map[i].alpine;
+                        return known = map[i].alpine;
         return NULL;
 }
 

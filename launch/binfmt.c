@@ -282,10 +282,9 @@ int binfmt_prepare(struct run_state *st, roost_error *e)
 {
         const struct launch_config *c = st->c;
         struct binfmt *b = &st->binfmt;
-        const char *host_name = host_alpine_arch();
-        const struct binfmt_arch *host = by_name(host_name);
         bool looked = false;
 
+        st->userns = st->rootless;
         if (c->arch) {
                 if (!(b->arch = by_name(c->arch)))
                         return roost_error_set(e, 0, "architecture %s: launch knows no qemu-user for it",
@@ -296,7 +295,10 @@ int binfmt_prepare(struct run_state *st, roost_error *e)
                 b->arch = tree_arch(c->rootfs);
                 looked = true;
         }
-        if (!b->arch || host_runs(host, b->arch)) {
+        if (!b->arch)
+                return 0;
+        const char *host_name = host_alpine_arch();
+        if (host_runs(by_name(host_name), b->arch)) {
                 b->arch = NULL;
                 return 0;
         }

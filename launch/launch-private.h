@@ -61,8 +61,8 @@ _Noreturn void child_fail(const struct run_state *st, int r, int status, const c
  * its /bin/sh), whether the host runs it, qemu's interpreter (one clear
  * line when it is missing), and where it is registered: in the
  * container's own user namespace where the kernel keeps a binfmt_misc
- * for each (6.7), which sets st->userns for root too; else, as root,
- * with the host's, done here and said in one line. */
+ * for each (6.7); else, as root, with the host's, done here and said in
+ * one line. Sets st->userns: rootless, or root for that namespace. */
 int binfmt_prepare(struct run_state *st, roost_error *e);
 /* In the child, with ROOTFD's /proc mounted and before pivot_root, while
  * the host's interpreter can be reached: binfmt_misc of the container's

@@ -234,7 +234,6 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         struct run_state st = {
                 .c = c,
                 .rootless = geteuid() != 0,
-                .userns = geteuid() != 0,
                 .named_lock = -1,
                 .sync_pipe = { -1, -1 },
                 .err_pipe = { -1, -1 },
@@ -304,7 +303,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         /* A network namespace is the dearest part of a launch (about 1 ms,
          * docs/launch.md). As root, launch makes it itself, in parallel with
          * the child's mounts, and the child joins it before mounting sysfs.
-         * Without root it must belong to the child's user namespace. */
+         * With a user namespace (rootless, or a foreign tree's binfmt_misc)
+         * it must belong to the child's. */
         st.net_by_parent = !st.userns && c->net == LAUNCH_NET_NONE;
         st.parent = getpid();
         /* launch may leave as soon as the command ended, unless something
