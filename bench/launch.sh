@@ -4,13 +4,18 @@
 # noise falls on all of them alike. Prints the median of each and its ratio
 # to the article's `unshare --pid --fork --mount --uts --ipc chroot ROOTFS true`.
 #
-#   bench/launch.sh [RUNS]          (as root; default 200 runs per command)
+#   bench/launch.sh [RUNS [ARCH]]   (as root; default 200 runs per command)
+#
+# With ARCH (aarch64, armv7, ...), `launch --arch ARCH alpine:3.20 true`
+# too: the emulated start-up through qemu-user-static (docs/launch.md),
+# its image pulled from the mirror's copy of that architecture.
 #
 # Environment: LAUNCH (the launch binary; default: the build tree's, else
 # PATH), ALPINE_MIRROR_DIR (default ../shared/alpine-mirror beside the
 # source tree) for the real Alpine tree, else the busybox fixture tree.
 set -u
 runs=${1:-200}
+arch=${2:-}
 src=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "bench/launch.sh: run as root" >&2; exit 1; }
 LAUNCH=${LAUNCH:-$([ -x "$src/launch/launch" ] && echo "$src/launch/launch" || command -v launch)}
@@ -40,6 +45,13 @@ add "launch --rootfs" "$LAUNCH --store $store --rootfs $rootfs true"
 # from the local mirror (file://) once, then launch by name.
 if [ -f "$tarball" ] && "$LAUNCH" --store "$store" --mirror "file://$mirror/alpine" alpine:3.20 true >/dev/null 2>&1; then
         add "launch alpine:3.20" "$LAUNCH --store $store alpine:3.20 true"
+fi
+if [ -n "$arch" ]; then
+        if "$LAUNCH" --store "$store" --mirror "file://$mirror/alpine" --arch "$arch" alpine:3.20 true >/dev/null 2>&1; then
+                add "launch --arch $arch" "$LAUNCH --store $store --arch $arch alpine:3.20 true"
+        else
+                echo "launch --arch $arch left out: it cannot run here (qemu-user-static, the mirror's $arch image?)"
+        fi
 fi
 if command -v bwrap >/dev/null; then
         add "bwrap" "bwrap --unshare-all --ro-bind $rootfs / --proc /proc --dev /dev true"

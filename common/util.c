@@ -252,13 +252,60 @@ const char *host_alpine_arch(void)
                 { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
                 { "riscv64", "riscv64" }, { "loongarch64", "loongarch64" },
         };
+        static const char *known; /* launch asks twice: one uname */
         struct utsname u;
+        if (known)
+                return known;
         if (uname(&u) < 0)
                 return NULL;
         for (size_t i = 0; i < ELEMENTSOF(map); i++)
                 if (!strcmp(u.machine, map[i].uname))
-                        return map[i].alpine;
+                        return known = map[i].alpine;
         return NULL;
+}
+
+/* Alpine's names first, then the OCI platforms docker's --platform takes
+ * (GOARCH and its variant: arm64 is aarch64, arm/v7 armv7, arm/v6 armhf,
+ * Alpine's ARMv6 hard-float port; 386 is x86). linux/arm alone is v7, as
+ * in docker. */
+static const struct {
+        const char *spelling, *alpine;
+} arch_names[] = {
+        { "x86_64", "x86_64" },
+        { "x86", "x86" },
+        { "aarch64", "aarch64" },
+        { "armv7", "armv7" },
+        { "armhf", "armhf" },
+        { "riscv64", "riscv64" },
+        { "ppc64le", "ppc64le" },
+        { "s390x", "s390x" },
+        { "loongarch64", "loongarch64" },
+        { "linux/amd64", "x86_64" },
+        { "linux/386", "x86" },
+        { "linux/arm64", "aarch64" },
+        { "linux/arm64/v8", "aarch64" },
+        { "linux/arm/v7", "armv7" },
+        { "linux/arm", "armv7" },
+        { "linux/arm/v6", "armhf" },
+        { "linux/riscv64", "riscv64" },
+        { "linux/ppc64le", "ppc64le" },
+        { "linux/s390x", "s390x" },
+        { "linux/loong64", "loongarch64" },
+};
+
+const char *alpine_arch_from(const char *spelling)
+{
+        for (size_t i = 0; spelling && i < ELEMENTSOF(arch_names); i++)
+                if (!strcmp(spelling, arch_names[i].spelling))
+                        return arch_names[i].alpine;
+        return NULL;
+}
+
+const char *alpine_arch_nth(size_t i)
+{
+        /* The first entries are Alpine's own names, each once. */
+        return i < ELEMENTSOF(arch_names) && !strchr(arch_names[i].spelling, '/') ? arch_names[i].alpine
+                                                                                  : NULL;
 }
 
 int spawn_attr_clean(posix_spawnattr_t *attr)

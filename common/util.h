@@ -94,3 +94,10 @@ bool is_hex(const char *s, size_t len);
  * armhf, x86, ppc64le, s390x, riscv64, loongarch64); NULL when Alpine
  * builds none for it. */
 const char *host_alpine_arch(void);
+/* An architecture as launch --arch or --platform takes it, Alpine's name
+ * (aarch64, armv7, x86, ...) or an OCI platform (linux/arm64,
+ * linux/arm/v7, linux/386, ...), under Alpine's name; NULL when it is
+ * neither. */
+const char *alpine_arch_from(const char *spelling);
+/* Alpine's architecture names, one for each I from 0 until NULL. */
+const char *alpine_arch_nth(size_t i);

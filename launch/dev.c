@@ -56,7 +56,7 @@ static int add_device(const struct run_state *st, int devfd, const char *name, u
                              mount_have_setattr() ? MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC
                                                   : 0,
                              host,
-                             st->rootless ? "mknod is refused in a user namespace: the host's node, bound"
+                             st->userns ? "mknod is refused in a user namespace: the host's node, bound"
                                           : "the host's node, bound: /dev is nodev, so that nothing made in "
                                             "it with mknod opens a device");
         /* Read-only: the node is the host's own, and through a writable
@@ -105,7 +105,7 @@ int mount_dev(const struct run_state *st, int rootfd, roost_error *e)
          * not be bound read-only (kernels before 5.12): /dev then honours
          * nodes, without a list only for a container that may make none
          * (--cap-drop MKNOD). */
-        const bool mknod = !st->rootless &&
+        const bool mknod = !st->userns &&
                            (st->c->sandbox.privileged || st->devices_listed || !mount_have_setattr());
         /* There, CAP_MKNOD could make and open any device in /dev: refuse
          * rather than run a container that can reach the host's disks. */

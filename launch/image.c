@@ -75,6 +75,43 @@ int launch_image_missing(store *s, const char *image, const char *arch, char **r
         return r < 0 ? -ENOMEM : 0;
 }
 
+int launch_image_other_arch(store *s, const char *image, const char **ret_arch, roost_error *e)
+{
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        struct store_ref ref = { 0 };
+        const char *host = host_alpine_arch(), *found[16], *a;
+        char list[256] = "";
+        size_t n = 0, len = 0;
+
+        *ret_arch = NULL;
+        if (store_ref_parse(image, NULL, &name, &tag) < 0)
+                return 0;
+        if (host && store_ref_resolve(s, name, tag, host, &ref) == 0) {
+                store_ref_done(&ref);
+                return 0;
+        }
+        /* Only on the way to a pull: the few lookups cost nothing then. */
+        for (size_t i = 0; (a = alpine_arch_nth(i)) && n < ELEMENTSOF(found); i++) {
+                if ((host && !strcmp(a, host)) || store_ref_resolve(s, name, tag, a, &ref) < 0)
+                        continue;
+                store_ref_done(&ref);
+                found[n++] = a;
+                int k = snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", a);
+                if (k > 0 && (size_t)k < sizeof(list) - len)
+                        len += (size_t)k;
+        }
+        if (n == 1)
+                *ret_arch = found[0];
+        if (n > 1) {
+                roost_error_set(e, 0,
+                                "%s is not stored for this host's %s, but for %s: choose one with --arch "
+                                "(--arch %s pulls the host's)",
+                                image, host ? host : "architecture", list, host ? host : "ARCH");
+                return -ROOST_EUSAGE;
+        }
+        return 0;
+}
+
 /* "alpine:3.20 (3.20.3), alpine:edge (20250108)": what the store holds
  * of NAME for ARCH, newest first. Returns how many. */
 static size_t list_stored(store *s, const char *name, const char *arch, char *buf, size_t size)

@@ -11,6 +11,11 @@
  * not unpacked. */
 int launch_image_resolve(store *s, const char *image, const char *arch, char **ret_rootfs, int *ret_use_fd,
                          roost_error *e);
+/* After launch_image_resolve said -ROOST_ENOTFOUND for the host's
+ * architecture: the one other architecture IMAGE is stored for, in
+ * *RET_ARCH, or NULL when the host's is stored (only not unpacked) or no
+ * other is. Several: -ROOST_EUSAGE, E saying which, for --arch to choose. */
+int launch_image_other_arch(store *s, const char *image, const char **ret_arch, roost_error *e);
 /* After launch_image_resolve said -ROOST_ENOTFOUND: the NAME:TAG to
  * fetch, and whether it is stored already (then only unpack is missing,
  * and nothing needs the network). */

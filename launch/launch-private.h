@@ -1,5 +1,6 @@
 /* What the files of launch/ share between themselves and nobody else. */
 #pragma once
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include "launch/launch.h"
@@ -15,10 +16,20 @@ struct tty_pipes {
         int outer[3]; /* launch's: it writes [0], reads [1] and [2] (-1 when [1] serves both) */
 };
 
+/* A tree of another architecture, run through qemu-user (binfmt.c). */
+struct binfmt_arch;
+struct binfmt {
+        const struct binfmt_arch *arch; /* NULL: the host runs the tree's programs itself */
+        bool in_userns;                 /* registered in the container's user namespace */
+        char interpreter[PATH_MAX];     /* qemu-ARCH-static, absolute */
+};
+
 /* State of one launch, prepared by the parent; the child gets a copy. */
 struct run_state {
         const struct launch_config *c;
         bool rootless;
+        bool userns; /* the child gets a user namespace: rootless, or root for a foreign tree's binfmt_misc */
+        struct binfmt binfmt;
         char *scratch;    /* the store's tmp/, covered by a tmpfs in the container's namespace */
         char *root_mnt;   /* scratch/root: where the container's root is assembled */
         char *host_files; /* scratch/etc: hosts, hostname, resolv.conf */
@@ -45,6 +56,19 @@ struct run_state {
 /* Send a report up and _exit with its status. Never returns. */
 _Noreturn void child_fail(const struct run_state *st, int r, int status, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+
+/* binfmt.c. In launch, first: the tree's architecture (c->arch, else
+ * its /bin/sh), whether the host runs it, qemu's interpreter (one clear
+ * line when it is missing), and where it is registered: in the
+ * container's own user namespace where the kernel keeps a binfmt_misc
+ * for each (6.7); else, as root, with the host's, done here and said in
+ * one line. Sets st->userns: rootless, or root for that namespace. */
+int binfmt_prepare(struct run_state *st, roost_error *e);
+/* In the child, with ROOTFD's /proc mounted and before pivot_root, while
+ * the host's interpreter can be reached: binfmt_misc of the container's
+ * user namespace on /proc/sys/fs/binfmt_misc, the interpreter registered
+ * there. Nothing to do for a native tree. */
+int binfmt_register(const struct run_state *st, int rootfd, roost_error *e);
 
 /* overlay.c: the writable layer's directories and the files launch
  * provides (/etc/hosts, /etc/hostname, resolv.conf). overlay_prepare runs

@@ -51,6 +51,9 @@ struct launch_volume {
 
 struct launch_config {
         const char *rootfs; /* the tree to run in (stored tree or --rootfs) */
+        /* Its architecture, Alpine's name; NULL: what its /bin/sh is built
+         * for. Another than the host's runs through qemu-user (binfmt.c). */
+        const char *arch;
         char *const *argv;  /* the command; argv[0] searched in PATH of env */
         char *const *env;   /* the command's whole environment */
         const char *cwd;    /* NULL: /; made when the image lacks it */

@@ -4,7 +4,7 @@ launch_liblaunch_a_SOURCES = \
 	launch/launch.h launch/launch-private.h launch/mount-util.h \
 	launch/run.c launch/overlay.c launch/mount.c launch/dev.c launch/net.c \
 	launch/tty.c launch/init.c launch/user.c launch/volumes.c launch/steps.c launch/steps.h \
-	launch/image.c launch/image.h launch/report.h launch/init-blob.S
+	launch/image.c launch/image.h launch/report.h launch/init-blob.S launch/binfmt.c
 
 bin_PROGRAMS += launch/launch
 launch_launch_SOURCES = launch/main.c
@@ -41,9 +41,9 @@ tests/probe/probe: tests/probe/probe.c
 	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -static -o $@ $(srcdir)/tests/probe/probe.c
 
 TESTS += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
-	tests/launch-explain.sh tests/launch-habits.sh
+	tests/launch-explain.sh tests/launch-habits.sh tests/launch-arch.sh
 EXTRA_DIST += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
-	tests/launch-explain.sh tests/launch-habits.sh
+	tests/launch-explain.sh tests/launch-habits.sh tests/launch-arch.sh
 EXTRA_DIST += bench/launch.sh
 dist_man_MANS += man/launch.1
 EXTRA_DIST += docs/launch.md

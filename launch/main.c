@@ -49,7 +49,13 @@ static const struct opt options[] = {
         { OPT_ROOTFS, 0, "rootfs", "DIR", "run in DIR instead of an image" },
         { OPT_STORE, 0, "store", "DIR",
           "the store (default: $ROOST_STORE, /var/lib/roost\nfor root, else ~/.local/share/roost)" },
-        { OPT_ARCH, 0, "arch", "ARCH", "image architecture (default: the host's)" },
+        { OPT_ARCH, 0, "arch", "ARCH",
+          "image architecture: aarch64, armv7, armhf, x86, x86_64,\n"
+          "riscv64, ppc64le, s390x, loongarch64, or an OCI\n"
+          "platform (linux/arm64, linux/arm/v7); another than the\n"
+          "host's runs through qemu-user-static (default: the\n"
+          "host's; for --rootfs, what the tree's /bin/sh is)" },
+        { OPT_ARCH, 0, "platform", "OS/ARCH[/VARIANT]", "docker's spelling of --arch" },
         { OPT_MIRROR, 0, "mirror", "URL", "where to pull a missing image from (as pull)" },
         { OPT_CACERT, 0, "cacert", "FILE", "an extra trust anchor for the mirror (as pull)" },
         { OPT_OFFLINE, 0, "offline", NULL, "never download: the image must be in the store" },
@@ -304,6 +310,25 @@ static void notice(const char *msg)
                 cli_warn("%s", msg);
 }
 
+/* IMAGE is not stored for the host without --arch. Stored for one other
+ * architecture, that one runs, saying so, as docker runs the image it has
+ * whatever its platform; -ROOST_ENOTFOUND (for a pull) when none is. */
+static int other_arch_image(store *s, const char *image, char **ret_tree, int *ret_use_fd, roost_error *e)
+{
+        int r = launch_image_other_arch(s, image, &arg.arch, e);
+        if (r < 0)
+                return r;
+        if (!arg.arch)
+                return -ROOST_ENOTFOUND;
+        char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "%s is stored for %s, not for this host's %s: running that one (launch --arch %s %s pulls "
+                 "the host's)",
+                 image, arg.arch, host_alpine_arch(), host_alpine_arch(), image);
+        notice(msg);
+        return launch_image_resolve(s, image, arg.arch, ret_tree, ret_use_fd, e);
+}
+
 /* docker's --env-file: one KEY=VALUE a line, the value verbatim to the
  * line's end; KEY alone takes our value, or nothing when unset; lines
  * that start with '#' and blank lines are skipped. Read while parsing, so
@@ -363,11 +388,14 @@ static int parse_args(int argc, char **argv, char ***ret)
                         arg.store = p.arg;
                         break;
                 case OPT_ARCH:
-                        if (!store_arch_valid(p.arg)) {
-                                cli_error("--arch '%s': not a valid architecture name", p.arg);
+                        /* Passed on to pull and unpack in Alpine's name. */
+                        if (!(arg.arch = alpine_arch_from(p.arg))) {
+                                cli_error("--arch '%s': not an architecture Alpine builds for (aarch64, "
+                                          "armv7, armhf, x86, x86_64, riscv64, ppc64le, s390x, loongarch64) "
+                                          "nor its OCI platform (linux/arm64, linux/arm/v7, linux/386, ...)",
+                                          p.arg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
-                        arg.arch = p.arg;
                         break;
                 case OPT_MIRROR:
                         arg.mirror = p.arg;
@@ -620,6 +648,8 @@ int main(int argc, char **argv)
         }
         if (image) {
                 r = launch_image_resolve(s, image, arg.arch, &tree, &tree_use, &e);
+                if (r == -ROOST_ENOTFOUND && !arg.arch && host_alpine_arch())
+                        r = other_arch_image(s, image, &tree, &tree_use, &e);
                 if (r == -ROOST_ENOTFOUND) {
                         e.msg[0] = 0;
                         r = pull_image(s, image, &tree, &tree_use, &e);
@@ -647,6 +677,12 @@ int main(int argc, char **argv)
 
         struct launch_config c = {
                 .rootfs = tree ? tree : arg.rootfs,
+                /* An image's is its reference's (the OCI image model would
+                 * record it in a config: not yet); a --rootfs tree's is
+                 * --arch, else found in the tree. */
+                .arch = arg.arch ? arg.arch
+                        : image  ? host_alpine_arch()
+                                 : NULL,
                 .argv = cmd,
                 .env = arg.env,
                 .cwd = arg.cwd,

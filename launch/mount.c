@@ -217,7 +217,7 @@ int mount_root(const struct run_state *st, roost_error *e)
                         return fs_error(fsfd, -errno, "the overlay's upper layer", e);
                 /* In a user namespace trusted.* xattrs are out of reach:
                  * overlayfs keeps its bookkeeping in user.* instead. */
-                if (st->rootless && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+                if (st->userns && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
                         return fs_error(fsfd, -errno, "the overlay", e);
                 if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                         return fs_error(fsfd, -errno, "the overlay", e);
@@ -228,7 +228,7 @@ int mount_root(const struct run_state *st, roost_error *e)
                 if (explaining()) {
                         char opts[3 * PATH_MAX + 64];
                         snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s%s", st->lower,
-                                 st->upper, st->work, st->rootless ? ",userxattr" : "");
+                                 st->upper, st->work, st->userns ? ",userxattr" : "");
                         explain_fs("overlay", opts, MOUNT_ATTR_NODEV, st->root_mnt,
                                    st->ro_layer ? "--read-only, but the tree lacks a mount point (-v) or "
                                                   "the -w directory: they are made in a layer in the "

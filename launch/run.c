@@ -171,6 +171,10 @@ static _Noreturn void child_main(struct run_state *st)
         if ((r = mount_proc_sys(st, rootfd, &e)) < 0 || (r = mount_volumes(st, rootfd, &e)) < 0 ||
             (r = mount_workdir(st, rootfd, &e)) < 0 || (r = mount_root_seal(st, &e)) < 0)
                 child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        /* A foreign tree's interpreter, registered while the host's /usr/bin
+         * can still be reached: before pivot_root. */
+        if ((r = binfmt_register(st, rootfd, &e)) < 0)
+                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         close(TAKE_FD(rootfd));
         step_mark(STEP_PROC_SYS);
         if ((r = mount_enter_root(st, &e)) < 0)
@@ -252,7 +256,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         int r;
 
         *ret_status = LAUNCH_EXIT_ERROR;
-        if ((r = overlay_prepare(&st, e)) < 0)
+        if ((r = binfmt_prepare(&st, e)) < 0 || (r = overlay_prepare(&st, e)) < 0)
                 goto out;
         if (!(devs = calloc(c->n_volumes + 1, sizeof(*devs)))) {
                 r = -ENOMEM;
@@ -299,8 +303,9 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         /* A network namespace is the dearest part of a launch (about 1 ms,
          * docs/launch.md). As root, launch makes it itself, in parallel with
          * the child's mounts, and the child joins it before mounting sysfs.
-         * Without root it must belong to the child's user namespace. */
-        st.net_by_parent = !st.rootless && c->net == LAUNCH_NET_NONE;
+         * With a user namespace (rootless, or a foreign tree's binfmt_misc)
+         * it must belong to the child's. */
+        st.net_by_parent = !st.userns && c->net == LAUNCH_NET_NONE;
         st.parent = getpid();
         /* launch may leave as soon as the command ended, unless something
          * of the container must be gone first: its cgroup (to remove it),
@@ -312,7 +317,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
         if (c->net == LAUNCH_NET_NONE && !st.net_by_parent)
                 flags |= CLONE_NEWNET;
-        if (st.rootless)
+        if (st.userns)
                 flags |= CLONE_NEWUSER;
         /* clone(2) without a stack behaves as fork: the child gets a copy
          * of everything, and becomes PID 1 of its PID namespace. clone3
@@ -366,7 +371,7 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         if (st.tty_sock[1] >= 0)
                 close(st.tty_sock[1]), st.tty_sock[1] = -1;
         tty_pipes_close(&st.pipes, true, false);
-        if (st.rootless && (r = userns_map(pid, e)) < 0)
+        if (st.userns && (r = st.rootless ? userns_map(pid, e) : userns_map_identity(pid, e)) < 0)
                 goto kill;
         /* Once per store: a user who chose the single id need not read
          * it at every launch. A store that cannot remember says it each time. */

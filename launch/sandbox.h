@@ -175,6 +175,10 @@ int cgroup_cleanup_stale(void);
  * from /etc/subuid and /etc/subgid where the caller has a range, else the
  * single id (writing "deny" to setgroups first, as the kernel requires). */
 int userns_map(pid_t child, roost_error *e);
+/* Parent side of a root launch that needs a user namespace (a tree of
+ * another architecture, launch/binfmt.c): every id mapped to itself, so
+ * that the tree's files keep their owners; setgroups stays allowed. */
+int userns_map_identity(pid_t child, roost_error *e);
 /* After userns_map: NULL when a range was mapped, else one line saying why
  * only one id was mapped and how to get a range, for the main to print. */
 const char *userns_map_note(void);

@@ -190,6 +190,27 @@ int userns_map(pid_t child, roost_error *e)
         return write_proc(child, "gid_map", map, e);
 }
 
+int userns_map_identity(pid_t child, roost_error *e)
+{
+        static const char map[] = "0 0 4294967295\n";
+        static const char *const files[] = { "uid_map", "gid_map" };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/%d/%s", (int)child, files[i]);
+                EXPLAIN("write(\"%s\", \"0 0 4294967295\") — every %cid is itself inside: the tree's files "
+                        "keep "
+                        "their owners",
+                        path, files[i][0]);
+                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return roost_error_set(e, -errno, "opening %s", path);
+                int r = write_all(fd, map, strlen(map));
+                if (r < 0)
+                        return roost_error_set(e, r, "writing %s", path);
+        }
+        return 0;
+}
+
 /* A sysctl as an integer, or -1 when the kernel has no such knob. */
 static long sysctl_at(int dirfd, const char *name)
 {

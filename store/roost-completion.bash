@@ -15,7 +15,8 @@ _roost() {
         cmd=${COMP_WORDS[0]##*/}
         case $prev in
                 --store|--to|-v|--volume|--cacert|--env-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-                --arch) COMPREPLY=($(compgen -W "x86_64 aarch64 armv7 armhf x86 ppc64le s390x riscv64" -- "$cur")); return ;;
+                --arch) COMPREPLY=($(compgen -W "x86_64 aarch64 armv7 armhf x86 ppc64le s390x riscv64 loongarch64" -- "$cur")); return ;;
+                --platform) COMPREPLY=($(compgen -W "linux/amd64 linux/arm64 linux/arm/v7 linux/arm/v6 linux/386 linux/riscv64 linux/ppc64le linux/s390x linux/loong64" -- "$cur")); return ;;
                 --net) COMPREPLY=($(compgen -W "none host" -- "$cur")); return ;;
         esac
         if [ "$cmd" = roost ]; then
@@ -38,7 +39,7 @@ _roost() {
         case $cmd in
                 pull) opts="$opts --mirror --cacert --refresh --json --offline --retries --timeout" ;;
                 unpack) opts="$opts --to --force --keep-devices --keep-setid --max-size --max-entries" ;;
-                launch) opts="$opts --mirror --cacert --hostname -e --env-file -w -u -v --net --name --rm --read-only --layer-size --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline --retries --timeout -i -t -T --explain --step-times --seccomp" ;;
+                launch) opts="$opts --platform --mirror --cacert --hostname -e --env-file -w -u -v --net --name --rm --read-only --layer-size --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline --retries --timeout -i -t -T --explain --step-times --seccomp" ;;
                 images) opts="$opts --json" ;;
                 rm) opts="$opts --prune --container" ;;
                 verify|export|import|gc) ;;
