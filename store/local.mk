@@ -5,20 +5,3 @@ store_libstore_a_SOURCES = \
 	store/container.c
 store_libstore_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
 STORE_LIBS = store/libstore.a common/libcommon.a $(CRYPTO_LIBS) $(JANSSON_LIBS)
-
-bin_PROGRAMS += store/roost
-store_roost_SOURCES = store/roost.c store/roost-cli.h store/roost-cmds.c store/roost-transfer.c
-store_roost_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
-store_roost_LDADD = $(STORE_LIBS) $(ARCHIVE_LIBS) $(LAUNCH_SANDBOX_LIBS)
-
-dist_man_MANS += man/roost.1
-
-# Bash completion, where bash-completion says it looks (or the usual place).
-bashcompletiondir = $(BASH_COMPLETION_DIR)
-dist_bashcompletion_DATA = store/roost-completion.bash
-install-data-hook: install-completion-links
-install-completion-links:
-	cd $(DESTDIR)$(bashcompletiondir) && mv -f roost-completion.bash roost && \
-	for t in pull unpack launch; do ln -sf roost $$t; done
-uninstall-hook:
-	cd $(DESTDIR)$(bashcompletiondir) && rm -f roost pull unpack launch

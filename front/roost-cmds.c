@@ -12,7 +12,7 @@
 #include "common/cli.h"
 #include "common/error.h"
 #include "common/util.h"
-#include "store/roost-cli.h"
+#include "front/roost-cli.h"
 #include "launch/sandbox.h"
 
 const struct opt roost_global_opts[] = {

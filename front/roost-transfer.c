@@ -14,7 +14,7 @@
 #include "common/cli.h"
 #include "common/error.h"
 #include "common/util.h"
-#include "store/roost-cli.h"
+#include "front/roost-cli.h"
 
 #define JSON_ENTRY "roost-image.json"
 #define JSON_MAX   (1 << 16)

@@ -1,7 +1,8 @@
 /* roost: the front. pull, unpack and launch are their own binaries and are
  * exec'd, so the front never links a tool's main; the store commands
- * (images, rm, gc, verify, export, import) live here because they are the
- * store library's own CLI. */
+ * (images, rm, gc, verify, export, import) are its own, on top of the
+ * store library, launch's cgroup sweep (gc) and libarchive (export,
+ * import), none of which knows of the others. */
 #include "config.h"
 #include <errno.h>
 #include <libgen.h>
@@ -12,7 +13,7 @@
 #include <unistd.h>
 #include "common/cli.h"
 #include "common/error.h"
-#include "store/roost-cli.h"
+#include "front/roost-cli.h"
 
 static const struct {
         const char *command, *stage;

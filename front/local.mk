@@ -1,0 +1,18 @@
+# roost: the front. It may use every library (the store's, launch's cgroup
+# sweep for gc, libarchive for export and import); no library uses it.
+bin_PROGRAMS += front/roost
+front_roost_SOURCES = front/roost.c front/roost-cli.h front/roost-cmds.c front/roost-transfer.c
+front_roost_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
+front_roost_LDADD = $(STORE_LIBS) $(ARCHIVE_LIBS) $(LAUNCH_SANDBOX_LIBS)
+
+dist_man_MANS += man/roost.1
+
+# Bash completion, where bash-completion says it looks (or the usual place).
+bashcompletiondir = $(BASH_COMPLETION_DIR)
+dist_bashcompletion_DATA = front/roost-completion.bash
+install-data-hook: install-completion-links
+install-completion-links:
+	cd $(DESTDIR)$(bashcompletiondir) && mv -f roost-completion.bash roost && \
+	for t in pull unpack launch; do ln -sf roost $$t; done
+uninstall-hook:
+	cd $(DESTDIR)$(bashcompletiondir) && rm -f roost pull unpack launch
