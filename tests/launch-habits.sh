@@ -136,8 +136,8 @@ is "$rc:$err" "125:launch: user late: no such user in the image's /etc/passwd" "
 # ---- -w DIR the image lacks is made, as docker makes it: root's, 0755
 run_cmd L -w /new/dir sh -c 'pwd; stat -c "%u %g %a" . ..'
 is "$rc:$out" "0:$(printf '/new/dir\n0 0 755\n0 0 755')" "-w DIR that does not exist is made (root's, 0755) and entered"
-run_cmd bash -c "umask 077; launch --store '$STORE' --rootfs '$ROOTFS' -u nobody -w /work/sub sh -c 'pwd; stat -c \"%u %a\" . ..; touch x 2>/dev/null || echo not-writable'"
-is "$out" "$(printf '/work/sub\n0 755\n0 755\nnot-writable')" "... root's and 0755 for a -u user too, whatever the caller's umask"
+run_cmd bash -c "umask 077; launch --store '$STORE' --rootfs '$ROOTFS' -u nobody -w /wdir/sub sh -c 'pwd; stat -c \"%u %a\" . ..; touch x 2>/dev/null || echo not-writable'"
+is "$out" "$(printf '/wdir/sub\n0 755\n0 755\nnot-writable')" "... root's and 0755 for a -u user too, whatever the caller's umask"
 run_cmd L -w /etc/alpine-release true
 is "$rc:$err" "125:launch: working directory /etc/alpine-release: Not a directory" "-w on a file: 125 and one line"
 ln -s /etc "$TEST_TMP/evil/etcl"
