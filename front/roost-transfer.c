@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "front/roost-cli.h"
+#include "unpack/unpack.h"
 
 #define JSON_ENTRY "roost-image.json"
 #define JSON_MAX   (1 << 16)
@@ -193,22 +194,6 @@ static int import_blob(store *s, struct archive *a, const struct store_ref *ref,
         return 0;
 }
 
-/* An export may travel compressed (export - | gzip): the compressions
- * libarchive decodes itself, each only where it was built with the
- * library, as unpack/feed.c reads them (without it libarchive would run a
- * program of that name found in PATH). */
-static void import_filters(struct archive *a)
-{
-        if (archive_zlib_version())
-                archive_read_support_filter_gzip(a);
-        if (archive_liblzma_version())
-                archive_read_support_filter_xz(a);
-        if (archive_libzstd_version())
-                archive_read_support_filter_zstd(a);
-        if (archive_bzlib_version())
-                archive_read_support_filter_bzip2(a);
-}
-
 int cmd_import(struct roost_args *globals, int argc, char **argv)
 {
         static const struct opt opts[] = {
@@ -238,7 +223,8 @@ int cmd_import(struct roost_args *globals, int argc, char **argv)
                 return r;
         struct archive *a = archive_read_new();
         archive_read_support_format_tar(a);
-        import_filters(a);
+        /* An export may travel compressed (export - | gzip). */
+        unpack_read_filters(a);
         struct archive_entry *ent;
         struct store_ref ref = { 0 };
         roost_error e = { "" };

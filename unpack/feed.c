@@ -56,6 +56,29 @@ struct unpack_feed {
         bool in_primed;
 };
 
+void unpack_read_filters(struct archive *a)
+{
+        /* The compressions libarchive decodes itself, not _all: that
+         * would also hand a hostile archive to lrzip, grzip or lzop
+         * programs found in PATH. Each only when built with its library,
+         * since without it libarchive runs the program of that name
+         * instead. */
+        if (archive_zlib_version())
+                archive_read_support_filter_gzip(a);
+        if (archive_bzlib_version())
+                archive_read_support_filter_bzip2(a);
+        if (archive_liblzma_version()) {
+                archive_read_support_filter_xz(a);
+                archive_read_support_filter_lzma(a);
+                archive_read_support_filter_lzip(a);
+        }
+        if (archive_libzstd_version())
+                archive_read_support_filter_zstd(a);
+        if (archive_liblz4_version())
+                archive_read_support_filter_lz4(a);
+        archive_read_support_filter_compress(a);
+}
+
 static void feed_publish(unpack_feed *f, struct chunk *c, bool end, const char *error)
 {
         pthread_mutex_lock(&f->lock);
@@ -296,25 +319,7 @@ int unpack_feed_start(int fd, uint64_t total, unpack_feed **ret, char *err, size
                         r = -ENOMEM;
                         goto fail;
                 }
-                /* The compressions libarchive decodes itself, not _all:
-                 * that would also hand a hostile archive to lrzip, grzip
-                 * or lzop programs found in PATH. Each only when built
-                 * with its library, since without it libarchive runs the
-                 * program of that name instead. */
-                if (archive_zlib_version())
-                        archive_read_support_filter_gzip(f->a);
-                if (archive_bzlib_version())
-                        archive_read_support_filter_bzip2(f->a);
-                if (archive_liblzma_version()) {
-                        archive_read_support_filter_xz(f->a);
-                        archive_read_support_filter_lzma(f->a);
-                        archive_read_support_filter_lzip(f->a);
-                }
-                if (archive_libzstd_version())
-                        archive_read_support_filter_zstd(f->a);
-                if (archive_liblz4_version())
-                        archive_read_support_filter_lz4(f->a);
-                archive_read_support_filter_compress(f->a);
+                unpack_read_filters(f->a);
                 archive_read_support_format_raw(f->a);
                 if (archive_read_open(f->a, f, NULL, feed_client_read, NULL) != ARCHIVE_OK)
                         goto fail_archive;

@@ -10,6 +10,13 @@
 #include "common/error.h"
 #include "store/store.h"
 
+struct archive;
+
+/* Let the reader A decompress what libarchive decodes itself (gzip,
+ * bzip2, xz, lzma, lzip, zstd, lz4, compress), each only where libarchive
+ * was built with its library: never by running a program found in PATH. */
+void unpack_read_filters(struct archive *a);
+
 /* Defaults when a limit is 0. Alpine's minirootfs is about 8 MB in 500
  * entries; these leave room for much larger trees and still stop a bomb. */
 #define UNPACK_DEFAULT_MAX_BYTES   (UINT64_C(16) << 30) /* 16 GiB of file data */
