@@ -27,6 +27,8 @@ enum {
         ROOST_OPT_VERSION,
 };
 extern const struct opt roost_global_opts[];
+/* The options of a command that has none of its own: --help. */
+extern const struct opt roost_help_only[];
 #define ROOST_OPT_HELP_ENTRY                                                                                 \
         {                                                                                                    \
                 ROOST_OPT_HELP, 'h', "help", NULL, "this text"                                               \

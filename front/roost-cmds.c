@@ -23,6 +23,11 @@ const struct opt roost_global_opts[] = {
         {},
 };
 
+const struct opt roost_help_only[] = {
+        ROOST_OPT_HELP_ENTRY,
+        {},
+};
+
 int roost_global_opt(struct roost_args *a, int id, const char *arg)
 {
         switch (id) {
@@ -251,16 +256,12 @@ static int run_gc(const struct roost_args *a, bool report)
 
 int cmd_gc(struct roost_args *args, int argc, char **argv)
 {
-        static const struct opt opts[] = {
-                ROOST_OPT_HELP_ENTRY,
-                {},
-        };
         static const struct opts_spec spec = {
                 .prog = "roost gc",
                 .usage = "[OPTIONS]",
                 .about = "Remove what no reference needs: archives and trees no reference names and no\n"
                          "running container uses, partial downloads, dead temporaries, stale cgroups.",
-                .opts = opts,
+                .opts = roost_help_only,
                 .globals = roost_global_opts,
                 .footer = ROOST_STORE_FOOTER,
         };
@@ -494,17 +495,13 @@ static int verify_tree(store *s, const struct store_ref *ref, bool quiet)
 
 int cmd_verify(struct roost_args *args, int argc, char **argv)
 {
-        static const struct opt opts[] = {
-                ROOST_OPT_HELP_ENTRY,
-                {},
-        };
         static const struct opts_spec spec = {
                 .prog = "roost verify",
                 .usage = "[OPTIONS] [IMAGE[:TAG]...]",
                 .about = "Hash the stored archives of the named images (all when none is named) again,\n"
                          "and check each unpacked tree against the manifest made when it was unpacked.\n"
                          "Each damaged archive or tree path is reported on its own line.",
-                .opts = opts,
+                .opts = roost_help_only,
                 .globals = roost_global_opts,
                 .footer = ROOST_STORE_FOOTER,
         };

@@ -50,16 +50,12 @@ static int export_write(struct archive *a, const char *name, int64_t size, int f
 
 int cmd_export(struct roost_args *globals, int argc, char **argv)
 {
-        static const struct opt opts[] = {
-                ROOST_OPT_HELP_ENTRY,
-                {},
-        };
         static const struct opts_spec spec = {
                 .prog = "roost export",
                 .usage = "[OPTIONS] IMAGE[:TAG] FILE|-",
                 .about = "Write an image to one self-verifying tar file (-: standard output), for\n"
                          "roost import on a machine without network.",
-                .opts = opts,
+                .opts = roost_help_only,
                 .globals = roost_global_opts,
                 .footer = ROOST_STORE_FOOTER,
         };
@@ -196,16 +192,12 @@ static int import_blob(store *s, struct archive *a, const struct store_ref *ref,
 
 int cmd_import(struct roost_args *globals, int argc, char **argv)
 {
-        static const struct opt opts[] = {
-                ROOST_OPT_HELP_ENTRY,
-                {},
-        };
         static const struct opts_spec spec = {
                 .prog = "roost import",
                 .usage = "[OPTIONS] FILE|-",
                 .about = "Check an export's archive (size, SHA-256, SHA-512) against its reference, then\n"
                          "store both (-: standard input). A tampered file leaves nothing behind.",
-                .opts = opts,
+                .opts = roost_help_only,
                 .globals = roost_global_opts,
                 .footer = ROOST_STORE_FOOTER,
         };
