@@ -24,14 +24,13 @@
 #include "launch/launch-private.h"
 #include "launch/steps.h"
 
-static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 static const char *env_path(char *const *env)
 {
         for (size_t i = 0; env && env[i]; i++)
                 if (strncmp(env[i], "PATH=", 5) == 0)
                         return env[i] + 5;
-        return default_path;
+        return LAUNCH_DEFAULT_PATH;
 }
 
 static void explain_exec(const char *path, char *const *argv)

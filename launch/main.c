@@ -15,6 +15,7 @@
 #include "launch/steps.h"
 #include "launch/image.h"
 #include "launch/launch.h"
+#include "launch/report.h"
 
 enum {
         OPT_ROOTFS = 256,
@@ -586,7 +587,7 @@ static int parse_args(int argc, char **argv, char ***ret)
          * HOME, unless given, is the user's in the image's /etc/passwd,
          * added in the container (launch/user.c). */
         const char *defaults[] = {
-                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "PATH=" LAUNCH_DEFAULT_PATH,
                 "container=roost",
         };
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++)

@@ -27,6 +27,10 @@ struct init_params {
         uint8_t report;   /* tell launch of the command's end (launch leaves before teardown) */
 };
 
+/* The command's PATH unless it is given one, docker's; also where the
+ * search for the command looks when the environment has no PATH. */
+#define LAUNCH_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* argv[0] of each of roost-init's two roles. */
 #define INIT_NAME "roost-init"
 #define INIT_EXEC_NAME "roost-exec"

@@ -28,8 +28,6 @@
 #include <unistd.h>
 #include "launch/report.h"
 
-static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 static void report(int status, bool exited, int r, const char *msg)
 {
         struct child_report rep = { .r = r, .status = status, .exited = exited };
@@ -144,7 +142,7 @@ static _Noreturn void exec_command(char **argv)
         int seen = 0;
         const char *p = getenv("PATH");
         if (!p)
-                p = default_path;
+                p = LAUNCH_DEFAULT_PATH;
         while (*cmd) {
                 const char *end = strchr(p, ':');
                 if (!end)
