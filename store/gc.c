@@ -15,9 +15,26 @@ static void use_name(const char *sha256, char *buf, size_t n)
         snprintf(buf, n, "locks/use-%s", sha256);
 }
 
-int store_tree_use(store *s, const char *sha256)
+/* The tree's in-use mark, created if need be and locked with OP. */
+static int use_lock(store *s, const char *sha256, int op)
 {
         char name[96];
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        use_name(sha256, name, sizeof(name));
+        int fd = openat(s->fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, op) < 0) {
+                int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+int store_tree_use(store *s, const char *sha256)
+{
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
         /* Nobody collects from a read-only store: a descriptor to close
@@ -26,33 +43,12 @@ int store_tree_use(store *s, const char *sha256)
                 int fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
                 return fd < 0 ? -errno : fd;
         }
-        use_name(sha256, name, sizeof(name));
-        int fd = openat(s->fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_SH) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
+        return use_lock(s, sha256, LOCK_SH);
 }
 
 int store_tree_use_exclusive(store *s, const char *sha256)
 {
-        char name[96];
-        if (!store_digest_valid(sha256))
-                return -ROOST_EUNSAFE;
-        use_name(sha256, name, sizeof(name));
-        int fd = openat(s->fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
+        return use_lock(s, sha256, LOCK_EX | LOCK_NB);
 }
 
 bool store_tree_in_use(store *s, const char *sha256)
