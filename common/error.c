@@ -16,6 +16,8 @@ static const char *const messages[ROOST_ERR_MAX - ROOST_ERR_BASE] = {
         [ROOST_EARCHIVE - ROOST_ERR_BASE] = "corrupt or unreadable archive",
         [ROOST_ELIMIT - ROOST_ERR_BASE] = "limit exceeded",
         [ROOST_EUSAGE - ROOST_ERR_BASE] = "invalid argument",
+        [ROOST_EOLDSTORE - ROOST_ERR_BASE] =
+                "the store is in roost's earlier layout and cannot be written to migrate it: run any roost command on it with write access once (roost images)",
 };
 
 const char *roost_strerror(int r)
@@ -50,6 +52,7 @@ int roost_exit_code(int r)
         case ROOST_EARCHIVE:
         case ROOST_ELIMIT:
                 return EXIT_ARCHIVE;
+        case ROOST_EOLDSTORE:
         case ENOSPC:
         case EDQUOT:
         case EROFS:

@@ -17,6 +17,7 @@ enum {
         ROOST_EARCHIVE,  /* corrupt, truncated or unreadable archive */
         ROOST_ELIMIT,    /* a configured limit was exceeded */
         ROOST_EUSAGE,    /* bad command line */
+        ROOST_EOLDSTORE, /* a store in roost's earlier layout that cannot be migrated here */
         ROOST_ERR_MAX,
 };
 

@@ -333,3 +333,10 @@ int wait_exited_ok(pid_t pid)
                         return -errno;
         return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+void strv_free(char **v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}

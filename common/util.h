@@ -60,6 +60,8 @@ int wait_exited_ok(pid_t pid);
 /* Remove NAME below DIRFD and everything beneath it without following
  * symlinks and without crossing into other mounts. Missing is success. */
 int rm_rf_at(int dirfd, const char *name);
+/* Free a NULL-terminated array of strings and the strings. */
+void strv_free(char **v);
 
 /* Open directory NAME below DIRFD for readdir without following a symlink
  * at its last component; 0 or -errno. */

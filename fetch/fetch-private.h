@@ -40,6 +40,7 @@ struct fetch_release {
         char *sha256;
         char *sha512;  /* NULL when the index publishes none */
         uint64_t size; /* 0 when unknown */
+        int64_t date;  /* the index's date and time of the release, UTC; 0 when it gives none */
 };
 void fetch_release_done(struct fetch_release *r);
 

@@ -69,6 +69,7 @@ static const struct opts_spec spec = {
 
 int main(int argc, char **argv)
 {
+        store_enable_migration();
         struct fetch_options o = { .retries = -1 };
         const char *store_dir = NULL;
         bool quiet = false, json = false;
@@ -192,9 +193,10 @@ int main(int argc, char **argv)
         } else if (!quiet) {
                 char size[32];
                 fetch_format_bytes(ref.size, size, sizeof(size));
-                printf("reference: %s:%s (%s)\nversion:   %s\nsha256:    %s\nsize:      %llu bytes (%s)\n",
-                       ref.name, ref.tag, ref.arch, ref.version, ref.sha256, (unsigned long long)ref.size,
-                       size);
+                printf("reference: %s:%s (%s)\nversion:   %s\nimage:     sha256:%s\nlayer:     sha256:%s\n"
+                       "size:      %llu bytes (%s)\n",
+                       ref.name, ref.tag, ref.arch, ref.version ? ref.version : "-", ref.digest,
+                       ref.n_layers ? ref.layers[0].digest : "-", (unsigned long long)ref.size, size);
         }
         store_ref_done(&ref);
         if (fflush(stdout) != 0) {

@@ -281,7 +281,7 @@ static int download(struct pull *p, char ret_sha512[STORE_SHA512_HEX + 1], roost
         step(p, what, 0, p->rel.size);
         /* Waits while another pull of the same bytes holds the partial
          * file, and finds the blob stored when it is done. */
-        int r = store_blob_begin(p->s, p->rel.sha256, &b);
+        int r = store_blob_begin_layer(p->s, p->rel.sha256, true, &b);
         if (r < 0)
                 return roost_error_set(e, r, "storing %s", p->rel.file);
         if (r > 0) {
@@ -363,7 +363,7 @@ static int stored(struct pull *p, struct store_ref *ret)
         uint64_t size;
         if (store_ref_read(p->s, p->name, p->tag, p->arch, &ref) < 0)
                 return 0;
-        if (store_blob_size(p->s, ref.sha256, &size) < 0 || size != ref.size) {
+        if (ref.n_layers != 1 || store_blob_size(p->s, ref.layers[0].digest, &size) < 0 || size != ref.size) {
                 store_ref_done(&ref);
                 return 0;
         }
@@ -424,19 +424,34 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
         if ((r = resolve(&p, e)) < 0 || (r = check_sumfile(&p, e)) < 0 || (r = download(&p, sha512, e)) < 0)
                 goto out;
 
+        char diff_id[STORE_SHA256_HEX + 1], digest[STORE_SHA256_HEX + 1];
         struct store_ref ref = {
                 .name = (char *)name,
                 .tag = (char *)p.tag,
                 .arch = (char *)p.arch,
                 .version = p.rel.version,
                 .source = p.url,
-                .sha256 = p.rel.sha256,
+                .digest = digest,
                 .sha512 = sha512[0] ? sha512 : p.rel.sha512,
                 .size = p.rel.size,
                 .created = (int64_t)time(NULL),
         };
-        if (!ref.size && (r = store_blob_size(s, ref.sha256, &ref.size)) < 0) {
+        if (!ref.size && (r = store_blob_size(s, p.rel.sha256, &ref.size)) < 0) {
                 roost_error_set(e, r, "storing %s", p.rel.file);
+                goto out;
+        }
+        /* The diff_id was computed as the bytes came in, and recorded with
+         * the blob; this only reads it back. */
+        if ((r = store_layer_diff_id(s, p.rel.sha256, true, diff_id)) < 0) {
+                if (r == -ROOST_EFORMAT || r == -EIO)
+                        r = fetch_fail(e, -ROOST_EARCHIVE, "%s: not a whole gzip stream", p.rel.file);
+                else
+                        roost_error_set(e, r, "storing %s", p.rel.file);
+                goto out;
+        }
+        if ((r = store_image_put_rootfs(s, p.arch, p.rel.sha256, diff_id, ref.size, p.rel.version, p.rel.date,
+                                        p.rel.file, digest)) < 0) {
+                roost_error_set(e, r, "storing the image of %s", p.rel.file);
                 goto out;
         }
         if ((r = store_ref_write(s, &ref)) < 0) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <yaml.h>
 #include "common/util.h"
 #include "fetch/fetch-private.h"
@@ -202,6 +203,16 @@ static int entry_to_release(yaml_document_t *doc, yaml_node_t *map, struct fetch
                 goto fail;
         }
         r.size = sz;
+        /* The image's "created": the same release is the same image
+         * whoever pulls it, and whenever. A missing or odd date is no
+         * reason to refuse the release. */
+        const char *date = scalar(doc, map, "date"), *when = scalar(doc, map, "time");
+        char stamp[64];
+        struct tm tm = { 0 };
+        snprintf(stamp, sizeof(stamp), "%s %s", date ? date : "", when ? when : "00:00:00");
+        const char *end = strptime(stamp, "%Y-%m-%d %H:%M:%S", &tm);
+        if (end && !*end)
+                r.date = (int64_t)timegm(&tm);
         if (!(r.version = strdup(version)) || !(r.file = strdup(file))) {
                 rr = -ENOMEM;
                 goto fail;

@@ -178,7 +178,12 @@ int cmd_images(struct roost_args *args, int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
                 const struct store_ref *ref = &refs[i];
                 uint64_t unpacked = 0;
-                bool have_tree = store_tree_usage(s, ref->sha256, &unpacked) == 0;
+                bool have_tree = ref->n_layers > 0;
+                for (size_t j = 0; j < ref->n_layers; j++) {
+                        uint64_t u;
+                        have_tree = have_tree && store_tree_usage(s, ref->layers[j].digest, &u) == 0;
+                        unpacked += have_tree ? u : 0;
+                }
                 if (a.json) {
                         _cleanup_free_ char *text = NULL;
                         if (store_ref_to_json(ref, &text) == 0) {
@@ -205,8 +210,8 @@ int cmd_images(struct roost_args *args, int argc, char **argv)
                 time_t t = (time_t)ref->created;
                 struct tm tm;
                 strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
-                printf("%-24s %-10s %-8s %10s %10s  %-20s %.12s\n", refname, ref->version, ref->arch, size,
-                       usize, when, ref->sha256);
+                printf("%-24s %-10s %-8s %10s %10s  %-20s %.12s\n", refname, ref->version ? ref->version : "-",
+                       ref->arch, size, usize, when, ref->digest);
         }
         if (a.json) {
                 char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -230,11 +235,9 @@ static int run_gc(const struct roost_args *a, bool report)
         r = store_gc(s, &rep);
         store_close(s);
         if (r == -ROOST_EFORMAT && rep.unreadable[0]) {
-                /* "refs/ARCH/NAME:TAG": the rm that removes it. */
-                const char *arch = rep.unreadable + strlen("refs/"), *ref = strchr(arch, '/');
                 cli_error("gc: the reference %s cannot be read, and what it names would look unused; "
-                          "nothing removed. Remove it with: roost rm --arch %.*s %s",
-                          rep.unreadable, ref ? (int)(ref - arch) : 0, arch, ref ? ref + 1 : "");
+                          "nothing removed. Remove it with roost rm NAME:TAG",
+                          rep.unreadable);
                 return EXIT_STORE;
         }
         /* Containers whose launcher was killed leave their cgroups behind;
@@ -422,7 +425,7 @@ int cmd_rm(struct roost_args *args, int argc, char **argv)
                         for (size_t k = 0; k < n && len < sizeof(list); k++)
                                 len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s:%s (%s)",
                                                         k ? ", " : "", refs[k].name, refs[k].tag,
-                                                        refs[k].version);
+                                                        refs[k].version ? refs[k].version : "-");
                         cli_error("rm: %s means %zu images for %s: %s; nothing removed, name one by its tag",
                                   text, n, a.arch, list);
                         store_ref_list_free(refs, n);
@@ -437,7 +440,10 @@ int cmd_rm(struct roost_args *args, int argc, char **argv)
                 }
                 struct store_ref ref = refs[0];
                 free(refs);
-                if (store_tree_in_use(s, ref.sha256)) {
+                bool in_use = false;
+                for (size_t j = 0; j < ref.n_layers; j++)
+                        in_use = in_use || store_tree_in_use(s, ref.layers[j].digest);
+                if (in_use) {
                         cli_error("rm: %s:%s is used by a running container; stop it first", ref.name,
                                   ref.tag);
                         ret = ret ?: EXIT_FAIL;
@@ -471,12 +477,12 @@ static bool arch_not_host(const struct store_ref *ref)
         return !host || strcmp(host, ref->arch) != 0;
 }
 
-static int verify_tree(store *s, const struct store_ref *ref, bool quiet)
+static int verify_tree(store *s, const struct store_ref *ref, const char *layer, bool quiet)
 {
-        if (!store_tree_exists(s, ref->sha256))
+        if (!store_tree_exists(s, layer))
                 return 0;
         struct damage d = { ref };
-        int r = store_manifest_check(s, ref->sha256, report_damage, &d);
+        int r = store_manifest_check(s, layer, report_damage, &d);
         if (r < 0) {
                 cli_error("verify: %s:%s: tree: %s", ref->name, ref->tag,
                           r == -ENOENT ? "no manifest; run roost gc and unpack it again" : roost_strerror(r));
@@ -540,16 +546,24 @@ int cmd_verify(struct roost_args *args, int argc, char **argv)
                 }
         }
         for (size_t i = 0; i < n; i++) {
-                r = store_blob_verify(s, refs[i].sha256, refs[i].sha512);
-                if (r < 0) {
-                        cli_error("verify: %s:%s: archive %.12s: %s", refs[i].name, refs[i].tag,
-                                  refs[i].sha256,
-                                  r == -ENOENT ? "missing from the store" : roost_strerror(r));
+                const struct store_ref *ref = &refs[i];
+                bool ok = true;
+                for (size_t j = 0; j < ref->n_layers; j++) {
+                        const char *l = ref->layers[j].digest;
+                        r = store_blob_verify(s, l, ref->n_layers == 1 ? ref->sha512 : NULL);
+                        if (r < 0) {
+                                cli_error("verify: %s:%s: archive %.12s: %s", ref->name, ref->tag, l,
+                                          r == -ENOENT ? "missing from the store" : roost_strerror(r));
+                                ok = false;
+                        }
+                }
+                if (!ok)
                         ret = EXIT_VERIFY;
-                } else if (!a.quiet)
-                        printf("%s:%s (%s): archive ok\n", refs[i].name, refs[i].tag, refs[i].arch);
-                if (verify_tree(s, &refs[i], a.quiet))
-                        ret = EXIT_VERIFY;
+                else if (!a.quiet)
+                        printf("%s:%s (%s): archive ok\n", ref->name, ref->tag, ref->arch);
+                for (size_t j = 0; j < ref->n_layers; j++)
+                        if (verify_tree(s, ref, ref->layers[j].digest, a.quiet))
+                                ret = EXIT_VERIFY;
         }
         store_ref_list_free(refs, n);
         store_close(s);

@@ -82,12 +82,17 @@ int cmd_export(struct roost_args *globals, int argc, char **argv)
                 ret = roost_exit_code(r);
                 goto out;
         }
-        if ((blob = store_blob_open(s, ref.sha256)) < 0 || store_ref_to_json(&ref, &json) < 0) {
+        if (ref.n_layers != 1) {
+                cli_error("export: %s has %zu layers: export writes single-layer images", refname, ref.n_layers);
+                ret = EXIT_USAGE;
+                goto out;
+        }
+        if ((blob = store_blob_open(s, ref.layers[0].digest)) < 0 || store_ref_v1_json(&ref, &json) < 0) {
                 cli_error("export: %s: archive missing from the store; pull it again", refname);
                 ret = EXIT_STORE;
                 goto out;
         }
-        snprintf(entry, sizeof(entry), "sha256/%s", ref.sha256);
+        snprintf(entry, sizeof(entry), "sha256/%s", ref.layers[0].digest);
         struct archive *a = archive_write_new();
         archive_write_set_format_pax_restricted(a);
         int ar = strcmp(file, "-") ? archive_write_open_filename(a, file) : archive_write_open_fd(a, 1);
@@ -144,7 +149,7 @@ static int to_hash(void *h, const void *buf, size_t n)
 
 /* The archive is stored already: the file must still carry the same
  * bytes, or its reference (sha512, size) would be taken on trust. */
-static int import_check_only(struct archive *a, const struct store_ref *ref, roost_error *e)
+static int import_check_only(struct archive *a, const struct store_ref *ref, const char *layer, roost_error *e)
 {
         char got256[STORE_SHA256_HEX + 1], got512[STORE_SHA512_HEX + 1];
         store_hash *h;
@@ -157,21 +162,22 @@ static int import_check_only(struct archive *a, const struct store_ref *ref, roo
         store_hash_free(h);
         if (r < 0)
                 return r;
-        if (strcmp(got256, ref->sha256))
-                return roost_error_set(e, -ROOST_EDIGEST, "archive sha256 (expected %.12s…)", ref->sha256);
+        if (strcmp(got256, layer))
+                return roost_error_set(e, -ROOST_EDIGEST, "archive sha256 (expected %.12s…)", layer);
         if (ref->sha512 && strcmp(got512, ref->sha512))
                 return roost_error_set(e, -ROOST_EDIGEST, "archive sha512");
         return 0;
 }
 
-static int import_blob(store *s, struct archive *a, const struct store_ref *ref, roost_error *e)
+static int import_blob(store *s, struct archive *a, const struct store_ref *ref, const char *layer,
+                       roost_error *e)
 {
         store_blob *b;
-        int r = store_blob_begin(s, ref->sha256, &b);
+        int r = store_blob_begin_layer(s, layer, true, &b);
         if (r < 0)
                 return roost_error_set(e, r, "storing the archive");
         if (r == 1)
-                return import_check_only(a, ref, e);
+                return import_check_only(a, ref, layer, e);
         if (store_blob_offset(b) && (r = store_blob_restart(b)) < 0) {
                 store_blob_abort(b, false);
                 return roost_error_set(e, r, "storing the archive");
@@ -186,7 +192,9 @@ static int import_blob(store *s, struct archive *a, const struct store_ref *ref,
                 return roost_error_set(e, -ROOST_EDIGEST, "archive sha512");
         }
         if ((r = store_blob_commit(b)) < 0)
-                return roost_error_set(e, r, "archive sha256 (expected %.12s…)", ref->sha256);
+                return roost_error_set(e, r, r == -ROOST_EFORMAT ? "archive is not a whole gzip stream"
+                                                                 : "archive sha256 (expected %.12s…)",
+                                       layer);
         return 0;
 }
 
@@ -220,7 +228,7 @@ int cmd_import(struct roost_args *globals, int argc, char **argv)
         struct archive_entry *ent;
         struct store_ref ref = { 0 };
         roost_error e = { "" };
-        char expect[96];
+        char expect[96], layer[STORE_SHA256_HEX + 1];
         int ret = 0;
         if ((strcmp(file, "-") ? archive_read_open_filename(a, file, 1 << 16)
                                : archive_read_open_fd(a, 0, 1 << 16)) != ARCHIVE_OK) {
@@ -254,18 +262,18 @@ int cmd_import(struct roost_args *globals, int argc, char **argv)
                 goto out;
         }
         json[k] = 0;
-        if ((r = store_ref_from_json(json, &ref)) < 0) {
+        if ((r = store_ref_v1_parse(json, &ref, layer)) < 0) {
                 cli_error("import: %s: %s is not a valid reference", file, JSON_ENTRY);
                 ret = EXIT_VERIFY;
                 goto out;
         }
-        snprintf(expect, sizeof(expect), "sha256/%s", ref.sha256);
+        snprintf(expect, sizeof(expect), "sha256/%s", layer);
         if (archive_read_next_header(a, &ent) != ARCHIVE_OK || strcmp(archive_entry_pathname(ent), expect)) {
                 cli_error("import: %s: the archive entry does not match the reference's digest", file);
                 ret = EXIT_VERIFY;
                 goto out;
         }
-        if ((r = import_blob(s, a, &ref, &e)) < 0) {
+        if ((r = import_blob(s, a, &ref, layer, &e)) < 0) {
                 cli_error("import: %s: %s", file, e.msg);
                 ret = roost_exit_code(r);
                 goto out;
@@ -275,14 +283,13 @@ int cmd_import(struct roost_args *globals, int argc, char **argv)
                 ret = EXIT_VERIFY;
                 goto out;
         }
-        if ((r = store_ref_write(s, &ref)) < 0) {
+        if ((r = store_ref_v1_publish(s, &ref, layer)) < 0) {
                 cli_error("import: writing the reference %s:%s: %s", ref.name, ref.tag, roost_strerror(r));
                 ret = EXIT_STORE;
                 goto out;
         }
         if (!args.quiet)
-                printf("imported %s:%s %s (%s) sha256:%s\n", ref.name, ref.tag, ref.version, ref.arch,
-                       ref.sha256);
+                printf("imported %s:%s %s (%s) sha256:%s\n", ref.name, ref.tag, ref.version, ref.arch, layer);
 out:
         archive_read_free(a);
         store_ref_done(&ref);

@@ -111,6 +111,7 @@ static char **tool_argv(const struct roost_args *g, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+        store_enable_migration();
         if (argc < 2) {
                 opts_help(&front);
                 return EXIT_USAGE;

@@ -27,15 +27,22 @@ int launch_image_resolve(store *s, const char *image, const char *arch, char **r
                                        "image %s (%s) is not in the store: pull it first", image, arch);
         if (r < 0)
                 return roost_error_set(e, r, "reading the reference %s", image);
+        if (ref.n_layers != 1) {
+                r = roost_error_set(e, -ROOST_EUSAGE, "image %s:%s has %zu layers: launch runs single-layer images",
+                                    ref.name, ref.tag, ref.n_layers);
+                store_ref_done(&ref);
+                return r;
+        }
+        const char *layer = ref.layers[0].digest;
         /* Marked in use before it is checked, so that rm and gc leave it
          * alone for as long as the container runs. */
-        int use = store_tree_use(s, ref.sha256);
+        int use = store_tree_use(s, layer);
         if (use < 0) {
                 r = roost_error_set(e, use, "marking %s:%s in use", ref.name, ref.tag);
                 store_ref_done(&ref);
                 return r;
         }
-        if (!store_tree_exists(s, ref.sha256)) {
+        if (!store_tree_exists(s, layer)) {
                 close(use);
                 r = roost_error_set(e, -ROOST_ENOTFOUND,
                                     "image %s:%s is pulled but not unpacked: run unpack %s:%s", ref.name,
@@ -43,7 +50,7 @@ int launch_image_resolve(store *s, const char *image, const char *arch, char **r
                 store_ref_done(&ref);
                 return r;
         }
-        r = store_tree_path(s, ref.sha256, ret_rootfs);
+        r = store_tree_path(s, layer, ret_rootfs);
         if (r < 0) {
                 close(use);
                 roost_error_set(e, r, "image %s:%s", ref.name, ref.tag);

@@ -18,6 +18,8 @@ struct store_blob {
         uint64_t written; /* bytes in the file */
         uint64_t synced;  /* bytes whose writeback has been started */
         store_hash *hash;
+        bool layer; /* a layer: its diff_id is recorded at commit */
+        bool gzip;
         /* Network reads come in odd sizes; the page cache takes whole,
          * aligned pages far more cheaply (no partial-page zeroing). */
         unsigned char *wbuf;
@@ -25,6 +27,8 @@ struct store_blob {
 };
 
 #define WBUF_SIZE (256u << 10)
+
+static int layer_record(store *s, const char *sha256, const char *diff_id);
 /* Start writeback as the file grows, so that the fsync before publishing
  * finds little left to write instead of the whole file. */
 #define WRITEBACK_EVERY (8u << 20)
@@ -108,7 +112,15 @@ static int blob_flush(store_blob *b)
         return 0;
 }
 
-int store_blob_begin(store *s, const char *sha256, store_blob **ret)
+static int blob_hash_new(store_blob *b)
+{
+        int r = store_hash_new(&b->hash);
+        if (r == 0 && b->layer && b->gzip)
+                r = store_hash_want_diff_id(b->hash);
+        return r;
+}
+
+static int blob_begin(store *s, const char *sha256, bool layer, bool gzip, store_blob **ret)
 {
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
@@ -116,6 +128,8 @@ int store_blob_begin(store *s, const char *sha256, store_blob **ret)
         if (!b)
                 return -ENOMEM;
         b->s = s;
+        b->layer = layer;
+        b->gzip = gzip;
         b->fd = -1;
         memcpy(b->sha256, sha256, sizeof(b->sha256));
         snprintf(b->partial, sizeof(b->partial), "partial/%s", sha256);
@@ -158,7 +172,7 @@ int store_blob_begin(store *s, const char *sha256, store_blob **ret)
                 close(b->fd);
                 b->fd = -1;
         }
-        if ((r = store_hash_new(&b->hash)) < 0 || (r = blob_rehash(b)) < 0)
+        if ((r = blob_hash_new(b)) < 0 || (r = blob_rehash(b)) < 0)
                 goto fail;
         if (lseek(b->fd, 0, SEEK_END) < 0) {
                 r = -errno;
@@ -169,6 +183,16 @@ int store_blob_begin(store *s, const char *sha256, store_blob **ret)
 fail:
         blob_free(b);
         return r;
+}
+
+int store_blob_begin(store *s, const char *sha256, store_blob **ret)
+{
+        return blob_begin(s, sha256, false, false, ret);
+}
+
+int store_blob_begin_layer(store *s, const char *sha256, bool gzip, store_blob **ret)
+{
+        return blob_begin(s, sha256, true, gzip, ret);
 }
 
 uint64_t store_blob_offset(const store_blob *b)
@@ -184,7 +208,7 @@ int store_blob_restart(store_blob *b)
         b->hash = NULL;
         b->size = b->written = b->synced = 0;
         b->wlen = 0;
-        return store_hash_new(&b->hash);
+        return blob_hash_new(b);
 }
 
 int store_blob_write(store_blob *b, const void *buf, size_t n)
@@ -229,6 +253,17 @@ int store_blob_commit(store_blob *b)
         }
         if ((r = blob_flush(b)) < 0)
                 goto out;
+        /* The diff_id is recorded before the blob appears, so that a
+         * published layer always has one to read. */
+        if (b->layer) {
+                char diff[STORE_SHA256_HEX + 1];
+                if (b->gzip)
+                        r = store_hash_diff_id(b->hash, diff);
+                else
+                        memcpy(diff, got, sizeof(diff));
+                if (r < 0 || (r = layer_record(b->s, b->sha256, diff)) < 0)
+                        goto out;
+        }
         if (fsync(b->fd) < 0 || fchmod(b->fd, 0444) < 0) {
                 r = -errno;
                 goto out;
@@ -259,6 +294,82 @@ void store_blob_abort(store_blob *b, bool keep)
         else
                 (void)blob_flush(b); /* what we have is worth resuming from */
         blob_free(b);
+}
+
+int store_blob_put(store *s, const void *buf, size_t n, char ret_sha256[STORE_SHA256_HEX + 1])
+{
+        store_hash *h;
+        int r = store_hash_new(&h);
+        if (r < 0)
+                return r;
+        if ((r = store_hash_update(h, buf, n)) == 0)
+                r = store_hash_peek(h, ret_sha256, NULL);
+        store_hash_free(h);
+        if (r < 0)
+                return r;
+        store_blob *b;
+        if ((r = store_blob_begin(s, ret_sha256, &b)) != 0)
+                return r > 0 ? 0 : r;
+        if ((r = store_blob_restart(b)) < 0 || (r = store_blob_write(b, buf, n)) < 0) {
+                store_blob_abort(b, false);
+                return r;
+        }
+        return store_blob_commit(b);
+}
+
+static void layer_name(const char *sha256, char *buf, size_t n)
+{
+        snprintf(buf, n, "layers/%s", sha256);
+}
+
+static int layer_record(store *s, const char *sha256, const char *diff_id)
+{
+        char name[96], text[STORE_SHA256_HEX + 2];
+        layer_name(sha256, name, sizeof(name));
+        snprintf(text, sizeof(text), "%s\n", diff_id);
+        _cleanup_close_ int dfd = openat(s->fd, "layers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        return write_file_atomic_at(dfd, name + strlen("layers/"), text, strlen(text), 0444);
+}
+
+int store_layer_diff_id(store *s, const char *sha256, bool gzip, char ret[STORE_SHA256_HEX + 1])
+{
+        char name[96];
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        if (!gzip) {
+                memcpy(ret, sha256, STORE_SHA256_HEX + 1);
+                return 0;
+        }
+        layer_name(sha256, name, sizeof(name));
+        _cleanup_free_ char *text = NULL;
+        size_t n;
+        if (read_file_at(s->fd, name, 128, &text, &n) == 0 && n == STORE_SHA256_HEX + 1 &&
+            text[STORE_SHA256_HEX] == '\n') {
+                text[STORE_SHA256_HEX] = 0;
+                if (store_digest_valid(text)) {
+                        memcpy(ret, text, STORE_SHA256_HEX + 1);
+                        return 0;
+                }
+        }
+        /* A blob stored before diff_ids were recorded (an old store), or
+         * one whose record was lost: one pass, then never again. */
+        _cleanup_close_ int fd = store_blob_open(s, sha256);
+        if (fd < 0)
+                return fd;
+        store_hash *h;
+        int r = store_hash_new(&h);
+        if (r < 0)
+                return r;
+        if ((r = store_hash_want_diff_id(h)) == 0 && (r = store_hash_fd(h, fd, NULL)) == 0)
+                r = store_hash_diff_id(h, ret);
+        store_hash_free(h);
+        if (r < 0)
+                return r;
+        if (!s->read_only)
+                (void)layer_record(s, sha256, ret);
+        return 0;
 }
 
 int store_blob_verify(store *s, const char *sha256, const char *sha512)

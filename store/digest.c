@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include <zlib.h>
+#include "common/error.h"
 #include "common/util.h"
 #include "store/store.h"
 
@@ -30,6 +32,12 @@
 struct worker {
         store_hash *h;
         EVP_MD_CTX *ctx;
+        /* The diff_id's worker inflates a gzip layer and hashes what comes
+         * out (OCI's diff_id: the SHA-256 of the uncompressed tar), beside
+         * the other two and over the same ring: no second pass. */
+        z_stream *z;
+        bool z_end; /* a gzip member ended: another may follow */
+        bool z_bad; /* the stream is not gzip: no diff_id */
         uint64_t tail; /* bytes of the stream this digest has consumed */
         pthread_t thread;
         bool failed;
@@ -37,7 +45,8 @@ struct worker {
 };
 
 struct store_hash {
-        struct worker w[2]; /* sha256, sha512 */
+        struct worker w[3]; /* sha256, sha512, and a layer's diff_id */
+        unsigned n;         /* workers in use: 2, or 3 for a gzip layer */
         uint64_t seen;      /* bytes given to store_hash_update */
         bool async;
         /* async only: */
@@ -48,6 +57,48 @@ struct store_hash {
         pthread_mutex_t mu;
         pthread_cond_t more, space;
 };
+
+static int inflate_hash(struct worker *w, const unsigned char *p, size_t n)
+{
+        static _Thread_local unsigned char out[1 << 16];
+        z_stream *z = w->z;
+        z->next_in = (unsigned char *)p;
+        z->avail_in = (uInt)n;
+        while (z->avail_in > 0) {
+                if (w->z_end) {
+                        /* gzip allows members one after another (pigz
+                         * writes them); each is part of the same tar. */
+                        if (inflateReset(z) != Z_OK)
+                                return -EIO;
+                        w->z_end = false;
+                }
+                z->next_out = out;
+                z->avail_out = sizeof(out);
+                int r = inflate(z, Z_NO_FLUSH);
+                if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR)
+                        return -EIO;
+                if (!EVP_DigestUpdate(w->ctx, out, sizeof(out) - z->avail_out))
+                        return -EIO;
+                if (r == Z_STREAM_END)
+                        w->z_end = true;
+                else if (r == Z_BUF_ERROR && z->avail_out != 0)
+                        break;
+        }
+        return 0;
+}
+
+/* Bytes that are not gzip spoil the diff_id alone: the digests of the
+ * blob must still say what the bytes are (a tampered download is a
+ * checksum mismatch, not an I/O error). */
+static int consume(struct worker *w, const unsigned char *p, size_t n)
+{
+        if (w->z) {
+                if (!w->z_bad && inflate_hash(w, p, n) < 0)
+                        w->z_bad = true;
+                return 0;
+        }
+        return EVP_DigestUpdate(w->ctx, p, n) ? 0 : -EIO;
+}
 
 static void *worker_main(void *arg)
 {
@@ -71,7 +122,7 @@ static void *worker_main(void *arg)
                  * (and the network behind it) waiting for all of it. */
                 if (n > BATCH)
                         n = BATCH;
-                if (!EVP_DigestUpdate(w->ctx, h->ring + off, n))
+                if (consume(w, h->ring + off, n) < 0)
                         w->failed = true;
                 pthread_mutex_lock(&h->mu);
                 w->tail += n;
@@ -84,7 +135,27 @@ static void *worker_main(void *arg)
 
 static uint64_t min_tail(const store_hash *h)
 {
-        return h->w[0].tail < h->w[1].tail ? h->w[0].tail : h->w[1].tail;
+        uint64_t m = h->w[0].tail;
+        for (unsigned i = 1; i < h->n; i++)
+                if (h->w[i].tail < m)
+                        m = h->w[i].tail;
+        return m;
+}
+
+static bool any_failed(const store_hash *h)
+{
+        return h->w[0].failed || h->w[1].failed || h->w[2].failed;
+}
+
+static void stop_workers(store_hash *h, unsigned started)
+{
+        pthread_mutex_lock(&h->mu);
+        h->stop = true;
+        pthread_cond_broadcast(&h->more);
+        pthread_mutex_unlock(&h->mu);
+        for (unsigned i = 0; i < started; i++)
+                pthread_join(h->w[i].thread, NULL);
+        h->stop = false;
 }
 
 /* Start the threads; when that fails, stay synchronous: slower, not wrong. */
@@ -97,18 +168,13 @@ static void go_async(store_hash *h)
         pthread_cond_init(&h->more, NULL);
         pthread_cond_init(&h->space, NULL);
         h->head = h->seen;
-        h->w[0].tail = h->w[1].tail = h->seen;
-        if (pthread_create(&h->w[0].thread, NULL, worker_main, &h->w[0]) != 0)
-                goto fail;
-        if (pthread_create(&h->w[1].thread, NULL, worker_main, &h->w[1]) != 0) {
-                pthread_mutex_lock(&h->mu);
-                h->stop = true;
-                pthread_cond_broadcast(&h->more);
-                pthread_mutex_unlock(&h->mu);
-                pthread_join(h->w[0].thread, NULL);
-                h->stop = false;
-                goto fail;
-        }
+        for (unsigned i = 0; i < h->n; i++)
+                h->w[i].tail = h->seen;
+        for (unsigned i = 0; i < h->n; i++)
+                if (pthread_create(&h->w[i].thread, NULL, worker_main, &h->w[i]) != 0) {
+                        stop_workers(h, i);
+                        goto fail;
+                }
         h->async = true;
         return;
 fail:
@@ -127,14 +193,14 @@ static int drain(store_hash *h)
         pthread_mutex_lock(&h->mu);
         h->flush = true;
         pthread_cond_broadcast(&h->more);
-        while (h->w[0].tail != h->head || h->w[1].tail != h->head) {
+        while (min_tail(h) != h->head) {
                 h->writer_waiting = true;
                 pthread_cond_wait(&h->space, &h->mu);
                 h->writer_waiting = false;
         }
         h->flush = false;
         pthread_mutex_unlock(&h->mu);
-        return h->w[0].failed || h->w[1].failed ? -EIO : 0;
+        return any_failed(h) ? -EIO : 0;
 }
 
 int store_hash_new(store_hash **ret)
@@ -142,7 +208,8 @@ int store_hash_new(store_hash **ret)
         store_hash *h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        h->w[0].h = h->w[1].h = h;
+        h->n = 2;
+        h->w[0].h = h->w[1].h = h->w[2].h = h;
         h->w[0].ctx = EVP_MD_CTX_new();
         h->w[1].ctx = EVP_MD_CTX_new();
         if (!h->w[0].ctx || !h->w[1].ctx || !EVP_DigestInit_ex(h->w[0].ctx, EVP_sha256(), NULL) ||
@@ -159,19 +226,18 @@ void store_hash_free(store_hash *h)
         if (!h)
                 return;
         if (h->async) {
-                pthread_mutex_lock(&h->mu);
-                h->stop = true;
-                pthread_cond_broadcast(&h->more);
-                pthread_mutex_unlock(&h->mu);
-                pthread_join(h->w[0].thread, NULL);
-                pthread_join(h->w[1].thread, NULL);
+                stop_workers(h, h->n);
                 pthread_cond_destroy(&h->more);
                 pthread_cond_destroy(&h->space);
                 pthread_mutex_destroy(&h->mu);
                 free(h->ring);
         }
-        EVP_MD_CTX_free(h->w[0].ctx);
-        EVP_MD_CTX_free(h->w[1].ctx);
+        for (unsigned i = 0; i < 3; i++)
+                EVP_MD_CTX_free(h->w[i].ctx);
+        if (h->w[2].z) {
+                inflateEnd(h->w[2].z);
+                free(h->w[2].z);
+        }
         free(h);
 }
 
@@ -182,8 +248,9 @@ int store_hash_update(store_hash *h, const void *buf, size_t n)
                 go_async(h);
         h->seen += n;
         if (!h->async) {
-                if (!EVP_DigestUpdate(h->w[0].ctx, p, n) || !EVP_DigestUpdate(h->w[1].ctx, p, n))
-                        return -EIO;
+                for (unsigned i = 0; i < h->n; i++)
+                        if (consume(&h->w[i], p, n) < 0)
+                                return -EIO;
                 return 0;
         }
         while (n > 0) {
@@ -208,7 +275,7 @@ int store_hash_update(store_hash *h, const void *buf, size_t n)
                 pthread_mutex_lock(&h->mu);
                 h->head += k;
                 bool wake = false;
-                for (int i = 0; i < 2; i++)
+                for (unsigned i = 0; i < h->n; i++)
                         if (h->w[i].idle && h->head - h->w[i].tail >= BATCH) {
                                 h->w[i].idle = false;
                                 wake = true;
@@ -219,7 +286,7 @@ int store_hash_update(store_hash *h, const void *buf, size_t n)
                 p += k;
                 n -= k;
         }
-        return h->w[0].failed || h->w[1].failed ? -EIO : 0;
+        return any_failed(h) ? -EIO : 0;
 }
 
 static int peek_one(EVP_MD_CTX *ctx, char *out)
@@ -235,6 +302,37 @@ static int peek_one(EVP_MD_CTX *ctx, char *out)
                 return -EIO;
         hex_encode(md, len, out);
         return 0;
+}
+
+int store_hash_want_diff_id(store_hash *h)
+{
+        if (h->seen || h->n == 3)
+                return -EINVAL;
+        struct worker *w = &h->w[2];
+        if (!(w->ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(w->ctx, EVP_sha256(), NULL) ||
+            !(w->z = calloc(1, sizeof(*w->z))))
+                return -ENOMEM;
+        /* 16 + MAX_WBITS: gzip's header and trailer, checked. */
+        if (inflateInit2(w->z, 16 + MAX_WBITS) != Z_OK) {
+                free(w->z);
+                w->z = NULL;
+                return -ENOMEM;
+        }
+        h->n = 3;
+        return 0;
+}
+
+int store_hash_diff_id(store_hash *h, char sha256[STORE_SHA256_HEX + 1])
+{
+        if (h->n != 3)
+                return -EINVAL;
+        int r = drain(h);
+        if (r < 0)
+                return r;
+        /* A layer cut short has no diff_id: its tar is not whole. */
+        if (h->w[2].z_bad || !h->w[2].z_end || h->w[2].z->avail_in != 0)
+                return -ROOST_EFORMAT;
+        return peek_one(h->w[2].ctx, sha256);
 }
 
 int store_hash_peek(store_hash *h, char sha256[STORE_SHA256_HEX + 1], char sha512[STORE_SHA512_HEX + 1])

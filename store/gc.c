@@ -95,17 +95,28 @@ int store_tree_usage(store *s, const char *sha256, uint64_t *ret)
         return 0;
 }
 
-static bool referenced(const struct store_ref *refs, size_t n, const char *sha256)
+/* Whether any reference needs SHA256: as its index, an image's manifest
+ * or config, or a layer (LAYERS_ONLY: only as a layer, for trees). */
+static bool referenced(const struct store_ref *refs, size_t n, const char *sha256, bool layers_only)
 {
-        for (size_t i = 0; i < n; i++)
-                if (!strcmp(refs[i].sha256, sha256))
+        for (size_t i = 0; i < n; i++) {
+                const struct store_ref *r = &refs[i];
+                if (!layers_only && (!strcmp(r->digest, sha256) || !strcmp(r->config, sha256) ||
+                                     (r->index && !strcmp(r->index, sha256))))
                         return true;
+                for (size_t j = 0; j < r->n_layers; j++)
+                        if (!strcmp(r->layers[j].digest, sha256))
+                                return true;
+        }
         return false;
 }
 
-/* Remove every entry of DIR, but, when BY_DIGEST, those a reference names
- * or a running container uses. */
-static int sweep(store *s, const char *dir, const struct store_ref *refs, size_t n, bool by_digest,
+enum keep { KEEP_NONE, KEEP_BLOBS, KEEP_LAYERS };
+
+/* Remove every entry of DIR, but those a reference needs (KEEP_BLOBS:
+ * any blob it names; KEEP_LAYERS: its layers) or a running container
+ * uses. */
+static int sweep(store *s, const char *dir, const struct store_ref *refs, size_t n, enum keep keep,
                  unsigned *count, uint64_t *bytes)
 {
         DIR *d;
@@ -116,8 +127,8 @@ static int sweep(store *s, const char *dir, const struct store_ref *refs, size_t
         while ((de = readdir(d))) {
                 if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
                         continue;
-                if (by_digest && store_digest_valid(de->d_name) &&
-                    (referenced(refs, n, de->d_name) || store_tree_in_use(s, de->d_name)))
+                if (keep != KEEP_NONE && store_digest_valid(de->d_name) &&
+                    (referenced(refs, n, de->d_name, keep == KEEP_LAYERS) || store_tree_in_use(s, de->d_name)))
                         continue;
                 uint64_t used = usage_at(dirfd(d), de->d_name, 0);
                 int k = rm_rf_at(dirfd(d), de->d_name);
@@ -133,18 +144,19 @@ static int sweep(store *s, const char *dir, const struct store_ref *refs, size_t
         return r;
 }
 
-/* A reference's write cut short leaves refs/ARCH/.NAME:TAG.XXXX.tmp
- * behind. With the store held exclusively, nobody is writing one. */
+/* A reference's write cut short leaves tags/NAME/.TAG.XXXX.tmp behind,
+ * and a name whose last tag went leaves its folder. With the store held
+ * exclusively, nobody is writing one. */
 static unsigned sweep_ref_temporaries(store *s)
 {
         DIR *d;
         unsigned n = 0;
-        if (opendir_at(s->fd, "refs", &d) < 0)
+        if (opendir_at(s->fd, "tags", &d) < 0)
                 return 0;
         struct dirent *de;
         while ((de = readdir(d))) {
                 DIR *a;
-                if (!store_arch_valid(de->d_name) || opendir_at(dirfd(d), de->d_name, &a) < 0)
+                if (de->d_name[0] == '.' || opendir_at(dirfd(d), de->d_name, &a) < 0)
                         continue;
                 struct dirent *t;
                 while ((t = readdir(a))) {
@@ -154,6 +166,7 @@ static unsigned sweep_ref_temporaries(store *s)
                                 n++;
                 }
                 closedir(a);
+                (void)unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR); /* only when empty */
         }
         closedir(d);
         return n;
@@ -173,10 +186,13 @@ int store_gc(store *s, struct store_gc_report *ret)
                 snprintf(ret->unreadable, sizeof(ret->unreadable), "%s", bad);
                 return -ROOST_EFORMAT;
         }
-        int r1 = sweep(s, "blobs/sha256", refs, n, true, &rep.blobs, &rep.bytes);
-        int r2 = sweep(s, "trees", refs, n, true, &rep.trees, &rep.bytes);
+        int r1 = sweep(s, "blobs/sha256", refs, n, KEEP_BLOBS, &rep.blobs, &rep.bytes);
+        int r2 = sweep(s, "trees", refs, n, KEEP_LAYERS, &rep.trees, &rep.bytes);
         /* With the store lock held exclusively nobody is downloading. */
-        int r3 = sweep(s, "partial", refs, n, false, &rep.partials, &rep.bytes);
+        int r3 = sweep(s, "partial", refs, n, KEEP_NONE, &rep.partials, &rep.bytes);
+        unsigned records = 0;
+        uint64_t ignored = 0;
+        (void)sweep(s, "layers", refs, n, KEEP_LAYERS, &records, &ignored);
         store_ref_list_free(refs, n);
         /* Count what store_open already removed on our behalf too. */
         int k = store_cleanup(s);

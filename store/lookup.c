@@ -59,3 +59,13 @@ int store_tree_path(store *s, const char *sha256, char **ret)
                 return -ENOMEM;
         return 0;
 }
+
+int store_blob_read(store *s, const char *sha256, size_t max, char **ret, size_t *ret_n)
+{
+        char name[96];
+        if (!store_digest_valid(sha256))
+                return -ROOST_EUNSAFE;
+        store_blob_name(sha256, name, sizeof(name));
+        return read_file_at(s->fd, name, max, ret, ret_n);
+}
+

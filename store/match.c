@@ -119,15 +119,15 @@ int store_ref_match(store *s, const char *name, const char *tag, const char *arc
                         return r == -ROOST_ENOTFOUND ? 0 : r;
                 }
         }
-        r = store_ref_list_arch(s, arch, name, &refs, &n, &cap, NULL);
-        if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
+        r = store_ref_collect(s, name, arch, &refs, &n, &cap, NULL);
+        if (r < 0) {
                 store_ref_list_free(refs, n);
                 return r;
         }
         if (tag) {
                 size_t kept = 0;
                 for (size_t i = 0; i < n; i++)
-                        if (strcmp(refs[i].version, tag) == 0)
+                        if (refs[i].version && strcmp(refs[i].version, tag) == 0)
                                 refs[kept++] = refs[i];
                         else
                                 store_ref_done(&refs[i]);

@@ -1,54 +1,117 @@
+/* References: tags/<name>/<tag>, one small JSON document naming an OCI
+ * index blob, which lists the platforms of NAME:TAG that are stored. A
+ * name's '/' is written %2F, so a name is one path component. */
 #include "config.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <jansson.h>
 #include "common/error.h"
 #include "common/util.h"
 #include "store/store-private.h"
 
-#define REF_PART_MAX 128
+#define TAG_MAX_LEN  128
 
-static bool part_valid(const char *s, bool upper_ok)
+static bool lower_alnum(char c)
 {
-        size_t n = s ? strlen(s) : 0;
-        if (n == 0 || n > REF_PART_MAX)
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* [a-z0-9]+ ((.|_|__|-+) [a-z0-9]+)*: docker's path component. */
+static bool component_valid(const char *s, size_t n)
+{
+        if (n == 0 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
                 return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                             (upper_ok && c >= 'A' && c <= 'Z');
-                /* The first character must be alphanumeric, which rules out
-                 * ".", ".." and hidden names; '/' is never allowed. */
-                if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+        for (size_t i = 1; i < n; i++) {
+                if (lower_alnum(s[i]))
+                        continue;
+                size_t run = 1;
+                while (i + run < n && s[i + run] == s[i])
+                        run++;
+                if (s[i] == '-' ? false : s[i] == '_' ? run > 2 : s[i] == '.' ? run > 1 : true)
+                        return false;
+                i += run - 1;
+        }
+        return true;
+}
+
+/* A registry host: labels of [A-Za-z0-9-], dotted, and an optional :port. */
+static bool host_valid(const char *s, size_t n)
+{
+        const char *colon = memchr(s, ':', n);
+        size_t h = colon ? (size_t)(colon - s) : n;
+        if (h == 0 || s[0] == '.' || s[0] == '-' || s[h - 1] == '.' || s[h - 1] == '-')
+                return false;
+        for (size_t i = 0; i < h; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || (s[i] == '.' && s[i + 1] != '.')))
+                        return false;
+        if (!colon)
+                return true;
+        size_t p = n - h - 1;
+        unsigned long port = 0;
+        if (p == 0 || p > 5)
+                return false;
+        for (size_t i = h + 1; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                port = port * 10 + (unsigned long)(s[i] - '0');
+        }
+        return port > 0 && port <= 65535;
+}
+
+bool store_ref_name_valid(const char *name)
+{
+        size_t n = name ? strlen(name) : 0;
+        if (n == 0 || n > STORE_NAME_MAX)
+                return false;
+        for (const char *p = name, *end; *p; p = *end ? end + 1 : end) {
+                end = strchrnul(p, '/');
+                size_t k = (size_t)(end - p);
+                /* docker's rule: a first component of several that has a
+                 * '.' or ':', or is localhost, is a registry. */
+                bool host = p == name && *end && (memchr(p, '.', k) || memchr(p, ':', k) ||
+                                                   (k == 9 && !strncmp(p, "localhost", 9)));
+                if (host ? !host_valid(p, k) : !component_valid(p, k))
+                        return false;
+                if (*end && !end[1])
                         return false;
         }
         return true;
 }
 
-bool store_ref_name_valid(const char *name)
-{
-        return part_valid(name, false);
-}
-
 bool store_ref_tag_valid(const char *tag)
 {
-        return part_valid(tag, true);
+        size_t n = tag ? strlen(tag) : 0;
+        if (n == 0 || n > TAG_MAX_LEN)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = tag[i];
+                bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+                if (!word && (i == 0 || (c != '.' && c != '-')))
+                        return false;
+        }
+        return true;
 }
 
 bool store_arch_valid(const char *arch)
 {
-        return part_valid(arch, false);
+        size_t n = arch ? strlen(arch) : 0;
+        return n > 0 && n <= 32 && component_valid(arch, n);
 }
 
 int store_ref_parse(const char *text, const char *default_tag, char **ret_name, char **ret_tag)
 {
         if (!text)
                 return -ROOST_EUSAGE;
-        const char *colon = strchr(text, ':');
+        /* The tag's ':' is the last one after the last '/': a registry's
+         * port comes before. */
+        const char *slash = strrchr(text, '/');
+        const char *colon = strchr(slash ? slash : text, ':');
         _cleanup_free_ char *name = colon ? strndup(text, (size_t)(colon - text)) : strdup(text);
         _cleanup_free_ char *tag = NULL;
         if (!name)
@@ -62,46 +125,41 @@ int store_ref_parse(const char *text, const char *default_tag, char **ret_name, 
         return 0;
 }
 
-static int ref_relpath(const char *name, const char *tag, const char *arch, char *buf, size_t n)
+/* NAME as one path component: '/' becomes %2F ('%' is never in a name). */
+static int name_encode(const char *name, char *buf, size_t n)
 {
-        if (!store_ref_name_valid(name) || !store_ref_tag_valid(tag) || !store_arch_valid(arch))
+        if (!store_ref_name_valid(name))
                 return -ROOST_EUNSAFE;
-        if ((size_t)snprintf(buf, n, "refs/%s/%s:%s", arch, name, tag) >= n)
-                return -ENAMETOOLONG;
+        size_t j = 0;
+        for (const char *p = name; *p; p++) {
+                if (j + 4 >= n)
+                        return -ENAMETOOLONG;
+                if (*p == '/') {
+                        memcpy(buf + j, "%2F", 3);
+                        j += 3;
+                } else
+                        buf[j++] = *p;
+        }
+        buf[j] = 0;
         return 0;
 }
 
-static void format_time(int64_t t, char *buf, size_t n)
+static int name_decode(const char *enc, char *buf, size_t n)
 {
-        time_t tt = (time_t)t;
-        struct tm tm;
-        gmtime_r(&tt, &tm);
-        strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static int parse_time(const char *s, int64_t *ret)
-{
-        struct tm tm = { 0 };
-        const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-        if (!end || *end)
-                return -ROOST_EFORMAT;
-        *ret = (int64_t)timegm(&tm);
-        return 0;
-}
-
-int store_ref_to_json(const struct store_ref *ref, char **ret)
-{
-        char when[32];
-        format_time(ref->created, when, sizeof(when));
-        json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:I, s:s}", "schema", 1, "name",
-                              ref->name, "tag", ref->tag, "arch", ref->arch, "version", ref->version,
-                              "source", ref->source, "sha256", ref->sha256, "sha512", ref->sha512, "size",
-                              (json_int_t)ref->size, "created", when);
-        if (!o)
-                return -EINVAL;
-        *ret = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        json_decref(o);
-        return *ret ? 0 : -ENOMEM;
+        size_t j = 0;
+        for (const char *p = enc; *p; p++) {
+                if (j + 1 >= n)
+                        return -ENAMETOOLONG;
+                if (*p == '%') {
+                        if (strncmp(p, "%2F", 3) != 0)
+                                return -ROOST_EFORMAT;
+                        buf[j++] = '/';
+                        p += 2;
+                } else
+                        buf[j++] = *p;
+        }
+        buf[j] = 0;
+        return store_ref_name_valid(buf) ? 0 : -ROOST_EFORMAT;
 }
 
 void store_ref_done(struct store_ref *ref)
@@ -113,99 +171,17 @@ void store_ref_done(struct store_ref *ref)
         free(ref->arch);
         free(ref->version);
         free(ref->source);
-        free(ref->sha256);
+        free(ref->digest);
+        free(ref->config);
+        free(ref->index);
         free(ref->sha512);
+        for (size_t i = 0; i < ref->n_layers; i++) {
+                free(ref->layers[i].digest);
+                free(ref->layers[i].diff_id);
+                free(ref->layers[i].media_type);
+        }
+        free(ref->layers);
         memset(ref, 0, sizeof(*ref));
-}
-
-int store_ref_from_json(const char *text, struct store_ref *ret)
-{
-        json_error_t err;
-        json_t *o = json_loads(text, 0, &err);
-        if (!o)
-                return -ROOST_EFORMAT;
-        const char *name, *tag, *arch, *version, *source, *sha256, *sha512 = NULL, *created;
-        json_int_t size, schema;
-        int r = json_unpack(o, "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s?s, s:I, s:s}", "schema", &schema,
-                            "name", &name, "tag", &tag, "arch", &arch, "version", &version, "source", &source,
-                            "sha256", &sha256, "sha512", &sha512, "size", &size, "created", &created);
-        struct store_ref ref = { 0 };
-        if (r < 0 || schema != 1 || size < 0 || !store_ref_name_valid(name) || !store_ref_tag_valid(tag) ||
-            !store_arch_valid(arch) || !store_digest_valid(sha256) ||
-            (sha512 && !is_hex(sha512, STORE_SHA512_HEX)) || parse_time(created, &ref.created) < 0) {
-                json_decref(o);
-                return -ROOST_EFORMAT;
-        }
-        ref.name = strdup(name);
-        ref.tag = strdup(tag);
-        ref.arch = strdup(arch);
-        ref.version = strdup(version);
-        ref.source = strdup(source);
-        ref.sha256 = strdup(sha256);
-        ref.sha512 = sha512 ? strdup(sha512) : NULL;
-        ref.size = (uint64_t)size;
-        json_decref(o);
-        if (!ref.name || !ref.tag || !ref.arch || !ref.version || !ref.source || !ref.sha256 ||
-            (sha512 && !ref.sha512)) {
-                store_ref_done(&ref);
-                return -ENOMEM;
-        }
-        *ret = ref;
-        return 0;
-}
-
-int store_ref_write(store *s, const struct store_ref *ref)
-{
-        char path[512], dir[64];
-        int r = ref_relpath(ref->name, ref->tag, ref->arch, path, sizeof(path));
-        if (r < 0)
-                return r;
-        if (!store_digest_valid(ref->sha256))
-                return -ROOST_EUNSAFE;
-        /* The invariant: a reference never names a missing archive. */
-        if (!store_blob_exists(s, ref->sha256))
-                return -ENOENT;
-        snprintf(dir, sizeof(dir), "refs/%s", ref->arch);
-        if ((r = mkdir_at_p(s->fd, dir, 0700)) < 0)
-                return r;
-        _cleanup_free_ char *json = NULL;
-        if ((r = store_ref_to_json(ref, &json)) < 0)
-                return r;
-        _cleanup_close_ int dfd = openat(s->fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        size_t len = strlen(json);
-        /* Never one that store_ref_read would refuse to read back. */
-        if (len + 1 > STORE_REF_MAX)
-                return -EFBIG;
-        json[len] = '\n'; /* replaces the NUL; written with its length */
-        return write_file_atomic_at(dfd, strrchr(path, '/') + 1, json, len + 1, 0600);
-}
-
-int store_ref_read(store *s, const char *name, const char *tag, const char *arch, struct store_ref *ret)
-{
-        char path[512];
-        int r = ref_relpath(name, tag, arch, path, sizeof(path));
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *text = NULL;
-        r = read_file_at(s->fd, path, STORE_REF_MAX, &text, NULL);
-        if (r == -ENOENT)
-                return -ROOST_ENOTFOUND;
-        if (r < 0)
-                return r;
-        return store_ref_from_json(text, ret);
-}
-
-int store_ref_remove(store *s, const char *name, const char *tag, const char *arch)
-{
-        char path[512];
-        int r = ref_relpath(name, tag, arch, path, sizeof(path));
-        if (r < 0)
-                return r;
-        if (unlinkat(s->fd, path, 0) < 0)
-                return errno == ENOENT ? -ROOST_ENOTFOUND : -errno;
-        return 0;
 }
 
 void store_ref_list_free(struct store_ref *refs, size_t n)
@@ -215,38 +191,113 @@ void store_ref_list_free(struct store_ref *refs, size_t n)
         free(refs);
 }
 
-static void note_unreadable(char **first, const char *arch, const char *name)
+int store_ref_to_json(const struct store_ref *ref, char **ret)
 {
-        if (first && !*first && asprintf(first, "refs/%s/%s", arch, name) < 0)
-                *first = NULL;
+        char when[32];
+        if (store_time_format(ref->created, when, sizeof(when)) < 0)
+                return -EINVAL;
+        json_t *ls = json_array();
+        for (size_t i = 0; ls && i < ref->n_layers; i++)
+                json_array_append_new(ls, json_pack("{s:s+, s:I}", "digest", "sha256:", ref->layers[i].digest,
+                                                    "size", (json_int_t)ref->layers[i].size));
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s+, s:s+, s:s?, s:I, s:s, s:o}", "name", ref->name,
+                              "tag", ref->tag, "arch", ref->arch, "version", ref->version, "source", ref->source,
+                              "digest", "sha256:", ref->digest, "config", "sha256:", ref->config, "sha512",
+                              ref->sha512, "size", (json_int_t)ref->size, "created", when, "layers", ls);
+        if (!o)
+                return -EINVAL;
+        *ret = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        return *ret ? 0 : -ENOMEM;
 }
 
-int store_ref_list_arch(store *s, const char *arch, const char *only, struct store_ref **refs, size_t *n,
-                        size_t *cap, char **bad)
+/* ---- the index of a reference ---- */
+
+int ref_index_hex(int dirfd, const char *file, char ret[STORE_SHA256_HEX + 1])
 {
-        char dir[512];
-        snprintf(dir, sizeof(dir), "refs/%s", arch);
-        DIR *d;
-        int r = opendir_at(s->fd, dir, &d);
+        _cleanup_free_ char *text = NULL;
+        int r = read_file_at(dirfd, file, STORE_REF_MAX, &text, NULL);
         if (r < 0)
                 return r;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                char *colon = strchr(de->d_name, ':');
-                if (de->d_name[0] == '.' || !colon)
-                        continue; /* temporaries of an atomic write */
-                _cleanup_free_ char *text = NULL, *name = NULL, *tag = NULL;
-                struct stat st;
-                /* Only what store_ref_write could have made is a reference:
-                 * a regular file under a valid name. Anything else names
-                 * nothing for gc to keep, and rm could not name it. */
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-                    store_ref_parse(de->d_name, NULL, &name, &tag) < 0 || (only && strcmp(name, only) != 0))
+        json_t *o = json_loads(text, 0, NULL);
+        const char *d = NULL;
+        json_int_t schema = 0;
+        if (!o || json_unpack(o, "{s:I, s:s}", "schema", &schema, "index", &d) < 0 || schema != 2 ||
+            strncmp(d, "sha256:", 7) != 0 || !store_digest_valid(d + 7)) {
+                json_decref(o);
+                return -ROOST_EFORMAT;
+        }
+        memcpy(ret, d + 7, STORE_SHA256_HEX + 1);
+        json_decref(o);
+        return 0;
+}
+
+json_t *ref_index_load(store *s, const char *hex)
+{
+        _cleanup_free_ char *text = NULL;
+        if (store_blob_read(s, hex, STORE_DOC_MAX, &text, NULL) < 0)
+                return NULL;
+        json_t *o = json_loads(text, 0, NULL);
+        if (!json_is_array(json_object_get(o, "manifests"))) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+const char *ref_entry_arch(json_t *m)
+{
+        json_t *p = json_object_get(m, "platform");
+        return store_arch_from_platform(json_string_value(json_object_get(p, "architecture")),
+                                        json_string_value(json_object_get(p, "variant")));
+}
+
+/* One platform's entry of an index into RET (name and tag already set). */
+static int entry_read(store *s, json_t *m, struct store_ref *ret)
+{
+        const char *d = json_string_value(json_object_get(m, "digest")), *arch = ref_entry_arch(m);
+        json_t *ann = json_object_get(m, "annotations");
+        const char *when = json_string_value(json_object_get(ann, "roost.created"));
+        const char *v = json_string_value(json_object_get(ann, "roost.version"));
+        const char *src = json_string_value(json_object_get(ann, "roost.source"));
+        const char *sha512 = json_string_value(json_object_get(ann, "roost.sha512"));
+        if (!arch || !d || strncmp(d, "sha256:", 7) != 0 || !store_digest_valid(d + 7) ||
+            (sha512 && !is_hex(sha512, STORE_SHA512_HEX)))
+                return -ROOST_EFORMAT;
+        if (when && store_time_parse(when, &ret->created) < 0)
+                return -ROOST_EFORMAT;
+        if (!(ret->arch = strdup(arch)) || (v && !(ret->version = strdup(v))) ||
+            (src && !(ret->source = strdup(src))) || (sha512 && !(ret->sha512 = strdup(sha512))))
+                return -ENOMEM;
+        return store_manifest_read(s, d + 7, ret);
+}
+
+int ref_dir(const char *name, char *buf, size_t n)
+{
+        char enc[STORE_NAME_MAX * 3 + 1];
+        int r = name_encode(name, enc, sizeof(enc));
+        if (r < 0)
+                return r;
+        return (size_t)snprintf(buf, n, "tags/%s", enc) >= n ? -ENAMETOOLONG : 0;
+}
+
+/* Append to *REFS each platform of the reference file TAG in DIRFD (of
+ * NAME), or only ARCH's. */
+static int collect_one(store *s, int dirfd, const char *name, const char *tag, const char *arch,
+                       struct store_ref **refs, size_t *n, size_t *cap)
+{
+        char hex[STORE_SHA256_HEX + 1];
+        int r = ref_index_hex(dirfd, tag, hex);
+        if (r < 0)
+                return r;
+        json_t *idx = ref_index_load(s, hex), *m;
+        if (!idx)
+                return -ROOST_EFORMAT;
+        size_t i;
+        json_array_foreach(json_object_get(idx, "manifests"), i, m) {
+                const char *a = ref_entry_arch(m);
+                if (arch && (!a || strcmp(a, arch)))
                         continue;
-                if (read_file_at(dirfd(d), de->d_name, STORE_REF_MAX, &text, NULL) < 0) {
-                        note_unreadable(bad, arch, de->d_name);
-                        continue;
-                }
                 if (*n == *cap) {
                         size_t nc = *cap ? *cap * 2 : 16;
                         struct store_ref *g = realloc(*refs, nc * sizeof(**refs));
@@ -257,10 +308,73 @@ int store_ref_list_arch(store *s, const char *arch, const char *only, struct sto
                         *refs = g;
                         *cap = nc;
                 }
-                if (store_ref_from_json(text, &(*refs)[*n]) == 0)
-                        (*n)++;
+                struct store_ref *ref = &(*refs)[*n];
+                memset(ref, 0, sizeof(*ref));
+                if (!(ref->name = strdup(name)) || !(ref->tag = strdup(tag)) || !(ref->index = strdup(hex)))
+                        r = -ENOMEM;
                 else
-                        note_unreadable(bad, arch, de->d_name);
+                        r = entry_read(s, m, ref);
+                if (r < 0) {
+                        store_ref_done(ref);
+                        break;
+                }
+                (*n)++;
+        }
+        json_decref(idx);
+        return r;
+}
+
+static void note_bad(char **bad, const char *dir, const char *file)
+{
+        if (bad && !*bad && asprintf(bad, "%s/%s", dir, file) < 0)
+                *bad = NULL;
+}
+
+static int collect_name(store *s, const char *dir, const char *name, const char *arch, struct store_ref **refs,
+                        size_t *n, size_t *cap, char **bad)
+{
+        DIR *d;
+        int r = opendir_at(s->fd, dir, &d);
+        if (r < 0)
+                return r == -ENOENT || r == -ENOTDIR ? 0 : r;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                struct stat st;
+                /* Only what store_ref_write makes is a reference: a regular
+                 * file under a valid tag; temporaries begin with '.'. */
+                if (!store_ref_tag_valid(de->d_name) ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                int k = collect_one(s, dirfd(d), name, de->d_name, arch, refs, n, cap);
+                if (k == -ENOMEM) {
+                        r = k;
+                        break;
+                }
+                if (k < 0)
+                        note_bad(bad, dir, de->d_name);
+        }
+        closedir(d);
+        return r;
+}
+
+int store_ref_collect(store *s, const char *only, const char *arch, struct store_ref **refs, size_t *n,
+                      size_t *cap, char **bad)
+{
+        char dir[REF_DIR_MAX], name[STORE_NAME_MAX + 1];
+        if (only) {
+                int r = ref_dir(only, dir, sizeof(dir));
+                return r < 0 ? r : collect_name(s, dir, only, arch, refs, n, cap, bad);
+        }
+        DIR *d;
+        int r = opendir_at(s->fd, "tags", &d);
+        if (r < 0)
+                return r;
+        struct dirent *de;
+        while ((de = readdir(d)) && r >= 0) {
+                if (de->d_name[0] == '.' || name_decode(de->d_name, name, sizeof(name)) < 0)
+                        continue;
+                snprintf(dir, sizeof(dir), "tags/%s", de->d_name);
+                r = collect_name(s, dir, name, arch, refs, n, cap, bad);
         }
         closedir(d);
         return r;
@@ -279,22 +393,9 @@ static int ref_cmp(const void *a, const void *b)
 
 int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n, char **ret_unreadable)
 {
-        DIR *d;
-        int r = opendir_at(s->fd, "refs", &d);
-        if (r < 0)
-                return r;
         struct store_ref *refs = NULL;
         size_t n = 0, cap = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.' || !store_arch_valid(de->d_name))
-                        continue;
-                if ((r = store_ref_list_arch(s, de->d_name, NULL, &refs, &n, &cap, ret_unreadable)) < 0 &&
-                    r != -ENOTDIR)
-                        break;
-                r = 0;
-        }
-        closedir(d);
+        int r = store_ref_collect(s, NULL, NULL, &refs, &n, &cap, ret_unreadable);
         if (r < 0) {
                 store_ref_list_free(refs, n);
                 return r;
@@ -305,3 +406,31 @@ int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n, char **ret_u
         *ret_n = n;
         return 0;
 }
+
+int store_ref_read(store *s, const char *name, const char *tag, const char *arch, struct store_ref *ret)
+{
+        char dir[REF_DIR_MAX];
+        int r = ref_dir(name, dir, sizeof(dir));
+        if (r < 0)
+                return r;
+        if (!store_ref_tag_valid(tag) || !store_arch_valid(arch))
+                return -ROOST_EUNSAFE;
+        _cleanup_close_ int dfd = openat(s->fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return errno == ENOENT ? -ROOST_ENOTFOUND : -errno;
+        struct store_ref *refs = NULL;
+        size_t n = 0, cap = 0;
+        r = collect_one(s, dfd, name, tag, arch, &refs, &n, &cap);
+        if (r == -ENOENT)
+                r = -ROOST_ENOTFOUND;
+        if (r == 0 && n == 0)
+                r = -ROOST_ENOTFOUND;
+        if (r == 0) {
+                *ret = refs[0];
+                n--;
+                memmove(refs, refs + 1, n * sizeof(*refs));
+        }
+        store_ref_list_free(refs, n);
+        return r;
+}
+

@@ -7,12 +7,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include "common/error.h"
 #include "common/user.h"
 #include "common/util.h"
 #include "store/store-private.h"
 
 static const char *const subdirs[] = {
-        "blobs", "blobs/sha256", "partial", "trees", "refs", "tmp", "locks",
+        "blobs", "blobs/sha256", "layers", "partial", "trees", "tags", "tmp", "locks",
 };
 
 int store_default_root(const char *override, char **ret)
@@ -73,6 +74,19 @@ static int removed(int fd, int r)
 {
         struct stat st;
         return (r == 0 || r == -ENOENT) && fstat(fd, &st) == 0 && st.st_nlink == 0 ? -ESTALE : r;
+}
+
+int (*store_migrator)(store *s, bool exclusive);
+
+/* A store in the earlier layout (refs/) is migrated by the tools that
+ * enabled it (store_enable_migration); the others, launch, which links no
+ * hashing, are told so. */
+static int old_layout(store *s, bool exclusive)
+{
+        struct stat st;
+        if (fstatat(s->fd, "refs", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return store_migrator ? store_migrator(s, exclusive) : -ROOST_EOLDSTORE;
 }
 
 static int open_once(const char *abs, unsigned flags, store **ret)
@@ -147,6 +161,11 @@ static int open_once(const char *abs, unsigned flags, store **ret)
         s->read_only = cannot_write != 0;
         int k = s->read_only ? 0 : store_cleanup(s);
         s->cleaned = k > 0 ? k : 0;
+        if ((k = old_layout(s, flags & STORE_EXCLUSIVE)) < 0) {
+                s->made = false;
+                store_close(s);
+                return k;
+        }
         *ret = s;
         return 0;
 }

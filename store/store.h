@@ -4,10 +4,13 @@
  *   lock                      flock: shared by every command, exclusive for gc
  *   busy                      flock: shared by a command that gave up lock
  *                             (store_unlock) but still uses the store
- *   blobs/sha256/<hex>        archives, content-addressed, read-only
+ *   blobs/sha256/<hex>        OCI blobs (layers, configs, manifests,
+ *                             indexes), content-addressed, read-only
+ *   layers/<hex>              each layer blob's diff_id, as computed
  *   partial/<hex>             downloads in progress, keyed by expected sha256
- *   trees/<hex>/rootfs        unpacked trees, keyed by their archive's sha256
- *   refs/<arch>/<name>:<tag>  references, one JSON document each
+ *   trees/<hex>/rootfs        unpacked layers, keyed by their blob's sha256
+ *   tags/<name>/<tag>         references, naming an index blob each; a
+ *                             name's '/' is written %2F
  *   tmp/<pid>.<random>        anything being written; removed when abandoned
  *   locks/<kind>-<key>        per-object locks
  *   containers/<name>/        a named container's writable layer (lock,
@@ -45,6 +48,11 @@ int store_default_root(const char *override, char **ret);
 /* Open (creating with mode 0700 unless STORE_NO_CREATE) the store at ROOT,
  * take its lock, and remove what dead writers left in tmp/. */
 int store_open(const char *root, unsigned flags, store **ret);
+/* Let store_open migrate a store written in roost's earlier layout
+ * (docs/store.md) in place; without it such a store is -ROOST_EOLDSTORE.
+ * The tools that hash (pull, unpack, roost) enable it. */
+void store_enable_migration(void);
+
 /* Close S. A store this handle made (it had no lock file) and that holds
  * nothing, with no other command in it, is removed again: a failed first
  * command leaves no empty skeleton (docs/store.md). */
@@ -76,6 +84,12 @@ typedef struct store_hash store_hash;
 int store_hash_new(store_hash **ret);
 void store_hash_free(store_hash *h);
 int store_hash_update(store_hash *h, const void *buf, size_t n);
+/* Also inflate what is fed (gzip) and hash the result: a layer's diff_id.
+ * Only before the first update. */
+int store_hash_want_diff_id(store_hash *h);
+/* The diff_id of everything fed, which must be whole gzip: -ROOST_EFORMAT
+ * when the stream is cut short. */
+int store_hash_diff_id(store_hash *h, char sha256[STORE_SHA256_HEX + 1]);
 /* Hex digests of everything seen so far; the hash may still be updated. */
 int store_hash_peek(store_hash *h, char sha256[STORE_SHA256_HEX + 1], char sha512[STORE_SHA512_HEX + 1]);
 
@@ -107,46 +121,140 @@ int store_blob_commit(store_blob *b);
 /* Give up. KEEP leaves the partial file for a later resume. Frees B. */
 void store_blob_abort(store_blob *b, bool keep);
 
+/* As store_blob_begin, for a layer: the blob's diff_id (the SHA-256 of
+ * the tar inside) is computed as the bytes are written, beside the other
+ * digests, when COMPRESSED says it is gzip; a plain tar's is its digest.
+ * store_blob_commit then records it (store_layer_diff_id). */
+int store_blob_begin_layer(store *s, const char *sha256, bool gzip, store_blob **ret);
+/* Write a small blob from memory; *RET_SHA256 gets its name. */
+int store_blob_put(store *s, const void *buf, size_t n, char ret_sha256[STORE_SHA256_HEX + 1]);
+/* Read a small blob (at most MAX bytes) into a NUL-terminated buffer. */
+int store_blob_read(store *s, const char *sha256, size_t max, char **ret, size_t *ret_n);
+/* The diff_id of the layer blob SHA256, as recorded when it was written,
+ * else computed now (one pass: inflated and hashed) and recorded. GZIP
+ * says how the blob is compressed. */
+int store_layer_diff_id(store *s, const char *sha256, bool gzip, char ret[STORE_SHA256_HEX + 1]);
+
 bool store_blob_exists(store *s, const char *sha256);
 int store_blob_open(store *s, const char *sha256); /* O_RDONLY fd */
 int store_blob_size(store *s, const char *sha256, uint64_t *ret);
 int store_blob_remove(store *s, const char *sha256);
 
-/* ---- references ---- */
+/* ---- references and images (OCI image-spec v1.1) ---- */
 
+/* One layer of an image, bottom first in an image's list. */
+struct store_layer {
+        char *digest;     /* hex sha256 of the blob as stored (compressed) */
+        char *diff_id;    /* hex sha256 of the uncompressed tar */
+        char *media_type; /* application/vnd.oci.image.layer.v1.tar+gzip, ... */
+        uint64_t size;
+};
+
+/* A reference NAME:TAG as seen for one architecture: the image it names
+ * there and what the store knows of where it came from. */
 struct store_ref {
-        char *name;    /* "alpine" */
+        char *name;    /* "alpine", "127.0.0.1:5000/team/app" */
         char *tag;     /* "3.22", "3.22.1", "edge", "latest-stable" */
         char *arch;    /* Alpine's arch name: "x86_64", "aarch64", ... */
-        char *version; /* the release it resolved to: "3.22.1" */
-        char *source;  /* URL (or file:// path) the archive came from */
-        char *sha256;
-        char *sha512; /* may be NULL when the mirror publishes none */
-        uint64_t size;
-        int64_t created; /* seconds since the epoch */
+        char *version; /* the release it resolved to: "3.22.1"; may be NULL */
+        char *source;  /* URL (or file:// path) it came from; may be NULL */
+        char *digest;  /* hex sha256 of the image's manifest: the image's id */
+        char *config;  /* hex sha256 of its config */
+        char *index;   /* hex sha256 of the reference's index (read only) */
+        char *sha512;  /* the single layer's SHA-512 as its mirror published it; may be NULL */
+        uint64_t size; /* the layers' compressed bytes */
+        int64_t created; /* when it was stored, seconds since the epoch */
+        struct store_layer *layers;
+        size_t n_layers;
 };
 
 /* Split "name[:tag]" (or NAME and a separate TAG) into checked parts. A
  * missing tag becomes DEFAULT_TAG, or stays NULL when DEFAULT_TAG is NULL
- * (a bare name, for store_ref_match). Names: [a-z0-9][a-z0-9._-]*, tags:
- * [A-Za-z0-9][A-Za-z0-9._-]*, both at most 128 bytes, so neither can
- * name a path outside refs/. */
+ * (a bare name, for store_ref_match). Names follow docker's grammar
+ * (components of [a-z0-9] joined by '.', '_', '__' or '-', separated by
+ * '/', the first one optionally a registry host[:port]); tags
+ * [A-Za-z0-9_][A-Za-z0-9._-]*; at most 255 and 128 bytes. A name is kept
+ * under tags/ with each '/' written %2F, so none can name a path outside. */
 int store_ref_parse(const char *text, const char *default_tag, char **ret_name, char **ret_tag);
 bool store_ref_name_valid(const char *name);
 bool store_ref_tag_valid(const char *tag);
 bool store_arch_valid(const char *arch);
 
-/* Write REF atomically. Refuses (-ENOENT) when its blob is not stored. */
+/* Add the image REF->digest (a manifest blob whose config and layers are
+ * all stored: -ENOENT otherwise) as REF->arch's platform of NAME:TAG,
+ * replacing what that platform had. The reference's index lists only the
+ * platforms present. REF->version, ->source, ->sha512 and ->created are
+ * recorded as the store's own annotations on the index. */
 int store_ref_write(store *s, const struct store_ref *ref);
 int store_ref_read(store *s, const char *name, const char *tag, const char *arch, struct store_ref *ret);
+/* Remove ARCH's platform from NAME:TAG; the reference goes with its last. */
 int store_ref_remove(store *s, const char *name, const char *tag, const char *arch);
-/* Every reference that can be read, sorted. *RET_UNREADABLE (may be NULL)
- * gets the path below the store of the first one that cannot (too large,
- * not JSON, not a file), or NULL: gc must not run past one, since the
- * archive it names would look unreferenced. Free it. */
+/* Every reference that can be read, one entry per platform, sorted.
+ * *RET_UNREADABLE (may be NULL) gets the path below the store of the
+ * first one that cannot (too large, not JSON, an index or manifest that
+ * cannot be read), or NULL: gc must not run past one, since what it names
+ * would look unreferenced. Free it. */
 int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n, char **ret_unreadable);
 void store_ref_done(struct store_ref *ref);
 void store_ref_list_free(struct store_ref *refs, size_t n);
+/* The JSON form of a reference for --json output. */
+int store_ref_to_json(const struct store_ref *ref, char **ret);
+
+/* The reference document of roost's earlier layout, as its exports carry
+ * it: one archive (LAYER) per reference. Parse it, write it (REF must
+ * have one layer), and store it as an image (store_image_put_rootfs,
+ * its layer stored already) under its name and tag. */
+int store_ref_v1_parse(const char *text, struct store_ref *ret, char layer[STORE_SHA256_HEX + 1]);
+int store_ref_v1_json(const struct store_ref *ref, char **ret);
+int store_ref_v1_publish(store *s, struct store_ref *ref, const char *layer);
+
+/* OCI's platform for Alpine's arch name ("x86_64" -> amd64, "armv7" ->
+ * arm v7, ...) and back; NULL when there is none. */
+int store_arch_to_platform(const char *arch, const char **ret_arch, const char **ret_variant);
+const char *store_arch_from_platform(const char *architecture, const char *variant);
+
+/* docker's default PATH: what an image that sets none is given. */
+#define STORE_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+#define STORE_MEDIA_INDEX           "application/vnd.oci.image.index.v1+json"
+#define STORE_MEDIA_MANIFEST        "application/vnd.oci.image.manifest.v1+json"
+#define STORE_MEDIA_CONFIG          "application/vnd.oci.image.config.v1+json"
+#define STORE_MEDIA_LAYER_TAR       "application/vnd.oci.image.layer.v1.tar"
+#define STORE_MEDIA_LAYER_GZIP      "application/vnd.oci.image.layer.v1.tar+gzip"
+#define STORE_MEDIA_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define STORE_MEDIA_DOCKER_LAYER    "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+/* Whether layer L's blob is gzip (else a plain tar). */
+bool store_layer_gzip(const struct store_layer *l);
+
+/* What an image's config says about running it, as launch reads it. */
+struct store_image_config {
+        char **env;        /* NULL-terminated "K=V"; NULL when unset */
+        char **entrypoint; /* NULL when unset */
+        char **cmd;        /* NULL when unset */
+        char *workdir;     /* NULL when unset */
+        char *user;        /* NULL when unset */
+        int64_t created;   /* 0 when unset */
+        char *created_by;  /* written only: the history entry's command */
+};
+void store_image_config_done(struct store_image_config *c);
+
+/* Write the config and the manifest of an image of ARCH whose LAYERS
+ * (bottom first, each blob stored, diff_id known) are configured by CFG,
+ * with the manifest annotation org.opencontainers.image.version VERSION
+ * (may be NULL). JSON with sorted keys, no whitespace: the same inputs give
+ * the same image digest anywhere. *RET_DIGEST: the manifest's hex. */
+int store_image_put(store *s, const char *arch, const struct store_layer *layers, size_t n_layers,
+                    const struct store_image_config *cfg, const char *version,
+                    char ret_digest[STORE_SHA256_HEX + 1]);
+/* The image of one root filesystem LAYER (gzip, DIFF_ID known), run as
+ * a shell: Env PATH, Cmd /bin/sh, created CREATED, its history naming
+ * CREATED_BY. An Alpine release pulled or migrated is this. */
+int store_image_put_rootfs(store *s, const char *arch, const char *layer, const char *diff_id, uint64_t size,
+                           const char *version, int64_t created, const char *created_by,
+                           char ret_digest[STORE_SHA256_HEX + 1]);
+/* Read the config blob CONFIG. */
+int store_image_config_read(store *s, const char *config, struct store_image_config *ret);
 
 /* ---- what a user's reference means ---- */
 
@@ -174,9 +282,6 @@ int store_ref_match(store *s, const char *name, const char *tag, const char *arc
  * or -ROOST_ENOTFOUND. */
 int store_ref_resolve(store *s, const char *name, const char *tag, const char *arch, struct store_ref *ret);
 
-/* JSON forms, for files and for --json output. */
-int store_ref_to_json(const struct store_ref *ref, char **ret);
-int store_ref_from_json(const char *text, struct store_ref *ret);
 
 /* ---- unpacked trees ---- */
 

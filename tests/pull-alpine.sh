@@ -14,7 +14,7 @@ P() { pull --store "$store" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" --
 
 run_cmd P alpine 3.20 --json
 is "$rc" 0 "pull alpine 3.20 from Alpine's own files"
-is "$(echo "$out" | jq -r '[.version,.sha256,.sha512,.size] | join(" ")')" "3.20.3 $sha256 $sha512 3490290" \
+is "$(echo "$out" | jq -r '[.version,.layers[0].digest,.sha512,.size] | join(" ")')" "3.20.3 sha256:$sha256 $sha512 3490290" \
         "resolves to 3.20.3 with Alpine's published digests and size"
 is "$(sha256sum "$store/blobs/sha256/$sha256" | cut -d' ' -f1)" "$sha256" "the stored blob is Alpine's tarball"
 
@@ -23,9 +23,9 @@ is "$rc" 0 "pull alpine:3.20.3"
 is "$(grep -c 'alpine-minirootfs-3.20.3-x86_64.tar.gz HTTP' "$NGINX_LOG")" 1 "...downloads nothing more: the blob is stored"
 
 run_cmd P alpine
-is "$rc:$(jq -r .version "$store/refs/x86_64/alpine:latest-stable")" "0:3.20.3" \
+is "$rc:$(ref_doc "$store" alpine:latest-stable x86_64 | jq -r .version)" "0:3.20.3" \
         "a bare 'pull alpine' reads latest-stable as a file naming the branch"
 
 run_cmd pull --store "$TEST_TMP/s-file" --mirror "file://$ALPINE_MIRROR_DIR/alpine" --arch x86_64 --json alpine latest-stable
-is "$rc:$(echo "$out" | jq -r .sha256)" "0:$sha256" "the same folder works as a file:// mirror"
+is "$rc:$(echo "$out" | jq -r '.layers[0].digest')" "0:sha256:$sha256" "the same folder works as a file:// mirror"
 tap_done

@@ -93,7 +93,7 @@ for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
 is "$fails" 0 "six concurrent pulls of alpine:3.99 into one store all succeed"
 is "$(tarball_gets "$NGINX_LOG" "$file")" $((before + 1)) "...and download the tarball once"
 check "...storing it once, verified" stored_ok "$s"
-is "$(store_blob_count "$s"):$(ls "$s/partial" | wc -l)" "1:0" "...one blob, no partial file left behind"
+is "$(store_blob_count "$s"):$(ls "$s/partial" | wc -l)" "4:0" "...one image (archive, config, manifest, index), no partial file left behind"
 
 # --- a dead mirror ---
 s=$TEST_TMP/s5

@@ -47,7 +47,7 @@ nginx_start "$www" '
 
 store=$TEST_TMP/store
 P() { pull --store "$store" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" --arch x86_64 "$@"; }
-ref_field() { jq -r ".$2" "$store/refs/${3:-x86_64}/$1"; }
+ref_field() { ref_doc "$store" "$1" "${3:-x86_64}" | jq -r ".$2"; }
 sha() { sha256_of "$(release_file "$www" "$@")"; }
 
 # --- resolution ---
@@ -59,7 +59,8 @@ is "$(ref_field alpine:3.99 sha512)" "$(sha512sum "$(release_file "$www" 3.99.2)
 is "$(sha256_of "$store/blobs/sha256/$(sha 3.99.2)")" "$(sha 3.99.2)" "the stored blob is the release, byte for byte"
 like "$out" "reference: alpine:3.99 \\(x86_64\\)" "the result names the reference"
 like "$out" "version: +3.99.2" "the result names the version"
-like "$out" "sha256: +$(sha 3.99.2)" "the result names the digest"
+like "$out" "layer: +sha256:$(sha 3.99.2)" "the result names the layer's digest, the release's"
+like "$out" "image: +sha256:[0-9a-f]{64}" "...and the image's"
 like "$out" "size: +$(stat -c %s "$(release_file "$www" 3.99.2)") bytes" "the result names the size"
 like "$err" "downloading alpine-minirootfs-3.99.2-x86_64.tar.gz" "without a terminal, one line per step"
 is "$(stat -c %a "$store/blobs/sha256/$(sha 3.99.2)")" 444 "the stored blob is read-only"
@@ -86,13 +87,13 @@ is "$(ref_field alpine:latest-stable version)" 3.99.2 "...as alpine:latest-stabl
 
 run_cmd P --arch aarch64 alpine 3.99 --json
 is "$rc" 0 "--arch aarch64"
-is "$(echo "$out" | jq -r .arch):$(echo "$out" | jq -r .sha256)" "aarch64:$(sha 3.99.2 aarch64)" "--arch picks that architecture's file, and --json prints one object"
+is "$(echo "$out" | jq -r .arch):$(echo "$out" | jq -r '.layers[0].digest')" "aarch64:sha256:$(sha 3.99.2 aarch64)" "--arch picks that architecture's file, and --json prints one object"
 check "the reference is stored per architecture" store_has_ref "$store" alpine:3.99 aarch64
 
 run_cmd P alpine 3.99 --json
 is "$rc" 0 "--json exits 0"
-is "$(echo "$out" | jq -r '[.name,.tag,.arch,.version,.sha256,.size] | join(" ")')" \
-        "alpine 3.99 x86_64 3.99.2 $(sha 3.99.2) $(stat -c %s "$(release_file "$www" 3.99.2)")" "--json: name, tag, arch, version, digest, size"
+is "$(echo "$out" | jq -r '[.name,.tag,.arch,.version,.layers[0].digest,.size] | join(" ")')" \
+        "alpine 3.99 x86_64 3.99.2 sha256:$(sha 3.99.2) $(stat -c %s "$(release_file "$www" 3.99.2)")" "--json: name, tag, arch, version, digest, size"
 is "$err" "" "--json prints no progress"
 
 # --- the second pull downloads nothing ---
@@ -113,7 +114,7 @@ like "$err" "^pull: alpine:3.97 \\(x86_64\\) is not stored" "...saying so"
 
 # --- file:// and https redirects ---
 run_cmd pull --store "$TEST_TMP/s-file" --mirror "file://$www/alpine" --arch x86_64 alpine 3.99.1
-is "$rc:$(jq -r .sha256 "$TEST_TMP/s-file/refs/x86_64/alpine:3.99.1")" "0:$(sha 3.99.1)" "a file:// mirror works (offline demo from a directory)"
+is "$rc:$(ref_doc "$TEST_TMP/s-file" alpine:3.99.1 x86_64 | jq -r .sha256)" "0:$(sha 3.99.1)" "a file:// mirror works (offline demo from a directory)"
 run_cmd pull --store "$TEST_TMP/s-moved" --mirror "$NGINX_URL/moved/alpine" --cacert "$NGINX_CA" --arch x86_64 alpine 3.99
 is "$rc" 0 "an https-to-https redirect is followed"
 
@@ -199,7 +200,7 @@ fresh; run_cmd pull --store "$TEST_TMP/s-bad" --mirror "$NGINX_URL/alpine" --cac
 PR() { pull --store "$TEST_TMP/s-bad" --mirror "$NGINX_URL/$1/alpine" --cacert "$NGINX_CA" --arch x86_64 --refresh alpine 3.99; }
 run_cmd PR smaller
 is "$rc" 5 "--refresh with an index that misstates a stored archive's size fails (exit 5)"
-is "$(jq -r .size "$TEST_TMP/s-bad/refs/x86_64/alpine:3.99")" "$size" "...and the reference keeps the true size"
+is "$(ref_doc "$TEST_TMP/s-bad" alpine:3.99 x86_64 | jq -r .size)" "$size" "...and the reference keeps the true size"
 run_cmd PR badsha512
 is "$rc" 5 "--refresh with an index whose sha512 is not the stored archive's fails (exit 5)"
 like "$err" "sha512" "...naming the check"
@@ -225,7 +226,7 @@ is "$rc" 4 "an https-to-http redirect is refused (exit 4)"
 like "$err" "refused \\(only https:// is allowed, redirects included\\)" "...saying why"
 check "...and nothing is stored" nothing_stored
 ROOST_MIRROR="$NGINX_URL/alpine" run_cmd pull --store "$TEST_TMP/s-env" --cacert "$NGINX_CA" --arch x86_64 -q alpine 3.99.0
-is "$rc:$(jq -r .version "$TEST_TMP/s-env/refs/x86_64/alpine:3.99.0")" "0:3.99.0" "ROOST_MIRROR names the mirror"
+is "$rc:$(ref_doc "$TEST_TMP/s-env" alpine:3.99.0 x86_64 | jq -r .version)" "0:3.99.0" "ROOST_MIRROR names the mirror"
 
 # --- --cacert adds to the system's anchors, it does not replace them ---
 # In a private mount namespace the test CA joins the system's trust store

@@ -34,14 +34,14 @@ gcout=$(roost gc --store "$S")
 gcrc=$? end=$(date +%s%N)
 ok $gcrc "gc exits 0 while a pull and a launch run"
 kill -0 "$lpid" 2>/dev/null; ok $? "gc finished while the container was still running"
-like "$gcout" "removed 1 blobs, 0 trees" "gc collected only the archive rm left behind"
+like "$gcout" "removed 4 blobs, 0 trees" "gc collected only the image rm left behind: its archive, config, manifest and index"
 wait "$ppid"; ok $? "the pull that ran beside gc succeeded"
 wait "$lpid"; ok $? "the launch that ran beside gc succeeded"
 is "$(tail -1 "$TEST_TMP/launch.out")" "3.98.0" "the container saw its tree whole"
 run_cmd roost verify --store "$S"
 ok $rc "every image verifies after gc"
 is "$(roost images -q --store "$S" | tr '\n' ' ')" "alpine:3.98 alpine:3.99 " "no reference was lost"
-test -d "$S/trees/$(jq -r .sha256 "$S/refs/x86_64/alpine:3.98")/rootfs"; ok $? "the running container's tree was kept"
+test -d "$S/trees/$(ref_doc "$S" alpine:3.98 x86_64 | jq -r .sha256)/rootfs"; ok $? "the running container's tree was kept"
 tap_diag "gc took $(( (end - start) / 1000000 )) ms with ${old} blobs"
 
 # A launch SIGKILLed under a cgroup limit leaves a cgroup; gc removes it.

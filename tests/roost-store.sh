@@ -15,11 +15,12 @@ sha=$(store-put put "$S" "$TEST_TMP/rootfs.tar.gz" alpine 3.99 "$ARCH" 3.99.1)
 ok $? "a fixture image is stored"
 
 run_cmd roost images --store "$S"
-like "$out" "^alpine:3.99 +3.99.1 +$ARCH .* ${sha:0:12}\$" "images shows reference, version, arch and short digest"
+like "$out" "^alpine:3.99 +3.99.1 +$ARCH .* [0-9a-f]{12}\$" "images shows reference, version, arch and short digest"
 run_cmd roost images -q --store "$S"
 is "$out" "alpine:3.99" "images -q prints references only"
 run_cmd roost images --json --store "$S"
-is "$(printf '%s' "$out" | jq -r '.[0].sha256')" "$sha" "images --json parses and carries the full digest"
+is "$(printf '%s' "$out" | jq -r '.[0].layers[0].digest')" "sha256:$sha" "images --json parses and carries the layer's full digest"
+like "$(printf '%s' "$out" | jq -r '.[0].digest')" "^sha256:[0-9a-f]{64}$" "...and the image's"
 is "$(printf '%s' "$out" | jq -r 'length')" 1 "images --json is an array of one"
 
 run_cmd roost verify --store "$S"
@@ -177,36 +178,36 @@ is "$rc" 2 "rm of an invalid name exits 2"
 
 # A reference that cannot be read: gc removes nothing (the archive it
 # names would look unreferenced), images and verify say so, rm removes it.
-printf '{not json' >"$S/refs/$ARCH/broken:1"
+mkdir -p "$S/tags/broken" && printf '{not json' >"$S/tags/broken/1"
 run_cmd roost gc --store "$S"
 is "$rc" 6 "gc refuses to run past an unreadable reference (exit 6)"
-like "$err" "refs/$ARCH/broken:1 cannot be read.*roost rm --arch $ARCH broken:1$" "... naming it, and the rm that removes it"
+like "$err" "tags/broken/1 cannot be read.*roost rm NAME:TAG$" "... naming it, and the rm that removes it"
 test -f "$S/blobs/sha256/$sha"; ok $? "... and removes nothing"
 run_cmd roost images --store "$S"
-like "$err" "broken:1 cannot be read" "images warns about it"
+like "$err" "tags/broken/1 cannot be read" "images warns about it"
 run_cmd roost verify --store "$S"
 is "$rc" 5 "verify counts it as damage"
 run_cmd roost rm --store "$S" broken:1
 is "$rc:$out" "0:removed broken:1 ($ARCH), which could not be read" "rm removes an unreadable reference"
 # What roost never writes there (a directory, a symlink, a name no
 # reference has) is no reference: it does not stop gc.
-mkdir "$S/refs/$ARCH/dir:1" && ln -s /etc/passwd "$S/refs/$ARCH/link:1" && echo '{' >"$S/refs/$ARCH/Bad Name:1"
+mkdir -p "$S/tags/x/dir" && ln -s /etc/passwd "$S/tags/x/link" && echo '{' >"$S/tags/x/Bad Name" && mkdir "$S/tags/Bad%Name"
 run_cmd roost gc --store "$S" -q
-is "$rc" 0 "a directory, a symlink or an invalid name under refs/ does not stop gc"
-rm -rf "$S/refs/$ARCH/dir:1" "$S/refs/$ARCH/link:1" "$S/refs/$ARCH/Bad Name:1"
+is "$rc" 0 "a directory, a symlink or an invalid name under tags/ does not stop gc"
+rm -rf "$S/tags/x" "$S/tags/Bad%Name"
 
 # gc: abandoned temporaries and partials go; referenced blobs stay
 mkdir -p "$S/tmp/999999999.deadbeef/rootfs" && touch "$S/partial/$(printf '%064d' 0)"
-echo '{' >"$S/refs/$ARCH/.alpine:3.99.Xk2Jq9.tmp" # a reference's write cut short
+echo '{' >"$S/tags/alpine/.3.99.Xk2Jq9.tmp" # a reference's write cut short
 run_cmd roost gc --store "$S"
 ok $rc "gc exits 0"
 like "$out" "removed 0 blobs, 0 trees, 1 partial downloads, 2 temporaries, [0-9]+ cgroups" "gc reports what it removed"
-test ! -e "$S/refs/$ARCH/.alpine:3.99.Xk2Jq9.tmp"; ok $? "gc removes a reference's leftover temporary"
+test ! -e "$S/tags/alpine/.3.99.Xk2Jq9.tmp"; ok $? "gc removes a reference's leftover temporary"
 test -f "$S/blobs/sha256/$sha"; ok $? "gc keeps a referenced blob"
 run_cmd roost rm --store "$S" alpine:3.99
 ok $rc "rm removes the reference"
 test -f "$S/blobs/sha256/$sha"; ok $? "rm without --prune leaves the blob for gc"
 run_cmd roost gc --store "$S"
-like "$out" "removed 1 blobs, 1 trees" "gc removes the unreferenced blob and tree"
+like "$out" "removed 4 blobs, 1 trees" "gc removes the unreferenced image (archive, config, manifest, index) and tree"
 test ! -e "$S/blobs/sha256/$sha"; ok $? "the blob is gone"
 tap_done

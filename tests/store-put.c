@@ -28,8 +28,11 @@ static int put(store *s, char **argv)
         char sha256[STORE_SHA256_HEX + 1], sha512[STORE_SHA512_HEX + 1];
         store_hash_peek(h, sha256, sha512);
         store_hash_free(h);
+        /* A gzip file is a gzip layer, anything else a plain tar's. */
+        unsigned char magic[2] = { 0 };
+        bool gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
         store_blob *b;
-        int r = store_blob_begin(s, sha256, &b);
+        int r = store_blob_begin_layer(s, sha256, gzip, &b);
         if (r == 0) {
                 lseek(fd, 0, SEEK_SET);
                 while ((k = read(fd, buf, sizeof(buf))) > 0)
@@ -38,13 +41,21 @@ static int put(store *s, char **argv)
         }
         if (r < 0)
                 return fprintf(stderr, "store-put: %s\n", roost_strerror(r)), 1;
+        char diff[STORE_SHA256_HEX + 1], digest[STORE_SHA256_HEX + 1];
+        if ((r = store_layer_diff_id(s, sha256, gzip, diff)) < 0)
+                return fprintf(stderr, "store-put: %s\n", roost_strerror(r)), 1;
+        struct store_layer l = { .digest = sha256, .diff_id = diff, .size = size,
+                                 .media_type = (char *)(gzip ? STORE_MEDIA_LAYER_GZIP : STORE_MEDIA_LAYER_TAR) };
+        struct store_image_config c = { .created = time(NULL) };
+        if ((r = store_image_put(s, argv[6], &l, 1, &c, argv[7], digest)) < 0)
+                return fprintf(stderr, "store-put: %s\n", roost_strerror(r)), 1;
         struct store_ref ref = {
                 .name = argv[4],
                 .tag = argv[5],
                 .arch = argv[6],
                 .version = argv[7],
                 .source = (char *)"file:///test",
-                .sha256 = sha256,
+                .digest = digest,
                 .sha512 = sha512,
                 .size = size,
                 .created = time(NULL),

@@ -188,8 +188,19 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
         }
         name = ref.name;
         tag = ref.tag;
+        if (ref.n_layers == 0) {
+                cli_error("%s:%s (%s) has no layers: there is nothing to unpack", name, tag, arch);
+                r = EXIT_ARCHIVE;
+                goto out;
+        }
         if (arg_to) {
-                int fd = store_blob_open(s, ref.sha256);
+                if (ref.n_layers != 1) {
+                        cli_error("%s:%s has %zu layers: unpack --to extracts single-layer images only", name,
+                                  tag, ref.n_layers);
+                        r = EXIT_USAGE;
+                        goto out;
+                }
+                int fd = store_blob_open(s, ref.layers[0].digest);
                 if (fd < 0) {
                         cli_error("%s:%s: its archive is missing from the store; run 'pull %s:%s' again",
                                   name, tag, name, tag);
@@ -211,41 +222,49 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 r = 0;
                 goto out;
         }
-        if (store_read_only(s) && !store_tree_exists(s, ref.sha256)) {
+        /* Each layer is a tree of its own, extracted once and shared by
+         * every image that has it. */
+        bool all = true, repaired = false, extracted = false;
+        for (size_t i = 0; i < ref.n_layers; i++)
+                all = all && store_tree_exists(s, ref.layers[i].digest);
+        if (store_read_only(s) && !all) {
                 cli_error("the store %s is read-only: unpacking %s:%s into it needs to write (unpack --to DIR "
                           "extracts it elsewhere)",
                           root, name, tag);
                 r = EXIT_STORE;
                 goto out;
         }
-        bool repair = arg_force && store_tree_exists(s, ref.sha256);
-        if (repair && store_read_only(s)) {
+        if (arg_force && store_read_only(s)) {
                 cli_error("the store %s is read-only: repairing %s:%s needs to write", root, name, tag);
                 r = EXIT_STORE;
                 goto out;
         }
-        /* A repair is only as good as its source. */
-        if (repair && (r = store_blob_verify(s, ref.sha256, ref.sha512)) < 0) {
-                cli_error("%s:%s: its archive is %s too; remove the image (roost rm --prune %s:%s) and pull "
-                          "it again",
-                          name, tag, r == -ENOENT ? "missing" : "damaged", name, tag);
-                r = r == -ENOENT ? EXIT_NOTFOUND : EXIT_VERIFY;
-                goto out;
+        for (size_t i = 0; i < ref.n_layers && !store_read_only(s); i++) {
+                const struct store_layer *l = &ref.layers[i];
+                bool repair = arg_force && store_tree_exists(s, l->digest);
+                /* A repair is only as good as its source. */
+                if (repair && (r = store_blob_verify(s, l->digest, ref.n_layers == 1 ? ref.sha512 : NULL)) < 0) {
+                        cli_error("%s:%s: its archive is %s too; remove the image (roost rm --prune %s:%s) and "
+                                  "pull it again",
+                                  name, tag, r == -ENOENT ? "missing" : "damaged", name, tag);
+                        r = r == -ENOENT ? EXIT_NOTFOUND : EXIT_VERIFY;
+                        goto out;
+                }
+                r = repair ? unpack_image_repair(s, l->digest, o, &e) : unpack_image(s, l->digest, o, &e);
+                if (r < 0) {
+                        end_progress(p);
+                        cli_error("unpacking %s:%s: %s", name, tag, e.msg);
+                        r = r == -EBUSY ? EXIT_FAIL : roost_exit_code(r);
+                        goto out;
+                }
+                repaired = repaired || repair;
+                extracted = extracted || (!repair && r == 0);
         }
-        if (repair)
-                r = unpack_image_repair(s, ref.sha256, o, &e);
-        else
-                r = store_read_only(s) ? 1 : unpack_image(s, ref.sha256, o, &e);
         end_progress(p);
-        if (r < 0) {
-                cli_error("unpacking %s:%s: %s", name, tag, e.msg);
-                r = r == -EBUSY ? EXIT_FAIL : roost_exit_code(r);
-                goto out;
-        }
-        if (!arg_quiet && store_tree_path(s, ref.sha256, &path) == 0)
-                printf(repair   ? "repaired %s:%s (%s): extracted again from its archive into %s\n"
-                       : r == 1 ? "%s:%s (%s) is already unpacked at %s (--force extracts it again)\n"
-                                : "unpacked %s:%s (%s) into %s\n",
+        if (!arg_quiet && store_tree_path(s, ref.layers[ref.n_layers - 1].digest, &path) == 0)
+                printf(repaired     ? "repaired %s:%s (%s): extracted again from its archive into %s\n"
+                       : !extracted ? "%s:%s (%s) is already unpacked at %s (--force extracts it again)\n"
+                                    : "unpacked %s:%s (%s) into %s\n",
                        name, tag, arch, path);
         r = 0;
 out:
@@ -256,6 +275,7 @@ out:
 
 int main(int argc, char **argv)
 {
+        store_enable_migration();
         opts_parser op;
         int c;
         opts_init(&op, &spec, argc, argv);

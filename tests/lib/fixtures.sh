@@ -141,3 +141,4 @@ if [ "$(id -u)" -eq 0 ]; then
         done
         unset _cg
 fi
+

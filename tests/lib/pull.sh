@@ -46,7 +46,7 @@ sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 # layout is documented (store/store.h), so tests may look.
 store_blob_count() { find "$1/blobs/sha256" -type f 2>/dev/null | wc -l; }
 store_partial_count() { find "$1/partial" -type f -size +0 2>/dev/null | wc -l; }
-store_has_ref() { [ -f "$1/refs/${3:-x86_64}/$2" ]; }
+store_has_ref() { [ -n "$(ref_doc "$1" "$2" "${3:-x86_64}" 2>/dev/null)" ]; }
 
 # tarball_gets LOG FILE [STATUS]: how many GETs of FILE an nginx access log
 # shows (with STATUS, only those answered so).

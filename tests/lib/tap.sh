@@ -105,3 +105,13 @@ require_rootless() {
         as_test_user unshare --user --map-root-user true 2>/dev/null ||
                 skip_all "unprivileged user namespaces are disabled on this kernel"
 }
+
+# ref_doc STORE NAME:TAG [ARCH]: the reference as roost images --json shows
+# it, with "sha256" added: its single layer's digest, the release archive's.
+ref_doc() {
+        _n=${2%:*} _t=${2##*:}
+        roost --store "$1" images --json |
+                jq --arg n "$_n" --arg t "$_t" --arg a "${3:-$(uname -m)}" \
+                        '.[] | select(.name == $n and .tag == $t and .arch == $a) |
+                         . + {sha256: (.layers[0].digest | sub("^sha256:"; ""))}'
+}

@@ -302,7 +302,17 @@ static void test_concurrent_commit(void **state)
         assert_int_equal(count_entries("partial"), 0);
 }
 
-static struct store_ref make_ref(const char *sha256)
+/* The manifest of an image whose one layer is the blob LAYER, taken as a
+ * plain tar (its diff_id is its digest); the layer need not be stored. */
+static void image_for(store *s, const char *layer, char digest[STORE_SHA256_HEX + 1])
+{
+        struct store_layer l = { .digest = (char *)layer, .diff_id = (char *)layer,
+                                 .media_type = (char *)STORE_MEDIA_LAYER_TAR, .size = PAYLOAD_SIZE };
+        struct store_image_config c = { .created = 1700000000 };
+        assert_int_equal(store_image_put(s, "x86_64", &l, 1, &c, "3.20.3", digest), 0);
+}
+
+static struct store_ref make_ref(const char *digest)
 {
         return (struct store_ref){
                 .name = (char *)"alpine",
@@ -310,7 +320,7 @@ static struct store_ref make_ref(const char *sha256)
                 .arch = (char *)"x86_64",
                 .version = (char *)"3.20.3",
                 .source = (char *)"https://mirror.example/alpine/v3.20/releases/x86_64/x.tar.gz",
-                .sha256 = (char *)sha256,
+                .digest = (char *)digest,
                 .sha512 = NULL,
                 .size = PAYLOAD_SIZE,
                 .created = 1700000000,
@@ -321,8 +331,10 @@ static struct store_ref make_ref(const char *sha256)
 static void test_ref_needs_blob(void **state)
 {
         store *s;
+        char digest[STORE_SHA256_HEX + 1];
         assert_int_equal(store_open(root, 0, &s), 0);
-        struct store_ref ref = make_ref(payload_sha256);
+        image_for(s, payload_sha256, digest);
+        struct store_ref ref = make_ref(digest);
         assert_int_equal(store_ref_write(s, &ref), -ENOENT);
         struct store_ref got;
         assert_int_equal(store_ref_read(s, "alpine", "3.20", "x86_64", &got), -ROOST_ENOTFOUND);
@@ -333,7 +345,9 @@ static void test_ref_needs_blob(void **state)
         assert_int_equal(store_blob_commit(b), 0);
         assert_int_equal(store_ref_write(s, &ref), 0);
         assert_int_equal(store_ref_read(s, "alpine", "3.20", "x86_64", &got), 0);
-        assert_string_equal(got.sha256, payload_sha256);
+        assert_string_equal(got.digest, digest);
+        assert_int_equal(got.n_layers, 1);
+        assert_string_equal(got.layers[0].digest, payload_sha256);
         assert_string_equal(got.version, "3.20.3");
         assert_int_equal(got.size, PAYLOAD_SIZE);
         assert_int_equal(got.created, 1700000000);
@@ -406,7 +420,13 @@ static void put_ref(store *s, const char *name, const char *tag, const char *arc
                     int64_t created)
 {
         struct store_ref r = pulled(tag, arch, version, created);
+        struct store_layer l = { .digest = payload_sha256, .diff_id = payload_sha256,
+                                 .media_type = (char *)STORE_MEDIA_LAYER_TAR, .size = PAYLOAD_SIZE };
+        struct store_image_config c = { .created = created };
+        char digest[STORE_SHA256_HEX + 1];
+        assert_int_equal(store_image_put(s, arch, &l, 1, &c, version, digest), 0);
         r.name = (char *)name;
+        r.digest = digest;
         assert_int_equal(store_ref_write(s, &r), 0);
 }
 
@@ -486,7 +506,7 @@ static void test_ref_match(void **state)
         /* A reference that cannot be read is left out of a bare name's
          * choice, and reported when it is the one named. */
         char p[512];
-        snprintf(p, sizeof(p), "%s/refs/x86_64/alpine:4.0", root);
+        snprintf(p, sizeof(p), "%s/tags/alpine/4.0", root);
         FILE *f = fopen(p, "w");
         assert_non_null(f);
         fputs("{not json", f);
@@ -501,7 +521,7 @@ static void test_ref_match(void **state)
 
 static void test_escaping_names_refused(void **state)
 {
-        static const char *const bad[] = { "../x", "/", "", ".", "..", "a/b", ".hidden", "-x", "a\nb" };
+        static const char *const bad[] = { "../x", "/", "", ".", "..", "a//b", ".hidden", "-x", "a\nb", "a/" };
         store *s;
         assert_int_equal(store_open(root, 0, &s), 0);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -512,6 +532,9 @@ static void test_escaping_names_refused(void **state)
                 struct store_ref ref = make_ref(payload_sha256);
                 ref.tag = (char *)bad[i];
                 assert_int_equal(store_ref_write(s, &ref), -ROOST_EUNSAFE);
+                ref = make_ref(payload_sha256);
+                ref.name = (char *)bad[i];
+                assert_int_not_equal(store_ref_write(s, &ref), 0);
                 ref = make_ref(payload_sha256);
                 ref.arch = (char *)bad[i];
                 assert_int_equal(store_ref_write(s, &ref), -ROOST_EUNSAFE);
@@ -534,6 +557,95 @@ static void test_escaping_names_refused(void **state)
                 assert_int_equal(store_tree_begin(s, bad_digests[i], &t), -ROOST_EUNSAFE);
                 assert_int_equal(store_blob_open(s, bad_digests[i]), -ROOST_EUNSAFE);
         }
+        store_close(s);
+}
+
+/* docker's names: a registry host[:port] first, then path components;
+ * each is kept under tags/ as one path component. */
+static void test_ref_names(void **state)
+{
+        static const char *const good[] = { "alpine", "team/app", "127.0.0.1:5000/team/app", "localhost/a",
+                                            "ghcr.io/o/r", "a__b", "a-b--c", "a.b", "my.registry:443/x" };
+        static const char *const bad[] = { "Team/app", "a/../b", "a/./b", "127.0.0.1:/x", "host:99999/x",
+                                           "a___b", "a..b", "a_", "-a", "a/-b", "ghcr.io/", "x/Y" };
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                if (!store_ref_name_valid(good[i]))
+                        fail_msg("'%s' is a valid name", good[i]);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (store_ref_name_valid(bad[i]))
+                        fail_msg("'%s' is not a valid name", bad[i]);
+        char *n, *t;
+        assert_int_equal(store_ref_parse("127.0.0.1:5000/team/app:1.0", NULL, &n, &t), 0);
+        assert_string_equal(n, "127.0.0.1:5000/team/app");
+        assert_string_equal(t, "1.0");
+        free(n), free(t);
+        assert_int_equal(store_ref_parse("127.0.0.1:5000/team/app", NULL, &n, &t), 0);
+        assert_string_equal(n, "127.0.0.1:5000/team/app");
+        assert_null(t);
+        free(n);
+
+        /* Stored, listed and removed under such a name; nothing leaves tags/. */
+        store *s;
+        char digest[STORE_SHA256_HEX + 1];
+        assert_int_equal(store_open(root, 0, &s), 0);
+        store_blob *b;
+        if (store_blob_begin(s, payload_sha256, &b) == 0) {
+                assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE), 0);
+                assert_int_equal(store_blob_commit(b), 0);
+        }
+        image_for(s, payload_sha256, digest);
+        struct store_ref ref = make_ref(digest);
+        ref.name = (char *)"127.0.0.1:5000/team/app";
+        assert_int_equal(store_ref_write(s, &ref), 0);
+        char path[512];
+        snprintf(path, sizeof(path), "%s/tags/127.0.0.1:5000%%2Fteam%%2Fapp/3.20", root);
+        assert_int_equal(access(path, F_OK), 0);
+        struct store_ref *list;
+        size_t k;
+        assert_int_equal(store_ref_list(s, &list, &k, NULL), 0);
+        assert_int_equal(k, 1);
+        assert_string_equal(list[0].name, "127.0.0.1:5000/team/app");
+        store_ref_list_free(list, k);
+        assert_int_equal(store_ref_remove(s, "127.0.0.1:5000/team/app", "3.20", "x86_64"), 0);
+        store_close(s);
+}
+
+/* An index lists the platforms present: a second architecture joins the
+ * first, and removing one leaves the other. */
+static void test_ref_platforms(void **state)
+{
+        store *s;
+        char d1[STORE_SHA256_HEX + 1], d2[STORE_SHA256_HEX + 1];
+        assert_int_equal(store_open(root, 0, &s), 0);
+        store_blob *b;
+        if (store_blob_begin(s, payload_sha256, &b) == 0) {
+                assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE), 0);
+                assert_int_equal(store_blob_commit(b), 0);
+        }
+        image_for(s, payload_sha256, d1);
+        struct store_layer l = { .digest = payload_sha256, .diff_id = payload_sha256,
+                                 .media_type = (char *)STORE_MEDIA_LAYER_TAR, .size = PAYLOAD_SIZE };
+        struct store_image_config c = { .created = 1700000000 };
+        assert_int_equal(store_image_put(s, "aarch64", &l, 1, &c, "3.20.3", d2), 0);
+        assert_string_not_equal(d1, d2);
+        struct store_ref ref = make_ref(d1);
+        assert_int_equal(store_ref_write(s, &ref), 0);
+        ref = make_ref(d2);
+        ref.arch = (char *)"aarch64";
+        assert_int_equal(store_ref_write(s, &ref), 0);
+        struct store_ref got;
+        assert_int_equal(store_ref_read(s, "alpine", "3.20", "aarch64", &got), 0);
+        assert_string_equal(got.digest, d2);
+        store_ref_done(&got);
+        assert_int_equal(store_ref_read(s, "alpine", "3.20", "x86_64", &got), 0);
+        assert_string_equal(got.digest, d1);
+        store_ref_done(&got);
+        assert_int_equal(store_ref_remove(s, "alpine", "3.20", "x86_64"), 0);
+        assert_int_equal(store_ref_read(s, "alpine", "3.20", "x86_64", &got), -ROOST_ENOTFOUND);
+        assert_int_equal(store_ref_read(s, "alpine", "3.20", "aarch64", &got), 0);
+        store_ref_done(&got);
+        assert_int_equal(store_ref_remove(s, "alpine", "3.20", "aarch64"), 0);
+        assert_int_equal(store_ref_read(s, "alpine", "3.20", "aarch64", &got), -ROOST_ENOTFOUND);
         store_close(s);
 }
 
@@ -560,6 +672,7 @@ static void test_ref_parse(void **state)
 static void test_ref_json_hostile(void **state)
 {
         struct store_ref ref;
+        char layer[STORE_SHA256_HEX + 1];
         static const char *const bad[] = {
                 "",
                 "{",
@@ -573,7 +686,7 @@ static void test_ref_json_hostile(void **state)
                 "\"size\":1,\"created\":\"2024-01-01T00:00:00Z\"}",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                assert_int_equal(store_ref_from_json(bad[i], &ref), -ROOST_EFORMAT);
+                assert_int_equal(store_ref_v1_parse(bad[i], &ref, layer), -ROOST_EFORMAT);
 }
 
 /* Who a uid is, from /etc/passwd or getent (common/user.c), never NSS in
@@ -784,7 +897,7 @@ static void test_empty_store_not_left(void **state)
         assert_int_equal(mkdir(p, 0700), 0);
         store_close(s); /* nor is a store with a name it never makes removed */
         assert_true(path_exists("mine"));
-        assert_true(path_exists("refs"));
+        assert_true(path_exists("tags"));
 }
 
 int main(void)
@@ -802,6 +915,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_concurrent_commit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ref_needs_blob, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_escaping_names_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ref_names, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ref_platforms, setup, teardown),
                 cmocka_unit_test(test_ref_parse),
                 cmocka_unit_test(test_version_is_release),
                 cmocka_unit_test(test_ref_sort_newest),

@@ -1,0 +1,119 @@
+/* Writing an image's config and manifest (oci.c reads them). */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "common/error.h"
+#include "common/util.h"
+#include "store/store-private.h"
+
+static json_t *strv_json(char *const *v)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && v && v[i]; i++)
+                if (json_array_append_new(a, json_string(v[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static int dump_put(store *s, json_t *o, char ret[STORE_SHA256_HEX + 1], uint64_t *ret_size)
+{
+        if (!o)
+                return -ENOMEM;
+        char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(o);
+        if (!text)
+                return -ENOMEM;
+        size_t n = strlen(text);
+        int r = store_blob_put(s, text, n, ret);
+        free(text);
+        if (ret_size)
+                *ret_size = n;
+        return r;
+}
+
+static json_t *descriptor(const char *media_type, const char *hex, uint64_t size)
+{
+        return json_pack("{s:s, s:s+, s:I}", "mediaType", media_type, "digest", "sha256:", hex, "size",
+                         (json_int_t)size);
+}
+
+int store_image_put(store *s, const char *arch, const struct store_layer *layers, size_t n_layers,
+                    const struct store_image_config *cfg, const char *version,
+                    char ret_digest[STORE_SHA256_HEX + 1])
+{
+        const char *oarch, *variant;
+        char when[32] = "";
+        if (store_arch_to_platform(arch, &oarch, &variant) < 0)
+                return -ROOST_EUSAGE;
+        if (cfg->created && store_time_format(cfg->created, when, sizeof(when)) < 0)
+                return -EINVAL;
+        json_t *c = json_object(), *run = json_object(), *diff = json_array(), *ls = json_array();
+        json_t *hist = json_pack("{s:s}", "created_by", cfg->created_by ? cfg->created_by : "");
+        int r = -ENOMEM;
+        if (!c || !run || !diff || !ls || !hist)
+                goto fail;
+        if (when[0])
+                json_object_set_new(hist, "created", json_string(when));
+        for (size_t i = 0; i < n_layers; i++) {
+                if (!store_digest_valid(layers[i].digest) || !store_digest_valid(layers[i].diff_id) ||
+                    !layers[i].media_type) {
+                        r = -EINVAL;
+                        goto fail;
+                }
+                json_array_append_new(diff, json_pack("s+", "sha256:", layers[i].diff_id));
+                json_array_append_new(ls, descriptor(layers[i].media_type, layers[i].digest, layers[i].size));
+        }
+        if (cfg->env)
+                json_object_set_new(run, "Env", strv_json(cfg->env));
+        if (cfg->entrypoint)
+                json_object_set_new(run, "Entrypoint", strv_json(cfg->entrypoint));
+        if (cfg->cmd)
+                json_object_set_new(run, "Cmd", strv_json(cfg->cmd));
+        if (cfg->workdir)
+                json_object_set_new(run, "WorkingDir", json_string(cfg->workdir));
+        if (cfg->user)
+                json_object_set_new(run, "User", json_string(cfg->user));
+        json_object_set_new(c, "architecture", json_string(oarch));
+        if (variant)
+                json_object_set_new(c, "variant", json_string(variant));
+        json_object_set_new(c, "os", json_string("linux"));
+        if (when[0])
+                json_object_set_new(c, "created", json_string(when));
+        json_object_set_new(c, "config", TAKE_PTR(run));
+        json_object_set_new(c, "rootfs", json_pack("{s:s, s:o}", "type", "layers", "diff_ids", TAKE_PTR(diff)));
+        json_object_set_new(c, "history", json_pack("[o]", TAKE_PTR(hist)));
+        char chex[STORE_SHA256_HEX + 1];
+        uint64_t csize;
+        if ((r = dump_put(s, TAKE_PTR(c), chex, &csize)) < 0)
+                goto fail;
+        json_t *m = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", STORE_MEDIA_MANIFEST,
+                              "config", descriptor(STORE_MEDIA_CONFIG, chex, csize), "layers", TAKE_PTR(ls));
+        if (m && version)
+                json_object_set_new(m, "annotations", json_pack("{s:s}", "org.opencontainers.image.version", version));
+        return dump_put(s, m, ret_digest, NULL);
+fail:
+        json_decref(c);
+        json_decref(run);
+        json_decref(diff);
+        json_decref(ls);
+        json_decref(hist);
+        return r;
+}
+
+int store_image_put_rootfs(store *s, const char *arch, const char *layer, const char *diff_id, uint64_t size,
+                           const char *version, int64_t created, const char *created_by,
+                           char ret_digest[STORE_SHA256_HEX + 1])
+{
+        static char path[] = "PATH=" STORE_DEFAULT_PATH, sh[] = "/bin/sh", gz[] = STORE_MEDIA_LAYER_GZIP;
+        char *env[] = { path, NULL }, *cmd[] = { sh, NULL };
+        struct store_layer l = { .digest = (char *)layer, .diff_id = (char *)diff_id,
+                                 .media_type = gz, .size = size };
+        struct store_image_config c = { .env = env, .cmd = cmd, .created = created, .created_by = (char *)created_by };
+        return store_image_put(s, arch, &l, 1, &c, version, ret_digest);
+}
+
