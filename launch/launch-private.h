@@ -30,15 +30,16 @@ struct run_state {
         bool rootless;
         bool userns; /* the child gets a user namespace: rootless, or root for a foreign tree's binfmt_misc */
         struct binfmt binfmt;
-        char *scratch;    /* the store's tmp/, covered by a tmpfs in the container's namespace */
+        char *scratch;    /* c->scratch, resolved; covered by a tmpfs in the container's namespace */
         char *root_mnt;   /* scratch/root: where the container's root is assembled */
         char *host_files; /* scratch/etc: hosts, hostname, resolv.conf */
-        char *lower, *upper, *work;
+        char **lowers;    /* c->lowers, resolved, top first */
+        size_t n_lowers;
+        char *upper, *work;
         uint64_t layer_size; /* the scratch tmpfs's bound, bytes */
-        uid_t lower_uid;
+        uid_t lower_uid;     /* the top lower's root directory's, for the upper's */
         gid_t lower_gid;
         mode_t lower_mode;
-        int named_lock;     /* containers/NAME/lock, held while the layer is in use */
         int sync_pipe[2];   /* parent -> child: the maps are written, go; then the network is ready */
         bool net_by_parent; /* launch makes the network namespace while the child mounts */
         pid_t parent;       /* launch's pid, for the child to join that namespace */

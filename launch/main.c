@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/steps.h"
+#include "launch/container.h"
 #include "launch/image.h"
 #include "launch/launch.h"
 #include "launch/report.h"
@@ -47,7 +48,8 @@ enum {
 };
 
 static const struct opt options[] = {
-        { OPT_ROOTFS, 0, "rootfs", "DIR", "run in DIR instead of an image" },
+        { OPT_ROOTFS, 0, "rootfs", "DIR",
+          "run in DIR instead of an image; repeated, the\ndirectories stacked as layers, the first on top" },
         { OPT_STORE, 0, "store", "DIR",
           "the store (default: $ROOST_STORE, /var/lib/roost\nfor root, else ~/.local/share/roost)" },
         { OPT_ARCH, 0, "arch", "ARCH",
@@ -101,7 +103,7 @@ static const struct opt options[] = {
 static const struct opts_spec spec = {
         .prog = "launch",
         .usage = "[OPTIONS] IMAGE[:TAG] [--] [COMMAND [ARG...]]\n"
-                 "[OPTIONS] --rootfs DIR [--] [COMMAND [ARG...]]",
+                 "[OPTIONS] --rootfs DIR [--rootfs DIR...] [--] [COMMAND [ARG...]]",
         .about = "Run COMMAND (default /bin/sh) in its own namespaces inside IMAGE's tree.\n"
                  "launch's options go before IMAGE; what follows it is the command's, verbatim.\n"
                  "\n"
@@ -117,7 +119,9 @@ static const struct opts_spec spec = {
 };
 
 static struct {
-        const char *rootfs, *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
+        const char **rootfs; /* --rootfs, in order: the top layer first */
+        size_t n_rootfs;
+        const char *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
         const char *retries, *timeout; /* handed to pull as typed: it checks them */
         bool offline, quiet;
         bool explain;
@@ -311,6 +315,14 @@ static void notice(const char *msg)
                 cli_warn("%s", msg);
 }
 
+/* Notes given once per store; a store that cannot remember (read-only)
+ * gives them each time. */
+static store *note_store;
+static bool note_once(const char *name)
+{
+        return store_note_once(note_store, name) != 0;
+}
+
 /* IMAGE is not stored for the host without --arch. Stored for one other
  * architecture, that one runs, saying so, as docker runs the image it has
  * whatever its platform; -ROOST_ENOTFOUND (for a pull) when none is. */
@@ -382,9 +394,14 @@ static int parse_args(int argc, char **argv, char ***ret)
         opts_init(&p, &spec, argc, argv);
         while ((c = opts_next(&p)) != 0) {
                 switch (c) {
-                case OPT_ROOTFS:
-                        arg.rootfs = p.arg;
+                case OPT_ROOTFS: {
+                        const char **nr = realloc(arg.rootfs, (arg.n_rootfs + 1) * sizeof(*nr));
+                        if (!nr)
+                                return -LAUNCH_EXIT_ERROR - 1;
+                        arg.rootfs = nr;
+                        nr[arg.n_rootfs++] = p.arg;
                         break;
+                }
                 case OPT_STORE:
                         arg.store = p.arg;
                         break;
@@ -609,7 +626,9 @@ int main(int argc, char **argv)
 {
         static char *default_cmd[] = { (char *)"/bin/sh", NULL };
         _cleanup_free_ char *store_root = NULL, *tree = NULL, *hostenv = NULL, *termenv = NULL;
+        _cleanup_free_ char *scratch = NULL;
         _cleanup_close_ int tree_use = -1;
+        struct launch_container named = { .lock = -1 };
         roost_error e = { "" };
         store *s = NULL;
         int r, status = LAUNCH_EXIT_ERROR;
@@ -647,6 +666,7 @@ int main(int argc, char **argv)
                 cli_error("opening the store %s: %s", store_root, roost_strerror(r));
                 return LAUNCH_EXIT_ERROR;
         }
+        note_store = s;
         if (image) {
                 r = launch_image_resolve(s, image, arg.arch, &tree, &tree_use, &e);
                 if (r == -ROOST_ENOTFOUND && !arg.arch && host_alpine_arch())
@@ -676,8 +696,21 @@ int main(int argc, char **argv)
         if (tty && term && asprintf(&termenv, "TERM=%s", term) >= 0 && !getenv("ROOST_NO_TERM"))
                 env_set(&arg.env, &arg.n_env, termenv);
 
+        const char *image_lowers[] = { tree };
+        const char *const *lowers = tree ? image_lowers : arg.rootfs;
+        size_t n_lowers = tree ? 1 : arg.n_rootfs;
+        if ((r = store_path(s, "tmp", &scratch)) < 0) {
+                cli_error("the store's tmp/: %s", roost_strerror(r));
+                goto out;
+        }
+        if (arg.name && launch_container_open(s, arg.name, lowers, n_lowers, &named, &e) < 0) {
+                cli_error("%s", e.msg);
+                goto out;
+        }
+
         struct launch_config c = {
-                .rootfs = tree ? tree : arg.rootfs,
+                .lowers = lowers,
+                .n_lowers = n_lowers,
                 /* An image's is its reference's (the OCI image model would
                  * record it in a config: not yet); a --rootfs tree's is
                  * --arch, else found in the tree. */
@@ -701,13 +734,20 @@ int main(int argc, char **argv)
                 .sandbox = arg.sandbox,
                 .limits = arg.limits,
                 .layer_size = arg.layer_size,
-                .store = s,
+                .scratch = scratch,
+                .upper = named.upper,
+                .work = named.work,
                 .notice = notice,
+                .note_once = note_once,
         };
         if (arg.sandbox.seccomp_unconfined && !arg.sandbox.privileged)
                 cli_warn("warning: --seccomp=unconfined: the container runs with no seccomp filter; "
                          "every system call its capabilities allow is open to it");
-        EXPLAIN("launch %s: the tree %s, the command %s%s", image ? image : "--rootfs", c.rootfs, cmd[0],
+        if (explaining())
+                for (size_t k = 0; k < n_lowers; k++)
+                        explain_line("launch %s: lower %zu of %zu%s: %s", image ? image : "--rootfs", k + 1,
+                                     n_lowers, k == 0 ? " (top)" : "", lowers[k]);
+        EXPLAIN("launch %s: the command %s%s", image ? image : "--rootfs", cmd[0],
                 tty ? ", with a pseudo-terminal" : "");
         fflush(stdout);
         /* The tree is marked in use; holding the store lock for the
@@ -718,10 +758,12 @@ int main(int argc, char **argv)
         else
                 store_keep(s);
 out:
+        launch_container_done(&named);
         store_close(s);
         for (size_t k = 0; k < arg.n_volumes; k++)
                 launch_volume_done(&arg.volumes[k]);
         free(arg.volumes);
+        free(arg.rootfs);
         for (size_t k = 0; k < arg.n_env; k++)
                 free(arg.env[k]);
         free(arg.env);

@@ -1,5 +1,5 @@
 /* The straight line of a launch. The parent prepares what needs the host's
- * view (store temporaries, overlay directories, cgroup), clones the child
+ * view (the scratch and overlay directories, cgroup), clones the child
  * into new namespaces, writes its id maps, lets it go, and then only
  * relays: signals, and the terminal when there is one. The child assembles
  * the root, enters it and becomes the container's init. */
@@ -53,7 +53,7 @@ static void close_pair(int p[2])
 
 /* The container's PID 1 lives as long as the container, and a process
  * in it allowed to ptrace it (--cap-add SYS_PTRACE) can open whatever it
- * holds through /proc/1/fd: launch's store directory, its lock, the
+ * holds through /proc/1/fd: the caller's store directory and locks, the
  * caller's leaked descriptors. Only 0-2 and what init still uses stay. */
 static int close_inherited(const struct run_state *st)
 {
@@ -234,7 +234,6 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         struct run_state st = {
                 .c = c,
                 .rootless = geteuid() != 0,
-                .named_lock = -1,
                 .sync_pipe = { -1, -1 },
                 .err_pipe = { -1, -1 },
                 .tty_sock = { -1, -1 },
@@ -373,9 +372,9 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         tty_pipes_close(&st.pipes, true, false);
         if (st.userns && (r = st.rootless ? userns_map(pid, e) : userns_map_identity(pid, e)) < 0)
                 goto kill;
-        /* Once per store: a user who chose the single id need not read
-         * it at every launch. A store that cannot remember says it each time. */
-        if (st.rootless && c->notice && userns_map_note() && store_note_once(c->store, "rootless-id-map") != 0)
+        /* Once (per store, for launch's tool): a user who chose the single
+         * id need not read it at every launch. */
+        if (st.rootless && c->notice && userns_map_note() && (!c->note_once || c->note_once("rootless-id-map")))
                 c->notice(userns_map_note());
         if (cg && (r = cgroup_attach(cg, pid, e)) < 0)
                 goto kill;
