@@ -95,6 +95,55 @@ struct launch_config {
         bool (*note_once)(const char *name);
 };
 
+/* What an image says of how it is run (its OCI config's Env, Entrypoint,
+ * Cmd, WorkingDir, User). Every field may be NULL (or "" for the strings):
+ * ENV is NULL-terminated "KEY=VALUE", ENTRYPOINT and CMD NULL-terminated
+ * argv lists. */
+struct launch_image_config {
+        char *const *env;
+        char *const *entrypoint;
+        char *const *cmd;
+        const char *workdir;
+        const char *user;
+};
+
+/* What launch's command line says of the same, and launch's own defaults. */
+struct launch_command_options {
+        char *const *args;      /* after the image, NULL-terminated; NULL or empty: none */
+        const char *entrypoint; /* --entrypoint: NULL not given, "" clears the image's */
+        char *const *env;       /* --env-file's then -e's KEY=VALUE, in order: the last wins */
+        const char *workdir;    /* -w, absolute; NULL: the image's */
+        const char *user;       /* -u as given; NULL: the image's */
+        const char *hostname;   /* HOSTNAME's value */
+        const char *term;       /* TERM's value, with -t; NULL: no TERM */
+};
+
+/* What runs: the command line, the whole environment, the working
+ * directory (NULL: /) and the user spec for launch_user_parse (NULL: root). */
+struct launch_command {
+        char **argv; /* NULL-terminated; its strings are the inputs' own */
+        char **env;  /* NULL-terminated, owned */
+        size_t n_env;
+        const char *cwd;
+        const char *user;
+};
+
+/* docker's precedence, as a pure function: the arguments after the image
+ * replace Cmd; --entrypoint replaces Entrypoint (one word, never split)
+ * and drops Cmd, so that only the arguments follow it; the command is
+ * Entrypoint + (arguments or Cmd). The environment starts from the
+ * image's Env; launch's defaults (PATH when the image sets none,
+ * container=roost, HOSTNAME, TERM with -t) override it, then O->env.
+ * -w overrides WorkingDir, -u User. No command at all, an empty command
+ * name or a WorkingDir that is not absolute is -ROOST_EUSAGE with E filled;
+ * -ENOMEM. RET is launch_command_done's to free. */
+int launch_command_resolve(const struct launch_image_config *img, const struct launch_command_options *o,
+                           struct launch_command *ret, roost_error *e);
+void launch_command_done(struct launch_command *c);
+/* Set KV ("KEY=VALUE") in the NULL-terminated *ENV of *N entries: it
+ * replaces the entry of that KEY, else is appended. A copy is kept. */
+int launch_env_set(char ***env, size_t *n, const char *kv);
+
 /* Run C. On success (the command ran, whatever it returned) returns 0 and
  * sets *ret_status to the exit code launch should exit with: the command's
  * status, or 128+N when it was killed by signal N. On failure returns a

@@ -5,7 +5,7 @@ launch_liblaunch_a_SOURCES = \
 	launch/run.c launch/overlay.c launch/mount.c launch/dev.c launch/net.c \
 	launch/tty.c launch/init.c launch/user.c launch/volumes.c launch/steps.c launch/steps.h \
 	launch/image.c launch/image.h launch/report.h launch/init-blob.S launch/binfmt.c \
-	launch/container.c launch/container.h
+	launch/container.c launch/container.h launch/command.c
 
 bin_PROGRAMS += launch/launch
 launch_launch_SOURCES = launch/main.c
@@ -40,6 +40,13 @@ EXTRA_DIST += tests/probe/probe.c
 CLEANFILES += tests/probe/probe
 tests/probe/probe: tests/probe/probe.c
 	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -static -o $@ $(srcdir)/tests/probe/probe.c
+
+# The image config's precedence (launch/command.c), a pure function.
+check_PROGRAMS += tests/unit/test-launch-config
+tests_unit_test_launch_config_SOURCES = tests/unit/test-launch-config.c
+tests_unit_test_launch_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_launch_config_LDADD = launch/liblaunch.a common/libcommon.a $(CMOCKA_LIBS)
+TESTS += tests/unit/test-launch-config
 
 TESTS += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
 	tests/launch-explain.sh tests/launch-habits.sh tests/launch-arch.sh

@@ -42,6 +42,7 @@ enum {
         OPT_EXPLAIN,
         OPT_STEP_TIMES,
         OPT_ENV_FILE,
+        OPT_ENTRYPOINT,
         OPT_RM,
         OPT_RETRIES,
         OPT_TIMEOUT,
@@ -69,7 +70,10 @@ static const struct opt options[] = {
         { 'e', 'e', "env", "KEY[=VALUE]", "set an environment variable (KEY alone: from ours)" },
         { OPT_ENV_FILE, 0, "env-file", "FILE",
           "KEY=VALUE lines from FILE ('#' comments; KEY\nalone: from ours); -e wins over it" },
-        { 'w', 'w', "workdir", "DIR", "working directory inside (default /; made if missing)" },
+        { OPT_ENTRYPOINT, 0, "entrypoint", "CMD",
+          "run CMD (one word) instead of the image's entrypoint,\nwith only the arguments after the image ('': none)" },
+        { 'w', 'w', "workdir", "DIR",
+          "working directory inside (default: the image's, else /;\nmade if missing)" },
         { 'u', 'u', "user", "NAME[:GROUP]",
           "user and group to run as, names or numbers, read\nfrom the image's /etc/passwd and /etc/group (HOME too)" },
         { 'v', 'v', "volume", "HOST:CONTAINER[:ro]", "bind a host path in (repeatable)" },
@@ -122,6 +126,7 @@ static struct {
         const char **rootfs; /* --rootfs, in order: the top layer first */
         size_t n_rootfs;
         const char *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
+        const char *entrypoint, *user; /* as given; NULL: the image's */
         const char *retries, *timeout; /* handed to pull as typed: it checks them */
         bool offline, quiet;
         bool explain;
@@ -129,7 +134,6 @@ static struct {
         size_t n_env;
         struct launch_volume *volumes;
         size_t n_volumes;
-        struct launch_user user;
         enum launch_net net;
         bool read_only, chroot_only;
         int tty; /* -1 auto */
@@ -161,35 +165,13 @@ static bool env_key_valid(const char *s, size_t n)
         return true;
 }
 
-static int env_set(char ***env, size_t *n, const char *kv)
-{
-        size_t klen = strcspn(kv, "=");
-        for (size_t i = 0; i < *n; i++)
-                if (strncmp((*env)[i], kv, klen) == 0 && (*env)[i][klen] == '=') {
-                        char *d = strdup(kv);
-                        if (!d)
-                                return -ENOMEM;
-                        free((*env)[i]);
-                        (*env)[i] = d;
-                        return 0;
-                }
-        char **ne = realloc(*env, (*n + 2) * sizeof(char *));
-        if (!ne)
-                return -ENOMEM;
-        *env = ne;
-        if (!(ne[*n] = strdup(kv)))
-                return -ENOMEM;
-        ne[++*n] = NULL;
-        return 0;
-}
-
 static int add_user_env(const char *s)
 {
         const char *eq = strchr(s, '=');
         if (!env_key_valid(s, eq ? (size_t)(eq - s) : strlen(s)))
                 return -EINVAL;
         if (eq)
-                return env_set(&arg.env, &arg.n_env, s);
+                return launch_env_set(&arg.env, &arg.n_env, s);
         /* -e KEY: docker passes our value on, or nothing when unset. */
         const char *v = getenv(s);
         if (!v)
@@ -197,7 +179,7 @@ static int add_user_env(const char *s)
         _cleanup_free_ char *kv = NULL;
         if (asprintf(&kv, "%s=%s", s, v) < 0)
                 return -ENOMEM;
-        return env_set(&arg.env, &arg.n_env, kv);
+        return launch_env_set(&arg.env, &arg.n_env, kv);
 }
 
 static int parse_cap(const char *s, uint64_t *mask, bool *all)
@@ -468,13 +450,20 @@ static int parse_args(int argc, char **argv, char ***ret)
                         arg.cwd = p.arg;
                         break;
                 case 'u': {
+                        /* Checked now, before anything is done; parsed
+                         * again once the image's User is known. */
                         roost_error e;
-                        if (launch_user_parse(p.arg, &arg.user, &e) < 0) {
+                        struct launch_user u;
+                        if (launch_user_parse(p.arg, &u, &e) < 0) {
                                 cli_error("%s", e.msg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
+                        arg.user = p.arg;
                         break;
                 }
+                case OPT_ENTRYPOINT:
+                        arg.entrypoint = p.arg;
+                        break;
                 case 'v': {
                         roost_error e;
                         struct launch_volume *nv = realloc(arg.volumes, (arg.n_volumes + 1) * sizeof(*nv));
@@ -599,17 +588,11 @@ static int parse_args(int argc, char **argv, char ***ret)
                 return -LAUNCH_EXIT_ERROR - 1;
         }
 
-        /* The command's environment: docker's defaults, then the
-         * --env-files, then -e in order: the last word wins, as in docker.
+        /* The user's part of the command's environment: the --env-files,
+         * then -e in order: the last word wins, as in docker. It goes over
+         * the image's Env and launch's defaults (launch_command_resolve).
          * HOME, unless given, is the user's in the image's /etc/passwd,
          * added in the container (launch/user.c). */
-        const char *defaults[] = {
-                "PATH=" LAUNCH_DEFAULT_PATH,
-                "container=roost",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
-                if (env_set(&arg.env, &arg.n_env, defaults[i]) < 0)
-                        return -LAUNCH_EXIT_ERROR - 1;
         for (size_t i = 0; i < n_env_files; i++)
                 if (read_env_file(env_files[i]) < 0)
                         return -LAUNCH_EXIT_ERROR - 1;
@@ -624,9 +607,13 @@ static int parse_args(int argc, char **argv, char ***ret)
 
 int main(int argc, char **argv)
 {
+        /* Until the store gives an image's config (the OCI image model),
+         * every tree runs as one whose Cmd is /bin/sh. */
         static char *default_cmd[] = { (char *)"/bin/sh", NULL };
-        _cleanup_free_ char *store_root = NULL, *tree = NULL, *hostenv = NULL, *termenv = NULL;
-        _cleanup_free_ char *scratch = NULL;
+        const struct launch_image_config image_config = { .cmd = default_cmd };
+        struct launch_command cmd = { 0 };
+        struct launch_user user = { 0 };
+        _cleanup_free_ char *store_root = NULL, *tree = NULL, *scratch = NULL;
         _cleanup_close_ int tree_use = -1;
         struct launch_container named = { .lock = -1 };
         roost_error e = { "" };
@@ -652,11 +639,8 @@ int main(int argc, char **argv)
         }
         if (i < n && strcmp(operands[i], "--") == 0)
                 i++;
-        char **cmd = i < n ? operands + i : default_cmd;
-        if (!cmd[0][0]) {
-                cli_error("the command is empty");
-                return LAUNCH_EXIT_ERROR;
-        }
+        /* The operands are NULL-terminated, as argv is. */
+        char **args = operands + i;
 
         if ((r = store_default_root(arg.store, &store_root)) < 0) {
                 cli_error("finding the store: %s", roost_strerror(r));
@@ -690,11 +674,21 @@ int main(int argc, char **argv)
                 goto out;
         }
         const char *hostname = arg.hostname ? arg.hostname : arg.name ? arg.name : "roost";
-        if (asprintf(&hostenv, "HOSTNAME=%s", hostname) < 0 || env_set(&arg.env, &arg.n_env, hostenv) < 0)
-                goto out;
         const char *term = getenv("TERM");
-        if (tty && term && asprintf(&termenv, "TERM=%s", term) >= 0 && !getenv("ROOST_NO_TERM"))
-                env_set(&arg.env, &arg.n_env, termenv);
+        const struct launch_command_options co = {
+                .args = args,
+                .entrypoint = arg.entrypoint,
+                .env = arg.env,
+                .workdir = arg.cwd,
+                .user = arg.user,
+                .hostname = hostname,
+                .term = tty && !getenv("ROOST_NO_TERM") ? term : NULL,
+        };
+        if (launch_command_resolve(&image_config, &co, &cmd, &e) < 0 ||
+            (cmd.user && launch_user_parse(cmd.user, &user, &e) < 0)) {
+                cli_error("%s", e.msg);
+                goto out;
+        }
 
         const char *image_lowers[] = { tree };
         const char *const *lowers = tree ? image_lowers : arg.rootfs;
@@ -717,10 +711,10 @@ int main(int argc, char **argv)
                 .arch = arg.arch ? arg.arch
                         : image  ? host_alpine_arch()
                                  : NULL,
-                .argv = cmd,
-                .env = arg.env,
-                .cwd = arg.cwd,
-                .user = arg.user,
+                .argv = cmd.argv,
+                .env = cmd.env,
+                .cwd = cmd.cwd,
+                .user = user,
                 .hostname = hostname,
                 .name = arg.name,
                 .volumes = arg.volumes,
@@ -747,7 +741,7 @@ int main(int argc, char **argv)
                 for (size_t k = 0; k < n_lowers; k++)
                         explain_line("launch %s: lower %zu of %zu%s: %s", image ? image : "--rootfs", k + 1,
                                      n_lowers, k == 0 ? " (top)" : "", lowers[k]);
-        EXPLAIN("launch %s: the command %s%s", image ? image : "--rootfs", cmd[0],
+        EXPLAIN("launch %s: the command %s%s", image ? image : "--rootfs", cmd.argv[0],
                 tty ? ", with a pseudo-terminal" : "");
         fflush(stdout);
         /* The tree is marked in use; holding the store lock for the
@@ -758,6 +752,7 @@ int main(int argc, char **argv)
         else
                 store_keep(s);
 out:
+        launch_command_done(&cmd);
         launch_container_done(&named);
         store_close(s);
         for (size_t k = 0; k < arg.n_volumes; k++)
