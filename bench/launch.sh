@@ -3,6 +3,10 @@
 # the commands alternated round-robin in one run so that the machine's
 # noise falls on all of them alike. Prints the median of each and its ratio
 # to the article's `unshare --pid --fork --mount --uts --ipc chroot ROOTFS true`.
+# Then what each extra overlay lower layer costs: `launch --rootfs` over 1, 2,
+# 4 and 8 lower directories (small ones of a few files each, stacked on the
+# tree with repeated --rootfs, as an image's layers are), in ms and as a
+# ratio to the one-layer launch.
 #
 #   bench/launch.sh [RUNS [ARCH]]   (as root; default 200 runs per command)
 #
@@ -37,10 +41,31 @@ else
         what="busybox fixture tree (no Alpine mirror at $mirror)"
 fi
 
+# Small layers for the layer counts: a few files each, one a layer's own
+# and one that hides the tree's, as an image's upper layers hold.
+layers_max=8
+for k in $(seq 1 $((layers_max - 1))); do
+        mkdir -p "$tmp/layer$k/etc" "$tmp/layer$k/usr/share/layer$k"
+        for f in a b c d; do echo "$k$f" >"$tmp/layer$k/usr/share/layer$k/$f"; done
+        echo "layer $k" >"$tmp/layer$k/etc/motd"
+done
+# --rootfs for N lowers: the N-1 small layers on top of the tree.
+stack() {
+        local k out=
+        for k in $(seq $(($1 - 1)) -1 1); do out+="--rootfs $tmp/layer$k "; done
+        echo "$out--rootfs $rootfs"
+}
+
 names=() cmds=()
 add() { names+=("$1"); cmds+=("$2"); }
 add "unshare+chroot" "unshare --pid --fork --mount --uts --ipc chroot $rootfs true"
 add "launch --rootfs" "$LAUNCH --store $store --rootfs $rootfs true"
+layer_index=() # the command of each layer count (1: launch --rootfs's)
+layer_index[1]=$((${#cmds[@]} - 1))
+for l in 2 4 8; do
+        layer_index[l]=${#cmds[@]}
+        add "launch $l layers" "$LAUNCH --store $store $(stack $l) true"
+done
 # The image form, when this store can be given the image: pull and unpack
 # from the local mirror (file://) once, then launch by name.
 if [ -f "$tarball" ] && "$LAUNCH" --store "$store" --mirror "file://$mirror/alpine" alpine:3.20 true >/dev/null 2>&1; then
@@ -88,9 +113,22 @@ done
 echo "launch start-up, $runs runs each, alternated; tree: $what"
 printf '%-22s %10s %10s %8s\n' command "median ms" "mean ms" ratio
 base=
+medians=()
 for i in $(seq 0 $((n - 1))); do
         read -r med mean < <(awk '{ print ($2 - $1) / 1000 }' "$tmp/t.$i" | sort -n |
                 awk '{ v[NR] = $1; s += $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f %.3f\n", m, s / NR }')
         [ -n "$base" ] || base=$med
+        medians[i]=$med
         printf '%-22s %10s %10s %8s\n' "${names[$i]}" "$med" "$mean" "$(awk -v a="$med" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+done
+
+echo
+echo "overlay lower layers (launch --rootfs, repeated), against one layer"
+printf '%-8s %10s %10s %10s %14s\n' layers "median ms" "+ms" ratio "+ms per layer"
+one=${medians[${layer_index[1]}]}
+for l in 1 2 4 8; do
+        med=${medians[${layer_index[l]}]}
+        awk -v l="$l" -v a="$med" -v b="$one" 'BEGIN {
+                printf "%-8s %10.3f %+10.3f %10.3f %14s\n", l, a, a - b, a / b,
+                        (l > 1 ? sprintf("%+.3f", (a - b) / (l - 1)) : "-") }'
 done

@@ -98,18 +98,21 @@ static const struct binfmt_arch *by_name(const char *alpine)
 
 /* What the tree's /bin/sh is built for; NULL when it cannot tell (no
  * such file, a script, an ELF machine Alpine builds for none). It is
- * opened O_PATH, resolved inside the tree, and only read once it is seen
- * to be a regular file: a device node or a FIFO there must not be opened
- * by launch on the host. */
-static const struct binfmt_arch *tree_arch(const char *rootfs)
+ * opened O_PATH, resolved inside one lower, the first (top first) where it
+ * resolves at all, and only read once it is seen to be a regular file: a
+ * device node or a FIFO there must not be opened by launch on the host.
+ * A /bin/sh whose link leads into another lower is not followed there. */
+static const struct binfmt_arch *tree_arch(const char *const *lowers, size_t n_lowers)
 {
         unsigned char h[MAGIC_LEN];
         char self[64];
         struct stat sb;
-        _cleanup_close_ int tree = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (tree < 0)
-                return NULL;
-        _cleanup_close_ int sh = openat2_in_root(tree, "bin/sh", O_PATH);
+        _cleanup_close_ int sh = -1;
+        for (size_t i = 0; i < n_lowers && sh < 0; i++) {
+                _cleanup_close_ int tree = open(lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (tree >= 0)
+                        sh = openat2_in_root(tree, "bin/sh", O_PATH);
+        }
         if (sh < 0 || fstat(sh, &sb) < 0 || !S_ISREG(sb.st_mode))
                 return NULL;
         snprintf(self, sizeof(self), "/proc/self/fd/%d", sh);
@@ -292,7 +295,7 @@ int binfmt_prepare(struct run_state *st, roost_error *e)
                                -ROOST_EUSAGE;
         } else {
                 /* --rootfs without --arch: what the tree is built for. */
-                b->arch = tree_arch(c->rootfs);
+                b->arch = tree_arch(c->lowers, c->n_lowers);
                 looked = true;
         }
         if (!b->arch)

@@ -23,6 +23,7 @@
 #include "launch/explain.h"
 #include "launch/launch-private.h"
 #include "launch/steps.h"
+#include "launch/sync.h"
 
 
 static const char *env_path(char *const *env)
@@ -183,42 +184,42 @@ static _Noreturn void exec_command(const struct command_args *a)
         EXPLAIN("setsid()%s — a session of its own%s", slave ? ", ioctl(TIOCSCTTY)" : "",
                 slave ? ", with the pseudo-terminal as its controlling terminal and stdin/out/err" : "");
         if (setsid() < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setsid: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "setsid: %m");
         if (slave && (r = tty_make_controlling(slave)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "attaching the terminal %s: %s", slave, strerror(-r));
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "attaching the terminal %s: %s", slave, strerror(-r));
         if (chdir(c->cwd ? c->cwd : "/") < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "working directory %s: %m", c->cwd ? c->cwd : "/");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "working directory %s: %m", c->cwd ? c->cwd : "/");
         /* Supplementary groups are refused in a rootless namespace
          * (setgroups is "deny" there): nothing to drop then. */
         EXPLAIN("chdir(\"%s\"), setgroups([%u%s])%s", c->cwd ? c->cwd : "/", (unsigned)ids->groups[0],
                 ids->n_groups > 1 ? ", ..." : "",
                 st->rootless ? " (refused in a rootless namespace: setgroups is \"deny\" there)" : "");
         if (setgroups(ids->n_groups, ids->groups) < 0 && errno != EPERM)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setgroups: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "setgroups: %m");
         /* PID 1 cut the bounding set already (sandbox_init_narrow), and
          * this finds it so. Were it not, it could only be cut before the
          * switch to a -u user takes CAP_SETPCAP away. */
         if (ids->uid != 0 && (r = sandbox_caps_bound(&c->sandbox, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         EXPLAIN("setresgid(%u, %u, %u), setresuid(%u, %u, %u) — the command's user%s", (unsigned)ids->gid,
                 (unsigned)ids->gid, (unsigned)ids->gid, (unsigned)ids->uid, (unsigned)ids->uid,
                 (unsigned)ids->uid,
                 ids->uid ? ": not root, so its permitted and effective capabilities empty at execve" : "");
         if (setresgid(ids->gid, ids->gid, ids->gid) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "group %u: %m%s", (unsigned)ids->gid,
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "group %u: %m%s", (unsigned)ids->gid,
                            st->rootless ? " (not mapped in the user namespace)" : "");
         if (setresuid(ids->uid, ids->uid, ids->uid) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "user %u: %m%s", (unsigned)ids->uid,
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "user %u: %m%s", (unsigned)ids->uid,
                            st->rootless ? " (not mapped in the user namespace)" : "");
         /* Whatever launch's caller leaked to us stays outside: only 0, 1
          * and 2 survive the exec. */
         if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "close_range: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "close_range: %m");
         if (explaining())
                 explain_sandbox(&c->sandbox);
         step_mark(STEP_COMMAND);
         if ((r = sandbox_apply(&c->sandbox, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         step_mark(STEP_CAPS);
         if (launch_step_times)
                 step_report(STDERR_FILENO);
@@ -230,9 +231,9 @@ static _Noreturn void exec_command(const struct command_args *a)
         }
         int fds[] = { st->err_pipe[1], a->gate };
         if ((r = place_fds(fds, ELEMENTSOF(fds))) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "passing descriptors to roost-init: %s", strerror(-r));
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "passing descriptors to roost-init: %s", strerror(-r));
         r = become_init(st, a->argv, a->env);
-        child_fail(st, r, LAUNCH_EXIT_ERROR, "starting roost-init: %s", strerror(-r));
+        sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "starting roost-init: %s", strerror(-r));
 }
 
 #if !defined(__SANITIZE_ADDRESS__)
@@ -285,15 +286,15 @@ static _Noreturn void become_pid1(const struct run_state *st, pid_t cmd, int gat
         struct init_params p = { .command = cmd, .report = st->early_exit };
         int params[2], r;
         if (pipe2(params, O_CLOEXEC) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating a pipe for roost-init: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "creating a pipe for roost-init: %m");
         if (write(params[1], &p, sizeof(p)) != sizeof(p))
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "writing roost-init's parameters: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "writing roost-init's parameters: %m");
         int fds[] = { st->early_exit ? st->err_pipe[1] : -1, params[0], gate };
         if ((r = place_fds(fds, ELEMENTSOF(fds))) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "passing descriptors to roost-init: %s", strerror(-r));
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "passing descriptors to roost-init: %s", strerror(-r));
         char *argv[] = { (char *)INIT_NAME, NULL }, *env[] = { NULL };
         r = become_init(st, argv, env);
-        child_fail(st, r, LAUNCH_EXIT_ERROR, "starting roost-init: %s", strerror(-r));
+        sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "starting roost-init: %s", strerror(-r));
 }
 
 static void nothing(int sig)
@@ -326,10 +327,10 @@ _Noreturn void init_run(const struct run_state *st)
          * The working directory is that root (mount_enter_root). */
         struct user_ids ids;
         if ((r = user_resolve(&st->c->user, AT_FDCWD, &ids, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         char *const *env = user_env(st->c->env, ids.home);
         if (!env)
-                child_fail(st, -ENOMEM, LAUNCH_EXIT_ERROR, "the command's environment");
+                sync_fail(st->err_pipe[1], -ENOMEM, LAUNCH_EXIT_ERROR, "the command's environment");
         if (explaining())
                 explain_line(
                         "openat2(\"/etc/passwd\", \"/etc/group\", RESOLVE_IN_ROOT) — the command's user, "
@@ -339,18 +340,18 @@ _Noreturn void init_run(const struct run_state *st)
 
         if (st->c->tty) {
                 if ((r = tty_open_master(&master, &slave, &e)) < 0)
-                        child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                        sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
                 if ((r = tty_send_fd(st->tty_sock[1], master)) < 0)
-                        child_fail(st, r, LAUNCH_EXIT_ERROR, "passing the terminal to launch: %s",
+                        sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "passing the terminal to launch: %s",
                                    strerror(-r));
         }
         EXPLAIN("-- PID 1 becomes roost's init --");
         char **argv = exec_argv(st->c);
         int gate[2];
         if (!argv)
-                child_fail(st, -ENOMEM, LAUNCH_EXIT_ERROR, "copying the command line");
+                sync_fail(st->err_pipe[1], -ENOMEM, LAUNCH_EXIT_ERROR, "copying the command line");
         if (pipe2(gate, O_CLOEXEC) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating a pipe: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "creating a pipe: %m");
         /* A filter that cannot be loaded is a refusal to start, never a
          * silent run without it. */
         if (explaining())
@@ -361,10 +362,10 @@ _Noreturn void init_run(const struct run_state *st)
                         "inherits the bounding set)");
         step_mark(STEP_INIT);
         if ((r = sandbox_seccomp_load(&st->c->sandbox, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         step_mark(STEP_FILTER);
         if ((r = sandbox_init_narrow(&st->c->sandbox, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         step_mark(STEP_INIT_NARROW);
         if (explaining()) {
                 char fb[EXPLAIN_FLAGS_MAX];
@@ -381,7 +382,7 @@ _Noreturn void init_run(const struct run_state *st)
         struct command_args a = { st, slave, gate[0], argv, env, &ids };
         pid_t cmd = start_command(&a);
         if (cmd < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
         /* The explain lines' copy of launch's stderr, the caller's terminal
          * maybe, has said all it had to: it does not stay with PID 1, where
          * a command allowed to ptrace it could open it (/proc/1/fd). */
@@ -391,7 +392,7 @@ _Noreturn void init_run(const struct run_state *st)
          * PID 1 needs no privilege of its own from here on, and its
          * execve cannot gain any back (no_new_privs). */
         if ((r = sandbox_init_drop(&st->c->sandbox, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         if (master >= 0)
                 close(master);
         /* PID 1 lets go of the pipes that stand for the caller's terminal,

@@ -30,21 +30,22 @@ struct run_state {
         bool rootless;
         bool userns; /* the child gets a user namespace: rootless, or root for a foreign tree's binfmt_misc */
         struct binfmt binfmt;
-        char *scratch;    /* the store's tmp/, covered by a tmpfs in the container's namespace */
+        char *scratch;    /* c->scratch, resolved; covered by a tmpfs in the container's namespace */
         char *root_mnt;   /* scratch/root: where the container's root is assembled */
         char *host_files; /* scratch/etc: hosts, hostname, resolv.conf */
-        char *lower, *upper, *work;
+        char **lowers;    /* c->lowers, resolved, top first */
+        size_t n_lowers;
+        char *upper, *work;
         uint64_t layer_size; /* the scratch tmpfs's bound, bytes */
-        uid_t lower_uid;
+        uid_t lower_uid;     /* the top lower's root directory's, for the upper's */
         gid_t lower_gid;
         mode_t lower_mode;
-        int named_lock;     /* containers/NAME/lock, held while the layer is in use */
-        int sync_pipe[2];   /* parent -> child: the maps are written, go; then the network is ready */
+        int sync_pipe[2];   /* parent -> child: SYNC_GO, then SYNC_NET_READY (sync.h) */
         bool net_by_parent; /* launch makes the network namespace while the child mounts */
         pid_t parent;       /* launch's pid, for the child to join that namespace */
         bool early_exit;    /* init reports the command's status before tearing down */
         bool devices_listed; /* a device allow-list (cgroup) holds for the container */
-        int err_pipe[2];    /* container -> parent: struct child_report */
+        int err_pipe[2];    /* container -> parent: SYNC_FAILED, or roost-init's SYNC_EXITED */
         int tty_sock[2];    /* container -> parent: the pty master */
         int empty_tree;     /* read-only copy of scratch/empty, for the masks; -1 if none */
         bool ro_layer;      /* --read-only over a layer in the scratch, for mount points the tree lacks */
@@ -53,9 +54,6 @@ struct run_state {
         struct tty_pipes pipes;
 };
 
-/* Send a report up and _exit with its status. Never returns. */
-_Noreturn void child_fail(const struct run_state *st, int r, int status, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
 
 /* binfmt.c. In launch, first: the tree's architecture (c->arch, else
  * its /bin/sh), whether the host runs it, qemu's interpreter (one clear
@@ -145,7 +143,7 @@ struct relay {
         int master;
         int pipes[3]; /* tty_pipes.outer */
         int repfd;
-        struct child_report rep; /* valid when have_rep */
+        struct sync_msg rep; /* valid when have_rep */
         bool have_rep;
         int wstatus; /* the init's, when tty_relay returned 0 */
 };
@@ -157,11 +155,3 @@ int tty_raw(int fd, void **ret_saved);
 void tty_restore(int fd, void *saved);
 void tty_copy_winsize(int from, int to);
 
-/* init.c: PID 1 of the container; never returns. */
-_Noreturn void init_run(const struct run_state *st);
-/* A sealed memfd holding roost-init, for PID 1 and the command to execve. */
-int init_memfd(roost_error *e);
-
-/* The signals launch and its init pass on to the command. */
-extern const int launch_forwarded_signals[];
-extern const size_t launch_n_forwarded_signals;

@@ -10,7 +10,6 @@
 #include <sys/types.h>
 #include "common/error.h"
 #include "launch/sandbox.h"
-#include "store/store.h"
 
 /* Exit codes of launch's own failures, as docker's: the command's status
  * is passed through otherwise. */
@@ -26,9 +25,9 @@ enum launch_net {
 };
 
 enum launch_overlay {
-        LAUNCH_OVERLAY_DISCARD,   /* writable layer in a store temporary, removed */
-        LAUNCH_OVERLAY_NAMED,     /* writable layer kept under containers/NAME */
-        LAUNCH_OVERLAY_READ_ONLY, /* no writable layer: the tree, read-only */
+        LAUNCH_OVERLAY_DISCARD,   /* writable layer in the scratch tmpfs, gone with it */
+        LAUNCH_OVERLAY_NAMED,     /* writable layer kept in the caller's upper and work */
+        LAUNCH_OVERLAY_READ_ONLY, /* no writable layer: the lowers, read-only */
 };
 
 /* -u NAME[:GROUP] or UID[:GID] as given. Names are resolved in the
@@ -50,7 +49,12 @@ struct launch_volume {
 };
 
 struct launch_config {
-        const char *rootfs; /* the tree to run in (stored tree or --rootfs) */
+        /* The tree to run in, as overlayfs's lower layers, top first (an
+         * image's layers, or the --rootfs directories): a file of an upper
+         * one hides the same path below it. At least one; none is ever
+         * written. */
+        const char *const *lowers;
+        size_t n_lowers;
         /* Its architecture, Alpine's name; NULL: what its /bin/sh is built
          * for. Another than the host's runs through qemu-user (binfmt.c). */
         const char *arch;
@@ -72,11 +76,73 @@ struct launch_config {
          * launch's /etc files, in bytes, with one inode per 16 KiB of it.
          * 0: launch_layer_size_default(). */
         uint64_t layer_size;
-        store *store; /* where temporaries and named layers live */
+        /* An existing directory that the container's mount namespace (and
+         * only it) covers with the scratch tmpfs (the store's tmp/): the
+         * root's mount point, the discarded layer, launch's /etc files. No
+         * lower may be inside it. */
+        const char *scratch;
+        /* LAUNCH_OVERLAY_NAMED: the kept layer's upper and work directories
+         * (each made when missing, the upper with the top lower's owner
+         * and mode). The caller holds the layer's lock for the whole
+         * launch_run, and has checked that the layer was made over these
+         * lowers (launch/container.h). */
+        const char *upper, *work;
         /* Called (from the container's side too) for notes worth a line on
          * stderr, such as the pivot_root fallback; may be NULL. */
         void (*notice)(const char *msg);
+        /* Whether the one-time note NAME is still to be given (the rootless
+         * id map's): true the first time only. NULL: every time. */
+        bool (*note_once)(const char *name);
 };
+
+/* What an image says of how it is run (its OCI config's Env, Entrypoint,
+ * Cmd, WorkingDir, User). Every field may be NULL (or "" for the strings):
+ * ENV is NULL-terminated "KEY=VALUE", ENTRYPOINT and CMD NULL-terminated
+ * argv lists. */
+struct launch_image_config {
+        char *const *env;
+        char *const *entrypoint;
+        char *const *cmd;
+        const char *workdir;
+        const char *user;
+};
+
+/* What launch's command line says of the same, and launch's own defaults. */
+struct launch_command_options {
+        char *const *args;      /* after the image, NULL-terminated; NULL or empty: none */
+        const char *entrypoint; /* --entrypoint: NULL not given, "" clears the image's */
+        char *const *env;       /* --env-file's then -e's KEY=VALUE, in order: the last wins */
+        const char *workdir;    /* -w, absolute; NULL: the image's */
+        const char *user;       /* -u as given; NULL: the image's */
+        const char *hostname;   /* HOSTNAME's value */
+        const char *term;       /* TERM's value, with -t; NULL: no TERM */
+};
+
+/* What runs: the command line, the whole environment, the working
+ * directory (NULL: /) and the user spec for launch_user_parse (NULL: root). */
+struct launch_command {
+        char **argv; /* NULL-terminated; its strings are the inputs' own */
+        char **env;  /* NULL-terminated, owned */
+        size_t n_env;
+        const char *cwd;
+        const char *user;
+};
+
+/* docker's precedence, as a pure function: the arguments after the image
+ * replace Cmd; --entrypoint replaces Entrypoint (one word, never split)
+ * and drops Cmd, so that only the arguments follow it; the command is
+ * Entrypoint + (arguments or Cmd). The environment starts from the
+ * image's Env; launch's defaults (PATH when the image sets none,
+ * container=roost, HOSTNAME, TERM with -t) override it, then O->env.
+ * -w overrides WorkingDir, -u User. No command at all, an empty command
+ * name or a WorkingDir that is not absolute is -ROOST_EUSAGE with E filled;
+ * -ENOMEM. RET is launch_command_done's to free. */
+int launch_command_resolve(const struct launch_image_config *img, const struct launch_command_options *o,
+                           struct launch_command *ret, roost_error *e);
+void launch_command_done(struct launch_command *c);
+/* Set KV ("KEY=VALUE") in the NULL-terminated *ENV of *N entries: it
+ * replaces the entry of that KEY, else is appended. A copy is kept. */
+int launch_env_set(char ***env, size_t *n, const char *kv);
 
 /* Run C. On success (the command ran, whatever it returned) returns 0 and
  * sets *ret_status to the exit code launch should exit with: the command's

@@ -4,7 +4,8 @@ launch_liblaunch_a_SOURCES = \
 	launch/launch.h launch/launch-private.h launch/mount-util.h \
 	launch/run.c launch/overlay.c launch/mount.c launch/dev.c launch/net.c \
 	launch/tty.c launch/init.c launch/user.c launch/volumes.c launch/steps.c launch/steps.h \
-	launch/image.c launch/image.h launch/report.h launch/init-blob.S launch/binfmt.c
+	launch/image.c launch/image.h launch/report.h launch/init-blob.S launch/binfmt.c \
+	launch/container.c launch/container.h launch/command.c launch/sync.c launch/sync.h
 
 bin_PROGRAMS += launch/launch
 launch_launch_SOURCES = launch/main.c
@@ -40,9 +41,22 @@ CLEANFILES += tests/probe/probe
 tests/probe/probe: tests/probe/probe.c
 	$(AM_V_CC)$(MKDIR_P) tests/probe && $(CC) -O2 -Wall -static -o $@ $(srcdir)/tests/probe/probe.c
 
-TESTS += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
+# The image config's precedence (launch/command.c), a pure function.
+check_PROGRAMS += tests/unit/test-launch-config
+tests_unit_test_launch_config_SOURCES = tests/unit/test-launch-config.c
+tests_unit_test_launch_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_launch_config_LDADD = launch/liblaunch.a common/libcommon.a $(CMOCKA_LIBS)
+TESTS += tests/unit/test-launch-config
+# The messages between launch and its container's side (launch/sync.c).
+check_PROGRAMS += tests/unit/test-launch-sync
+tests_unit_test_launch_sync_SOURCES = tests/unit/test-launch-sync.c
+tests_unit_test_launch_sync_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_launch_sync_LDADD = launch/liblaunch.a common/libcommon.a $(CMOCKA_LIBS)
+TESTS += tests/unit/test-launch-sync
+
+TESTS += tests/launch.sh tests/launch-layers.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
 	tests/launch-explain.sh tests/launch-habits.sh tests/launch-arch.sh
-EXTRA_DIST += tests/launch.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
+EXTRA_DIST += tests/launch.sh tests/launch-layers.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
 	tests/launch-explain.sh tests/launch-habits.sh tests/launch-arch.sh
 EXTRA_DIST += bench/launch.sh
 dist_man_MANS += man/launch.1

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/steps.h"
+#include "launch/container.h"
 #include "launch/image.h"
 #include "launch/launch.h"
 #include "launch/report.h"
@@ -41,13 +42,15 @@ enum {
         OPT_EXPLAIN,
         OPT_STEP_TIMES,
         OPT_ENV_FILE,
+        OPT_ENTRYPOINT,
         OPT_RM,
         OPT_RETRIES,
         OPT_TIMEOUT,
 };
 
 static const struct opt options[] = {
-        { OPT_ROOTFS, 0, "rootfs", "DIR", "run in DIR instead of an image" },
+        { OPT_ROOTFS, 0, "rootfs", "DIR",
+          "run in DIR instead of an image; repeated, the\ndirectories stacked as layers, the first on top" },
         { OPT_STORE, 0, "store", "DIR",
           "the store (default: $ROOST_STORE, /var/lib/roost\nfor root, else ~/.local/share/roost)" },
         { OPT_ARCH, 0, "arch", "ARCH",
@@ -67,7 +70,10 @@ static const struct opt options[] = {
         { 'e', 'e', "env", "KEY[=VALUE]", "set an environment variable (KEY alone: from ours)" },
         { OPT_ENV_FILE, 0, "env-file", "FILE",
           "KEY=VALUE lines from FILE ('#' comments; KEY\nalone: from ours); -e wins over it" },
-        { 'w', 'w', "workdir", "DIR", "working directory inside (default /; made if missing)" },
+        { OPT_ENTRYPOINT, 0, "entrypoint", "CMD",
+          "run CMD (one word) instead of the image's entrypoint,\nwith only the arguments after the image ('': none)" },
+        { 'w', 'w', "workdir", "DIR",
+          "working directory inside (default: the image's, else /;\nmade if missing)" },
         { 'u', 'u', "user", "NAME[:GROUP]",
           "user and group to run as, names or numbers, read\nfrom the image's /etc/passwd and /etc/group (HOME too)" },
         { 'v', 'v', "volume", "HOST:CONTAINER[:ro]", "bind a host path in (repeatable)" },
@@ -101,7 +107,7 @@ static const struct opt options[] = {
 static const struct opts_spec spec = {
         .prog = "launch",
         .usage = "[OPTIONS] IMAGE[:TAG] [--] [COMMAND [ARG...]]\n"
-                 "[OPTIONS] --rootfs DIR [--] [COMMAND [ARG...]]",
+                 "[OPTIONS] --rootfs DIR [--rootfs DIR...] [--] [COMMAND [ARG...]]",
         .about = "Run COMMAND (default /bin/sh) in its own namespaces inside IMAGE's tree.\n"
                  "launch's options go before IMAGE; what follows it is the command's, verbatim.\n"
                  "\n"
@@ -117,7 +123,10 @@ static const struct opts_spec spec = {
 };
 
 static struct {
-        const char *rootfs, *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
+        const char **rootfs; /* --rootfs, in order: the top layer first */
+        size_t n_rootfs;
+        const char *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
+        const char *entrypoint, *user; /* as given; NULL: the image's */
         const char *retries, *timeout; /* handed to pull as typed: it checks them */
         bool offline, quiet;
         bool explain;
@@ -125,7 +134,6 @@ static struct {
         size_t n_env;
         struct launch_volume *volumes;
         size_t n_volumes;
-        struct launch_user user;
         enum launch_net net;
         bool read_only, chroot_only;
         int tty; /* -1 auto */
@@ -157,35 +165,13 @@ static bool env_key_valid(const char *s, size_t n)
         return true;
 }
 
-static int env_set(char ***env, size_t *n, const char *kv)
-{
-        size_t klen = strcspn(kv, "=");
-        for (size_t i = 0; i < *n; i++)
-                if (strncmp((*env)[i], kv, klen) == 0 && (*env)[i][klen] == '=') {
-                        char *d = strdup(kv);
-                        if (!d)
-                                return -ENOMEM;
-                        free((*env)[i]);
-                        (*env)[i] = d;
-                        return 0;
-                }
-        char **ne = realloc(*env, (*n + 2) * sizeof(char *));
-        if (!ne)
-                return -ENOMEM;
-        *env = ne;
-        if (!(ne[*n] = strdup(kv)))
-                return -ENOMEM;
-        ne[++*n] = NULL;
-        return 0;
-}
-
 static int add_user_env(const char *s)
 {
         const char *eq = strchr(s, '=');
         if (!env_key_valid(s, eq ? (size_t)(eq - s) : strlen(s)))
                 return -EINVAL;
         if (eq)
-                return env_set(&arg.env, &arg.n_env, s);
+                return launch_env_set(&arg.env, &arg.n_env, s);
         /* -e KEY: docker passes our value on, or nothing when unset. */
         const char *v = getenv(s);
         if (!v)
@@ -193,7 +179,7 @@ static int add_user_env(const char *s)
         _cleanup_free_ char *kv = NULL;
         if (asprintf(&kv, "%s=%s", s, v) < 0)
                 return -ENOMEM;
-        return env_set(&arg.env, &arg.n_env, kv);
+        return launch_env_set(&arg.env, &arg.n_env, kv);
 }
 
 static int parse_cap(const char *s, uint64_t *mask, bool *all)
@@ -311,6 +297,14 @@ static void notice(const char *msg)
                 cli_warn("%s", msg);
 }
 
+/* Notes given once per store; a store that cannot remember (read-only)
+ * gives them each time. */
+static store *note_store;
+static bool note_once(const char *name)
+{
+        return store_note_once(note_store, name) != 0;
+}
+
 /* IMAGE is not stored for the host without --arch. Stored for one other
  * architecture, that one runs, saying so, as docker runs the image it has
  * whatever its platform; -ROOST_ENOTFOUND (for a pull) when none is. */
@@ -382,9 +376,14 @@ static int parse_args(int argc, char **argv, char ***ret)
         opts_init(&p, &spec, argc, argv);
         while ((c = opts_next(&p)) != 0) {
                 switch (c) {
-                case OPT_ROOTFS:
-                        arg.rootfs = p.arg;
+                case OPT_ROOTFS: {
+                        const char **nr = realloc(arg.rootfs, (arg.n_rootfs + 1) * sizeof(*nr));
+                        if (!nr)
+                                return -LAUNCH_EXIT_ERROR - 1;
+                        arg.rootfs = nr;
+                        nr[arg.n_rootfs++] = p.arg;
                         break;
+                }
                 case OPT_STORE:
                         arg.store = p.arg;
                         break;
@@ -451,13 +450,20 @@ static int parse_args(int argc, char **argv, char ***ret)
                         arg.cwd = p.arg;
                         break;
                 case 'u': {
+                        /* Checked now, before anything is done; parsed
+                         * again once the image's User is known. */
                         roost_error e;
-                        if (launch_user_parse(p.arg, &arg.user, &e) < 0) {
+                        struct launch_user u;
+                        if (launch_user_parse(p.arg, &u, &e) < 0) {
                                 cli_error("%s", e.msg);
                                 return -LAUNCH_EXIT_ERROR - 1;
                         }
+                        arg.user = p.arg;
                         break;
                 }
+                case OPT_ENTRYPOINT:
+                        arg.entrypoint = p.arg;
+                        break;
                 case 'v': {
                         roost_error e;
                         struct launch_volume *nv = realloc(arg.volumes, (arg.n_volumes + 1) * sizeof(*nv));
@@ -582,17 +588,11 @@ static int parse_args(int argc, char **argv, char ***ret)
                 return -LAUNCH_EXIT_ERROR - 1;
         }
 
-        /* The command's environment: docker's defaults, then the
-         * --env-files, then -e in order: the last word wins, as in docker.
+        /* The user's part of the command's environment: the --env-files,
+         * then -e in order: the last word wins, as in docker. It goes over
+         * the image's Env and launch's defaults (launch_command_resolve).
          * HOME, unless given, is the user's in the image's /etc/passwd,
          * added in the container (launch/user.c). */
-        const char *defaults[] = {
-                "PATH=" LAUNCH_DEFAULT_PATH,
-                "container=roost",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
-                if (env_set(&arg.env, &arg.n_env, defaults[i]) < 0)
-                        return -LAUNCH_EXIT_ERROR - 1;
         for (size_t i = 0; i < n_env_files; i++)
                 if (read_env_file(env_files[i]) < 0)
                         return -LAUNCH_EXIT_ERROR - 1;
@@ -607,9 +607,15 @@ static int parse_args(int argc, char **argv, char ***ret)
 
 int main(int argc, char **argv)
 {
+        /* Until the store gives an image's config (the OCI image model),
+         * every tree runs as one whose Cmd is /bin/sh. */
         static char *default_cmd[] = { (char *)"/bin/sh", NULL };
-        _cleanup_free_ char *store_root = NULL, *tree = NULL, *hostenv = NULL, *termenv = NULL;
+        const struct launch_image_config image_config = { .cmd = default_cmd };
+        struct launch_command cmd = { 0 };
+        struct launch_user user = { 0 };
+        _cleanup_free_ char *store_root = NULL, *tree = NULL, *scratch = NULL;
         _cleanup_close_ int tree_use = -1;
+        struct launch_container named = { .lock = -1 };
         roost_error e = { "" };
         store *s = NULL;
         int r, status = LAUNCH_EXIT_ERROR;
@@ -633,11 +639,8 @@ int main(int argc, char **argv)
         }
         if (i < n && strcmp(operands[i], "--") == 0)
                 i++;
-        char **cmd = i < n ? operands + i : default_cmd;
-        if (!cmd[0][0]) {
-                cli_error("the command is empty");
-                return LAUNCH_EXIT_ERROR;
-        }
+        /* The operands are NULL-terminated, as argv is. */
+        char **args = operands + i;
 
         if ((r = store_default_root(arg.store, &store_root)) < 0) {
                 cli_error("finding the store: %s", roost_strerror(r));
@@ -647,6 +650,7 @@ int main(int argc, char **argv)
                 cli_error("opening the store %s: %s", store_root, roost_strerror(r));
                 return LAUNCH_EXIT_ERROR;
         }
+        note_store = s;
         if (image) {
                 r = launch_image_resolve(s, image, arg.arch, &tree, &tree_use, &e);
                 if (r == -ROOST_ENOTFOUND && !arg.arch && host_alpine_arch())
@@ -670,24 +674,47 @@ int main(int argc, char **argv)
                 goto out;
         }
         const char *hostname = arg.hostname ? arg.hostname : arg.name ? arg.name : "roost";
-        if (asprintf(&hostenv, "HOSTNAME=%s", hostname) < 0 || env_set(&arg.env, &arg.n_env, hostenv) < 0)
-                goto out;
         const char *term = getenv("TERM");
-        if (tty && term && asprintf(&termenv, "TERM=%s", term) >= 0 && !getenv("ROOST_NO_TERM"))
-                env_set(&arg.env, &arg.n_env, termenv);
+        const struct launch_command_options co = {
+                .args = args,
+                .entrypoint = arg.entrypoint,
+                .env = arg.env,
+                .workdir = arg.cwd,
+                .user = arg.user,
+                .hostname = hostname,
+                .term = tty && !getenv("ROOST_NO_TERM") ? term : NULL,
+        };
+        if (launch_command_resolve(&image_config, &co, &cmd, &e) < 0 ||
+            (cmd.user && launch_user_parse(cmd.user, &user, &e) < 0)) {
+                cli_error("%s", e.msg);
+                goto out;
+        }
+
+        const char *image_lowers[] = { tree };
+        const char *const *lowers = tree ? image_lowers : arg.rootfs;
+        size_t n_lowers = tree ? 1 : arg.n_rootfs;
+        if ((r = store_path(s, "tmp", &scratch)) < 0) {
+                cli_error("the store's tmp/: %s", roost_strerror(r));
+                goto out;
+        }
+        if (arg.name && launch_container_open(s, arg.name, lowers, n_lowers, &named, &e) < 0) {
+                cli_error("%s", e.msg);
+                goto out;
+        }
 
         struct launch_config c = {
-                .rootfs = tree ? tree : arg.rootfs,
+                .lowers = lowers,
+                .n_lowers = n_lowers,
                 /* An image's is its reference's (the OCI image model would
                  * record it in a config: not yet); a --rootfs tree's is
                  * --arch, else found in the tree. */
                 .arch = arg.arch ? arg.arch
                         : image  ? host_alpine_arch()
                                  : NULL,
-                .argv = cmd,
-                .env = arg.env,
-                .cwd = arg.cwd,
-                .user = arg.user,
+                .argv = cmd.argv,
+                .env = cmd.env,
+                .cwd = cmd.cwd,
+                .user = user,
                 .hostname = hostname,
                 .name = arg.name,
                 .volumes = arg.volumes,
@@ -701,13 +728,20 @@ int main(int argc, char **argv)
                 .sandbox = arg.sandbox,
                 .limits = arg.limits,
                 .layer_size = arg.layer_size,
-                .store = s,
+                .scratch = scratch,
+                .upper = named.upper,
+                .work = named.work,
                 .notice = notice,
+                .note_once = note_once,
         };
         if (arg.sandbox.seccomp_unconfined && !arg.sandbox.privileged)
                 cli_warn("warning: --seccomp=unconfined: the container runs with no seccomp filter; "
                          "every system call its capabilities allow is open to it");
-        EXPLAIN("launch %s: the tree %s, the command %s%s", image ? image : "--rootfs", c.rootfs, cmd[0],
+        if (explaining())
+                for (size_t k = 0; k < n_lowers; k++)
+                        explain_line("launch %s: lower %zu of %zu%s: %s", image ? image : "--rootfs", k + 1,
+                                     n_lowers, k == 0 ? " (top)" : "", lowers[k]);
+        EXPLAIN("launch %s: the command %s%s", image ? image : "--rootfs", cmd.argv[0],
                 tty ? ", with a pseudo-terminal" : "");
         fflush(stdout);
         /* The tree is marked in use; holding the store lock for the
@@ -718,10 +752,13 @@ int main(int argc, char **argv)
         else
                 store_keep(s);
 out:
+        launch_command_done(&cmd);
+        launch_container_done(&named);
         store_close(s);
         for (size_t k = 0; k < arg.n_volumes; k++)
                 launch_volume_done(&arg.volumes[k]);
         free(arg.volumes);
+        free(arg.rootfs);
         for (size_t k = 0; k < arg.n_env; k++)
                 free(arg.env[k]);
         free(arg.env);

@@ -178,64 +178,98 @@ int attach_at(int mfd, int rootfd, const char *path, bool dir, roost_error *e)
         return 0;
 }
 
-/* lowerdir+ (Linux 6.8) takes one path as it is; older kernels split
- * "lowerdir" on ':' and want it escaped. */
-static int overlay_lower(int fsfd, const char *lower)
+/* The lowers, top first: each by "lowerdir+" (Linux 6.8), which takes a
+ * path as it is; older kernels take one "lowerdir" split on ':', with ':',
+ * backslash and ',' escaped. */
+static int overlay_lowers(int fsfd, char *const *lowers, size_t n)
 {
-        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) == 0)
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", lowers[0], 0) == 0) {
+                for (size_t i = 1; i < n; i++)
+                        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0)
+                                return -errno;
                 return 0;
-        char esc[2 * PATH_MAX], *o = esc;
-        for (const char *p = lower; *p && o < esc + sizeof(esc) - 3; p++) {
-                if (*p == ':' || *p == '\\' || *p == ',')
-                        *o++ = '\\';
-                *o++ = *p;
+        }
+        size_t size = 1;
+        for (size_t i = 0; i < n; i++)
+                size += 2 * strlen(lowers[i]) + 1;
+        _cleanup_free_ char *esc = malloc(size);
+        if (!esc)
+                return -ENOMEM;
+        char *o = esc;
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        *o++ = ':';
+                for (const char *p = lowers[i]; *p; p++) {
+                        if (*p == ':' || *p == '\\' || *p == ',')
+                                *o++ = '\\';
+                        *o++ = *p;
+                }
         }
         *o = 0;
         return fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", esc, 0) < 0 ? -errno : 0;
 }
 
+/* The lowers as overlayfs's classic option spells them, for --explain. */
+static void explain_overlay(const struct run_state *st, bool upper, const char *why)
+{
+        char opts[4 * PATH_MAX];
+        size_t n = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
+        for (size_t i = 0; i < st->n_lowers && n < sizeof(opts); i++)
+                n += (size_t)snprintf(opts + n, sizeof(opts) - n, "%s%s", i ? ":" : "", st->lowers[i]);
+        if (upper && n < sizeof(opts))
+                n += (size_t)snprintf(opts + n, sizeof(opts) - n, ",upperdir=%s,workdir=%s", st->upper,
+                                      st->work);
+        if (st->userns && n < sizeof(opts))
+                snprintf(opts + n, sizeof(opts) - n, ",userxattr");
+        explain_fs("overlay", opts, MOUNT_ATTR_NODEV | (upper ? 0 : MOUNT_ATTR_RDONLY), st->root_mnt, why);
+}
+
 int mount_root(const struct run_state *st, roost_error *e)
 {
         _cleanup_close_ int mfd = -1;
+        bool read_only = st->c->overlay == LAUNCH_OVERLAY_READ_ONLY && !st->ro_layer;
         int r;
 
-        if (st->c->overlay == LAUNCH_OVERLAY_READ_ONLY && !st->ro_layer) {
-                if ((r = bind_tree(AT_FDCWD, st->lower, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, &mfd,
+        if (read_only && st->n_lowers == 1) {
+                if ((r = bind_tree(AT_FDCWD, st->lowers[0], false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, &mfd,
                                    e)) < 0)
                         return r;
                 if (explaining())
-                        explain_bind(st->lower, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, st->root_mnt,
+                        explain_bind(st->lowers[0], 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, st->root_mnt,
                                      "--read-only: the tree itself is the root, and nothing may write it");
         } else {
                 _cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
                 if (fsfd < 0)
                         return roost_error_set(e, -errno, "mounting the overlay (is overlayfs available?)");
-                if ((r = overlay_lower(fsfd, st->lower)) < 0)
-                        return fs_error(fsfd, r, "the overlay's lower layer", e);
-                if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", st->upper, 0) < 0 ||
-                    fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", st->work, 0) < 0)
+                if ((r = overlay_lowers(fsfd, st->lowers, st->n_lowers)) < 0)
+                        return fs_error(fsfd, r, "the overlay's lower layers", e);
+                /* --read-only over several lowers: an overlay with no
+                 * upper layer, which overlayfs mounts read-only. */
+                if (!read_only && (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", st->upper, 0) < 0 ||
+                                   fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", st->work, 0) < 0))
                         return fs_error(fsfd, -errno, "the overlay's upper layer", e);
                 /* In a user namespace trusted.* xattrs are out of reach:
-                 * overlayfs keeps its bookkeeping in user.* instead. */
+                 * overlayfs keeps its bookkeeping in user.* instead (and
+                 * reads the lowers' opaque marks and whiteouts there). */
                 if (st->userns && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
                         return fs_error(fsfd, -errno, "the overlay", e);
                 if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                         return fs_error(fsfd, -errno, "the overlay", e);
                 /* The stored tree never provides device nodes. */
-                mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+                unsigned attrs = MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0);
+                mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
                 if (mfd < 0)
                         return fs_error(fsfd, -errno, "the overlay", e);
-                if (explaining()) {
-                        char opts[3 * PATH_MAX + 64];
-                        snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s%s", st->lower,
-                                 st->upper, st->work, st->userns ? ",userxattr" : "");
-                        explain_fs("overlay", opts, MOUNT_ATTR_NODEV, st->root_mnt,
-                                   st->ro_layer ? "--read-only, but the tree lacks a mount point (-v) or "
+                if (explaining())
+                        explain_overlay(st, !read_only,
+                                        read_only ? "--read-only over several lowers: their overlay with no "
+                                                    "upper layer, which nothing may write"
+                                        : st->ro_layer
+                                                ? "--read-only, but the tree lacks a mount point (-v) or "
                                                   "the -w directory: they are made in a layer in the "
                                                   "scratch tmpfs, and the root is made read-only after"
-                                                : "the root: the tree read-only below, writes go to the "
-                                                  "upper layer (the tree is never changed)");
-                }
+                                                : "the root: the lowers read-only below, top first; writes go "
+                                                  "to the upper layer (no lower is ever changed)");
         }
         if (move_mount(mfd, "", AT_FDCWD, st->root_mnt, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return roost_error_set(e, -errno, "mounting the root on %s", st->root_mnt);

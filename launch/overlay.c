@@ -1,13 +1,14 @@
 /* Where the container's writable layer and launch's own files live.
  *
  * The discarded layer lives in a tmpfs that the container's mount namespace
- * lays over the store's tmp/ directory: nothing is written to disk, nothing
+ * lays over the scratch directory (the store's tmp/): nothing is written to disk, nothing
  * is left to delete on exit, and a SIGKILL of launch leaves nothing behind,
  * since the kernel frees the tmpfs with the namespace. The host never sees
  * it (the namespace is private). Its pages belong to no process, so the
  * OOM killer cannot find them: the tmpfs has a size and an inode count
  * (--layer-size), or it could take half of the host's RAM. --name keeps
- * its layer on disk under containers/NAME in the store instead. */
+ * its layer on disk, in the upper and work directories its caller gives
+ * (the store's containers/NAME, launch/container.c). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -143,103 +144,106 @@ static int write_host_files(const struct run_state *st, int dirfd, roost_error *
         return 0;
 }
 
+/* The kept layer of a named container: its directories are the caller's
+ * (launch/container.c holds its lock and checked its origin). */
 static int prepare_named(struct run_state *st, roost_error *e)
 {
-        store *s = st->c->store;
-        const char *name = st->c->name;
-        _cleanup_close_ int cfd = -1;
+        const struct launch_config *c = st->c;
         int r;
 
-        if (store_read_only(s))
-                return roost_error_set(e, -EROFS,
-                                       "container %s: the store %s is read-only, and --name keeps the "
-                                       "container's layer in it",
-                                       name, store_root(s));
-        /* overlayfs refuses two mounts sharing one upper layer; say why first. */
-        st->named_lock = store_container_lock(s, name, &cfd);
-        if (st->named_lock == -EBUSY)
-                return roost_error_set(e, -EBUSY, "container %s is in use by another launch", name);
-        if (st->named_lock < 0)
-                return roost_error_set(e, st->named_lock, "the layer of container %s in the store", name);
-        /* A layer only makes sense over the tree it was made on: remember
-         * which, and refuse another (as a docker container keeps its image). */
-        _cleanup_free_ char *recorded = NULL;
-        size_t len;
-        r = read_file_at(cfd, "origin", 8192, &recorded, &len);
-        if (r == -ENOENT) {
-                if ((r = write_file_atomic_at(cfd, "origin", st->lower, strlen(st->lower), 0600)) < 0)
-                        return roost_error_set(e, r, "recording the tree of container %s", name);
-        } else if (r < 0) {
-                return roost_error_set(e, r, "reading the origin of container %s", name);
-        } else if (strcmp(recorded, st->lower) != 0) {
-                return roost_error_set(
-                        e, -EEXIST,
-                        "container %s was made on another tree (%s); launch it with that image, "
-                        "or choose another name, or remove it with roost rm --container %s",
-                        name, recorded, name);
-        }
-        if ((r = make_upper(st, cfd, "upper")) < 0 || (r = mkdir_at_p(cfd, "work", 0700)) < 0)
-                return roost_error_set(e, r, "creating the layer of container %s", name);
-        if ((r = store_container_path(s, name, "upper", &st->upper)) < 0 ||
-            (r = store_container_path(s, name, "work", &st->work)) < 0)
-                return roost_error_set(e, r, "container %s", name);
+        if (!c->upper || !c->work)
+                return roost_error_set(e, -EINVAL, "container %s: no upper and work directories", c->name);
+        if ((r = make_upper(st, AT_FDCWD, c->upper)) < 0 || (r = mkdir_at_p(AT_FDCWD, c->work, 0700)) < 0)
+                return roost_error_set(e, r, "creating the layer of container %s", c->name);
+        if (!(st->upper = strdup(c->upper)) || !(st->work = strdup(c->work)))
+                return roost_error_set(e, -ENOMEM, "container %s", c->name);
         return 0;
+}
+
+static bool path_below(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+        return strncmp(path, dir, n) == 0 && (path[n] == '/' || !path[n]);
 }
 
 int overlay_prepare(struct run_state *st, roost_error *e)
 {
         const struct launch_config *c = st->c;
         struct stat lst;
-        int r;
 
-        if (!(st->lower = realpath(c->rootfs, NULL)))
-                return roost_error_set(e, -errno, "root filesystem %s", c->rootfs);
-        if (stat(st->lower, &lst) < 0)
-                return roost_error_set(e, -errno, "root filesystem %s", c->rootfs);
-        if (!S_ISDIR(lst.st_mode))
-                return roost_error_set(e, -ENOTDIR, "root filesystem %s", c->rootfs);
-        st->lower_uid = lst.st_uid;
-        st->lower_gid = lst.st_gid;
-        st->lower_mode = lst.st_mode;
-        if ((r = store_path(c->store, "tmp", &st->scratch)) < 0 ||
-            asprintf(&st->root_mnt, "%s/root", st->scratch) < 0 ||
-            asprintf(&st->host_files, "%s/etc", st->scratch) < 0)
-                return roost_error_set(e, r < 0 ? r : -ENOMEM, "store path");
-        size_t n = strlen(st->scratch);
-        if (strncmp(st->lower, st->scratch, n) == 0 && (st->lower[n] == '/' || !st->lower[n]))
-                return roost_error_set(e, -EINVAL,
-                                       "root filesystem %s: inside the store's tmp/, which launch covers",
-                                       c->rootfs);
+        if (c->n_lowers == 0)
+                return roost_error_set(e, -EINVAL, "no root filesystem to run in");
+        if (!c->scratch || !(st->scratch = realpath(c->scratch, NULL)))
+                return roost_error_set(e, c->scratch ? -errno : -EINVAL, "the scratch directory %s",
+                                       c->scratch ? c->scratch : "(none)");
+        if (asprintf(&st->root_mnt, "%s/root", st->scratch) < 0 ||
+            asprintf(&st->host_files, "%s/etc", st->scratch) < 0 ||
+            !(st->lowers = calloc(c->n_lowers, sizeof(char *))))
+                return roost_error_set(e, -ENOMEM, "scratch paths");
+        for (size_t i = 0; i < c->n_lowers; i++, st->n_lowers++) {
+                const char *lower = c->lowers[i];
+                if (!(st->lowers[i] = realpath(lower, NULL)) || stat(st->lowers[i], &lst) < 0)
+                        return roost_error_set(e, -errno, "root filesystem %s", lower);
+                if (!S_ISDIR(lst.st_mode))
+                        return roost_error_set(e, -ENOTDIR, "root filesystem %s", lower);
+                if (path_below(st->lowers[i], st->scratch))
+                        return roost_error_set(e, -EINVAL,
+                                               "root filesystem %s: inside %s, which launch covers", lower,
+                                               st->scratch);
+                /* The merged root takes its owner and mode from the upper
+                 * layer, which takes the top lower's. */
+                if (i == 0) {
+                        st->lower_uid = lst.st_uid;
+                        st->lower_gid = lst.st_gid;
+                        st->lower_mode = lst.st_mode;
+                }
+        }
         st->layer_size = c->layer_size ? c->layer_size : launch_layer_size_default();
         if (c->overlay == LAUNCH_OVERLAY_NAMED)
                 return prepare_named(st, e);
         return 0;
 }
 
-/* --read-only binds the tree itself, where no mount point can be made: a
- * volume or a -w directory the tree lacks needs a layer to be made in
- * (made read-only once they are, mount_root_seal). So does a command that
- * may hold CAP_SYS_ADMIN (--privileged, --cap-add SYS_ADMIN): it could
- * remount a bind of the tree writable and write the stored tree, where
- * the layer only lets it write the scratch. Otherwise the bind stays:
+/* Whether PATH is in the lowers' merged view, seen as overlayfs would see
+ * it for its last component: the top lower that has it, or a whiteout
+ * (a 0/0 character device) hiding it, decides. */
+static int lowers_have(const struct run_state *st, const char *path)
+{
+        for (size_t i = 0; i < st->n_lowers; i++) {
+                _cleanup_close_ int tree = open(st->lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (tree < 0)
+                        return -errno;
+                _cleanup_close_ int fd = open_in_root(tree, path, false, false);
+                struct stat sb;
+                if (fd == -ENOENT || fd == -ENOTDIR)
+                        continue;
+                if (fd < 0)
+                        return fd;
+                if (fstat(fd, &sb) == 0 && S_ISCHR(sb.st_mode) && sb.st_rdev == 0)
+                        return 0;
+                return 1;
+        }
+        return 0;
+}
+
+/* --read-only binds the tree itself (one lower) or mounts an overlay of
+ * the lowers with no upper layer (several), where no mount point can be
+ * made: a volume or a -w directory the tree lacks needs a layer to be
+ * made in (made read-only once they are, mount_root_seal). So does a
+ * command that may hold CAP_SYS_ADMIN (--privileged, --cap-add
+ * SYS_ADMIN): it could remount a bind of the tree writable and write the
+ * stored tree, where the layer only lets it write the scratch. Otherwise
  * nothing to pay. */
 static bool read_only_needs_layer(const struct run_state *st)
 {
         const struct launch_config *c = st->c;
         if (sandbox_caps(&c->sandbox) & (UINT64_C(1) << CAP_SYS_ADMIN))
                 return true;
-        _cleanup_close_ int tree = open(st->lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (tree < 0)
-                return false; /* mounting it will say why */
         for (size_t i = 0; i <= c->n_volumes; i++) {
                 const char *path = i < c->n_volumes ? c->volumes[i].container : c->cwd;
-                if (!path)
-                        continue;
-                int fd = open_in_root(tree, path, false, false);
-                if (fd == -ENOENT)
+                /* An error: mounting will say why. */
+                if (path && lowers_have(st, path) == 0)
                         return true;
-                if (fd >= 0)
-                        close(fd);
         }
         return false;
 }
@@ -309,12 +313,12 @@ int overlay_scratch(struct run_state *st, roost_error *e)
 
 void overlay_done(struct run_state *st)
 {
-        if (st->named_lock >= 0)
-                close(st->named_lock);
+        for (size_t i = 0; i < st->n_lowers; i++)
+                free(st->lowers[i]);
+        free(st->lowers);
         free(st->scratch);
         free(st->root_mnt);
         free(st->host_files);
-        free(st->lower);
         free(st->upper);
         free(st->work);
 }

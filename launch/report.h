@@ -5,13 +5,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A failure on the container's side travels to launch through a
- * close-on-exec pipe as one of these, written in one piece. */
-struct child_report {
-        int r;
-        int status;  /* 125, 126 or 127; or the command's, when EXITED */
-        bool exited; /* not a failure: init reports the command's end */
-        char msg[1024];
+/* What launch and the container's side tell each other while it starts
+ * (launch/sync.h): named messages, each one write of a struct sync_msg,
+ * below PIPE_BUF, so read whole or not at all. launch writes to the child
+ * on the sync pipe; the child, PID 1 and roost-init write to launch on the
+ * report pipe (close-on-exec but for roost-init's INIT_FD_REPORT). */
+enum sync_kind {
+        SYNC_GO = 1,        /* launch: the id maps are written, the cgroup joined: go on */
+        SYNC_NET_READY = 2, /* launch: the network namespace it made may be joined */
+        SYNC_FAILED = 3,    /* the container's side: a failure, STATUS 125, 126 or 127 */
+        SYNC_EXITED = 4,    /* roost-init: the command ended with STATUS */
+};
+
+struct sync_msg {
+        int32_t kind; /* enum sync_kind */
+        int32_t r;    /* SYNC_FAILED: the negative error */
+        int32_t status;
+        char msg[1024]; /* SYNC_FAILED: the one line launch prints */
 };
 
 /* The descriptors roost-init finds open when it starts, and what PID 1

@@ -28,9 +28,10 @@
 #include <unistd.h>
 #include "launch/report.h"
 
+/* launch/sync.c's sync_send, for a program that cannot link it. */
 static void report(int status, bool exited, int r, const char *msg)
 {
-        struct child_report rep = { .r = r, .status = status, .exited = exited };
+        struct sync_msg rep = { .kind = exited ? SYNC_EXITED : SYNC_FAILED, .r = r, .status = status };
         if (msg)
                 snprintf(rep.msg, sizeof(rep.msg), "%s", msg);
         /* One write below PIPE_BUF: launch reads it whole or not at all. */
@@ -41,7 +42,7 @@ static void report(int status, bool exited, int r, const char *msg)
 
 static _Noreturn void fail(int status, int err, const char *what, const char *why)
 {
-        char msg[sizeof(((struct child_report *)0)->msg)];
+        char msg[sizeof(((struct sync_msg *)0)->msg)];
         snprintf(msg, sizeof(msg), "%s: %s", what, why);
         report(status, false, -err, msg);
         _exit(status);

@@ -1,5 +1,5 @@
 /* The straight line of a launch. The parent prepares what needs the host's
- * view (store temporaries, overlay directories, cgroup), clones the child
+ * view (the scratch and overlay directories, cgroup), clones the child
  * into new namespaces, writes its id maps, lets it go, and then only
  * relays: signals, and the terminal when there is one. The child assembles
  * the root, enters it and becomes the container's init. */
@@ -24,23 +24,7 @@
 #include "launch/explain.h"
 #include "launch/launch-private.h"
 #include "launch/steps.h"
-
-const int launch_forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-const size_t launch_n_forwarded_signals = ELEMENTSOF(launch_forwarded_signals);
-
-_Noreturn void child_fail(const struct run_state *st, int r, int status, const char *fmt, ...)
-{
-        struct child_report rep = { .r = r, .status = status };
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(rep.msg, sizeof(rep.msg), fmt, ap);
-        va_end(ap);
-        /* One write below PIPE_BUF: the parent reads it whole or not at all. */
-        if (write(st->err_pipe[1], &rep, sizeof(rep)) < 0) {
-                /* nobody left to tell */
-        }
-        _exit(status);
-}
+#include "launch/sync.h"
 
 static void close_pair(int p[2])
 {
@@ -53,7 +37,7 @@ static void close_pair(int p[2])
 
 /* The container's PID 1 lives as long as the container, and a process
  * in it allowed to ptrace it (--cap-add SYS_PTRACE) can open whatever it
- * holds through /proc/1/fd: launch's store directory, its lock, the
+ * holds through /proc/1/fd: the caller's store directory and locks, the
  * caller's leaked descriptors. Only 0-2 and what init still uses stay. */
 static int close_inherited(const struct run_state *st)
 {
@@ -81,7 +65,7 @@ static _Noreturn void child_main(struct run_state *st)
 {
         const struct launch_config *c = st->c;
         roost_error e = { "" };
-        char go;
+        struct sync_msg m;
         int r;
 
         close(st->sync_pipe[1]);
@@ -90,14 +74,14 @@ static _Noreturn void child_main(struct run_state *st)
                 close(st->tty_sock[0]);
         /* First: not even the container's init holds the caller's terminal. */
         if ((r = tty_pipes_enter(&st->pipes)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "the pipes for the terminal: %s", strerror(-r));
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "the pipes for the terminal: %s", strerror(-r));
         /* The container does not outlive launch: a SIGKILL of launch takes the
          * whole PID namespace with it, and the store's cleanup the rest. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setting the parent-death signal: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "setting the parent-death signal: %m");
         /* Wait until the parent has written our id maps and put us in our
          * cgroup; EOF means it died before that. */
-        if (read(st->sync_pipe[0], &go, 1) != 1)
+        if (sync_recv(st->sync_pipe[0], &m) < 0 || m.kind != SYNC_GO)
                 _exit(LAUNCH_EXIT_ERROR);
 
         step_mark(STEP_START);
@@ -106,21 +90,21 @@ static _Noreturn void child_main(struct run_state *st)
          * namespace is rooted there and /proc/self/cgroup shows "/". */
         EXPLAIN("unshare(CLONE_NEWCGROUP) — a cgroup namespace: the container sees its cgroup as \"/\"");
         if (unshare(CLONE_NEWCGROUP) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating the cgroup namespace: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "creating the cgroup namespace: %m");
         /* A time namespace applies to our children, the command included.
          * Older kernels lack it (EINVAL): the rest still holds. */
         EXPLAIN("unshare(CLONE_NEWTIME) — a time namespace for the child processes (boot and monotonic "
                 "clocks of their own)");
         if (unshare(CLONE_NEWTIME) < 0 && errno != EINVAL)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "creating the time namespace: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "creating the time namespace: %m");
         EXPLAIN("sethostname(\"%s\") — only the new UTS namespace sees it", c->hostname);
         if (sethostname(c->hostname, strlen(c->hostname)) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "setting the hostname %s: %m", c->hostname);
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "setting the hostname %s: %m", c->hostname);
         if (c->net == LAUNCH_NET_NONE && !st->net_by_parent) {
                 EXPLAIN("ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP|IFF_RUNNING) — loopback up in the new network "
                         "namespace");
                 if ((r = net_loopback_up(&e)) < 0)
-                        child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                        sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         }
         EXPLAIN("mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE) — no mount of ours propagates to the host, "
                 "none of the host's leaks in");
@@ -129,18 +113,18 @@ static _Noreturn void child_main(struct run_state *st)
          * shared by default), and nothing the host mounts later leaks in. */
         step_mark(STEP_NAMESPACES);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "making / private: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "making / private: %m");
         if ((r = overlay_scratch(st, &e)) < 0 || (r = mount_root(st, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         step_mark(STEP_ROOT);
         _cleanup_close_ int rootfd = open(st->root_mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
-                child_fail(st, -errno, LAUNCH_EXIT_ERROR, "opening the new root: %m");
+                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "opening the new root: %m");
         if ((r = mount_dev(st, rootfd, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         step_mark(STEP_DEV);
         if ((r = mount_etc_files(st, rootfd, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         step_mark(STEP_ETC);
         /* The bounding set's cut (27 credential commits by default) while
          * launch may still be making the network namespace: it takes no
@@ -151,12 +135,12 @@ static _Noreturn void child_main(struct run_state *st)
                         "still be making the network namespace: the permitted and effective sets the "
                         "mounts below use stay whole");
         if ((r = sandbox_init_bound(&c->sandbox, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         /* sysfs shows the network of whoever mounts it: join the private
          * one first, if launch made it for us meanwhile. */
         if (st->net_by_parent) {
                 char path[64];
-                if (read(st->sync_pipe[0], &go, 1) != 1)
+                if (sync_recv(st->sync_pipe[0], &m) < 0 || m.kind != SYNC_NET_READY)
                         _exit(LAUNCH_EXIT_ERROR);
                 snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)st->parent);
                 EXPLAIN("setns(open(\"%s\"), CLONE_NEWNET) — join the network namespace launch made "
@@ -164,28 +148,28 @@ static _Noreturn void child_main(struct run_state *st)
                         path);
                 _cleanup_close_ int nfd = open(path, O_RDONLY | O_CLOEXEC);
                 if (nfd < 0 || setns(nfd, CLONE_NEWNET) < 0)
-                        child_fail(st, -errno, LAUNCH_EXIT_ERROR, "joining the network namespace: %m");
+                        sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "joining the network namespace: %m");
         }
         step_mark(STEP_NET_WAIT);
         close(st->sync_pipe[0]);
         if ((r = mount_proc_sys(st, rootfd, &e)) < 0 || (r = mount_volumes(st, rootfd, &e)) < 0 ||
             (r = mount_workdir(st, rootfd, &e)) < 0 || (r = mount_root_seal(st, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         /* A foreign tree's interpreter, registered while the host's /usr/bin
          * can still be reached: before pivot_root. */
         if ((r = binfmt_register(st, rootfd, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         close(TAKE_FD(rootfd));
         step_mark(STEP_PROC_SYS);
         if ((r = mount_enter_root(st, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         step_mark(STEP_PIVOT);
         if ((r = sandbox_mask_paths(&c->sandbox, st->empty_tree, &e)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         step_mark(STEP_MASKS);
         /* The masks' empty tree goes with the rest. */
         if ((r = close_inherited(st)) < 0)
-                child_fail(st, r, LAUNCH_EXIT_ERROR, "closing launch's descriptors: %s", strerror(-r));
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "closing launch's descriptors: %s", strerror(-r));
         init_run(st);
 }
 
@@ -234,7 +218,6 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         struct run_state st = {
                 .c = c,
                 .rootless = geteuid() != 0,
-                .named_lock = -1,
                 .sync_pipe = { -1, -1 },
                 .err_pipe = { -1, -1 },
                 .tty_sock = { -1, -1 },
@@ -373,15 +356,15 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         tty_pipes_close(&st.pipes, true, false);
         if (st.userns && (r = st.rootless ? userns_map(pid, e) : userns_map_identity(pid, e)) < 0)
                 goto kill;
-        /* Once per store: a user who chose the single id need not read
-         * it at every launch. A store that cannot remember says it each time. */
-        if (st.rootless && c->notice && userns_map_note() && store_note_once(c->store, "rootless-id-map") != 0)
+        /* Once (per store, for launch's tool): a user who chose the single
+         * id need not read it at every launch. */
+        if (st.rootless && c->notice && userns_map_note() && (!c->note_once || c->note_once("rootless-id-map")))
                 c->notice(userns_map_note());
         if (cg && (r = cgroup_attach(cg, pid, e)) < 0)
                 goto kill;
-        EXPLAIN("write(sync pipe) — the child waited for its id maps and cgroup; it may go on");
-        if (write(st.sync_pipe[1], "1", 1) != 1 && errno != EPIPE) {
-                r = roost_error_set(e, -errno, "starting the container");
+        EXPLAIN("write(sync pipe, SYNC_GO) — the child waited for its id maps and cgroup; it may go on");
+        if ((r = sync_send(st.sync_pipe[1], &(struct sync_msg){ .kind = SYNC_GO })) < 0 && r != -EPIPE) {
+                r = roost_error_set(e, r, "starting the container");
                 goto kill;
         }
         if (st.net_by_parent) {
@@ -394,8 +377,9 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
                 }
                 if ((r = net_loopback_up(e)) < 0)
                         goto kill;
-                if (write(st.sync_pipe[1], "n", 1) != 1 && errno != EPIPE) {
-                        r = roost_error_set(e, -errno, "starting the container");
+                if ((r = sync_send(st.sync_pipe[1], &(struct sync_msg){ .kind = SYNC_NET_READY })) < 0 &&
+                    r != -EPIPE) {
+                        r = roost_error_set(e, r, "starting the container");
                         goto kill;
                 }
         }
@@ -431,9 +415,8 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         pid = -1;
 
         if (!rl.have_rep)
-                rl.have_rep = read(st.err_pipe[0], &rl.rep, sizeof(rl.rep)) == sizeof(rl.rep);
-        if (rl.have_rep && !rl.rep.exited) {
-                rl.rep.msg[sizeof(rl.rep.msg) - 1] = 0;
+                rl.have_rep = sync_recv(st.err_pipe[0], &rl.rep) == 0;
+        if (rl.have_rep && rl.rep.kind == SYNC_FAILED) {
                 *ret_status = rl.rep.status;
                 /* the message already carries its cause */
                 r = roost_error_set(e, 0, "%s", rl.rep.msg);

@@ -24,6 +24,7 @@
 #include "common/util.h"
 #include "launch/explain.h"
 #include "launch/launch-private.h"
+#include "launch/sync.h"
 
 int tty_open_master(int *ret_master, char **ret_slave, roost_error *e)
 {
@@ -371,11 +372,11 @@ int tty_relay(struct relay *r)
                                 sink_gone(s, n, x, r->child);
                 }
                 if (p[1].revents) {
-                        ssize_t k = read(repfd, &r->rep, sizeof(r->rep));
+                        int k = sync_recv(repfd, &r->rep);
                         repfd = -1;
-                        if (k == sizeof(r->rep)) {
+                        if (k == 0) {
                                 r->have_rep = true;
-                                if (r->rep.exited) {
+                                if (r->rep.kind == SYNC_EXITED) {
                                         pass_last(s, n);
                                         return 1;
                                 }

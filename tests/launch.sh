@@ -163,6 +163,18 @@ is "$out" "$(printf '1 yes /bin\n/etc\n65534\n65534\n/')" "-e, -w and -u apply"
 run_cmd L env
 like "$out" '^PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$' "a default PATH"
 ok $(grep -q "^ROOST_STORE\|^SSH_\|^MAKEFLAGS" <<<"$out"; echo $((!$?))) "launch's own environment does not leak in"
+# docker's --entrypoint: one word, replacing the image's; only the arguments follow it
+run_cmd L --entrypoint /bin/echo a b
+is "$rc:$out" "0:a b" "--entrypoint runs with the arguments after the image"
+run_cmd L --entrypoint 'echo x' true
+is "$rc" 127 "--entrypoint is one word, never split"
+run_cmd L --entrypoint ''
+is "$rc:$(wc -l <<<"$err")" "125:1" "--entrypoint '' and no command: 125, one line"
+like "$err" "^launch: no command: --entrypoint '' clears" "... saying why"
+run_cmd L --entrypoint '' echo c
+is "$out" c "--entrypoint '' leaves the command after the image"
+run_cmd L -e HOSTNAME=mine --hostname box env
+like "$out" '^HOSTNAME=mine$' "-e goes over launch's HOSTNAME, as in docker"
 run_cmd L -w /etc/os-release true
 is "$rc" 125 "a working directory that is a file: 125"
 like "$err" '^launch: working directory /etc/os-release: Not a directory$' "... with one line"
