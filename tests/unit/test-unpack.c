@@ -159,7 +159,8 @@ static void test_privileged_files(void **state)
                 assert_int_equal(mkdirat(dfd, name, 0700), 0);
                 int rootfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 int fd = privileged_archive();
-                int r = keep ? unpack_tree(fd, "memory", rootfd, NULL, UNPACK_KEEP_ALL, (mode_t)-1, &e)
+                const char *label = "memory";
+                int r = keep ? unpack_tree(&fd, &label, 1, rootfd, NULL, UNPACK_KEEP_ALL, (mode_t)-1, &e)
                              : unpack_into(fd, "memory", rootfd, NULL, &e);
                 assert_int_equal(r, 0);
                 assert_int_equal(fstatat(rootfd, "suid", &st, 0), 0);
