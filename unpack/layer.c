@@ -258,7 +258,9 @@ static int opaque(struct writer *w, const char **parts, size_t n)
                 return r;
         char path[PATH_MAX + 1];
         size_t len = join(parts, n, path);
-        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        /* A description of its own: a dup would share the stack's (or the
+         * caller's) directory offset. */
+        int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return writer_fail(w, -errno, "opaque directory: opening it");
         return prune_children(w, fd, path, len, 1);

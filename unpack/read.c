@@ -129,7 +129,7 @@ out:
  * layers below. */
 static int root_is_empty(int rootfd)
 {
-        int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+        int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         DIR *d = fdopendir(fd);
@@ -137,7 +137,6 @@ static int root_is_empty(int rootfd)
                 close(fd);
                 return -errno;
         }
-        rewinddir(d);
         struct dirent *de;
         int empty = 1;
         while ((de = readdir(d)))

@@ -394,11 +394,11 @@ static int make_hardlink(struct writer *w, int dfd, const char *name, const char
         }
         if (n == 0)
                 return writer_fail(w, -ROOST_EUNSAFE, "hardlink to the root directory");
-        _cleanup_close_ int tfd = open_beneath(w, parts, (size_t)n - 1, "hardlink target", false);
-        if (tfd < 0)
-                return tfd;
+        _cleanup_close_ int tfd = open_beneath(w, parts, (size_t)n - 1, "hardlink target", true);
+        if (tfd < 0 && tfd != -ENOENT)
+                return open_beneath(w, parts, (size_t)n - 1, "hardlink target", false);
         struct stat st;
-        int err = fstatat(tfd, parts[n - 1], &st, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+        int err = tfd < 0 ? ENOENT : fstatat(tfd, parts[n - 1], &st, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
         if (err || layer_is_whiteout(w, tfd, parts[n - 1], &st)) {
                 snprintf(what, sizeof(what),
                          w->whiteouts ? "hardlink target '" SHOWN "' is not in this layer before it (a layer's "
