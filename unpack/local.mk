@@ -22,5 +22,5 @@ tests_unpack_layer_LDADD = $(UNPACK_LIBS)
 tests_unpack_layer_LDFLAGS = -pthread
 UNPACK_TESTS = tests/unpack.sh tests/unpack-hostile.sh tests/unpack-fidelity.sh tests/unpack-layers.sh
 TESTS += tests/unit/test-unpack $(UNPACK_TESTS)
-EXTRA_DIST += $(UNPACK_TESTS) tests/unpack-hostile.py bench/unpack.sh docs/unpack.md
+EXTRA_DIST += $(UNPACK_TESTS) tests/unpack-hostile.py tests/unpack-layers.py bench/unpack.sh docs/unpack.md
 dist_man_MANS += man/unpack.1
