@@ -200,7 +200,7 @@ is "$rc" 2 "a bad arch: exit 2"
 run_cmd unpack
 is "$rc" 2 "no argument: exit 2"
 run_cmd unpack a b c
-is "$rc" 2 "three arguments: exit 2"
+is "$rc" 3 "three arguments are layers and a DIR: a missing layer is exit 3"
 run_cmd unpack --frobnicate
 is "$rc" 2 "an unknown option: exit 2"
 run_cmd unpack --help

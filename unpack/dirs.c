@@ -86,9 +86,18 @@ int deferred_put(struct deferred_dirs *d, const char *const *parts, size_t n, mo
                 r->path = path;
                 r->depth = (unsigned)n;
         }
+        r->removed = false;
         r->mode = mode;
         memcpy(r->times, times, sizeof(r->times));
         return 0;
+}
+
+struct deferred *deferred_find(struct deferred_dirs *d, const char *path)
+{
+        if (!d->nslot)
+                return NULL;
+        size_t *s = find(d, path);
+        return *s ? &d->v[*s - 1] : NULL;
 }
 
 static int deeper_first(const void *a, const void *b)

@@ -1,6 +1,7 @@
 /* unpack: extract a stored image, or any tarball, safely (man unpack). */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,8 @@ static const struct opts_spec spec = {
         .usage = "[OPTIONS] NAME[:TAG]      extract a stored image into the store\n"
                  "[OPTIONS] NAME TAG\n"
                  "[OPTIONS] NAME[:TAG] --to DIR   export a stored image into DIR\n"
-                 "[OPTIONS] FILE DIR        extract a tarball (\"-\": stdin) into DIR",
+                 "[OPTIONS] FILE DIR        extract a tarball (\"-\": stdin) into DIR\n"
+                 "[OPTIONS] FILE FILE... DIR   flatten layer tarballs, bottom first, into DIR",
         .about = "\n"
                  "A bare NAME is the newest image of that name in the store (by release\n"
                  "version, else the last pulled); NAME:3.20.3 matches whatever tag pulled it.\n"
@@ -66,6 +68,8 @@ static const struct opts_spec spec = {
                  "A DIR gets no device node, setuid/setgid bit or file capability unless asked\n"
                  "(other users may reach it); the store's trees keep them all.\n"
                  "With two arguments, the first is a FILE when it is \"-\" or an existing file.\n"
+                 "Several FILEs are an image's layers: their OCI whiteouts (.wh.NAME,\n"
+                 ".wh..wh..opq) remove what the layers below put there.\n"
                  "Options may come before or after the operands.",
         .opts = options,
         .footer = "Exit status: 0 done (or already done), 1 other failure (a tree to repair in use),\n"
@@ -273,6 +277,52 @@ out:
         return r;
 }
 
+/* unpack FILE... DIR: an image's layers, bottom first, flattened. */
+static int layers(char **files, size_t n, const char *dir, struct unpack_options *o, struct progress *p)
+{
+        _cleanup_free_ int *fds = calloc(n, sizeof(*fds));
+        if (!fds) {
+                cli_error("%s", roost_strerror(-ENOMEM));
+                return EXIT_FAIL;
+        }
+        int r = 0;
+        size_t opened = 0;
+        for (; opened < n; opened++) {
+                struct stat st;
+                if (strcmp(files[opened], "-") == 0) {
+                        cli_error("\"-\" (standard input) is one archive, not one of several layers");
+                        r = EXIT_USAGE;
+                        goto out;
+                }
+                fds[opened] = open(files[opened], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fds[opened] < 0) {
+                        r = errno == ENOENT ? EXIT_NOTFOUND : EXIT_FAIL;
+                        cli_error("opening %s: %s", files[opened], strerror(errno));
+                        goto out;
+                }
+                if (fstat(fds[opened], &st) == 0 && S_ISDIR(st.st_mode)) {
+                        cli_error("%s is a directory, not an archive", files[opened]);
+                        opened++;
+                        r = EXIT_USAGE;
+                        goto out;
+                }
+        }
+        roost_error e = { "" };
+        r = unpack_layers(fds, (const char *const *)files, n, dir, o, &e);
+        end_progress(p);
+        if (r < 0) {
+                cli_error("%s", e.msg);
+                r = roost_exit_code(r);
+                goto out;
+        }
+        if (!arg_quiet)
+                printf("unpacked %zu layers into %s\n", n, dir);
+out:
+        for (size_t i = 0; i < opened; i++)
+                close(fds[i]);
+        return r;
+}
+
 int main(int argc, char **argv)
 {
         store_enable_migration();
@@ -340,6 +390,8 @@ int main(int argc, char **argv)
                 .keep_devices = arg_keep_devices,
                 .keep_setid = arg_keep_setid,
         };
+        if (n >= 3 && !arg_to)
+                return layers(args, (size_t)n - 1, args[n - 1], &o, &p);
         struct stat st;
         /* Two arguments are FILE DIR when the first is "-", an existing
          * file or a path; NAME TAG otherwise. */

@@ -35,7 +35,8 @@ static int image_tree(store *s, const char *sha256, bool replace, const struct u
         }
         /* Everything, device nodes and set-id files too: no other user
          * reaches into the store (0700), and launch mounts its trees nodev. */
-        r = unpack_tree(fd, name, store_tree_dirfd(t), o, UNPACK_KEEP_ALL, (mode_t)-1, e);
+        const char *label = name;
+        r = unpack_tree(&fd, &label, 1, store_tree_dirfd(t), o, UNPACK_KEEP_ALL, (mode_t)-1, e);
         if (r < 0) {
                 store_tree_abort(t);
                 return r;
@@ -77,7 +78,9 @@ static int dir_is_empty(int dfd, const char *name)
         return empty;
 }
 
-int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_options *o, roost_error *e)
+/* The archives FDS, one after the other, into the new or empty DIR. */
+static int to_dir(const int *fds, const char *const *names, size_t n, const char *dir,
+                  const struct unpack_options *o, roost_error *e)
 {
         _cleanup_free_ char *copy = strdup(dir);
         if (!copy)
@@ -133,7 +136,7 @@ int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_opt
          * the archive's "./" says otherwise. */
         mode_t mask = umask(0);
         umask(mask);
-        r = unpack_tree(fd, name, tfd, o, unpack_keep(o), 0777 & ~mask, e);
+        r = unpack_tree(fds, names, n, tfd, o, unpack_keep(o), 0777 & ~mask, e);
         if (r < 0)
                 goto fail;
         /* rename(2) replaces an empty directory atomically, and fails if
@@ -147,6 +150,36 @@ int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_opt
 fail:
         rm_rf_at(pfd, tmp);
         return r;
+}
+
+int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_options *o, roost_error *e)
+{
+        return to_dir(&fd, &name, 1, dir, o, e);
+}
+
+static struct unpack_options layers_options(const struct unpack_options *o)
+{
+        struct unpack_options l = o ? *o : (struct unpack_options){ 0 };
+        l.whiteouts = UNPACK_WHITEOUT_APPLY;
+        return l;
+}
+
+int unpack_layers(const int *fds, const char *const *names, size_t n, const char *dir,
+                  const struct unpack_options *o, roost_error *e)
+{
+        if (n == 0)
+                return roost_error_set(e, 0, "no layers to unpack into %s", dir), -ROOST_EUSAGE;
+        struct unpack_options l = layers_options(o);
+        return to_dir(fds, names, n, dir, &l, e);
+}
+
+int unpack_layers_into(const int *fds, const char *const *names, size_t n, int rootfd,
+                       const struct unpack_options *o, roost_error *e)
+{
+        if (n == 0)
+                return roost_error_set(e, 0, "no layers to unpack"), -ROOST_EUSAGE;
+        struct unpack_options l = layers_options(o);
+        return unpack_tree(fds, names, n, rootfd, &l, unpack_keep(o), (mode_t)-1, e);
 }
 
 int unpack_file(const char *path, const char *dir, const struct unpack_options *o, roost_error *e)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "common/error.h"
 #include "store/store.h"
@@ -23,6 +24,22 @@ void unpack_read_filters(struct archive *a);
 #define UNPACK_DEFAULT_MAX_ENTRIES UINT64_C(1000000)
 /* Nesting deeper than this is refused: each level holds a directory fd. */
 #define UNPACK_MAX_DEPTH 256
+
+/* What an OCI whiteout entry becomes (docs/unpack.md, "Layers and
+ * whiteouts"): ".wh.NAME" deletes NAME of the layers below, and
+ * ".wh..wh..opq" hides what they put in its directory. */
+enum unpack_whiteouts {
+        /* Ordinary files: a plain tarball that is no image layer. */
+        UNPACK_WHITEOUT_KEEP = 0,
+        /* A layer tree for overlayfs to stack: ".wh.NAME" becomes a
+         * whiteout (character device 0/0) at NAME, ".wh..wh..opq" the
+         * opaque attribute of its directory. */
+        UNPACK_WHITEOUT_OVERLAY,
+        /* Layers flattened into one tree: ".wh.NAME" removes NAME and
+         * ".wh..wh..opq" its directory's contents, of what the layers
+         * below put there; what this layer itself made stays. */
+        UNPACK_WHITEOUT_APPLY,
+};
 
 struct unpack_options {
         uint64_t max_bytes;   /* 0: UNPACK_DEFAULT_MAX_BYTES */
@@ -46,6 +63,12 @@ struct unpack_options {
          * files". */
         bool keep_devices;
         bool keep_setid; /* set-id bits and security.capability */
+        enum unpack_whiteouts whiteouts;
+        /* UNPACK_WHITEOUT_OVERLAY: mark opaque directories (and whiteouts,
+         * where the kernel refuses the 0/0 node) with user.overlay.*, for
+         * an overlay mounted with userxattr (a store not root's), rather
+         * than trusted.overlay.*, which only root may set. */
+        bool overlay_user_xattrs;
 };
 
 /* Extract the stored blob SHA256 into the store's tree for it
@@ -69,5 +92,23 @@ int unpack_fd(int fd, const char *name, const char *dir, const struct unpack_opt
 
 /* Extract the archive read from FD into the empty directory ROOTFD, with
  * the privileged files O asks for. The building block of the above; on
- * failure the directory holds a partial tree that the caller removes. */
+ * failure the directory holds a partial tree that the caller removes.
+ * With UNPACK_WHITEOUT_OVERLAY this makes one layer's tree for overlayfs
+ * (keep_devices and keep_setid for a store tree, as unpack_image); the
+ * opaque attribute on ROOTFD itself, which overlayfs ignores on a layer's
+ * root, says the layer hides every layer below it. With
+ * UNPACK_WHITEOUT_APPLY, ROOTFD need not be empty: what it holds is taken
+ * for the layers below. */
 int unpack_into(int fd, const char *name, int rootfd, const struct unpack_options *o, roost_error *e);
+
+/* Flatten the N layer archives FDS (bottom first; NAMES for messages)
+ * into directory DIR, which must not exist or be empty, as unpack_fd does:
+ * in a temporary directory next to DIR, renamed into place once every
+ * layer went in. Whiteouts apply (UNPACK_WHITEOUT_APPLY, whatever O
+ * says); the limits of O count all layers together. */
+int unpack_layers(const int *fds, const char *const *names, size_t n, const char *dir,
+                  const struct unpack_options *o, roost_error *e);
+/* The same into the empty directory ROOTFD, without the temporary: on
+ * failure ROOTFD holds a partial tree that the caller removes. */
+int unpack_layers_into(const int *fds, const char *const *names, size_t n, int rootfd,
+                       const struct unpack_options *o, roost_error *e);

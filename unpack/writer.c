@@ -22,41 +22,9 @@
 #include "common/util.h"
 #include "unpack/unpack-private.h"
 
-/* Names in messages are cut short: a hostile one may be 4 KB long. */
-#define SHOWN   "%.160s%s"
-#define SHOW(s) (s), strlen(s) > 160 ? "..." : ""
-
-struct writer {
-        int rootfd;
-        int stack[UNPACK_MAX_DEPTH];   /* fds of the current parent chain */
-        char *names[UNPACK_MAX_DEPTH]; /* their names, for reuse */
-        size_t depth;
-        bool privileged;
-        bool keep_devices, keep_setid; /* UNPACK_KEEP_* */
-        /* The owner "./" gives the root, set at the end with its mode. */
-        bool root_owned;
-        uid_t root_uid;
-        gid_t root_gid;
-        /* What was left out on purpose, counted for one line at the end. */
-        uint64_t no_devices, no_setid, no_caps, no_xattrs;
-        const struct unpack_options *o;
-        uint64_t max_bytes, max_entries, bytes, entries;
-        struct deferred_dirs dirs;
-        const char *input; /* the archive's name, for messages */
-        const char *entry; /* the entry being written, for messages */
-        roost_error *e;
-        unsigned warnings;
-        unpack_feed *feed;
-        char last[PATH_MAX + 1]; /* the last entry written, for messages */
-        /* The current entry's name: libarchive may free the string it
-         * handed out when asked for another of the entry's names. */
-        char cur[PATH_MAX + 1];
-};
-
 #define MAX_WARNINGS 20
 
-static void writer_warn(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void writer_warn(struct writer *w, const char *fmt, ...)
+void writer_warn(struct writer *w, const char *fmt, ...)
 {
         if (!w->o || !w->o->warn)
                 return;
@@ -75,7 +43,7 @@ static void writer_warn(struct writer *w, const char *fmt, ...)
         w->o->warn(w->o->userdata, buf);
 }
 
-static int writer_fail(struct writer *w, int r, const char *what)
+int writer_fail(struct writer *w, int r, const char *what)
 {
         return roost_error_set(w->e, r, "%s: entry '" SHOWN "': %s", w->input, SHOW(w->entry), what);
 }
@@ -89,9 +57,28 @@ static void stack_pop(struct writer *w, size_t to)
         }
 }
 
-static int top_fd(const struct writer *w)
+int writer_top_fd(const struct writer *w)
 {
         return w->depth ? w->stack[w->depth - 1] : w->rootfd;
+}
+
+#define top_fd writer_top_fd
+
+int writer_path(const struct writer *w, const char *name, char *buf)
+{
+        size_t len = 0;
+        for (size_t i = 0; i <= w->depth; i++) {
+                const char *c = i < w->depth ? w->names[i] : name;
+                size_t l = strlen(c);
+                if (len + l + 1 > PATH_MAX)
+                        return -ROOST_EUNSAFE;
+                if (len)
+                        buf[len++] = '/';
+                memcpy(buf + len, c, l);
+                len += l;
+        }
+        buf[len] = 0;
+        return 0;
 }
 
 /* Explain why opening component NAME below DFD as a directory failed. */
@@ -111,9 +98,8 @@ static int explain_open(struct writer *w, int dfd, const char *name, int err, co
         return writer_fail(w, -err, what);
 }
 
-/* Make the stack hold exactly the directories PARTS[0..N), creating missing
- * ones as tar does. Reuses what the previous entry opened. */
-static int writer_enter(struct writer *w, const char **parts, size_t n)
+/* Reuses what the previous entry opened. */
+int writer_enter(struct writer *w, const char **parts, size_t n)
 {
         size_t keep = 0;
         while (keep < w->depth && keep < n && strcmp(w->names[keep], parts[keep]) == 0)
@@ -170,8 +156,14 @@ static int clear_name(struct writer *w, int dfd, const char *name)
                 return errno == ENOENT ? 0 : writer_fail(w, -errno, "inspecting existing entry");
         if (unlinkat(dfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0)
                 return 0;
-        if (errno == ENOTEMPTY || errno == EEXIST)
+        if (errno == ENOTEMPTY || errno == EEXIST) {
+                /* A layer's entry replaces a directory of the layers below
+                 * whole, as overlayfs shows it. */
+                int r = layer_clear_dir(w, dfd, name);
+                if (r != 0)
+                        return r < 0 ? r : 0;
                 return writer_fail(w, -ROOST_EUNSAFE, "would replace a non-empty directory");
+        }
         return writer_fail(w, -errno, "replacing existing entry");
 }
 
@@ -357,6 +349,7 @@ static int defer_dir(struct writer *w, const char **parts, size_t n, struct arch
 static int make_dir(struct writer *w, int dfd, const char **parts, size_t n, struct archive_entry *ent)
 {
         const char *name = parts[n - 1];
+        bool opaque = false;
         if (mkdirat(dfd, name, 0700) < 0) {
                 struct stat st;
                 if (errno != EEXIST)
@@ -364,6 +357,9 @@ static int make_dir(struct writer *w, int dfd, const char **parts, size_t n, str
                 /* A second entry for a directory already made: its
                  * metadata replaces the first's (defer_dir). */
                 if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
+                        /* A directory after its own whiteout in one layer:
+                         * it replaces the one below rather than merging. */
+                        opaque = layer_is_whiteout(w, dfd, name, &st);
                         int r = clear_name(w, dfd, name);
                         if (r < 0)
                                 return r;
@@ -374,7 +370,10 @@ static int make_dir(struct writer *w, int dfd, const char **parts, size_t n, str
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return writer_fail(w, -errno, "opening directory");
-        int r = apply_fd_meta(w, fd, ent, false);
+        int r;
+        if (opaque && (r = layer_set_opaque(w, fd)) < 0)
+                return r;
+        r = apply_fd_meta(w, fd, ent, false);
         if (r < 0)
                 return r;
         return defer_dir(w, parts, n, ent);
@@ -395,14 +394,18 @@ static int make_hardlink(struct writer *w, int dfd, const char *name, const char
         }
         if (n == 0)
                 return writer_fail(w, -ROOST_EUNSAFE, "hardlink to the root directory");
-        _cleanup_close_ int tfd = open_beneath(w, parts, (size_t)n - 1, "hardlink target", false);
-        if (tfd < 0)
-                return tfd;
+        _cleanup_close_ int tfd = open_beneath(w, parts, (size_t)n - 1, "hardlink target", true);
+        if (tfd < 0 && tfd != -ENOENT)
+                return open_beneath(w, parts, (size_t)n - 1, "hardlink target", false);
         struct stat st;
-        if (fstatat(tfd, parts[n - 1], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                snprintf(what, sizeof(what), "hardlink target '" SHOWN "' is not in the archive before it",
+        int err = tfd < 0 ? ENOENT : fstatat(tfd, parts[n - 1], &st, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+        if (err || layer_is_whiteout(w, tfd, parts[n - 1], &st)) {
+                snprintf(what, sizeof(what),
+                         w->whiteouts ? "hardlink target '" SHOWN "' is not in this layer before it (a layer's "
+                                        "hardlinks may not point into the layers below)"
+                                      : "hardlink target '" SHOWN "' is not in the archive before it",
                          SHOW(target));
-                return writer_fail(w, errno == ENOENT ? -ROOST_EARCHIVE : -errno, what);
+                return writer_fail(w, err && err != ENOENT ? -err : -ROOST_EARCHIVE, what);
         }
         if (S_ISDIR(st.st_mode))
                 return writer_fail(w, -ROOST_EUNSAFE, "hardlink to a directory");
@@ -476,7 +479,7 @@ static int make_symlink(struct writer *w, int dfd, const char *name, struct arch
         return apply_name_meta(w, dfd, name, ent, true);
 }
 
-static int writer_entry(struct writer *w, struct archive *a, struct archive_entry *ent)
+int writer_entry(struct writer *w, struct archive *a, struct archive_entry *ent)
 {
         char buf[PATH_MAX + 1];
         const char *parts[UNPACK_MAX_DEPTH + 1], *why;
@@ -522,7 +525,10 @@ static int writer_entry(struct writer *w, struct archive *a, struct archive_entr
                 apply_xattrs(w, w->rootfd, ent);
                 return defer_dir(w, parts, 0, ent);
         }
-        int r = writer_enter(w, parts, (size_t)n - 1);
+        int r;
+        if (w->whiteouts != UNPACK_WHITEOUT_KEEP && (r = layer_entry(w, parts, (size_t)n, ent, hardlink)) <= 0)
+                return r;
+        r = writer_enter(w, parts, (size_t)n - 1);
         if (r < 0)
                 return r;
         int dfd = top_fd(w);
@@ -548,7 +554,7 @@ static int writer_entry(struct writer *w, struct archive *a, struct archive_entr
 
 /* Directories last, deepest first, so that a read-only parent never
  * stops its children being updated. */
-static int writer_finish_dirs(struct writer *w)
+int writer_finish_dirs(struct writer *w)
 {
         w->entry = "";
         stack_pop(w, 0);
@@ -564,6 +570,8 @@ static int writer_finish_dirs(struct writer *w)
                 w->entry = *d->path ? d->path : "./";
                 /* A later entry may have replaced the directory with something
                  * else; then there is nothing to update. */
+                if (d->removed)
+                        continue;
                 _cleanup_close_ int fd = open_beneath(w, parts, (size_t)n, "directory", true);
                 if (fd < 0)
                         continue;
@@ -592,7 +600,7 @@ static void add_count(char *buf, size_t len, uint64_t n, const char *pre, const 
 
 /* What was left out on purpose, in one line each for the privileged files
  * and for the refused attributes, rather than one per entry. */
-static void writer_report(struct writer *w)
+void writer_report(struct writer *w)
 {
         if (!w->o || !w->o->warn)
                 return;
@@ -613,124 +621,10 @@ static void writer_report(struct writer *w)
         }
 }
 
-static void writer_done(struct writer *w)
+void writer_done(struct writer *w)
 {
         stack_pop(w, 0);
         deferred_free(&w->dirs);
-}
-
-static void report_progress(const struct unpack_options *o, unpack_feed *f, uint64_t total, uint64_t *last)
-{
-        if (!o || !o->progress)
-                return;
-        uint64_t done = unpack_feed_consumed(f);
-        if (done != *last) {
-                *last = done;
-                o->progress(o->userdata, done, total);
-        }
-}
-
-unsigned unpack_keep(const struct unpack_options *o)
-{
-        return !o ? 0 : (o->keep_devices ? UNPACK_KEEP_DEVICES : 0) | (o->keep_setid ? UNPACK_KEEP_SETID : 0);
-}
-
-int unpack_into(int fd, const char *name, int rootfd, const struct unpack_options *o, roost_error *e)
-{
-        return unpack_tree(fd, name, rootfd, o, unpack_keep(o), (mode_t)-1, e);
-}
-
-int unpack_tree(int fd, const char *name, int rootfd, const struct unpack_options *o, unsigned keep,
-                mode_t root_mode, roost_error *e)
-{
-        char err[512] = "";
-        struct stat st;
-        uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-        unpack_feed *f = NULL;
-        int r = unpack_feed_start(fd, total, &f, err, sizeof(err));
-        if (r < 0)
-                return roost_error_set(e, r, "%s: %s", name, err);
-        struct writer w = {
-                .rootfd = rootfd,
-                .privileged = geteuid() == 0,
-                .keep_devices = keep & UNPACK_KEEP_DEVICES,
-                .keep_setid = keep & UNPACK_KEEP_SETID,
-                .o = o,
-                .max_bytes = o && o->max_bytes ? o->max_bytes : UNPACK_DEFAULT_MAX_BYTES,
-                .max_entries = o && o->max_entries ? o->max_entries : UNPACK_DEFAULT_MAX_ENTRIES,
-                .input = name,
-                .entry = "",
-                .e = e,
-                .feed = f,
-        };
-        struct archive *a = archive_read_new();
-        if (!a) {
-                unpack_feed_free(f);
-                return -ENOMEM;
-        }
-        /* tar in all its dialects, and nothing else: this is a root file
-         * system, not a general archiver. */
-        archive_read_support_format_tar(a);
-        archive_read_support_format_gnutar(a);
-        uint64_t last = 0;
-        /* The root's mode when the archive names no "./" (which replaces
-         * this), its times left as they come. */
-        const struct timespec untouched[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
-        if (root_mode != (mode_t)-1 && (r = deferred_put(&w.dirs, NULL, 0, root_mode, untouched)) < 0)
-                goto out;
-        if (unpack_feed_attach(f, a) != ARCHIVE_OK) {
-                const char *fe = unpack_feed_error(f);
-                if (fe || unpack_feed_decoded(f) == 0)
-                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: at the start: %s", name,
-                                            fe ?: "empty input");
-                else
-                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: not a tar archive (%s, %s)", name,
-                                            archive_error_string(a) ?: "unrecognised",
-                                            strcmp(unpack_feed_filter(f), "none") == 0
-                                                    ? "no compression"
-                                                    : unpack_feed_filter(f));
-                goto out;
-        }
-        for (;;) {
-                struct archive_entry *ent;
-                r = archive_read_next_header(a, &ent);
-                if (r == ARCHIVE_EOF)
-                        break;
-                if (r < ARCHIVE_WARN) {
-                        char prev[PATH_MAX + 32] = "at the start";
-                        if (w.entries)
-                                snprintf(prev, sizeof(prev), "after entry '" SHOWN "'", SHOW(w.last));
-                        const char *fe = unpack_feed_error(f);
-                        if (unpack_feed_decoded(f) == 0)
-                                fe = "empty input";
-                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: %s: %s", name, prev,
-                                            fe ? fe : archive_error_string(a) ?: "unreadable header");
-                        goto out;
-                }
-                r = writer_entry(&w, a, ent);
-                if (r < 0)
-                        goto out;
-                snprintf(w.last, sizeof(w.last), "%s", w.entry);
-                report_progress(o, f, total, &last);
-        }
-        if (unpack_feed_error(f)) {
-                r = roost_error_set(e, -ROOST_EARCHIVE, "%s: after entry '" SHOWN "': %s", name, SHOW(w.last),
-                                    unpack_feed_error(f));
-                goto out;
-        }
-        if (w.entries == 0) {
-                r = roost_error_set(e, -ROOST_EARCHIVE, "%s: %s", name,
-                                    unpack_feed_decoded(f) == 0 ? "empty input" : "archive has no entries");
-                goto out;
-        }
-        r = writer_finish_dirs(&w);
-        if (r == 0 && o && o->progress)
-                o->progress(o->userdata, total ? total : unpack_feed_consumed(f), total);
-        if (r == 0)
-                writer_report(&w);
-out:
-        archive_read_free(a);
-        unpack_feed_free(f);
-        writer_done(&w);
-        return r;
+        deferred_free(&w->mine);
+        free(w->mine_parent);
 }

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -159,7 +161,8 @@ static void test_privileged_files(void **state)
                 assert_int_equal(mkdirat(dfd, name, 0700), 0);
                 int rootfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 int fd = privileged_archive();
-                int r = keep ? unpack_tree(fd, "memory", rootfd, NULL, UNPACK_KEEP_ALL, (mode_t)-1, &e)
+                const char *label = "memory";
+                int r = keep ? unpack_tree(&fd, &label, 1, rootfd, NULL, UNPACK_KEEP_ALL, (mode_t)-1, &e)
                              : unpack_into(fd, "memory", rootfd, NULL, &e);
                 assert_int_equal(r, 0);
                 assert_int_equal(fstatat(rootfd, "suid", &st, 0), 0);
@@ -180,6 +183,93 @@ static void test_privileged_files(void **state)
         assert_int_equal(rm_rf_at(AT_FDCWD, dir), 0);
 }
 
+/* A tar in memory of NAMES: "d/" a directory, anything else an empty
+ * file. */
+static int layer_archive(const char *const *names)
+{
+        int fd = memfd_create("layer", MFD_CLOEXEC);
+        assert_true(fd >= 0);
+        struct archive *a = archive_write_new();
+        assert_non_null(a);
+        assert_int_equal(archive_write_set_format_pax(a), ARCHIVE_OK);
+        assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
+        struct archive_entry *ent = archive_entry_new();
+        for (; *names; names++) {
+                archive_entry_clear(ent);
+                archive_entry_set_pathname(ent, *names);
+                bool dir = (*names)[strlen(*names) - 1] == '/';
+                archive_entry_set_filetype(ent, dir ? AE_IFDIR : AE_IFREG);
+                archive_entry_set_perm(ent, dir ? 0755 : 0644);
+                archive_entry_set_size(ent, 0);
+                assert_int_equal(archive_write_header(a, ent), ARCHIVE_OK);
+        }
+        archive_entry_free(ent);
+        assert_int_equal(archive_write_free(a), ARCHIVE_OK);
+        assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+        return fd;
+}
+
+/* A whiteout never removes a mount point, nor anything on it: whether it
+ * names the mount, a directory holding one, or the opaque root over one;
+ * whether the mount is another file system or a bind mount of the same. */
+static void test_whiteout_mount_point(void **state)
+{
+        if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                skip();
+                return;
+        }
+        const char *tmp = getenv("TMPDIR");
+        char dir[PATH_MAX], path[PATH_MAX + 64];
+        snprintf(dir, sizeof(dir), "%s/test-unpack.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        assert_non_null(mkdtemp(dir));
+        int rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(rootfd >= 0);
+        assert_int_equal(mkdirat(rootfd, "m", 0755), 0);
+        assert_int_equal(mkdirat(rootfd, "d", 0755), 0);
+        assert_int_equal(mkdirat(rootfd, "d/b", 0755), 0);
+        snprintf(path, sizeof(path), "%s/m", dir);
+        assert_int_equal(mount("test-unpack", path, "tmpfs", 0, "size=1m"), 0);
+        snprintf(path, sizeof(path), "%s/m/precious", dir);
+        close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        /* The bind mount's source is outside the tree: what is on it must
+         * stay whatever the tree's own directories become. */
+        char src[PATH_MAX + 32];
+        snprintf(src, sizeof(src), "%s.src", dir);
+        assert_int_equal(mkdir(src, 0755), 0);
+        snprintf(path, sizeof(path), "%s/d/b", dir);
+        assert_int_equal(mount(src, path, NULL, MS_BIND, NULL), 0);
+        snprintf(path, sizeof(path), "%s/kept", src);
+        close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        static const char *const wh_mount[] = { ".wh.m", NULL }, *const wh_parent[] = { ".wh.d", NULL },
+                                 *const wh_bind[] = { "d/.wh.b", NULL }, *const opq_root[] = { ".wh..wh..opq", NULL };
+        const char *const *cases[] = { wh_mount, wh_parent, wh_bind, opq_root };
+        struct unpack_options o = { .whiteouts = UNPACK_WHITEOUT_APPLY };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                roost_error e = { "" };
+                int fd = layer_archive(cases[i]);
+                assert_int_equal(unpack_into(fd, "layer", rootfd, &o, &e), -ROOST_EUNSAFE);
+                assert_non_null(strstr(e.msg, "a whiteout would remove a mount point"));
+                close(fd);
+                struct stat st;
+                assert_int_equal(fstatat(rootfd, "m/precious", &st, 0), 0);
+                assert_int_equal(fstatat(rootfd, "d/b/kept", &st, 0), 0);
+        }
+        snprintf(path, sizeof(path), "%s/m", dir);
+        assert_int_equal(umount(path), 0);
+        snprintf(path, sizeof(path), "%s/d/b", dir);
+        assert_int_equal(umount(path), 0);
+        /* Unmounted, the same whiteouts apply. */
+        roost_error e = { "" };
+        int fd = layer_archive(opq_root);
+        assert_int_equal(unpack_into(fd, "layer", rootfd, &o, &e), 0);
+        close(fd);
+        struct stat st;
+        assert_int_equal(fstatat(rootfd, "m", &st, 0) < 0 ? errno : 0, ENOENT);
+        close(rootfd);
+        assert_int_equal(rm_rf_at(AT_FDCWD, dir), 0);
+        assert_int_equal(rm_rf_at(AT_FDCWD, src), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -187,6 +277,7 @@ int main(void)
                 cmocka_unit_test(test_split_refused),
                 cmocka_unit_test(test_deferred_dirs),
                 cmocka_unit_test(test_privileged_files),
+                cmocka_unit_test(test_whiteout_mount_point),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
