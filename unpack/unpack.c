@@ -34,9 +34,16 @@ static int image_tree(store *s, const char *sha256, bool replace, const struct u
                                        name);
         }
         /* Everything, device nodes and set-id files too: no other user
-         * reaches into the store (0700), and launch mounts its trees nodev. */
+         * reaches into the store (0700), and launch mounts its trees nodev.
+         * A stored blob is an image's layer: its OCI whiteouts become
+         * overlayfs ones, for launch to stack the trees; an unprivileged
+         * store's in user.overlay.* attributes, which overlayfs reads
+         * with userxattr in a user namespace. */
+        struct unpack_options lo = o ? *o : (struct unpack_options){ 0 };
+        lo.whiteouts = UNPACK_WHITEOUT_OVERLAY;
+        lo.overlay_user_xattrs = geteuid() != 0;
         const char *label = name;
-        r = unpack_tree(&fd, &label, 1, store_tree_dirfd(t), o, UNPACK_KEEP_ALL, (mode_t)-1, e);
+        r = unpack_tree(&fd, &label, 1, store_tree_dirfd(t), &lo, UNPACK_KEEP_ALL, (mode_t)-1, e);
         if (r < 0) {
                 store_tree_abort(t);
                 return r;
