@@ -125,28 +125,6 @@ out:
         return r;
 }
 
-/* APPLY mode over a root that already holds something: those are the
- * layers below. */
-static int root_is_empty(int rootfd)
-{
-        int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        struct dirent *de;
-        int empty = 1;
-        while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-                        empty = 0;
-                        break;
-                }
-        closedir(d);
-        return empty;
-}
 
 int unpack_tree(const int *fds, const char *const *names, size_t n, int rootfd, const struct unpack_options *o,
                 unsigned keep, mode_t root_mode, roost_error *e)
@@ -171,7 +149,7 @@ int unpack_tree(const int *fds, const char *const *names, size_t n, int rootfd, 
         int r = 0;
         bool below = false;
         if (w.whiteouts == UNPACK_WHITEOUT_APPLY) {
-                r = root_is_empty(rootfd);
+                r = unpack_dir_is_empty(rootfd, "."); /* APPLY over what is there: the layers below */
                 if (r < 0) {
                         r = roost_error_set(e, r, "%s: reading the target", w.input);
                         goto out;

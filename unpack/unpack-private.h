@@ -179,3 +179,7 @@ int layer_clear_dir(struct writer *w, int dfd, const char *name);
 bool layer_is_whiteout(struct writer *w, int dfd, const char *name, const struct stat *st);
 /* OVERLAY: make directory FD opaque. */
 int layer_set_opaque(struct writer *w, int fd);
+
+/* 1 when NAME in DFD is an empty directory, 0 when it holds anything,
+ * negative errno when it cannot be read. */
+int unpack_dir_is_empty(int dfd, const char *name);

@@ -64,7 +64,7 @@ int unpack_image_repair(store *s, const char *sha256, const struct unpack_option
         return image_tree(s, sha256, true, o, e);
 }
 
-static int dir_is_empty(int dfd, const char *name)
+int unpack_dir_is_empty(int dfd, const char *name)
 {
         int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
@@ -115,7 +115,7 @@ static int to_dir(const int *fds, const char *const *names, size_t n, const char
         if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
                 if (!S_ISDIR(st.st_mode))
                         return roost_error_set(e, 0, "%s exists and is not a directory", dir), -ROOST_EUSAGE;
-                int r = dir_is_empty(pfd, base);
+                int r = unpack_dir_is_empty(pfd, base);
                 if (r < 0)
                         return roost_error_set(e, r, "reading %s", dir);
                 if (!r)
