@@ -1,20 +1,57 @@
 /* IMAGE[:TAG] to the tree launch runs in: the stored reference it means
  * for the architecture (store_ref_resolve: a bare name is the newest
  * image of that name already stored, so that a launch after a pull works
- * offline), then its unpacked tree. */
+ * offline), then its layers' unpacked trees and its config. */
 #include "config.h"
 #include <unistd.h>
+#include <sys/xattr.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "launch/image.h"
 
-int launch_image_resolve(store *s, const char *image, const char *arch, char **ret_rootfs, int *ret_use_fd,
-                         roost_error *e)
+/* Whether the layer tree at PATH hides everything below it: its root is
+ * an opaque directory (".wh..wh..opq" at the top of the layer). overlayfs
+ * honours opaque only below a layer's root, so the stack must end there. */
+static bool tree_root_opaque(const char *path)
+{
+        char v[2];
+        return (getxattr(path, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y') ||
+               (getxattr(path, "user.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y');
+}
+
+/* Each layer's tree, top first, each marked in use before it is checked,
+ * so that rm and gc leave it alone for as long as the container runs. */
+static int image_trees(store *s, const struct store_ref *ref, struct launch_image *img, roost_error *e)
+{
+        size_t n = ref->n_layers;
+        if (!(img->lowers = calloc(n + 1, sizeof(char *))) || !(img->use_fds = calloc(n, sizeof(int))))
+                return roost_error_set(e, -ENOMEM, "image %s:%s", ref->name, ref->tag);
+        for (size_t k = n; k-- > 0;) {
+                const char *layer = ref->layers[k].digest;
+                int use = store_tree_use(s, layer);
+                if (use < 0)
+                        return roost_error_set(e, use, "marking %s:%s in use", ref->name, ref->tag);
+                img->use_fds[img->n_use++] = use;
+                if (!store_tree_exists(s, layer))
+                        return roost_error_set(e, -ROOST_ENOTFOUND,
+                                               "image %s:%s is pulled but not unpacked: run unpack %s:%s",
+                                               ref->name, ref->tag, ref->name, ref->tag);
+                int r = store_tree_path(s, layer, &img->lowers[img->n_lowers]);
+                if (r < 0)
+                        return roost_error_set(e, r, "image %s:%s", ref->name, ref->tag);
+                if (tree_root_opaque(img->lowers[img->n_lowers++]))
+                        break;
+        }
+        return 0;
+}
+
+int launch_image_resolve(store *s, const char *image, const char *arch, struct launch_image *ret, roost_error *e)
 {
         _cleanup_free_ char *name = NULL, *tag = NULL;
         struct store_ref ref = { 0 };
+        struct launch_image img = { 0 };
         int r;
 
         if ((r = store_ref_parse(image, NULL, &name, &tag)) < 0)
@@ -27,37 +64,34 @@ int launch_image_resolve(store *s, const char *image, const char *arch, char **r
                                        "image %s (%s) is not in the store: pull it first", image, arch);
         if (r < 0)
                 return roost_error_set(e, r, "reading the reference %s", image);
-        if (ref.n_layers != 1) {
-                r = roost_error_set(e, -ROOST_EUSAGE, "image %s:%s has %zu layers: launch runs single-layer images",
-                                    ref.name, ref.tag, ref.n_layers);
-                store_ref_done(&ref);
-                return r;
-        }
-        const char *layer = ref.layers[0].digest;
-        /* Marked in use before it is checked, so that rm and gc leave it
-         * alone for as long as the container runs. */
-        int use = store_tree_use(s, layer);
-        if (use < 0) {
-                r = roost_error_set(e, use, "marking %s:%s in use", ref.name, ref.tag);
-                store_ref_done(&ref);
-                return r;
-        }
-        if (!store_tree_exists(s, layer)) {
-                close(use);
-                r = roost_error_set(e, -ROOST_ENOTFOUND,
-                                    "image %s:%s is pulled but not unpacked: run unpack %s:%s", ref.name,
-                                    ref.tag, ref.name, ref.tag);
-                store_ref_done(&ref);
-                return r;
-        }
-        r = store_tree_path(s, layer, ret_rootfs);
-        if (r < 0) {
-                close(use);
-                roost_error_set(e, r, "image %s:%s", ref.name, ref.tag);
-        } else
-                *ret_use_fd = use;
+        if (ref.n_layers == 0)
+                r = roost_error_set(e, -ROOST_EUSAGE, "image %s:%s has no layers: nothing to run", ref.name,
+                                    ref.tag);
+        else if ((r = image_trees(s, &ref, &img, e)) >= 0 &&
+                 (r = store_image_config_read(s, ref.config, &img.config)) < 0)
+                roost_error_set(e, r, "image %s:%s: reading its config", ref.name, ref.tag);
+        if (r >= 0 && !(img.arch = strdup(ref.arch)))
+                r = roost_error_set(e, -ENOMEM, "image %s:%s", ref.name, ref.tag);
         store_ref_done(&ref);
-        return r;
+        if (r < 0) {
+                launch_image_done(&img);
+                return r;
+        }
+        *ret = img;
+        return 0;
+}
+
+void launch_image_done(struct launch_image *img)
+{
+        for (size_t k = 0; k < img->n_lowers; k++)
+                free(img->lowers[k]);
+        free(img->lowers);
+        for (size_t k = 0; k < img->n_use; k++)
+                close(img->use_fds[k]);
+        free(img->use_fds);
+        store_image_config_done(&img->config);
+        free(img->arch);
+        memset(img, 0, sizeof(*img));
 }
 
 int launch_image_missing(store *s, const char *image, const char *arch, char **ret_ref, bool *ret_stored)

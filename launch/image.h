@@ -5,12 +5,23 @@
 #include "common/util.h"
 #include "store/store.h"
 
-/* The absolute path of IMAGE's unpacked tree for ARCH (NULL: the host's).
- * IMAGE means what store_ref_resolve says: a bare name is the newest
- * stored image of that name. -ROOST_ENOTFOUND when it is not stored or
- * not unpacked. */
-int launch_image_resolve(store *s, const char *image, const char *arch, char **ret_rootfs, int *ret_use_fd,
+/* A stored image as launch runs it. */
+struct launch_image {
+        char **lowers;    /* the layers' trees, absolute, top first: overlay's lowerdir order */
+        size_t n_lowers;  /* fewer than the image's layers when one hides all below it */
+        int *use_fds;     /* each tree's in-use mark (store_tree_use), held until done */
+        size_t n_use;
+        struct store_image_config config;
+        char *arch;       /* the image's platform, in Alpine's name */
+};
+
+/* IMAGE's unpacked layers and config for ARCH (NULL: the host's). IMAGE
+ * means what store_ref_resolve says: a bare name is the newest stored
+ * image of that name. -ROOST_ENOTFOUND when it is not stored or not
+ * unpacked. */
+int launch_image_resolve(store *s, const char *image, const char *arch, struct launch_image *ret,
                          roost_error *e);
+void launch_image_done(struct launch_image *img);
 /* After launch_image_resolve said -ROOST_ENOTFOUND for the host's
  * architecture: the one other architecture IMAGE is stored for, in
  * *RET_ARCH, or NULL when the host's is stored (only not unpacked) or no

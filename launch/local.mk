@@ -54,9 +54,9 @@ tests_unit_test_launch_sync_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_launch_sync_LDADD = launch/liblaunch.a common/libcommon.a $(CMOCKA_LIBS)
 TESTS += tests/unit/test-launch-sync
 
-TESTS += tests/launch.sh tests/launch-layers.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
+TESTS += tests/launch.sh tests/launch-oci.sh tests/launch-layers.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
 	tests/launch-explain.sh tests/launch-habits.sh tests/launch-arch.sh
-EXTRA_DIST += tests/launch.sh tests/launch-layers.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
+EXTRA_DIST += tests/launch.sh tests/launch-oci.sh tests/launch-layers.sh tests/launch-tty.sh tests/launch-rootless.sh tests/launch-image.sh \
 	tests/launch-explain.sh tests/launch-habits.sh tests/launch-arch.sh
 EXTRA_DIST += bench/launch.sh
 dist_man_MANS += man/launch.1

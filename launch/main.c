@@ -236,7 +236,7 @@ static int run_tool(const char *name, const char *stage, char **argv)
 /* First use of an image: pull (unless it is stored) and unpack it, with
  * their own progress output, then find its tree. Their messages are
  * launch's: the tools name themselves by argv[0]. */
-static int pull_image(store *s, const char *image, char **ret_tree, int *ret_use_fd, roost_error *e)
+static int pull_image(store *s, const char *image, struct launch_image *ret, roost_error *e)
 {
         _cleanup_free_ char *ref = NULL;
         bool stored;
@@ -288,7 +288,7 @@ static int pull_image(store *s, const char *image, char **ret_tree, int *ret_use
         r = run_tool("unpack", "unpack", argv);
         if (r != 0)
                 return r < 0 ? roost_error_set(e, r, "running unpack") : -ROOST_EARCHIVE;
-        return launch_image_resolve(s, ref, arg.arch, ret_tree, ret_use_fd, e);
+        return launch_image_resolve(s, ref, arg.arch, ret, e);
 }
 
 static void notice(const char *msg)
@@ -308,7 +308,7 @@ static bool note_once(const char *name)
 /* IMAGE is not stored for the host without --arch. Stored for one other
  * architecture, that one runs, saying so, as docker runs the image it has
  * whatever its platform; -ROOST_ENOTFOUND (for a pull) when none is. */
-static int other_arch_image(store *s, const char *image, char **ret_tree, int *ret_use_fd, roost_error *e)
+static int other_arch_image(store *s, const char *image, struct launch_image *ret, roost_error *e)
 {
         int r = launch_image_other_arch(s, image, &arg.arch, e);
         if (r < 0)
@@ -321,7 +321,7 @@ static int other_arch_image(store *s, const char *image, char **ret_tree, int *r
                  "the host's)",
                  image, arg.arch, host_alpine_arch(), host_alpine_arch(), image);
         notice(msg);
-        return launch_image_resolve(s, image, arg.arch, ret_tree, ret_use_fd, e);
+        return launch_image_resolve(s, image, arg.arch, ret, e);
 }
 
 /* docker's --env-file: one KEY=VALUE a line, the value verbatim to the
@@ -607,14 +607,14 @@ static int parse_args(int argc, char **argv, char ***ret)
 
 int main(int argc, char **argv)
 {
-        /* Until the store gives an image's config (the OCI image model),
-         * every tree runs as one whose Cmd is /bin/sh. */
+        /* A --rootfs tree has no config: it runs as one whose Cmd is
+         * /bin/sh, as an Alpine image's config says. */
         static char *default_cmd[] = { (char *)"/bin/sh", NULL };
-        const struct launch_image_config image_config = { .cmd = default_cmd };
+        struct launch_image_config image_config = { .cmd = default_cmd };
+        struct launch_image img = { 0 };
         struct launch_command cmd = { 0 };
         struct launch_user user = { 0 };
-        _cleanup_free_ char *store_root = NULL, *tree = NULL, *scratch = NULL;
-        _cleanup_close_ int tree_use = -1;
+        _cleanup_free_ char *store_root = NULL, *scratch = NULL;
         struct launch_container named = { .lock = -1 };
         roost_error e = { "" };
         store *s = NULL;
@@ -652,12 +652,12 @@ int main(int argc, char **argv)
         }
         note_store = s;
         if (image) {
-                r = launch_image_resolve(s, image, arg.arch, &tree, &tree_use, &e);
+                r = launch_image_resolve(s, image, arg.arch, &img, &e);
                 if (r == -ROOST_ENOTFOUND && !arg.arch && host_alpine_arch())
-                        r = other_arch_image(s, image, &tree, &tree_use, &e);
+                        r = other_arch_image(s, image, &img, &e);
                 if (r == -ROOST_ENOTFOUND) {
                         e.msg[0] = 0;
-                        r = pull_image(s, image, &tree, &tree_use, &e);
+                        r = pull_image(s, image, &img, &e);
                 }
                 if (r < 0) {
                         /* pull or unpack said why already, on their own line;
@@ -666,6 +666,13 @@ int main(int argc, char **argv)
                                 cli_error("%s", e.msg);
                         goto out;
                 }
+                image_config = (struct launch_image_config){
+                        .env = img.config.env,
+                        .entrypoint = img.config.entrypoint,
+                        .cmd = img.config.cmd,
+                        .workdir = img.config.workdir,
+                        .user = img.config.user,
+                };
         }
 
         bool tty = arg.tty >= 0 ? arg.tty : isatty(STDIN_FILENO);
@@ -690,9 +697,8 @@ int main(int argc, char **argv)
                 goto out;
         }
 
-        const char *image_lowers[] = { tree };
-        const char *const *lowers = tree ? image_lowers : arg.rootfs;
-        size_t n_lowers = tree ? 1 : arg.n_rootfs;
+        const char *const *lowers = image ? (const char *const *)img.lowers : arg.rootfs;
+        size_t n_lowers = image ? img.n_lowers : arg.n_rootfs;
         if ((r = store_path(s, "tmp", &scratch)) < 0) {
                 cli_error("the store's tmp/: %s", roost_strerror(r));
                 goto out;
@@ -705,12 +711,9 @@ int main(int argc, char **argv)
         struct launch_config c = {
                 .lowers = lowers,
                 .n_lowers = n_lowers,
-                /* An image's is its reference's (the OCI image model would
-                 * record it in a config: not yet); a --rootfs tree's is
+                /* An image's is its platform's; a --rootfs tree's is
                  * --arch, else found in the tree. */
-                .arch = arg.arch ? arg.arch
-                        : image  ? host_alpine_arch()
-                                 : NULL,
+                .arch = image ? img.arch : arg.arch,
                 .argv = cmd.argv,
                 .env = cmd.env,
                 .cwd = cmd.cwd,
@@ -754,6 +757,7 @@ int main(int argc, char **argv)
 out:
         launch_command_done(&cmd);
         launch_container_done(&named);
+        launch_image_done(&img);
         store_close(s);
         for (size_t k = 0; k < arg.n_volumes; k++)
                 launch_volume_done(&arg.volumes[k]);

@@ -37,6 +37,12 @@ like() {
                 ok 1 "$3"; tap_diag "got:  '$1'"; tap_diag "want match: '$2'"; fi
 }
 
+# unlike GOT REGEX DESCRIPTION: GOT has no match of REGEX (grep -E)
+unlike() {
+        if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+                ok 1 "$3"; tap_diag "got:  '$1'"; tap_diag "want no match: '$2'"; else ok 0 "$3"; fi
+}
+
 # run_cmd CMD...: runs CMD, sets $rc, $out (stdout) and $err (stderr).
 run_cmd() {
         local o e
