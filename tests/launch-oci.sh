@@ -61,6 +61,12 @@ suite() {
         is "$rc" 0 "$who: unpack extracts each layer once"
         is "$(ls "$S/trees" | wc -l)" 2 "$who: ... into a tree per layer"
 
+        run_cmd $AS unpack --store "$S" -q --to "$d/flat-app" app:1
+        is "$rc" 0 "$who: unpack --to flattens a two-layer image"
+        is "$(cat "$d/flat-app/etc/motd"; ls "$d/flat-app/usr/share/op"; find "$d/flat-app" -name '.wh.*' | wc -l;
+              ls "$d/flat-app/etc/os-release" 2>/dev/null | wc -l)" "$(printf 'app\nnew\n0\n0')" \
+                "$who: ... with the whiteouts applied, none left as files"
+
         run_cmd $AS launch --store "$S" -q app:1
         is "$rc:$out" "0:hello from /srv as $ids home $home" \
                 "$who: Entrypoint, Cmd, Env, WorkingDir and User come from the image's config"

@@ -152,6 +152,34 @@ static void show_warning(void *userdata, const char *msg)
         cli_warn("warning: %s", msg);
 }
 
+/* unpack --to: REF's layers flattened into arg_to, bottom first, with
+ * their whiteouts applied. -ENOENT when a layer's blob is missing. */
+static int unpack_to(store *s, const struct store_ref *ref, const struct unpack_options *o, roost_error *e)
+{
+        enum { LABEL = 320 };
+        size_t n = ref->n_layers, opened = 0;
+        _cleanup_free_ int *fds = calloc(n, sizeof(int));
+        _cleanup_free_ const char **names = calloc(n, sizeof(char *));
+        _cleanup_free_ char *labels = calloc(n, LABEL);
+        int r;
+        if (!fds || !names || !labels)
+                return roost_error_set(e, -ENOMEM, "%s:%s", ref->name, ref->tag);
+        for (; opened < n; opened++) {
+                if ((fds[opened] = store_blob_open(s, ref->layers[opened].digest)) < 0)
+                        break;
+                char *label = labels + opened * LABEL;
+                snprintf(label, LABEL, n == 1 ? "%s:%s" : "%s:%s layer %zu", ref->name, ref->tag, opened + 1);
+                names[opened] = label;
+        }
+        if (opened < n)
+                r = -ENOENT;
+        else
+                r = n == 1 ? unpack_fd(fds[0], names[0], arg_to, o, e) : unpack_layers(fds, names, n, arg_to, o, e);
+        while (opened > 0)
+                close(fds[--opened]);
+        return r;
+}
+
 /* TAG NULL: a bare name, the newest image of NAME in the store
  * (store_ref_resolve). */
 static int image(const char *name, const char *tag, struct unpack_options *o, struct progress *p)
@@ -198,24 +226,14 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 goto out;
         }
         if (arg_to) {
-                if (ref.n_layers != 1) {
-                        cli_error("%s:%s has %zu layers: unpack --to extracts single-layer images only", name,
-                                  tag, ref.n_layers);
-                        r = EXIT_USAGE;
-                        goto out;
-                }
-                int fd = store_blob_open(s, ref.layers[0].digest);
-                if (fd < 0) {
+                r = unpack_to(s, &ref, o, &e);
+                end_progress(p);
+                if (r == -ENOENT) {
                         cli_error("%s:%s: its archive is missing from the store; run 'pull %s:%s' again",
                                   name, tag, name, tag);
                         r = EXIT_NOTFOUND;
                         goto out;
                 }
-                char label[300];
-                snprintf(label, sizeof(label), "%s:%s", name, tag);
-                r = unpack_fd(fd, label, arg_to, o, &e);
-                close(fd);
-                end_progress(p);
                 if (r < 0) {
                         cli_error("%s", e.msg);
                         r = roost_exit_code(r);
