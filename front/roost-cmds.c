@@ -138,6 +138,25 @@ static void human_size(uint64_t n, char *buf, size_t len)
         snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
+/* How many other images (other manifests: two tags of one image are one
+ * image) have REF's layer J too. Its bytes are stored once for all. */
+static size_t layer_users(const struct store_ref *refs, size_t n, const struct store_ref *ref, size_t j)
+{
+        size_t users = 0;
+        for (size_t i = 0; i < n; i++) {
+                const struct store_ref *o = &refs[i];
+                bool seen = !strcmp(o->digest, ref->digest);
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = !strcmp(refs[k].digest, o->digest);
+                for (size_t l = 0; l < o->n_layers && !seen; l++)
+                        if (!strcmp(o->layers[l].digest, ref->layers[j].digest)) {
+                                users++;
+                                break;
+                        }
+        }
+        return users;
+}
+
 int cmd_images(struct roost_args *args, int argc, char **argv)
 {
         static const struct opt opts[] = {
@@ -148,8 +167,9 @@ int cmd_images(struct roost_args *args, int argc, char **argv)
         static const struct opts_spec spec = {
                 .prog = "roost images",
                 .usage = "[OPTIONS]",
-                .about = "List the stored images: reference, release, architecture, size of the archive\n"
-                         "and of the unpacked tree, when it was pulled, and the digest.",
+                .about = "List the stored images: reference, release, architecture, size of the layers\n"
+                         "(compressed), how much of it other images share, size of the unpacked\n"
+                         "trees, when it was pulled or imported, and the image's digest.",
                 .opts = opts,
                 .globals = roost_global_opts,
                 .footer = ROOST_STORE_FOOTER,
@@ -173,12 +193,14 @@ int cmd_images(struct roost_args *args, int argc, char **argv)
                 cli_warn("images: the reference %s cannot be read; remove it with roost rm", bad);
         json_t *arr = a.json ? json_array() : NULL;
         if (!a.json && !a.quiet)
-                printf("%-24s %-10s %-8s %10s %10s  %-20s %s\n", "REFERENCE", "VERSION", "ARCH", "SIZE",
-                       "UNPACKED", "PULLED", "DIGEST");
+                printf("%-24s %-10s %-8s %10s %10s %10s  %-20s %s\n", "REFERENCE", "VERSION", "ARCH", "SIZE",
+                       "SHARED", "UNPACKED", "PULLED", "DIGEST");
         for (size_t i = 0; i < n; i++) {
                 const struct store_ref *ref = &refs[i];
-                uint64_t unpacked = 0;
+                uint64_t unpacked = 0, shared = 0;
                 bool have_tree = ref->n_layers > 0;
+                for (size_t j = 0; j < ref->n_layers; j++)
+                        shared += layer_users(refs, n, ref, j) ? ref->layers[j].size : 0;
                 for (size_t j = 0; j < ref->n_layers; j++) {
                         uint64_t u;
                         have_tree = have_tree && store_tree_usage(s, ref->layers[j].digest, &u) == 0;
@@ -189,6 +211,11 @@ int cmd_images(struct roost_args *args, int argc, char **argv)
                         if (store_ref_to_json(ref, &text) == 0) {
                                 json_t *o = json_loads(text, 0, NULL);
                                 if (o) {
+                                        json_object_set_new(o, "shared_size", json_integer((json_int_t)shared));
+                                        json_t *ls = json_object_get(o, "layers");
+                                        for (size_t j = 0; j < ref->n_layers && j < json_array_size(ls); j++)
+                                                json_object_set_new(json_array_get(ls, j), "shared_with",
+                                                                    json_integer((json_int_t)layer_users(refs, n, ref, j)));
                                         json_object_set_new(o, "unpacked", json_boolean(have_tree));
                                         if (have_tree)
                                                 json_object_set_new(o, "unpacked_size",
@@ -202,16 +229,17 @@ int cmd_images(struct roost_args *args, int argc, char **argv)
                         printf("%s:%s\n", ref->name, ref->tag);
                         continue;
                 }
-                char refname[300], size[32], usize[32] = "-", when[32];
+                char refname[300], size[32], ssize[32], usize[32] = "-", when[32];
                 snprintf(refname, sizeof(refname), "%s:%s", ref->name, ref->tag);
                 human_size(ref->size, size, sizeof(size));
+                human_size(shared, ssize, sizeof(ssize));
                 if (have_tree)
                         human_size(unpacked, usize, sizeof(usize));
                 time_t t = (time_t)ref->created;
                 struct tm tm;
                 strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
-                printf("%-24s %-10s %-8s %10s %10s  %-20s %.12s\n", refname, ref->version ? ref->version : "-",
-                       ref->arch, size, usize, when, ref->digest);
+                printf("%-24s %-10s %-8s %10s %10s %10s  %-20s %.12s\n", refname,
+                       ref->version ? ref->version : "-", ref->arch, size, ssize, usize, when, ref->digest);
         }
         if (a.json) {
                 char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -357,6 +385,25 @@ static int rm_containers(const struct roost_args *a, store *s, char **names, int
         return ret;
 }
 
+/* How many of REF's layers the store's other images still have, after
+ * REF's removal: gc will keep them. 0 when the store cannot say. */
+static size_t layers_kept(store *s, const struct store_ref *ref)
+{
+        struct store_ref *refs;
+        size_t n, kept = 0;
+        if (store_ref_list(s, &refs, &n, NULL) < 0)
+                return 0;
+        for (size_t j = 0; j < ref->n_layers; j++) {
+                bool found = false;
+                for (size_t i = 0; i < n && !found; i++)
+                        for (size_t l = 0; l < refs[i].n_layers && !found; l++)
+                                found = !strcmp(refs[i].layers[l].digest, ref->layers[j].digest);
+                kept += found;
+        }
+        store_ref_list_free(refs, n);
+        return kept;
+}
+
 int cmd_rm(struct roost_args *args, int argc, char **argv)
 {
         static const struct opt opts[] = {
@@ -450,8 +497,14 @@ int cmd_rm(struct roost_args *args, int argc, char **argv)
                 } else if ((r = store_ref_remove(s, ref.name, ref.tag, ref.arch)) < 0) {
                         cli_error("rm: %s: %s", text, roost_strerror(r));
                         ret = ret ?: EXIT_STORE;
-                } else if (!a.quiet)
-                        printf("removed %s:%s (%s)\n", ref.name, ref.tag, ref.arch);
+                } else if (!a.quiet) {
+                        size_t kept = layers_kept(s, &ref);
+                        if (kept)
+                                printf("removed %s:%s (%s); %zu of its %zu layers stay, other images have them\n",
+                                       ref.name, ref.tag, ref.arch, kept, ref.n_layers);
+                        else
+                                printf("removed %s:%s (%s)\n", ref.name, ref.tag, ref.arch);
+                }
                 store_ref_done(&ref);
         }
         store_close(s);

@@ -108,6 +108,26 @@ make_image "$R" || skip_all "cannot build the fixture layers"
 S=$R/store AS=
 suite root "$R" app.json 1000:1000 /srv
 
+# Layers shared between images: stored and unpacked once, counted as shared,
+# kept by rm and gc while an image has them.
+run_cmd roost --store "$S" images
+like "$(grep '^app:1 ' <<<"$out")" "^app:1 +- +$ARCH +[0-9.]+ KiB +[0-9.]+ KiB " "images shows the bytes an image shares"
+run_cmd roost --store "$S" images --json
+is "$(jq -r '.[] | select(.name == "flat") | [.layers[].shared_with] | join(",")' <<<"$out")" "2,1,0" \
+        "--json: each layer says how many other images have it"
+is "$(jq -r '.[] | select(.name == "app") | .shared_size == .size' <<<"$out")" true \
+        "--json: all of app's bytes are shared"
+trees_before=$(ls "$S/trees" | wc -l)
+run_cmd roost --store "$S" rm app:1
+is "$out" "removed app:1 ($ARCH); 2 of its 2 layers stay, other images have them" "rm says which layers stay"
+run_cmd roost --store "$S" gc
+is "$(ls "$S/trees" | wc -l)" "$trees_before" "gc keeps the trees another image has"
+run_cmd launch --store "$S" -q flat:1
+is "$rc" 0 "... and that image still runs"
+run_cmd roost --store "$S" rm flat:1 nocmd:1
+run_cmd roost --store "$S" gc
+is "$(ls "$S/trees" | wc -l):$(ls "$S/blobs/sha256" | wc -l)" "0:0" "gc removes the layers once no image has them"
+
 if ensure_test_user && as_test_user unshare --user --map-root-user true 2>/dev/null; then
         U=$TEST_TMP/user
         mkdir -p "$U"
