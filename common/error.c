@@ -18,6 +18,7 @@ static const char *const messages[ROOST_ERR_MAX - ROOST_ERR_BASE] = {
         [ROOST_EUSAGE - ROOST_ERR_BASE] = "invalid argument",
         [ROOST_EOLDSTORE - ROOST_ERR_BASE] =
                 "the store is in roost's earlier layout and cannot be written to migrate it: run any roost command on it with write access once (roost images)",
+        [ROOST_ESIGNATURE - ROOST_ERR_BASE] = "signature check failed",
 };
 
 const char *roost_strerror(int r)
@@ -47,6 +48,7 @@ int roost_exit_code(int r)
         case ROOST_EDIGEST:
         case ROOST_ESIZE:
         case ROOST_EFORMAT:
+        case ROOST_ESIGNATURE:
                 return EXIT_VERIFY;
         case ROOST_EUNSAFE:
         case ROOST_EARCHIVE:

@@ -18,6 +18,7 @@ enum {
         ROOST_ELIMIT,    /* a configured limit was exceeded */
         ROOST_EUSAGE,    /* bad command line */
         ROOST_EOLDSTORE, /* a store in roost's earlier layout that cannot be migrated here */
+        ROOST_ESIGNATURE, /* an OpenPGP signature that does not verify, or none where one is needed */
         ROOST_ERR_MAX,
 };
 

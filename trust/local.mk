@@ -1,0 +1,24 @@
+# trust: OpenPGP signature checks with librnp (docs/pull.md, "Signatures").
+noinst_LIBRARIES += trust/libtrust.a
+trust_libtrust_a_SOURCES = trust/trust.h trust/trust-private.h trust/keys.c trust/check.c
+trust_libtrust_a_CFLAGS = $(AM_CFLAGS) $(RNP_CFLAGS) $(JANSSON_CFLAGS) -pthread
+TRUST_LIBS = trust/libtrust.a common/libcommon.a $(RNP_LIBS) $(JANSSON_LIBS)
+
+# Alpine's release key, installed where an installed pull looks for it; an
+# uninstalled build and the tests read it from the source tree.
+trustkeysdir = $(pkgdatadir)/keys
+dist_trustkeys_DATA = trust/alpine-ncopa.asc
+
+check_PROGRAMS += tests/unit/test-trust
+tests_unit_test_trust_SOURCES = tests/unit/test-trust.c
+tests_unit_test_trust_CFLAGS = $(UNIT_CFLAGS) -DROOST_SOURCE_KEYS='"$(abs_top_srcdir)/trust"'
+tests_unit_test_trust_LDADD = $(TRUST_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_trust_LDFLAGS = -pthread
+TESTS += tests/unit/test-trust tests/trust.sh
+EXTRA_DIST += tests/trust.sh
+
+check_PROGRAMS += tests/trust-check
+tests_trust_check_SOURCES = tests/trust-check.c
+tests_trust_check_CFLAGS = $(AM_CFLAGS) -DROOST_SOURCE_KEYS='"$(abs_top_srcdir)/trust"'
+tests_trust_check_LDADD = $(TRUST_LIBS)
+tests_trust_check_LDFLAGS = -pthread
