@@ -20,3 +20,4 @@ tests_unit_test_fetch_LDADD = $(FETCH_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/unit/test-fetch tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh
 EXTRA_DIST += tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh tests/faultserver.py \
 	tests/lib/pull.sh bench/pull.sh docs/pull.md
+EXTRA_DIST += bench/pull-latency.sh bench/delay-proxy.py
