@@ -35,14 +35,11 @@ static int hash_file(int dirfd, const char *name, char out[STORE_SHA256_HEX + 1]
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        store_hash *h;
+        _cleanup_store_hash_ store_hash *h = NULL;
         int r = store_hash_new(&h);
-        if (r < 0)
+        if (r < 0 || (r = store_hash_fd(h, fd, NULL)) < 0)
                 return r;
-        if ((r = store_hash_fd(h, fd, NULL)) == 0)
-                r = store_hash_peek(h, out, NULL);
-        store_hash_free(h);
-        return r;
+        return store_hash_peek(h, out, NULL);
 }
 
 /* Names and link targets are bytes, JSON strings are UTF-8: bytes outside
