@@ -69,7 +69,7 @@ static void job_done(struct fetch_job *j)
 
 static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
 {
-        store_blob *b = NULL;
+        _cleanup_store_blob_ store_blob *b = NULL;
         char what[300];
         snprintf(what, sizeof(what), "downloading %s", d->name);
         fetch_job_step(j, what, 0, d->size);
@@ -105,10 +105,8 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
         if (d->size && off > d->size) {
                 /* More than the index announces: not a partial download of
                  * this file. Start again from nothing. */
-                if ((r = store_blob_restart(b)) < 0) {
-                        store_blob_abort(b, false);
+                if ((r = store_blob_restart(b)) < 0)
                         return roost_error_set(e, r, "storing %s", d->name);
-                }
                 off = 0;
         }
         if (!d->size || off < d->size) {
@@ -116,7 +114,7 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
                 if (r < 0) {
                         /* Bytes that came in before a network failure are
                          * good for a resume; too many bytes are not. */
-                        store_blob_abort(b, r != -ROOST_ESIZE && r != -ROOST_EHTTP);
+                        store_blob_abort(TAKE_PTR(b), r != -ROOST_ESIZE && r != -ROOST_EHTTP);
                         return r;
                 }
         }
@@ -125,24 +123,20 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
         fetch_job_step(j, what, 0, 0);
         r = store_blob_digests(b, sha256, sha512);
         if (r < 0) {
-                store_blob_abort(b, true);
+                store_blob_abort(TAKE_PTR(b), true);
                 return roost_error_set(e, r, "verifying %s", d->name);
         }
-        if (strcmp(sha256, d->sha256) != 0) {
-                store_blob_abort(b, false);
+        if (strcmp(sha256, d->sha256) != 0)
                 return fetch_fail(e, -ROOST_EDIGEST,
                                   "verifying %s: sha256 mismatch (expected %.16s…, got %.16s…)", d->name,
                                   d->sha256, sha256);
-        }
-        if (d->sha512 && strcmp(sha512, d->sha512) != 0) {
-                store_blob_abort(b, false);
+        if (d->sha512 && strcmp(sha512, d->sha512) != 0)
                 return fetch_fail(e, -ROOST_EDIGEST,
                                   "verifying %s: sha512 mismatch (expected %.16s…, got %.16s…)", d->name,
                                   d->sha512, sha512);
-        }
         if (!d->size)
                 d->size = store_blob_offset(b);
-        r = store_blob_commit(b);
+        r = store_blob_commit(TAKE_PTR(b));
         if (r < 0)
                 return roost_error_set(e, r, "storing %s", d->name);
         /* What the reference records: the bytes' own, equal to the
@@ -158,7 +152,7 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
  * `roost verify` re-hashes them on demand. */
 static int stored(struct fetch_job *j, struct store_ref *ret)
 {
-        struct store_ref ref = { 0 };
+        _cleanup_store_ref_ struct store_ref ref = { 0 };
         uint64_t size, total = 0;
         if (store_ref_read(j->s, j->name, j->tag, j->arch, &ref) < 0)
                 return 0;
@@ -169,11 +163,9 @@ static int stored(struct fetch_job *j, struct store_ref *ret)
                 }
                 total += size;
         }
-        if (ref.n_layers == 0 || total != ref.size) {
-                store_ref_done(&ref);
+        if (ref.n_layers == 0 || total != ref.size)
                 return 0;
-        }
-        *ret = ref;
+        *ret = TAKE_STRUCT(ref);
         return 1;
 }
 
@@ -182,7 +174,7 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
 {
         roost_error local;
         const struct fetch_options none = { .retries = -1 };
-        struct fetch_job j = { .s = s, .o = o ? o : &none, .name = name };
+        _cleanup_(job_done) struct fetch_job j = { .s = s, .o = o ? o : &none, .name = name };
         int r;
         if (!e)
                 e = &local;
@@ -198,37 +190,31 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
                 return fetch_fail(e, -ROOST_ENOTFOUND, "unknown image '%s': only alpine is available", name);
         j.tag = tag && *tag ? tag : j.source->default_tag;
         if ((r = j.source->begin(&j, e)) < 0)
-                goto out;
+                return r;
         j.arch = o->arch ? o->arch : host_alpine_arch();
-        if (!j.arch) {
-                r = fetch_fail(e, -ROOST_EUSAGE, "unknown host architecture: name one with --arch");
-                goto out;
-        }
-        if (!store_arch_valid(j.arch)) {
-                r = fetch_fail(e, -ROOST_EUSAGE, "'%s' is not a valid architecture", j.arch);
-                goto out;
-        }
+        if (!j.arch)
+                return fetch_fail(e, -ROOST_EUSAGE, "unknown host architecture: name one with --arch");
+        if (!store_arch_valid(j.arch))
+                return fetch_fail(e, -ROOST_EUSAGE, "'%s' is not a valid architecture", j.arch);
 
-        r = 0;
         if ((!o->refresh || o->offline) && stored(&j, ret))
-                goto out;
-        if (o->offline) {
-                r = fetch_fail(e, -ROOST_ENOTFOUND, "%s:%s (%s) is not stored, and the network is off limits",
-                               name, j.tag, j.arch);
-                goto out;
-        }
+                return 0;
+        if (o->offline)
+                return fetch_fail(e, -ROOST_ENOTFOUND,
+                                  "%s:%s (%s) is not stored, and the network is off limits", name, j.tag,
+                                  j.arch);
 
         if ((r = j.source->resolve(&j, e)) < 0)
-                goto out;
+                return r;
         uint64_t size = 0;
         for (size_t i = 0; i < j.image.n_layers; i++) {
                 if ((r = download(&j, &j.image.layers[i], e)) < 0)
-                        goto out;
+                        return r;
                 size += j.image.layers[i].size;
         }
         char digest[STORE_SHA256_HEX + 1];
         if ((r = j.source->publish(&j, digest, e)) < 0)
-                goto out;
+                return r;
 
         struct store_ref ref = {
                 .name = (char *)name,
@@ -241,14 +227,9 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
                 .size = size,
                 .created = (int64_t)time(NULL),
         };
-        if ((r = store_ref_write(s, &ref)) < 0) {
-                roost_error_set(e, r, "writing reference %s:%s", name, j.tag);
-                goto out;
-        }
-        r = store_ref_read(s, name, j.tag, j.arch, ret);
-        if (r < 0)
-                roost_error_set(e, r, "reading reference %s:%s back", name, j.tag);
-out:
-        job_done(&j);
-        return r;
+        if ((r = store_ref_write(s, &ref)) < 0)
+                return roost_error_set(e, r, "writing reference %s:%s", name, j.tag);
+        if ((r = store_ref_read(s, name, j.tag, j.arch, ret)) < 0)
+                return roost_error_set(e, r, "reading reference %s:%s back", name, j.tag);
+        return 0;
 }
