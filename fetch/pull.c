@@ -173,22 +173,31 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
                struct store_ref *ret, roost_error *e)
 {
         roost_error local;
-        const struct fetch_options none = { .retries = -1 };
-        _cleanup_(job_done) struct fetch_job j = { .s = s, .o = o ? o : &none, .name = name };
-        int r;
         if (!e)
                 e = &local;
         e->msg[0] = 0;
-        o = j.o;
-
         if (!name || !store_ref_name_valid(name))
                 return fetch_fail(e, -ROOST_EUSAGE, "'%s' is not a valid image name", name ? name : "");
-        for (size_t i = 0; i < ELEMENTSOF(sources) && !j.source; i++)
+        for (size_t i = 0; i < ELEMENTSOF(sources); i++)
                 if (sources[i]->serves(name))
-                        j.source = sources[i];
-        if (!j.source)
-                return fetch_fail(e, -ROOST_ENOTFOUND, "unknown image '%s': only alpine is available", name);
-        j.tag = tag && *tag ? tag : j.source->default_tag;
+                        return fetch_job_run(sources[i], s, name, tag, o, ret, e);
+        return fetch_fail(e, -ROOST_ENOTFOUND, "unknown image '%s': only alpine is available", name);
+}
+
+int fetch_job_run(const struct fetch_source *source, store *s, const char *name, const char *tag,
+                  const struct fetch_options *o, struct store_ref *ret, roost_error *e)
+{
+        const struct fetch_options none = { .retries = -1 };
+        _cleanup_(job_done) struct fetch_job j = {
+                .source = source,
+                .s = s,
+                .o = o ? o : &none,
+                .name = name,
+                .tag = tag && *tag ? tag : source->default_tag,
+        };
+        int r;
+        o = j.o;
+
         if ((r = j.source->begin(&j, e)) < 0)
                 return r;
         j.arch = o->arch ? o->arch : host_alpine_arch();

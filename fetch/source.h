@@ -23,7 +23,8 @@
  *              published them); the manifest's digest.
  *              (the job: the reference NAME:TAG for the architecture,
  *              written and read back)
- *   done       free the source's state; called once begin was.
+ *   done       free the source's state (j->data may still be NULL when
+ *              begin failed); called at the end of every job begun.
  *
  * What the store guarantees a source: a blob appears under its name only
  * whole and with that SHA-256; two pulls of one blob never download it
@@ -84,6 +85,12 @@ struct fetch_job {
         struct fetch_image image;
         void *data; /* the source's own state, freed by its done */
 };
+
+/* The job for NAME:TAG (NAME valid) from SOURCE: what fetch_pull runs
+ * for the source serving NAME, and what a test runs for a source of its
+ * own. E must not be NULL. */
+int fetch_job_run(const struct fetch_source *source, store *s, const char *name, const char *tag,
+                  const struct fetch_options *o, struct store_ref *ret, roost_error *e);
 
 /* The transport for J, with the user's trust anchor, retries, timeout,
  * progress and warnings; ALLOW_FILE lets it read file:// URLs too. */
