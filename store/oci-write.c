@@ -11,13 +11,11 @@
 
 static json_t *strv_json(char *const *v)
 {
-        json_t *a = json_array();
+        _cleanup_json_ json_t *a = json_array();
         for (size_t i = 0; a && v && v[i]; i++)
-                if (json_array_append_new(a, json_string(v[i])) < 0) {
-                        json_decref(a);
+                if (json_array_append_new(a, json_string(v[i])) < 0)
                         return NULL;
-                }
-        return a;
+        return TAKE_PTR(a);
 }
 
 static int dump_put(store *s, json_t *o, char ret[STORE_SHA256_HEX + 1], uint64_t *ret_size)
@@ -52,19 +50,19 @@ int store_image_put(store *s, const char *arch, const struct store_layer *layers
                 return -ROOST_EUSAGE;
         if (cfg->created && store_time_format(cfg->created, when, sizeof(when)) < 0)
                 return -EINVAL;
-        json_t *c = json_object(), *run = json_object(), *diff = json_array(), *ls = json_array();
-        json_t *hist = json_pack("{s:s}", "created_by", cfg->created_by ? cfg->created_by : "");
-        int r = -ENOMEM;
+        _cleanup_json_ json_t *c = json_object(), *run = json_object(), *diff = json_array(),
+                              *ls = json_array();
+        _cleanup_json_ json_t *hist =
+                json_pack("{s:s}", "created_by", cfg->created_by ? cfg->created_by : "");
+        int r;
         if (!c || !run || !diff || !ls || !hist)
-                goto fail;
+                return -ENOMEM;
         if (when[0])
                 json_object_set_new(hist, "created", json_string(when));
         for (size_t i = 0; i < n_layers; i++) {
                 if (!store_digest_valid(layers[i].digest) || !store_digest_valid(layers[i].diff_id) ||
-                    !layers[i].media_type) {
-                        r = -EINVAL;
-                        goto fail;
-                }
+                    !layers[i].media_type)
+                        return -EINVAL;
                 json_array_append_new(diff, json_pack("s+", "sha256:", layers[i].diff_id));
                 json_array_append_new(ls, descriptor(layers[i].media_type, layers[i].digest, layers[i].size));
         }
@@ -90,19 +88,12 @@ int store_image_put(store *s, const char *arch, const struct store_layer *layers
         char chex[STORE_SHA256_HEX + 1];
         uint64_t csize;
         if ((r = dump_put(s, TAKE_PTR(c), chex, &csize)) < 0)
-                goto fail;
+                return r;
         json_t *m = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", STORE_MEDIA_MANIFEST,
                               "config", descriptor(STORE_MEDIA_CONFIG, chex, csize), "layers", TAKE_PTR(ls));
         if (m && version)
                 json_object_set_new(m, "annotations", json_pack("{s:s}", "org.opencontainers.image.version", version));
         return dump_put(s, m, ret_digest, NULL);
-fail:
-        json_decref(c);
-        json_decref(run);
-        json_decref(diff);
-        json_decref(ls);
-        json_decref(hist);
-        return r;
 }
 
 int store_image_put_rootfs(store *s, const char *arch, const char *layer, const char *diff_id, uint64_t size,
