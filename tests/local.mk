@@ -23,6 +23,7 @@ tests_unit_test_opts_LDADD = common/libcommon.a $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/store-put
 tests_store_put_SOURCES = tests/store-put.c
+tests_store_put_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_store_put_LDADD = $(STORE_LIBS)
 
 TESTS += tests/unit/test-store tests/unit/test-opts tests/cli.sh tests/cli-options.sh tests/roost-store.sh \
