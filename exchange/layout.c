@@ -31,7 +31,11 @@ int exchange_tar_open(int fd, struct archive **ret, roost_error *e)
         struct archive *a = archive_write_new();
         if (!a)
                 return roost_error_set(e, -ENOMEM, "writing the archive");
+        /* Extended attributes as SCHILY.xattr.* only: what GNU tar and
+         * Go's archive/tar (skopeo, podman, umoci) read; libarchive's own
+         * LIBARCHIVE.xattr.* beside them makes GNU tar warn on every one. */
         if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+            archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
             archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
                 roost_error_set(e, 0, "writing the archive: %s", archive_error_string(a));
                 archive_write_free(a);

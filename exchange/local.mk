@@ -9,5 +9,8 @@ EXTRA_DIST += docs/exchange.md
 
 # ---- export (roost export --format oci|rootfs|bundle)
 exchange_libexchange_a_SOURCES += exchange/export.c exchange/layout.c exchange/rootfs.c exchange/bundle.c
+EXPORT_TESTS = tests/export.sh
+TESTS += $(EXPORT_TESTS)
+EXTRA_DIST += $(EXPORT_TESTS)
 
 # ---- import (roost import)
