@@ -185,7 +185,7 @@ is "$(jq -r '.process.env | map(select(startswith("PATH=") or startswith("HOME="
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/" "... docker's PATH, the user's HOME"
 want=$(printf '65534\n65534\ntwo\n/etc\na\nattr\nb\ncapped\nnull')
 ID1=roost-export-$$-runc
-run_cmd timeout 60 runc --root "$RUNC_ROOT" run -b "$B" "$ID1"
+run_cmd timeout 60 unshare -m --propagation private runc --root "$RUNC_ROOT" run -b "$B" "$ID1"
 is "$rc:$out" "0:$want" "runc run starts the bundle: the image's command, user, workdir and files: $err"
 runc --root "$RUNC_ROOT" delete -f "$ID1" 2>/dev/null
 # crun refuses this host's hybrid cgroup mount (cgroup2 at
@@ -223,24 +223,41 @@ like "$err" "^roost: export: alpine:$TAG: .*/bundle is not empty" "... saying so
 is "$(jq -r '.process.args[0]' "$B/config.json")" sh "... and left as it was"
 run_cmd roost export --store "$S" --format bundle "alpine:$TAG" "$F"
 is "$rc:$(wc -l <<<"$err")" "1:1" "a file where the bundle would go is refused, one line"
-RO=$TEST_TMP/ro
-mkdir -p "$RO" && mount --bind "$RO" "$RO" && mount -o remount,bind,ro "$RO" && tap_at_exit "umount '$RO'"
-run_cmd roost export --store "$S" "alpine:$TAG" "$RO/x.tar"
-is "$rc:$(wc -l <<<"$err")" "1:1" "an unwritable destination: exit 1, one line"
+# A read-only file system and a full one (a 256 KiB tmpfs). Both are
+# mounted in a mount namespace of the test's own, never on the host, where
+# another test (tests/launch.sh) compares the whole mount table. Each case
+# prints one line there: "exit status|lines on stderr|first line|what is
+# in the full file system|the old file's content".
+RO=$TEST_TMP/ro FULL=$TEST_TMP/full
+mkdir -p "$RO" "$FULL"
+mapfile -t res < <(unshare -m --propagation private bash -c '
+        S=$1 TAG=$2 RO=$3 FULL=$4
+        mount --bind "$RO" "$RO" && mount -o remount,bind,ro "$RO" && mount -t tmpfs -o size=256k tmpfs "$FULL" ||
+                exit 1
+        echo old >"$FULL/x.tar"
+        case1() {
+                roost export --store "$S" "$@" >/dev/null 2>"$FULL.err"
+                echo "$?|$(wc -l <"$FULL.err")|$(head -1 "$FULL.err")|$(ls -A "$FULL" | tr "\n" " ")|$(cat "$FULL/x.tar")"
+        }
+        case1 "alpine:$TAG" "$RO/x.tar"
+        case1 --format bundle "alpine:$TAG" "$RO/b"
+        case1 "alpine:$TAG" "$FULL/x.tar"
+        case1 --format rootfs "alpine:$TAG" "$FULL/x.tar"
+        case1 --format bundle "alpine:$TAG" "$FULL/b"
+' sh "$S" "$TAG" "$RO" "$FULL")
+is "${#res[@]}" 5 "the read-only and the full file system are mounted in a namespace of the test's own"
+IFS='|' read -r rc n err listing old <<<"${res[0]:-}"
+is "$rc:$n" "1:1" "an unwritable destination: exit 1, one line"
 like "$err" "^roost: export: alpine:$TAG: writing $RO/x.tar: Read-only file system" "... naming it"
-run_cmd roost export --store "$S" --format bundle "alpine:$TAG" "$RO/b"
-is "$rc:$(wc -l <<<"$err")" "1:1" "... a bundle's too"
-# A full disk midway: nothing partial is left, and an older file stays.
-FULL=$TEST_TMP/full
-mkdir -p "$FULL" && mount -t tmpfs -o size=256k tmpfs "$FULL" && tap_at_exit "umount '$FULL'"
-echo old >"$FULL/x.tar"
-run_cmd roost export --store "$S" "alpine:$TAG" "$FULL/x.tar"
-is "$rc:$(ls -A "$FULL" | tr '\n' ' ')" "1:x.tar " "a full disk fails the export (exit 1), leaving no partial file"
-is "$(cat "$FULL/x.tar")" old "... and the file that was there unchanged"
-run_cmd roost export --store "$S" --format rootfs "alpine:$TAG" "$FULL/x.tar"
-is "$rc:$(cat "$FULL/x.tar")" "1:old" "... for --format rootfs too"
-run_cmd roost export --store "$S" --format bundle "alpine:$TAG" "$FULL/b"
-is "$rc:$(ls -A "$FULL" | tr '\n' ' ')" "1:x.tar " "... and a bundle's temporary is removed"
+IFS='|' read -r rc n err listing old <<<"${res[1]:-}"
+is "$rc:$n" "1:1" "... a bundle's too: $err"
+IFS='|' read -r rc n err listing old <<<"${res[2]:-}"
+is "$rc:$listing" "1:x.tar " "a full disk fails the export (exit 1), leaving no partial file: $err"
+is "$old" old "... and the file that was there unchanged"
+IFS='|' read -r rc n err listing old <<<"${res[3]:-}"
+is "$rc:$listing:$old" "1:x.tar :old" "... for --format rootfs too: $err"
+IFS='|' read -r rc n err listing old <<<"${res[4]:-}"
+is "$rc:$listing" "1:x.tar " "... and a bundle's temporary is removed: $err"
 is "$(leftovers):$(ls -A "$S/tmp")" "0:" "no temporary is left beside a destination or in the store"
 # A damaged store: a layer blob changed in place.
 D=$TEST_TMP/damaged
