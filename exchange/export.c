@@ -36,6 +36,24 @@ static int export_fd(store *s, const struct store_ref *ref, int fd, const struct
                                                 : exchange_export_rootfs(s, ref, fd, o, e);
 }
 
+/* A system error while writing (a full disk) is the destination's: the
+ * message names it before the entry it was at. */
+static int name_dest(int r, const char *dest, roost_error *e)
+{
+        if (r < 0 && -r < ROOST_ERR_BASE && e && strncmp(e->msg, "writing ", 8) == 0) {
+                char msg[sizeof(e->msg)];
+                snprintf(msg, sizeof(msg), "writing %s (at %s", dest, e->msg + 8);
+                char *colon = strrchr(msg, ':');
+                /* "writing FILE (at ENTRY): ERROR" */
+                if (colon && colon > msg + strlen(dest) + 12 && strlen(msg) + 1 < sizeof(msg)) {
+                        memmove(colon + 1, colon, strlen(colon) + 1);
+                        *colon = ')';
+                }
+                snprintf(e->msg, sizeof(e->msg), "%s", msg);
+        }
+        return r;
+}
+
 /* DEST exists and is no regular file (/dev/null, a FIFO, a terminal
  * the caller allowed): written in place, as a shell redirection would. */
 static int export_special(store *s, const struct store_ref *ref, const char *dest,
@@ -44,7 +62,7 @@ static int export_special(store *s, const struct store_ref *ref, const char *des
         _cleanup_close_ int fd = open(dest, O_WRONLY | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
                 return roost_error_set(e, -errno, "opening %s", dest);
-        return export_fd(s, ref, fd, o, e);
+        return name_dest(export_fd(s, ref, fd, o, e), dest, e);
 }
 
 static mode_t current_umask(void)
@@ -83,7 +101,7 @@ static int export_file(store *s, const struct store_ref *ref, const char *dest,
         }
         if (fd < 0)
                 return roost_error_set(e, -errno, "writing %s", dest);
-        int r = export_fd(s, ref, fd, o, e);
+        int r = name_dest(export_fd(s, ref, fd, o, e), dest, e);
         if (r == 0 && fsync(fd) < 0)
                 r = roost_error_set(e, -errno, "writing %s", dest);
         if (r == 0 && !named) {

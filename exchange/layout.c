@@ -50,19 +50,21 @@ int exchange_tar_close(struct archive *a, const char *what, roost_error *e)
         int r = 0;
         if (archive_write_close(a) != ARCHIVE_OK) {
                 int err = archive_errno(a);
-                r = roost_error_set(e, err > 0 ? -err : -EIO, "writing %s: %s", what,
-                                    archive_error_string(a) ?: "write failed");
+                r = err > 0 ? roost_error_set(e, -err, "writing %s", what)
+                            : roost_error_set(e, -EIO, "writing %s: %s", what, archive_error_string(a) ?: "failed");
         }
         archive_write_free(a);
         return r;
 }
 
-/* A failed archive_write_* as -errno with its message. */
+/* A failed archive_write_* as -errno: a system error says it all ("No
+ * space left on device"); else libarchive's own words. */
 static int tar_failed(struct archive *a, const char *what, roost_error *e)
 {
         int err = archive_errno(a);
-        return roost_error_set(e, err > 0 ? -err : -EIO, "writing %s: %s", what,
-                               archive_error_string(a) ?: "write failed");
+        if (err > 0)
+                return roost_error_set(e, -err, "writing %s", what);
+        return roost_error_set(e, -EIO, "writing %s: %s", what, archive_error_string(a) ?: "write failed");
 }
 
 static int tar_header(struct archive *a, const char *name, mode_t type, mode_t perm, int64_t size, roost_error *e)

@@ -109,8 +109,11 @@ static int copy_data(struct archive *d, struct archive *a, const char *name, roo
         return r == ARCHIVE_EOF ? 0 : disk_failed(d, name, e);
 failed:;
         int err = archive_errno(a);
-        return roost_error_set(e, err > 0 ? -err : -EIO, "writing %s: %s", name,
-                               archive_error_string(a) ?: "write failed");
+        /* A system error says it all ("No space left on device"); else
+         * libarchive's own words. */
+        if (err > 0)
+                return roost_error_set(e, -err, "writing %s", name);
+        return roost_error_set(e, -EIO, "writing %s: %s", name, archive_error_string(a) ?: "write failed");
 }
 
 static int write_entry(struct archive *d, struct archive *a, struct archive_entry *ent, roost_error *e)
@@ -118,8 +121,9 @@ static int write_entry(struct archive *d, struct archive *a, struct archive_entr
         const char *name = archive_entry_pathname(ent);
         if (archive_write_header(a, ent) < ARCHIVE_WARN) {
                 int err = archive_errno(a);
-                return roost_error_set(e, err > 0 ? -err : -EIO, "writing %s: %s", name,
-                                       archive_error_string(a) ?: "write failed");
+                if (err > 0)
+                        return roost_error_set(e, -err, "writing %s", name);
+                return roost_error_set(e, -EIO, "writing %s: %s", name, archive_error_string(a) ?: "write failed");
         }
         /* A hardlink (and anything linkify emptied) carries no data. */
         if (archive_entry_size(ent) > 0 && !archive_entry_hardlink(ent))
