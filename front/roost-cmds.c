@@ -66,6 +66,9 @@ int roost_parse(int argc, char **argv, struct roost_args *a, const struct opts_s
                 case ROOST_OPT_CONTAINER:
                         a->containers = true;
                         break;
+                case ROOST_OPT_FORMAT:
+                        a->format = p.arg;
+                        break;
                 case ROOST_OPT_HELP:
                         opts_help(spec);
                         exit(0);
