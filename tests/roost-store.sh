@@ -71,13 +71,15 @@ is "$rc" 5 "an export whose archive is already stored is still checked (exit 5)"
 is "$(roost images -q --store "$S2")" "alpine:3.99" "... and its reference is not added"
 run_cmd roost import --store "$S2" /etc/passwd
 is "$rc" 5 "a non-tar file is refused with exit 5"
-like "$err" "^roost: import: /etc/passwd: not a roost export: .*expected the tar file that roost export writes, plain or compressed with gzip" \
+like "$err" "^roost: import: /etc/passwd: not an image archive: .*expected .*the tar file that roost export writes, plain or compressed with gzip" \
         "...saying what it expected"
 run_cmd roost import --store "$S2" "$TEST_TMP/missing.tar"
 is "$rc:$err" "3:roost: import: $TEST_TMP/missing.tar: no such file" "a missing file exits 3, as for pull and unpack, naming it"
+# A tar that is no export is a root filesystem, as docker import takes one
+# (tests/import.sh): it needs the name to store it under.
 run_cmd roost import --store "$S2" "$TEST_TMP/rootfs.tar.gz"
-is "$rc" 5 "a tar that is not an export is refused with exit 5"
-like "$err" "not a roost export" "...saying so"
+is "$rc" 2 "a tar that is not an export is a root filesystem: without NAME:TAG, exit 2"
+like "$err" "root filesystem tarball.*give the image a name, as NAME:TAG" "...saying so"
 
 # An export travels compressed as well: each compression libarchive reads.
 for z in gzip xz zstd; do
