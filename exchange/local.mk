@@ -9,5 +9,7 @@ EXCHANGE_LIBS = exchange/libexchange.a $(UNPACK_LIBS)
 # roost's earlier export, root filesystem tarballs ----
 exchange_libexchange_a_SOURCES += exchange/import-private.h exchange/import.c exchange/import-source.c \
 	exchange/import-oci.c exchange/import-docker.c exchange/import-rootfs.c exchange/import-roost.c
-EXTRA_DIST += docs/exchange.md
+IMPORT_TESTS = tests/import.sh
+TESTS += $(IMPORT_TESTS)
+EXTRA_DIST += $(IMPORT_TESTS) docs/exchange.md
 # ---- end of import ----
