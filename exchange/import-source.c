@@ -205,7 +205,13 @@ int import_source_scan(struct import_source *src, roost_error *e)
                         continue;
                 unsigned type = archive_entry_filetype(ent);
                 const char *hard = archive_entry_hardlink(ent), *sym = archive_entry_symlink(ent);
-                if (src->n_entries >= IMPORT_ENTRIES_MAX || (type != AE_IFREG && type != AE_IFLNK && !hard)) {
+                /* Past the limit, the names that tell the formats apart
+                 * are still kept: what was listed then is a root
+                 * filesystem's, or an image archive refused as too large. */
+                bool key = !strcmp(path, "index.json") || !strcmp(path, "oci-layout") ||
+                           !strcmp(path, "manifest.json");
+                if ((src->n_entries >= IMPORT_ENTRIES_MAX && !key) ||
+                    (type != AE_IFREG && type != AE_IFLNK && !hard)) {
                         src->too_many = src->too_many || src->n_entries >= IMPORT_ENTRIES_MAX;
                         free(path);
                         path = NULL;
@@ -436,6 +442,9 @@ int import_source_blob_doc(struct import_source *src, const char *hex, int64_t s
         char path[96], got[STORE_SHA256_HEX + 1];
         snprintf(path, sizeof(path), "blobs/sha256/%s", hex);
         int r = import_source_doc(src, path, ret, ret_n, e);
+        if (r == -ROOST_ENOTFOUND) /* named by a descriptor: damaged */
+                return import_fail(e, -ROOST_EFORMAT, "%s: %s is named but not in it%s", src->label, path,
+                                   src->too_many ? " (it has too many entries to be an image)" : "");
         if (r < 0)
                 return r;
         if (size >= 0 && (uint64_t)size != *ret_n)
