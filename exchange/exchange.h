@@ -1,6 +1,6 @@
 /* exchange: the file formats images travel in between roost and the
- * container world (docs/exchange.md). The store knows none of them: this
- * library reads and writes them through the store's public API. */
+ * container world. The store knows none of them: this library reads and
+ * writes them through the store's public API. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "store/store.h"
 
-/* ---- import (exchange/import*.c) ---- */
+/* ---- import (exchange/import*.c, docs/import.md) ---- */
 
 /* What roost import recognises, by content and never by file name. */
 enum exchange_format {

@@ -92,7 +92,7 @@ struct import_image {
         size_t n_layers;
 };
 
-/* Choose NAME:TAG from O and the input's own reference OWN (docs/exchange.md);
+/* Choose NAME:TAG from O and the input's own reference OWN (docs/import.md);
  * -ROOST_EUSAGE with E saying what to give when neither names it. */
 int import_pick_name(const struct exchange_import_options *o, const char *own, char **ret_name, char **ret_tag,
                      roost_error *e);

@@ -1,5 +1,5 @@
 /* roost import: an image from a file, recognised by what it holds
- * (docs/exchange.md). An OCI layout (a directory or a tar of one), a
+ * (docs/import.md). An OCI layout (a directory or a tar of one), a
  * docker-archive, roost's earlier export or a root filesystem tarball;
  * each format's file stores the blobs and leaves a manifest in the store,
  * and this one writes the reference, last, with roost's own provenance. */

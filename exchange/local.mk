@@ -1,4 +1,4 @@
-# exchange: the formats images travel in (docs/exchange.md). A library the
+# exchange: the formats images travel in. A library the
 # roost front calls; it reaches the store through store.h alone.
 noinst_LIBRARIES += exchange/libexchange.a
 exchange_libexchange_a_SOURCES = exchange/exchange.h
@@ -11,5 +11,5 @@ exchange_libexchange_a_SOURCES += exchange/import-private.h exchange/import.c ex
 	exchange/import-oci.c exchange/import-docker.c exchange/import-rootfs.c exchange/import-roost.c
 IMPORT_TESTS = tests/import.sh
 TESTS += $(IMPORT_TESTS)
-EXTRA_DIST += $(IMPORT_TESTS) docs/exchange.md
+EXTRA_DIST += $(IMPORT_TESTS) docs/import.md bench/import.sh
 # ---- end of import ----
