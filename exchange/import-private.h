@@ -12,6 +12,7 @@
 #define IMPORT_DOC_MAX      (4u << 20)  /* one JSON document */
 #define IMPORT_DOCS_MAX     (64u << 20) /* all the documents an archive holds */
 #define IMPORT_ENTRIES_MAX  100000      /* entries an image archive may have */
+#define IMPORT_PATHS_MAX    (16u << 20) /* ...and the bytes of their names */
 #define IMPORT_MANIFESTS_MAX 1024       /* entries of one index */
 #define IMPORT_INDEX_DEPTH  4           /* indexes inside indexes */
 #define IMPORT_LAYERS_MAX   256         /* layers of one image (docker's own limit is 127) */
@@ -39,7 +40,8 @@ struct import_source {
         int fd;            /* an archive file, else -1 */
         struct import_entry *entries;
         size_t n_entries, cap_entries;
-        bool too_many;     /* more entries than IMPORT_ENTRIES_MAX: a root filesystem's, not an image's */
+        bool too_many;     /* more entries (or name bytes) than an image's: a root filesystem's */
+        uint64_t paths_bytes;
         int filter;        /* the archive's compression (ARCHIVE_FILTER_*) */
         uint64_t docs_bytes;
 };

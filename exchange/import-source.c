@@ -210,14 +210,15 @@ int import_source_scan(struct import_source *src, roost_error *e)
                  * filesystem's, or an image archive refused as too large. */
                 bool key = !strcmp(path, "index.json") || !strcmp(path, "oci-layout") ||
                            !strcmp(path, "manifest.json");
-                if ((src->n_entries >= IMPORT_ENTRIES_MAX && !key) ||
-                    (type != AE_IFREG && type != AE_IFLNK && !hard)) {
-                        src->too_many = src->too_many || src->n_entries >= IMPORT_ENTRIES_MAX;
+                bool full = src->n_entries >= IMPORT_ENTRIES_MAX || src->paths_bytes >= IMPORT_PATHS_MAX;
+                if ((full && !key) || (type != AE_IFREG && type != AE_IFLNK && !hard)) {
+                        src->too_many = src->too_many || full;
                         free(path);
                         path = NULL;
                         continue;
                 }
                 struct import_entry x = { .path = path, .size = (uint64_t)archive_entry_size(ent) };
+                src->paths_bytes += strlen(path) + 1;
                 path = NULL;
                 if (hard || type == AE_IFLNK)
                         x.link = link_resolve(x.path, hard ? hard : sym, !hard);
