@@ -49,8 +49,11 @@ struct import_source {
 void import_source_done(struct import_source *src);
 /* Read the archive FD's listing and keep its documents. */
 int import_source_scan(struct import_source *src, roost_error *e);
+/* Whether the archive lists PATH, once or more: what tells the formats
+ * apart (a document there twice is refused when it is read). */
+bool import_source_has(struct import_source *src, const char *path);
 /* The entry of PATH (a symbolic link followed once, inside the input), or
- * NULL. */
+ * NULL (also when it is there twice). */
 const struct import_entry *import_source_find(struct import_source *src, const char *path);
 /* The document at PATH, at most IMPORT_DOC_MAX bytes, NUL-terminated
  * (owned by SRC): -ROOST_ENOTFOUND when there is none. */

@@ -319,6 +319,12 @@ static int entry_resolve(struct import_source *src, const char *path, struct imp
         return 0;
 }
 
+bool import_source_has(struct import_source *src, const char *path)
+{
+        bool dup;
+        return entry_lookup(src, path, &dup) != NULL;
+}
+
 const struct import_entry *import_source_find(struct import_source *src, const char *path)
 {
         struct import_entry *x;

@@ -226,10 +226,9 @@ int exchange_import(store *s, const char *path, const struct exchange_import_opt
                 }
                 if ((r = import_source_scan(&src, e)) < 0)
                         goto out;
-                const struct import_entry *idx = import_source_find(&src, "index.json");
-                if (idx && import_source_find(&src, "oci-layout"))
+                if (import_source_has(&src, "index.json") && import_source_has(&src, "oci-layout"))
                         format = EXCHANGE_FORMAT_OCI;
-                else if (import_source_find(&src, "manifest.json"))
+                else if (import_source_has(&src, "manifest.json"))
                         format = EXCHANGE_FORMAT_DOCKER;
                 else
                         format = EXCHANGE_FORMAT_ROOTFS;

@@ -253,6 +253,16 @@ with tarfile.open(sys.argv[1]) as src, tarfile.open(sys.argv[2], "w") as dst:
 PY
 run_cmd roost import --store "$HS" "$T/twice.tar" t:1
 refused "an archive holding a layer twice, the second copy other bytes" 5 "blobs/sha256/${L1:0:12}.* is in the archive twice"
+python3 - "$T/oci.tar" "$T/index-twice.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1]) as src, tarfile.open(sys.argv[2], "w") as dst:
+    for m in src.getmembers():
+        dst.addfile(m, src.extractfile(m) if m.isfile() else None)
+    m = tarfile.TarInfo("index.json"); data = b'{"schemaVersion":2,"manifests":[]}'; m.size = len(data)
+    dst.addfile(m, io.BytesIO(data))
+PY
+run_cmd roost import --store "$HS" "$T/index-twice.tar" t:1
+refused "an archive holding index.json twice" 5 "index.json is in the archive twice"
 run_cmd roost import --store "$HS" "$T/dotdot.tar" t:1
 refused "an archive entry blobs/sha256/../../x" 5 "entry 'blobs/sha256/../../x' would leave the archive"
 python3 - "$T/docker.tar" "$T/docker-dotdot.tar" <<'PY'
