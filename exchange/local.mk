@@ -14,3 +14,8 @@ TESTS += $(EXPORT_TESTS)
 EXTRA_DIST += $(EXPORT_TESTS)
 
 # ---- import (roost import)
+exchange_libexchange_a_SOURCES += exchange/import-private.h exchange/import.c exchange/import-source.c \
+	exchange/import-oci.c exchange/import-docker.c exchange/import-rootfs.c exchange/import-roost.c
+IMPORT_TESTS = tests/import.sh
+TESTS += $(IMPORT_TESTS)
+EXTRA_DIST += $(IMPORT_TESTS) bench/import.sh

@@ -8,6 +8,7 @@
 struct roost_args {
         const char *store; /* --store, else ROOST_STORE, else the default root */
         const char *arch;  /* --arch, else the host's */
+        bool arch_given;   /* --arch was given */
         bool json, quiet, prune;
         bool containers; /* rm --container: the operands are container names */
         const char *format; /* export --format */

@@ -40,6 +40,7 @@ int roost_global_opt(struct roost_args *a, int id, const char *arg)
                         return EXIT_USAGE;
                 }
                 a->arch = arg;
+                a->arch_given = true;
                 return 0;
         case ROOST_OPT_QUIET:
                 a->quiet = true;

@@ -40,6 +40,27 @@ static json_t *descriptor(const char *media_type, const char *hex, uint64_t size
                          (json_int_t)size);
 }
 
+int store_manifest_put(store *s, const char *config, uint64_t config_size, const struct store_layer *layers,
+                       size_t n_layers, const char *version, char ret_digest[STORE_SHA256_HEX + 1])
+{
+        if (!store_digest_valid(config))
+                return -EINVAL;
+        json_t *ls = json_array();
+        for (size_t i = 0; ls && i < n_layers; i++) {
+                if (!store_digest_valid(layers[i].digest) || !layers[i].media_type) {
+                        json_decref(ls);
+                        return -EINVAL;
+                }
+                json_array_append_new(ls, descriptor(layers[i].media_type, layers[i].digest, layers[i].size));
+        }
+        json_t *m = ls ? json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", STORE_MEDIA_MANIFEST,
+                                   "config", descriptor(STORE_MEDIA_CONFIG, config, config_size), "layers", ls)
+                       : NULL;
+        if (m && version)
+                json_object_set_new(m, "annotations", json_pack("{s:s}", "org.opencontainers.image.version", version));
+        return dump_put(s, m, ret_digest, NULL);
+}
+
 int store_image_put(store *s, const char *arch, const struct store_layer *layers, size_t n_layers,
                     const struct store_image_config *cfg, const char *version,
                     char ret_digest[STORE_SHA256_HEX + 1])
@@ -50,12 +71,11 @@ int store_image_put(store *s, const char *arch, const struct store_layer *layers
                 return -ROOST_EUSAGE;
         if (cfg->created && store_time_format(cfg->created, when, sizeof(when)) < 0)
                 return -EINVAL;
-        _cleanup_json_ json_t *c = json_object(), *run = json_object(), *diff = json_array(),
-                              *ls = json_array();
+        _cleanup_json_ json_t *c = json_object(), *run = json_object(), *diff = json_array();
         _cleanup_json_ json_t *hist =
                 json_pack("{s:s}", "created_by", cfg->created_by ? cfg->created_by : "");
         int r;
-        if (!c || !run || !diff || !ls || !hist)
+        if (!c || !run || !diff || !hist)
                 return -ENOMEM;
         if (when[0])
                 json_object_set_new(hist, "created", json_string(when));
@@ -64,7 +84,6 @@ int store_image_put(store *s, const char *arch, const struct store_layer *layers
                     !layers[i].media_type)
                         return -EINVAL;
                 json_array_append_new(diff, json_pack("s+", "sha256:", layers[i].diff_id));
-                json_array_append_new(ls, descriptor(layers[i].media_type, layers[i].digest, layers[i].size));
         }
         if (cfg->env)
                 json_object_set_new(run, "Env", strv_json(cfg->env));
@@ -89,11 +108,7 @@ int store_image_put(store *s, const char *arch, const struct store_layer *layers
         uint64_t csize;
         if ((r = dump_put(s, TAKE_PTR(c), chex, &csize)) < 0)
                 return r;
-        json_t *m = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", STORE_MEDIA_MANIFEST,
-                              "config", descriptor(STORE_MEDIA_CONFIG, chex, csize), "layers", TAKE_PTR(ls));
-        if (m && version)
-                json_object_set_new(m, "annotations", json_pack("{s:s}", "org.opencontainers.image.version", version));
-        return dump_put(s, m, ret_digest, NULL);
+        return store_manifest_put(s, chex, csize, layers, n_layers, version, ret_digest);
 }
 
 int store_image_put_rootfs(store *s, const char *arch, const char *layer, const char *diff_id, uint64_t size,

@@ -263,6 +263,15 @@ void store_image_config_done(struct store_image_config *c);
 int store_image_put(store *s, const char *arch, const struct store_layer *layers, size_t n_layers,
                     const struct store_image_config *cfg, const char *version,
                     char ret_digest[STORE_SHA256_HEX + 1]);
+/* Write the manifest of an image whose config blob CONFIG (CONFIG_SIZE
+ * bytes, stored as it came: docker's or OCI's JSON) and LAYERS (bottom
+ * first, each blob stored) are given, as store_image_put writes its own:
+ * sorted keys, no whitespace, the annotation
+ * org.opencontainers.image.version VERSION (may be NULL). For an image
+ * that came without an OCI manifest (a docker-archive). *RET_DIGEST: the
+ * manifest's hex. */
+int store_manifest_put(store *s, const char *config, uint64_t config_size, const struct store_layer *layers,
+                       size_t n_layers, const char *version, char ret_digest[STORE_SHA256_HEX + 1]);
 /* The image of one root filesystem LAYER (gzip, DIFF_ID known), run as
  * a shell: Env PATH, Cmd /bin/sh, created CREATED, its history naming
  * CREATED_BY. An Alpine release pulled or migrated is this. */
