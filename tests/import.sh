@@ -107,6 +107,15 @@ is "$rc" 0 "the two stored layers flatten with unpack FILE... DIR: $err"
 test ! -e "$T/flat/etc/hostname" && test -f "$T/flat/etc/layer2" && test -x "$T/flat/bin/busybox"
 ok $? "... with the whiteout applied: /etc/hostname gone, /etc/layer2 and busybox there"
 
+# ---- the imported image runs, stacked, and goes out again unchanged ----
+# (launch gives every container its own /etc/hostname: the whiteout is
+# seen in the flattened tree above, not here)
+run_cmd launch --store "$S" -q test/archive:1 sh -c 'cat /etc/layer2 /etc/alpine-release'
+is "$rc:$out" "0:$(printf 'two\n3.99.0')" "launch runs the imported two-layer image, its layers stacked"
+run_cmd roost export --store "$S" test/archive:1 "$T/again.tar"
+is "$rc:$(skopeo inspect "oci-archive:$T/again.tar" | jq -r .Digest)" "0:$(ref_doc "$S" test/archive:1 | jq -r .digest)" \
+        "roost export gives it back with the same digest, as skopeo reads it"
+
 # ---- podman save, from a private containers-storage ----
 if command -v podman >/dev/null; then
         P() { podman --root "$T/podman" --runroot "$T/podman-run" --storage-driver vfs --events-backend none \

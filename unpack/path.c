@@ -19,7 +19,11 @@ int unpack_path_split(char *buf, const char **parts, size_t max, const char **wh
                 return -ROOST_EUNSAFE;
         }
         /* GNU tar strips a leading '/', libarchive's secure mode refuses it;
-         * refusing keeps an archive meant for / from being read as relative. */
+         * refusing keeps an archive meant for / from being read as relative.
+         * The root itself is the one exception: umoci's layers name it "/",
+         * where others write "./", and it is the tree's top either way. */
+        if (buf[0] == '/' && buf[strspn(buf, "/")] == 0)
+                return 0;
         if (buf[0] == '/') {
                 *why = "absolute name";
                 return -ROOST_EUNSAFE;
