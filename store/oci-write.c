@@ -42,6 +42,18 @@ static json_t *descriptor(const char *media_type, const char *hex, uint64_t size
                          (json_int_t)size);
 }
 
+/* The manifest of the config CHEX (CSIZE bytes) and the layer
+ * descriptors LS (taken). */
+static int manifest_put(store *s, const char *chex, uint64_t csize, json_t *ls, const char *version,
+                        char ret_digest[STORE_SHA256_HEX + 1])
+{
+        json_t *m = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", STORE_MEDIA_MANIFEST,
+                              "config", descriptor(STORE_MEDIA_CONFIG, chex, csize), "layers", ls);
+        if (m && version)
+                json_object_set_new(m, "annotations", json_pack("{s:s}", "org.opencontainers.image.version", version));
+        return dump_put(s, m, ret_digest, NULL);
+}
+
 int store_image_put(store *s, const char *arch, const struct store_layer *layers, size_t n_layers,
                     const struct store_image_config *cfg, const char *version,
                     char ret_digest[STORE_SHA256_HEX + 1])
@@ -91,11 +103,7 @@ int store_image_put(store *s, const char *arch, const struct store_layer *layers
         uint64_t csize;
         if ((r = dump_put(s, TAKE_PTR(c), chex, &csize)) < 0)
                 goto fail;
-        json_t *m = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", STORE_MEDIA_MANIFEST,
-                              "config", descriptor(STORE_MEDIA_CONFIG, chex, csize), "layers", TAKE_PTR(ls));
-        if (m && version)
-                json_object_set_new(m, "annotations", json_pack("{s:s}", "org.opencontainers.image.version", version));
-        return dump_put(s, m, ret_digest, NULL);
+        return manifest_put(s, chex, csize, TAKE_PTR(ls), version, ret_digest);
 fail:
         json_decref(c);
         json_decref(run);
@@ -117,3 +125,56 @@ int store_image_put_rootfs(store *s, const char *arch, const char *layer, const 
         return store_image_put(s, arch, &l, 1, &c, version, ret_digest);
 }
 
+
+int store_image_put_config(store *s, const char *config, const struct store_layer *layers, size_t n_layers,
+                           const char *version, char ret_digest[STORE_SHA256_HEX + 1])
+{
+        /* The config is kept as its writer made it, byte for byte; what
+         * the manifest says of the layers must agree with it. */
+        json_t *c = json_loads(config, JSON_REJECT_DUPLICATES, NULL);
+        json_t *diff = json_object_get(json_object_get(c, "rootfs"), "diff_ids");
+        int r = json_is_object(c) && json_is_array(diff) && json_array_size(diff) == n_layers ? 0 : -ROOST_EFORMAT;
+        for (size_t i = 0; r == 0 && i < n_layers; i++) {
+                const char *d = json_string_value(json_array_get(diff, i));
+                if (!store_digest_valid(layers[i].digest) || !layers[i].media_type || !layers[i].diff_id ||
+                    !d || strncmp(d, "sha256:", 7) != 0 || strcmp(d + 7, layers[i].diff_id) != 0)
+                        r = -EINVAL;
+                else if (!store_blob_exists(s, layers[i].digest))
+                        r = -ENOENT;
+        }
+        json_decref(c);
+        if (r < 0)
+                return r;
+        json_t *ls = json_array();
+        for (size_t i = 0; ls && i < n_layers; i++)
+                if (json_array_append_new(ls, descriptor(layers[i].media_type, layers[i].digest, layers[i].size)) < 0)
+                        ls = (json_decref(ls), NULL);
+        if (!ls)
+                return -ENOMEM;
+        char chex[STORE_SHA256_HEX + 1];
+        size_t n = strlen(config);
+        if ((r = store_blob_put(s, config, n, chex)) < 0) {
+                json_decref(ls);
+                return r;
+        }
+        return manifest_put(s, chex, n, ls, version, ret_digest);
+}
+
+int store_image_read(store *s, const char *digest, struct store_ref *ret)
+{
+        struct store_ref ref = { 0 };
+        int r = store_manifest_read(s, digest, &ref);
+        for (size_t i = 0; r == 0 && i < ref.n_layers; i++) {
+                char diff[STORE_SHA256_HEX + 1];
+                struct store_layer *l = &ref.layers[i];
+                if ((r = store_layer_diff_id(s, l->digest, store_layer_gzip(l), diff)) == 0 &&
+                    !(l->diff_id = strdup(diff)))
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                store_ref_done(&ref);
+                return r;
+        }
+        *ret = ref;
+        return 0;
+}
