@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "common/util.h"
 #include "store/store-private.h"
@@ -86,6 +87,45 @@ int store_container_take(store *s, const char *name, int *ret_dirfd)
                         return r;
         }
         return -EBUSY;
+}
+
+int store_container_dirfd(store *s, const char *name)
+{
+        char dir[160];
+        int r = container_dir(name, dir, sizeof(dir));
+        if (r < 0)
+                return r;
+        int fd = openat(s->fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+bool store_container_in_use(store *s, const char *name)
+{
+        char dir[160], line[256];
+        struct stat st;
+        if (container_dir(name, dir, sizeof(dir)) < 0)
+                return false;
+        strcat(dir, "/lock");
+        if (fstatat(s->fd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return false;
+        /* Asking flock itself would take the lock for an instant, and a
+         * launch starting in that instant would be refused: the kernel's
+         * table of locks says it without touching them. */
+        _cleanup_fclose_ FILE *f = fopen("/proc/locks", "re");
+        bool held = false;
+        while (f && !held && fgets(line, sizeof(line), f)) {
+                unsigned maj, min;
+                unsigned long long ino;
+                char *p = strstr(line, "FLOCK");
+                if (!p || strstr(line, "->"))
+                        continue;
+                /* "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" */
+                char kind[16], mode[16];
+                int pid;
+                if (sscanf(p, "FLOCK %15s %15s %d %x:%x:%llu", kind, mode, &pid, &maj, &min, &ino) == 6)
+                        held = ino == st.st_ino && major(st.st_dev) == maj && minor(st.st_dev) == min;
+        }
+        return held;
 }
 
 static int name_cmp(const void *a, const void *b)

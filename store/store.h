@@ -359,6 +359,13 @@ int store_container_lock(store *s, const char *name, int *ret_dirfd);
  * NAME has none. For a command that works on a stopped container's layer
  * (roost commit): while it holds the lock no launch can start on it. */
 int store_container_take(store *s, const char *name, int *ret_dirfd);
+/* NAME's layer directory (read-only fd), neither locked nor made:
+ * -ENOENT when there is none. For listing. */
+int store_container_dirfd(store *s, const char *name);
+/* Whether a launch holds NAME's layer now, read from the kernel's table
+ * of locks without taking the lock (which would refuse a launch starting
+ * in that instant). */
+bool store_container_in_use(store *s, const char *name);
 /* The names of the containers that have a layer, sorted; a NULL-terminated
  * vector (strv_free). */
 int store_container_list(store *s, char ***ret, size_t *ret_n);
