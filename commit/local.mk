@@ -12,4 +12,4 @@ tests_unit_test_commit_LDADD = $(COMMIT_LIBS) $(CMOCKA_LIBS)
 
 COMMIT_TESTS = tests/commit.sh
 TESTS += tests/unit/test-commit $(COMMIT_TESTS)
-EXTRA_DIST += $(COMMIT_TESTS) docs/commit.md
+EXTRA_DIST += $(COMMIT_TESTS) docs/commit.md bench/commit.sh
