@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static inline void freep(void *p)
@@ -30,6 +31,18 @@ static inline void fclosep(FILE **f)
 #define _cleanup_close_  _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
+/* FUNCp, the cleanup function for a variable of pointer type TYPE that
+ * FUNC releases, which leaves NULL alone (systemd's). Each resource type's
+ * is defined once, beside its type: _cleanup_store_ in store/store.h. A
+ * variable with one is initialised where it is declared, and no goto
+ * jumps past its declaration to a label in its scope. */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                              \
+        static inline void func##p(type *p)                                                                  \
+        {                                                                                                    \
+                if (*p)                                                                                      \
+                        func(*p);                                                                            \
+        }
+
 /* Hand ownership on: returns the value and clears the variable so that the
  * cleanup attribute no longer releases it. */
 #define TAKE_PTR(p)                                                                                          \
@@ -43,6 +56,14 @@ static inline void fclosep(FILE **f)
                 int _fd_ = (fd);                                                                             \
                 (fd) = -1;                                                                                   \
                 _fd_;                                                                                        \
+        })
+/* The same for a structure whose cleanup releases its members
+ * (_cleanup_store_ref_): returns it and leaves the variable zeroed. */
+#define TAKE_STRUCT(s)                                                                                       \
+        ({                                                                                                   \
+                __typeof__(s) _s_ = (s);                                                                     \
+                memset(&(s), 0, sizeof(s));                                                                  \
+                _s_;                                                                                         \
         })
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,7 +1,7 @@
 noinst_LIBRARIES += fetch/libfetch.a
 fetch_libfetch_a_SOURCES = \
 	fetch/fetch.h fetch/fetch-private.h \
-	fetch/resolve.c fetch/http.c fetch/pull.c \
+	fetch/source.h fetch/resolve.c fetch/http.c fetch/pull.c fetch/source-alpine.c \
 	fetch/progress.h fetch/progress.c
 fetch_libfetch_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(YAML_CFLAGS) $(CRYPTO_CFLAGS)
 # The pull tool and the tests link this list; launch and roost run pull.
@@ -20,3 +20,4 @@ tests_unit_test_fetch_LDADD = $(FETCH_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/unit/test-fetch tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh
 EXTRA_DIST += tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh tests/faultserver.py \
 	tests/lib/pull.sh bench/pull.sh docs/pull.md
+EXTRA_DIST += bench/pull-latency.sh bench/delay-proxy.py

@@ -173,7 +173,7 @@ int main(int argc, char **argv)
         o.progress = fetch_progress_report;
         o.warn = fetch_progress_warn;
         o.userdata = &progress;
-        struct store_ref ref = { 0 };
+        _cleanup_store_ref_ struct store_ref ref = { 0 };
         roost_error e = { "" };
         r = fetch_pull(s, name, tag, &o, &ref, &e);
         fetch_progress_end(&progress);
@@ -185,7 +185,6 @@ int main(int argc, char **argv)
         if (json) {
                 _cleanup_free_ char *text = NULL;
                 if ((r = store_ref_to_json(&ref, &text)) < 0) {
-                        store_ref_done(&ref);
                         cli_error("formatting JSON: %s", roost_strerror(r));
                         return EXIT_FAIL;
                 }
@@ -198,7 +197,6 @@ int main(int argc, char **argv)
                        ref.name, ref.tag, ref.arch, ref.version ? ref.version : "-", ref.digest,
                        ref.n_layers ? ref.layers[0].digest : "-", (unsigned long long)ref.size, size);
         }
-        store_ref_done(&ref);
         if (fflush(stdout) != 0) {
                 cli_error("writing output: %s", strerror(errno));
                 return EXIT_FAIL;

@@ -8,8 +8,10 @@
 struct roost_args {
         const char *store; /* --store, else ROOST_STORE, else the default root */
         const char *arch;  /* --arch, else the host's */
+        bool arch_given;   /* --arch was given */
         bool json, quiet, prune;
         bool containers; /* rm --container: the operands are container names */
+        const char *format; /* export --format */
         char **operands;
         int n_operands;
 };
@@ -25,6 +27,7 @@ enum {
         ROOST_OPT_PRUNE,
         ROOST_OPT_CONTAINER,
         ROOST_OPT_VERSION,
+        ROOST_OPT_FORMAT,
 };
 extern const struct opt roost_global_opts[];
 /* The options of a command that has none of its own: --help. */

@@ -40,6 +40,7 @@ int roost_global_opt(struct roost_args *a, int id, const char *arg)
                         return EXIT_USAGE;
                 }
                 a->arch = arg;
+                a->arch_given = true;
                 return 0;
         case ROOST_OPT_QUIET:
                 a->quiet = true;
@@ -65,6 +66,9 @@ int roost_parse(int argc, char **argv, struct roost_args *a, const struct opts_s
                         break;
                 case ROOST_OPT_CONTAINER:
                         a->containers = true;
+                        break;
+                case ROOST_OPT_FORMAT:
+                        a->format = p.arg;
                         break;
                 case ROOST_OPT_HELP:
                         opts_help(spec);

@@ -8,6 +8,22 @@ _roost_image_words() {
         COMPREPLY=($(compgen -W "$(_roost_refs) alpine alpine:edge alpine:latest-stable" -- "$cur"))
 }
 
+# Whether an export's command line before the cursor names its image
+# already (an operand that is not an option or --format's argument).
+_roost_export_has_image() {
+        local j=$((i + 1)) w
+        while [ "$j" -lt "$COMP_CWORD" ]; do
+                w=${COMP_WORDS[j]}
+                case $w in
+                        --format|--store|--arch) j=$((j + 2)); continue ;;
+                        -*) ;;
+                        *) return 0 ;;
+                esac
+                j=$((j + 1))
+        done
+        return 1
+}
+
 _roost() {
         local cur prev cmd i
         cur=${COMP_WORDS[COMP_CWORD]}
@@ -18,6 +34,7 @@ _roost() {
                 --arch) COMPREPLY=($(compgen -W "x86_64 aarch64 armv7 armhf x86 ppc64le s390x riscv64 loongarch64" -- "$cur")); return ;;
                 --platform) COMPREPLY=($(compgen -W "linux/amd64 linux/arm64 linux/arm/v7 linux/arm/v6 linux/386 linux/riscv64 linux/ppc64le linux/s390x linux/loong64" -- "$cur")); return ;;
                 --net) COMPREPLY=($(compgen -W "none host" -- "$cur")); return ;;
+                --format) COMPREPLY=($(compgen -W "oci rootfs bundle" -- "$cur")); return ;;
         esac
         if [ "$cmd" = roost ]; then
                 # roost's global options may come before the command.
@@ -43,10 +60,14 @@ _roost() {
                 images|containers|inspect) opts="$opts --json" ;;
                 commit) opts="$opts --change --message -m" ;;
                 rm) opts="$opts --prune --container" ;;
-                verify|export|import|gc) ;;
+                export) opts="$opts --format" ;;
+                verify|import|gc) ;;
         esac
         if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+        elif [ "$cmd" = export ] && _roost_export_has_image; then
+                # After the image: the file (or the bundle's directory).
+                COMPREPLY=($(compgen -f -- "$cur"))
         elif [ "$cmd" = import ]; then
                 COMPREPLY=($(compgen -f -- "$cur"))
         elif [ "$cmd" = containers ]; then

@@ -38,3 +38,15 @@ int launch_image_missing(store *s, const char *image, const char *arch, char **r
  * name that are stored). Returns -ROOST_ENOTFOUND. */
 int launch_image_pull_failed(store *s, const char *image, const char *arch, bool offline, int status,
                              roost_error *e);
+
+/* What launch passes on to the pull and unpack it runs: its own options of
+ * the same names (NULL, false: not given). */
+struct launch_pull_options {
+        const char *store, *arch, *mirror, *cacert, *retries, *timeout;
+        bool offline, quiet;
+};
+/* First use of IMAGE: pull it (unless it is stored) and unpack it, with
+ * their own progress output on stderr, then resolve it as
+ * launch_image_resolve does. */
+int launch_image_pull(store *s, const char *image, const struct launch_pull_options *o, struct launch_image *ret,
+                      roost_error *e);

@@ -197,100 +197,6 @@ static int parse_cap(const char *s, uint64_t *mask, bool *all)
         return 0;
 }
 
-/* Run the sibling tool NAME (installed next to us, or in its stage's folder
- * of a build tree) and return its exit status. PATH is not searched, as in
- * roost: an unrelated "pull" must never run in our place. Linking libcurl
- * and libarchive instead would cost every launch their loading (8 ms here,
- * more than a whole launch: docs/launch.md). */
-static int run_tool(const char *name, const char *stage, char **argv)
-{
-        char self[PATH_MAX], path[PATH_MAX + 64];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0)
-                return -errno;
-        self[n] = 0;
-        *strrchr(self, '/') = 0;
-        fflush(stdout);
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                /* The command's stdout is the container's alone: what pull
-                 * and unpack report goes to stderr, as docker's pull does. */
-                if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-                        _exit(LAUNCH_EXIT_ERROR);
-                snprintf(path, sizeof(path), "%s/%s", self, name);
-                execv(path, argv);
-                snprintf(path, sizeof(path), "%s/../%s/%s", self, stage, name);
-                execv(path, argv);
-                cli_error("cannot run %s next to %s: %s", name, self, strerror(errno));
-                _exit(LAUNCH_EXIT_ERROR);
-        }
-        int ws;
-        while (waitpid(pid, &ws, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-}
-
-/* First use of an image: pull (unless it is stored) and unpack it, with
- * their own progress output, then find its tree. Their messages are
- * launch's: the tools name themselves by argv[0]. */
-static int pull_image(store *s, const char *image, struct launch_image *ret, roost_error *e)
-{
-        _cleanup_free_ char *ref = NULL;
-        bool stored;
-        int r = launch_image_missing(s, image, arg.arch, &ref, &stored);
-        if (r < 0)
-                return roost_error_set(e, r, "image %s", image);
-        char *argv[24];
-        size_t n = 0;
-        argv[n++] = (char *)"launch";
-        if (arg.store) {
-                argv[n++] = (char *)"--store";
-                argv[n++] = (char *)arg.store;
-        }
-        if (arg.arch) {
-                argv[n++] = (char *)"--arch";
-                argv[n++] = (char *)arg.arch;
-        }
-        size_t common = n;
-        if (arg.mirror) {
-                argv[n++] = (char *)"--mirror";
-                argv[n++] = (char *)arg.mirror;
-        }
-        if (arg.cacert) {
-                argv[n++] = (char *)"--cacert";
-                argv[n++] = (char *)arg.cacert;
-        }
-        if (arg.offline)
-                argv[n++] = (char *)"--offline";
-        if (arg.retries) {
-                argv[n++] = (char *)"--retries";
-                argv[n++] = (char *)arg.retries;
-        }
-        if (arg.timeout) {
-                argv[n++] = (char *)"--timeout";
-                argv[n++] = (char *)arg.timeout;
-        }
-        if (arg.quiet)
-                argv[n++] = (char *)"--quiet";
-        argv[n++] = ref;
-        argv[n] = NULL;
-        if (!stored && (r = run_tool("pull", "fetch", argv)) != 0)
-                return r < 0 ? roost_error_set(e, r, "running pull")
-                             : launch_image_pull_failed(s, image, arg.arch, arg.offline, r, e);
-        n = common;
-        if (arg.quiet)
-                argv[n++] = (char *)"--quiet";
-        argv[n++] = ref;
-        argv[n] = NULL;
-        r = run_tool("unpack", "unpack", argv);
-        if (r != 0)
-                return r < 0 ? roost_error_set(e, r, "running unpack") : -ROOST_EARCHIVE;
-        return launch_image_resolve(s, ref, arg.arch, ret, e);
-}
-
 static void notice(const char *msg)
 {
         if (!arg.quiet)
@@ -657,7 +563,17 @@ int main(int argc, char **argv)
                         r = other_arch_image(s, image, &img, &e);
                 if (r == -ROOST_ENOTFOUND) {
                         e.msg[0] = 0;
-                        r = pull_image(s, image, &img, &e);
+                        const struct launch_pull_options po = {
+                                .store = arg.store,
+                                .arch = arg.arch,
+                                .mirror = arg.mirror,
+                                .cacert = arg.cacert,
+                                .retries = arg.retries,
+                                .timeout = arg.timeout,
+                                .offline = arg.offline,
+                                .quiet = arg.quiet,
+                        };
+                        r = launch_image_pull(s, image, &po, &img, &e);
                 }
                 if (r < 0) {
                         /* pull or unpack said why already, on their own line;

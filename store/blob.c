@@ -87,6 +87,9 @@ static void blob_free(store_blob *b)
         free(b->wbuf);
         free(b);
 }
+/* Frees a blob being begun: unlike store_blob_abort, leaves its partial
+ * file to the writer who holds it or will resume it. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(store_blob *, blob_free)
 
 /* Feed the bytes an earlier writer left into the hash, so that a resumed
  * download is verified whole and not just its tail. */
@@ -137,7 +140,7 @@ static int blob_begin(store *s, const char *sha256, bool layer, bool gzip, store
 {
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
-        store_blob *b = calloc(1, sizeof(*b));
+        _cleanup_(blob_freep) store_blob *b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
         b->s = s;
@@ -149,36 +152,28 @@ static int blob_begin(store *s, const char *sha256, bool layer, bool gzip, store
 
         int r;
         if (store_blob_exists(s, sha256)) {
-                blob_free(b);
                 *ret = NULL;
                 return 1;
         }
         for (;;) {
                 b->fd = openat(s->fd, b->partial, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (b->fd < 0) {
-                        r = -errno;
-                        goto fail;
-                }
+                if (b->fd < 0)
+                        return -errno;
                 while (flock(b->fd, LOCK_EX) < 0)
-                        if (errno != EINTR) {
-                                r = -errno;
-                                goto fail;
-                        }
+                        if (errno != EINTR)
+                                return -errno;
                 /* Whoever held the lock before us may have finished the job;
                  * then the partial file we just made is litter. */
                 if (store_blob_exists(s, sha256)) {
                         unlinkat(s->fd, b->partial, 0);
-                        blob_free(b);
                         *ret = NULL;
                         return 1;
                 }
                 /* ...or renamed the file we opened away: then our fd is not
                  * the partial file any more, and we must open the new one. */
                 struct stat a, c;
-                if (fstat(b->fd, &a) < 0) {
-                        r = -errno;
-                        goto fail;
-                }
+                if (fstat(b->fd, &a) < 0)
+                        return -errno;
                 if (fstatat(s->fd, b->partial, &c, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == c.st_ino &&
                     a.st_dev == c.st_dev)
                         break;
@@ -186,16 +181,11 @@ static int blob_begin(store *s, const char *sha256, bool layer, bool gzip, store
                 b->fd = -1;
         }
         if ((r = blob_hash_new(b)) < 0 || (r = blob_rehash(b)) < 0)
-                goto fail;
-        if (lseek(b->fd, 0, SEEK_END) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        *ret = b;
+                return r;
+        if (lseek(b->fd, 0, SEEK_END) < 0)
+                return -errno;
+        *ret = TAKE_PTR(b);
         return 0;
-fail:
-        blob_free(b);
-        return r;
 }
 
 int store_blob_begin(store *s, const char *sha256, store_blob **ret)
@@ -372,25 +362,26 @@ out:
         return r;
 }
 
+static int sha256_of(const void *buf, size_t n, char ret[STORE_SHA256_HEX + 1])
+{
+        _cleanup_store_hash_ store_hash *h = NULL;
+        int r = store_hash_new(&h);
+        if (r < 0 || (r = store_hash_update(h, buf, n)) < 0)
+                return r;
+        return store_hash_peek(h, ret, NULL);
+}
+
 int store_blob_put(store *s, const void *buf, size_t n, char ret_sha256[STORE_SHA256_HEX + 1])
 {
-        store_hash *h;
-        int r = store_hash_new(&h);
+        int r = sha256_of(buf, n, ret_sha256);
         if (r < 0)
                 return r;
-        if ((r = store_hash_update(h, buf, n)) == 0)
-                r = store_hash_peek(h, ret_sha256, NULL);
-        store_hash_free(h);
-        if (r < 0)
-                return r;
-        store_blob *b;
+        _cleanup_store_blob_ store_blob *b = NULL;
         if ((r = store_blob_begin(s, ret_sha256, &b)) != 0)
                 return r > 0 ? 0 : r;
-        if ((r = store_blob_restart(b)) < 0 || (r = store_blob_write(b, buf, n)) < 0) {
-                store_blob_abort(b, false);
+        if ((r = store_blob_restart(b)) < 0 || (r = store_blob_write(b, buf, n)) < 0)
                 return r;
-        }
-        return store_blob_commit(b);
+        return store_blob_commit(TAKE_PTR(b));
 }
 
 static void layer_name(const char *sha256, char *buf, size_t n)
@@ -434,14 +425,10 @@ int store_layer_diff_id(store *s, const char *sha256, bool gzip, char ret[STORE_
         _cleanup_close_ int fd = store_blob_open(s, sha256);
         if (fd < 0)
                 return fd;
-        store_hash *h;
+        _cleanup_store_hash_ store_hash *h = NULL;
         int r = store_hash_new(&h);
-        if (r < 0)
-                return r;
-        if ((r = store_hash_want_diff_id(h)) == 0 && (r = store_hash_fd(h, fd, NULL)) == 0)
-                r = store_hash_diff_id(h, ret);
-        store_hash_free(h);
-        if (r < 0)
+        if (r < 0 || (r = store_hash_want_diff_id(h)) < 0 || (r = store_hash_fd(h, fd, NULL)) < 0 ||
+            (r = store_hash_diff_id(h, ret)) < 0)
                 return r;
         if (!s->read_only)
                 (void)layer_record(s, sha256, ret);
@@ -453,15 +440,10 @@ int store_blob_verify(store *s, const char *sha256, const char *sha512)
         _cleanup_close_ int fd = store_blob_open(s, sha256);
         if (fd < 0)
                 return fd;
-        store_hash *h;
-        int r = store_hash_new(&h);
-        if (r < 0)
-                return r;
+        _cleanup_store_hash_ store_hash *h = NULL;
         char got256[STORE_SHA256_HEX + 1], got512[STORE_SHA512_HEX + 1];
-        if ((r = store_hash_fd(h, fd, NULL)) == 0)
-                r = store_hash_peek(h, got256, got512);
-        store_hash_free(h);
-        if (r < 0)
+        int r = store_hash_new(&h);
+        if (r < 0 || (r = store_hash_fd(h, fd, NULL)) < 0 || (r = store_hash_peek(h, got256, got512)) < 0)
                 return r;
         if (strcmp(got256, sha256) || (sha512 && strcmp(got512, sha512)))
                 return -ROOST_EDIGEST;

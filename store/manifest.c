@@ -35,14 +35,11 @@ static int hash_file(int dirfd, const char *name, char out[STORE_SHA256_HEX + 1]
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        store_hash *h;
+        _cleanup_store_hash_ store_hash *h = NULL;
         int r = store_hash_new(&h);
-        if (r < 0)
+        if (r < 0 || (r = store_hash_fd(h, fd, NULL)) < 0)
                 return r;
-        if ((r = store_hash_fd(h, fd, NULL)) == 0)
-                r = store_hash_peek(h, out, NULL);
-        store_hash_free(h);
-        return r;
+        return store_hash_peek(h, out, NULL);
 }
 
 /* Names and link targets are bytes, JSON strings are UTF-8: bytes outside
@@ -84,9 +81,9 @@ static char *decode(const char *in)
 static int describe(int dirfd, const char *name, const char *path, const struct stat *st, json_t **ret)
 {
         char t[2] = { type_char(st->st_mode), 0 };
-        json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:I}", "path", path, "type", t, "mode",
-                              (int)(st->st_mode & 07777), "uid", (json_int_t)st->st_uid, "gid",
-                              (json_int_t)st->st_gid);
+        _cleanup_json_ json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:I}", "path", path, "type", t, "mode",
+                                             (int)(st->st_mode & 07777), "uid", (json_int_t)st->st_uid, "gid",
+                                             (json_int_t)st->st_gid);
         if (!o)
                 return -ENOMEM;
         if (S_ISREG(st->st_mode)) {
@@ -97,28 +94,21 @@ static int describe(int dirfd, const char *name, const char *path, const struct 
                  * its content goes unrecorded rather than failing the tree. */
                 if (r == 0)
                         json_object_set_new(o, "sha256", json_string(sha));
-                else if (r != -EACCES) {
-                        json_decref(o);
+                else if (r != -EACCES)
                         return r;
-                }
         } else if (S_ISLNK(st->st_mode)) {
                 char target[4096];
                 ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
-                if (n < 0) {
-                        json_decref(o);
+                if (n < 0)
                         return -errno;
-                }
-                char *enc = encode(target, (size_t)n);
-                if (!enc) {
-                        json_decref(o);
+                _cleanup_free_ char *enc = encode(target, (size_t)n);
+                if (!enc)
                         return -ENOMEM;
-                }
                 json_object_set_new(o, "target", json_string(enc));
-                free(enc);
         } else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
                 json_object_set_new(o, "rdev", json_integer((json_int_t)st->st_rdev));
         }
-        *ret = o;
+        *ret = TAKE_PTR(o);
         return 0;
 }
 
@@ -169,13 +159,11 @@ static int walk(int dfd, const char *prefix, int depth, walk_fn fn, void *ud)
 
 static int write_entry(void *ud, int dirfd, const char *name, const char *path, const struct stat *st)
 {
-        json_t *o;
+        _cleanup_json_ json_t *o = NULL;
         int r = describe(dirfd, name, path, st, &o);
         if (r < 0)
                 return r;
-        r = json_dumpf(o, ud, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 || fputc('\n', ud) == EOF ? -EIO : 0;
-        json_decref(o);
-        return r;
+        return json_dumpf(o, ud, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 || fputc('\n', ud) == EOF ? -EIO : 0;
 }
 
 int store_manifest_write(int rootfd, int metafd)
@@ -256,7 +244,7 @@ static const char *compare(int rootfd, json_t *want)
         struct stat st;
         if (pfd < 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return "missing";
-        json_t *got;
+        _cleanup_json_ json_t *got = NULL;
         if (describe(pfd, base, encoded, &st, &got) < 0)
                 return "unreadable";
         static const char *const fields[] = { "type", "content", "sha256", "size", "mode",
@@ -267,7 +255,6 @@ static const char *compare(int rootfd, json_t *want)
                 if ((a || b) && !(a && b && json_equal(a, b)))
                         what = !strcmp(fields[i], "sha256") ? "content" : fields[i];
         }
-        json_decref(got);
         return what;
 }
 
@@ -294,10 +281,9 @@ int store_manifest_check(store *s, const char *sha256,
         char *line = NULL;
         size_t len = 0;
         while (getline(&line, &len, f) > 0) {
-                json_t *o = json_loads(line, 0, NULL);
+                _cleanup_json_ json_t *o = json_loads(line, 0, NULL);
                 const char *path = o ? json_string_value(json_object_get(o, "path")) : NULL;
                 if (!path) {
-                        json_decref(o);
                         r = -ROOST_EFORMAT;
                         break;
                 }
@@ -310,14 +296,12 @@ int store_manifest_check(store *s, const char *sha256,
                         cap = cap ? cap * 2 : 1024;
                         char **g = realloc(c.paths, cap * sizeof(char *));
                         if (!g) {
-                                json_decref(o);
                                 r = -ENOMEM;
                                 break;
                         }
                         c.paths = g;
                 }
                 c.paths[c.n++] = strdup(path);
-                json_decref(o);
         }
         free(line);
         fclose(f);

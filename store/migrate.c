@@ -23,19 +23,18 @@
 
 int store_ref_v1_parse(const char *text, struct store_ref *ret, char layer[STORE_SHA256_HEX + 1])
 {
-        json_t *o = json_loads(text, 0, NULL);
+        _cleanup_json_ json_t *o = json_loads(text, 0, NULL);
         const char *name, *tag, *arch, *version, *source, *sha256, *sha512 = NULL, *created;
         json_int_t size, schema;
-        struct store_ref ref = { 0 };
-        if (!o || json_unpack(o, "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s?s, s:I, s:s}", "schema", &schema, "name",
-                              &name, "tag", &tag, "arch", &arch, "version", &version, "source", &source, "sha256",
-                              &sha256, "sha512", &sha512, "size", &size, "created", &created) < 0 ||
+        _cleanup_store_ref_ struct store_ref ref = { 0 };
+        if (!o ||
+            json_unpack(o, "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s?s, s:I, s:s}", "schema", &schema, "name",
+                        &name, "tag", &tag, "arch", &arch, "version", &version, "source", &source, "sha256",
+                        &sha256, "sha512", &sha512, "size", &size, "created", &created) < 0 ||
             schema != 1 || size < 0 || !store_digest_valid(sha256) || !store_ref_name_valid(name) ||
-            !store_ref_tag_valid(tag) || !store_arch_valid(arch) || (sha512 && !is_hex(sha512, STORE_SHA512_HEX)) ||
-            store_time_parse(created, &ref.created) < 0) {
-                json_decref(o);
+            !store_ref_tag_valid(tag) || !store_arch_valid(arch) ||
+            (sha512 && !is_hex(sha512, STORE_SHA512_HEX)) || store_time_parse(created, &ref.created) < 0)
                 return -ROOST_EFORMAT;
-        }
         ref.name = strdup(name);
         ref.tag = strdup(tag);
         ref.arch = strdup(arch);
@@ -44,12 +43,9 @@ int store_ref_v1_parse(const char *text, struct store_ref *ret, char layer[STORE
         ref.sha512 = sha512 ? strdup(sha512) : NULL;
         ref.size = (uint64_t)size;
         memcpy(layer, sha256, STORE_SHA256_HEX + 1);
-        json_decref(o);
-        if (!ref.name || !ref.tag || !ref.arch || !ref.version || !ref.source || (sha512 && !ref.sha512)) {
-                store_ref_done(&ref);
+        if (!ref.name || !ref.tag || !ref.arch || !ref.version || !ref.source || (sha512 && !ref.sha512))
                 return -ENOMEM;
-        }
-        *ret = ref;
+        *ret = TAKE_STRUCT(ref);
         return 0;
 }
 
@@ -58,14 +54,14 @@ int store_ref_v1_json(const struct store_ref *ref, char **ret)
         char when[32];
         if (ref->n_layers != 1 || store_time_format(ref->created, when, sizeof(when)) < 0)
                 return -EINVAL;
-        json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:I, s:s}", "schema", 1, "name",
-                              ref->name, "tag", ref->tag, "arch", ref->arch, "version", ref->version ? ref->version : "",
-                              "source", ref->source ? ref->source : "", "sha256", ref->layers[0].digest, "sha512",
-                              ref->sha512, "size", (json_int_t)ref->size, "created", when);
+        _cleanup_json_ json_t *o = json_pack(
+                "{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:I, s:s}", "schema", 1, "name", ref->name, "tag",
+                ref->tag, "arch", ref->arch, "version", ref->version ? ref->version : "", "source",
+                ref->source ? ref->source : "", "sha256", ref->layers[0].digest, "sha512", ref->sha512,
+                "size", (json_int_t)ref->size, "created", when);
         if (!o)
                 return -EINVAL;
         *ret = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        json_decref(o);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -87,14 +83,12 @@ int store_ref_v1_publish(store *s, struct store_ref *ref, const char *layer)
 
 static int migrate_one(store *s, const char *text)
 {
-        struct store_ref ref;
+        _cleanup_store_ref_ struct store_ref ref = { 0 };
         char layer[STORE_SHA256_HEX + 1];
         int r = store_ref_v1_parse(text, &ref, layer);
         if (r < 0)
                 return r;
-        r = store_ref_v1_publish(s, &ref, layer);
-        store_ref_done(&ref);
-        return r;
+        return store_ref_v1_publish(s, &ref, layer);
 }
 
 static int migrate_arch(store *s, int parent, const char *arch)

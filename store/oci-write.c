@@ -11,13 +11,11 @@
 
 static json_t *strv_json(char *const *v)
 {
-        json_t *a = json_array();
+        _cleanup_json_ json_t *a = json_array();
         for (size_t i = 0; a && v && v[i]; i++)
-                if (json_array_append_new(a, json_string(v[i])) < 0) {
-                        json_decref(a);
+                if (json_array_append_new(a, json_string(v[i])) < 0)
                         return NULL;
-                }
-        return a;
+        return TAKE_PTR(a);
 }
 
 static int dump_put(store *s, json_t *o, char ret[STORE_SHA256_HEX + 1], uint64_t *ret_size)
@@ -42,13 +40,22 @@ static json_t *descriptor(const char *media_type, const char *hex, uint64_t size
                          (json_int_t)size);
 }
 
-/* The manifest of the config CHEX (CSIZE bytes) and the layer
- * descriptors LS (taken). */
-static int manifest_put(store *s, const char *chex, uint64_t csize, json_t *ls, const char *version,
-                        char ret_digest[STORE_SHA256_HEX + 1])
+int store_manifest_put(store *s, const char *config, uint64_t config_size, const struct store_layer *layers,
+                       size_t n_layers, const char *version, char ret_digest[STORE_SHA256_HEX + 1])
 {
-        json_t *m = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", STORE_MEDIA_MANIFEST,
-                              "config", descriptor(STORE_MEDIA_CONFIG, chex, csize), "layers", ls);
+        if (!store_digest_valid(config))
+                return -EINVAL;
+        json_t *ls = json_array();
+        for (size_t i = 0; ls && i < n_layers; i++) {
+                if (!store_digest_valid(layers[i].digest) || !layers[i].media_type) {
+                        json_decref(ls);
+                        return -EINVAL;
+                }
+                json_array_append_new(ls, descriptor(layers[i].media_type, layers[i].digest, layers[i].size));
+        }
+        json_t *m = ls ? json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", STORE_MEDIA_MANIFEST,
+                                   "config", descriptor(STORE_MEDIA_CONFIG, config, config_size), "layers", ls)
+                       : NULL;
         if (m && version)
                 json_object_set_new(m, "annotations", json_pack("{s:s}", "org.opencontainers.image.version", version));
         return dump_put(s, m, ret_digest, NULL);
@@ -64,21 +71,19 @@ int store_image_put(store *s, const char *arch, const struct store_layer *layers
                 return -ROOST_EUSAGE;
         if (cfg->created && store_time_format(cfg->created, when, sizeof(when)) < 0)
                 return -EINVAL;
-        json_t *c = json_object(), *run = json_object(), *diff = json_array(), *ls = json_array();
-        json_t *hist = json_pack("{s:s}", "created_by", cfg->created_by ? cfg->created_by : "");
-        int r = -ENOMEM;
-        if (!c || !run || !diff || !ls || !hist)
-                goto fail;
+        _cleanup_json_ json_t *c = json_object(), *run = json_object(), *diff = json_array();
+        _cleanup_json_ json_t *hist =
+                json_pack("{s:s}", "created_by", cfg->created_by ? cfg->created_by : "");
+        int r;
+        if (!c || !run || !diff || !hist)
+                return -ENOMEM;
         if (when[0])
                 json_object_set_new(hist, "created", json_string(when));
         for (size_t i = 0; i < n_layers; i++) {
                 if (!store_digest_valid(layers[i].digest) || !store_digest_valid(layers[i].diff_id) ||
-                    !layers[i].media_type) {
-                        r = -EINVAL;
-                        goto fail;
-                }
+                    !layers[i].media_type)
+                        return -EINVAL;
                 json_array_append_new(diff, json_pack("s+", "sha256:", layers[i].diff_id));
-                json_array_append_new(ls, descriptor(layers[i].media_type, layers[i].digest, layers[i].size));
         }
         if (cfg->env)
                 json_object_set_new(run, "Env", strv_json(cfg->env));
@@ -102,15 +107,8 @@ int store_image_put(store *s, const char *arch, const struct store_layer *layers
         char chex[STORE_SHA256_HEX + 1];
         uint64_t csize;
         if ((r = dump_put(s, TAKE_PTR(c), chex, &csize)) < 0)
-                goto fail;
-        return manifest_put(s, chex, csize, TAKE_PTR(ls), version, ret_digest);
-fail:
-        json_decref(c);
-        json_decref(run);
-        json_decref(diff);
-        json_decref(ls);
-        json_decref(hist);
-        return r;
+                return r;
+        return store_manifest_put(s, chex, csize, layers, n_layers, version, ret_digest);
 }
 
 int store_image_put_rootfs(store *s, const char *arch, const char *layer, const char *diff_id, uint64_t size,
@@ -124,7 +122,6 @@ int store_image_put_rootfs(store *s, const char *arch, const char *layer, const 
         struct store_image_config c = { .env = env, .cmd = cmd, .created = created, .created_by = (char *)created_by };
         return store_image_put(s, arch, &l, 1, &c, version, ret_digest);
 }
-
 
 int store_image_put_config(store *s, const char *config, const struct store_layer *layers, size_t n_layers,
                            const char *version, char ret_digest[STORE_SHA256_HEX + 1])
@@ -145,19 +142,11 @@ int store_image_put_config(store *s, const char *config, const struct store_laye
         json_decref(c);
         if (r < 0)
                 return r;
-        json_t *ls = json_array();
-        for (size_t i = 0; ls && i < n_layers; i++)
-                if (json_array_append_new(ls, descriptor(layers[i].media_type, layers[i].digest, layers[i].size)) < 0)
-                        ls = (json_decref(ls), NULL);
-        if (!ls)
-                return -ENOMEM;
         char chex[STORE_SHA256_HEX + 1];
         size_t n = strlen(config);
-        if ((r = store_blob_put(s, config, n, chex)) < 0) {
-                json_decref(ls);
+        if ((r = store_blob_put(s, config, n, chex)) < 0)
                 return r;
-        }
-        return manifest_put(s, chex, n, ls, version, ret_digest);
+        return store_manifest_put(s, chex, n, layers, n_layers, version, ret_digest);
 }
 
 int store_image_read(store *s, const char *digest, struct store_ref *ret)

@@ -126,11 +126,9 @@ int store_image_config_read(store *s, const char *config, struct store_image_con
         int r = store_blob_read(s, config, STORE_DOC_MAX, &text, NULL);
         if (r < 0)
                 return r;
-        json_t *o = json_loads(text, 0, NULL);
-        if (!json_is_object(o)) {
-                json_decref(o);
+        _cleanup_json_ json_t *o = json_loads(text, 0, NULL);
+        if (!json_is_object(o))
                 return -ROOST_EFORMAT;
-        }
         struct store_image_config c = { 0 };
         json_t *run = json_object_get(o, "config");
         if (run && !json_is_object(run) && !json_is_null(run))
@@ -143,7 +141,6 @@ int store_image_config_read(store *s, const char *config, struct store_image_con
         const char *when = json_string_value(json_object_get(o, "created"));
         if (r >= 0 && when && store_time_parse(when, &c.created) < 0)
                 c.created = 0;
-        json_decref(o);
         if (r < 0) {
                 store_image_config_done(&c);
                 return r;
@@ -172,16 +169,18 @@ int store_manifest_read(store *s, const char *digest, struct store_ref *ret)
         int r = store_blob_read(s, digest, STORE_DOC_MAX, &text, NULL);
         if (r < 0)
                 return r;
-        json_t *o = json_loads(text, 0, NULL), *config, *layers;
+        _cleanup_json_ json_t *o = json_loads(text, 0, NULL);
+        json_t *config, *layers;
         const char *mt = NULL, *chex = NULL;
         json_int_t schema = 0;
-        if (!o || json_unpack(o, "{s:I, s?s, s:o, s:o}", "schemaVersion", &schema, "mediaType", &mt, "config",
-                              &config, "layers", &layers) < 0 ||
-            schema != 2 || (mt && strcmp(mt, STORE_MEDIA_MANIFEST) && strcmp(mt, STORE_MEDIA_DOCKER_MANIFEST)) ||
-            !json_is_array(layers) || digest_hex(json_string_value(json_object_get(config, "digest")), &chex) < 0) {
-                json_decref(o);
+        if (!o ||
+            json_unpack(o, "{s:I, s?s, s:o, s:o}", "schemaVersion", &schema, "mediaType", &mt, "config",
+                        &config, "layers", &layers) < 0 ||
+            schema != 2 ||
+            (mt && strcmp(mt, STORE_MEDIA_MANIFEST) && strcmp(mt, STORE_MEDIA_DOCKER_MANIFEST)) ||
+            !json_is_array(layers) ||
+            digest_hex(json_string_value(json_object_get(config, "digest")), &chex) < 0)
                 return -ROOST_EFORMAT;
-        }
         size_t n = json_array_size(layers);
         struct store_layer *ls = calloc(n ? n : 1, sizeof(*ls));
         r = ls ? 0 : -ENOMEM;
@@ -209,7 +208,6 @@ int store_manifest_read(store *s, const char *digest, struct store_ref *ret)
                 if (!ret->config || !ret->digest)
                         r = -ENOMEM;
         }
-        json_decref(o);
         ret->layers = ls;
         ret->n_layers = ls ? n : 0;
         ret->size = total;

@@ -40,18 +40,17 @@ static int ref_lock(store *s, const char *name, int *ret_dirfd)
 static int index_update(store *s, int dirfd, const char *name, const char *tag, const char *arch, json_t *entry)
 {
         char hex[STORE_SHA256_HEX + 1];
-        json_t *idx = NULL, *list = json_array(), *m;
+        _cleanup_json_ json_t *idx = NULL, *list = json_array();
+        json_t *m;
         int r = ref_index_hex(dirfd, tag, hex);
         if (r == 0 && !(idx = ref_index_load(s, hex)))
                 r = -ROOST_EFORMAT;
         /* A reference that cannot be read is replaced by a write, and
          * removed whole by a removal, whichever platform it named. */
-        if (r == -ROOST_EFORMAT && !entry) {
-                r = unlinkat(dirfd, tag, 0) < 0 ? -errno : 0;
-                goto out;
-        }
+        if (r == -ROOST_EFORMAT && !entry)
+                return unlinkat(dirfd, tag, 0) < 0 ? -errno : 0;
         if (r < 0 && r != -ENOENT && r != -ROOST_EFORMAT)
-                goto out;
+                return r;
         bool found = false;
         size_t i;
         json_array_foreach(json_object_get(idx, "manifests"), i, m) {
@@ -61,48 +60,28 @@ static int index_update(store *s, int dirfd, const char *name, const char *tag, 
                 else
                         json_array_append(list, m);
         }
-        if (!entry && !found) {
-                r = -ROOST_ENOTFOUND;
-                goto out;
-        }
+        if (!entry && !found)
+                return -ROOST_ENOTFOUND;
         if (entry)
                 json_array_append(list, entry);
-        if (json_array_size(list) == 0) {
-                r = unlinkat(dirfd, tag, 0) < 0 ? -errno : 0;
-                goto out;
+        if (json_array_size(list) == 0)
+                return unlinkat(dirfd, tag, 0) < 0 ? -errno : 0;
+        _cleanup_json_ json_t *o = json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType",
+                                             STORE_MEDIA_INDEX, "manifests", list);
+        _cleanup_free_ char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        if (!text)
+                return -ENOMEM;
+        if ((r = store_blob_put(s, text, strlen(text), hex)) < 0)
+                return r;
+        _cleanup_json_ json_t *ref = json_pack("{s:i, s:s, s:s, s:s+}", "schema", 2, "name", name, "tag", tag,
+                                               "index", "sha256:", hex);
+        _cleanup_free_ char *doc = ref ? json_dumps(ref, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        _cleanup_free_ char *line = NULL;
+        if (!doc || asprintf(&line, "%s\n", doc) < 0) {
+                line = NULL; /* undefined after a failure */
+                return -ENOMEM;
         }
-        json_t *o = json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType", STORE_MEDIA_INDEX, "manifests",
-                              list);
-        char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(o);
-        if (!text) {
-                r = -ENOMEM;
-                goto out;
-        }
-        r = store_blob_put(s, text, strlen(text), hex);
-        free(text);
-        if (r < 0)
-                goto out;
-        json_t *ref = json_pack("{s:i, s:s, s:s, s:s+}", "schema", 2, "name", name, "tag", tag, "index",
-                                "sha256:", hex);
-        text = ref ? json_dumps(ref, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-        json_decref(ref);
-        if (!text) {
-                r = -ENOMEM;
-                goto out;
-        }
-        size_t len = strlen(text);
-        char *line = NULL;
-        if (asprintf(&line, "%s\n", text) < 0)
-                r = -ENOMEM;
-        else
-                r = write_file_atomic_at(dirfd, tag, line, len + 1, 0600);
-        free(line);
-        free(text);
-out:
-        json_decref(idx);
-        json_decref(list);
-        return r;
+        return write_file_atomic_at(dirfd, tag, line, strlen(line), 0600);
 }
 
 int store_ref_write(store *s, const struct store_ref *ref)
@@ -113,14 +92,13 @@ int store_ref_write(store *s, const struct store_ref *ref)
                 return -ROOST_EUNSAFE;
         /* The invariant: a reference never names anything missing, down to
          * the last layer. */
-        struct store_ref img = { 0 };
+        _cleanup_store_ref_ struct store_ref img = { 0 };
         int r = store_manifest_read(s, ref->digest, &img);
         if (r == 0 && !store_blob_exists(s, img.config))
                 r = -ENOENT;
         for (size_t i = 0; r == 0 && i < img.n_layers; i++)
                 if (!store_blob_exists(s, img.layers[i].digest))
                         r = -ENOENT;
-        store_ref_done(&img);
         uint64_t msize;
         if (r < 0 || (r = store_blob_size(s, ref->digest, &msize)) < 0)
                 return r == -ROOST_EFORMAT ? r : -ENOENT;
@@ -137,15 +115,14 @@ int store_ref_write(store *s, const struct store_ref *ref)
         json_t *plat = json_pack("{s:s, s:s}", "architecture", oarch, "os", "linux");
         if (plat && variant)
                 json_object_set_new(plat, "variant", json_string(variant));
-        json_t *entry = json_pack("{s:s, s:s+, s:I, s:o, s:o}", "mediaType", STORE_MEDIA_MANIFEST, "digest",
-                                  "sha256:", ref->digest, "size", (json_int_t)msize, "platform", plat,
-                                  "annotations", ann);
+        _cleanup_json_ json_t *entry = json_pack(
+                "{s:s, s:s+, s:I, s:o, s:o}", "mediaType", STORE_MEDIA_MANIFEST, "digest",
+                "sha256:", ref->digest, "size", (json_int_t)msize, "platform", plat, "annotations", ann);
         if (!entry)
                 return -ENOMEM;
         _cleanup_close_ int dfd = -1;
         if ((r = ref_lock(s, ref->name, &dfd)) == 0)
                 r = index_update(s, dfd, ref->name, ref->tag, ref->arch, entry);
-        json_decref(entry);
         return r;
 }
 

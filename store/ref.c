@@ -200,14 +200,14 @@ int store_ref_to_json(const struct store_ref *ref, char **ret)
         for (size_t i = 0; ls && i < ref->n_layers; i++)
                 json_array_append_new(ls, json_pack("{s:s+, s:I}", "digest", "sha256:", ref->layers[i].digest,
                                                     "size", (json_int_t)ref->layers[i].size));
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s+, s:s+, s:s?, s:I, s:s, s:o}", "name", ref->name,
-                              "tag", ref->tag, "arch", ref->arch, "version", ref->version, "source", ref->source,
-                              "digest", "sha256:", ref->digest, "config", "sha256:", ref->config, "sha512",
-                              ref->sha512, "size", (json_int_t)ref->size, "created", when, "layers", ls);
+        _cleanup_json_ json_t *o =
+                json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s+, s:s+, s:s?, s:I, s:s, s:o}", "name", ref->name,
+                          "tag", ref->tag, "arch", ref->arch, "version", ref->version, "source", ref->source,
+                          "digest", "sha256:", ref->digest, "config", "sha256:", ref->config, "sha512",
+                          ref->sha512, "size", (json_int_t)ref->size, "created", when, "layers", ls);
         if (!o)
                 return -EINVAL;
         *ret = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        json_decref(o);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -219,16 +219,13 @@ int ref_index_hex(int dirfd, const char *file, char ret[STORE_SHA256_HEX + 1])
         int r = read_file_at(dirfd, file, STORE_REF_MAX, &text, NULL);
         if (r < 0)
                 return r;
-        json_t *o = json_loads(text, 0, NULL);
+        _cleanup_json_ json_t *o = json_loads(text, 0, NULL);
         const char *d = NULL;
         json_int_t schema = 0;
         if (!o || json_unpack(o, "{s:I, s:s}", "schema", &schema, "index", &d) < 0 || schema != 2 ||
-            strncmp(d, "sha256:", 7) != 0 || !store_digest_valid(d + 7)) {
-                json_decref(o);
+            strncmp(d, "sha256:", 7) != 0 || !store_digest_valid(d + 7))
                 return -ROOST_EFORMAT;
-        }
         memcpy(ret, d + 7, STORE_SHA256_HEX + 1);
-        json_decref(o);
         return 0;
 }
 
@@ -237,12 +234,10 @@ json_t *ref_index_load(store *s, const char *hex)
         _cleanup_free_ char *text = NULL;
         if (store_blob_read(s, hex, STORE_DOC_MAX, &text, NULL) < 0)
                 return NULL;
-        json_t *o = json_loads(text, 0, NULL);
-        if (!json_is_array(json_object_get(o, "manifests"))) {
-                json_decref(o);
+        _cleanup_json_ json_t *o = json_loads(text, 0, NULL);
+        if (!json_is_array(json_object_get(o, "manifests")))
                 return NULL;
-        }
-        return o;
+        return TAKE_PTR(o);
 }
 
 const char *ref_entry_arch(json_t *m)
@@ -290,7 +285,8 @@ static int collect_one(store *s, int dirfd, const char *name, const char *tag, c
         int r = ref_index_hex(dirfd, tag, hex);
         if (r < 0)
                 return r;
-        json_t *idx = ref_index_load(s, hex), *m;
+        _cleanup_json_ json_t *idx = ref_index_load(s, hex);
+        json_t *m;
         if (!idx)
                 return -ROOST_EFORMAT;
         size_t i;
@@ -320,7 +316,6 @@ static int collect_one(store *s, int dirfd, const char *name, const char *tag, c
                 }
                 (*n)++;
         }
-        json_decref(idx);
         return r;
 }
 

@@ -1,6 +1,6 @@
 /* Shared between the store's own files; not part of its public face. */
 #pragma once
-#include <jansson.h>
+#include "store/json.h"
 #include "store/store.h"
 
 /* The largest reference document, and the largest index, manifest or

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include "common/util.h"
 
 #define STORE_SHA256_HEX 64
 #define STORE_SHA512_HEX 128
@@ -57,6 +58,8 @@ void store_enable_migration(void);
  * nothing, with no other command in it, is removed again: a failed first
  * command leaves no empty skeleton (docs/store.md). */
 void store_close(store *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(store *, store_close)
+#define _cleanup_store_ _cleanup_(store_closep)
 /* The store this command made is to stay even if it ends empty: a command
  * that used it and will again (a launch whose container ran keeps its tmp/
  * and locks), where making and removing it each time would cost more than
@@ -83,6 +86,8 @@ int store_cleanup(store *s);
 typedef struct store_hash store_hash;
 int store_hash_new(store_hash **ret);
 void store_hash_free(store_hash *h);
+DEFINE_TRIVIAL_CLEANUP_FUNC(store_hash *, store_hash_free)
+#define _cleanup_store_hash_ _cleanup_(store_hash_freep)
 int store_hash_update(store_hash *h, const void *buf, size_t n);
 /* Also inflate what is fed (gzip) and hash the result: a layer's diff_id.
  * Only before the first update. */
@@ -120,6 +125,14 @@ int store_blob_digests(store_blob *b, char sha256[STORE_SHA256_HEX + 1], char sh
 int store_blob_commit(store_blob *b);
 /* Give up. KEEP leaves the partial file for a later resume. Frees B. */
 void store_blob_abort(store_blob *b, bool keep);
+/* A blob not committed (store_blob_commit(TAKE_PTR(b))) is given up and
+ * its partial file removed: a caller that wants its bytes kept for a
+ * resume says so with store_blob_abort(TAKE_PTR(b), true). */
+static inline void store_blob_abortp(store_blob **b)
+{
+        store_blob_abort(*b, false);
+}
+#define _cleanup_store_blob_ _cleanup_(store_blob_abortp)
 
 /* As store_blob_begin, for a layer: the blob's diff_id (the SHA-256 of
  * the tar inside) is computed as the bytes are written, beside the other
@@ -209,6 +222,9 @@ int store_ref_remove(store *s, const char *name, const char *tag, const char *ar
  * would look unreferenced. Free it. */
 int store_ref_list(store *s, struct store_ref **ret, size_t *ret_n, char **ret_unreadable);
 void store_ref_done(struct store_ref *ref);
+/* For a struct store_ref variable (zeroed where declared); hand it on with
+ * TAKE_STRUCT. */
+#define _cleanup_store_ref_ _cleanup_(store_ref_done)
 void store_ref_list_free(struct store_ref *refs, size_t n);
 /* The JSON form of a reference for --json output. */
 int store_ref_to_json(const struct store_ref *ref, char **ret);
@@ -260,6 +276,15 @@ void store_image_config_done(struct store_image_config *c);
 int store_image_put(store *s, const char *arch, const struct store_layer *layers, size_t n_layers,
                     const struct store_image_config *cfg, const char *version,
                     char ret_digest[STORE_SHA256_HEX + 1]);
+/* Write the manifest of an image whose config blob CONFIG (CONFIG_SIZE
+ * bytes, stored as it came: docker's or OCI's JSON) and LAYERS (bottom
+ * first, each blob stored) are given, as store_image_put writes its own:
+ * sorted keys, no whitespace, the annotation
+ * org.opencontainers.image.version VERSION (may be NULL). For an image
+ * that came without an OCI manifest (a docker-archive). *RET_DIGEST: the
+ * manifest's hex. */
+int store_manifest_put(store *s, const char *config, uint64_t config_size, const struct store_layer *layers,
+                       size_t n_layers, const char *version, char ret_digest[STORE_SHA256_HEX + 1]);
 /* The image of one root filesystem LAYER (gzip, DIFF_ID known), run as
  * a shell: Env PATH, Cmd /bin/sh, created CREATED, its history naming
  * CREATED_BY. An Alpine release pulled or migrated is this. */
@@ -327,6 +352,8 @@ int store_tree_metafd(const store_tree *t);
  * is then removed, when begun to replace). Frees T. */
 int store_tree_commit(store_tree *t);
 void store_tree_abort(store_tree *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(store_tree *, store_tree_abort)
+#define _cleanup_store_tree_ _cleanup_(store_tree_abortp)
 
 bool store_tree_exists(store *s, const char *sha256);
 /* Absolute path of trees/<sha256>/rootfs, for mount(2). */

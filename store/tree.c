@@ -43,7 +43,7 @@ static int tree_begin(store *s, const char *sha256, bool replace, store_tree **r
 {
         if (!store_digest_valid(sha256))
                 return -ROOST_EUNSAFE;
-        store_tree *t = calloc(1, sizeof(*t));
+        _cleanup_store_tree_ store_tree *t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
         t->s = s;
@@ -51,30 +51,22 @@ static int tree_begin(store *s, const char *sha256, bool replace, store_tree **r
         memcpy(t->sha256, sha256, sizeof(t->sha256));
         int r = t->lockfd = store_lock_object(s, "tree", sha256);
         if (r < 0)
-                goto fail;
+                return r;
         if (replace && (r = t->usefd = store_tree_use_exclusive(s, sha256)) < 0)
-                goto fail;
+                return r;
         if (!replace && store_tree_exists(s, sha256)) {
-                tree_free(t);
                 *ret = NULL;
                 return 1;
         }
         if ((r = store_tmpdir(s, &t->tmpname, &t->tmpfd)) < 0)
-                goto fail;
-        if (mkdirat(t->tmpfd, "rootfs", 0755) < 0) {
-                r = -errno;
-                goto fail;
-        }
+                return r;
+        if (mkdirat(t->tmpfd, "rootfs", 0755) < 0)
+                return -errno;
         t->rootfd = openat(t->tmpfd, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (t->rootfd < 0) {
-                r = -errno;
-                goto fail;
-        }
-        *ret = t;
+        if (t->rootfd < 0)
+                return -errno;
+        *ret = TAKE_PTR(t);
         return 0;
-fail:
-        store_tree_abort(t);
-        return r;
 }
 
 int store_tree_begin(store *s, const char *sha256, store_tree **ret)

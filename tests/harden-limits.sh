@@ -40,8 +40,10 @@ like "$err" "fork" "... the shell is told it cannot fork"
 run_cmd L --cpus 0.5 sh -c '( while :; do :; done ) & p=$!; sleep 2; read -r l </proc/$p/stat; kill $p; echo $l'
 share=$(awk '{ printf "%.2f", ($14 + $15) / 100 / 2 }' <<<"$out")
 tap_diag "a busy loop under --cpus 0.5 used $share of a CPU"
-awk -v s="$share" 'BEGIN { exit !(s <= 0.6 && s >= 0.25) }'
-ok $? "--cpus 0.5 holds a busy loop near half a core ($share)"
+# The cap is the upper bound; below, the loop only has to have run: on 2
+# cores shared with a parallel make check it may get less than its half.
+awk -v s="$share" 'BEGIN { exit !(s <= 0.6 && s >= 0.05) }'
+ok $? "--cpus 0.5 holds a busy loop to at most half a core and a little ($share)"
 
 # ---- the discarded layer: a tmpfs of --layer-size (by default 1 GiB, or a
 # quarter of RAM when that is less), not the kernel's half of RAM

@@ -47,7 +47,9 @@ run_cmd roost verify --store "$S" alpine
 is "$rc:$out" "0:alpine:3.99 ($ARCH): archive ok
 alpine:3.99 ($ARCH): tree ok" "roost verify alpine checks the newest stored"
 run_cmd roost export --store "$S" alpine "$TEST_TMP/alpine.tar"
-is "$rc:$(tar -xOf "$TEST_TMP/alpine.tar" roost-image.json 2>/dev/null | jq -r .version)" "0:3.99.2" \
+m=$(tar -xOf "$TEST_TMP/alpine.tar" index.json 2>/dev/null | jq -r '.manifests[0].digest | sub("^sha256:"; "")')
+is "$rc:$(tar -xOf "$TEST_TMP/alpine.tar" "blobs/sha256/$m" 2>/dev/null |
+        jq -r '.annotations["org.opencontainers.image.version"]')" "0:3.99.2" \
         "roost export alpine writes the newest stored"
 
 # An exact release: stored under its branch's tag, it is found all the same.

@@ -27,9 +27,12 @@ run_cmd roost verify --store "$S"
 ok $rc "verify passes on an intact store"
 like "$out" "alpine:3.99 .*archive ok" "verify reports the image ok"
 
-# export, then import into a second store with no server anywhere
-run_cmd roost export --store "$S" alpine:3.99 "$TEST_TMP/img.tar"
+# export (an OCI archive: tests/export.sh), and import of the file roost's
+# earlier export wrote (roost-image.json, then sha256/<hex>), made here
+# from the store, into a second store with no server anywhere.
+run_cmd roost export --store "$S" alpine:3.99 "$TEST_TMP/img.oci.tar"
 ok $rc "export writes a file"
+v1_export "$S" alpine 3.99 "$TEST_TMP/img.tar"
 run_cmd roost import --store "$S2" "$TEST_TMP/img.tar"
 ok $rc "import of the export succeeds"
 run_cmd roost images -q --store "$S2"
@@ -37,8 +40,14 @@ is "$out" "alpine:3.99" "the imported image is listed in the second store"
 run_cmd roost verify --store "$S2" alpine:3.99
 ok $rc "the imported image verifies"
 rm -rf "$S2"
-roost export --store "$S" alpine:3.99 - | roost import --store "$S2" - >/dev/null
-is "$(roost images -q --store "$S2")" "alpine:3.99" "export - | import - works through a pipe"
+roost import --store "$S2" - <"$TEST_TMP/img.tar" >/dev/null
+is "$(roost images -q --store "$S2")" "alpine:3.99" "import - reads standard input"
+
+# Today's export through a pipe into another store: the same image.
+rm -rf "$S2"
+run_cmd sh -c 'roost export --store "$1" alpine:3.99 - | roost import --store "$2" -' - "$S" "$S2"
+is "$rc:$(ref_doc "$S2" alpine:3.99 | jq -r .digest)" "0:$(ref_doc "$S" alpine:3.99 | jq -r .digest)" \
+        "roost export - | roost import - carries the image, its id unchanged"
 
 # A tampered export: one byte of the archive changed.
 cp "$TEST_TMP/img.tar" "$TEST_TMP/bad.tar"
@@ -71,13 +80,15 @@ is "$rc" 5 "an export whose archive is already stored is still checked (exit 5)"
 is "$(roost images -q --store "$S2")" "alpine:3.99" "... and its reference is not added"
 run_cmd roost import --store "$S2" /etc/passwd
 is "$rc" 5 "a non-tar file is refused with exit 5"
-like "$err" "^roost: import: /etc/passwd: not a roost export: .*expected the tar file that roost export writes, plain or compressed with gzip" \
+like "$err" "^roost: import: /etc/passwd: not an image archive: .*expected .*the tar file that roost export writes, plain or compressed with gzip" \
         "...saying what it expected"
 run_cmd roost import --store "$S2" "$TEST_TMP/missing.tar"
 is "$rc:$err" "3:roost: import: $TEST_TMP/missing.tar: no such file" "a missing file exits 3, as for pull and unpack, naming it"
+# A tar that is no export is a root filesystem, as docker import takes one
+# (tests/import.sh): it needs the name to store it under.
 run_cmd roost import --store "$S2" "$TEST_TMP/rootfs.tar.gz"
-is "$rc" 5 "a tar that is not an export is refused with exit 5"
-like "$err" "not a roost export" "...saying so"
+is "$rc" 2 "a tar that is not an export is a root filesystem: without NAME:TAG, exit 2"
+like "$err" "root filesystem tarball.*give the image a name, as NAME:TAG" "...saying so"
 
 # An export travels compressed as well: each compression libarchive reads.
 for z in gzip xz zstd; do

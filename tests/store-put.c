@@ -5,15 +5,21 @@
  *   store-put image STORE NAME TAG ARCH CONFIG LAYER...  an image of LAYER files, bottom first, whose
  *                                                    config is CONFIG (JSON: Env, Entrypoint, Cmd,
  *                                                    WorkingDir, User); prints its id
- *   store-put tree STORE SHA256 DIR                  publish a copy of DIR as the tree of SHA256 */
+ *   store-put tree STORE SHA256 DIR                  publish a copy of DIR as the tree of SHA256
+ *   store-put oci STORE LAYOUT REFNAME NAME TAG ARCH store the manifest LAYOUT's index.json names
+ *                                                    REFNAME (an OCI layout umoci made: any number
+ *                                                    of layers) with its blobs, as NAME:TAG
+ *   store-put v1 STORE NAME TAG ARCH                 print NAME:TAG's reference as roost's earlier
+ *                                                    exports carried it (roost-image.json) */
 #include "config.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <jansson.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "common/error.h"
 #include "common/util.h"
 #include "store/store.h"
@@ -161,6 +167,71 @@ static int tree(store *s, char **argv)
         return r < 0 ? fprintf(stderr, "store-put: %s\n", roost_strerror(r)), 1 : 0;
 }
 
+/* LAYOUT/blobs/sha256/HEX into the store, byte for byte. */
+static int oci_blob(store *s, const char *layout, const char *digest, bool layer, bool gzip)
+{
+        char path[4096];
+        if (!digest || strncmp(digest, "sha256:", 7))
+                return -EINVAL;
+        snprintf(path, sizeof(path), "%s/blobs/sha256/%s", layout, digest + 7);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        store_blob *b;
+        int r = layer ? store_blob_begin_layer(s, digest + 7, gzip, &b) : store_blob_begin(s, digest + 7, &b);
+        if (r != 0)
+                return r > 0 ? 0 : r;
+        static unsigned char buf[1 << 16];
+        ssize_t k;
+        while ((k = read(fd, buf, sizeof(buf))) > 0)
+                store_blob_write(b, buf, (size_t)k);
+        return store_blob_commit(b);
+}
+
+static int oci(store *s, char **argv)
+{
+        const char *layout = argv[3];
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/index.json", layout);
+        json_t *index = json_load_file(path, 0, NULL), *m, *l;
+        _cleanup_free_ char *digest = NULL;
+        size_t i;
+        json_array_foreach (json_object_get(index, "manifests"), i, m) {
+                const char *rn = json_string_value(
+                        json_object_get(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
+                const char *d = json_string_value(json_object_get(m, "digest"));
+                if (rn && d && !strcmp(rn, argv[4]) && !digest)
+                        digest = strdup(d);
+        }
+        snprintf(path, sizeof(path), "%s/blobs/sha256/%s", layout, digest ? digest + 7 : "-");
+        json_t *manifest = digest ? json_load_file(path, 0, NULL) : NULL;
+        int r = manifest ? 0 : -ENOENT;
+        if (r == 0)
+                r = oci_blob(s, layout, json_string_value(json_object_get(json_object_get(manifest, "config"), "digest")),
+                             false, false);
+        json_array_foreach (json_object_get(manifest, "layers"), i, l) {
+                const char *mt = json_string_value(json_object_get(l, "mediaType"));
+                if (r == 0)
+                        r = oci_blob(s, layout, json_string_value(json_object_get(l, "digest")), true,
+                                     mt && strstr(mt, "gzip"));
+        }
+        if (r == 0)
+                r = oci_blob(s, layout, digest, false, false);
+        if (r == 0) {
+                struct store_ref ref = {
+                        .name = argv[5], .tag = argv[6], .arch = argv[7],
+                        .source = (char *)"file:///test", .digest = digest + 7, .created = time(NULL),
+                };
+                r = store_ref_write(s, &ref);
+        }
+        json_decref(manifest);
+        json_decref(index);
+        if (r < 0)
+                return fprintf(stderr, "store-put: oci: %s\n", roost_strerror(r)), 1;
+        printf("%s\n", digest + 7);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         store *s;
@@ -170,6 +241,20 @@ int main(int argc, char **argv)
                 return put(s, argv);
         if (!strcmp(argv[1], "image") && argc >= 8)
                 return image(s, argv, argc - 7);
+        if (!strcmp(argv[1], "v1") && argc == 6) {
+                struct store_ref ref = { 0 };
+                _cleanup_free_ char *json = NULL;
+                int r = store_ref_read(s, argv[3], argv[4], argv[5], &ref);
+                if (r == 0)
+                        r = store_ref_v1_json(&ref, &json);
+                store_ref_done(&ref);
+                if (r < 0)
+                        return fprintf(stderr, "store-put: v1: %s\n", roost_strerror(r)), 1;
+                printf("%s\n", json);
+                return 0;
+        }
+        if (!strcmp(argv[1], "oci") && argc == 8)
+                return oci(s, argv);
         if (!strcmp(argv[1], "tree") && argc == 5)
                 return tree(s, argv);
         if (!strcmp(argv[1], "use") && argc == 4) {

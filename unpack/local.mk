@@ -1,6 +1,6 @@
 noinst_LIBRARIES += unpack/libunpack.a
 unpack_libunpack_a_SOURCES = \
-	unpack/unpack.h unpack/unpack-private.h \
+	unpack/unpack.h unpack/unpack-private.h unpack/archive-util.h \
 	unpack/unpack.c unpack/writer.c unpack/read.c unpack/layer.c unpack/dirs.c unpack/feed.c unpack/path.c
 unpack_libunpack_a_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(ISAL_CFLAGS) -pthread
 UNPACK_LIBS = unpack/libunpack.a $(STORE_LIBS) $(ARCHIVE_LIBS) $(ISAL_LIBS)

@@ -198,7 +198,7 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 cli_error("'%s' is not an architecture name", arch ? arch : "(unknown)");
                 return EXIT_USAGE;
         }
-        store *s = NULL;
+        _cleanup_store_ store *s = NULL;
         r = store_open(root, STORE_NO_CREATE | STORE_READ, &s);
         if (r == -ENOENT) {
                 cli_error("%s (%s) is not in the store %s; run 'pull %s' first", want, arch, root, want);
@@ -208,22 +208,20 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 cli_error("opening the store %s: %s", root, roost_strerror(r));
                 return EXIT_STORE;
         }
-        struct store_ref ref = { 0 };
+        _cleanup_store_ref_ struct store_ref ref = { 0 };
         r = store_ref_resolve(s, name, tag, arch, &ref);
         if (r < 0) {
                 if (r == -ROOST_ENOTFOUND)
                         cli_error("%s (%s) is not in the store; run 'pull %s' first", want, arch, want);
                 else
                         cli_error("reading %s (%s): %s", want, arch, roost_strerror(r));
-                store_close(s);
                 return roost_exit_code(r);
         }
         name = ref.name;
         tag = ref.tag;
         if (ref.n_layers == 0) {
                 cli_error("%s:%s (%s) has no layers: there is nothing to unpack", name, tag, arch);
-                r = EXIT_ARCHIVE;
-                goto out;
+                return EXIT_ARCHIVE;
         }
         if (arg_to) {
                 r = unpack_to(s, &ref, o, &e);
@@ -231,18 +229,15 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 if (r == -ENOENT) {
                         cli_error("%s:%s: its archive is missing from the store; run 'pull %s:%s' again",
                                   name, tag, name, tag);
-                        r = EXIT_NOTFOUND;
-                        goto out;
+                        return EXIT_NOTFOUND;
                 }
                 if (r < 0) {
                         cli_error("%s", e.msg);
-                        r = roost_exit_code(r);
-                        goto out;
+                        return roost_exit_code(r);
                 }
                 if (!arg_quiet)
                         printf("exported %s:%s (%s) to %s\n", name, tag, arch, arg_to);
-                r = 0;
-                goto out;
+                return 0;
         }
         /* Each layer is a tree of its own, extracted once and shared by
          * every image that has it. */
@@ -253,13 +248,11 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                 cli_error("the store %s is read-only: unpacking %s:%s into it needs to write (unpack --to DIR "
                           "extracts it elsewhere)",
                           root, name, tag);
-                r = EXIT_STORE;
-                goto out;
+                return EXIT_STORE;
         }
         if (arg_force && store_read_only(s)) {
                 cli_error("the store %s is read-only: repairing %s:%s needs to write", root, name, tag);
-                r = EXIT_STORE;
-                goto out;
+                return EXIT_STORE;
         }
         for (size_t i = 0; i < ref.n_layers && !store_read_only(s); i++) {
                 const struct store_layer *l = &ref.layers[i];
@@ -269,15 +262,13 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                         cli_error("%s:%s: its archive is %s too; remove the image (roost rm --prune %s:%s) and "
                                   "pull it again",
                                   name, tag, r == -ENOENT ? "missing" : "damaged", name, tag);
-                        r = r == -ENOENT ? EXIT_NOTFOUND : EXIT_VERIFY;
-                        goto out;
+                        return r == -ENOENT ? EXIT_NOTFOUND : EXIT_VERIFY;
                 }
                 r = repair ? unpack_image_repair(s, l->digest, o, &e) : unpack_image(s, l->digest, o, &e);
                 if (r < 0) {
                         end_progress(p);
                         cli_error("unpacking %s:%s: %s", name, tag, e.msg);
-                        r = r == -EBUSY ? EXIT_FAIL : roost_exit_code(r);
-                        goto out;
+                        return r == -EBUSY ? EXIT_FAIL : roost_exit_code(r);
                 }
                 repaired = repaired || repair;
                 extracted = extracted || (!repair && r == 0);
@@ -288,11 +279,7 @@ static int image(const char *name, const char *tag, struct unpack_options *o, st
                        : !extracted ? "%s:%s (%s) is already unpacked at %s (--force extracts it again)\n"
                                     : "unpacked %s:%s (%s) into %s\n",
                        name, tag, arch, path);
-        r = 0;
-out:
-        store_ref_done(&ref);
-        store_close(s);
-        return r;
+        return 0;
 }
 
 /* unpack FILE... DIR: an image's layers, bottom first, flattened. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "common/error.h"
 #include "common/util.h"
+#include "unpack/archive-util.h"
 #include "unpack/unpack-private.h"
 
 static void report_progress(const struct unpack_options *o, unpack_feed *f, uint64_t total, uint64_t *last)
@@ -38,49 +39,34 @@ int unpack_into(int fd, const char *name, int rootfd, const struct unpack_option
         return unpack_tree(&fd, &name, 1, rootfd, o, unpack_keep(o), (mode_t)-1, e);
 }
 
-/* One archive, read from FD, into the tree W is making. */
-static int writer_archive(struct writer *w, int fd, const char *name)
+/* The entries of the archive F decodes (from NAME, TOTAL bytes if known)
+ * into the tree W is making. */
+static int writer_entries(struct writer *w, unpack_feed *f, const char *name, uint64_t total)
 {
         const struct unpack_options *o = w->o;
         roost_error *e = w->e;
-        char err[512] = "";
-        struct stat st;
-        uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-        unpack_feed *f = NULL;
-        int r = unpack_feed_start(fd, total, &f, err, sizeof(err));
-        if (r < 0)
-                return roost_error_set(e, r, "%s: %s", name, err);
-        w->feed = f;
-        w->input = name;
-        w->entry = "";
-        w->layer_entries = 0;
-        *w->last = 0;
-        struct archive *a = archive_read_new();
-        if (!a) {
-                unpack_feed_free(f);
+        _cleanup_archive_read_ struct archive *a = archive_read_new();
+        if (!a)
                 return -ENOMEM;
-        }
         /* tar in all its dialects, and nothing else: this is a root file
          * system, not a general archiver. */
         archive_read_support_format_tar(a);
         archive_read_support_format_gnutar(a);
         uint64_t last = 0;
+        int r;
         if (unpack_feed_attach(f, a) != ARCHIVE_OK) {
                 const char *fe = unpack_feed_error(f);
                 if (fe || unpack_feed_decoded(f) == 0)
-                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: at the start: %s", name,
-                                            fe ?: "empty input");
+                        return roost_error_set(e, -ROOST_EARCHIVE, "%s: at the start: %s", name,
+                                               fe ?: "empty input");
                 /* A layer may be empty: a tar of nothing but its end. */
-                else if (w->whiteouts != UNPACK_WHITEOUT_KEEP && archive_errno(a) == 0 &&
-                         unpack_feed_decoded(f) >= 1024)
-                        r = 0;
-                else
-                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: not a tar archive (%s, %s)", name,
-                                            archive_error_string(a) ?: "unrecognised",
-                                            strcmp(unpack_feed_filter(f), "none") == 0
-                                                    ? "no compression"
-                                                    : unpack_feed_filter(f));
-                goto out;
+                if (w->whiteouts != UNPACK_WHITEOUT_KEEP && archive_errno(a) == 0 &&
+                    unpack_feed_decoded(f) >= 1024)
+                        return 0;
+                return roost_error_set(e, -ROOST_EARCHIVE, "%s: not a tar archive (%s, %s)", name,
+                                       archive_error_string(a) ?: "unrecognised",
+                                       strcmp(unpack_feed_filter(f), "none") == 0 ? "no compression"
+                                                                                  : unpack_feed_filter(f));
         }
         for (;;) {
                 struct archive_entry *ent;
@@ -94,37 +80,49 @@ static int writer_archive(struct writer *w, int fd, const char *name)
                         const char *fe = unpack_feed_error(f);
                         if (unpack_feed_decoded(f) == 0)
                                 fe = "empty input";
-                        r = roost_error_set(e, -ROOST_EARCHIVE, "%s: %s: %s", name, prev,
-                                            fe ? fe : archive_error_string(a) ?: "unreadable header");
-                        goto out;
+                        return roost_error_set(e, -ROOST_EARCHIVE, "%s: %s: %s", name, prev,
+                                               fe ? fe : archive_error_string(a) ?: "unreadable header");
                 }
                 w->layer_entries++;
                 r = writer_entry(w, a, ent);
                 if (r < 0)
-                        goto out;
+                        return r;
                 snprintf(w->last, sizeof(w->last), "%s", w->entry);
                 report_progress(o, f, total, &last);
         }
-        r = 0;
-        if (unpack_feed_error(f)) {
-                r = roost_error_set(e, -ROOST_EARCHIVE, "%s: after entry '" SHOWN "': %s", name, SHOW(w->last),
-                                    unpack_feed_error(f));
-                goto out;
-        }
-        if (w->layer_entries == 0 && (w->whiteouts == UNPACK_WHITEOUT_KEEP || unpack_feed_decoded(f) == 0)) {
-                r = roost_error_set(e, -ROOST_EARCHIVE, "%s: %s", name,
-                                    unpack_feed_decoded(f) == 0 ? "empty input" : "archive has no entries");
-                goto out;
-        }
+        if (unpack_feed_error(f))
+                return roost_error_set(e, -ROOST_EARCHIVE, "%s: after entry '" SHOWN "': %s", name,
+                                       SHOW(w->last), unpack_feed_error(f));
+        if (w->layer_entries == 0 && (w->whiteouts == UNPACK_WHITEOUT_KEEP || unpack_feed_decoded(f) == 0))
+                return roost_error_set(e, -ROOST_EARCHIVE, "%s: %s", name,
+                                       unpack_feed_decoded(f) == 0 ? "empty input"
+                                                                   : "archive has no entries");
         if (o && o->progress)
                 o->progress(o->userdata, total ? total : unpack_feed_consumed(f), total);
-out:
-        archive_read_free(a);
-        unpack_feed_free(f);
+        return 0;
+}
+
+/* One archive, read from FD, into the tree W is making. */
+static int writer_archive(struct writer *w, int fd, const char *name)
+{
+        char err[512] = "";
+        struct stat st;
+        uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+        /* Declared first, freed last: the archive reading from it goes
+         * before it, at the end of writer_entries. */
+        _cleanup_(unpack_feed_freep) unpack_feed *f = NULL;
+        int r = unpack_feed_start(fd, total, &f, err, sizeof(err));
+        if (r < 0)
+                return roost_error_set(w->e, r, "%s: %s", name, err);
+        w->feed = f;
+        w->input = name;
+        w->entry = "";
+        w->layer_entries = 0;
+        *w->last = 0;
+        r = writer_entries(w, f, name, total);
         w->feed = NULL;
         return r;
 }
-
 
 int unpack_tree(const int *fds, const char *const *names, size_t n, int rootfd, const struct unpack_options *o,
                 unsigned keep, mode_t root_mode, roost_error *e)

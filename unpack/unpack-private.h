@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
+#include "common/util.h"
 #include "unpack/unpack.h"
 
 struct archive;
@@ -35,6 +36,7 @@ uint64_t unpack_feed_decoded(unpack_feed *f);
 const char *unpack_feed_filter(unpack_feed *f);
 /* Stop the thread (if still running) and free everything. */
 void unpack_feed_free(unpack_feed *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(unpack_feed *, unpack_feed_free)
 
 /* ---- writer.c: the tree ---- */
 

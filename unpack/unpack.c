@@ -19,7 +19,7 @@ static int image_tree(store *s, const char *sha256, bool replace, const struct u
         if (!store_digest_valid(sha256))
                 return roost_error_set(e, 0, "'%s' is not a sha256 digest", sha256), -ROOST_EUSAGE;
         snprintf(name, sizeof(name), "blob %.12s", sha256);
-        store_tree *t = NULL;
+        _cleanup_store_tree_ store_tree *t = NULL;
         int r = replace ? store_tree_begin_replace(s, sha256, &t) : store_tree_begin(s, sha256, &t);
         if (r == -EBUSY)
                 return roost_error_set(e, r, "%s: the tree is in use by a running container", name);
@@ -28,11 +28,9 @@ static int image_tree(store *s, const char *sha256, bool replace, const struct u
         if (r == 1)
                 return 1;
         _cleanup_close_ int fd = store_blob_open(s, sha256);
-        if (fd < 0) {
-                store_tree_abort(t);
+        if (fd < 0)
                 return roost_error_set(e, fd == -ENOENT ? -ROOST_ENOTFOUND : fd, "%s: opening the archive",
                                        name);
-        }
         /* Everything, device nodes and set-id files too: no other user
          * reaches into the store (0700), and launch mounts its trees nodev.
          * A stored blob is an image's layer: its OCI whiteouts become
@@ -44,11 +42,9 @@ static int image_tree(store *s, const char *sha256, bool replace, const struct u
         lo.overlay_user_xattrs = geteuid() != 0;
         const char *label = name;
         r = unpack_tree(&fd, &label, 1, store_tree_dirfd(t), &lo, UNPACK_KEEP_ALL, (mode_t)-1, e);
-        if (r < 0) {
-                store_tree_abort(t);
+        if (r < 0)
                 return r;
-        }
-        r = store_tree_commit(t);
+        r = store_tree_commit(TAKE_PTR(t));
         if (r < 0)
                 return roost_error_set(e, r, "%s: publishing the tree", name);
         return 0;

@@ -142,3 +142,13 @@ if [ "$(id -u)" -eq 0 ]; then
         unset _cg
 fi
 
+# v1_export STORE NAME TAG OUT: NAME:TAG of STORE (for $ARCH) as roost's
+# earlier export wrote it, roost-image.json then sha256/<hex>, with
+# tests/store-put's help.
+v1_export() {
+        local d=$TEST_TMP/v1.$$ hex
+        rm -rf "$d" && mkdir -p "$d/sha256" && store-put v1 "$1" "$2" "$3" "$ARCH" >"$d/roost-image.json" &&
+                hex=$(jq -r .sha256 "$d/roost-image.json") && cp "$1/blobs/sha256/$hex" "$d/sha256/$hex" &&
+                tar -C "$d" --owner=0 --group=0 --numeric-owner -cf "$4" roost-image.json "sha256/$hex" &&
+                rm -rf "$d"
+}

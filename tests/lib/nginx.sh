@@ -3,6 +3,8 @@
 # happens. Source after tap.sh.
 #
 #   nginx_start DOCROOT [EXTRA-SERVER-DIRECTIVES]
+#     (NGINX_LISTEN_OPTS: more words for the listen line, e.g. http2;
+#     NGINX_HTTP_EXTRA: directives for the http block, e.g. a log_format)
 #     sets NGINX_URL (https://127.0.0.1:PORT), NGINX_PORT, NGINX_CA (the CA's
 #     certificate, for --cacert), NGINX_LOG (access log), NGINX_DIR.
 #   nginx_stop
@@ -56,6 +58,7 @@ error_log $NGINX_DIR/error.log warn;
 events { worker_connections 256; }
 http {
     access_log $NGINX_LOG;
+    ${NGINX_HTTP_EXTRA:-}
     client_body_temp_path $NGINX_DIR/body;
     proxy_temp_path $NGINX_DIR/proxy;
     fastcgi_temp_path $NGINX_DIR/fastcgi;
@@ -65,7 +68,7 @@ http {
     default_type application/octet-stream;
     sendfile on;
     server {
-        listen 127.0.0.1:$NGINX_PORT ssl;
+        listen 127.0.0.1:$NGINX_PORT ssl ${NGINX_LISTEN_OPTS:-};
         ssl_certificate $NGINX_DIR/server.pem;
         ssl_certificate_key $NGINX_DIR/server.key;
         root $docroot;

@@ -1,6 +1,7 @@
 /* Unit tests for the fetch stage's parsers (tags, versions, the release
- * index, checksum files) and for the store's threaded hashing that pull
- * relies on for speed. */
+ * index, checksum files), for the store's threaded hashing that pull
+ * relies on for speed, and for the pull job with a source of the test's
+ * own (source.h). */
 #include "config.h"
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,10 +9,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include "common/util.h"
 #include "fetch/fetch-private.h"
+#include "fetch/source.h"
 
 static void test_tag_parse(void **state)
 {
@@ -376,6 +381,154 @@ static void test_threaded_hash(void **state)
         free(data);
 }
 
+/* ---- the job, with a source of the test's own ---- */
+
+/* Two plain-tar "layers" from memory: the job must fetch, verify and
+ * store each, and the source writes the image around them, as a
+ * registry's would be with more than one layer. */
+static const char *const fake_blobs[] = { "the bottom layer's bytes", "the top layer, a little longer" };
+static struct {
+        int fetches;
+        bool corrupt; /* the source sends other bytes than it announced */
+} fake;
+
+static bool fake_serves(const char *name)
+{
+        return strcmp(name, "test/fake") == 0;
+}
+
+static int fake_begin(struct fetch_job *j, roost_error *e)
+{
+        return strcmp(j->tag, "1.0") == 0 ? 0 : fetch_fail(e, -ROOST_EUSAGE, "'%s' is not 1.0", j->tag);
+}
+
+static int fake_resolve(struct fetch_job *j, roost_error *e)
+{
+        int r = fetch_image_layers(&j->image, ELEMENTSOF(fake_blobs));
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(fake_blobs); i++) {
+                struct fetch_desc *d = &j->image.layers[i];
+                unsigned char md[EVP_MAX_MD_SIZE];
+                unsigned len;
+                char hex[STORE_SHA256_HEX + 1];
+                EVP_Digest(fake_blobs[i], strlen(fake_blobs[i]), md, &len, EVP_sha256(), NULL);
+                hex_encode(md, len, hex);
+                if (asprintf(&d->name, "layer %zu", i) < 0 || !(d->sha256 = strdup(hex)))
+                        return -ENOMEM;
+                d->size = strlen(fake_blobs[i]);
+        }
+        j->image.version = strdup("1.0");
+        j->image.source = strdup("test://fake");
+        return j->image.version && j->image.source ? 0 : -ENOMEM;
+}
+
+static int fake_fetch_blob(struct fetch_job *j, const struct fetch_desc *d, const char *step,
+                           store_blob *sink, roost_error *e)
+{
+        const char *b = fake_blobs[d - j->image.layers];
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%s", b);
+        if (fake.corrupt)
+                buf[0] ^= 1;
+        fake.fetches++;
+        uint64_t off = store_blob_offset(sink);
+        return store_blob_write(sink, buf + off, strlen(buf) - off);
+}
+
+static int fake_publish(struct fetch_job *j, char ret_digest[STORE_SHA256_HEX + 1], roost_error *e)
+{
+        static char tar[] = STORE_MEDIA_LAYER_TAR;
+        struct store_layer ls[ELEMENTSOF(fake_blobs)];
+        for (size_t i = 0; i < j->image.n_layers; i++)
+                /* A plain tar's diff_id is its digest. */
+                ls[i] = (struct store_layer){ .digest = j->image.layers[i].sha256,
+                                              .diff_id = j->image.layers[i].sha256,
+                                              .media_type = tar,
+                                              .size = j->image.layers[i].size };
+        struct store_image_config c = { 0 };
+        return store_image_put(j->s, j->arch, ls, j->image.n_layers, &c, j->image.version, ret_digest);
+}
+
+static void fake_done(struct fetch_job *j)
+{
+}
+
+static const struct fetch_source fake_source = {
+        .default_tag = "1.0",
+        .serves = fake_serves,
+        .begin = fake_begin,
+        .resolve = fake_resolve,
+        .fetch_blob = fake_fetch_blob,
+        .publish = fake_publish,
+        .done = fake_done,
+};
+
+static void test_job_source(void **state)
+{
+        char dir[256];
+        snprintf(dir, sizeof(dir), "%s/roost-unit.XXXXXX", getenv("TMPDIR") ?: "/tmp");
+        assert_non_null(mkdtemp(dir));
+        _cleanup_store_ store *s = NULL;
+        assert_int_equal(store_open(dir, 0, &s), 0);
+        struct fetch_options o = { .arch = "x86_64", .retries = -1 };
+        roost_error e = { "" };
+
+        _cleanup_store_ref_ struct store_ref ref = { 0 };
+        assert_int_equal(fetch_job_run(&fake_source, s, "test/fake", NULL, &o, &ref, &e), 0);
+        assert_int_equal(fake.fetches, 2);
+        assert_string_equal(ref.tag, "1.0");
+        assert_string_equal(ref.version, "1.0");
+        assert_string_equal(ref.source, "test://fake");
+        assert_int_equal(ref.n_layers, 2);
+        assert_int_equal(ref.size, strlen(fake_blobs[0]) + strlen(fake_blobs[1]));
+        assert_null(ref.sha512); /* the reference records one only for a single layer */
+        for (size_t i = 0; i < 2; i++)
+                assert_true(store_blob_exists(s, ref.layers[i].digest));
+        store_ref_done(&ref);
+
+        /* Stored: no request; with --refresh, resolved again but nothing
+         * fetched, the blobs being there. */
+        assert_int_equal(fetch_job_run(&fake_source, s, "test/fake", "1.0", &o, &ref, &e), 0);
+        store_ref_done(&ref);
+        o.refresh = true;
+        assert_int_equal(fetch_job_run(&fake_source, s, "test/fake", "1.0", &o, &ref, &e), 0);
+        assert_int_equal(fake.fetches, 2);
+        assert_int_equal(ref.n_layers, 2);
+        store_ref_done(&ref);
+
+        /* The source's own check of the tag, and a wrong architecture. */
+        assert_int_equal(fetch_job_run(&fake_source, s, "test/fake", "2.0", &o, &ref, &e), -ROOST_EUSAGE);
+        assert_string_equal(e.msg, "'2.0' is not 1.0");
+        o.arch = "../x";
+        assert_int_equal(fetch_job_run(&fake_source, s, "test/fake", "1.0", &o, &ref, &e), -ROOST_EUSAGE);
+        o.arch = "x86_64";
+
+        /* Bytes that are not what the source announced: refused, nothing
+         * stored, nothing kept for a resume. */
+        fake.corrupt = true;
+        _cleanup_store_ store *s2 = NULL;
+        char dir2[300];
+        snprintf(dir2, sizeof(dir2), "%s/other", dir);
+        assert_int_equal(store_open(dir2, 0, &s2), 0);
+        assert_int_equal(fetch_job_run(&fake_source, s2, "test/fake", "1.0", &o, &ref, &e), -ROOST_EDIGEST);
+        assert_non_null(strstr(e.msg, "verifying layer 0: sha256 mismatch"));
+        assert_int_equal(fake.fetches, 3);
+        DIR *d = NULL;
+        size_t left = 0;
+        assert_int_equal(opendir_at(store_dirfd(s2), "partial", &d), 0);
+        for (struct dirent *de; (de = readdir(d));)
+                left += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+        closedir(d);
+        assert_int_equal(left, 0);
+        assert_int_equal(store_ref_read(s2, "test/fake", "1.0", "x86_64", &ref), -ROOST_ENOTFOUND);
+        fake.corrupt = false;
+
+        store_close(TAKE_PTR(s2));
+        store_close(TAKE_PTR(s));
+        rm_rf_at(AT_FDCWD, dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -383,6 +536,7 @@ int main(void)
                 cmocka_unit_test(test_names),         cmocka_unit_test(test_index_pick),
                 cmocka_unit_test(test_index_hostile), cmocka_unit_test(test_sumfile),
                 cmocka_unit_test(test_threaded_hash), cmocka_unit_test(test_retry_options),
+                cmocka_unit_test(test_job_source),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -523,6 +523,51 @@ static void test_ref_needs_blob(void **state)
         store_close(s);
 }
 
+/* An image that came with a config of its own and no manifest (a
+ * docker-archive): the manifest written around it names the config as it
+ * was stored, byte for byte, and the same inputs give the same digest; a
+ * reference to it still needs every blob. */
+static void test_manifest_put(void **state)
+{
+        store *s;
+        char chex[STORE_SHA256_HEX + 1], d1[STORE_SHA256_HEX + 1], d2[STORE_SHA256_HEX + 1];
+        static const char cfg[] = "{\"architecture\": \"amd64\", \"os\": \"linux\", \"container_config\": {}}";
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_blob_put(s, cfg, strlen(cfg), chex), 0);
+        struct store_layer l = { .digest = payload_sha256, .diff_id = payload_sha256,
+                                 .media_type = (char *)STORE_MEDIA_LAYER_TAR, .size = PAYLOAD_SIZE };
+        assert_int_equal(store_manifest_put(s, chex, strlen(cfg), &l, 1, NULL, d1), 0);
+        assert_int_equal(store_manifest_put(s, chex, strlen(cfg), &l, 1, NULL, d2), 0);
+        assert_string_equal(d1, d2);
+        char *text;
+        assert_int_equal(store_blob_read(s, d1, 4096, &text, NULL), 0);
+        char want[1024];
+        snprintf(want, sizeof(want),
+                 "{\"config\":{\"digest\":\"sha256:%s\",\"mediaType\":\"%s\",\"size\":%zu},\"layers\":"
+                 "[{\"digest\":\"sha256:%s\",\"mediaType\":\"%s\",\"size\":%d}],\"mediaType\":\"%s\","
+                 "\"schemaVersion\":2}",
+                 chex, STORE_MEDIA_CONFIG, strlen(cfg), payload_sha256, STORE_MEDIA_LAYER_TAR, PAYLOAD_SIZE,
+                 STORE_MEDIA_MANIFEST);
+        assert_string_equal(text, want);
+        free(text);
+        struct store_ref ref = make_ref(d1);
+        assert_int_equal(store_ref_write(s, &ref), -ENOENT); /* the layer is not stored */
+        store_blob *b;
+        assert_int_equal(store_blob_begin_layer(s, payload_sha256, false, &b), 0);
+        assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE), 0);
+        assert_int_equal(store_blob_commit(b), 0);
+        assert_int_equal(store_ref_write(s, &ref), 0);
+        struct store_image_config c;
+        assert_int_equal(store_image_config_read(s, chex, &c), 0);
+        assert_null(c.cmd);
+        store_image_config_done(&c);
+        /* A digest that is no digest is refused before anything is written. */
+        l.digest = (char *)"../../etc/passwd";
+        assert_int_equal(store_manifest_put(s, chex, strlen(cfg), &l, 1, NULL, d2), -EINVAL);
+        assert_int_equal(store_manifest_put(s, "nope", 1, NULL, 0, NULL, d2), -EINVAL);
+        store_close(s);
+}
+
 /* A bare name means the newest image of that name already stored, so
  * that "launch alpine" after "pull alpine 3.20" runs it offline. */
 static void test_version_is_release(void **state)
@@ -1075,6 +1120,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_live_temporary_kept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_concurrent_commit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ref_needs_blob, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_manifest_put, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_escaping_names_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ref_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ref_platforms, setup, teardown),
