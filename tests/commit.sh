@@ -157,6 +157,22 @@ make_base "$R" || skip_all "cannot build the fixture layer"
 S=$R/store AS= USER_CHANGE=nobody USER_NAME=nobody
 suite root "$R"
 
+# What others read of it: roost export's OCI layout, as skopeo and umoci see it.
+if command -v skopeo >/dev/null && command -v umoci >/dev/null; then
+        run_cmd roost --store "$S" export app:1 "$R/app.tar"
+        is "$rc" 0 "root: the committed image exports as an OCI layout"
+        run_cmd skopeo inspect --raw "oci-archive:$R/app.tar"
+        is "$(jq -r '[(.layers | length), .layers[1].mediaType] | join(" ")' <<<"$out")" \
+                "2 application/vnd.oci.image.layer.v1.tar+gzip" "root: skopeo reads it: two layers, the new one gzip"
+        mkdir "$R/layout" && tar -C "$R/layout" -xf "$R/app.tar"
+        run_cmd umoci unpack --image "$R/layout:app:1" "$R/bundle"
+        is "$rc" 0 "root: umoci unpacks it"
+        is "$(ls "$R/bundle/rootfs/etc/os-release" 2>/dev/null | wc -l) $(ls "$R/bundle/rootfs/srv/op" | tr '\n' ' ')$(cat "$R/bundle/rootfs/srv/keep")" \
+                "$(printf '0 fresh keep\nchanged')" "root: ... applying its whiteouts and opaque directory as roost does"
+else
+        skip "skopeo and umoci read the export" "skopeo or umoci is not installed"
+fi
+
 # xattrs of the upper travel; overlay's own do not.
 run_cmd launch --store "$S" -q --name attrs base:1 sh -c 'echo x >/srv/attr; rm -rf /srv/op; mkdir /srv/op'
 setfattr -n user.note -v hello "$S/containers/attrs/upper/srv/attr"
