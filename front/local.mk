@@ -1,10 +1,11 @@
 # roost: the front. It may use every library (the store's, launch's cgroup
-# sweep for gc, exchange for export, libarchive for import); no library
-# uses it.
+# sweep for gc, exchange for export, libarchive for import, commit/ for
+# commit); no library uses it.
 bin_PROGRAMS += front/roost
-front_roost_SOURCES = front/roost.c front/roost-cli.h front/roost-cmds.c front/roost-export.c front/roost-import.c
+front_roost_SOURCES = front/roost.c front/roost-cli.h front/roost-cmds.c front/roost-export.c front/roost-import.c \
+	front/roost-commit.c
 front_roost_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
-front_roost_LDADD = $(EXCHANGE_LIBS) $(LAUNCH_SANDBOX_LIBS)
+front_roost_LDADD = commit/libcommit.a $(EXCHANGE_LIBS) $(LAUNCH_SANDBOX_LIBS)
 front_roost_LDFLAGS = -pthread
 
 dist_man_MANS += man/roost.1

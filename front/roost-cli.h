@@ -59,3 +59,8 @@ int cmd_gc(struct roost_args *a, int argc, char **argv);
 int cmd_verify(struct roost_args *a, int argc, char **argv);
 int cmd_export(struct roost_args *a, int argc, char **argv);
 int cmd_import(struct roost_args *a, int argc, char **argv);
+/* front/roost-commit.c */
+int cmd_commit(struct roost_args *a, int argc, char **argv);
+int cmd_containers(struct roost_args *a, int argc, char **argv);
+int cmd_tag(struct roost_args *a, int argc, char **argv);
+int cmd_inspect(struct roost_args *a, int argc, char **argv);

@@ -47,7 +47,7 @@ _roost() {
                         esac
                 done
                 if [ "$i" -ge "$COMP_CWORD" ]; then
-                        COMPREPLY=($(compgen -W "pull unpack launch images rm gc verify export import --store --arch --quiet --help --version" -- "$cur"))
+                        COMPREPLY=($(compgen -W "pull unpack launch images rm gc verify export import commit containers tag inspect --store --arch --quiet --help --version" -- "$cur"))
                         return
                 fi
                 cmd=${COMP_WORDS[i]}
@@ -57,7 +57,8 @@ _roost() {
                 pull) opts="$opts --mirror --cacert --refresh --json --offline --retries --timeout" ;;
                 unpack) opts="$opts --to --force --keep-devices --keep-setid --max-size --max-entries" ;;
                 launch) opts="$opts --platform --mirror --cacert --hostname -e --env-file -w -u -v --net --name --rm --read-only --layer-size --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline --retries --timeout -i -t -T --explain --step-times --seccomp" ;;
-                images) opts="$opts --json" ;;
+                images|containers|inspect) opts="$opts --json" ;;
+                commit) opts="$opts --change --message -m" ;;
                 rm) opts="$opts --prune --container" ;;
                 export) opts="$opts --format" ;;
                 verify|import|gc) ;;
@@ -69,6 +70,10 @@ _roost() {
                 COMPREPLY=($(compgen -f -- "$cur"))
         elif [ "$cmd" = import ]; then
                 COMPREPLY=($(compgen -f -- "$cur"))
+        elif [ "$cmd" = containers ]; then
+                COMPREPLY=()
+        elif [ "$cmd" = commit ] && [ "$prev" = commit ]; then
+                COMPREPLY=($(compgen -W "$(roost containers -q 2>/dev/null)" -- "$cur"))
         else
                 _roost_image_words "$cur"
         fi

@@ -1,8 +1,9 @@
 /* roost: the front. pull, unpack and launch are their own binaries and are
  * exec'd, so the front never links a tool's main; the store commands
- * (images, rm, gc, verify, export, import) are its own, on top of the
- * store library, launch's cgroup sweep (gc) and libarchive (export,
- * import), none of which knows of the others. */
+ * (images, rm, gc, verify, export, import, commit, containers, tag,
+ * inspect) are its own, on top of the store library, launch's cgroup sweep
+ * (gc), libarchive (export, import) and commit/, none of which knows of
+ * the others. */
 #include "config.h"
 #include <errno.h>
 #include <libgen.h>
@@ -29,6 +30,8 @@ static const struct {
 } commands[] = {
         { "images", cmd_images }, { "rm", cmd_rm },         { "gc", cmd_gc },
         { "verify", cmd_verify }, { "export", cmd_export }, { "import", cmd_import },
+        { "commit", cmd_commit }, { "containers", cmd_containers }, { "tag", cmd_tag },
+        { "inspect", cmd_inspect },
 };
 
 static const struct opt front_opts[] = {
@@ -53,6 +56,10 @@ static const struct opts_spec front = {
                  "  verify [IMAGE...]         hash stored archives again, check unpacked trees\n"
                  "  export IMAGE FILE|-       write an image to one self-verifying file\n"
                  "  import FILE|-             verify and store an exported image\n"
+                 "  commit CONTAINER IMAGE    make an image of a named container's layer\n"
+                 "  containers [--json]       list named containers (launch --name)\n"
+                 "  tag IMAGE NEW[:TAG]       give an image another name\n"
+                 "  inspect IMAGE...          an image's config, layers and provenance as JSON\n"
                  "\n"
                  "Options may come before or after operands; \"--\" ends them. For launch, what\n"
                  "follows the image is the command's.",

@@ -1,13 +1,16 @@
 /* A named container's layer in the store: containers/NAME holds its lock,
  * its origin (the lowers it was made over, one resolved path a line, top
  * first: one lower's record is that path alone, as before layers were
- * stacked) and its upper and work directories, which launch_run makes. */
+ * stacked), the image it was made from (for roost commit) and its upper
+ * and work directories, which launch_run makes. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "common/util.h"
 #include "launch/container.h"
@@ -44,8 +47,21 @@ fail:
         return NULL;
 }
 
+/* The image's record, written once: a layer stays tied to the image it
+ * was made from even when launched again through another tag whose
+ * layers are the same. */
+static int record_image(int cfd, const struct launch_image *img)
+{
+        _cleanup_free_ char *text = NULL;
+        if (faccessat(cfd, "image", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                return 0;
+        if (asprintf(&text, "digest sha256:%s\nreference %s\narch %s\n", img->digest, img->ref, img->arch) < 0)
+                return -ENOMEM;
+        return write_file_atomic_at(cfd, "image", text, strlen(text), 0600);
+}
+
 int launch_container_open(store *s, const char *name, const char *const *lowers, size_t n_lowers,
-                          struct launch_container *ret, roost_error *e)
+                          const struct launch_image *image, struct launch_container *ret, roost_error *e)
 {
         struct launch_container c = { .lock = -1 };
         _cleanup_close_ int cfd = -1;
@@ -84,6 +100,12 @@ int launch_container_open(store *s, const char *name, const char *const *lowers,
                                     name, recorded, name);
                 goto fail;
         }
+        if (image && image->digest && (r = record_image(cfd, image)) < 0) {
+                roost_error_set(e, r, "recording the image of container %s", name);
+                goto fail;
+        }
+        /* When it was last used, for roost containers; not worth failing for. */
+        (void)futimens(c.lock, NULL);
         if ((r = store_container_path(s, name, "upper", &c.upper)) < 0 ||
             (r = store_container_path(s, name, "work", &c.work)) < 0) {
                 roost_error_set(e, r, "container %s", name);

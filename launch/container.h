@@ -4,6 +4,7 @@
 #pragma once
 #include <stddef.h>
 #include "common/error.h"
+#include "launch/image.h"
 #include "store/store.h"
 
 struct launch_container {
@@ -15,8 +16,14 @@ struct launch_container {
 /* Lock the layer of container NAME in S and check that it was made over
  * LOWERS (top first, resolved here), recording them when it is new: a
  * layer only makes sense over the stack it was made on, as a docker
- * container keeps its image. -EBUSY (another launch uses it), -EEXIST
- * (made over other lowers) or -EROFS (a read-only store), with E filled. */
+ * container keeps its image. IMAGE (NULL for --rootfs) is recorded too,
+ * when nothing is yet, for roost commit: "image" holds the lines
+ *   digest sha256:<hex of its manifest>
+ *   reference NAME:TAG
+ *   arch <Alpine's arch name>
+ * The lock file's modification time says when the layer was last used.
+ * -EBUSY (another launch uses it), -EEXIST (made over other lowers) or
+ * -EROFS (a read-only store), with E filled. */
 int launch_container_open(store *s, const char *name, const char *const *lowers, size_t n_lowers,
-                          struct launch_container *ret, roost_error *e);
+                          const struct launch_image *image, struct launch_container *ret, roost_error *e);
 void launch_container_done(struct launch_container *c);

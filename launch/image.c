@@ -70,7 +70,8 @@ int launch_image_resolve(store *s, const char *image, const char *arch, struct l
         else if ((r = image_trees(s, &ref, &img, e)) >= 0 &&
                  (r = store_image_config_read(s, ref.config, &img.config)) < 0)
                 roost_error_set(e, r, "image %s:%s: reading its config", ref.name, ref.tag);
-        if (r >= 0 && !(img.arch = strdup(ref.arch)))
+        if (r >= 0 && (!(img.arch = strdup(ref.arch)) || !(img.digest = strdup(ref.digest)) ||
+                       asprintf(&img.ref, "%s:%s", ref.name, ref.tag) < 0))
                 r = roost_error_set(e, -ENOMEM, "image %s:%s", ref.name, ref.tag);
         store_ref_done(&ref);
         if (r < 0) {
@@ -91,6 +92,8 @@ void launch_image_done(struct launch_image *img)
         free(img->use_fds);
         store_image_config_done(&img->config);
         free(img->arch);
+        free(img->ref);
+        free(img->digest);
         memset(img, 0, sizeof(*img));
 }
 

@@ -13,6 +13,8 @@ struct launch_image {
         size_t n_use;
         struct store_image_config config;
         char *arch;       /* the image's platform, in Alpine's name */
+        char *ref;        /* the reference it was found by, NAME:TAG */
+        char *digest;     /* its manifest's hex sha256: the image's id */
 };
 
 /* IMAGE's unpacked layers and config for ARCH (NULL: the host's). IMAGE

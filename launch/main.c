@@ -619,7 +619,7 @@ int main(int argc, char **argv)
                 cli_error("the store's tmp/: %s", roost_strerror(r));
                 goto out;
         }
-        if (arg.name && launch_container_open(s, arg.name, lowers, n_lowers, &named, &e) < 0) {
+        if (arg.name && launch_container_open(s, arg.name, lowers, n_lowers, image ? &img : NULL, &named, &e) < 0) {
                 cli_error("%s", e.msg);
                 goto out;
         }

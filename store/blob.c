@@ -24,6 +24,11 @@ struct store_blob {
          * aligned pages far more cheaply (no partial-page zeroing). */
         unsigned char *wbuf;
         size_t wlen;
+        /* store_blob_begin_new: its digest is known only at the end, so it
+         * is written in a temporary of its own (tmp/<pid>.<random>, held
+         * locked by tmp_fd), and sha256 stays empty until published. */
+        int tmp_fd;
+        char *tmp_name;
 };
 
 #define WBUF_SIZE (256u << 10)
@@ -70,6 +75,14 @@ static void blob_free(store_blob *b)
         if (!b)
                 return;
         closep(&b->fd); /* releases the lock */
+        if (b->tmp_name) {
+                /* What is left of an unpublished blob goes with its
+                 * temporary; store_cleanup would remove it otherwise. */
+                (void)unlinkat(b->tmp_fd, "blob", 0);
+                (void)unlinkat(b->s->fd, b->tmp_name, AT_REMOVEDIR);
+                free(b->tmp_name);
+        }
+        closep(&b->tmp_fd);
         store_hash_free(b->hash);
         free(b->wbuf);
         free(b);
@@ -133,7 +146,7 @@ static int blob_begin(store *s, const char *sha256, bool layer, bool gzip, store
         b->s = s;
         b->layer = layer;
         b->gzip = gzip;
-        b->fd = -1;
+        b->fd = b->tmp_fd = -1;
         memcpy(b->sha256, sha256, sizeof(b->sha256));
         snprintf(b->partial, sizeof(b->partial), "partial/%s", sha256);
 
@@ -232,8 +245,10 @@ int store_blob_commit(store_blob *b)
 {
         char got[STORE_SHA256_HEX + 1], name[96];
         _cleanup_close_ int dfd = -1;
-        int r = store_hash_peek(b->hash, got, NULL);
-        if (r < 0)
+        int r = -EINVAL;
+        if (b->tmp_name) /* no name to check against: store_blob_publish */
+                goto out;
+        if ((r = store_hash_peek(b->hash, got, NULL)) < 0)
                 goto out;
         if (strcmp(got, b->sha256) != 0) {
                 /* Wrong bytes are worthless for a resume too. */
@@ -279,11 +294,72 @@ void store_blob_abort(store_blob *b, bool keep)
 {
         if (!b)
                 return;
-        if (!keep)
+        if (b->tmp_name) /* nothing to resume: blob_free removes it */
+                ;
+        else if (!keep)
                 unlinkat(b->s->fd, b->partial, 0);
         else
                 (void)blob_flush(b); /* what we have is worth resuming from */
         blob_free(b);
+}
+
+int store_blob_begin_new(store *s, store_blob **ret)
+{
+        if (s->read_only)
+                return -EROFS;
+        store_blob *b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->s = s;
+        b->fd = b->tmp_fd = -1;
+        int r = store_tmpdir(s, &b->tmp_name, &b->tmp_fd);
+        if (r < 0) {
+                blob_free(b);
+                return r;
+        }
+        snprintf(b->partial, sizeof(b->partial), "%s/blob", b->tmp_name);
+        b->fd = openat(b->tmp_fd, "blob", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (b->fd < 0 || (r = store_hash_new(&b->hash)) < 0) {
+                r = b->fd < 0 ? -errno : r;
+                blob_free(b);
+                return r;
+        }
+        *ret = b;
+        return 0;
+}
+
+int store_blob_publish(store_blob *b, const char *diff_id, char ret_sha256[STORE_SHA256_HEX + 1])
+{
+        char got[STORE_SHA256_HEX + 1], name[96];
+        _cleanup_close_ int dfd = -1;
+        int r = -EINVAL;
+        if (!b->tmp_name || (diff_id && !store_digest_valid(diff_id)))
+                goto out;
+        if ((r = store_hash_peek(b->hash, got, NULL)) < 0 || (r = blob_flush(b)) < 0)
+                goto out;
+        /* As store_blob_commit: the diff_id first, so that a published
+         * layer always has one to read. */
+        if (diff_id && (r = layer_record(b->s, got, diff_id)) < 0)
+                goto out;
+        if (fsync(b->fd) < 0 || fchmod(b->fd, 0444) < 0) {
+                r = -errno;
+                goto out;
+        }
+        store_blob_name(got, name, sizeof(name));
+        if (renameat2(b->tmp_fd, "blob", b->s->fd, name, RENAME_NOREPLACE) < 0) {
+                r = -errno;
+                if (r != -EEXIST)
+                        goto out;
+                /* The same bytes are stored already: ours go with the
+                 * temporary (blob_free). */
+        }
+        dfd = openat(b->s->fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r = dfd < 0 || fsync(dfd) < 0 ? -errno : 0;
+        if (r == 0)
+                memcpy(ret_sha256, got, sizeof(got));
+out:
+        blob_free(b);
+        return r;
 }
 
 static int sha256_of(const void *buf, size_t n, char ret[STORE_SHA256_HEX + 1])

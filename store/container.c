@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "common/util.h"
 #include "store/store-private.h"
@@ -70,6 +72,109 @@ int store_container_lock(store *s, const char *name, int *ret_dirfd)
                         return r;
         }
         return -EBUSY;
+}
+
+int store_container_take(store *s, const char *name, int *ret_dirfd)
+{
+        char dir[160];
+        int r = container_dir(name, dir, sizeof(dir));
+        if (r < 0)
+                return r;
+        for (int tries = 0; tries < 16; tries++) {
+                /* Never made here: a name that is no container stays none. */
+                r = lock_dir(s, dir, ret_dirfd);
+                if (r != -EAGAIN)
+                        return r;
+        }
+        return -EBUSY;
+}
+
+int store_container_dirfd(store *s, const char *name)
+{
+        char dir[160];
+        int r = container_dir(name, dir, sizeof(dir));
+        if (r < 0)
+                return r;
+        int fd = openat(s->fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+bool store_container_in_use(store *s, const char *name)
+{
+        char dir[160], line[256];
+        struct stat st;
+        if (container_dir(name, dir, sizeof(dir)) < 0)
+                return false;
+        strcat(dir, "/lock");
+        if (fstatat(s->fd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return false;
+        /* Asking flock itself would take the lock for an instant, and a
+         * launch starting in that instant would be refused: the kernel's
+         * table of locks says it without touching them. */
+        _cleanup_fclose_ FILE *f = fopen("/proc/locks", "re");
+        bool held = false;
+        while (f && !held && fgets(line, sizeof(line), f)) {
+                unsigned maj, min;
+                unsigned long long ino;
+                char *p = strstr(line, "FLOCK");
+                if (!p || strstr(line, "->"))
+                        continue;
+                /* "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" */
+                char kind[16], mode[16];
+                int pid;
+                if (sscanf(p, "FLOCK %15s %15s %d %x:%x:%llu", kind, mode, &pid, &maj, &min, &ino) == 6)
+                        held = ino == st.st_ino && major(st.st_dev) == maj && minor(st.st_dev) == min;
+        }
+        return held;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int store_container_list(store *s, char ***ret, size_t *ret_n)
+{
+        DIR *d;
+        int r = opendir_at(s->fd, "containers", &d);
+        char **v = NULL;
+        size_t n = 0;
+        if (r == -ENOENT) {
+                *ret = calloc(1, sizeof(char *));
+                *ret_n = 0;
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                /* Only names a container may have: nothing else is one. */
+                if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+                        continue;
+                if (!store_ref_name_valid(de->d_name))
+                        continue;
+                char **nv = realloc(v, (n + 2) * sizeof(*v));
+                if (!nv || !(nv[n] = strdup(de->d_name))) {
+                        v = nv ? nv : v;
+                        r = -ENOMEM;
+                        break;
+                }
+                v = nv;
+                v[++n] = NULL;
+        }
+        closedir(d);
+        if (r < 0) {
+                if (v)
+                        v[n] = NULL;
+                strv_free(v);
+                return r;
+        }
+        if (!v && !(v = calloc(1, sizeof(*v))))
+                return -ENOMEM;
+        qsort(v, n, sizeof(*v), name_cmp);
+        *ret = v;
+        *ret_n = n;
+        return 0;
 }
 
 int store_container_path(const store *s, const char *name, const char *part, char **ret)

@@ -123,3 +123,47 @@ int store_image_put_rootfs(store *s, const char *arch, const char *layer, const 
         return store_image_put(s, arch, &l, 1, &c, version, ret_digest);
 }
 
+int store_image_put_config(store *s, const char *config, const struct store_layer *layers, size_t n_layers,
+                           const char *version, char ret_digest[STORE_SHA256_HEX + 1])
+{
+        /* The config is kept as its writer made it, byte for byte; what
+         * the manifest says of the layers must agree with it. */
+        json_t *c = json_loads(config, JSON_REJECT_DUPLICATES, NULL);
+        json_t *diff = json_object_get(json_object_get(c, "rootfs"), "diff_ids");
+        int r = json_is_object(c) && json_is_array(diff) && json_array_size(diff) == n_layers ? 0 : -ROOST_EFORMAT;
+        for (size_t i = 0; r == 0 && i < n_layers; i++) {
+                const char *d = json_string_value(json_array_get(diff, i));
+                if (!store_digest_valid(layers[i].digest) || !layers[i].media_type || !layers[i].diff_id ||
+                    !d || strncmp(d, "sha256:", 7) != 0 || strcmp(d + 7, layers[i].diff_id) != 0)
+                        r = -EINVAL;
+                else if (!store_blob_exists(s, layers[i].digest))
+                        r = -ENOENT;
+        }
+        json_decref(c);
+        if (r < 0)
+                return r;
+        char chex[STORE_SHA256_HEX + 1];
+        size_t n = strlen(config);
+        if ((r = store_blob_put(s, config, n, chex)) < 0)
+                return r;
+        return store_manifest_put(s, chex, n, layers, n_layers, version, ret_digest);
+}
+
+int store_image_read(store *s, const char *digest, struct store_ref *ret)
+{
+        struct store_ref ref = { 0 };
+        int r = store_manifest_read(s, digest, &ref);
+        for (size_t i = 0; r == 0 && i < ref.n_layers; i++) {
+                char diff[STORE_SHA256_HEX + 1];
+                struct store_layer *l = &ref.layers[i];
+                if ((r = store_layer_diff_id(s, l->digest, store_layer_gzip(l), diff)) == 0 &&
+                    !(l->diff_id = strdup(diff)))
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                store_ref_done(&ref);
+                return r;
+        }
+        *ret = ref;
+        return 0;
+}

@@ -139,6 +139,19 @@ static inline void store_blob_abortp(store_blob **b)
  * digests, when COMPRESSED says it is gzip; a plain tar's is its digest.
  * store_blob_commit then records it (store_layer_diff_id). */
 int store_blob_begin_layer(store *s, const char *sha256, bool gzip, store_blob **ret);
+/* Begin a blob whose digest is known only once it is all written (a
+ * layer roost makes itself, e.g. a container's commit): its bytes go to a
+ * temporary of its own in tmp/ (removed with its writer, should it die),
+ * hashed as they come. store_blob_write, store_blob_digests and
+ * store_blob_abort apply; store_blob_commit does not (no name to verify):
+ * store_blob_publish names it. */
+int store_blob_begin_new(store *s, store_blob **ret);
+/* Publish B under the SHA-256 of its bytes (*RET_SHA256): fsync, read-only,
+ * renamed into blobs/sha256/ (a copy already stored is kept, ours dropped).
+ * When DIFF_ID is not NULL the blob is a layer and DIFF_ID (the SHA-256 of
+ * the tar inside, which its writer computed; the store reads no tar) is
+ * recorded first, as store_layer_diff_id reads it. Frees B. */
+int store_blob_publish(store_blob *b, const char *diff_id, char ret_sha256[STORE_SHA256_HEX + 1]);
 /* Write a small blob from memory; *RET_SHA256 gets its name. */
 int store_blob_put(store *s, const void *buf, size_t n, char ret_sha256[STORE_SHA256_HEX + 1]);
 /* Read a small blob (at most MAX bytes) into a NUL-terminated buffer. */
@@ -278,6 +291,17 @@ int store_manifest_put(store *s, const char *config, uint64_t config_size, const
 int store_image_put_rootfs(store *s, const char *arch, const char *layer, const char *diff_id, uint64_t size,
                            const char *version, int64_t created, const char *created_by,
                            char ret_digest[STORE_SHA256_HEX + 1]);
+/* Store the config CONFIG (an OCI image config as JSON, kept byte for
+ * byte) and the manifest naming it and LAYERS (bottom first, each stored:
+ * -ENOENT otherwise), as store_image_put does: for an image made from
+ * another (roost commit), whose config carries more than
+ * store_image_config says (history, labels). CONFIG's rootfs.diff_ids must
+ * be LAYERS' diff_ids, in order: -EINVAL otherwise. */
+int store_image_put_config(store *s, const char *config, const struct store_layer *layers, size_t n_layers,
+                           const char *version, char ret_digest[STORE_SHA256_HEX + 1]);
+/* The image (manifest) DIGEST: its config, and its layers with their
+ * diff_ids, into RET (name, tag and arch left unset); store_ref_done. */
+int store_image_read(store *s, const char *digest, struct store_ref *ret);
 /* Read the config blob CONFIG. */
 int store_image_config_read(store *s, const char *config, struct store_image_config *ret);
 
@@ -358,6 +382,20 @@ int store_path(const store *s, const char *relative, char **ret);
  * release) and, in *ret_dirfd, the layer's directory; -EBUSY while another
  * process holds it, -EINVAL for a bad name. */
 int store_container_lock(store *s, const char *name, int *ret_dirfd);
+/* The same for a layer that exists, which it never creates: -ENOENT when
+ * NAME has none. For a command that works on a stopped container's layer
+ * (roost commit): while it holds the lock no launch can start on it. */
+int store_container_take(store *s, const char *name, int *ret_dirfd);
+/* NAME's layer directory (read-only fd), neither locked nor made:
+ * -ENOENT when there is none. For listing. */
+int store_container_dirfd(store *s, const char *name);
+/* Whether a launch holds NAME's layer now, read from the kernel's table
+ * of locks without taking the lock (which would refuse a launch starting
+ * in that instant). */
+bool store_container_in_use(store *s, const char *name);
+/* The names of the containers that have a layer, sorted; a NULL-terminated
+ * vector (strv_free). */
+int store_container_list(store *s, char ***ret, size_t *ret_n);
 /* Absolute path of PART ("upper", "work") of NAME's layer, for overlayfs. */
 int store_container_path(const store *s, const char *name, const char *part, char **ret);
 /* Remove NAME's layer: -ENOENT when there is none, -EBUSY while a launch

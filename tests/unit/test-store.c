@@ -194,6 +194,164 @@ static void test_sigkill_mid_write(void **state)
         store_close(s);
 }
 
+
+/* A blob whose digest is known only at the end (a layer roost makes):
+ * written in a temporary, published under its hash with its diff_id
+ * recorded, never visible before; an abandoned or killed one leaves
+ * nothing behind. */
+static void test_blob_publish_new(void **state)
+{
+        store *s;
+        store_blob *b;
+        char got[STORE_SHA256_HEX + 1], diff[STORE_SHA256_HEX + 1], fake_diff[STORE_SHA256_HEX + 1];
+        sha256_hex("tar", 3, fake_diff);
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_blob_begin_new(s, &b), 0);
+        assert_int_equal(count_entries("tmp"), 1);
+        assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE / 3), 0);
+        assert_int_equal(store_blob_write(b, payload + PAYLOAD_SIZE / 3, PAYLOAD_SIZE - PAYLOAD_SIZE / 3), 0);
+        assert_int_equal(count_entries("blobs/sha256"), 0);
+        assert_int_equal(store_blob_commit(b), -EINVAL); /* no name to check: publish */
+        assert_int_equal(count_entries("tmp"), 0);
+
+        assert_int_equal(store_blob_begin_new(s, &b), 0);
+        assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE), 0);
+        assert_int_equal(store_blob_publish(b, "not-a-digest", got), -EINVAL);
+        assert_int_equal(count_entries("blobs/sha256"), 0);
+        assert_int_equal(store_blob_begin_new(s, &b), 0);
+        assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE), 0);
+        assert_int_equal(store_blob_publish(b, fake_diff, got), 0);
+        assert_string_equal(got, payload_sha256);
+        assert_true(store_blob_exists(s, payload_sha256));
+        assert_int_equal(store_blob_verify(s, payload_sha256, NULL), 0);
+        /* The writer's diff_id is what the store answers, not one it
+         * computes from the gzip it does not have here. */
+        assert_int_equal(store_layer_diff_id(s, payload_sha256, true, diff), 0);
+        assert_string_equal(diff, fake_diff);
+        char p[512];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/blobs/sha256/%s", root, payload_sha256);
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0444);
+        assert_int_equal(count_entries("tmp"), 0);
+
+        /* The same bytes again: the stored copy stays, ours goes. */
+        assert_int_equal(store_blob_begin_new(s, &b), 0);
+        assert_int_equal(store_blob_write(b, payload, PAYLOAD_SIZE), 0);
+        assert_int_equal(store_blob_publish(b, NULL, got), 0);
+        assert_string_equal(got, payload_sha256);
+        assert_int_equal(count_entries("blobs/sha256"), 1);
+        assert_int_equal(count_entries("tmp"), 0);
+
+        /* Given up: nothing left. */
+        assert_int_equal(store_blob_begin_new(s, &b), 0);
+        assert_int_equal(store_blob_write(b, "abc", 3), 0);
+        store_blob_abort(b, true);
+        assert_int_equal(count_entries("tmp"), 0);
+        assert_int_equal(count_entries("partial"), 0);
+        store_close(s);
+
+        /* Killed while writing: the next command removes its temporary. */
+        int pipefd[2];
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (store_open(root, 0, &s) < 0 || store_blob_begin_new(s, &b) < 0 ||
+                    store_blob_write(b, payload, PAYLOAD_SIZE) < 0 || write(pipefd[1], "x", 1) != 1)
+                        _exit(1);
+                pause();
+                _exit(0);
+        }
+        close(pipefd[1]);
+        char c;
+        assert_int_equal(read(pipefd[0], &c, 1), 1);
+        close(pipefd[0]);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(count_entries("tmp"), 1);
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(count_entries("tmp"), 0);
+        assert_int_equal(count_entries("blobs/sha256"), 1);
+        store_close(s);
+}
+
+/* An image made from another keeps the config it is given byte for byte,
+ * and only when its diff_ids are its layers'. */
+static void test_image_put_config(void **state)
+{
+        store *s;
+        store_blob *b;
+        char layer[STORE_SHA256_HEX + 1], diff[STORE_SHA256_HEX + 1], digest[STORE_SHA256_HEX + 1];
+        char config[512], other[512];
+        sha256_hex("tar", 3, diff);
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_blob_begin_new(s, &b), 0);
+        assert_int_equal(store_blob_write(b, payload, 4096), 0);
+        assert_int_equal(store_blob_publish(b, diff, layer), 0);
+        struct store_layer l = { .digest = layer, .diff_id = diff, .media_type = (char *)STORE_MEDIA_LAYER_GZIP,
+                                 .size = 4096 };
+        snprintf(config, sizeof(config),
+                 "{\"architecture\":\"amd64\",\"config\":{\"Labels\":{\"a\":\"b\"}},\"os\":\"linux\","
+                 "\"rootfs\":{\"diff_ids\":[\"sha256:%s\"],\"type\":\"layers\"}}",
+                 diff);
+        snprintf(other, sizeof(other), "{\"rootfs\":{\"diff_ids\":[\"sha256:%s\"]}}", payload_sha256);
+        assert_int_equal(store_image_put_config(s, other, &l, 1, NULL, digest), -EINVAL);
+        assert_int_equal(store_image_put_config(s, "{\"rootfs\":{\"diff_ids\":[]}}", &l, 1, NULL, digest),
+                         -ROOST_EFORMAT);
+        assert_int_equal(store_image_put_config(s, "not json", &l, 1, NULL, digest), -ROOST_EFORMAT);
+        struct store_layer missing = l;
+        missing.digest = payload_sha256;
+        assert_int_equal(store_image_put_config(s, config, &missing, 1, NULL, digest), -ENOENT);
+        assert_int_equal(store_image_put_config(s, config, &l, 1, NULL, digest), 0);
+        struct store_ref ref = { 0 };
+        assert_int_equal(store_image_read(s, digest, &ref), 0);
+        assert_int_equal(ref.n_layers, 1);
+        assert_string_equal(ref.layers[0].digest, layer);
+        assert_string_equal(ref.layers[0].diff_id, diff);
+        _cleanup_free_ char *text = NULL;
+        assert_int_equal(store_blob_read(s, ref.config, 4096, &text, NULL), 0);
+        assert_string_equal(text, config);
+        store_ref_done(&ref);
+        store_close(s);
+}
+
+/* Named containers: listed by name, taken only when they exist. */
+static void test_container_take_list(void **state)
+{
+        store *s;
+        char **names;
+        size_t n;
+        int dfd;
+        assert_int_equal(store_open(root, 0, &s), 0);
+        assert_int_equal(store_container_list(s, &names, &n), 0);
+        assert_int_equal(n, 0);
+        strv_free(names);
+        assert_int_equal(store_container_take(s, "web", &dfd), -ENOENT);
+        assert_false(path_exists("containers/web"));
+        int lock = store_container_lock(s, "web", &dfd);
+        assert_true(lock >= 0);
+        close(dfd);
+        assert_true(store_container_lock(s, "db", &dfd) >= 0);
+        close(dfd);
+        /* Held by a launch (another open file description): refused. */
+        assert_int_equal(store_container_take(s, "web", &dfd), -EBUSY);
+        close(lock);
+        lock = store_container_take(s, "web", &dfd);
+        assert_true(lock >= 0);
+        close(dfd);
+        close(lock);
+        assert_int_equal(store_container_take(s, "../x", &dfd), -EINVAL);
+        assert_int_equal(store_container_list(s, &names, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(names[0], "db");
+        assert_string_equal(names[1], "web");
+        assert_null(names[2]);
+        strv_free(names);
+        store_close(s);
+}
+
 /* A live writer's temporary survives another process opening the store. */
 static void test_live_temporary_kept(void **state)
 {
@@ -956,6 +1114,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_blob_wrong_bytes_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tree_atomic_publish, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigkill_mid_write, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_blob_publish_new, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_image_put_config, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_container_take_list, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_live_temporary_kept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_concurrent_commit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ref_needs_blob, setup, teardown),

@@ -1,0 +1,94 @@
+/* commit: a named container's writable layer becomes an image layer, and
+ * the image it was made from plus that layer a new image (docs/commit.md).
+ *
+ * The layer writer walks an overlayfs upper directory with openat and
+ * O_NOFOLLOW, in sorted order, and streams it once: tar (libarchive) ->
+ * SHA-256 (the diff_id) -> gzip (zlib) -> the store's blob, which hashes
+ * it for its name. overlayfs' whiteouts and opaque directories become
+ * OCI's ".wh.NAME" and ".wh..wh..opq". Nothing here prints or exits. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "common/error.h"
+#include "store/store.h"
+
+/* ---- the layer writer ---- */
+
+struct commit_layer {
+        char digest[STORE_SHA256_HEX + 1];  /* the gzip blob's: its name in the store */
+        char diff_id[STORE_SHA256_HEX + 1]; /* the tar's */
+        uint64_t size;                      /* the blob's bytes */
+        uint64_t entries;                   /* tar entries written, markers included */
+        uint64_t whiteouts, opaques;
+};
+
+/* Write the overlayfs upper directory UPPERFD as an OCI layer
+ * (application/vnd.oci.image.layer.v1.tar+gzip) into the store, its
+ * diff_id recorded. Never follows a symlink of the tree; the same tree
+ * gives the same bytes (entries sorted, times and owners the files'). A
+ * directory overlayfs redirects or a metacopy-only file (features roost's
+ * overlays do not turn on) is refused: the upper alone does not hold it. */
+int commit_layer_write(store *s, int upperfd, struct commit_layer *ret, roost_error *e);
+
+/* ---- a container's origin ---- */
+
+/* What launch recorded of the image a named container was made from
+ * (containers/NAME/image); all NULL for a --rootfs container. */
+struct commit_origin {
+        char *digest; /* hex sha256 of the image's manifest */
+        char *ref;    /* NAME:TAG it was launched as */
+        char *arch;
+        char *rootfs; /* a --rootfs container: its lowers as recorded, ':'-joined; else NULL */
+};
+void commit_origin_done(struct commit_origin *o);
+
+/* A named container's layer, taken for a commit: its lock held (no launch
+ * starts on it meanwhile), its upper directory open. */
+struct commit_container {
+        int lock;
+        int dirfd;   /* containers/NAME */
+        int upperfd; /* containers/NAME/upper */
+        struct commit_origin origin;
+};
+/* -ROOST_ENOTFOUND (no such container), -EBUSY (a launch uses it: roost
+ * cannot pause one), -EINVAL (not a container name), with E filled. */
+int commit_container_open(store *s, const char *name, struct commit_container *ret, roost_error *e);
+void commit_container_done(struct commit_container *c);
+
+/* Read a container's origin without taking it (roost containers). */
+int commit_origin_read(int dirfd, struct commit_origin *ret);
+
+/* ---- the image ---- */
+
+/* One --change: "CMD ...", "ENTRYPOINT ...", "ENV K=V ...", "WORKDIR /d",
+ * "USER u", "LABEL k=v ...", as a Dockerfile says them (CMD and
+ * ENTRYPOINT in the JSON-array form, or else the shell form, run by
+ * /bin/sh -c). Apply CHANGES in order to the config document PARENT (an
+ * OCI image config, JSON), add DIFF_ID to its rootfs and a history entry
+ * "roost commit" (with COMMENT when not NULL) created CREATED, and return
+ * the new config with sorted keys and no whitespace in *RET. A bad change
+ * is -ROOST_EUSAGE with E saying which. */
+int commit_config_derive(const char *parent, char *const *changes, size_t n_changes, const char *comment,
+                         const char *diff_id, int64_t created, char **ret, roost_error *e);
+
+struct commit_options {
+        char *const *changes; /* --change, in order */
+        size_t n_changes;
+        const char *message;  /* -m */
+        int64_t created;      /* 0: now */
+};
+
+/* The image ORIGIN (a stored manifest) with LAYER on top, configured as
+ * its parent with O's changes: its config and manifest stored, and the
+ * reference NAME:TAG written for ORIGIN's architecture. *RET_DIGEST: the
+ * new manifest's hex. -ROOST_ENOTFOUND when the parent is no longer
+ * stored. */
+int commit_image(store *s, const struct commit_origin *origin, const struct commit_layer *layer,
+                 const struct commit_options *o, const char *name, const char *tag,
+                 char ret_digest[STORE_SHA256_HEX + 1], roost_error *e);
+
+/* Bytes a directory tree uses (st_blocks), walked without following
+ * symlinks; what cannot be read is left out. */
+uint64_t commit_tree_usage(int dirfd);
