@@ -1,0 +1,207 @@
+/* Registry credentials in the auth.json podman writes (and docker's
+ * config.json, read only): {"auths": {"REGISTRY": {"auth": base64("user:pass")}}}.
+ * Never logged, never in --json, never in the store. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include "common/error.h"
+#include "common/util.h"
+#include "fetch/registry.h"
+#include "store/json.h"
+
+#define AUTH_FILE_MAX (1 << 20)
+
+int registry_auth_file(char **ret)
+{
+        const char *e = getenv("REGISTRY_AUTH_FILE"), *run = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+        int r;
+        if (e && *e)
+                r = asprintf(ret, "%s", e);
+        else if (run && *run)
+                r = asprintf(ret, "%s/containers/auth.json", run);
+        else if (geteuid() == 0)
+                r = asprintf(ret, "/run/containers/0/auth.json");
+        else if (home && *home)
+                r = asprintf(ret, "%s/.config/containers/auth.json", home);
+        else
+                return -ENOENT;
+        return r < 0 ? -ENOMEM : 0;
+}
+
+static json_t *load(const char *file, int *err)
+{
+        /* The user's own file: a link to it (dotfiles kept elsewhere) is
+         * followed, as podman and docker follow it. */
+        _cleanup_free_ char *text = NULL, *real = realpath(file, NULL);
+        size_t len;
+        if (!real) {
+                *err = -errno;
+                return NULL;
+        }
+        int r = read_file_at(AT_FDCWD, real, AUTH_FILE_MAX, &text, &len);
+        if (r < 0) {
+                *err = r;
+                return NULL;
+        }
+        json_t *o = json_loadb(text, len, 0, NULL);
+        if (!json_is_object(o)) {
+                json_decref(o);
+                *err = -ROOST_EFORMAT;
+                return NULL;
+        }
+        return o;
+}
+
+/* The auths entry of REGISTRY, under the names docker and podman use. */
+static json_t *entry_of(json_t *auths, const char *registry)
+{
+        char url[300];
+        json_t *a = json_object_get(auths, registry);
+        snprintf(url, sizeof(url), "https://%s", registry);
+        if (!a)
+                a = json_object_get(auths, url);
+        if (!a && (!strcmp(registry, "docker.io") || !strcmp(registry, "registry-1.docker.io")))
+                if (!(a = json_object_get(auths, "https://index.docker.io/v1/")) &&
+                    !(a = json_object_get(auths, "docker.io")))
+                        a = json_object_get(auths, "index.docker.io");
+        return a;
+}
+
+static int decode(const char *b64, char **ret_user, char **ret_pass)
+{
+        size_t n = strlen(b64);
+        if (n == 0 || n % 4 || n > 4096)
+                return -ROOST_EFORMAT;
+        _cleanup_free_ unsigned char *out = malloc(n / 4 * 3 + 1);
+        if (!out)
+                return -ENOMEM;
+        int k = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
+        if (k < 0)
+                return -ROOST_EFORMAT;
+        /* EVP_DecodeBlock counts the padding's bytes as decoded zeros. */
+        for (const char *p = b64 + n; p > b64 && p[-1] == '='; p--)
+                k--;
+        out[k] = 0;
+        char *colon = memchr(out, ':', (size_t)k);
+        if (!colon || memchr(out, 0, (size_t)k))
+                return -ROOST_EFORMAT;
+        *colon = 0;
+        if (!(*ret_user = strdup((char *)out)))
+                return -ENOMEM;
+        if (!(*ret_pass = strdup(colon + 1))) {
+                free(*ret_user);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int lookup_in(const char *file, const char *registry, char **ret_user, char **ret_pass)
+{
+        int err = 0;
+        _cleanup_json_ json_t *o = load(file, &err);
+        if (!o)
+                return err == -ENOENT ? -ENOENT : err;
+        const char *b64 = json_string_value(json_object_get(entry_of(json_object_get(o, "auths"), registry), "auth"));
+        return b64 ? decode(b64, ret_user, ret_pass) : -ENOENT;
+}
+
+int registry_creds_lookup(const char *file, const char *registry, char **ret_user, char **ret_pass)
+{
+        if (file)
+                return lookup_in(file, registry, ret_user, ret_pass);
+        _cleanup_free_ char *mine = NULL, *docker = NULL;
+        int r = registry_auth_file(&mine);
+        if (r == 0 && (r = lookup_in(mine, registry, ret_user, ret_pass)) != -ENOENT)
+                return r;
+        const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+        if (dir && *dir)
+                r = asprintf(&docker, "%s/config.json", dir);
+        else if (home && *home)
+                r = asprintf(&docker, "%s/.docker/config.json", home);
+        else
+                return -ENOENT;
+        return r < 0 ? -ENOMEM : lookup_in(docker, registry, ret_user, ret_pass);
+}
+
+/* Make FILE's folder (0700, as podman makes it), and write O there: a
+ * temporary beside it, renamed over it. */
+static int save(const char *file, json_t *o)
+{
+        _cleanup_free_ char *dir = strdup(file), *text = json_dumps(o, JSON_INDENT(8) | JSON_SORT_KEYS);
+        if (!dir || !text)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        const char *name = file;
+        if (slash) {
+                *slash = 0;
+                name = slash + 1;
+                for (char *p = dir + 1; *p; p++)
+                        if (*p == '/') {
+                                *p = 0;
+                                (void)mkdir(dir, 0700);
+                                *p = '/';
+                        }
+                if (*dir && mkdir(dir, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        _cleanup_close_ int dfd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        size_t n = strlen(text);
+        text[n] = '\n';
+        return write_file_atomic_at(dfd, name, text, n + 1, 0600);
+}
+
+int registry_creds_store(const char *file, const char *registry, const char *user, const char *pass)
+{
+        int err = 0;
+        _cleanup_json_ json_t *o = load(file, &err);
+        if (!o && err != -ENOENT)
+                return err;
+        if (!o && !(o = json_object()))
+                return -ENOMEM;
+        json_t *auths = json_object_get(o, "auths");
+        if (!json_is_object(auths)) {
+                auths = json_object();
+                if (!auths || json_object_set_new(o, "auths", auths) < 0)
+                        return -ENOMEM;
+        }
+        if (strchr(user, ':'))
+                return -EINVAL;
+        _cleanup_free_ char *plain = NULL;
+        if (asprintf(&plain, "%s:%s", user, pass) < 0)
+                return -ENOMEM;
+        size_t n = strlen(plain);
+        _cleanup_free_ unsigned char *b64 = malloc((n + 2) / 3 * 4 + 1);
+        if (!b64)
+                return -ENOMEM;
+        EVP_EncodeBlock(b64, (const unsigned char *)plain, (int)n);
+        explicit_bzero(plain, n);
+        if (json_object_set_new(auths, registry, json_pack("{s:s}", "auth", (char *)b64)) < 0)
+                return -ENOMEM;
+        return save(file, o);
+}
+
+int registry_creds_remove(const char *file, const char *registry)
+{
+        int err = 0;
+        _cleanup_json_ json_t *o = load(file, &err);
+        if (!o)
+                return err;
+        json_t *auths = json_object_get(o, "auths");
+        if (json_object_del(auths, registry) < 0) {
+                char url[300];
+                snprintf(url, sizeof(url), "https://%s", registry);
+                if (json_object_del(auths, url) < 0)
+                        return -ENOENT;
+        }
+        return save(file, o);
+}

@@ -1,0 +1,8 @@
+# The registry source's parts that need no network (fetch/registry.h).
+fetch_libfetch_a_SOURCES += fetch/registry.h fetch/registry.c fetch/registry-auth.c
+
+check_PROGRAMS += tests/unit/test-registry
+tests_unit_test_registry_SOURCES = tests/unit/test-registry.c
+tests_unit_test_registry_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_registry_LDADD = $(FETCH_LIBS) $(CMOCKA_LIBS)
+TESTS += tests/unit/test-registry

@@ -1,0 +1,199 @@
+/* The registry source's parts that need no network (fetch/registry.h):
+ * docker's reference rules, WWW-Authenticate, auth.json as podman and
+ * docker write it, and a platform's manifest chosen from an index. */
+#include "config.h"
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "common/error.h"
+#include "fetch/registry.h"
+
+static void ref_is(const char *text, const char *registry, const char *repo, const char *tag, const char *digest,
+                   const char *name)
+{
+        struct registry_ref r;
+        assert_int_equal(registry_ref_parse(text, &r), 0);
+        assert_string_equal(r.registry, registry);
+        assert_string_equal(r.repository, repo);
+        assert_string_equal(r.tag, tag);
+        if (digest)
+                assert_string_equal(r.digest, digest);
+        else
+                assert_null(r.digest);
+        assert_string_equal(r.name, name);
+        registry_ref_done(&r);
+}
+
+static void test_references(void **state)
+{
+        const char *d = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+        char with_digest[200];
+        assert_true(registry_ref_is_remote("docker.io/library/alpine:3.22"));
+        assert_true(registry_ref_is_remote("127.0.0.1:5000/team/app"));
+        assert_true(registry_ref_is_remote("localhost/app"));
+        assert_false(registry_ref_is_remote("alpine"));
+        assert_false(registry_ref_is_remote("alpine:3.22"));
+        assert_false(registry_ref_is_remote("team/app"));
+        ref_is("docker.io/library/alpine:3.22", "registry-1.docker.io", "library/alpine", "3.22", NULL,
+               "docker.io/library/alpine");
+        ref_is("docker.io/alpine", "registry-1.docker.io", "library/alpine", "latest", NULL, "docker.io/library/alpine");
+        ref_is("index.docker.io/team/app:1", "registry-1.docker.io", "team/app", "1", NULL, "docker.io/team/app");
+        ref_is("127.0.0.1:5000/team/app", "127.0.0.1:5000", "team/app", "latest", NULL, "127.0.0.1:5000/team/app");
+        ref_is("localhost/app:v2", "localhost", "app", "v2", NULL, "localhost/app");
+        snprintf(with_digest, sizeof(with_digest), "ghcr.io/o/r:t@%s", d);
+        ref_is(with_digest, "ghcr.io", "o/r", "t", d, "ghcr.io/o/r");
+        snprintf(with_digest, sizeof(with_digest), "127.0.0.1:5000/app@%s", d);
+        ref_is(with_digest, "127.0.0.1:5000", "app", "latest", d, "127.0.0.1:5000/app");
+        struct registry_ref r;
+        static const char *const bad[] = {
+                "ghcr.io/Upper/case",  "ghcr.io/o/r:bad tag", "ghcr.io/o/r@sha512:00", "ghcr.io/o/r@sha256:xyz",
+                "ghcr.io/",            "ghcr.io/../etc",      "ghcr.io/o/r:",          "",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                assert_int_equal(registry_ref_parse(bad[i], &r), -EINVAL);
+}
+
+static void test_challenges(void **state)
+{
+        struct registry_challenge c;
+        assert_int_equal(registry_challenge_parse("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+                                                  "scope=\"repository:library/alpine:pull\"",
+                                                  &c),
+                         0);
+        assert_int_equal(c.scheme, REGISTRY_AUTH_BEARER);
+        assert_string_equal(c.realm, "https://auth.docker.io/token");
+        assert_string_equal(c.service, "registry.docker.io");
+        assert_string_equal(c.scope, "repository:library/alpine:pull");
+        registry_challenge_done(&c);
+        assert_int_equal(registry_challenge_parse("basic realm=\"a \\\"quoted\\\" realm\", charset=UTF-8", &c), 0);
+        assert_int_equal(c.scheme, REGISTRY_AUTH_BASIC);
+        assert_string_equal(c.realm, "a \"quoted\" realm");
+        assert_null(c.scope);
+        registry_challenge_done(&c);
+        assert_int_equal(registry_challenge_parse("Negotiate", &c), 0);
+        assert_int_equal(c.scheme, REGISTRY_AUTH_NONE);
+        registry_challenge_done(&c);
+        assert_int_equal(registry_challenge_parse("Bearer realm=\"unterminated", &c), -EINVAL);
+        assert_int_equal(registry_challenge_parse("Bearer =x", &c), -EINVAL);
+        assert_int_equal(registry_challenge_parse("", &c), -EINVAL);
+}
+
+static void test_credentials(void **state)
+{
+        char dir[] = "/tmp/roost-auth-XXXXXX", file[96], other[96];
+        assert_non_null(mkdtemp(dir));
+        snprintf(file, sizeof(file), "%s/sub/auth.json", dir);
+        snprintf(other, sizeof(other), "%s/docker.json", dir);
+        char *u = NULL, *p = NULL;
+        assert_int_equal(registry_creds_lookup(file, "127.0.0.1:5000", &u, &p), -ENOENT);
+        assert_int_equal(registry_creds_store(file, "127.0.0.1:5000", "ci", "s3cr:et"), 0);
+        assert_int_equal(registry_creds_store(file, "ghcr.io", "me", "tok"), 0);
+        struct stat st;
+        assert_int_equal(stat(file, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(registry_creds_lookup(file, "127.0.0.1:5000", &u, &p), 0);
+        assert_string_equal(u, "ci");
+        assert_string_equal(p, "s3cr:et"); /* only the first ':' splits */
+        free(u);
+        free(p);
+        assert_int_equal(registry_creds_remove(file, "127.0.0.1:5000"), 0);
+        assert_int_equal(registry_creds_lookup(file, "127.0.0.1:5000", &u, &p), -ENOENT);
+        assert_int_equal(registry_creds_lookup(file, "ghcr.io", &u, &p), 0);
+        free(u);
+        free(p);
+        assert_int_equal(registry_creds_remove(file, "127.0.0.1:5000"), -ENOENT);
+        assert_int_equal(registry_creds_store(file, "x", "a:b", "c"), -EINVAL);
+        /* docker's config.json names Docker Hub by its old URL */
+        FILE *f = fopen(other, "w");
+        fputs("{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"},\"bad\":{\"auth\":\"!!!!\"}}}", f);
+        fclose(f);
+        assert_int_equal(registry_creds_lookup(other, "docker.io", &u, &p), 0);
+        assert_string_equal(u, "u");
+        assert_string_equal(p, "p");
+        free(u);
+        free(p);
+        assert_int_equal(registry_creds_lookup(other, "bad", &u, &p), -ROOST_EFORMAT);
+        char cmd[200];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+static const char index_json[] =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
+        "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:"
+        "1111111111111111111111111111111111111111111111111111111111111111\",\"size\":500,"
+        "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
+        "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:"
+        "2222222222222222222222222222222222222222222222222222222222222222\",\"size\":501,"
+        "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
+        "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:"
+        "3333333333333333333333333333333333333333333333333333333333333333\",\"size\":502,"
+        "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}}]}";
+
+static void test_index(void **state)
+{
+        struct registry_desc d;
+        char *list = NULL;
+        bool is_index = false;
+        assert_int_equal(registry_is_index(index_json, strlen(index_json), NULL, &is_index), 0);
+        assert_true(is_index);
+        assert_int_equal(registry_index_pick(index_json, strlen(index_json), "aarch64", &d, NULL), 0);
+        assert_string_equal(d.hex, "2222222222222222222222222222222222222222222222222222222222222222");
+        assert_int_equal(d.size, 501);
+        free(d.media_type);
+        assert_int_equal(registry_index_pick(index_json, strlen(index_json), "armv7", &d, NULL), 0);
+        assert_int_equal(d.size, 502);
+        free(d.media_type);
+        assert_int_equal(registry_index_pick(index_json, strlen(index_json), "s390x", &d, &list), -ROOST_ENOTFOUND);
+        assert_string_equal(list, "linux/amd64, linux/arm64/v8, linux/arm/v7");
+        free(list);
+        assert_int_equal(registry_is_index("[]", 2, NULL, &is_index), -EINVAL);
+        assert_int_equal(registry_is_index("{\"mediaType\":\"text/plain\"}", 26, NULL, &is_index), -EINVAL);
+}
+
+static void test_manifest(void **state)
+{
+        static const char m[] =
+                "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+                "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":10,"
+                "\"digest\":\"sha256:4444444444444444444444444444444444444444444444444444444444444444\"},"
+                "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":7,"
+                "\"digest\":\"sha256:5555555555555555555555555555555555555555555555555555555555555555\"}]}";
+        struct registry_desc config, *layers;
+        size_t n;
+        bool is_index = true;
+        assert_int_equal(registry_is_index(m, strlen(m), NULL, &is_index), 0);
+        assert_false(is_index);
+        assert_int_equal(registry_manifest_parse(m, strlen(m), 16, &config, &layers, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(config.size, 10);
+        assert_string_equal(layers[0].hex, "5555555555555555555555555555555555555555555555555555555555555555");
+        free(config.media_type);
+        registry_desc_free(layers, n);
+        assert_int_equal(registry_manifest_parse(m, strlen(m), 0, &config, &layers, &n), -E2BIG);
+        char *zstd = strdup(m);
+        memcpy(strstr(zstd, "tar.gzip"), "tar.zstd", 8);
+        assert_int_equal(registry_manifest_parse(zstd, strlen(zstd), 16, &config, &layers, &n), -EOPNOTSUPP);
+        free(zstd);
+        char *neg = strdup(m);
+        memcpy(strstr(neg, "\"size\":7"), "\"size\":-", 8);
+        assert_int_equal(registry_manifest_parse(neg, strlen(neg), 16, &config, &layers, &n), -ROOST_EFORMAT);
+        free(neg);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_references), cmocka_unit_test(test_challenges),
+                cmocka_unit_test(test_credentials), cmocka_unit_test(test_index),
+                cmocka_unit_test(test_manifest),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
