@@ -232,36 +232,45 @@ static int oci(store *s, char **argv)
         return 0;
 }
 
-int main(int argc, char **argv)
+static int v1(store *s, char **argv)
 {
-        store *s;
-        if (argc < 3 || store_open(argv[2], 0, &s) < 0)
-                return fprintf(stderr, "usage: store-put put|use STORE ...\n"), 2;
+        struct store_ref ref = { 0 };
+        _cleanup_free_ char *json = NULL;
+        int r = store_ref_read(s, argv[3], argv[4], argv[5], &ref);
+        if (r == 0)
+                r = store_ref_v1_json(&ref, &json);
+        store_ref_done(&ref);
+        if (r < 0)
+                return fprintf(stderr, "store-put: v1: %s\n", roost_strerror(r)), 1;
+        printf("%s\n", json);
+        return 0;
+}
+
+static int run(store *s, int argc, char **argv)
+{
         if (!strcmp(argv[1], "put") && argc == 8)
                 return put(s, argv);
         if (!strcmp(argv[1], "image") && argc >= 8)
                 return image(s, argv, argc - 7);
-        if (!strcmp(argv[1], "v1") && argc == 6) {
-                struct store_ref ref = { 0 };
-                _cleanup_free_ char *json = NULL;
-                int r = store_ref_read(s, argv[3], argv[4], argv[5], &ref);
-                if (r == 0)
-                        r = store_ref_v1_json(&ref, &json);
-                store_ref_done(&ref);
-                if (r < 0)
-                        return fprintf(stderr, "store-put: v1: %s\n", roost_strerror(r)), 1;
-                printf("%s\n", json);
-                return 0;
-        }
+        if (!strcmp(argv[1], "v1") && argc == 6)
+                return v1(s, argv);
         if (!strcmp(argv[1], "oci") && argc == 8)
                 return oci(s, argv);
         if (!strcmp(argv[1], "tree") && argc == 5)
                 return tree(s, argv);
+        return fprintf(stderr, "usage: store-put put|image|v1|oci|tree|use STORE ...\n"), 2;
+}
+
+int main(int argc, char **argv)
+{
+        store *s;
+        if (argc < 3 || store_open(argv[2], 0, &s) < 0)
+                return fprintf(stderr, "usage: store-put put|image|v1|oci|tree|use STORE ...\n"), 2;
         if (!strcmp(argv[1], "use") && argc == 4) {
                 int fd = store_tree_use(s, argv[3]);
+                store_close(s); /* a running container holds no store lock */
                 if (fd < 0)
                         return 1;
-                store_close(s); /* a running container holds no store lock */
                 printf("holding\n");
                 fflush(stdout);
                 char c;
@@ -269,5 +278,7 @@ int main(int argc, char **argv)
                         ;
                 return 0;
         }
-        return fprintf(stderr, "usage: store-put put|use STORE ...\n"), 2;
+        int r = run(s, argc, argv);
+        store_close(s);
+        return r;
 }
