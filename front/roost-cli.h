@@ -10,6 +10,8 @@ struct roost_args {
         const char *arch;  /* --arch, else the host's */
         bool json, quiet, prune;
         bool containers; /* rm --container: the operands are container names */
+        const char **trust; /* verify --trust KEY.asc, repeatable */
+        size_t n_trust;
         char **operands;
         int n_operands;
 };
@@ -25,6 +27,7 @@ enum {
         ROOST_OPT_PRUNE,
         ROOST_OPT_CONTAINER,
         ROOST_OPT_VERSION,
+        ROOST_OPT_TRUST,
 };
 extern const struct opt roost_global_opts[];
 /* The options of a command that has none of its own: --help. */
