@@ -100,6 +100,23 @@ make_mirror() {
 YAML
 }
 
+# fixture_signing_key: a throwaway OpenPGP key in a gpg home of its own
+# under $TEST_TMP (its agent killed at exit); its public half in
+# $FIXTURE_KEY, for pull --trust. fixture_sign FILE writes FILE.asc,
+# armored, as Alpine signs (gpg's default hash for RSA: SHA-512).
+fixture_signing_key() {
+        export GNUPGHOME=$TEST_TMP/gnupg
+        mkdir -p -m 700 "$GNUPGHOME"
+        tap_at_exit 'gpgconf --kill gpg-agent 2>/dev/null'
+        FIXTURE_KEY=$TEST_TMP/fixture-key.asc
+        gpg -q --batch --no-tty --passphrase '' --pinentry-mode loopback \
+                --quick-gen-key 'Fixture <fixture@example.org>' rsa2048 sign never 2>/dev/null &&
+                gpg -q --batch -a --export fixture@example.org >"$FIXTURE_KEY" 2>/dev/null
+}
+fixture_sign() {
+        gpg -q --batch --no-tty --yes -u fixture@example.org -a --detach-sign -o "$1.asc" "$1" 2>/dev/null
+}
+
 # fixture_tarball OUT [COMPRESSION] [VERSION]: build the fixture rootfs and
 # pack it; cached per test run in $TEST_TMP.
 fixture_tarball() {
