@@ -37,7 +37,7 @@ bool fetch_file_name_valid(const char *s);
 struct fetch_release {
         char *version;
         char *file;
-        char *sha256;
+        char *sha256;  /* NULL when the index publishes none (the .sha256 file then says) */
         char *sha512;  /* NULL when the index publishes none */
         uint64_t size; /* 0 when unknown */
         int64_t date;  /* the index's date and time of the release, UTC; 0 when it gives none */
@@ -77,6 +77,11 @@ void fetch_http_free(fetch_http *h);
 /* GET URL into memory (NUL-terminated), refusing more than MAX bytes.
  * -ROOST_ENOTFOUND for 404/410 or a missing file. */
 int fetch_http_get(fetch_http *h, const char *url, size_t max, char **ret, size_t *ret_len, roost_error *e);
+
+/* The same for a body that may be binary (a signature), not
+ * NUL-terminated text. */
+int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret, size_t *ret_len,
+                         roost_error *e);
 
 /* Download URL into B, resuming from store_blob_offset(B) with a range
  * request. SIZE is what the index announces (0: unknown, then a hard cap

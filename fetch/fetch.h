@@ -15,6 +15,14 @@ struct fetch_options {
         const char *mirror; /* NULL: $ROOST_MIRROR, else FETCH_DEFAULT_MIRROR */
         const char *cacert; /* extra trust anchor (PEM file), may be NULL */
         const char *arch;   /* NULL: the host's, uname -m mapped to Alpine's names */
+        /* Keys whose signatures are trusted beside Alpine's built-in one
+         * and those of $ROOST_TRUST (colon-separated files): --trust. */
+        const char *const *trust;
+        size_t n_trust;
+        /* Accept a release its mirror serves no signature for, marked
+         * unsigned (false: $ROOST_ALLOW_UNSIGNED=1 says so). A bad
+         * signature is refused whatever this says. */
+        bool allow_unsigned;
         bool refresh;       /* resolve again even if a matching image is stored */
         bool offline;       /* never touch the network: fail with ROOST_ENOTFOUND if not stored */
         int retries;        /* transient failures retried in a row; negative: $ROOST_RETRIES, else 5 */

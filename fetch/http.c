@@ -585,6 +585,23 @@ int fetch_http_get(fetch_http *h, const char *url, size_t max, char **ret, size_
         return 0;
 }
 
+int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret, size_t *ret_len,
+                         roost_error *e)
+{
+        struct xfer x = { .h = h, .max = max };
+        x.buf = malloc(max + 1);
+        if (!x.buf)
+                return -ENOMEM;
+        int r = run(h, url, &x, e);
+        if (r < 0) {
+                free(x.buf);
+                return r;
+        }
+        *ret = x.buf;
+        *ret_len = x.len;
+        return 0;
+}
+
 int fetch_http_download(fetch_http *h, const char *url, const char *step, store_blob *b, uint64_t size,
                         roost_error *e)
 {

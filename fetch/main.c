@@ -22,6 +22,8 @@ enum {
         ARG_VERSION,
         ARG_RETRIES,
         ARG_TIMEOUT,
+        ARG_TRUST,
+        ARG_ALLOW_UNSIGNED,
 };
 
 static const struct opt options[] = {
@@ -29,6 +31,10 @@ static const struct opt options[] = {
         { ARG_MIRROR, 0, "mirror", "URL",
           "https:// or file:// mirror (default: $ROOST_MIRROR,\nelse " FETCH_DEFAULT_MIRROR ")" },
         { ARG_CACERT, 0, "cacert", "FILE", "trust this CA certificate (PEM) too" },
+        { ARG_TRUST, 0, "trust", "KEY.asc",
+          "trust signatures by this OpenPGP key too (repeatable;\n$ROOST_TRUST: colon-separated files)" },
+        { ARG_ALLOW_UNSIGNED, 0, "allow-unsigned", NULL,
+          "accept a release its mirror serves no signature for,\nmarked unsigned ($ROOST_ALLOW_UNSIGNED=1)" },
         { ARG_STORE, 0, "store", "DIR",
           "the store (default: $ROOST_STORE, /var/lib/roost\nfor root, else ~/.local/share/roost)" },
         { ARG_REFRESH, 0, "refresh", NULL, "resolve again even if the reference is stored" },
@@ -49,8 +55,9 @@ static const struct opts_spec spec = {
         .prog = "pull",
         .usage = "[OPTIONS] IMAGE[:VERSION] [VERSION]",
         .about = "Resolve an Alpine minirootfs on a mirror, download it over HTTPS, verify its\n"
-                 "SHA-256 and SHA-512 against the release index and the published .sha256, and\n"
-                 "store it under a reference. VERSION is a branch (3.22: its newest release), a\n"
+                 "SHA-256 against the release index and its OpenPGP signature (FILE.asc, by\n"
+                 "Alpine's key or a --trust one) as it streams in, and store it under a\n"
+                 "reference; a release with no signature is refused unless --allow-unsigned. VERSION is a branch (3.22: its newest release), a\n"
                  "release (3.22.1), edge or latest-stable (the default). Options may come before\n"
                  "or after the image.",
         .opts = options,
@@ -61,7 +68,8 @@ static const struct opts_spec spec = {
                   "  3  image, version or release not found on the mirror; a file or a file://\n"
                   "     mirror folder that does not exist\n"
                   "  4  network, TLS or HTTP failure (after retries where they may help)\n"
-                  "  5  verification failed: checksum, size or a malformed index/checksum file\n"
+                  "  5  verification failed: checksum, size, signature (bad, or none without\n"
+                  "     --allow-unsigned) or a malformed index/checksum file\n"
                   "  6  the store could not be opened or written\n"
                   "\n"
                   "See pull(1) for the environment variables that tune retries and stalls.",
@@ -71,6 +79,12 @@ int main(int argc, char **argv)
 {
         store_enable_migration();
         struct fetch_options o = { .retries = -1 };
+        _cleanup_free_ const char **trust = calloc((size_t)argc, sizeof(*trust));
+        if (!trust) {
+                cli_error("%s", strerror(ENOMEM));
+                return EXIT_FAIL;
+        }
+        o.trust = trust;
         const char *store_dir = NULL;
         bool quiet = false, json = false;
         opts_parser p;
@@ -86,6 +100,12 @@ int main(int argc, char **argv)
                         break;
                 case ARG_CACERT:
                         o.cacert = p.arg;
+                        break;
+                case ARG_TRUST:
+                        trust[o.n_trust++] = p.arg;
+                        break;
+                case ARG_ALLOW_UNSIGNED:
+                        o.allow_unsigned = true;
                         break;
                 case ARG_STORE:
                         store_dir = p.arg;
@@ -193,9 +213,10 @@ int main(int argc, char **argv)
                 char size[32];
                 fetch_format_bytes(ref.size, size, sizeof(size));
                 printf("reference: %s:%s (%s)\nversion:   %s\nimage:     sha256:%s\nlayer:     sha256:%s\n"
-                       "size:      %llu bytes (%s)\n",
+                       "size:      %llu bytes (%s)\nsigned:    %s\n",
                        ref.name, ref.tag, ref.arch, ref.version ? ref.version : "-", ref.digest,
-                       ref.n_layers ? ref.layers[0].digest : "-", (unsigned long long)ref.size, size);
+                       ref.n_layers ? ref.layers[0].digest : "-", (unsigned long long)ref.size, size,
+                       ref.signer ? ref.signer : ref.verdict ? "no (unsigned)" : "-");
         }
         if (fflush(stdout) != 0) {
                 cli_error("writing output: %s", strerror(errno));

@@ -52,6 +52,9 @@ void fetch_image_done(struct fetch_image *img)
                 free(d->url);
                 free(d->sha256);
                 free(d->sha512);
+                free(d->sig_url);
+                free(d->sig_sha256);
+                free(d->signer);
         }
         free(img->layers);
         free(img->version);
@@ -64,24 +67,121 @@ static void job_done(struct fetch_job *j)
         if (j->source && j->source->done)
                 j->source->done(j);
         fetch_http_free(j->http);
+        trust_keys_free(j->keys);
         fetch_image_done(&j->image);
+}
+
+#define SIG_MAX (64u << 10) /* a detached signature is a few hundred bytes */
+
+/* The signature of D, or none (*ret NULL) when its source has none to
+ * offer or the mirror answers 404: then the release is refused unless
+ * unsigned ones are let in. Any other failure is the transfer's. */
+static int get_signature(struct fetch_job *j, const struct fetch_desc *d, char **ret, size_t *ret_len,
+                         roost_error *e)
+{
+        *ret = NULL;
+        *ret_len = 0;
+        roost_error missing = { "" };
+        int r = d->sig_url ? fetch_http_get_bytes(j->http, d->sig_url, SIG_MAX, ret, ret_len, &missing)
+                           : -ROOST_ENOTFOUND;
+        if (r == 0 || r != -ROOST_ENOTFOUND) {
+                if (r < 0)
+                        *e = missing;
+                return r;
+        }
+        if (j->allow_unsigned)
+                return 0;
+        if (!d->sig_url)
+                return fetch_fail(e, -ROOST_ESIGNATURE,
+                                  "%s: its source offers no signature; refused (--allow-unsigned accepts it, "
+                                  "marked unsigned)",
+                                  d->name);
+        return fetch_fail(e, -ROOST_ESIGNATURE,
+                          "%s: the mirror serves no signature (%s); refused (--allow-unsigned accepts it, "
+                          "marked unsigned)",
+                          d->name, missing.msg);
+}
+
+/* The signature check beside a download: store_blob_tee hands it every
+ * byte of the blob, a resumed partial file's first. */
+struct sig_tee {
+        trust_keys *keys;
+        const char *sig;
+        size_t len;
+        trust_check *c;
+};
+
+static int sig_tee_write(void *userdata, const void *buf, size_t n)
+{
+        struct sig_tee *t = userdata;
+        if (!buf) {
+                /* The blob starts again from nothing: so does the check. */
+                roost_error ignored;
+                trust_check_abort(t->c);
+                t->c = NULL;
+                int r = trust_check_begin(t->keys, t->sig, t->len, &t->c, &ignored);
+                return r == -ROOST_ESIGNATURE ? 0 : r; /* an empty file: end says so */
+        }
+        return t->c ? trust_check_update(t->c, buf, n) : 0;
+}
+
+/* The signature over a blob stored already (a new reference to it, or
+ * --refresh): checked over the stored bytes. */
+static int check_stored(struct fetch_job *j, const struct fetch_desc *d, const char *sig, size_t len,
+                        struct trust_verdict *v, roost_error *e)
+{
+        _cleanup_close_ int fd = store_blob_open(j->s, d->sha256);
+        if (fd < 0)
+                return roost_error_set(e, fd, "reading the stored %s", d->name);
+        roost_error why;
+        int r = trust_check_fd(j->keys, sig, len, fd, v, &why);
+        if (r < 0)
+                return fetch_fail(e, r, "verifying %s: signature: %s", d->name, why.msg);
+        return 0;
+}
+
+/* Keep the signature that verified as a blob of its own, and what it said
+ * in D for the reference. */
+static int keep_signature(struct fetch_job *j, struct fetch_desc *d, const char *sig, size_t len,
+                          const struct trust_verdict *v, roost_error *e)
+{
+        char hex[STORE_SHA256_HEX + 1];
+        int r = store_blob_put(j->s, sig, len, hex);
+        if (r < 0)
+                return roost_error_set(e, r, "storing the signature of %s", d->name);
+        free(d->sig_sha256);
+        free(d->signer);
+        d->signer = NULL;
+        if (!(d->sig_sha256 = strdup(hex)) || !(d->signer = strdup(v->signer)))
+                return -ENOMEM;
+        /* The signature proves the bytes; an index's SHA-512 that roost did
+         * not compute is not recorded as if it had been. */
+        free(d->sha512);
+        d->sha512 = NULL;
+        return 0;
 }
 
 static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
 {
         _cleanup_store_blob_ store_blob *b = NULL;
+        _cleanup_free_ char *sig = NULL;
+        size_t sig_len = 0;
+        struct trust_verdict v = { 0 };
         char what[300];
+        int r = get_signature(j, d, &sig, &sig_len, e);
+        if (r < 0)
+                return r;
         snprintf(what, sizeof(what), "downloading %s", d->name);
         fetch_job_step(j, what, 0, d->size);
         /* Waits while another pull of the same bytes holds the partial
          * file, and finds the blob stored when it is done. */
-        int r = store_blob_begin_layer(j->s, d->sha256, d->gzip, &b);
+        r = store_blob_begin_layer(j->s, d->sha256, d->gzip, &b);
         if (r < 0)
                 return roost_error_set(e, r, "storing %s", d->name);
         if (r > 0) {
                 /* Stored already under this sha256: the index's size and
-                 * sha512, which the reference will record, must hold for
-                 * it too. */
+                 * the signature (else its sha512), which the reference
+                 * will record, must hold for it too. */
                 uint64_t size;
                 if ((r = store_blob_size(j->s, d->sha256, &size)) < 0)
                         return roost_error_set(e, r, "storing %s", d->name);
@@ -90,7 +190,11 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
                                           "verifying %s: the index says %llu bytes, the stored archive with "
                                           "its sha256 has %llu",
                                           d->name, (unsigned long long)d->size, (unsigned long long)size);
-                if (d->sha512 && (r = store_blob_verify(j->s, d->sha256, d->sha512)) < 0)
+                if (sig) {
+                        if ((r = check_stored(j, d, sig, sig_len, &v, e)) < 0 ||
+                            (r = keep_signature(j, d, sig, sig_len, &v, e)) < 0)
+                                return r;
+                } else if (d->sha512 && (r = store_blob_verify(j->s, d->sha256, d->sha512)) < 0)
                         return fetch_fail(e, r, "verifying %s: %s", d->name,
                                           r == -ROOST_EDIGEST
                                                   ? "the stored archive does not match the index's "
@@ -109,9 +213,25 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
                         return roost_error_set(e, r, "storing %s", d->name);
                 off = 0;
         }
+        /* The signature is checked over the bytes as they are written (a
+         * resumed file's are read back once); with it, roost's own SHA-512
+         * would prove nothing more, and is not computed. */
+        struct sig_tee tee = { .keys = j->keys, .sig = sig, .len = sig_len };
+        if (sig) {
+                roost_error why;
+                r = trust_check_begin(j->keys, sig, sig_len, &tee.c, &why);
+                if (r < 0)
+                        return fetch_fail(e, r, "verifying %s: signature: %s", d->name, why.msg);
+                if ((r = store_blob_tee(b, sig_tee_write, &tee)) < 0) {
+                        trust_check_abort(tee.c);
+                        return roost_error_set(e, r, "reading back the partial %s", d->name);
+                }
+                store_blob_skip_sha512(b);
+        }
         if (!d->size || off < d->size) {
                 r = j->source->fetch_blob(j, d, what, b, e);
                 if (r < 0) {
+                        trust_check_abort(tee.c);
                         /* Bytes that came in before a network failure are
                          * good for a resume; too many bytes are not. */
                         store_blob_abort(TAKE_PTR(b), r != -ROOST_ESIZE && r != -ROOST_EHTTP);
@@ -121,16 +241,24 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
         char sha256[STORE_SHA256_HEX + 1], sha512[STORE_SHA512_HEX + 1];
         snprintf(what, sizeof(what), "verifying %s", d->name);
         fetch_job_step(j, what, 0, 0);
-        r = store_blob_digests(b, sha256, sha512);
+        r = store_blob_digests(b, sha256, sig ? NULL : sha512);
         if (r < 0) {
+                trust_check_abort(tee.c);
                 store_blob_abort(TAKE_PTR(b), true);
                 return roost_error_set(e, r, "verifying %s", d->name);
         }
-        if (strcmp(sha256, d->sha256) != 0)
+        if (strcmp(sha256, d->sha256) != 0) {
+                trust_check_abort(tee.c);
                 return fetch_fail(e, -ROOST_EDIGEST,
                                   "verifying %s: sha256 mismatch (expected %.16s…, got %.16s…)", d->name,
                                   d->sha256, sha256);
-        if (d->sha512 && strcmp(sha512, d->sha512) != 0)
+        }
+        if (sig) {
+                roost_error why;
+                r = trust_check_end(TAKE_PTR(tee.c), &v, &why);
+                if (r < 0)
+                        return fetch_fail(e, r, "verifying %s: signature: %s", d->name, why.msg);
+        } else if (d->sha512 && strcmp(sha512, d->sha512) != 0)
                 return fetch_fail(e, -ROOST_EDIGEST,
                                   "verifying %s: sha512 mismatch (expected %.16s…, got %.16s…)", d->name,
                                   d->sha512, sha512);
@@ -139,6 +267,8 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
         r = store_blob_commit(TAKE_PTR(b));
         if (r < 0)
                 return roost_error_set(e, r, "storing %s", d->name);
+        if (sig)
+                return keep_signature(j, d, sig, sig_len, &v, e);
         /* What the reference records: the bytes' own, equal to the
          * published one where there is one. */
         free(d->sha512);
@@ -213,6 +343,12 @@ int fetch_job_run(const struct fetch_source *source, store *s, const char *name,
                                   "%s:%s (%s) is not stored, and the network is off limits", name, j.tag,
                                   j.arch);
 
+        /* The keys are read before any request: librnp wants them loaded
+         * before threads start (curl's resolver, the hashing). */
+        const char *allow = getenv("ROOST_ALLOW_UNSIGNED");
+        j.allow_unsigned = o->allow_unsigned || (allow && !strcmp(allow, "1"));
+        if ((r = trust_keys_load(o->trust, o->n_trust, &j.keys, e)) < 0)
+                return r;
         if ((r = j.source->resolve(&j, e)) < 0)
                 return r;
         uint64_t size = 0;
@@ -233,6 +369,14 @@ int fetch_job_run(const struct fetch_source *source, store *s, const char *name,
                 .source = j.image.source,
                 .digest = digest,
                 .sha512 = j.image.n_layers == 1 ? j.image.layers[0].sha512 : NULL,
+                /* The verdict is the store's own record, for a one-layer
+                 * image (a release); each layer of a larger one was held
+                 * to the same policy. */
+                .verdict = j.image.n_layers != 1 ? NULL
+                           : j.image.layers[0].sig_sha256 ? (char *)"signed"
+                                                          : (char *)"unsigned",
+                .signature = j.image.n_layers == 1 ? j.image.layers[0].sig_sha256 : NULL,
+                .signer = j.image.n_layers == 1 ? j.image.layers[0].signer : NULL,
                 .size = size,
                 .created = (int64_t)time(NULL),
         };

@@ -147,6 +147,17 @@ static const char *scalar(yaml_document_t *doc, yaml_node_t *map, const char *ke
         return NULL;
 }
 
+/* Whether MAP has KEY at all, whatever its value. */
+static bool has_key(yaml_document_t *doc, yaml_node_t *map, const char *key)
+{
+        for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+                yaml_node_t *k = yaml_document_get_node(doc, p->key);
+                if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+                        return true;
+        }
+        return false;
+}
+
 static int lower_hex(const char *in, size_t len, char **ret)
 {
         if (!in || strlen(in) != len)
@@ -194,7 +205,9 @@ static int entry_to_release(yaml_document_t *doc, yaml_node_t *map, struct fetch
                 rr = fetch_fail(e, -ROOST_EFORMAT, "minirootfs entry %s has no valid size", version);
                 goto fail;
         }
-        if (lower_hex(sha256, STORE_SHA256_HEX, &r.sha256) < 0) {
+        /* No sha256 at all: the source reads it from the release's .sha256
+         * file. One that is there must be valid. */
+        if ((sha256 || has_key(doc, map, "sha256")) && lower_hex(sha256, STORE_SHA256_HEX, &r.sha256) < 0) {
                 rr = fetch_fail(e, -ROOST_EFORMAT, "minirootfs entry %s has no valid sha256", version);
                 goto fail;
         }

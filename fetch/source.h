@@ -16,8 +16,11 @@
  *   fetch_blob for each layer not stored yet, the bytes into the store blob
  *              SINK, resuming from store_blob_offset(SINK); over fetch/http.c
  *              (fetch_http_download).
- *              (the job: begin the blob, resume or restart it, check its
- *              size, SHA-256 and SHA-512 where given, commit it)
+ *              (the job: fetch the layer's signature from its sig_url;
+ *              begin the blob, resume or restart it, hand its bytes to the
+ *              signature check as they are written; check its size,
+ *              SHA-256, the signature (else, unsigned, the SHA-512 where
+ *              given), commit it and store the signature beside it)
  *   publish    the image around the stored layers: its config and manifest,
  *              written with store_image_put* (or stored as the source
  *              published them); the manifest's digest.
@@ -39,6 +42,7 @@
 #include "common/error.h"
 #include "fetch/fetch-private.h"
 #include "store/store.h"
+#include "trust/trust.h"
 
 /* One blob to fetch: a layer, bottom first in an image. */
 struct fetch_desc {
@@ -50,6 +54,13 @@ struct fetch_desc {
         uint64_t size; /* as published, or 0: unknown (FETCH_MAX_UNKNOWN_SIZE caps the
                         * body); the stored size once the job has the blob */
         bool gzip;     /* a gzip layer (its diff_id is computed as it arrives), else a tar */
+        char *sig_url; /* its detached OpenPGP signature (FILE.asc), or NULL: the source
+                        * has none to offer. A 404 there is "unsigned". */
+        /* Once the job has the blob: the stored signature blob's hex and
+         * its signer's fingerprint; both NULL for a release let in
+         * unsigned. */
+        char *sig_sha256;
+        char *signer;
 };
 
 /* What resolve found: the image to store, and where it came from. */
@@ -82,6 +93,8 @@ struct fetch_job {
         const struct fetch_options *o;
         const char *name, *tag, *arch;
         fetch_http *http; /* fetch_job_connect's, freed with the job */
+        trust_keys *keys; /* loaded before the source resolves (no thread yet) */
+        bool allow_unsigned; /* the options' or $ROOST_ALLOW_UNSIGNED=1 */
         struct fetch_image image;
         void *data; /* the source's own state, freed by its done */
 };

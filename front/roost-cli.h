@@ -12,6 +12,8 @@ struct roost_args {
         bool json, quiet, prune;
         bool containers; /* rm --container: the operands are container names */
         const char *format; /* export --format */
+        const char **trust; /* verify --trust KEY.asc, repeatable */
+        size_t n_trust;
         char **operands;
         int n_operands;
 };
@@ -28,6 +30,7 @@ enum {
         ROOST_OPT_CONTAINER,
         ROOST_OPT_VERSION,
         ROOST_OPT_FORMAT,
+        ROOST_OPT_TRUST,
 };
 extern const struct opt roost_global_opts[];
 /* The options of a command that has none of its own: --help. */

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "common/util.h"
 #include "front/roost-cli.h"
 #include "launch/sandbox.h"
+#include "trust/trust.h"
 
 const struct opt roost_global_opts[] = {
         { ROOST_OPT_STORE, 0, "store", "DIR",
@@ -70,6 +72,17 @@ int roost_parse(int argc, char **argv, struct roost_args *a, const struct opts_s
                 case ROOST_OPT_FORMAT:
                         a->format = p.arg;
                         break;
+                case ROOST_OPT_TRUST: {
+                        /* Lives as long as the command: freed at exit. */
+                        const char **t = realloc(a->trust, (a->n_trust + 1) * sizeof(*t));
+                        if (!t) {
+                                cli_error("%s", strerror(ENOMEM));
+                                return EXIT_FAIL;
+                        }
+                        t[a->n_trust++] = p.arg;
+                        a->trust = t;
+                        break;
+                }
                 case ROOST_OPT_HELP:
                         opts_help(spec);
                         exit(0);
@@ -173,7 +186,9 @@ int cmd_images(struct roost_args *args, int argc, char **argv)
                 .usage = "[OPTIONS]",
                 .about = "List the stored images: reference, release, architecture, size of the layers\n"
                          "(compressed), how much of it other images share, size of the unpacked\n"
-                         "trees, when it was pulled or imported, and the image's digest.",
+                         "trees, when it was pulled or imported, the image's digest, and who signed it\n"
+                         "(the key id of the signer pull checked; unsigned: let in with\n"
+                         "--allow-unsigned; -: pulled before roost checked signatures).",
                 .opts = opts,
                 .globals = roost_global_opts,
                 .footer = ROOST_STORE_FOOTER,
@@ -197,8 +212,8 @@ int cmd_images(struct roost_args *args, int argc, char **argv)
                 cli_warn("images: the reference %s cannot be read; remove it with roost rm", bad);
         json_t *arr = a.json ? json_array() : NULL;
         if (!a.json && !a.quiet)
-                printf("%-24s %-10s %-8s %10s %10s %10s  %-20s %s\n", "REFERENCE", "VERSION", "ARCH", "SIZE",
-                       "SHARED", "UNPACKED", "PULLED", "DIGEST");
+                printf("%-24s %-10s %-8s %10s %10s %10s  %-20s %-12s  %s\n", "REFERENCE", "VERSION", "ARCH",
+                       "SIZE", "SHARED", "UNPACKED", "PULLED", "DIGEST", "SIGNED BY");
         for (size_t i = 0; i < n; i++) {
                 const struct store_ref *ref = &refs[i];
                 uint64_t unpacked = 0, shared = 0;
@@ -242,8 +257,13 @@ int cmd_images(struct roost_args *args, int argc, char **argv)
                 time_t t = (time_t)ref->created;
                 struct tm tm;
                 strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
-                printf("%-24s %-10s %-8s %10s %10s %10s  %-20s %.12s\n", refname,
-                       ref->version ? ref->version : "-", ref->arch, size, ssize, usize, when, ref->digest);
+                /* The signer by its key id (the fingerprint's last 16 hex
+                 * digits, as gpg shows it); --json has the whole. */
+                const char *by = ref->signer && strlen(ref->signer) >= 16 ? ref->signer + strlen(ref->signer) - 16
+                                 : ref->verdict ? "unsigned"
+                                                : "-";
+                printf("%-24s %-10s %-8s %10s %10s %10s  %-20s %-12.12s  %s\n", refname,
+                       ref->version ? ref->version : "-", ref->arch, size, ssize, usize, when, ref->digest, by);
         }
         if (a.json) {
                 char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -556,15 +576,59 @@ static int verify_tree(store *s, const struct store_ref *ref, const char *layer,
         return 0;
 }
 
+/* The signature pull stored beside REF's layer, checked again over the
+ * stored bytes: a verdict is the store's record, and this re-derives it.
+ * *KEYS is loaded on first use. */
+static int verify_signature(store *s, const struct roost_args *a, const struct store_ref *ref, trust_keys **keys)
+{
+        roost_error e = { "" };
+        int r;
+        if (!*keys && (r = trust_keys_load(a->trust, a->n_trust, keys, &e)) < 0) {
+                cli_error("verify: %s", e.msg);
+                return roost_exit_code(r);
+        }
+        _cleanup_free_ char *sig = NULL;
+        size_t len = 0;
+        if (ref->n_layers != 1 || (r = store_blob_read(s, ref->signature, 1 << 16, &sig, &len)) < 0) {
+                cli_error("verify: %s:%s: signature %.12s: %s", ref->name, ref->tag, ref->signature,
+                          ref->n_layers != 1 ? "recorded for an image of more than one layer"
+                          : r == -ENOENT     ? "missing from the store"
+                                             : roost_strerror(r));
+                return EXIT_VERIFY;
+        }
+        _cleanup_close_ int fd = store_blob_open(s, ref->layers[0].digest);
+        struct trust_verdict v = { 0 };
+        r = fd < 0 ? fd : trust_check_fd(*keys, sig, len, fd, &v, &e);
+        if (r == 0 && (!ref->signer || strcmp(ref->signer, v.signer) != 0)) {
+                roost_error_set(&e, 0, "made by %s, not by %s as recorded", v.signer,
+                                ref->signer ? ref->signer : "(nobody)");
+                r = -ROOST_ESIGNATURE;
+        }
+        if (r < 0) {
+                cli_error("verify: %s:%s: signature: %s", ref->name, ref->tag, e.msg[0] ? e.msg : roost_strerror(r));
+                return EXIT_VERIFY;
+        }
+        if (!a->quiet)
+                printf("%s:%s (%s): signature ok (%s, %s)\n", ref->name, ref->tag, ref->arch, v.signer, v.hash);
+        return 0;
+}
+
 int cmd_verify(struct roost_args *args, int argc, char **argv)
 {
+        static const struct opt opts[] = {
+                { ROOST_OPT_TRUST, 0, "trust", "KEY.asc",
+                  "trust signatures by this OpenPGP key too, as pull\n--trust did (repeatable; $ROOST_TRUST)" },
+                ROOST_OPT_HELP_ENTRY,
+                {},
+        };
         static const struct opts_spec spec = {
                 .prog = "roost verify",
                 .usage = "[OPTIONS] [IMAGE[:TAG]...]",
                 .about = "Hash the stored archives of the named images (all when none is named) again,\n"
-                         "and check each unpacked tree against the manifest made when it was unpacked.\n"
-                         "Each damaged archive or tree path is reported on its own line.",
-                .opts = roost_help_only,
+                         "check the signature pull stored beside a signed one again over its bytes, and\n"
+                         "check each unpacked tree against the manifest made when it was unpacked.\n"
+                         "Each damaged archive, signature or tree path is reported on its own line.",
+                .opts = opts,
                 .globals = roost_global_opts,
                 .footer = ROOST_STORE_FOOTER,
         };
@@ -578,6 +642,7 @@ int cmd_verify(struct roost_args *args, int argc, char **argv)
         struct store_ref *refs = NULL;
         size_t n = 0;
         int ret = 0;
+        trust_keys *keys = NULL;
         if (!a.n_operands) {
                 _cleanup_free_ char *bad = NULL;
                 if ((r = store_ref_list(s, &refs, &n, &bad)) < 0) {
@@ -618,10 +683,13 @@ int cmd_verify(struct roost_args *args, int argc, char **argv)
                         ret = EXIT_VERIFY;
                 else if (!a.quiet)
                         printf("%s:%s (%s): archive ok\n", ref->name, ref->tag, ref->arch);
+                if (ok && ref->signature && (r = verify_signature(s, &a, ref, &keys)))
+                        ret = ret ?: r;
                 for (size_t j = 0; j < ref->n_layers; j++)
                         if (verify_tree(s, ref, ref->layers[j].digest, a.quiet))
                                 ret = EXIT_VERIFY;
         }
+        trust_keys_free(keys);
         store_ref_list_free(refs, n);
         store_close(s);
         return ret;

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "common/cli.h"
+#include "common/util.h"
 #include "launch/image.h"
 #include "launch/launch.h"
 
@@ -58,8 +60,10 @@ int launch_image_pull(store *s, const char *image, const struct launch_pull_opti
         int r = launch_image_missing(s, image, o->arch, &ref, &stored);
         if (r < 0)
                 return roost_error_set(e, r, "image %s", image);
-        char *argv[24];
+        _cleanup_free_ char **argv = calloc(24 + 2 * o->n_trust, sizeof(*argv));
         size_t n = 0;
+        if (!argv)
+                return roost_error_set(e, -ENOMEM, "running pull");
         argv[n++] = (char *)"launch";
         if (o->store) {
                 argv[n++] = (char *)"--store";
@@ -78,6 +82,12 @@ int launch_image_pull(store *s, const char *image, const struct launch_pull_opti
                 argv[n++] = (char *)"--cacert";
                 argv[n++] = (char *)o->cacert;
         }
+        for (size_t i = 0; i < o->n_trust; i++) {
+                argv[n++] = (char *)"--trust";
+                argv[n++] = (char *)o->trust[i];
+        }
+        if (o->allow_unsigned)
+                argv[n++] = (char *)"--allow-unsigned";
         if (o->offline)
                 argv[n++] = (char *)"--offline";
         if (o->retries) {

@@ -43,7 +43,9 @@ int launch_image_pull_failed(store *s, const char *image, const char *arch, bool
  * the same names (NULL, false: not given). */
 struct launch_pull_options {
         const char *store, *arch, *mirror, *cacert, *retries, *timeout;
-        bool offline, quiet;
+        const char *const *trust; /* --trust KEY.asc, each passed on */
+        size_t n_trust;
+        bool offline, quiet, allow_unsigned;
 };
 /* First use of IMAGE: pull it (unless it is stored) and unpack it, with
  * their own progress output on stderr, then resolve it as

@@ -46,6 +46,8 @@ enum {
         OPT_RM,
         OPT_RETRIES,
         OPT_TIMEOUT,
+        OPT_TRUST,
+        OPT_ALLOW_UNSIGNED,
 };
 
 static const struct opt options[] = {
@@ -62,6 +64,8 @@ static const struct opt options[] = {
         { OPT_ARCH, 0, "platform", "OS/ARCH[/VARIANT]", "docker's spelling of --arch" },
         { OPT_MIRROR, 0, "mirror", "URL", "where to pull a missing image from (as pull)" },
         { OPT_CACERT, 0, "cacert", "FILE", "an extra trust anchor for the mirror (as pull)" },
+        { OPT_TRUST, 0, "trust", "KEY.asc", "trust this key's release signatures too (as pull)" },
+        { OPT_ALLOW_UNSIGNED, 0, "allow-unsigned", NULL, "accept a release with no signature (as pull)" },
         { OPT_OFFLINE, 0, "offline", NULL, "never download: the image must be in the store" },
         { OPT_RETRIES, 0, "retries", "N", "retry a failed download N times (as pull)" },
         { OPT_TIMEOUT, 0, "timeout", "S", "give up on a silent mirror after S seconds (as pull)" },
@@ -128,7 +132,9 @@ static struct {
         const char *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
         const char *entrypoint, *user; /* as given; NULL: the image's */
         const char *retries, *timeout; /* handed to pull as typed: it checks them */
-        bool offline, quiet;
+        const char **trust;            /* --trust, handed to pull */
+        size_t n_trust;
+        bool offline, quiet, allow_unsigned;
         bool explain;
         char **env;
         size_t n_env;
@@ -308,6 +314,17 @@ static int parse_args(int argc, char **argv, char ***ret)
                         break;
                 case OPT_CACERT:
                         arg.cacert = p.arg;
+                        break;
+                case OPT_TRUST: {
+                        const char **t = realloc(arg.trust, (arg.n_trust + 1) * sizeof(*t));
+                        if (!t)
+                                return -LAUNCH_EXIT_ERROR - 1;
+                        t[arg.n_trust++] = p.arg;
+                        arg.trust = t;
+                        break;
+                }
+                case OPT_ALLOW_UNSIGNED:
+                        arg.allow_unsigned = true;
                         break;
                 case OPT_OFFLINE:
                         arg.offline = true;
@@ -570,8 +587,11 @@ int main(int argc, char **argv)
                                 .cacert = arg.cacert,
                                 .retries = arg.retries,
                                 .timeout = arg.timeout,
+                                .trust = arg.trust,
+                                .n_trust = arg.n_trust,
                                 .offline = arg.offline,
                                 .quiet = arg.quiet,
+                                .allow_unsigned = arg.allow_unsigned,
                         };
                         r = launch_image_pull(s, image, &po, &img, &e);
                 }

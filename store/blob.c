@@ -18,6 +18,9 @@ struct store_blob {
         uint64_t written; /* bytes in the file */
         uint64_t synced;  /* bytes whose writeback has been started */
         store_hash *hash;
+        bool skip_sha512;
+        int (*tee)(void *userdata, const void *buf, size_t n);
+        void *tee_userdata;
         bool layer; /* a layer: its diff_id is recorded at commit */
         bool gzip;
         /* Network reads come in odd sizes; the page cache takes whole,
@@ -133,6 +136,8 @@ static int blob_hash_new(store_blob *b)
         int r = store_hash_new(&b->hash);
         if (r == 0 && b->layer && b->gzip)
                 r = store_hash_want_diff_id(b->hash);
+        if (r == 0 && b->skip_sha512)
+                store_hash_skip_sha512(b->hash);
         return r;
 }
 
@@ -211,12 +216,53 @@ int store_blob_restart(store_blob *b)
         b->hash = NULL;
         b->size = b->written = b->synced = 0;
         b->wlen = 0;
+        if (b->tee) {
+                int r = b->tee(b->tee_userdata, NULL, 0);
+                if (r < 0)
+                        return r;
+        }
         return blob_hash_new(b);
+}
+
+int store_blob_tee(store_blob *b, int (*fn)(void *userdata, const void *buf, size_t n), void *userdata)
+{
+        /* The bytes an earlier writer left are read back once (only a
+         * resume has any); the stream itself is handed over as it comes. */
+        static _Thread_local unsigned char buf[1 << 16];
+        for (uint64_t off = 0; off < b->written;) {
+                size_t want = b->written - off < sizeof(buf) ? (size_t)(b->written - off) : sizeof(buf);
+                ssize_t k = pread(b->fd, buf, want, (off_t)off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return k < 0 ? -errno : -EIO;
+                int r = fn(userdata, buf, (size_t)k);
+                if (r < 0)
+                        return r;
+                off += (uint64_t)k;
+        }
+        if (b->wlen > 0) {
+                int r = fn(userdata, b->wbuf, b->wlen);
+                if (r < 0)
+                        return r;
+        }
+        b->tee = fn;
+        b->tee_userdata = userdata;
+        return 0;
+}
+
+void store_blob_skip_sha512(store_blob *b)
+{
+        b->skip_sha512 = true;
+        store_hash_skip_sha512(b->hash);
 }
 
 int store_blob_write(store_blob *b, const void *buf, size_t n)
 {
-        int r = store_hash_update(b->hash, buf, n);
+        int r;
+        if (b->tee && (r = b->tee(b->tee_userdata, buf, n)) < 0)
+                return r;
+        r = store_hash_update(b->hash, buf, n);
         if (r < 0)
                 return r;
         if (!b->wbuf && !(b->wbuf = malloc(WBUF_SIZE)))

@@ -42,6 +42,7 @@ struct worker {
         pthread_t thread;
         bool failed;
         bool idle; /* waiting for a batch; cleared by whoever wakes it */
+        bool skip; /* hash nothing more (a SHA-512 a signature stands in for) */
 };
 
 struct store_hash {
@@ -92,6 +93,8 @@ static int inflate_hash(struct worker *w, const unsigned char *p, size_t n)
  * checksum mismatch, not an I/O error). */
 static int consume(struct worker *w, const unsigned char *p, size_t n)
 {
+        if (w->skip)
+                return 0;
         if (w->z) {
                 if (!w->z_bad && inflate_hash(w, p, n) < 0)
                         w->z_bad = true;
@@ -343,8 +346,19 @@ int store_hash_peek(store_hash *h, char sha256[STORE_SHA256_HEX + 1], char sha51
         if (r == 0 && sha256)
                 r = peek_one(h->w[0].ctx, sha256);
         if (r == 0 && sha512)
-                r = peek_one(h->w[1].ctx, sha512);
+                r = h->w[1].skip ? -ENODATA : peek_one(h->w[1].ctx, sha512);
         return r;
+}
+
+void store_hash_skip_sha512(store_hash *h)
+{
+        /* A worker reads the flag after taking the lock for its next
+         * batch; bytes it hashes meanwhile are wasted, not wrong. */
+        if (h->async)
+                pthread_mutex_lock(&h->mu);
+        h->w[1].skip = true;
+        if (h->async)
+                pthread_mutex_unlock(&h->mu);
 }
 
 int store_hash_fd(store_hash *h, int fd, uint64_t *ret_size)

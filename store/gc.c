@@ -96,13 +96,14 @@ int store_tree_usage(store *s, const char *sha256, uint64_t *ret)
 }
 
 /* Whether any reference needs SHA256: as its index, an image's manifest
- * or config, or a layer (LAYERS_ONLY: only as a layer, for trees). */
+ * or config, the signature its index records, or a layer (LAYERS_ONLY: only as a layer, for trees). */
 static bool referenced(const struct store_ref *refs, size_t n, const char *sha256, bool layers_only)
 {
         for (size_t i = 0; i < n; i++) {
                 const struct store_ref *r = &refs[i];
                 if (!layers_only && (!strcmp(r->digest, sha256) || !strcmp(r->config, sha256) ||
-                                     (r->index && !strcmp(r->index, sha256))))
+                                     (r->index && !strcmp(r->index, sha256)) ||
+                                     (r->signature && !strcmp(r->signature, sha256))))
                         return true;
                 for (size_t j = 0; j < r->n_layers; j++)
                         if (!strcmp(r->layers[j].digest, sha256))

@@ -99,6 +99,9 @@ int store_ref_write(store *s, const struct store_ref *ref)
         for (size_t i = 0; r == 0 && i < img.n_layers; i++)
                 if (!store_blob_exists(s, img.layers[i].digest))
                         r = -ENOENT;
+        if (r == 0 && ref->signature &&
+            (!store_digest_valid(ref->signature) || !store_blob_exists(s, ref->signature)))
+                r = -ENOENT;
         uint64_t msize;
         if (r < 0 || (r = store_blob_size(s, ref->digest, &msize)) < 0)
                 return r == -ROOST_EFORMAT ? r : -ENOENT;
@@ -112,6 +115,12 @@ int store_ref_write(store *s, const struct store_ref *ref)
                 json_object_set_new(ann, "roost.source", json_string(ref->source));
         if (ann && ref->sha512)
                 json_object_set_new(ann, "roost.sha512", json_string(ref->sha512));
+        if (ann && ref->verdict)
+                json_object_set_new(ann, "roost.verdict", json_string(ref->verdict));
+        if (ann && ref->signature)
+                json_object_set_new(ann, "roost.signature", json_string(ref->signature));
+        if (ann && ref->signer)
+                json_object_set_new(ann, "roost.signer", json_string(ref->signer));
         json_t *plat = json_pack("{s:s, s:s}", "architecture", oarch, "os", "linux");
         if (plat && variant)
                 json_object_set_new(plat, "variant", json_string(variant));

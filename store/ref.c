@@ -175,6 +175,9 @@ void store_ref_done(struct store_ref *ref)
         free(ref->config);
         free(ref->index);
         free(ref->sha512);
+        free(ref->verdict);
+        free(ref->signature);
+        free(ref->signer);
         for (size_t i = 0; i < ref->n_layers; i++) {
                 free(ref->layers[i].digest);
                 free(ref->layers[i].diff_id);
@@ -207,6 +210,17 @@ int store_ref_to_json(const struct store_ref *ref, char **ret)
                           ref->sha512, "size", (json_int_t)ref->size, "created", when, "layers", ls);
         if (!o)
                 return -EINVAL;
+        /* The signature's record, as the store keeps it: "verdict" is
+         * missing for an image pulled before roost checked signatures. */
+        if (ref->verdict)
+                json_object_set_new(o, "verdict", json_string(ref->verdict));
+        if (ref->signer)
+                json_object_set_new(o, "signer", json_string(ref->signer));
+        if (ref->signature) {
+                char d[8 + STORE_SHA256_HEX];
+                snprintf(d, sizeof(d), "sha256:%s", ref->signature);
+                json_object_set_new(o, "signature", json_string(d));
+        }
         *ret = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         return *ret ? 0 : -ENOMEM;
 }
@@ -256,9 +270,17 @@ static int entry_read(store *s, json_t *m, struct store_ref *ret)
         const char *v = json_string_value(json_object_get(ann, "roost.version"));
         const char *src = json_string_value(json_object_get(ann, "roost.source"));
         const char *sha512 = json_string_value(json_object_get(ann, "roost.sha512"));
+        const char *verdict = json_string_value(json_object_get(ann, "roost.verdict"));
+        const char *sig = json_string_value(json_object_get(ann, "roost.signature"));
+        const char *signer = json_string_value(json_object_get(ann, "roost.signer"));
         if (!arch || !d || strncmp(d, "sha256:", 7) != 0 || !store_digest_valid(d + 7) ||
-            (sha512 && !is_hex(sha512, STORE_SHA512_HEX)))
+            (sha512 && !is_hex(sha512, STORE_SHA512_HEX)) || (sig && !store_digest_valid(sig)) ||
+            (verdict && strcmp(verdict, "signed") && strcmp(verdict, "unsigned")) ||
+            (signer && (strlen(signer) > 64 || strspn(signer, "0123456789ABCDEF") != strlen(signer))))
                 return -ROOST_EFORMAT;
+        if ((verdict && !(ret->verdict = strdup(verdict))) || (sig && !(ret->signature = strdup(sig))) ||
+            (signer && !(ret->signer = strdup(signer))))
+                return -ENOMEM;
         if (when && store_time_parse(when, &ret->created) < 0)
                 return -ROOST_EFORMAT;
         if (!(ret->arch = strdup(arch)) || (v && !(ret->version = strdup(v))) ||

@@ -97,6 +97,9 @@ int store_hash_want_diff_id(store_hash *h);
 int store_hash_diff_id(store_hash *h, char sha256[STORE_SHA256_HEX + 1]);
 /* Hex digests of everything seen so far; the hash may still be updated. */
 int store_hash_peek(store_hash *h, char sha256[STORE_SHA256_HEX + 1], char sha512[STORE_SHA512_HEX + 1]);
+/* Hash no more bytes into the SHA-512 (a signature proves them instead):
+ * store_hash_peek then refuses to give one (-ENODATA). */
+void store_hash_skip_sha512(store_hash *h);
 
 /* Feed the whole of FD (from offset 0, with pread: its position is left
  * alone) into H; *ret_size (may be NULL) says how many bytes. */
@@ -119,6 +122,16 @@ uint64_t store_blob_offset(const store_blob *b);
 int store_blob_restart(store_blob *b);
 int store_blob_write(store_blob *b, const void *buf, size_t n);
 int store_blob_digests(store_blob *b, char sha256[STORE_SHA256_HEX + 1], char sha512[STORE_SHA512_HEX + 1]);
+/* Hand every byte of the blob, from its first, to FN too: a check that
+ * must see the whole stream (a signature). The bytes a resumed partial
+ * file already holds are read back and handed over now; after that FN
+ * sees what store_blob_write is given, before it is hashed. When the blob
+ * starts again from nothing (store_blob_restart), FN is called with BUF
+ * NULL and N 0. A negative return from FN fails the write with it. */
+int store_blob_tee(store_blob *b, int (*fn)(void *userdata, const void *buf, size_t n), void *userdata);
+/* Compute no SHA-512 of the blob (its signature proves the bytes): the
+ * sha512 of store_blob_digests must then be NULL. */
+void store_blob_skip_sha512(store_blob *b);
 /* Verify that the bytes hash to the expected sha256, fsync, and publish
  * read-only under blobs/sha256/. -ROOST_EDIGEST (and the partial file
  * removed) when they do not. Frees B. */
@@ -188,6 +201,9 @@ struct store_ref {
         char *config;  /* hex sha256 of its config */
         char *index;   /* hex sha256 of the reference's index (read only) */
         char *sha512;  /* the single layer's SHA-512 as its mirror published it; may be NULL */
+        char *verdict;   /* "signed" or "unsigned" as pull found the release; NULL: no record */
+        char *signature; /* signed: hex sha256 of the stored detached signature (.asc) blob */
+        char *signer;    /* signed: the signing key's primary fingerprint, upper-case hex */
         uint64_t size; /* the layers' compressed bytes */
         int64_t created; /* when it was stored, seconds since the epoch */
         struct store_layer *layers;
@@ -209,8 +225,10 @@ bool store_arch_valid(const char *arch);
 /* Add the image REF->digest (a manifest blob whose config and layers are
  * all stored: -ENOENT otherwise) as REF->arch's platform of NAME:TAG,
  * replacing what that platform had. The reference's index lists only the
- * platforms present. REF->version, ->source, ->sha512 and ->created are
- * recorded as the store's own annotations on the index. */
+ * platforms present. REF->version, ->source, ->sha512, ->created and the
+ * signature's record (->verdict, ->signature, ->signer) are recorded as
+ * the store's own annotations on the index; a signature blob that is not
+ * stored is -ENOENT, as a layer is. */
 int store_ref_write(store *s, const struct store_ref *ref);
 int store_ref_read(store *s, const char *name, const char *tag, const char *arch, struct store_ref *ret);
 /* Remove ARCH's platform from NAME:TAG; the reference goes with its last. */

@@ -15,7 +15,7 @@ sha=$(store-put put "$S" "$TEST_TMP/rootfs.tar.gz" alpine 3.99 "$ARCH" 3.99.1)
 ok $? "a fixture image is stored"
 
 run_cmd roost images --store "$S"
-like "$out" "^alpine:3.99 +3.99.1 +$ARCH .* [0-9a-f]{12}\$" "images shows reference, version, arch and short digest"
+like "$out" "^alpine:3.99 +3.99.1 +$ARCH .* [0-9a-f]{12}  -$" "images shows reference, version, arch, short digest, and no signer (- : no verdict recorded)"
 run_cmd roost images -q --store "$S"
 is "$out" "alpine:3.99" "images -q prints references only"
 run_cmd roost images --json --store "$S"

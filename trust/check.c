@@ -278,3 +278,31 @@ void trust_check_abort(trust_check *c)
         finish(c, true);
         free(c);
 }
+
+int trust_check_fd(trust_keys *k, const void *sig, size_t sig_len, int fd, struct trust_verdict *ret,
+                   roost_error *e)
+{
+        trust_check *c;
+        int r = trust_check_begin(k, sig, sig_len, &c, e);
+        if (r < 0)
+                return r;
+        static _Thread_local char buf[1 << 16];
+        for (off_t off = 0;;) {
+                ssize_t n = pread(fd, buf, sizeof(buf), off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        trust_check_abort(c);
+                        return roost_error_set(e, r, "reading the signed file");
+                }
+                if (n == 0)
+                        break;
+                if ((r = trust_check_update(c, buf, (size_t)n)) < 0) {
+                        trust_check_abort(c);
+                        return roost_error_set(e, r, "checking the signature");
+                }
+                off += n;
+        }
+        return trust_check_end(c, ret, e);
+}

@@ -151,3 +151,61 @@ int trust_keys_add_alpine(trust_keys *k, const char *dir, roost_error *e)
                        -ROOST_ESIGNATURE;
         return import_file(k->ffi, path, fprs, ELEMENTSOF(fprs), e) < 0 ? -ROOST_EFORMAT : 0;
 }
+
+int trust_keys_add_shipped(trust_keys *k, roost_error *e)
+{
+        /* The installed key first: an installed roost never reads a build
+         * tree. A build run in place (and the tests) find theirs. */
+        static const char *const dirs[] = { TRUST_KEYS_DIR, TRUST_SOURCE_KEYS_DIR };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *path = NULL;
+                if (asprintf(&path, "%s/%s", dirs[i], TRUST_ALPINE_KEY_FILE) < 0)
+                        return roost_error_set(e, -ENOMEM, "loading Alpine's key");
+                if (access(path, F_OK) == 0)
+                        return trust_keys_add_alpine(k, dirs[i], e);
+        }
+        return roost_error_set(e, 0, "Alpine's release key %s is missing from %s (reinstall roost)",
+                               TRUST_ALPINE_KEY_FILE, TRUST_KEYS_DIR),
+               -ROOST_ENOTFOUND;
+}
+
+static int add_trusted(trust_keys *k, const char *path, const char *what, roost_error *e)
+{
+        int r = trust_keys_add_file(k, path, e);
+        if (r >= 0)
+                return 0;
+        char why[sizeof(e->msg)];
+        snprintf(why, sizeof(why), "%s", e->msg);
+        roost_error_set(e, 0, "%s%s: %s", what, path, why);
+        return access(path, F_OK) < 0 && errno == ENOENT ? -ROOST_ENOTFOUND : -ROOST_EUSAGE;
+}
+
+int trust_keys_load(const char *const *files, size_t n, trust_keys **ret, roost_error *e)
+{
+        trust_keys *k;
+        int r = trust_keys_new(&k, e);
+        if (r < 0)
+                return r;
+        if ((r = trust_keys_add_shipped(k, e)) < 0)
+                goto fail;
+        const char *env = getenv("ROOST_TRUST");
+        if (env && *env) {
+                _cleanup_free_ char *list = strdup(env);
+                if (!list) {
+                        r = roost_error_set(e, -ENOMEM, "loading keys");
+                        goto fail;
+                }
+                char *save = NULL;
+                for (char *p = strtok_r(list, ":", &save); p; p = strtok_r(NULL, ":", &save))
+                        if ((r = add_trusted(k, p, "ROOST_TRUST ", e)) < 0)
+                                goto fail;
+        }
+        for (size_t i = 0; i < n; i++)
+                if ((r = add_trusted(k, files[i], "--trust ", e)) < 0)
+                        goto fail;
+        *ret = k;
+        return 0;
+fail:
+        trust_keys_free(k);
+        return r;
+}

@@ -1,7 +1,10 @@
 # trust: OpenPGP signature checks with librnp (docs/pull.md, "Signatures").
 noinst_LIBRARIES += trust/libtrust.a
 trust_libtrust_a_SOURCES = trust/trust.h trust/trust-private.h trust/keys.c trust/check.c
-trust_libtrust_a_CFLAGS = $(AM_CFLAGS) $(RNP_CFLAGS) $(JANSSON_CFLAGS) -pthread
+# Where Alpine's key is looked for: installed first, then the source tree
+# (trust_keys_add_shipped).
+trust_libtrust_a_CFLAGS = $(AM_CFLAGS) $(RNP_CFLAGS) $(JANSSON_CFLAGS) -pthread \
+	-DTRUST_KEYS_DIR='"$(trustkeysdir)"' -DTRUST_SOURCE_KEYS_DIR='"$(abs_top_srcdir)/trust"'
 TRUST_LIBS = trust/libtrust.a common/libcommon.a $(RNP_LIBS) $(JANSSON_LIBS)
 
 # Alpine's release key, installed where an installed pull looks for it; an

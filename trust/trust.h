@@ -26,6 +26,15 @@ int trust_keys_add_file(trust_keys *k, const char *path, roost_error *e);
  * tree's for an uninstalled build), checked against the pinned
  * fingerprint. */
 int trust_keys_add_alpine(trust_keys *k, const char *dir, roost_error *e);
+/* Alpine's key where roost keeps it: installed under $(pkgdatadir)/keys
+ * (TRUST_KEYS_DIR) when it is there, else in the source tree's trust/
+ * (TRUST_SOURCE_KEYS_DIR), for a build that is run uninstalled and for
+ * the tests. Both folders are fixed when roost is configured. */
+int trust_keys_add_shipped(trust_keys *k, roost_error *e);
+/* The keys a pull trusts: Alpine's (trust_keys_add_shipped), the files of
+ * ROOST_TRUST (colon-separated) and the N FILES (--trust). Call before
+ * any thread starts. */
+int trust_keys_load(const char *const *files, size_t n, trust_keys **ret, roost_error *e);
 /* The primary fingerprint of the first key of the file PATH, upper-case
  * hex. For tests and for naming a --trust file. */
 int trust_key_file_fingerprint(const char *path, char ret[TRUST_FINGERPRINT_MAX + 1], roost_error *e);
@@ -52,3 +61,7 @@ int trust_check_update(trust_check *c, const void *buf, size_t n);
 int trust_check_end(trust_check *c, struct trust_verdict *ret, roost_error *e);
 /* Stop a check whose bytes will not all come (a failed download). */
 void trust_check_abort(trust_check *c);
+/* One check over the whole of FD (read with pread from offset 0): a
+ * stored blob, for `roost verify` and a release already stored. */
+int trust_check_fd(trust_keys *k, const void *sig, size_t sig_len, int fd, struct trust_verdict *ret,
+                   roost_error *e);

@@ -4,6 +4,12 @@
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
+# The mirrors make_mirror lays out carry no signatures (Alpine's own key
+# cannot sign here, and a throwaway key per test would cost every test a
+# gpg run): pull lets them in, marked unsigned. tests/pull-signature.sh,
+# which is about signatures, unsets this and signs its mirror.
+export ROOST_ALLOW_UNSIGNED=1
+
 # make_rootfs DIR VERSION: busybox, its applet links, /etc like Alpine's, and
 # the awkward cases a faithful unpack must keep (setuid, hardlink, symlinks,
 # an empty directory, a sticky /tmp).
@@ -92,6 +98,23 @@ make_mirror() {
   sha256: $sha256
   sha512: $sha512
 YAML
+}
+
+# fixture_signing_key: a throwaway OpenPGP key in a gpg home of its own
+# under $TEST_TMP (its agent killed at exit); its public half in
+# $FIXTURE_KEY, for pull --trust. fixture_sign FILE writes FILE.asc,
+# armored, as Alpine signs (gpg's default hash for RSA: SHA-512).
+fixture_signing_key() {
+        export GNUPGHOME=$TEST_TMP/gnupg
+        mkdir -p -m 700 "$GNUPGHOME"
+        tap_at_exit 'gpgconf --kill gpg-agent 2>/dev/null'
+        FIXTURE_KEY=$TEST_TMP/fixture-key.asc
+        gpg -q --batch --no-tty --passphrase '' --pinentry-mode loopback \
+                --quick-gen-key 'Fixture <fixture@example.org>' rsa2048 sign never 2>/dev/null &&
+                gpg -q --batch -a --export fixture@example.org >"$FIXTURE_KEY" 2>/dev/null
+}
+fixture_sign() {
+        gpg -q --batch --no-tty --yes -u fixture@example.org -a --detach-sign -o "$1.asc" "$1" 2>/dev/null
 }
 
 # fixture_tarball OUT [COMPRESSION] [VERSION]: build the fixture rootfs and

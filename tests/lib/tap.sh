@@ -100,7 +100,8 @@ ensure_test_user() {
 as_test_user() {
         setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups --reset-env \
                 env PATH="$PATH" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" \
-                ROOST_SRCDIR="$ROOST_SRCDIR" ROOST_BUILDDIR="$ROOST_BUILDDIR" "$@"
+                ROOST_SRCDIR="$ROOST_SRCDIR" ROOST_BUILDDIR="$ROOST_BUILDDIR" \
+                ROOST_ALLOW_UNSIGNED="${ROOST_ALLOW_UNSIGNED:-}" "$@"
 }
 
 # require_rootless: the test user exists and may make user namespaces, or
