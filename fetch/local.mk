@@ -3,9 +3,9 @@ fetch_libfetch_a_SOURCES = \
 	fetch/fetch.h fetch/fetch-private.h \
 	fetch/source.h fetch/resolve.c fetch/http.c fetch/pull.c fetch/source-alpine.c \
 	fetch/progress.h fetch/progress.c
-fetch_libfetch_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(YAML_CFLAGS) $(CRYPTO_CFLAGS) $(RNP_CFLAGS)
+fetch_libfetch_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(YAML_CFLAGS) $(CRYPTO_CFLAGS)
 # The pull tool and the tests link this list; launch and roost run pull.
-FETCH_LIBS = fetch/libfetch.a trust/libtrust.a $(STORE_LIBS) $(CURL_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS) $(RNP_LIBS)
+FETCH_LIBS = fetch/libfetch.a trust/libtrust.a $(STORE_LIBS) $(CURL_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS)
 
 bin_PROGRAMS += fetch/pull
 fetch_pull_SOURCES = fetch/main.c

@@ -82,7 +82,7 @@ is "$err" "" "... with nothing on stderr (librnp's own complaints go nowhere)"
 cp "$D/data.good" "$D/data"
 
 run_cmd trust-check "$D/sha512.asc" "$D/sha512.asc"
-like "$rc:$err" "^1:trust-check: .*sha512.asc holds no OpenPGP public key" "a key file that holds no key: one line"
+like "$rc:$out" "^5:bad: .*sha512.asc holds no OpenPGP public key" "a key file that holds no key: one line, when the check begins"
 run_cmd sh -c 'exec trust-check "$1" "$2" </dev/null' - "$D/sha512.asc" "$D/mirror.asc"
 is "$rc" 5 "no bytes at all: not good"
 tap_done

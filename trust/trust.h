@@ -1,6 +1,8 @@
 /* trust: OpenPGP signatures over what roost downloads (docs/pull.md,
  * "Signatures"). Keys live in memory only: no keyring on disk, no agent.
- * A check runs beside the download, over the bytes as they stream in. */
+ * A check runs beside the download, over the bytes as they stream in, in
+ * a verifier process of its own (trust/roost-verify.c): the tools that
+ * use this header never load librnp. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,9 +15,9 @@
 #define TRUST_ALPINE_KEY_FILE    "alpine-ncopa.asc"
 #define TRUST_FINGERPRINT_MAX    64 /* hex digits, v4 and v5 keys */
 
-/* The keys a signature may be made with. Load them before the caller
- * starts threads: librnp's complaints about a bad key file are kept off
- * stderr by pointing it at /dev/null for the moment of the load. */
+/* The keys a signature may be made with: the files to read, which the
+ * verifier process reads (trust/roost-verify.c). What cannot be read is
+ * said at once; what is not a key, when the check begins. */
 typedef struct trust_keys trust_keys;
 int trust_keys_new(trust_keys **ret, roost_error *e);
 void trust_keys_free(trust_keys *k);
@@ -32,13 +34,9 @@ int trust_keys_add_alpine(trust_keys *k, const char *dir, roost_error *e);
  * the tests. Both folders are fixed when roost is configured. */
 int trust_keys_add_shipped(trust_keys *k, roost_error *e);
 /* The keys a pull trusts: Alpine's (trust_keys_add_shipped), the files of
- * ROOST_TRUST (colon-separated) and the N FILES (--trust). Call before
- * any thread starts. */
+ * ROOST_TRUST (colon-separated) and the N FILES (--trust). A verifier is
+ * started at once, so that it is ready when the signature has come. */
 int trust_keys_load(const char *const *files, size_t n, trust_keys **ret, roost_error *e);
-/* The primary fingerprint of the first key of the file PATH, upper-case
- * hex. For tests and for naming a --trust file. */
-int trust_key_file_fingerprint(const char *path, char ret[TRUST_FINGERPRINT_MAX + 1], roost_error *e);
-
 /* What a check found. */
 struct trust_verdict {
         bool good;                                  /* made by a trusted key over exactly these bytes */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "trust/rnp.h"
 #include "trust/trust.h"
 
 static void test_shipped_key_is_pinned(void **state)
@@ -21,10 +22,10 @@ static void test_shipped_key_is_pinned(void **state)
         assert_int_equal(trust_key_file_fingerprint(ROOST_SOURCE_KEYS "/" TRUST_ALPINE_KEY_FILE, fpr, &e), 0);
         assert_string_equal(fpr, TRUST_ALPINE_FINGERPRINT);
         assert_string_equal(TRUST_ALPINE_FINGERPRINT, "0482D84022F52DF1C4E7CD43293ACD0907D9495A");
-        trust_keys *k;
-        assert_int_equal(trust_keys_new(&k, &e), 0);
-        assert_int_equal(trust_keys_add_alpine(k, ROOST_SOURCE_KEYS, &e), 0);
-        trust_keys_free(k);
+        trust_ring *k;
+        assert_int_equal(trust_ring_new(&k, &e), 0);
+        assert_int_equal(trust_ring_add_alpine(k, ROOST_SOURCE_KEYS, &e), 0);
+        trust_ring_free(k);
 }
 
 static void test_other_files_are_not_alpines_key(void **state)
@@ -36,12 +37,21 @@ static void test_other_files_are_not_alpines_key(void **state)
         assert_non_null(f);
         fputs("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot base64 at all\n-----END PGP PUBLIC KEY BLOCK-----\n", f);
         fclose(f);
-        trust_keys *k;
+        trust_ring *ring;
         roost_error e = { "" };
-        assert_int_equal(trust_keys_new(&k, &e), 0);
-        assert_true(trust_keys_add_alpine(k, dir, &e) < 0);
+        assert_int_equal(trust_ring_new(&ring, &e), 0);
+        assert_true(trust_ring_add_alpine(ring, dir, &e) < 0);
         assert_non_null(strstr(e.msg, path));
+        trust_ring_free(ring);
+        /* The same through the verifier: said when the check begins. */
+        trust_keys *k;
+        trust_check *c;
+        assert_int_equal(trust_keys_new(&k, &e), 0);
         assert_int_equal(trust_keys_add_alpine(k, "/nonexistent", &e), -ENOENT);
+        assert_int_equal(trust_keys_add_alpine(k, dir, &e), 0);
+        e.msg[0] = 0;
+        assert_true(trust_check_begin(k, "sig", 3, &c, &e) < 0);
+        assert_non_null(strstr(e.msg, path));
         trust_keys_free(k);
         unlink(path);
         rmdir(dir);

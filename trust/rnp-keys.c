@@ -1,5 +1,5 @@
-/* The keys a signature may be made with, held by librnp in memory: roost
- * keeps no keyring on disk and starts no agent. */
+/* The verifier's keys (trust/roost-verify.c), held by librnp in memory:
+ * roost keeps no keyring on disk and starts no agent. */
 #include "config.h"
 #include <ctype.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "common/util.h"
-#include "trust/trust-private.h"
+#include "trust/rnp.h"
 
 /* librnp writes its parsers' complaints about a bad key or signature to
  * stderr; roost's own one line says what went wrong, so they go nowhere. */
@@ -24,9 +24,9 @@ static int new_ffi(rnp_ffi_t *ret)
         return 0;
 }
 
-int trust_keys_new(trust_keys **ret, roost_error *e)
+int trust_ring_new(trust_ring **ret, roost_error *e)
 {
-        trust_keys *k = calloc(1, sizeof(*k));
+        trust_ring *k = calloc(1, sizeof(*k));
         if (!k)
                 return roost_error_set(e, -ENOMEM, "loading keys");
         if (new_ffi(&k->ffi) < 0) {
@@ -41,14 +41,14 @@ int trust_keys_new(trust_keys **ret, roost_error *e)
                 if (rnp_add_security_rule(k->ffi, RNP_FEATURE_HASH_ALG, weak[i],
                                           RNP_SECURITY_OVERRIDE | RNP_SECURITY_VERIFY_DATA, 0,
                                           RNP_SECURITY_PROHIBITED) != RNP_SUCCESS) {
-                        trust_keys_free(k);
+                        trust_ring_free(k);
                         return roost_error_set(e, -ENOMEM, "setting the OpenPGP library's hash rules");
                 }
         *ret = k;
         return 0;
 }
 
-void trust_keys_free(trust_keys *k)
+void trust_ring_free(trust_ring *k)
 {
         if (!k)
                 return;
@@ -110,7 +110,7 @@ static int import_file(rnp_ffi_t ffi, const char *path, char fprs[][TRUST_FINGER
         return n;
 }
 
-int trust_keys_add_file(trust_keys *k, const char *path, roost_error *e)
+int trust_ring_add_file(trust_ring *k, const char *path, roost_error *e)
 {
         char fprs[16][TRUST_FINGERPRINT_MAX + 1];
         return import_file(k->ffi, path, fprs, ELEMENTSOF(fprs), e);
@@ -129,7 +129,7 @@ int trust_key_file_fingerprint(const char *path, char ret[TRUST_FINGERPRINT_MAX 
         return r < 0 ? r : 0;
 }
 
-int trust_keys_add_alpine(trust_keys *k, const char *dir, roost_error *e)
+int trust_ring_add_alpine(trust_ring *k, const char *dir, roost_error *e)
 {
         _cleanup_free_ char *path = NULL;
         if (asprintf(&path, "%s/%s", dir, TRUST_ALPINE_KEY_FILE) < 0)
@@ -152,60 +152,3 @@ int trust_keys_add_alpine(trust_keys *k, const char *dir, roost_error *e)
         return import_file(k->ffi, path, fprs, ELEMENTSOF(fprs), e) < 0 ? -ROOST_EFORMAT : 0;
 }
 
-int trust_keys_add_shipped(trust_keys *k, roost_error *e)
-{
-        /* The installed key first: an installed roost never reads a build
-         * tree. A build run in place (and the tests) find theirs. */
-        static const char *const dirs[] = { TRUST_KEYS_DIR, TRUST_SOURCE_KEYS_DIR };
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                _cleanup_free_ char *path = NULL;
-                if (asprintf(&path, "%s/%s", dirs[i], TRUST_ALPINE_KEY_FILE) < 0)
-                        return roost_error_set(e, -ENOMEM, "loading Alpine's key");
-                if (access(path, F_OK) == 0)
-                        return trust_keys_add_alpine(k, dirs[i], e);
-        }
-        return roost_error_set(e, 0, "Alpine's release key %s is missing from %s (reinstall roost)",
-                               TRUST_ALPINE_KEY_FILE, TRUST_KEYS_DIR),
-               -ROOST_ENOTFOUND;
-}
-
-static int add_trusted(trust_keys *k, const char *path, const char *what, roost_error *e)
-{
-        int r = trust_keys_add_file(k, path, e);
-        if (r >= 0)
-                return 0;
-        char why[sizeof(e->msg)];
-        snprintf(why, sizeof(why), "%s", e->msg);
-        roost_error_set(e, 0, "%s%s: %s", what, path, why);
-        return access(path, F_OK) < 0 && errno == ENOENT ? -ROOST_ENOTFOUND : -ROOST_EUSAGE;
-}
-
-int trust_keys_load(const char *const *files, size_t n, trust_keys **ret, roost_error *e)
-{
-        trust_keys *k;
-        int r = trust_keys_new(&k, e);
-        if (r < 0)
-                return r;
-        if ((r = trust_keys_add_shipped(k, e)) < 0)
-                goto fail;
-        const char *env = getenv("ROOST_TRUST");
-        if (env && *env) {
-                _cleanup_free_ char *list = strdup(env);
-                if (!list) {
-                        r = roost_error_set(e, -ENOMEM, "loading keys");
-                        goto fail;
-                }
-                char *save = NULL;
-                for (char *p = strtok_r(list, ":", &save); p; p = strtok_r(NULL, ":", &save))
-                        if ((r = add_trusted(k, p, "ROOST_TRUST ", e)) < 0)
-                                goto fail;
-        }
-        for (size_t i = 0; i < n; i++)
-                if ((r = add_trusted(k, files[i], "--trust ", e)) < 0)
-                        goto fail;
-        *ret = k;
-        return 0;
-fail:
-        trust_keys_free(k);
-        return r;
-}
