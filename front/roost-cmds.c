@@ -582,7 +582,7 @@ static int verify_tree(store *s, const struct store_ref *ref, const char *layer,
 static int verify_signature(store *s, const struct roost_args *a, const struct store_ref *ref, trust_keys **keys)
 {
         roost_error e = { "" };
-        int r;
+        int r = 0;
         if (!*keys && (r = trust_keys_load(a->trust, a->n_trust, keys, &e)) < 0) {
                 cli_error("verify: %s", e.msg);
                 return roost_exit_code(r);
