@@ -35,7 +35,7 @@ is "$rc:$out:$(refs "$B")" "0::alpine:3.20 " "options on both sides of the opera
 # verify IMAGE --store X checks X: damage B's archive, keep A's intact.
 fill
 chmod u+w "$B/blobs/sha256/$sha"
-printf 'X' | dd of="$B/blobs/sha256/$sha" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$B/blobs/sha256/$sha" 100
 run_cmd roost verify alpine:3.20 --store "$B"
 is "$rc" 5 "verify IMAGE --store X checks X (whose archive is damaged): exit 5"
 like "$err" "alpine:3.20: archive ${sha:0:12}: checksum mismatch" "... and names X's damaged archive"

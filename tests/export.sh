@@ -95,7 +95,7 @@ mkdir -p "$L" && tar -C "$L" -xf "$F"
 run_cmd oci-image-tool validate --type image --ref "name=alpine:$TAG" "$L"
 is "$rc" 0 "oci-image-tool validate: the layout and the image it names are valid: $err"
 cp -a "$L" "$TEST_TMP/layout-bad"
-printf 'X' | dd of="$TEST_TMP/layout-bad/blobs/sha256/$LAYER" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$TEST_TMP/layout-bad/blobs/sha256/$LAYER" 100
 run_cmd oci-image-tool validate --type image "$TEST_TMP/layout-bad"
 [ "$rc" -ne 0 ]; ok $? "... and the same validation fails on a damaged copy (it can fail)"
 run_cmd umoci unpack --image "$L:alpine:$TAG" "$TEST_TMP/umoci-bundle"
@@ -262,7 +262,7 @@ is "$(leftovers):$(ls -A "$S/tmp")" "0:" "no temporary is left beside a destinat
 # A damaged store: a layer blob changed in place.
 D=$TEST_TMP/damaged
 cp -a "$S" "$D"
-printf 'X' | dd of="$D/blobs/sha256/$LAYER" bs=1 seek=1000 conv=notrunc 2>/dev/null
+flip_byte "$D/blobs/sha256/$LAYER" 1000
 for fmt in oci rootfs bundle; do
         run_cmd roost export --store "$D" --format $fmt "alpine:$TAG" "$TEST_TMP/damaged-$fmt"
         is "$rc:$(wc -l <<<"$err")" "5:1" "--format $fmt of a damaged layer: exit 5, one line"

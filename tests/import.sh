@@ -223,7 +223,7 @@ L1=$(jq -r '.layers[0].digest' "$T/lay/blobs/sha256/$M" | sed 's/^sha256://')
 
 layout_copy flipped
 chmod u+w "$T/flipped/blobs/sha256/$L1"
-printf 'X' | dd of="$T/flipped/blobs/sha256/$L1" bs=1 seek=200 conv=notrunc 2>/dev/null
+flip_byte "$T/flipped/blobs/sha256/$L1" 200
 run_cmd roost import --store "$HS" "$T/flipped" t:1
 refused "a layout with a blob whose bytes do not match its name" 5 "layer 1 does not hash to sha256:${L1:0:12}"
 tar -C "$T/flipped" -cf "$T/flipped.tar" .

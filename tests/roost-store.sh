@@ -51,7 +51,7 @@ is "$rc:$(ref_doc "$S2" alpine:3.99 | jq -r .digest)" "0:$(ref_doc "$S" alpine:3
 
 # A tampered export: one byte of the archive changed.
 cp "$TEST_TMP/img.tar" "$TEST_TMP/bad.tar"
-printf 'X' | dd of="$TEST_TMP/bad.tar" bs=1 seek=4000 conv=notrunc 2>/dev/null
+flip_byte "$TEST_TMP/bad.tar" 4000
 rm -rf "$S2"
 run_cmd roost import --store "$S2" "$TEST_TMP/bad.tar"
 is "$rc" 5 "a tampered export is refused with exit 5"
@@ -165,7 +165,7 @@ is "$(ls "$TEST_TMP/tree-damaged/tmp" | wc -l)" 0 "... and the old tree is not l
 # verify finds a flipped byte in a stored blob
 cp -a "$S" "$TEST_TMP/damaged"
 chmod u+w "$TEST_TMP/damaged/blobs/sha256/$sha"
-printf 'X' | dd of="$TEST_TMP/damaged/blobs/sha256/$sha" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$TEST_TMP/damaged/blobs/sha256/$sha" 100
 run_cmd roost verify --store "$TEST_TMP/damaged"
 is "$rc" 5 "verify exits 5 on a damaged blob"
 like "$err" "alpine:3.99: archive ${sha:0:12}: checksum mismatch" "verify names the damaged archive"

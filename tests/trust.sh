@@ -75,7 +75,7 @@ like "$rc:$out" "^5:bad: " "a truncated signature file is refused"
 check "$D/empty.asc" "$D/mirror.asc"
 is "$rc:$out" "5:bad: the signature file is empty" "an empty one too"
 cp "$D/data" "$D/data.good"
-printf 'X' | dd of="$D/data" bs=1 seek=1234567 conv=notrunc 2>/dev/null
+flip_byte "$D/data" 1234567
 check "$D/sha512.asc" "$D/mirror.asc"
 like "$rc:$out" "^5:bad: the signature does not match the file" "one flipped byte is refused"
 is "$err" "" "... with nothing on stderr (librnp's own complaints go nowhere)"

@@ -43,6 +43,15 @@ unlike() {
                 ok 1 "$3"; tap_diag "got:  '$1'"; tap_diag "want no match: '$2'"; else ok 0 "$3"; fi
 }
 
+# flip_byte FILE OFFSET: change the byte at OFFSET to another value (its
+# bits inverted), so that the file's bytes always differ afterwards; writing
+# a fixed 'X' would leave a byte that was 'X' already as it was.
+flip_byte() {
+        python3 -c 'import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
+}
+
 # run_cmd CMD...: runs CMD, sets $rc, $out (stdout) and $err (stderr).
 run_cmd() {
         local o e
