@@ -44,7 +44,7 @@ f=$(mirror good) && sign "$f" mirror@example.org
 # A mirror that rewrote the tarball and the index to match: the checksums
 # hold, the signature does not.
 f=$(mirror flipped) && sign "$f" mirror@example.org
-printf '\xff' | dd of="$f" bs=1 seek=3000 conv=notrunc status=none
+flip_byte "$f" 3000
 yaml=$(dirname "$f")/latest-releases.yaml
 sed -i "s/sha256: $(sha256_of "$TEST_TMP/rootfs.tar.gz")/sha256: $(sha256_of "$f")/" "$yaml"
 sed -i "/flavor: alpine-minirootfs/,\$ {/sha512:/d}" "$yaml"

@@ -16,7 +16,7 @@ pull_fixture_mirror "$www" || skip_all "could not build the fixture mirror"
 mkbad() { mkdir -p "$www/$1" && cp -a "$www/alpine" "$www/$1/"; }
 bad_file() { echo "$www/$1/alpine/v3.99/releases/x86_64/alpine-minirootfs-3.99.2-x86_64.tar.gz"; }
 mkbad tampered
-printf '\xff' | dd of="$(bad_file tampered)" bs=1 seek=5000 conv=notrunc status=none
+flip_byte "$(bad_file tampered)" 5000
 mkbad badsum
 f=$(bad_file badsum)
 echo "0000000000000000000000000000000000000000000000000000000000000000  $(basename "$f")" >"$f.sha256"
