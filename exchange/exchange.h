@@ -59,6 +59,12 @@ int exchange_export_rootfs(store *s, const struct store_ref *ref, int fd,
 int exchange_export_bundle(store *s, const struct store_ref *ref, const char *dir,
                            const struct exchange_export_options *o, roost_error *e);
 
+/* The annotation on an exported manifest's descriptor that names the
+ * blob of its release's detached OpenPGP signature (a one-layer image pull
+ * found signed): what import checks again before it records the image as
+ * signed. */
+#define EXCHANGE_SIGNATURE "roost.signature"
+
 /* The org.opencontainers.image.ref.name an OCI export gives REF's
  * manifest in index.json: "NAME:TAG" (docs/exchange.md says why). */
 int exchange_ref_name(const struct store_ref *ref, char **ret);

@@ -22,6 +22,7 @@ struct candidate {
         const char *platform; /* Alpine's name of the entry's platform; NULL when it gives none */
         bool foreign;         /* a platform roost has no name for, or not linux */
         const char *ref;      /* org.opencontainers.image.ref.name, the nearest one */
+        const char *sig;      /* roost export's EXCHANGE_SIGNATURE, "sha256:HEX", or NULL */
         const char *arch;     /* from its config, once read */
 };
 
@@ -109,7 +110,9 @@ static int walk_index(struct walk *w, json_t *idx, const char *what, const char 
                  * is no image: passed over. */
                 if (type && strcmp(type, STORE_MEDIA_MANIFEST) && strcmp(type, STORE_MEDIA_DOCKER_MANIFEST))
                         continue;
-                struct candidate c = { .size = size, .ref = name };
+                struct candidate c = { .size = size, .ref = name,
+                                       .sig = json_string_value(json_object_get(json_object_get(m, "annotations"),
+                                                                                EXCHANGE_SIGNATURE)) };
                 memcpy(c.hex, hex, sizeof(hex));
                 json_t *p = json_object_get(m, "platform");
                 if (json_is_object(p)) {
@@ -262,6 +265,39 @@ static int choose(struct import_source *src, struct walk *w, const struct exchan
         return 0;
 }
 
+/* The detached signature SIG ("sha256:HEX") that a roost export carried
+ * for the image's one layer LAYER: its bytes, for import.c to check again
+ * over the stored layer. Only read here, never believed. */
+static int signature_read(struct import_source *src, const char *sig, const char *layer, struct import_image *ret,
+                          roost_error *e)
+{
+        char path[96];
+        uint64_t size;
+        const char *text;
+        size_t n;
+        if (strncmp(sig, "sha256:", 7) || !store_digest_valid(sig + 7))
+                return import_fail(e, -ROOST_EFORMAT, "%s: its %s annotation is no sha256 digest", src->label,
+                                   EXCHANGE_SIGNATURE);
+        snprintf(path, sizeof(path), "blobs/sha256/%s", sig + 7);
+        int r = import_source_stat(src, path, &size, e);
+        if (r == -ROOST_ENOTFOUND)
+                return import_fail(e, -ROOST_EFORMAT, "%s: the signature it names (sha256:%.12s…) is not in it",
+                                   src->label, sig + 7);
+        if (r < 0)
+                return r;
+        if (size > IMPORT_SIGNATURE_MAX)
+                return import_fail(e, -ROOST_ELIMIT, "%s: its signature is larger than %d bytes: refused", src->label,
+                                   IMPORT_SIGNATURE_MAX);
+        if ((r = import_source_blob_doc(src, sig + 7, (int64_t)size, &text, &n, e)) < 0)
+                return r;
+        if (!(ret->sig = malloc(n ? n : 1)))
+                return -ENOMEM;
+        memcpy(ret->sig, text, n);
+        ret->sig_len = n;
+        memcpy(ret->layer, layer, sizeof(ret->layer));
+        return 0;
+}
+
 int import_oci(struct import_source *src, store *s, const struct exchange_import_options *o,
                struct import_image *ret, char **ret_name, char **ret_tag, roost_error *e)
 {
@@ -386,6 +422,8 @@ int import_oci(struct import_source *src, store *s, const struct exchange_import
         memcpy(ret->digest, c->hex, sizeof(ret->digest));
         ret->arch = arch;
         ret->n_layers = n_layers;
+        if (c->sig && n_layers == 1)
+                r = signature_read(src, c->sig, layers[0].digest, ret, e);
 out:
         if (r < 0 && *ret_name) {
                 free(*ret_name);

@@ -95,7 +95,13 @@ struct import_image {
         const char *arch;
         char *own_ref;
         size_t n_layers;
+        /* A roost export's detached signature over the one layer LAYER,
+         * as the file carried it: checked again before it counts. */
+        char *sig;
+        size_t sig_len;
+        char layer[STORE_SHA256_HEX + 1];
 };
+#define IMPORT_SIGNATURE_MAX (64 << 10)
 
 /* Choose NAME:TAG from O and the input's own reference OWN (docs/exchange.md, "roost import");
  * -ROOST_EUSAGE with E saying what to give when neither names it. */

@@ -232,8 +232,12 @@ int import_source_scan(struct import_source *src, roost_error *e)
                         }
                         x.n_magic = (size_t)k;
                         /* Documents (JSON) are kept for the second look;
-                         * layers never start with a brace. */
-                        if (k > 0 && (x.magic[0] == '{' || x.magic[0] == '[') && x.size <= IMPORT_DOC_MAX &&
+                         * layers never start with a brace. So are small
+                         * entries, a signature roost export carried among
+                         * them (IMPORT_SIGNATURE_MAX). */
+                        if (k > 0 &&
+                            (((x.magic[0] == '{' || x.magic[0] == '[') && x.size <= IMPORT_DOC_MAX) ||
+                             x.size <= IMPORT_SIGNATURE_MAX) &&
                             src->docs_bytes + x.size <= IMPORT_DOCS_MAX) {
                                 x.data = malloc(x.size + 1);
                                 if (!x.data) {

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include "common/util.h"
 #include "exchange/import-private.h"
+#include "trust/trust.h"
 #include "unpack/unpack.h"
 
 #define SPOOL_NAME "input"
@@ -173,6 +174,29 @@ static bool dir_has(int dirfd, const char *name)
         return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
+/* IMG's signature over its stored layer, with the keys a pull trusts
+ * (Alpine's and ROOST_TRUST's): a good one is stored as a blob (its hex in
+ * SIG_HEX), anything else refuses the import, as pull refuses it. */
+static int signature_check(store *s, const char *path, const struct import_image *img, struct trust_verdict *v,
+                           char sig_hex[STORE_SHA256_HEX + 1], roost_error *e)
+{
+        trust_keys *keys = NULL;
+        roost_error why = { "" };
+        int r = trust_keys_load(NULL, 0, &keys, &why);
+        if (r >= 0) {
+                _cleanup_close_ int fd = store_blob_open(s, img->layer);
+                r = fd < 0 ? roost_error_set(&why, fd, "reading the stored layer")
+                           : trust_check_fd(keys, img->sig, img->sig_len, fd, v, &why);
+        }
+        trust_keys_free(keys);
+        if (r < 0)
+                return roost_error_set(e, 0, "%s: the signature it carries does not verify: %s", path, why.msg),
+                       r == -ROOST_ESIGNATURE ? -ROOST_ESIGNATURE : r;
+        if ((r = store_blob_put(s, img->sig, img->sig_len, sig_hex)) < 0)
+                return roost_error_set(e, r, "%s: storing its signature", path);
+        return 0;
+}
+
 /* The file:// URL the store records as the image's source. */
 static char *source_url(const char *path)
 {
@@ -254,6 +278,13 @@ int exchange_import(store *s, const char *path, const struct exchange_import_opt
         if (r < 0)
                 goto out;
 
+        /* A signature the file carried is checked again, over the layer
+         * as stored: the verdict is roost's, never the file's word. */
+        struct trust_verdict verdict = { 0 };
+        char sig_hex[STORE_SHA256_HEX + 1] = "";
+        if (img.sig && (r = signature_check(s, path, &img, &verdict, sig_hex, e)) < 0)
+                goto out;
+
         /* The reference, last: roost's own record of where the image came
          * from, nothing the input says about itself. */
         source = strcmp(path, "-") ? source_url(path) : NULL;
@@ -264,6 +295,9 @@ int exchange_import(store *s, const char *path, const struct exchange_import_opt
                 .source = source,
                 .digest = img.digest,
                 .created = (int64_t)time(NULL),
+                .verdict = img.sig ? (char *)"signed" : NULL,
+                .signature = img.sig ? sig_hex : NULL,
+                .signer = img.sig ? verdict.signer : NULL,
         };
         if ((r = store_ref_write(s, &ref)) < 0) {
                 roost_error_set(e, r, "writing the reference %s:%s", name, tag);
@@ -278,6 +312,7 @@ int exchange_import(store *s, const char *path, const struct exchange_import_opt
                 r = -ENOMEM;
 out:
         free(img.own_ref);
+        free(img.sig);
         import_source_done(&src);
         if (src.fd >= 0 && src.fd != in)
                 close(src.fd);

@@ -176,6 +176,15 @@ static int index_json(store *s, const struct store_ref *ref, char **ret, roost_e
         json_t *o = json_pack("{s:i, s:s, s:[{s:s, s:s, s:I, s:o, s:{s:s}}]}", "schemaVersion", 2, "mediaType",
                               STORE_MEDIA_INDEX, "manifests", "mediaType", STORE_MEDIA_MANIFEST, "digest", digest,
                               "size", (json_int_t)size, "platform", platform, "annotations", REF_NAME, refname);
+        /* The release's detached signature travels as a blob the
+         * descriptor names, so that an import can check it again: evidence,
+         * not a verdict (docs/exchange.md). */
+        if (o && ref->signature && store_digest_valid(ref->signature)) {
+                char sig[STORE_SHA256_HEX + 8];
+                snprintf(sig, sizeof(sig), "sha256:%s", ref->signature);
+                json_object_set_new(json_object_get(json_array_get(json_object_get(o, "manifests"), 0), "annotations"),
+                                    EXCHANGE_SIGNATURE, json_string(sig));
+        }
         char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
         json_decref(o);
         if (!text)
@@ -209,6 +218,8 @@ int exchange_export_oci(store *s, const struct store_ref *ref, int fd, roost_err
                 if (!seen && (r = tar_blob(s, a, ref->layers[i].digest, e)) < 0)
                         goto fail;
         }
+        if (ref->signature && store_digest_valid(ref->signature) && (r = tar_blob(s, a, ref->signature, e)) < 0)
+                goto fail;
         return exchange_tar_close(a, "the archive", e);
 fail:
         archive_write_free(a);

@@ -4,7 +4,7 @@
 noinst_LIBRARIES += exchange/libexchange.a
 exchange_libexchange_a_SOURCES = exchange/exchange.h exchange/exchange-private.h
 exchange_libexchange_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
-EXCHANGE_LIBS = exchange/libexchange.a $(UNPACK_LIBS)
+EXCHANGE_LIBS = exchange/libexchange.a $(TRUST_LIBS) $(UNPACK_LIBS)
 EXTRA_DIST += docs/exchange.md
 
 # ---- export (roost export --format oci|rootfs|bundle)

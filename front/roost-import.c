@@ -32,6 +32,7 @@ static int import_exit(int r)
         case ROOST_EUNSAFE:
         case ROOST_EARCHIVE:
         case ROOST_ELIMIT:
+        case ROOST_ESIGNATURE:
                 return EXIT_VERIFY;
         case ENOSPC:
         case EDQUOT:

@@ -96,6 +96,26 @@ is "$rc" 0 "ROOST_TRUST names keys too (colon-separated)"
 run_cmd R gc
 ROOST_TRUST=$KEY run_cmd R verify -q alpine:3.99
 is "$rc:$err" "0:" "gc keeps the signature a reference records"
+# --- the signature travels with roost export, and import checks it again ---
+run_cmd R export alpine:3.99 "$TEST_TMP/signed.tar"
+is "$rc:$(tar -xOf "$TEST_TMP/signed.tar" index.json | jq -r '.manifests[0].annotations["roost.signature"]')" "0:$sig" \
+        "roost export carries the .asc as a blob its descriptor names"
+ROOST_TRUST=$KEY run_cmd roost --store "$TEST_TMP/s-imported" import "$TEST_TMP/signed.tar"
+doc=$(ref_doc "$TEST_TMP/s-imported" alpine:3.99 x86_64)
+is "$rc:$(jq -r '[.verdict, .signer, .signature] | join(" ")' <<<"$doc")" "0:signed $MIRROR $sig" \
+        "import checks it again over the layer, with the keys a pull trusts, and records it signed"
+run_cmd roost --store "$TEST_TMP/s-imported-untrusted" import "$TEST_TMP/signed.tar"
+like "$rc:$err" "^5:roost: import: .*the signature it carries does not verify: signed by key ${MIRROR: -16}" \
+        "...without the key, the import is refused (exit 5), as pull refuses it"
+! store_has_ref "$TEST_TMP/s-imported-untrusted" alpine:3.99; ok $? "...and leaves no reference"
+mkdir -p "$TEST_TMP/lie" && tar -C "$TEST_TMP/lie" -xf "$TEST_TMP/signed.tar" &&
+        cp "$www/other/alpine/v3.99/releases/x86_64/$file.asc" "$TEST_TMP/other.asc" &&
+        osig=$(sha256_of "$TEST_TMP/other.asc") && cp "$TEST_TMP/other.asc" "$TEST_TMP/lie/blobs/sha256/$osig" &&
+        jq -c ".manifests[0].annotations[\"roost.signature\"] = \"sha256:$osig\"" "$TEST_TMP/lie/index.json" \
+                >"$TEST_TMP/lie/i" && mv "$TEST_TMP/lie/i" "$TEST_TMP/lie/index.json"
+ROOST_TRUST=$KEY run_cmd roost --store "$TEST_TMP/s-lie" import "$TEST_TMP/lie"
+like "$rc:$err" "^5:roost: import: .*does not verify" "a file that swaps in another key's signature is refused"
+
 gets=$(tarball_gets "$NGINX_LOG" "good/alpine/v3.99/releases/x86_64/$file")
 run_cmd P good "$store" --trust "$KEY" --refresh
 is "$rc:$(tarball_gets "$NGINX_LOG" "good/alpine/v3.99/releases/x86_64/$file")" "0:$gets" \
