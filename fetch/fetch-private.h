@@ -90,6 +90,29 @@ int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret,
 int fetch_http_download(fetch_http *h, const char *url, const char *step, store_blob *b, uint64_t size,
                         roost_error *e);
 
+/* What the last response said that a registry needs; NULL where the
+ * response had no such header. Only kept while headers are set. */
+struct fetch_http_response {
+        long status;
+        char *content_type;
+        char *digest;           /* Docker-Content-Digest */
+        char *www_authenticate; /* a 401's challenge */
+        char *retry_after;      /* a 429's or 503's */
+        char *error_body;       /* the body of a 4xx/5xx, at most FETCH_ERROR_BODY_MAX bytes */
+        size_t error_len;
+};
+#define FETCH_ERROR_BODY_MAX 8192
+
+/* Send HEADERS ("Accept: ...", "Authorization: ..."; NULL-terminated, may
+ * be NULL: none) with every request from now on, and keep the body of an
+ * error response when KEEP_ERROR_BODY. A redirect to another host never
+ * carries Authorization (libcurl's rule, CURLOPT_UNRESTRICTED_AUTH off).
+ * The headers may hold credentials: they are never put in a message. */
+int fetch_http_set_headers(fetch_http *h, const char *const *headers, bool keep_error_body);
+/* The last request's response headers (and error body): valid until the
+ * next request. */
+const struct fetch_http_response *fetch_http_last(const fetch_http *h);
+
 /* Cap for bodies whose size no index announces. */
 #define FETCH_MAX_UNKNOWN_SIZE (UINT64_C(1) << 30)
 

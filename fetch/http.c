@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,11 @@ struct fetch_http {
         void (*warn)(void *userdata, const char *msg);
         void *userdata;
         char errbuf[CURL_ERROR_SIZE];
+        /* What the next requests send beyond curl's own (a registry's
+         * Accept and Authorization), and what the last response said. */
+        struct curl_slist *headers;
+        bool keep_error_body;
+        struct fetch_http_response last;
 };
 
 /* One request's sink: memory (small files) or a store blob (the tarball). */
@@ -43,9 +49,20 @@ struct xfer {
         size_t len, max;
         store_blob *blob;
         uint64_t start; /* offset asked for with a range request */
+        bool error_body; /* an error status's body goes to h->last.error_body */
         uint64_t limit; /* most bytes the blob may hold */
         uint64_t last_report;
 };
+
+static void response_clear(struct fetch_http_response *r)
+{
+        free(r->content_type);
+        free(r->digest);
+        free(r->www_authenticate);
+        free(r->retry_after);
+        free(r->error_body);
+        *r = (struct fetch_http_response){ 0 };
+}
 
 static double env_number(const char *name, double def, double min, double max)
 {
@@ -220,6 +237,8 @@ void fetch_http_free(fetch_http *h)
         if (!h)
                 return;
         curl_easy_cleanup(h->curl);
+        curl_slist_free_all(h->headers);
+        response_clear(&h->last);
         free(h->ca_blob);
         free(h);
 }
@@ -260,8 +279,21 @@ static size_t xfer_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
         struct xfer *x = userdata;
         size_t n = size * nmemb;
-        if (!xfer_check(x))
+        if (!xfer_check(x)) {
+                if (x->err == -ROOST_EHTTP && x->error_body && x->code >= 400) {
+                        /* A registry explains a refusal in JSON: keep a
+                         * bounded prefix of it for the message. */
+                        struct fetch_http_response *l = &x->h->last;
+                        size_t room = FETCH_ERROR_BODY_MAX - l->error_len, k = n < room ? n : room;
+                        if (!l->error_body && !(l->error_body = malloc(FETCH_ERROR_BODY_MAX + 1)))
+                                return 0;
+                        memcpy(l->error_body + l->error_len, data, k);
+                        l->error_len += k;
+                        l->error_body[l->error_len] = 0;
+                        return n;
+                }
                 return 0;
+        }
         if (!x->blob) {
                 if (n > x->max - x->len) {
                         x->err = -ROOST_ESIZE;
@@ -285,10 +317,55 @@ static size_t xfer_write(char *data, size_t size, size_t nmemb, void *userdata)
 }
 
 /* A 206 must continue exactly where our file ends. */
+/* Keep header NAME's value (VALUE, N bytes, without the line's end). */
+static int keep_header(char **slot, const char *value, size_t n)
+{
+        while (n && (*value == ' ' || *value == '\t'))
+                value++, n--;
+        while (n && (value[n - 1] == '\r' || value[n - 1] == '\n' || value[n - 1] == ' '))
+                n--;
+        free(*slot);
+        return (*slot = strndup(value, n)) ? 0 : -ENOMEM;
+}
+
+static int capture_header(struct fetch_http_response *l, const char *data, size_t n)
+{
+        static const struct {
+                const char *name;
+                size_t off;
+        } wanted[] = {
+                { "content-type:", offsetof(struct fetch_http_response, content_type) },
+                { "docker-content-digest:", offsetof(struct fetch_http_response, digest) },
+                { "www-authenticate:", offsetof(struct fetch_http_response, www_authenticate) },
+                { "retry-after:", offsetof(struct fetch_http_response, retry_after) },
+        };
+        if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
+                /* A new response (after a redirect): forget the last one's. */
+                const char *sp = memchr(data, ' ', n);
+                response_clear(l);
+                if (sp)
+                        l->status = strtol(sp + 1, NULL, 10);
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(wanted); i++) {
+                size_t k = strlen(wanted[i].name);
+                if (n > k && strncasecmp(data, wanted[i].name, k) == 0)
+                        return keep_header((char **)((char *)l + wanted[i].off), data + k, n - k);
+        }
+        return 0;
+}
+
 static size_t xfer_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
         struct xfer *x = userdata;
         size_t n = size * nmemb;
+        if (x->h->headers || x->error_body) {
+                int r = capture_header(&x->h->last, data, n);
+                if (r < 0) {
+                        x->err = r;
+                        return 0;
+                }
+        }
         if (x->blob && x->start > 0 && n > 14 && strncasecmp(data, "content-range:", 14) == 0) {
                 unsigned long long first;
                 const char *p = data + 14;
@@ -350,6 +427,15 @@ static void setup(fetch_http *h, const char *url, struct xfer *x)
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xfer_progress);
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+        if (h->headers) {
+                curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+                /* A redirect to another host (a registry's blob storage)
+                 * must not carry the Authorization header: libcurl drops a
+                 * custom one there unless told otherwise, as it is not. */
+                curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
+        }
+        x->error_body = h->keep_error_body;
+        response_clear(&h->last);
 }
 
 enum { PERMANENT, TRANSIENT };
@@ -552,6 +638,14 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                 /* The last pause ends with the budget: one more attempt
                  * then, rather than giving up early. */
                 double pause = delay < left ? delay : left;
+                /* A registry that asks to be left alone for a while says how
+                 * long (Retry-After, in seconds): wait that, within the budget. */
+                if (x->code == 429 && h->last.retry_after) {
+                        char *end;
+                        double ra = strtod(h->last.retry_after, &end);
+                        if (end != h->last.retry_after && !*end && ra >= 0 && isfinite(ra))
+                                pause = ra < left ? ra : left;
+                }
                 if (h->warn) {
                         char line[sizeof(e->msg) + 64];
                         snprintf(line, sizeof(line), "%s; retry %d of %d in %.2g s", e->msg, failures,
@@ -617,4 +711,26 @@ int fetch_http_download(fetch_http *h, const char *url, const char *step, store_
         if (h->progress)
                 h->progress(h->userdata, step, got, size);
         return 0;
+}
+
+int fetch_http_set_headers(fetch_http *h, const char *const *headers, bool keep_error_body)
+{
+        struct curl_slist *l = NULL;
+        for (size_t i = 0; headers && headers[i]; i++) {
+                struct curl_slist *n = curl_slist_append(l, headers[i]);
+                if (!n) {
+                        curl_slist_free_all(l);
+                        return -ENOMEM;
+                }
+                l = n;
+        }
+        curl_slist_free_all(h->headers);
+        h->headers = l;
+        h->keep_error_body = keep_error_body;
+        return 0;
+}
+
+const struct fetch_http_response *fetch_http_last(const fetch_http *h)
+{
+        return &h->last;
 }
