@@ -114,7 +114,10 @@ int launch_image_missing(store *s, const char *image, const char *arch, char **r
          * tag keeps pull (were it run) off the network. Not stored: a bare
          * name is what the mirror calls latest. */
         r = r == 0 ? asprintf(ret_ref, "%s:%s", ref.name, ref.tag)
-                   : asprintf(ret_ref, "%s:%s", name, tag ? tag : "latest-stable");
+                   : asprintf(ret_ref, "%s:%s", name,
+                              tag                            ? tag
+                              : store_ref_name_remote(name) ? "latest" /* a registry's, as docker's */
+                                                             : "latest-stable");
         store_ref_done(&ref);
         return r < 0 ? -ENOMEM : 0;
 }

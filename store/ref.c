@@ -108,6 +108,23 @@ int store_ref_parse(const char *text, const char *default_tag, char **ret_name, 
 {
         if (!text)
                 return -ROOST_EUSAGE;
+        /* NAME[:TAG]@sha256:HEX, a registry's image pinned by its digest,
+         * is kept under the tag sha256-HEX: a tag cannot hold a ':', and
+         * the digest decides, as it does for docker. */
+        const char *at = strrchr(text, '@');
+        if (at) {
+                if (strncmp(at + 1, "sha256:", 7) != 0 || !store_digest_valid(at + 8))
+                        return -ROOST_EUSAGE;
+                _cleanup_free_ char *head = strndup(text, (size_t)(at - text)), *pinned = NULL;
+                if (!head || asprintf(&pinned, "sha256-%s", at + 8) < 0)
+                        return -ENOMEM;
+                _cleanup_free_ char *ignored = NULL;
+                int r = store_ref_parse(head, NULL, ret_name, &ignored);
+                if (r < 0)
+                        return r;
+                *ret_tag = TAKE_PTR(pinned);
+                return 0;
+        }
         /* The tag's ':' is the last one after the last '/': a registry's
          * port comes before. */
         const char *slash = strrchr(text, '/');
@@ -123,6 +140,15 @@ int store_ref_parse(const char *text, const char *default_tag, char **ret_name, 
         *ret_name = TAKE_PTR(name);
         *ret_tag = TAKE_PTR(tag);
         return 0;
+}
+
+bool store_ref_name_remote(const char *name)
+{
+        const char *slash = strchr(name, '/');
+        if (!slash)
+                return false;
+        size_t len = (size_t)(slash - name);
+        return memchr(name, '.', len) || memchr(name, ':', len) || (len == 9 && !memcmp(name, "localhost", 9));
 }
 
 /* NAME as one path component: '/' becomes %2F ('%' is never in a name). */

@@ -216,9 +216,14 @@ struct store_ref {
  * (components of [a-z0-9] joined by '.', '_', '__' or '-', separated by
  * '/', the first one optionally a registry host[:port]); tags
  * [A-Za-z0-9_][A-Za-z0-9._-]*; at most 255 and 128 bytes. A name is kept
- * under tags/ with each '/' written %2F, so none can name a path outside. */
+ * under tags/ with each '/' written %2F, so none can name a path outside.
+ * NAME@sha256:HEX (a registry's image by digest) is NAME with the tag
+ * sha256-HEX. */
 int store_ref_parse(const char *text, const char *default_tag, char **ret_name, char **ret_tag);
 bool store_ref_name_valid(const char *name);
+/* Whether NAME is a registry's (docker's rule: its first component holds
+ * a '.' or a ':', or is "localhost"), whose default tag is "latest". */
+bool store_ref_name_remote(const char *name);
 bool store_ref_tag_valid(const char *tag);
 bool store_arch_valid(const char *arch);
 
