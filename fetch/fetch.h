@@ -14,6 +14,9 @@
 struct fetch_options {
         const char *mirror; /* NULL: $ROOST_MIRROR, else FETCH_DEFAULT_MIRROR */
         const char *cacert; /* extra trust anchor (PEM file), may be NULL */
+        /* A registry's USER:PASSWORD (--creds), else those auth.json or
+         * docker's config.json hold for it; never printed or stored. */
+        const char *creds;
         const char *arch;   /* NULL: the host's, uname -m mapped to Alpine's names */
         /* Keys whose signatures are trusted beside Alpine's built-in one
          * and those of $ROOST_TRUST (colon-separated files): --trust. */

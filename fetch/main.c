@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "fetch/fetch.h"
 #include "fetch/progress.h"
+#include "fetch/registry.h"
 
 enum {
         ARG_ARCH = 0x100,
@@ -24,6 +25,7 @@ enum {
         ARG_TIMEOUT,
         ARG_TRUST,
         ARG_ALLOW_UNSIGNED,
+        ARG_CREDS,
 };
 
 static const struct opt options[] = {
@@ -31,6 +33,8 @@ static const struct opt options[] = {
         { ARG_MIRROR, 0, "mirror", "URL",
           "https:// or file:// mirror (default: $ROOST_MIRROR,\nelse " FETCH_DEFAULT_MIRROR ")" },
         { ARG_CACERT, 0, "cacert", "FILE", "trust this CA certificate (PEM) too" },
+        { ARG_CREDS, 0, "creds", "USER:PASS",
+          "a registry's credentials (default: those auth.json\nor ~/.docker/config.json hold for it)" },
         { ARG_TRUST, 0, "trust", "KEY.asc",
           "trust signatures by this OpenPGP key too (repeatable;\n$ROOST_TRUST: colon-separated files)" },
         { ARG_ALLOW_UNSIGNED, 0, "allow-unsigned", NULL,
@@ -53,13 +57,15 @@ static const struct opt options[] = {
 
 static const struct opts_spec spec = {
         .prog = "pull",
-        .usage = "[OPTIONS] IMAGE[:VERSION] [VERSION]",
+        .usage = "[OPTIONS] IMAGE[:VERSION] [VERSION]  (or REGISTRY/REPOSITORY[:TAG|@sha256:HEX])",
         .about = "Resolve an Alpine minirootfs on a mirror, download it over HTTPS, verify its\n"
                  "SHA-256 against the release index and its OpenPGP signature (FILE.asc, by\n"
                  "Alpine's key or a --trust one) as it streams in, and store it under a\n"
                  "reference; a release with no signature is refused unless --allow-unsigned. VERSION is a branch (3.22: its newest release), a\n"
                  "release (3.22.1), edge or latest-stable (the default). Options may come before\n"
-                 "or after the image.",
+                 "or after the image.\n"
+                 "A registry's image (127.0.0.1:5000/team/app:1, docker.io/library/alpine:3.22)\n"
+                 "comes over the distribution API v2 (HTTPS), checked against its digests.",
         .opts = options,
         .footer = "Exit status:\n"
                   "  0  pulled, or already stored\n"
@@ -100,6 +106,9 @@ int main(int argc, char **argv)
                         break;
                 case ARG_CACERT:
                         o.cacert = p.arg;
+                        break;
+                case ARG_CREDS:
+                        o.creds = p.arg;
                         break;
                 case ARG_TRUST:
                         trust[o.n_trust++] = p.arg;
@@ -158,7 +167,24 @@ int main(int argc, char **argv)
                 cli_error("%s: give the version once, as IMAGE:VERSION or IMAGE VERSION", image);
                 return EXIT_USAGE;
         }
-        int r = store_ref_parse(image, version ? version : "latest-stable", &name, &tag);
+        /* A registry's image (docker's rule: a first component with a '.'
+         * or a ':', or localhost) is "latest" by default, and its name is
+         * the registry's own: docker.io/alpine is docker.io/library/alpine. */
+        int r = store_ref_parse(image, NULL, &name, &tag);
+        if (r == 0 && store_ref_name_remote(name)) {
+                struct registry_ref rr;
+                if (registry_ref_parse(image, &rr) < 0)
+                        r = -ROOST_EUSAGE;
+                else {
+                        free(name);
+                        name = strdup(rr.name);
+                        registry_ref_done(&rr);
+                        if (!name)
+                                r = -ENOMEM;
+                }
+        }
+        if (r == 0 && !tag && !(tag = strdup(store_ref_name_remote(name) ? "latest" : "latest-stable")))
+                r = -ENOMEM;
         if (r < 0) {
                 cli_error("'%s%s%s' is not a valid reference", image, version ? " " : "",
                           version ? version : "");
@@ -166,6 +192,7 @@ int main(int argc, char **argv)
         }
         if (version) {
                 free(tag);
+                tag = NULL;
                 if (!store_ref_tag_valid(version) || !(tag = strdup(version))) {
                         cli_error("'%s' is not a valid version", version);
                         return EXIT_USAGE;

@@ -10,6 +10,7 @@
 #include "fetch/source.h"
 
 static const struct fetch_source *const sources[] = {
+        &fetch_source_registry,
         &fetch_source_alpine,
 };
 
@@ -81,6 +82,8 @@ static int get_signature(struct fetch_job *j, const struct fetch_desc *d, char *
 {
         *ret = NULL;
         *ret_len = 0;
+        if (j->source->by_digest)
+                return 0;
         roost_error missing = { "" };
         int r = d->sig_url ? fetch_http_get_bytes(j->http, d->sig_url, SIG_MAX, ret, ret_len, &missing)
                            : -ROOST_ENOTFOUND;
@@ -227,7 +230,8 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
                         return roost_error_set(e, r, "reading back the partial %s", d->name);
                 }
                 store_blob_skip_sha512(b);
-        }
+        } else if (j->source->by_digest)
+                store_blob_skip_sha512(b);
         if (!d->size || off < d->size) {
                 r = j->source->fetch_blob(j, d, what, b, e);
                 if (r < 0) {
@@ -241,7 +245,8 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
         char sha256[STORE_SHA256_HEX + 1], sha512[STORE_SHA512_HEX + 1];
         snprintf(what, sizeof(what), "verifying %s", d->name);
         fetch_job_step(j, what, 0, 0);
-        r = store_blob_digests(b, sha256, sig ? NULL : sha512);
+        bool want512 = !sig && !j->source->by_digest;
+        r = store_blob_digests(b, sha256, want512 ? sha512 : NULL);
         if (r < 0) {
                 trust_check_abort(tee.c);
                 store_blob_abort(TAKE_PTR(b), true);
@@ -269,6 +274,8 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
                 return roost_error_set(e, r, "storing %s", d->name);
         if (sig)
                 return keep_signature(j, d, sig, sig_len, &v, e);
+        if (!want512)
+                return 0;
         /* What the reference records: the bytes' own, equal to the
          * published one where there is one. */
         free(d->sha512);
@@ -311,7 +318,7 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
         for (size_t i = 0; i < ELEMENTSOF(sources); i++)
                 if (sources[i]->serves(name))
                         return fetch_job_run(sources[i], s, name, tag, o, ret, e);
-        return fetch_fail(e, -ROOST_ENOTFOUND, "unknown image '%s': only alpine is available", name);
+        return fetch_fail(e, -ROOST_ENOTFOUND, "unknown image '%s': only alpine and registry references (REGISTRY/REPOSITORY[:TAG]) are available", name);
 }
 
 int fetch_job_run(const struct fetch_source *source, store *s, const char *name, const char *tag,
@@ -372,7 +379,7 @@ int fetch_job_run(const struct fetch_source *source, store *s, const char *name,
                 /* The verdict is the store's own record, for a one-layer
                  * image (a release); each layer of a larger one was held
                  * to the same policy. */
-                .verdict = j.image.n_layers != 1 ? NULL
+                .verdict = j.image.n_layers != 1 || source->by_digest ? NULL
                            : j.image.layers[0].sig_sha256 ? (char *)"signed"
                                                           : (char *)"unsigned",
                 .signature = j.image.n_layers == 1 ? j.image.layers[0].sig_sha256 : NULL,

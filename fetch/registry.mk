@@ -1,5 +1,5 @@
-# The registry source's parts that need no network (fetch/registry.h).
-fetch_libfetch_a_SOURCES += fetch/registry.h fetch/registry.c fetch/registry-auth.c
+# The registry source (fetch/source-registry.c) and its parts that need no network (fetch/registry.h).
+fetch_libfetch_a_SOURCES += fetch/registry.h fetch/registry.c fetch/registry-auth.c fetch/source-registry.c
 
 check_PROGRAMS += tests/unit/test-registry
 tests_unit_test_registry_SOURCES = tests/unit/test-registry.c

@@ -26,6 +26,8 @@
  *              published them); the manifest's digest.
  *              (the job: the reference NAME:TAG for the architecture,
  *              written and read back)
+ *              A by_digest source (a registry) has no signatures: the
+ *              manifest it checked names each blob's SHA-256.
  *   done       free the source's state (j->data may still be NULL when
  *              begin failed); called at the end of every job begun.
  *
@@ -75,6 +77,10 @@ struct fetch_job;
 
 struct fetch_source {
         const char *default_tag; /* the tag of a bare NAME: "latest-stable" */
+        /* Its blobs are proven by their SHA-256 alone, which a manifest
+         * checked against its own digest names (a registry): no signature
+         * is asked for, no SHA-512 computed, and no verdict recorded. */
+        bool by_digest;
         /* Whether NAME (a valid reference name) is one this source serves. */
         bool (*serves)(const char *name);
         int (*begin)(struct fetch_job *j, roost_error *e);
@@ -115,3 +121,4 @@ int fetch_image_layers(struct fetch_image *img, size_t n);
 void fetch_image_done(struct fetch_image *img);
 
 extern const struct fetch_source fetch_source_alpine;
+extern const struct fetch_source fetch_source_registry;
