@@ -1,0 +1,193 @@
+#!/bin/bash
+# pull from a real registry: Debian's docker-registry on loopback with a
+# throwaway CA, an image of three layers pushed by skopeo, and an index of
+# it for x86_64 and aarch64. roost pulls by tag and by digest (the image id
+# is the registry's digest), launches it, picks --arch's platform, and a
+# second pull downloads nothing. Faults: an unknown manifest, a blob whose
+# bytes are not its digest's, and a registry that wants a password
+# (--creds, auth.json, none), which never appears in any output; Bearer
+# tokens from tests/tokenserver.py in front of it: anonymous, expiring,
+# with credentials, blobs redirected to another host (no Authorization
+# there), and a 429 with Retry-After.
+. "$ROOST_SRCDIR/tests/lib/tap.sh"
+. "$ROOST_SRCDIR/tests/lib/fixtures.sh"
+. "$ROOST_SRCDIR/tests/lib/nginx.sh"
+. "$ROOST_SRCDIR/tests/lib/registry.sh"
+command -v skopeo >/dev/null || skip_all "skopeo is not installed"
+[ -x "$REGISTRY_BIN" ] || skip_all "docker-registry is not installed"
+ARCH=$(uname -m)
+[ "$ARCH" = x86_64 ] || skip_all "the fixture image is x86_64's"
+
+# Three layers: the fixture tree, a motd, a file in /srv.
+img=$TEST_TMP/img
+mkdir -p "$img/l2/etc" "$img/l3/srv"
+fixture_tarball "$img/l1.tar.gz" || skip_all "cannot build the fixture rootfs"
+echo "from the registry" >"$img/l2/etc/motd"
+head -c 300000 /dev/urandom >"$img/l3/srv/noise"
+make_tarball "$img/l2" "$img/l2.tar.gz" && make_tarball "$img/l3" "$img/l3.tar.gz" || skip_all "tar failed"
+make_oci_image "$img/layout" 1 amd64 "$img/l1.tar.gz" "$img/l2.tar.gz" "$img/l3.tar.gz"
+make_oci_image "$img/layout" arm arm64 "$img/l1.tar.gz" "$img/l2.tar.gz"
+
+registry_start || skip_all "docker-registry could not start"
+push() { skopeo copy -q --dest-cert-dir "$REGISTRY_CERTS" "oci:$img/layout:$1" "docker://$REGISTRY/$2"; }
+check "skopeo pushes the image to the registry" push 1 team/app:1
+check "...and the aarch64 one" push arm team/app:arm
+check "an index of both is put as team/app:multi" registry_put_index team/app multi 1 arm
+digest=$(skopeo inspect --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/team/app:1" | jq -r .Digest)
+like "$digest" '^sha256:[0-9a-f]{64}$' "skopeo inspect names the image's digest"
+
+store=$TEST_TMP/store
+P() { pull --store "$store" --cacert "$REGISTRY_CA" "$@"; }
+image_of() { roost --store "${IS:-$store}" images --json | jq -r --arg n "$1" --arg t "$2" --arg a "${3:-$ARCH}" \
+        '.[] | select(.name == $n and .tag == $t and .arch == $a) | .digest | sub("^sha256:"; "")'; }
+
+# --- by tag, by digest, launched ---
+run_cmd P "$REGISTRY/team/app:1"
+is "$rc" 0 "pull REGISTRY/team/app:1 succeeds"
+like "$out" "reference: $REGISTRY/team/app:1 \\($ARCH\\)" "...and names the reference, the registry in its name"
+is "sha256:$(image_of "$REGISTRY/team/app" 1 | sed 's/^sha256://')" "$digest" "the image id is the registry's digest (skopeo inspect's)"
+man=$(curl -sS --cacert "$REGISTRY_CA" -H 'Accept: application/vnd.oci.image.manifest.v1+json' "https://$REGISTRY/v2/team/app/manifests/1")
+cmp -s <(printf '%s' "$man") "$store/blobs/sha256/${digest#sha256:}"
+ok $? "the registry's manifest is stored byte for byte"
+is "$(roost --store "$store" inspect "$REGISTRY/team/app:1" | jq -r '.[0].RootFS.Layers | length')" 3 "three layers"
+like "$(roost --store "$store" images --json | jq -r --arg n "$REGISTRY/team/app" '.[] | select(.name == $n) | .source')" \
+        "^https://$REGISTRY/v2/team/app/manifests/${digest}\$" "its source is the manifest's URL, by digest"
+
+gets=$(registry_gets '/v2/team/app/blobs/.*')
+run_cmd P "$REGISTRY/team/app:1"
+is "$rc:$(registry_gets '/v2/team/app/blobs/.*')" "0:$gets" "a second pull downloads nothing"
+man_gets=$(registry_gets '/v2/team/app/manifests/.*')
+run_cmd P --refresh "$REGISTRY/team/app:1"
+is "$rc:$(registry_gets '/v2/team/app/blobs/.*')" "0:$gets" "--refresh reads the manifest again, and no blob"
+is "$(registry_gets '/v2/team/app/manifests/.*')" "$((man_gets + 1))" "...one manifest GET"
+
+run_cmd P "$REGISTRY/team/app@$digest"
+is "$rc" 0 "pull by digest succeeds"
+is "$(image_of "$REGISTRY/team/app" "sha256-${digest#sha256:}")" "${digest#sha256:}" "...stored as the tag sha256-HEX, the same image"
+is "$(registry_gets '/v2/team/app/blobs/.*')" "$gets" "...without downloading a blob again"
+
+run_cmd launch --store "$store" "$REGISTRY/team/app:1" cat /etc/motd
+is "$rc:$out" "0:from the registry" "launch runs the pulled image: its layers stacked"
+run_cmd launch --store "$store" "$REGISTRY/team/app@$digest" ls /srv
+is "$rc:$out" "0:noise" "launch accepts a reference by digest"
+store2=$TEST_TMP/store2
+run_cmd launch --store "$store2" --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1" cat /etc/motd
+is "$rc:$out" "0:from the registry" "launch pulls a registry's image it does not have"
+
+# --- the index: the host's platform, or --arch's ---
+run_cmd P "$REGISTRY/team/app:multi"
+is "$rc:$(image_of "$REGISTRY/team/app" multi)" "0:${digest#sha256:}" "from an index, the host's platform: the same image"
+run_cmd P --arch aarch64 "$REGISTRY/team/app:multi"
+arm=$(skopeo inspect --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/team/app:arm" | jq -r .Digest)
+is "$rc:sha256:$(image_of "$REGISTRY/team/app" multi aarch64)" "0:$arm" "--arch aarch64 picks the other platform"
+run_cmd P --arch armv7 "$REGISTRY/team/app:multi"
+is "$rc" 3 "an index without the platform asked: not found (exit 3)"
+like "$err" "^pull: .*has no image for armv7 \\(it has linux/arm64/v8, linux/amd64\\)$" "...naming what it has"
+run_cmd P --arch aarch64 "$REGISTRY/team/app:1"
+is "$rc" 3 "a tag of one image for another architecture: exit 3"
+
+# --- faults ---
+run_cmd P -q "$REGISTRY/team/app:nope"
+is "$rc" 3 "an unknown tag: exit 3"
+is "$(printf '%s\n' "$err" | wc -l)" 1 "...one line"
+like "$err" "^pull: $REGISTRY/team/app:nope: not found on $REGISTRY \\(MANIFEST_UNKNOWN" "...the registry's code in it"
+run_cmd P "$REGISTRY/team/nothing:1"
+is "$rc" 3 "an unknown repository: exit 3"
+run_cmd P "$REGISTRY/team/app@sha256:$(printf '0%.0s' $(seq 64))"
+is "$rc" 3 "an unknown digest: exit 3"
+
+# A layer whose bytes are not its digest's: the registry serves what its
+# storage holds.
+l3=$(sha256sum <"$img/l3.tar.gz" | cut -d' ' -f1)
+[ -f "$(registry_blob_file "$l3")" ] || tap_diag "no storage file for $l3"
+flip_byte "$(registry_blob_file "$l3")" 1000
+bad=$TEST_TMP/bad-store
+run_cmd pull --store "$bad" --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1"
+is "$rc" 5 "a layer whose bytes do not match its digest: exit 5"
+like "$err" "^pull: verifying team/app layer 3 of 3 \\(sha256:${l3:0:12}\\): sha256 mismatch" "...naming the layer"
+is "$(roost --store "$bad" images --json 2>/dev/null | jq length)" 0 "...and nothing is referenced"
+[ ! -e "$bad/blobs/sha256/$l3" ]
+ok $? "...nor the layer stored"
+flip_byte "$(registry_blob_file "$l3")" 1000
+
+# --- Bearer tokens (tests/tokenserver.py in front of the registry) ---
+tokenserver_start || skip_all "the token server could not start"
+tok=$TEST_TMP/store-token
+TP() { pull --store "$tok" --cacert "$REGISTRY_CA" "$@"; }
+run_cmd TP -q "$TOKEN_REGISTRY/team/app:1"
+is "$rc" 0 "a registry that wants a Bearer token: pulled anonymously with one"
+like "$(head -3 "$TOKEN_LOG" | tr '\n' ' ')" "^GET /v2/team/app/manifests/1 auth=none GET /token auth=none GET /v2/team/app/manifests/1 auth=bearer" \
+        "...a 401's challenge, a token from its realm, the request again with it"
+is "$(grep -c '^GET /v2/team/app/blobs/.* auth=bearer' "$TOKEN_LOG")" 4 "...and the config and three layers with it"
+is "sha256:$(IS=$tok image_of "$TOKEN_REGISTRY/team/app" 1)" "$digest" "...the same image"
+tokenserver_stop
+
+tokenserver_start uses=2 redirect
+rm -rf "$tok"
+run_cmd TP -q "$TOKEN_REGISTRY/team/app:1"
+is "$rc" 0 "tokens that expire after two requests: refreshed, and pulled"
+is "$(grep -c '^GET /token' "$TOKEN_LOG")" 3 "...with a token asked for each time one expired"
+is "$(grep -c '^GET /storage/sha256:[0-9a-f]* auth=none$' "$TOKEN_LOG")" 4 "blobs redirected to another host are fetched there"
+is "$(grep -c '^GET /storage/.* auth=bearer' "$TOKEN_LOG")" 0 "...without the Authorization header"
+tokenserver_stop
+
+tokenserver_start 429-once
+rm -rf "$tok"
+t0=$(date +%s%N)
+run_cmd TP "$TOKEN_REGISTRY/team/app:1"
+t1=$(date +%s%N)
+is "$rc" 0 "a 429 with Retry-After: retried, and pulled"
+like "$err" "HTTP 429; retry 1 of [0-9]+ in 1 s" "...after a warning that waits what Retry-After says"
+run_cmd TP -q --retries 0 --refresh "$TOKEN_REGISTRY/team/app:1"
+is "$rc" 0 "(only the first request is refused)"
+tokenserver_stop
+tokenserver_start 429-once
+rm -rf "$tok"
+run_cmd TP -q --retries 0 "$TOKEN_REGISTRY/team/app:1"
+is "$rc" 4 "a 429 with no retry left: exit 4"
+like "$err" "^pull: .*asks to slow down \(TOOMANYREQUESTS: slow down\); retry after 1 s" "...one line with the registry's code and Retry-After"
+tokenserver_stop
+
+tokenserver_start users=tok:en-Pa55
+rm -rf "$tok"
+run_cmd TP -q "$TOKEN_REGISTRY/team/app:1"
+is "$rc:$(printf '%s\n' "$err" | wc -l)" "4:1" "a token server that wants credentials, none given: exit 4, one line"
+like "$err" "token server of $TOKEN_REGISTRY refused an anonymous pull" "...saying so"
+run_cmd TP -q --creds tok:en-Pa55 "$TOKEN_REGISTRY/team/app:1"
+is "$rc" 0 "--creds: the token server's Basic credentials, then the token"
+is "$(grep -c '^GET /token auth=basic' "$TOKEN_LOG")" 1 "...sent to the token server only"
+is "$(grep -c '^GET /v2/.* auth=basic' "$TOKEN_LOG")" 0 "...never to the registry"
+unlike "$err$out$(roost --store "$tok" images --json)" 'en-Pa55|dG9rOmVuLVBhNTU' "...and never printed"
+tokenserver_stop
+registry_stop
+
+# --- a registry that wants a password ---
+htpasswd=$TEST_TMP/htpasswd
+make_htpasswd "$htpasswd" roost 's3cret-Pa55' || skip_all "cannot make a bcrypt htpasswd"
+registry_start "$htpasswd" || skip_all "docker-registry could not start with htpasswd"
+check "skopeo pushes to it with credentials" skopeo copy -q --dest-cert-dir "$REGISTRY_CERTS" \
+        --dest-creds 'roost:s3cret-Pa55' "oci:$img/layout:1" "docker://$REGISTRY/team/app:1"
+auth=$TEST_TMP/store-auth
+export REGISTRY_AUTH_FILE=$TEST_TMP/auth.json
+run_cmd pull -q --store "$auth" --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1"
+is "$rc" 4 "no credentials: exit 4"
+is "$(printf '%s\n' "$err" | wc -l)" 1 "...one line"
+like "$err" "give --creds USER:PASS" "...saying what to do"
+run_cmd pull --store "$auth" --cacert "$REGISTRY_CA" --creds roost:wrong "$REGISTRY/team/app:1"
+is "$rc" 4 "a wrong password: exit 4"
+like "$err" "not accepted" "...saying so"
+run_cmd pull --store "$auth" --cacert "$REGISTRY_CA" --creds 'roost:s3cret-Pa55' --json "$REGISTRY/team/app:1"
+is "$rc:$(echo "$out" | jq -r .digest | sed 's/^sha256://')" "0:${digest#sha256:}" "--creds: pulled, the same image"
+all_out=$out$err
+roost --store "$auth" rm "$REGISTRY/team/app:1" >/dev/null 2>&1
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REGISTRY" "$(printf 'roost:s3cret-Pa55' | base64)" >"$REGISTRY_AUTH_FILE"
+run_cmd pull --store "$auth" --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1"
+is "$rc" 0 "credentials from auth.json"
+all_out=$all_out$out$err
+unlike "$all_out$(cat "$auth"/tags/*/* 2>/dev/null)$(roost --store "$auth" images --json)" \
+        's3cret|cm9vc3Q6czNjcmV0' "the password appears in no output, --json or reference"
+! grep -rqa 's3cret\|cm9vc3Q6czNjcmV0' "$auth"
+ok $? "...nor anywhere in the store"
+unset REGISTRY_AUTH_FILE
+
+tap_done

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""A registry's Bearer-token front, for pull's tests.
+
+    tokenserver.py UPSTREAM CA CERT KEY PORTFILE LOG [OPTION...]
+
+Listens on 127.0.0.1 over HTTPS (CERT, KEY) and answers:
+
+  /token?scope=..&service=..   a token, as a registry's auth server does
+                               ({"token": ...}); with users=USER:PASS,
+                               only for those Basic credentials (else 401)
+  /v2/...                      without a valid "Authorization: Bearer"
+                               token: 401 with a Bearer challenge naming
+                               /token; with one: the GET passed on to
+                               UPSTREAM (https://HOST:PORT, trusted through
+                               CA), status, body and the headers a registry
+                               sends
+  /storage/<digest>            a blob, as blob storage a registry
+                               redirects to would serve it
+
+Options:
+  uses=N        a token is good for N requests, then refused (expired)
+  redirect      blobs are answered with a 307 to https://localhost:PORT/
+                storage/<digest>: another host than the one asked
+  429-once      the first manifest request gets 429, Retry-After: 1 and
+                TOOMANYREQUESTS
+  users=U:P     the token server wants these Basic credentials
+
+It writes its port to PORTFILE once it listens, and a line per request to
+LOG: "GET <path> auth=<none|basic|bearer>".
+"""
+import base64
+import http.client
+import http.server
+import json
+import os
+import secrets
+import socketserver
+import ssl
+import sys
+import urllib.parse
+
+upstream, ca, cert, key, portfile, log_path = sys.argv[1:7]
+opts = sys.argv[7:]
+uses = next((int(o[5:]) for o in opts if o.startswith("uses=")), 1000000)
+users = next((o[6:] for o in opts if o.startswith("users=")), None)
+state = {"tokens": {}, "throttled": False}
+up = urllib.parse.urlsplit(upstream)
+up_ctx = ssl.create_default_context(cafile=ca)
+
+
+def log(line):
+    with open(log_path, "a") as f:
+        f.write(line + "\n")
+
+
+def fetch(path, accept):
+    c = http.client.HTTPSConnection(up.hostname, up.port, context=up_ctx)
+    headers = {"Accept": accept} if accept else {}
+    c.request("GET", path, headers=headers)
+    r = c.getresponse()
+    body = r.read()
+    return r.status, r.getheaders(), body
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, code, body=b"", headers=()):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def error(self, code, ecode, msg, headers=()):
+        body = json.dumps({"errors": [{"code": ecode, "message": msg}]}).encode()
+        self.send(code, body, [("Content-Type", "application/json")] + list(headers))
+
+    def do_GET(self):
+        auth = self.headers.get("Authorization", "")
+        kind = auth.split(" ", 1)[0].lower() if auth else "none"
+        path = self.path
+        log("GET %s auth=%s" % (path.split("?", 1)[0], kind))
+        port = self.server.server_address[1]
+        if path.startswith("/token"):
+            if users:
+                want = "Basic " + base64.b64encode(users.encode()).decode()
+                if auth != want:
+                    return self.error(401, "UNAUTHORIZED", "bad credentials")
+            token = secrets.token_hex(16)
+            state["tokens"][token] = uses
+            return self.send(200, json.dumps({"token": token, "expires_in": 60}).encode(),
+                             [("Content-Type", "application/json")])
+        if path.startswith("/storage/"):
+            digest = path[len("/storage/"):]
+            status, headers, body = fetch(state["blob_paths"][digest], None)
+            return self.send(status, body, [("Content-Type", "application/octet-stream")])
+        if not path.startswith("/v2/"):
+            return self.send(404)
+        token = auth[7:] if kind == "bearer" else None
+        if token not in state["tokens"] or state["tokens"][token] <= 0:
+            parts = path.split("/")
+            repo = "/".join(parts[2:-2]) if len(parts) > 4 else ""
+            challenge = 'Bearer realm="https://127.0.0.1:%d/token",service="roost-test"' % port
+            if repo:
+                challenge += ',scope="repository:%s:pull"' % repo
+            return self.error(401, "UNAUTHORIZED", "authentication required",
+                              [("WWW-Authenticate", challenge)])
+        state["tokens"][token] -= 1
+        if "/manifests/" in path and "429-once" in opts and not state["throttled"]:
+            state["throttled"] = True
+            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", "1")])
+        if "/blobs/" in path and "redirect" in opts:
+            digest = path.rsplit("/", 1)[1]
+            state.setdefault("blob_paths", {})[digest] = path
+            return self.send(307, b"", [("Location", "https://localhost:%d/storage/%s" % (port, digest))])
+        status, headers, body = fetch(path, self.headers.get("Accept"))
+        keep = [(k, v) for k, v in headers
+                if k.lower() in ("content-type", "docker-content-digest", "docker-distribution-api-version")]
+        self.send(status, body, keep)
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+srv = Server(("127.0.0.1", 0), Handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(portfile + ".tmp", portfile)
+srv.serve_forever()
