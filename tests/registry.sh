@@ -74,6 +74,20 @@ store2=$TEST_TMP/store2
 run_cmd launch --store "$store2" --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1" cat /etc/motd
 is "$rc:$out" "0:from the registry" "launch pulls a registry's image it does not have"
 
+# An image whose bottom layer is an Alpine release pulled from a mirror
+# already: that layer is not downloaded again.
+make_mirror "$TEST_TMP/www" 3.99.0 "$img/l1.tar.gz" || skip_all "cannot lay out the mirror"
+nginx_start "$TEST_TMP/www" || skip_all "nginx could not start"
+mixed=$TEST_TMP/store-mixed
+l1=$(sha256sum <"$img/l1.tar.gz" | cut -d' ' -f1)
+run_cmd pull -q --store "$mixed" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" alpine 3.99
+is "$rc" 0 "alpine 3.99 from the mirror"
+l1_gets=$(registry_gets "/v2/team/app/blobs/sha256:$l1")
+run_cmd pull -q --store "$mixed" --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1"
+is "$rc:$(registry_gets "/v2/team/app/blobs/sha256:$l1")" "0:$l1_gets" \
+        "then the registry's image on it: its Alpine layer is not downloaded again"
+nginx_stop
+
 # --- the index: the host's platform, or --arch's ---
 run_cmd P "$REGISTRY/team/app:multi"
 is "$rc:$(image_of "$REGISTRY/team/app" multi)" "0:${digest#sha256:}" "from an index, the host's platform: the same image"
@@ -146,6 +160,17 @@ rm -rf "$tok"
 run_cmd TP -q --retries 0 "$TOKEN_REGISTRY/team/app:1"
 is "$rc" 4 "a 429 with no retry left: exit 4"
 like "$err" "^pull: .*asks to slow down \(TOOMANYREQUESTS: slow down\); retry after 1 s" "...one line with the registry's code and Retry-After"
+tokenserver_stop
+
+tokenserver_start bad-manifest
+rm -rf "$tok"
+run_cmd TP -q "$TOKEN_REGISTRY/team/app:1"
+is "$rc" 5 "a manifest whose bytes are not the Docker-Content-Digest sent with it: exit 5"
+like "$err" "^pull: verifying the manifest of $TOKEN_REGISTRY/team/app:1: the registry says ${digest:0:23}…, the bytes are sha256:" "...one line saying so"
+run_cmd TP -q "$TOKEN_REGISTRY/team/app@$digest"
+is "$rc" 5 "...nor the digest asked for: exit 5"
+like "$err" "^pull: verifying the manifest of .*: sha256 mismatch \\(expected ${digest:7:16}" "...one line saying so"
+is "$(roost --store "$tok" images --json | jq length)" 0 "...and nothing is referenced"
 tokenserver_stop
 
 tokenserver_start users=tok:en-Pa55

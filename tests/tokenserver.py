@@ -24,6 +24,7 @@ Options:
   429-once      the first manifest request gets 429, Retry-After: 1 and
                 TOOMANYREQUESTS
   users=U:P     the token server wants these Basic credentials
+  bad-manifest  manifests are served with a byte more than their digest's
 
 It writes its port to PORTFILE once it listens, and a line per request to
 LOG: "GET <path> auth=<none|basic|bearer>".
@@ -119,6 +120,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             state.setdefault("blob_paths", {})[digest] = path
             return self.send(307, b"", [("Location", "https://localhost:%d/storage/%s" % (port, digest))])
         status, headers, body = fetch(path, self.headers.get("Accept"))
+        if "/manifests/" in path and "bad-manifest" in opts and status == 200:
+            body += b" "
         keep = [(k, v) for k, v in headers
                 if k.lower() in ("content-type", "docker-content-digest", "docker-distribution-api-version")]
         self.send(status, body, keep)
