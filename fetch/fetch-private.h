@@ -64,6 +64,7 @@ typedef struct fetch_http fetch_http;
 struct fetch_http_config {
         const char *cacert;
         bool allow_file; /* the mirror is a file:// URL */
+        bool allow_http; /* plain http:// too: a loopback registry with --plain-http */
         int retries;     /* as fetch_options */
         double timeout;
         void (*progress)(void *userdata, const char *step, uint64_t done, uint64_t total);

@@ -17,6 +17,10 @@ struct fetch_options {
         /* A registry's USER:PASSWORD (--creds), else those auth.json or
          * docker's config.json hold for it; never printed or stored. */
         const char *creds;
+        /* Talk plain HTTP to a registry on a loopback address (as docker
+         * allows for 127.0.0.0/8); refused for any other, and no
+         * credential is ever sent over it. */
+        bool plain_http;
         const char *arch;   /* NULL: the host's, uname -m mapped to Alpine's names */
         /* Keys whose signatures are trusted beside Alpine's built-in one
          * and those of $ROOST_TRUST (colon-separated files): --trust. */

@@ -23,7 +23,7 @@ struct fetch_http {
         CURL *curl;
         char *ca_blob; /* the system's anchors plus --cacert's, or NULL */
         size_t ca_len;
-        bool allow_file;
+        bool allow_file, allow_http;
         long stall_seconds, stall_bytes;
         int retries;
         double delay, max_time;
@@ -208,6 +208,7 @@ int fetch_http_new(const struct fetch_http_config *c, fetch_http **ret, roost_er
                 return roost_error_set(e, -ENOMEM, "initializing libcurl");
         }
         h->allow_file = c->allow_file;
+        h->allow_http = c->allow_http;
         h->progress = c->progress;
         h->warn = c->warn;
         h->userdata = c->userdata;
@@ -403,7 +404,9 @@ static void setup(fetch_http *h, const char *url, struct xfer *x)
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
         /* The first request may be https (or file for a local mirror);
          * every redirect must be https. */
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, h->allow_file ? "file" : "https");
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, h->allow_file   ? "file"
+                                                   : h->allow_http ? "http,https"
+                                                                   : "https");
         curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);

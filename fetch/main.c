@@ -26,6 +26,7 @@ enum {
         ARG_TRUST,
         ARG_ALLOW_UNSIGNED,
         ARG_CREDS,
+        ARG_PLAIN_HTTP,
 };
 
 static const struct opt options[] = {
@@ -35,6 +36,8 @@ static const struct opt options[] = {
         { ARG_CACERT, 0, "cacert", "FILE", "trust this CA certificate (PEM) too" },
         { ARG_CREDS, 0, "creds", "USER:PASS",
           "a registry's credentials (default: those auth.json\nor ~/.docker/config.json hold for it)" },
+        { ARG_PLAIN_HTTP, 0, "plain-http", NULL,
+          "plain HTTP to a registry on a loopback address\n(never with credentials)" },
         { ARG_TRUST, 0, "trust", "KEY.asc",
           "trust signatures by this OpenPGP key too (repeatable;\n$ROOST_TRUST: colon-separated files)" },
         { ARG_ALLOW_UNSIGNED, 0, "allow-unsigned", NULL,
@@ -109,6 +112,9 @@ int main(int argc, char **argv)
                         break;
                 case ARG_CREDS:
                         o.creds = p.arg;
+                        break;
+                case ARG_PLAIN_HTTP:
+                        o.plain_http = true;
                         break;
                 case ARG_TRUST:
                         trust[o.n_trust++] = p.arg;

@@ -20,6 +20,7 @@ int fetch_job_connect(struct fetch_job *j, bool allow_file, roost_error *e)
         struct fetch_http_config hc = {
                 .cacert = o->cacert,
                 .allow_file = allow_file,
+                .allow_http = j->allow_http,
                 .retries = o->retries,
                 .timeout = o->timeout,
                 .progress = o->progress,

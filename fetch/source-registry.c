@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include "common/util.h"
@@ -54,6 +55,23 @@ static void sha256_hex(const void *buf, size_t n, char out[STORE_SHA256_HEX + 1]
         EVP_Digest(buf, n, md, &len, EVP_sha256(), NULL);
         for (unsigned i = 0; i < 32; i++)
                 snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* HOST[:PORT] on a loopback address: 127.0.0.0/8, [::1] or localhost,
+ * where docker too allows plain HTTP. */
+static bool loopback(const char *registry)
+{
+        char host[256];
+        const char *end = registry[0] == '[' ? strchr(registry, ']') : strchr(registry, ':');
+        size_t n = end ? (size_t)(end - registry) + (registry[0] == '[') : strlen(registry);
+        if (n >= sizeof(host))
+                return false;
+        memcpy(host, registry, n);
+        host[n] = 0;
+        struct in_addr a4;
+        if (inet_pton(AF_INET, host, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127;
+        return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
 }
 
 /* A tag sha256-HEX is an image pinned by its digest (store_ref_parse). */
@@ -269,6 +287,11 @@ static int authenticate(struct fetch_job *j, roost_error *e)
         if (!value || registry_challenge_parse(value, &c) < 0 || c.scheme == REGISTRY_AUTH_NONE)
                 return fetch_fail(e, -ROOST_EHTTP, "%s: %s asks for authentication roost cannot give (%s)",
                                   g->what, g->ref.registry, value ? "an unknown scheme" : "no challenge");
+        if (j->allow_http)
+                return fetch_fail(e, -ROOST_EHTTP,
+                                  "%s: %s asks for authentication, and no credential is ever sent over plain "
+                                  "HTTP (--plain-http)",
+                                  g->what, g->ref.registry);
         int r = creds_get(j, e);
         if (r < 0)
                 return r;
@@ -379,7 +402,14 @@ static int registry_begin(struct fetch_job *j, roost_error *e)
         if (r < 0 || strcmp(g->ref.name, j->name) != 0)
                 return fetch_fail(e, -ROOST_EUSAGE, "'%s' is not a registry reference roost can use%s%s",
                                   text, r < 0 ? "" : " (name it ", r < 0 ? "" : g->ref.name);
-        if (asprintf(&g->base, "https://%s/v2/%s", g->ref.registry, g->ref.repository) < 0) {
+        if (j->o->plain_http && !loopback(g->ref.registry))
+                return fetch_fail(e, -ROOST_EUSAGE,
+                                  "--plain-http: %s is not a loopback address; other registries are reached "
+                                  "over HTTPS only",
+                                  g->ref.registry);
+        j->allow_http = j->o->plain_http;
+        if (asprintf(&g->base, "%s://%s/v2/%s", j->allow_http ? "http" : "https", g->ref.registry,
+                     g->ref.repository) < 0) {
                 g->base = NULL;
                 return -ENOMEM;
         }

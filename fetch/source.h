@@ -101,6 +101,8 @@ struct fetch_job {
         fetch_http *http; /* fetch_job_connect's, freed with the job */
         trust_keys *keys; /* loaded before the source resolves (no thread yet) */
         bool allow_unsigned; /* the options' or $ROOST_ALLOW_UNSIGNED=1 */
+        bool allow_http; /* set by a source before fetch_job_connect: plain http:// to a
+                          * loopback registry (--plain-http); redirects stay https-only */
         struct fetch_image image;
         void *data; /* the source's own state, freed by its done */
 };

@@ -214,5 +214,27 @@ unlike "$all_out$(cat "$auth"/tags/*/* 2>/dev/null)$(roost --store "$auth" image
 ! grep -rqa 's3cret\|cm9vc3Q6czNjcmV0' "$auth"
 ok $? "...nor anywhere in the store"
 unset REGISTRY_AUTH_FILE
+registry_stop
+
+# --- --plain-http, for a registry on loopback only ---
+REGISTRY_PLAIN=1 registry_start || skip_all "docker-registry could not start without TLS"
+check "skopeo pushes to a plain-HTTP registry" skopeo copy -q --dest-tls-verify=false \
+        "oci:$img/layout:1" "docker://$REGISTRY/team/app:1"
+plain=$TEST_TMP/store-plain
+run_cmd pull -q --store "$plain" "$REGISTRY/team/app:1"
+is "$rc" 4 "without --plain-http, a plain-HTTP registry is a TLS failure (exit 4)"
+run_cmd pull -q --store "$plain" --plain-http --json "$REGISTRY/team/app:1"
+is "$rc:$(echo "$out" | jq -r .digest | sed 's/^sha256://')" "0:${digest#sha256:}" "--plain-http pulls from a loopback registry"
+run_cmd pull -q --store "$plain" --plain-http registry.example:5000/team/app:1
+is "$rc" 2 "--plain-http for a registry not on loopback: refused (exit 2)"
+like "$err" "not a loopback address" "...saying so"
+registry_stop
+htpasswd2=$TEST_TMP/htpasswd2
+make_htpasswd "$htpasswd2" roost 's3cret-Pa55'
+REGISTRY_PLAIN=1 registry_start "$htpasswd2" || skip_all "docker-registry could not start"
+run_cmd pull -q --store "$plain" --plain-http --creds 'roost:s3cret-Pa55' "$REGISTRY/team/app:1"
+is "$rc" 4 "a plain-HTTP registry that asks for credentials gets none (exit 4)"
+like "$err" "no credential is ever sent over plain HTTP" "...saying so"
+unlike "$err" "s3cret" "...and not the password"
 
 tap_done

@@ -5,7 +5,7 @@
 #
 #   registry_start [HTPASSWD]
 #     (HTPASSWD: a file of bcrypt user:hash lines; the registry then asks
-#     for Basic authentication)
+#     for Basic authentication. REGISTRY_PLAIN=1: plain HTTP, no TLS)
 #     sets REGISTRY (127.0.0.1:PORT), REGISTRY_CA (for --cacert),
 #     REGISTRY_CERTS (a folder for skopeo's --dest-cert-dir / --cert-dir),
 #     REGISTRY_LOG (its log, an access-log line per request),
@@ -37,7 +37,10 @@ registry_start() {
   htpasswd:
     realm: roost-test
     path: $htpasswd"
-        local port
+        local port tls="  tls:
+    certificate: $dir/server.pem
+    key: $dir/server.key"
+        [ "${REGISTRY_PLAIN:-}" = 1 ] && tls=
         for _ in 1 2 3 4 5; do
                 port=$(_nginx_free_port) || return 1
                 cat >"$dir/config.yml" <<CONF
@@ -54,9 +57,7 @@ storage:
       enabled: false
 http:
   addr: 127.0.0.1:$port
-  tls:
-    certificate: $dir/server.pem
-    key: $dir/server.key
+$tls
 $auth
 CONF
                 "$REGISTRY_BIN" serve "$dir/config.yml" >>"$REGISTRY_LOG" 2>&1 &
