@@ -786,6 +786,25 @@ static void test_ref_names(void **state)
         assert_string_equal(n, "127.0.0.1:5000/team/app");
         assert_null(t);
         free(n);
+        /* By digest: the tag sha256-HEX, whatever tag is beside it. */
+        static const char hex[] = "d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1efa0c";
+        char text[200];
+        snprintf(text, sizeof(text), "127.0.0.1:5000/team/app:1@sha256:%s", hex);
+        assert_int_equal(store_ref_parse(text, "latest", &n, &t), 0);
+        assert_string_equal(n, "127.0.0.1:5000/team/app");
+        assert_string_equal(t + 7, hex);
+        assert_memory_equal(t, "sha256-", 7);
+        free(n), free(t);
+        static const char *const bad_pins[] = { "a@sha256:", "a@sha512:00", "a@sha256:D4E6FD67",
+                                                "a@d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1efa0c",
+                                                "@sha256:d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1efa0c" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_pins); i++)
+                assert_int_equal(store_ref_parse(bad_pins[i], NULL, &n, &t), -ROOST_EUSAGE);
+        assert_true(store_ref_name_remote("127.0.0.1:5000/team/app"));
+        assert_true(store_ref_name_remote("localhost/a"));
+        assert_true(store_ref_name_remote("ghcr.io/o/r"));
+        assert_false(store_ref_name_remote("alpine"));
+        assert_false(store_ref_name_remote("team/app"));
 
         /* Stored, listed and removed under such a name; nothing leaves tags/. */
         store *s;
