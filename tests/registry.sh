@@ -8,7 +8,8 @@
 # (--creds, auth.json, none), which never appears in any output; Bearer
 # tokens from tests/tokenserver.py in front of it: anonymous, expiring,
 # with credentials, blobs redirected to another host (no Authorization
-# there), and a 429 with Retry-After.
+# there), a 429 with Retry-After, a manifest that lies about a layer's
+# size, and a reset mid-blob (resumed); --plain-http on loopback.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 . "$ROOST_SRCDIR/tests/lib/nginx.sh"
@@ -171,6 +172,23 @@ run_cmd TP -q "$TOKEN_REGISTRY/team/app@$digest"
 is "$rc" 5 "...nor the digest asked for: exit 5"
 like "$err" "^pull: verifying the manifest of .*: sha256 mismatch \\(expected ${digest:7:16}" "...one line saying so"
 is "$(roost --store "$tok" images --json | jq length)" 0 "...and nothing is referenced"
+tokenserver_stop
+
+tokenserver_start lie-size
+rm -rf "$tok"
+run_cmd TP -q "$TOKEN_REGISTRY/team/app:1"
+is "$rc" 5 "a manifest that says a layer is larger than its blob: exit 5"
+like "$err" "^pull: .*body ended after [0-9]+ of the [0-9]+ bytes" "...one line naming both sizes"
+is "$(roost --store "$tok" images --json | jq length)" 0 "...and nothing is referenced"
+tokenserver_stop
+
+tokenserver_start cut-once
+rm -rf "$tok"
+run_cmd TP "$TOKEN_REGISTRY/team/app:1"
+is "$rc" 0 "a registry that resets mid-blob: pulled"
+like "$err" "retry 1 of" "...after a warning"
+is "$(grep -c ' range=bytes=[1-9][0-9]*-$' "$TOKEN_LOG")" 1 "...resumed with a range request from where it broke"
+is "$(IS=$tok image_of "$TOKEN_REGISTRY/team/app" 1)" "${digest#sha256:}" "...the same image, verified whole"
 tokenserver_stop
 
 tokenserver_start users=tok:en-Pa55

@@ -25,11 +25,17 @@ Options:
                 TOOMANYREQUESTS
   users=U:P     the token server wants these Basic credentials
   bad-manifest  manifests are served with a byte more than their digest's
+  lie-size      an image manifest's last layer is said to be 10 bytes
+                larger than it is (the Docker-Content-Digest made to match)
+  cut-once      the first request for a blob over 100 KB gets its whole
+                Content-Length but half the body, then the connection is
+                closed; a Range request is passed on (206)
 
 It writes its port to PORTFILE once it listens, and a line per request to
-LOG: "GET <path> auth=<none|basic|bearer>".
+LOG: "GET <path> auth=<none|basic|bearer>[ range=<Range>]".
 """
 import base64
+import hashlib
 import http.client
 import http.server
 import json
@@ -44,7 +50,7 @@ upstream, ca, cert, key, portfile, log_path = sys.argv[1:7]
 opts = sys.argv[7:]
 uses = next((int(o[5:]) for o in opts if o.startswith("uses=")), 1000000)
 users = next((o[6:] for o in opts if o.startswith("users=")), None)
-state = {"tokens": {}, "throttled": False}
+state = {"tokens": {}, "throttled": False, "cut": False}
 up = urllib.parse.urlsplit(upstream)
 up_ctx = ssl.create_default_context(cafile=ca)
 
@@ -54,9 +60,11 @@ def log(line):
         f.write(line + "\n")
 
 
-def fetch(path, accept):
+def fetch(path, accept, rng=None):
     c = http.client.HTTPSConnection(up.hostname, up.port, context=up_ctx)
     headers = {"Accept": accept} if accept else {}
+    if rng:
+        headers["Range"] = rng
     c.request("GET", path, headers=headers)
     r = c.getresponse()
     body = r.read()
@@ -85,7 +93,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         kind = auth.split(" ", 1)[0].lower() if auth else "none"
         path = self.path
-        log("GET %s auth=%s" % (path.split("?", 1)[0], kind))
+        rng = self.headers.get("Range")
+        log("GET %s auth=%s%s" % (path.split("?", 1)[0], kind, " range=" + rng if rng else ""))
         port = self.server.server_address[1]
         if path.startswith("/token"):
             if users:
@@ -119,11 +128,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
             digest = path.rsplit("/", 1)[1]
             state.setdefault("blob_paths", {})[digest] = path
             return self.send(307, b"", [("Location", "https://localhost:%d/storage/%s" % (port, digest))])
-        status, headers, body = fetch(path, self.headers.get("Accept"))
+        status, headers, body = fetch(path, self.headers.get("Accept"), rng)
+        keep = [(k, v) for k, v in headers
+                if k.lower() in ("content-type", "docker-content-digest", "docker-distribution-api-version",
+                                 "content-range")]
         if "/manifests/" in path and "bad-manifest" in opts and status == 200:
             body += b" "
-        keep = [(k, v) for k, v in headers
-                if k.lower() in ("content-type", "docker-content-digest", "docker-distribution-api-version")]
+        if "/manifests/" in path and "lie-size" in opts and status == 200:
+            m = json.loads(body)
+            if "layers" in m:
+                m["layers"][-1]["size"] += 10
+                body = json.dumps(m).encode()
+                keep = [(k, v) for k, v in keep if k.lower() != "docker-content-digest"]
+                keep.append(("Docker-Content-Digest", "sha256:" + hashlib.sha256(body).hexdigest()))
+        if "/blobs/" in path and "cut-once" in opts and status == 200 and len(body) > 100000 \
+                and not state["cut"]:
+            state["cut"] = True
+            self.send_response(200)
+            for k, v in keep:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
         self.send(status, body, keep)
 
 
