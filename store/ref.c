@@ -137,6 +137,21 @@ int store_ref_parse(const char *text, const char *default_tag, char **ret_name, 
                 return -ENOMEM;
         if (!store_ref_name_valid(name) || (tag && !store_ref_tag_valid(tag)))
                 return -ROOST_EUSAGE;
+        /* Docker Hub's names as docker spells them: docker.io/alpine and
+         * index.docker.io/library/alpine are docker.io/library/alpine, the
+         * name pull stores its images under. */
+        const char *hub = !strncmp(name, "docker.io/", 10)         ? name + 10
+                          : !strncmp(name, "index.docker.io/", 16) ? name + 16
+                                                                    : NULL;
+        if (hub) {
+                char *canon = NULL;
+                if (asprintf(&canon, "docker.io/%s%s", strchr(hub, '/') ? "" : "library/", hub) < 0)
+                        return -ENOMEM;
+                free(name);
+                name = canon;
+                if (!store_ref_name_valid(name))
+                        return -ROOST_EUSAGE;
+        }
         *ret_name = TAKE_PTR(name);
         *ret_tag = TAKE_PTR(tag);
         return 0;

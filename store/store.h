@@ -218,7 +218,8 @@ struct store_ref {
  * [A-Za-z0-9_][A-Za-z0-9._-]*; at most 255 and 128 bytes. A name is kept
  * under tags/ with each '/' written %2F, so none can name a path outside.
  * NAME@sha256:HEX (a registry's image by digest) is NAME with the tag
- * sha256-HEX. */
+ * sha256-HEX. Docker Hub's names are docker's: docker.io/alpine and
+ * index.docker.io/library/alpine are docker.io/library/alpine. */
 int store_ref_parse(const char *text, const char *default_tag, char **ret_name, char **ret_tag);
 bool store_ref_name_valid(const char *name);
 /* Whether NAME is a registry's (docker's rule: its first component holds

@@ -800,6 +800,13 @@ static void test_ref_names(void **state)
                                                 "@sha256:d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1efa0c" };
         for (size_t i = 0; i < ELEMENTSOF(bad_pins); i++)
                 assert_int_equal(store_ref_parse(bad_pins[i], NULL, &n, &t), -ROOST_EUSAGE);
+        assert_int_equal(store_ref_parse("docker.io/alpine:3.22", NULL, &n, &t), 0);
+        assert_string_equal(n, "docker.io/library/alpine");
+        assert_string_equal(t, "3.22");
+        free(n), free(t);
+        assert_int_equal(store_ref_parse("index.docker.io/team/app", "latest", &n, &t), 0);
+        assert_string_equal(n, "docker.io/team/app");
+        free(n), free(t);
         assert_true(store_ref_name_remote("127.0.0.1:5000/team/app"));
         assert_true(store_ref_name_remote("localhost/a"));
         assert_true(store_ref_name_remote("ghcr.io/o/r"));
