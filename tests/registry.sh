@@ -30,6 +30,8 @@ make_oci_image "$img/layout" 1 amd64 "$img/l1.tar.gz" "$img/l2.tar.gz" "$img/l3.
 make_oci_image "$img/layout" arm arm64 "$img/l1.tar.gz" "$img/l2.tar.gz"
 
 registry_start || skip_all "docker-registry could not start"
+# A harness step that fails once tests have run: a failure, and the end.
+bail() { ok 1 "$1"; tap_done; exit 1; }
 push() { skopeo copy -q --dest-cert-dir "$REGISTRY_CERTS" "oci:$img/layout:$1" "docker://$REGISTRY/$2"; }
 check "skopeo pushes the image to the registry" push 1 team/app:1
 check "...and the aarch64 one" push arm team/app:arm
@@ -77,8 +79,8 @@ is "$rc:$out" "0:from the registry" "launch pulls a registry's image it does not
 
 # An image whose bottom layer is an Alpine release pulled from a mirror
 # already: that layer is not downloaded again.
-make_mirror "$TEST_TMP/www" 3.99.0 "$img/l1.tar.gz" || skip_all "cannot lay out the mirror"
-nginx_start "$TEST_TMP/www" || skip_all "nginx could not start"
+make_mirror "$TEST_TMP/www" 3.99.0 "$img/l1.tar.gz" || bail "cannot lay out the mirror"
+nginx_start "$TEST_TMP/www" || bail "nginx could not start"
 mixed=$TEST_TMP/store-mixed
 l1=$(sha256sum <"$img/l1.tar.gz" | cut -d' ' -f1)
 run_cmd pull -q --store "$mixed" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" alpine 3.99
@@ -126,7 +128,7 @@ ok $? "...nor the layer stored"
 flip_byte "$(registry_blob_file "$l3")" 1000
 
 # --- Bearer tokens (tests/tokenserver.py in front of the registry) ---
-tokenserver_start || skip_all "the token server could not start"
+tokenserver_start || bail "the token server could not start"
 tok=$TEST_TMP/store-token
 TP() { pull --store "$tok" --cacert "$REGISTRY_CA" "$@"; }
 run_cmd TP -q "$TOKEN_REGISTRY/team/app:1"
@@ -137,7 +139,7 @@ is "$(grep -c '^GET /v2/team/app/blobs/.* auth=bearer' "$TOKEN_LOG")" 4 "...and 
 is "sha256:$(IS=$tok image_of "$TOKEN_REGISTRY/team/app" 1)" "$digest" "...the same image"
 tokenserver_stop
 
-tokenserver_start uses=2 redirect
+tokenserver_start uses=2 redirect || bail "the token server could not start"
 rm -rf "$tok"
 run_cmd TP -q "$TOKEN_REGISTRY/team/app:1"
 is "$rc" 0 "tokens that expire after two requests: refreshed, and pulled"
@@ -146,7 +148,7 @@ is "$(grep -c '^GET /storage/sha256:[0-9a-f]* auth=none$' "$TOKEN_LOG")" 4 "blob
 is "$(grep -c '^GET /storage/.* auth=bearer' "$TOKEN_LOG")" 0 "...without the Authorization header"
 tokenserver_stop
 
-tokenserver_start 429-once
+tokenserver_start 429-once || bail "the token server could not start"
 rm -rf "$tok"
 t0=$(date +%s%N)
 run_cmd TP "$TOKEN_REGISTRY/team/app:1"
@@ -156,14 +158,14 @@ like "$err" "HTTP 429; retry 1 of [0-9]+ in 1 s" "...after a warning that waits 
 run_cmd TP -q --retries 0 --refresh "$TOKEN_REGISTRY/team/app:1"
 is "$rc" 0 "(only the first request is refused)"
 tokenserver_stop
-tokenserver_start 429-once
+tokenserver_start 429-once || bail "the token server could not start"
 rm -rf "$tok"
 run_cmd TP -q --retries 0 "$TOKEN_REGISTRY/team/app:1"
 is "$rc" 4 "a 429 with no retry left: exit 4"
 like "$err" "^pull: .*asks to slow down \(TOOMANYREQUESTS: slow down\); retry after 1 s" "...one line with the registry's code and Retry-After"
 tokenserver_stop
 
-tokenserver_start bad-manifest
+tokenserver_start bad-manifest || bail "the token server could not start"
 rm -rf "$tok"
 run_cmd TP -q "$TOKEN_REGISTRY/team/app:1"
 is "$rc" 5 "a manifest whose bytes are not the Docker-Content-Digest sent with it: exit 5"
@@ -174,7 +176,7 @@ like "$err" "^pull: verifying the manifest of .*: sha256 mismatch \\(expected ${
 is "$(roost --store "$tok" images --json | jq length)" 0 "...and nothing is referenced"
 tokenserver_stop
 
-tokenserver_start lie-size
+tokenserver_start lie-size || bail "the token server could not start"
 rm -rf "$tok"
 run_cmd TP -q "$TOKEN_REGISTRY/team/app:1"
 is "$rc" 5 "a manifest that says a layer is larger than its blob: exit 5"
@@ -182,7 +184,7 @@ like "$err" "^pull: .*body ended after [0-9]+ of the [0-9]+ bytes" "...one line 
 is "$(roost --store "$tok" images --json | jq length)" 0 "...and nothing is referenced"
 tokenserver_stop
 
-tokenserver_start cut-once
+tokenserver_start cut-once || bail "the token server could not start"
 rm -rf "$tok"
 run_cmd TP "$TOKEN_REGISTRY/team/app:1"
 is "$rc" 0 "a registry that resets mid-blob: pulled"
@@ -191,7 +193,7 @@ is "$(grep -c ' range=bytes=[1-9][0-9]*-$' "$TOKEN_LOG")" 1 "...resumed with a r
 is "$(IS=$tok image_of "$TOKEN_REGISTRY/team/app" 1)" "${digest#sha256:}" "...the same image, verified whole"
 tokenserver_stop
 
-tokenserver_start users=tok:en-Pa55
+tokenserver_start users=tok:en-Pa55 || bail "the token server could not start"
 rm -rf "$tok"
 run_cmd TP -q "$TOKEN_REGISTRY/team/app:1"
 is "$rc:$(printf '%s\n' "$err" | wc -l)" "4:1" "a token server that wants credentials, none given: exit 4, one line"
@@ -206,8 +208,8 @@ registry_stop
 
 # --- a registry that wants a password ---
 htpasswd=$TEST_TMP/htpasswd
-make_htpasswd "$htpasswd" roost 's3cret-Pa55' || skip_all "cannot make a bcrypt htpasswd"
-registry_start "$htpasswd" || skip_all "docker-registry could not start with htpasswd"
+make_htpasswd "$htpasswd" roost 's3cret-Pa55' || bail "cannot make a bcrypt htpasswd"
+registry_start "$htpasswd" || bail "docker-registry could not start with htpasswd"
 check "skopeo pushes to it with credentials" skopeo copy -q --dest-cert-dir "$REGISTRY_CERTS" \
         --dest-creds 'roost:s3cret-Pa55' "oci:$img/layout:1" "docker://$REGISTRY/team/app:1"
 auth=$TEST_TMP/store-auth
@@ -235,7 +237,7 @@ unset REGISTRY_AUTH_FILE
 registry_stop
 
 # --- --plain-http, for a registry on loopback only ---
-REGISTRY_PLAIN=1 registry_start || skip_all "docker-registry could not start without TLS"
+REGISTRY_PLAIN=1 registry_start || bail "docker-registry could not start without TLS"
 check "skopeo pushes to a plain-HTTP registry" skopeo copy -q --dest-tls-verify=false \
         "oci:$img/layout:1" "docker://$REGISTRY/team/app:1"
 plain=$TEST_TMP/store-plain
@@ -248,8 +250,8 @@ is "$rc" 2 "--plain-http for a registry not on loopback: refused (exit 2)"
 like "$err" "not a loopback address" "...saying so"
 registry_stop
 htpasswd2=$TEST_TMP/htpasswd2
-make_htpasswd "$htpasswd2" roost 's3cret-Pa55'
-REGISTRY_PLAIN=1 registry_start "$htpasswd2" || skip_all "docker-registry could not start"
+make_htpasswd "$htpasswd2" roost 's3cret-Pa55' || bail "cannot make a bcrypt htpasswd"
+REGISTRY_PLAIN=1 registry_start "$htpasswd2" || bail "docker-registry could not start"
 run_cmd pull -q --store "$plain" --plain-http --creds 'roost:s3cret-Pa55' "$REGISTRY/team/app:1"
 is "$rc" 4 "a plain-HTTP registry that asks for credentials gets none (exit 4)"
 like "$err" "no credential is ever sent over plain HTTP" "...saying so"
