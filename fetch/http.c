@@ -48,9 +48,9 @@ struct xfer {
         char *buf;
         size_t len, max;
         store_blob *blob;
-        uint64_t start; /* offset asked for with a range request */
+        uint64_t start;  /* offset asked for with a range request */
         bool error_body; /* an error status's body goes to h->last.error_body */
-        uint64_t limit; /* most bytes the blob may hold */
+        uint64_t limit;  /* most bytes the blob may hold */
         uint64_t last_report;
 };
 
@@ -404,9 +404,10 @@ static void setup(fetch_http *h, const char *url, struct xfer *x)
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
         /* The first request may be https (or file for a local mirror);
          * every redirect must be https. */
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, h->allow_file   ? "file"
-                                                   : h->allow_http ? "http,https"
-                                                                   : "https");
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+                         h->allow_file   ? "file"
+                         : h->allow_http ? "http,https"
+                                         : "https");
         curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);

@@ -319,7 +319,10 @@ int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_o
         for (size_t i = 0; i < ELEMENTSOF(sources); i++)
                 if (sources[i]->serves(name))
                         return fetch_job_run(sources[i], s, name, tag, o, ret, e);
-        return fetch_fail(e, -ROOST_ENOTFOUND, "unknown image '%s': only alpine and registry references (REGISTRY/REPOSITORY[:TAG]) are available", name);
+        return fetch_fail(e, -ROOST_ENOTFOUND,
+                          "unknown image '%s': only alpine and registry references "
+                          "(REGISTRY/REPOSITORY[:TAG]) are available",
+                          name);
 }
 
 int fetch_job_run(const struct fetch_source *source, store *s, const char *name, const char *tag,

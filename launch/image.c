@@ -115,9 +115,9 @@ int launch_image_missing(store *s, const char *image, const char *arch, char **r
          * name is what the mirror calls latest. */
         r = r == 0 ? asprintf(ret_ref, "%s:%s", ref.name, ref.tag)
                    : asprintf(ret_ref, "%s:%s", name,
-                              tag                            ? tag
+                              tag                           ? tag
                               : store_ref_name_remote(name) ? "latest" /* a registry's, as docker's */
-                                                             : "latest-stable");
+                                                            : "latest-stable");
         store_ref_done(&ref);
         return r < 0 ? -ENOMEM : 0;
 }

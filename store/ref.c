@@ -142,7 +142,7 @@ int store_ref_parse(const char *text, const char *default_tag, char **ret_name, 
          * name pull stores its images under. */
         const char *hub = !strncmp(name, "docker.io/", 10)         ? name + 10
                           : !strncmp(name, "index.docker.io/", 16) ? name + 16
-                                                                    : NULL;
+                                                                   : NULL;
         if (hub) {
                 char *canon = NULL;
                 if (asprintf(&canon, "docker.io/%s%s", strchr(hub, '/') ? "" : "library/", hub) < 0)
@@ -163,7 +163,8 @@ bool store_ref_name_remote(const char *name)
         if (!slash)
                 return false;
         size_t len = (size_t)(slash - name);
-        return memchr(name, '.', len) || memchr(name, ':', len) || (len == 9 && !memcmp(name, "localhost", 9));
+        return memchr(name, '.', len) || memchr(name, ':', len) ||
+               (len == 9 && !memcmp(name, "localhost", 9));
 }
 
 /* NAME as one path component: '/' becomes %2F ('%' is never in a name). */
