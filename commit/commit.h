@@ -92,3 +92,56 @@ int commit_image(store *s, const struct commit_origin *origin, const struct comm
 /* Bytes a directory tree uses (st_blocks), walked without following
  * symlinks; what cannot be read is left out. */
 uint64_t commit_tree_usage(int dirfd);
+
+/* ---- the Dockerfile subset (roost build; commit/dockerfile.c) ---- */
+
+enum dockerfile_kind {
+        DF_FROM,
+        DF_RUN,
+        DF_COPY,
+        DF_ENV,
+        DF_ARG,
+        DF_WORKDIR,
+        DF_USER,
+        DF_CMD,
+        DF_ENTRYPOINT,
+        DF_LABEL,
+};
+const char *dockerfile_kind_name(enum dockerfile_kind k);
+
+struct dockerfile_step {
+        enum dockerfile_kind kind;
+        unsigned line; /* where it starts, from 1 */
+        char *text;    /* "RUN echo hi": the instruction, continuations joined */
+        char *args;    /* what follows the keyword and flags, trimmed */
+        char **argv;   /* RUN, CMD, ENTRYPOINT: the exec form's array, else NULL;
+                        * COPY: its sources then its destination */
+        char *chown;   /* COPY --chown=, else NULL */
+};
+struct dockerfile {
+        struct dockerfile_step *steps;
+        size_t n;
+};
+/* Read TEXT: comments, empty lines and '\' continuations; FROM (once,
+ * first, but for ARGs), RUN, COPY [--chown=U:G], ENV, ARG, WORKDIR, USER,
+ * CMD, ENTRYPOINT, LABEL. Anything else is -ROOST_EUSAGE with E saying
+ * "line N: " and the instruction's name. */
+int dockerfile_parse(const char *text, struct dockerfile *ret, roost_error *e);
+void dockerfile_done(struct dockerfile *df);
+/* IN with $NAME, ${NAME}, ${NAME:-word} and ${NAME:+word} replaced from
+ * VARS ("K=V", the last of a name winning; an unset one is empty), not
+ * within single quotes; \$ is a '$'. -EINVAL for a malformed ${...}. */
+int dockerfile_expand(const char *in, char *const *vars, size_t n_vars, char **ret);
+
+/* A .dockerignore: patterns in order, "!" ones keeping again what an
+ * earlier one excluded. */
+struct dockerignore {
+        char **patterns;
+        bool *exclude;
+        size_t n;
+        bool any_keep; /* some "!" pattern: an excluded directory is still walked */
+};
+int dockerignore_parse(const char *text, struct dockerignore *ret);
+void dockerignore_done(struct dockerignore *di);
+/* Whether PATH (relative to the context, '/'-separated) is left out. */
+bool dockerignore_excluded(const struct dockerignore *di, const char *path);
