@@ -73,6 +73,14 @@ int commit_origin_read(int dirfd, struct commit_origin *ret);
 int commit_config_derive(const char *parent, char *const *changes, size_t n_changes, const char *comment,
                          const char *diff_id, int64_t created, char **ret, roost_error *e);
 
+/* One build step's config (roost build): PARENT's, with CHANGE (as one
+ * --change; NULL for none) applied, DIFF_ID added to its rootfs when not
+ * NULL (else the history entry says "empty_layer"), and a history entry
+ * CREATED_BY created CREATED. *CMD_SET carries docker's ENTRYPOINT rule
+ * from one step to the next. */
+int commit_config_step(const char *parent, const char *change, bool *cmd_set, const char *diff_id,
+                       const char *created_by, int64_t created, char **ret, roost_error *e);
+
 struct commit_options {
         char *const *changes; /* --change, in order */
         size_t n_changes;
@@ -145,3 +153,46 @@ int dockerignore_parse(const char *text, struct dockerignore *ret);
 void dockerignore_done(struct dockerignore *di);
 /* Whether PATH (relative to the context, '/'-separated) is left out. */
 bool dockerignore_excluded(const struct dockerignore *di, const char *path);
+
+/* ---- roost build (commit/build.c) ---- */
+
+struct build_step_report {
+        size_t index, total; /* from 0, of TOTAL */
+        const char *text;    /* the instruction with its variables expanded */
+        bool cached;         /* the image is the build cache's */
+};
+
+struct build_options {
+        int ctxfd;                /* the build context, DIR */
+        const char *dockerignore; /* its .dockerignore's text, or NULL */
+        char *const *build_args;  /* --build-arg K=V */
+        size_t n_build_args;
+        bool no_cache;   /* neither read the cache nor trust it (it is still written) */
+        bool net_none;   /* RUN with a private network (default: the host's, as docker build) */
+        const char *arch;        /* NULL: the host's */
+        const char *launch;      /* the launch binary RUN runs */
+        const char *store_root;  /* passed to launch --store */
+        int out_fd;              /* RUN's standard output */
+        int64_t created;         /* 0: now */
+        size_t total;            /* steps, for the report */
+        /* Called as each step starts, once it is known to be cached or not. */
+        void (*step)(void *userdata, const struct build_step_report *r);
+        /* FROM an image not stored: pull (and unpack) it. */
+        int (*pull)(void *userdata, const char *image, roost_error *e);
+        /* A layer (blob hex) whose tree is missing: unpack it. */
+        int (*unpack)(void *userdata, const char *layer, roost_error *e);
+        void *userdata;
+};
+
+/* Build DF in S, as O says, and name the result NAME:TAG. 0 with
+ * RET_DIGEST (the image's manifest hex); a RUN that failed is its exit
+ * status (1..255: launch's own failures are 125..127), E saying which
+ * line, and no reference is written; negative on any other failure. Each
+ * step's image is in the build cache (store_cache_write) under the SHA-256
+ * of its parent image, its instruction with variables expanded, the ARG
+ * values in effect and, for COPY, its sources' names, modes, contents and
+ * --chown. RUN runs O->launch with --name, the parent's layers as
+ * --rootfs, the config's Env (and ARGs), WorkingDir and User; its
+ * container is removed whatever happens. */
+int build_run(store *s, const struct dockerfile *df, const struct build_options *o, const char *name,
+              const char *tag, char ret_digest[STORE_SHA256_HEX + 1], roost_error *e);
