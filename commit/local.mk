@@ -16,6 +16,6 @@ tests_unit_test_dockerfile_SOURCES = tests/unit/test-dockerfile.c
 tests_unit_test_dockerfile_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dockerfile_LDADD = $(COMMIT_LIBS) $(CMOCKA_LIBS)
 
-COMMIT_TESTS = tests/commit.sh
+COMMIT_TESTS = tests/commit.sh tests/build.sh
 TESTS += tests/unit/test-commit tests/unit/test-dockerfile $(COMMIT_TESTS)
 EXTRA_DIST += $(COMMIT_TESTS) docs/commit.md bench/commit.sh
