@@ -209,6 +209,12 @@ if command -v skopeo >/dev/null; then
 else
         skip "skopeo reads the export" "skopeo is not installed"
 fi
+# The README's CI recipe: export, import into another store, launch offline.
+roost --store "$S" export app:1 "$TEST_TMP/app2.tar"
+run_cmd roost --store "$TEST_TMP/other" import "$TEST_TMP/app2.tar" ci-app:1
+is "$rc" 0 "the export imports into another store"
+run_cmd launch --store "$TEST_TMP/other" --offline ci-app:1
+is "$rc:$out" "0:app says one two" "... and launches there offline, as built"
 
 # ---- gc and the cache ----
 records=$(ls "$S/cache" | wc -l)
