@@ -278,7 +278,7 @@ static int run_gc(const struct roost_args *a, bool report)
         if (report && !a->quiet) {
                 char freed[32];
                 human_size(rep.bytes, freed, sizeof(freed));
-                printf("removed %u blobs, %u trees, %u partial downloads, %u temporaries, %d cgroups, %u build "
+                printf("removed %u blobs, %u trees, %u partial downloads, %u temporaries, %d cgroups; %u build "
                        "cache records; freed %s\n",
                        rep.blobs, rep.trees, rep.partials, rep.temporaries, cg > 0 ? cg : 0, rep.cache, freed);
         }
