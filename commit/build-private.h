@@ -37,6 +37,9 @@ char *build_config_string(const struct build *b, const char *key);
 int build_step_key(const struct build *b, const char *text, const char *extra, char ret[STORE_SHA256_HEX + 1]);
 /* 1 and the build moved to the recorded image, or 0: no hit. */
 int build_cache_try(struct build *b, const char *key);
+/* LAYER's tree: the upper directory NAME below PARENTFD (open as UPPERFD)
+ * it was written from, moved into the store; else the blob unpacked. */
+int build_layer_tree(struct build *b, const struct commit_layer *layer, int parentfd, const char *name, int upperfd);
 /* The image of CONFIG, the current layers and LAYER (may be NULL) on top,
  * made the current one and recorded under KEY. */
 int build_step_image(struct build *b, const char *config, const struct commit_layer *layer, const char *key);

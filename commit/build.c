@@ -145,6 +145,18 @@ int build_cache_try(struct build *b, const char *key)
 
 /* The image of CONFIG, the current layers and LAYER (may be NULL) on top,
  * made the current one and recorded under KEY. */
+int build_layer_tree(struct build *b, const struct commit_layer *layer, int parentfd, const char *name, int upperfd)
+{
+        /* The upper directory is the tree the blob would unpack to, once
+         * overlay's bookkeeping is gone: moved into the store rather than
+         * extracted again (a RUN of 1,000 files: a second or so of file
+         * creation saved). Where that cannot be, the blob is unpacked. */
+        if (geteuid() == 0 && commit_upper_settle(upperfd) == 0 &&
+            store_tree_adopt(b->s, layer->digest, parentfd, name) >= 0)
+                return 0;
+        return store_tree_exists(b->s, layer->digest) ? 0 : b->o->unpack(b->o->userdata, layer->digest, b->e);
+}
+
 int build_step_image(struct build *b, const char *config, const struct commit_layer *layer, const char *key)
 {
         size_t n = b->img.n_layers + (layer ? 1 : 0);
@@ -165,7 +177,8 @@ int build_step_image(struct build *b, const char *config, const struct commit_la
         free(layers);
         if (r < 0)
                 return roost_error_set(b->e, r, "storing the step's image");
-        if (layer && (r = b->o->unpack(b->o->userdata, layer->digest, b->e)) < 0)
+        if (layer && !store_tree_exists(b->s, layer->digest) &&
+            (r = b->o->unpack(b->o->userdata, layer->digest, b->e)) < 0)
                 return r;
         if ((r = image_set(b, digest)) < 0)
                 return r;
@@ -335,8 +348,9 @@ static int step_run(struct build *b, const struct dockerfile_step *st, char *con
         else if ((upper = openat(dfd, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
                 r = roost_error_set(b->e, -errno, "line %u: RUN: the build container's layer", st->line);
         else if ((r = commit_layer_write(b->s, upper, &layer, b->e)) >= 0 &&
-                 (r = commit_config_step(b->config, NULL, &b->cmd_set, layer.diff_id, text, build_now(b), &config, b->e)) >=
-                         0)
+                 (r = build_layer_tree(b, &layer, dfd, "upper", upper)) >= 0 &&
+                 (r = commit_config_step(b->config, NULL, &b->cmd_set, layer.diff_id, text, build_now(b), &config,
+                                         b->e)) >= 0)
                 r = build_step_image(b, config, &layer, key);
         closep(&upper);
         closep(&dfd);

@@ -32,6 +32,14 @@ struct commit_layer {
  * overlays do not turn on) is refused: the upper alone does not hold it. */
 int commit_layer_write(store *s, int upperfd, struct commit_layer *ret, roost_error *e);
 
+/* Make the upper directory UPPERFD, whose layer commit_layer_write has
+ * written, the tree unpack would make of that layer (overlayfs' form:
+ * whiteouts as 0/0 devices, opaque directories marked "y"), so that it can
+ * be published as the layer's tree instead of extracting the blob again:
+ * overlay's bookkeeping of the container (origin, impure, uuid, ...) and
+ * sockets are removed. Root's overlays only (trusted.overlay.*). */
+int commit_upper_settle(int upperfd);
+
 /* ---- a container's origin ---- */
 
 /* What launch recorded of the image a named container was made from

@@ -614,7 +614,8 @@ int build_step_copy(struct build *b, const struct dockerfile_step *st, char *con
         if ((r = copy_all(&c, words, n - 1, resolved, dest_is_dir, upperfd)) < 0)
                 goto out;
         struct commit_layer layer;
-        if ((r = commit_layer_write(b->s, upperfd, &layer, b->e)) < 0)
+        if ((r = commit_layer_write(b->s, upperfd, &layer, b->e)) < 0 ||
+            (r = build_layer_tree(b, &layer, tmpfd, "upper", upperfd)) < 0)
                 goto out;
         if ((r = commit_config_step(b->config, NULL, &b->cmd_set, layer.diff_id, text, build_now(b), &config, b->e)) < 0)
                 goto out;

@@ -356,6 +356,14 @@ void store_tree_abort(store_tree *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(store_tree *, store_tree_abort)
 #define _cleanup_store_tree_ _cleanup_(store_tree_abortp)
 
+/* Publish the directory NAME below DIRFD, which must be on the store's
+ * file system, as the tree of blob SHA256, moving it there (renamed into a
+ * fresh temporary, then as store_tree_commit): for a layer whose tree the
+ * caller already holds in the form unpack gives it (a build step's upper
+ * directory), which spares extracting the blob again. 1 and NAME left
+ * alone when the tree exists; -EXDEV on another file system. */
+int store_tree_adopt(store *s, const char *sha256, int dirfd, const char *name);
+
 bool store_tree_exists(store *s, const char *sha256);
 /* Absolute path of trees/<sha256>/rootfs, for mount(2). */
 int store_tree_path(store *s, const char *sha256, char **ret);
