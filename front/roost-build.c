@@ -239,6 +239,25 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
                 cli_error("build: %s: %s", file ? file : "Dockerfile", e.msg);
                 return roost_exit_code(r);
         }
+        /* As docker says of a --build-arg no ARG declares. */
+        for (size_t i = 0; i < n_bargs; i++) {
+                size_t klen = strcspn(bargs[i], "=");
+                bool used = false;
+                for (size_t j = 0; !used && j < df.n; j++)
+                        used = df.steps[j].kind == DF_ARG && !strncmp(df.steps[j].args, bargs[i], klen) &&
+                               (df.steps[j].args[klen] == '=' || !df.steps[j].args[klen]);
+                if (!used)
+                        cli_warn("build: --build-arg %.*s: no ARG %.*s in the Dockerfile; ignored", (int)klen, bargs[i],
+                                 (int)klen, bargs[i]);
+        }
+        /* A rootless build would need COPY's files owned by the user
+         * namespace's ids and each layer written from a namespace mapped as
+         * launch's (as roost commit does): not yet. */
+        if (geteuid() != 0) {
+                cli_error("build: roost build runs as root for now (a rootless build is not supported yet)");
+                dockerfile_done(&df);
+                return EXIT_FAIL;
+        }
 
         struct build_ctx c = { .a = &a, .quiet = a.quiet || a.json };
         ssize_t n = readlink("/proc/self/exe", c.self, sizeof(c.self) - 1);

@@ -114,6 +114,15 @@ like "$out" "STEP 8/15: RUN echo" "another --build-arg: the RUN that sees it run
 is "$(launch --store "$S" --entrypoint /bin/cat app:1 /opt/app/greeting.txt)" "hello else in two words" \
         "... with the new value"
 
+build -q -t app:1 --build-arg WHO=roost --build-arg NOPE=1 "$C"
+like "$err" "build-arg NOPE: no ARG NOPE in the Dockerfile; ignored" "a --build-arg no ARG declares: a warning"
+if ensure_test_user; then
+        run_cmd as_test_user roost --store "$TEST_TMP/user-store" build -t app:1 "$C"
+        like "$rc:$err" "^1:.*runs as root for now" "without root: refused with one line (not supported yet)"
+else
+        skip "a rootless build is refused" "no test user"
+fi
+
 # ---- --no-cache ----
 build -t app:1 --no-cache --build-arg WHO=roost "$C"
 is "$rc" 0 "--no-cache builds"
