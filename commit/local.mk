@@ -18,4 +18,4 @@ tests_unit_test_dockerfile_LDADD = $(COMMIT_LIBS) $(CMOCKA_LIBS)
 
 COMMIT_TESTS = tests/commit.sh tests/build.sh
 TESTS += tests/unit/test-commit tests/unit/test-dockerfile $(COMMIT_TESTS)
-EXTRA_DIST += $(COMMIT_TESTS) docs/commit.md bench/commit.sh
+EXTRA_DIST += $(COMMIT_TESTS) docs/commit.md bench/commit.sh bench/build.sh
