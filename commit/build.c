@@ -21,14 +21,15 @@
 #include "commit/commit.h"
 #include "common/util.h"
 
-
-
 /* The step's line: once whether it is cached is known, before its work. */
 void build_announce(struct build *b, bool cached)
 {
         if (b->o->step) {
                 struct build_step_report rep = {
-                        .index = b->index, .total = b->o->total, .text = b->text, .cached = cached,
+                        .index = b->index,
+                        .total = b->o->total,
+                        .text = b->text,
+                        .cached = cached,
                 };
                 b->o->step(b->o->userdata, &rep);
         }
@@ -145,7 +146,8 @@ int build_cache_try(struct build *b, const char *key)
 
 /* The image of CONFIG, the current layers and LAYER (may be NULL) on top,
  * made the current one and recorded under KEY. */
-int build_layer_tree(struct build *b, const struct commit_layer *layer, int parentfd, const char *name, int upperfd)
+int build_layer_tree(struct build *b, const struct commit_layer *layer, int parentfd, const char *name,
+                     int upperfd)
 {
         /* The upper directory is the tree the blob would unpack to, once
          * overlay's bookkeeping is gone: moved into the store rather than
@@ -193,10 +195,11 @@ static int from_scratch(struct build *b)
 {
         const char *arch = NULL, *variant = NULL;
         if (store_arch_to_platform(b->arch, &arch, &variant) < 0 || !arch)
-                return roost_error_set(b->e, 0, "FROM scratch: no OCI platform for %s", b->arch), -ROOST_EUSAGE;
-        json_t *c = json_pack("{s:s, s:s, s:{s:[s]}, s:{s:s, s:[]}, s:s}", "architecture", arch, "os", "linux",
-                              "config", "Env", "PATH=" STORE_DEFAULT_PATH, "rootfs", "type", "layers", "diff_ids",
-                              "created", "1970-01-01T00:00:00Z");
+                return roost_error_set(b->e, 0, "FROM scratch: no OCI platform for %s", b->arch),
+                       -ROOST_EUSAGE;
+        json_t *c = json_pack("{s:s, s:s, s:{s:[s]}, s:{s:s, s:[]}, s:s}", "architecture", arch, "os",
+                              "linux", "config", "Env", "PATH=" STORE_DEFAULT_PATH, "rootfs", "type",
+                              "layers", "diff_ids", "created", "1970-01-01T00:00:00Z");
         if (c && variant)
                 json_object_set_new(c, "variant", json_string(variant));
         char *text = c ? json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -252,11 +255,13 @@ static int step_run(struct build *b, const struct dockerfile_step *st, char *con
         }
         build_announce(b, false);
         if (!b->img.n_layers)
-                return roost_error_set(b->e, 0, "line %u: RUN in an image with no layers (FROM scratch): there is "
-                                                "nothing to run",
+                return roost_error_set(b->e, 0,
+                                       "line %u: RUN in an image with no layers (FROM scratch): there is "
+                                       "nothing to run",
                                        st->line),
                        -ROOST_EUSAGE;
-        _cleanup_free_ char *workdir = build_config_string(b, "WorkingDir"), *user = build_config_string(b, "User");
+        _cleanup_free_ char *workdir = build_config_string(b, "WorkingDir"),
+                            *user = build_config_string(b, "User");
         size_t max = 16 + 2 * n_vars + 2 * b->img.n_layers + 8;
         for (char **a = st->argv; a && *a; a++)
                 max++;
@@ -349,8 +354,8 @@ static int step_run(struct build *b, const struct dockerfile_step *st, char *con
                 r = roost_error_set(b->e, -errno, "line %u: RUN: the build container's layer", st->line);
         else if ((r = commit_layer_write(b->s, upper, &layer, b->e)) >= 0 &&
                  (r = build_layer_tree(b, &layer, dfd, "upper", upper)) >= 0 &&
-                 (r = commit_config_step(b->config, NULL, &b->cmd_set, layer.diff_id, text, build_now(b), &config,
-                                         b->e)) >= 0)
+                 (r = commit_config_step(b->config, NULL, &b->cmd_set, layer.diff_id, text, build_now(b),
+                                         &config, b->e)) >= 0)
                 r = build_step_image(b, config, &layer, key);
         closep(&upper);
         closep(&dfd);
@@ -374,7 +379,8 @@ static int step_arg(struct build *b, const struct dockerfile_step *st, char *con
         for (size_t i = 0; i < klen; i++)
                 if (!(x[i] == '_' || (x[i] >= 'A' && x[i] <= 'Z') || (x[i] >= 'a' && x[i] <= 'z') ||
                       (i && x[i] >= '0' && x[i] <= '9')))
-                        return roost_error_set(b->e, 0, "line %u: ARG %s: not a NAME[=DEFAULT]", st->line, st->args),
+                        return roost_error_set(b->e, 0, "line %u: ARG %s: not a NAME[=DEFAULT]", st->line,
+                                               st->args),
                                -ROOST_EUSAGE;
         const char *value = NULL;
         for (size_t i = 0; i < b->o->n_build_args; i++)
@@ -427,7 +433,8 @@ static int step_config(struct build *b, const struct dockerfile_step *st, const 
         }
         build_announce(b, false);
         /* commit's --change reads these as a Dockerfile says them. */
-        if ((r = commit_config_step(b->config, text, &b->cmd_set, NULL, text, build_now(b), &config, b->e)) < 0) {
+        if ((r = commit_config_step(b->config, text, &b->cmd_set, NULL, text, build_now(b), &config, b->e)) <
+            0) {
                 char msg[sizeof(b->e->msg)];
                 memcpy(msg, b->e->msg, sizeof(msg));
                 roost_error_set(b->e, 0, "line %u: %.900s", st->line, msg);
@@ -443,7 +450,10 @@ int build_run(store *s, const struct dockerfile *df, const struct build_options 
 {
         struct build b = { .s = s, .o = o, .e = e };
         int r = 0;
-        snprintf(b.arch, sizeof(b.arch), "%s", o->arch ? o->arch : host_alpine_arch() ? host_alpine_arch() : "");
+        snprintf(b.arch, sizeof(b.arch), "%s",
+                 o->arch              ? o->arch
+                 : host_alpine_arch() ? host_alpine_arch()
+                                      : "");
         if (o->dockerignore && (r = dockerignore_parse(o->dockerignore, &b.ignore)) < 0)
                 return roost_error_set(e, r, ".dockerignore");
         for (size_t i = 0; r == 0 && i < df->n; i++) {

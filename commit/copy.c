@@ -217,7 +217,8 @@ static int copy_file(struct copy *c, int srcfd, const char *name, const struct s
         struct stat st2;
         if (in < 0)
                 return -errno;
-        if (fstat(in, &st2) < 0 || st2.st_ino != st->st_ino || st2.st_dev != st->st_dev || !S_ISREG(st2.st_mode))
+        if (fstat(in, &st2) < 0 || st2.st_ino != st->st_ino || st2.st_dev != st->st_dev ||
+            !S_ISREG(st2.st_mode))
                 return -ESTALE;
         char buf[1 << 16];
         if (c->hash) {
@@ -227,7 +228,8 @@ static int copy_file(struct copy *c, int srcfd, const char *name, const struct s
                                 return -ENOMEM;
                 return n < 0 ? -errno : 0;
         }
-        _cleanup_close_ int out = openat(dstfd, dname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        _cleanup_close_ int out =
+                openat(dstfd, dname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0)
                 return -errno;
         for (;;) {
@@ -246,14 +248,15 @@ static int copy_file(struct copy *c, int srcfd, const char *name, const struct s
                         break;
                 }
         }
-        if (fchown(out, c->chown ? c->uid : 0, c->chown ? c->gid : 0) < 0 || fchmod(out, st->st_mode & 07777) < 0)
+        if (fchown(out, c->chown ? c->uid : 0, c->chown ? c->gid : 0) < 0 ||
+            fchmod(out, st->st_mode & 07777) < 0)
                 return -errno;
         struct timespec ts[2] = { st->st_atim, st->st_mtim };
         return futimens(out, ts) < 0 ? -errno : 0;
 }
 
-static int copy_entry(struct copy *c, int srcfd, const char *name, const char *rel, int dstfd, const char *dname,
-                      int depth);
+static int copy_entry(struct copy *c, int srcfd, const char *name, const char *rel, int dstfd,
+                      const char *dname, int depth);
 
 /* What directory SRCFD/NAME holds, into DSTFD (made already). */
 static int copy_dir_contents(struct copy *c, int dirfd, const char *rel, int dstfd, int depth)
@@ -306,13 +309,13 @@ static int copy_dir_contents(struct copy *c, int dirfd, const char *rel, int dst
 /* One entry of the context, REL its path there, as DSTFD/DNAME: a file
  * copied, a directory made and walked, a symlink copied as a symlink
  * (never followed: it may point anywhere on the host). */
-static int copy_entry(struct copy *c, int srcfd, const char *name, const char *rel, int dstfd, const char *dname,
-                      int depth)
+static int copy_entry(struct copy *c, int srcfd, const char *name, const char *rel, int dstfd,
+                      const char *dname, int depth)
 {
         struct stat st;
         if (depth > MAX_DEPTH)
-                return roost_error_set(c->b->e, 0, "line %d: COPY %s: nested deeper than %d directories", c->line,
-                                       rel, MAX_DEPTH),
+                return roost_error_set(c->b->e, 0, "line %d: COPY %s: nested deeper than %d directories",
+                                       c->line, rel, MAX_DEPTH),
                        -ROOST_ELIMIT;
         if (fstatat(srcfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return roost_error_set(c->b->e, -errno, "line %d: COPY %s", c->line, rel);
@@ -339,7 +342,8 @@ static int copy_entry(struct copy *c, int srcfd, const char *name, const char *r
                                   AT_SYMLINK_NOFOLLOW) < 0)
                         r = -errno;
         } else if (dir) {
-                _cleanup_close_ int sub = openat(srcfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                _cleanup_close_ int sub =
+                        openat(srcfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 _cleanup_close_ int out = -1;
                 if (sub < 0)
                         return roost_error_set(c->b->e, -errno, "line %d: COPY %s", c->line, rel);
@@ -362,7 +366,9 @@ static int copy_entry(struct copy *c, int srcfd, const char *name, const char *r
                                        "line %d: COPY %s: a %s; roost build copies files, directories and "
                                        "symlinks",
                                        c->line, rel,
-                                       S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket" : "device"),
+                                       S_ISFIFO(st.st_mode)   ? "FIFO"
+                                       : S_ISSOCK(st.st_mode) ? "socket"
+                                                              : "device"),
                        -ROOST_EUNSAFE;
         return r < 0 ? roost_error_set(c->b->e, r, "line %d: COPY %s", c->line, rel) : 0;
 }
@@ -382,8 +388,9 @@ static int copy_source(struct copy *c, const char *src, int *ret_dir, char **ret
                 const char *end = strchrnul(p, '/');
                 size_t n = (size_t)(end - p);
                 if (n == 2 && !strncmp(p, "..", 2))
-                        return roost_error_set(c->b->e, 0, "line %d: COPY %s: outside the build context ('..')",
-                                               c->line, src),
+                        return roost_error_set(c->b->e, 0,
+                                               "line %d: COPY %s: outside the build context ('..')", c->line,
+                                               src),
                                -ROOST_EUNSAFE;
                 if (n && !(n == 1 && *p == '.')) {
                         if (*clean)
@@ -393,7 +400,8 @@ static int copy_source(struct copy *c, const char *src, int *ret_dir, char **ret
                 p = end;
         }
         if (*clean && dockerignore_excluded(&c->b->ignore, clean))
-                return roost_error_set(c->b->e, 0, "line %d: COPY %s: excluded by .dockerignore", c->line, src),
+                return roost_error_set(c->b->e, 0, "line %d: COPY %s: excluded by .dockerignore", c->line,
+                                       src),
                        -ROOST_ENOTFOUND;
         char *slash = strrchr(clean, '/');
         _cleanup_free_ char *dir = slash ? strndup(clean, (size_t)(slash - clean)) : strdup(".");
@@ -411,8 +419,8 @@ static int copy_source(struct copy *c, const char *src, int *ret_dir, char **ret
         const char *name = slash ? slash + 1 : *clean ? clean : ".";
         if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 close(fd);
-                return roost_error_set(c->b->e, 0, "line %d: COPY %s: no such file in the build context", c->line,
-                                       src),
+                return roost_error_set(c->b->e, 0, "line %d: COPY %s: no such file in the build context",
+                                       c->line, src),
                        -ROOST_ENOTFOUND;
         }
         char *n = strdup(name), *rel = strdup(clean);
@@ -497,12 +505,13 @@ static int copy_all(struct copy *c, char *const *srcs, size_t n_srcs, const char
                 if (c->hash && copy_hash(c, "source", rel, strlen(rel) + 1) < 0)
                         return -ENOMEM;
                 if (S_ISDIR(sst.st_mode)) {
-                        _cleanup_close_ int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        _cleanup_close_ int sub =
+                                openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (sub < 0)
                                 return roost_error_set(c->b->e, -errno, "line %d: COPY %s", c->line, srcs[i]);
                         if (!c->hash && (dst = upper_dirs(c, upperfd, dest)) < 0)
-                                return roost_error_set(c->b->e, dst, "line %d: COPY to /%s in the image", c->line,
-                                                       dest);
+                                return roost_error_set(c->b->e, dst, "line %d: COPY to /%s in the image",
+                                                       c->line, dest);
                         if ((r = copy_dir_contents(c, sub, rel, dst, 0)) < 0)
                                 return r;
                         continue;
@@ -523,7 +532,8 @@ static int copy_all(struct copy *c, char *const *srcs, size_t n_srcs, const char
                 if (!parent)
                         return -ENOMEM;
                 if ((dst = upper_dirs(c, upperfd, parent)) < 0)
-                        return roost_error_set(c->b->e, dst, "line %d: COPY to /%s in the image", c->line, parent);
+                        return roost_error_set(c->b->e, dst, "line %d: COPY to /%s in the image", c->line,
+                                               parent);
                 if ((r = copy_entry(c, dirfd, name, rel, dst, dname, 0)) < 0)
                         return r;
         }
@@ -531,7 +541,7 @@ static int copy_all(struct copy *c, char *const *srcs, size_t n_srcs, const char
 }
 
 int build_step_copy(struct build *b, const struct dockerfile_step *st, char *const *vars, size_t n_vars,
-                     const char *text)
+                    const char *text)
 {
         size_t n = 0;
         while (st->argv[n])
@@ -547,8 +557,8 @@ int build_step_copy(struct build *b, const struct dockerfile_step *st, char *con
         const char *dest = words[n - 1];
         struct layers l = { 0 };
         struct copy c = { .b = b, .line = (int)st->line };
-        _cleanup_free_ char *workdir = build_config_string(b, "WorkingDir"), *resolved = NULL, *tmpname = NULL,
-                            *config = NULL;
+        _cleanup_free_ char *workdir = build_config_string(b, "WorkingDir"), *resolved = NULL,
+                            *tmpname = NULL, *config = NULL;
         _cleanup_close_ int tmpfd = -1, upperfd = -1;
         char key[STORE_SHA256_HEX + 1], hex[STORE_SHA256_HEX + 1];
         int r = layers_open(b, &l);
@@ -586,7 +596,8 @@ int build_step_copy(struct build *b, const struct dockerfile_step *st, char *con
                 goto out;
         hex_encode(md, 32, hex);
         char extra[200];
-        snprintf(extra, sizeof(extra), "sources %s chown %u:%u", hex, c.chown ? c.uid : 0, c.chown ? c.gid : 0);
+        snprintf(extra, sizeof(extra), "sources %s chown %u:%u", hex, c.chown ? c.uid : 0,
+                 c.chown ? c.gid : 0);
         if ((r = build_step_key(b, text, extra, key)) < 0 || (r = build_cache_try(b, key)) != 0) {
                 if (r > 0)
                         build_announce(b, true);
@@ -597,7 +608,8 @@ int build_step_copy(struct build *b, const struct dockerfile_step *st, char *con
 
         r = image_resolve(&l, workdir, dest, &resolved);
         if (r < 0) {
-                r = roost_error_set(b->e, r, "line %u: COPY: the destination %s in the image", st->line, dest);
+                r = roost_error_set(b->e, r, "line %u: COPY: the destination %s in the image", st->line,
+                                    dest);
                 goto out;
         }
         struct stat dst;
@@ -607,7 +619,8 @@ int build_step_copy(struct build *b, const struct dockerfile_step *st, char *con
                            (image_lookup(&l, resolved, &dst, &lfd) == 0 && S_ISDIR(dst.st_mode));
         if ((r = store_tmpdir(b->s, &tmpname, &tmpfd)) < 0 || mkdirat(tmpfd, "upper", 0755) < 0 ||
             (upperfd = openat(tmpfd, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-                r = roost_error_set(b->e, r < 0 ? r : -errno, "line %u: COPY: a directory for the layer", st->line);
+                r = roost_error_set(b->e, r < 0 ? r : -errno, "line %u: COPY: a directory for the layer",
+                                    st->line);
                 goto out;
         }
         c.image = &l;
@@ -617,7 +630,8 @@ int build_step_copy(struct build *b, const struct dockerfile_step *st, char *con
         if ((r = commit_layer_write(b->s, upperfd, &layer, b->e)) < 0 ||
             (r = build_layer_tree(b, &layer, tmpfd, "upper", upperfd)) < 0)
                 goto out;
-        if ((r = commit_config_step(b->config, NULL, &b->cmd_set, layer.diff_id, text, build_now(b), &config, b->e)) < 0)
+        if ((r = commit_config_step(b->config, NULL, &b->cmd_set, layer.diff_id, text, build_now(b), &config,
+                                    b->e)) < 0)
                 goto out;
         r = build_step_image(b, config, &layer, key);
         goto out;
@@ -631,4 +645,3 @@ out:
         layers_close(&l);
         return r;
 }
-

@@ -19,9 +19,9 @@ static const struct {
         const char *name;
         enum dockerfile_kind kind;
 } known[] = {
-        { "FROM", DF_FROM },       { "RUN", DF_RUN },     { "COPY", DF_COPY },
-        { "ENV", DF_ENV },         { "ARG", DF_ARG },     { "WORKDIR", DF_WORKDIR },
-        { "USER", DF_USER },       { "CMD", DF_CMD },     { "ENTRYPOINT", DF_ENTRYPOINT },
+        { "FROM", DF_FROM },   { "RUN", DF_RUN }, { "COPY", DF_COPY },
+        { "ENV", DF_ENV },     { "ARG", DF_ARG }, { "WORKDIR", DF_WORKDIR },
+        { "USER", DF_USER },   { "CMD", DF_CMD }, { "ENTRYPOINT", DF_ENTRYPOINT },
         { "LABEL", DF_LABEL },
 };
 
@@ -115,7 +115,8 @@ static char **split_words(const char *s)
 }
 
 /* One logical line (continuations joined) starting at LINE: KW ARGS. */
-static int parse_instruction(struct dockerfile *df, char *text, unsigned line, bool *seen_from, roost_error *e)
+static int parse_instruction(struct dockerfile *df, char *text, unsigned line, bool *seen_from,
+                             roost_error *e)
 {
         char *p = text;
         while (isspace((unsigned char)*p))
@@ -137,8 +138,8 @@ static int parse_instruction(struct dockerfile *df, char *text, unsigned line, b
         if (kind < 0) {
                 for (size_t i = 0; i < ELEMENTSOF(unsupported); i++)
                         if (strlen(unsupported[i]) == kwlen && !strncasecmp(kw, unsupported[i], kwlen))
-                                return roost_error_set(e, 0, "line %u: %s is not supported by roost build", line,
-                                                       unsupported[i]),
+                                return roost_error_set(e, 0, "line %u: %s is not supported by roost build",
+                                                       line, unsupported[i]),
                                        -ROOST_EUSAGE;
                 return roost_error_set(e, 0, "line %u: unknown instruction %.*s", line,
                                        (int)(kwlen > 64 ? 64 : kwlen), kw),
@@ -146,7 +147,8 @@ static int parse_instruction(struct dockerfile *df, char *text, unsigned line, b
         }
         const char *name = dockerfile_kind_name((enum dockerfile_kind)kind);
         if (kind == DF_FROM && *seen_from)
-                return roost_error_set(e, 0, "line %u: a second FROM (a multi-stage build) is not supported", line),
+                return roost_error_set(e, 0, "line %u: a second FROM (a multi-stage build) is not supported",
+                                       line),
                        -ROOST_EUSAGE;
         if (kind != DF_FROM && kind != DF_ARG && !*seen_from)
                 return roost_error_set(e, 0, "line %u: %s before FROM (only ARG may come first)", line, name),
@@ -179,7 +181,7 @@ static int parse_instruction(struct dockerfile *df, char *text, unsigned line, b
         }
         int r = -ENOMEM;
         if (!(st.args = strdup(args)) || asprintf(&st.text, "%s %s%s%s", name, st.chown ? "--chown=" : "",
-                                                   st.chown ? st.chown : "", st.chown ? " " : "") < 0) {
+                                                  st.chown ? st.chown : "", st.chown ? " " : "") < 0) {
                 st.text = NULL;
                 goto fail;
         }
@@ -312,7 +314,7 @@ int dockerfile_expand(const char *in, char *const *vars, size_t n_vars, char **r
         bool squote = false;
         sb_add(&b, "", 0);
         for (const char *p = in; *p;) {
-                if (*p == '\'' ) {
+                if (*p == '\'') {
                         squote = !squote;
                         sb_add(&b, p++, 1);
                         continue;
@@ -357,7 +359,8 @@ int dockerfile_expand(const char *in, char *const *vars, size_t n_vars, char **r
                                 if (ne[1] == '-' && set)
                                         sb_add(&b, v, strlen(v));
                                 else if ((ne[1] == '-' && !set) || (ne[1] == '+' && set)) {
-                                        _cleanup_free_ char *word = strndup(ne + 2, (size_t)(close - ne - 2)), *x = NULL;
+                                        _cleanup_free_ char *word = strndup(ne + 2, (size_t)(close - ne - 2)),
+                                                            *x = NULL;
                                         if (!word || dockerfile_expand(word, vars, n_vars, &x) < 0) {
                                                 free(b.p);
                                                 return -EINVAL;

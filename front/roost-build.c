@@ -103,7 +103,9 @@ static int on_pull(void *userdata, const char *image, roost_error *e)
         int r = run_tool(path, argv);
         if (r != 0)
                 return roost_error_set(e, 0, "FROM %s: pull failed (exit %d)", image, r),
-                       r == EXIT_NOTFOUND ? -ROOST_ENOTFOUND : r == EXIT_NETWORK ? -ROOST_ENETWORK : -ROOST_EFORMAT;
+                       r == EXIT_NOTFOUND  ? -ROOST_ENOTFOUND
+                       : r == EXIT_NETWORK ? -ROOST_ENETWORK
+                                           : -ROOST_EFORMAT;
         return 0;
 }
 
@@ -128,7 +130,8 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
                 { OPT_FILE, 'f', "file", "FILE", "the Dockerfile (default: DIR/Dockerfile)" },
                 { OPT_BUILD_ARG, 0, "build-arg", "K=V", "a value for ARG K (repeatable; K alone: ours)" },
                 { OPT_NO_CACHE, 0, "no-cache", NULL, "run every step, reusing no cached one" },
-                { OPT_NETWORK, 0, "network", "none|host", "RUN's network (default: host's, as docker build)" },
+                { OPT_NETWORK, 0, "network", "none|host",
+                  "RUN's network (default: host's, as docker build)" },
                 { ROOST_OPT_JSON, 0, "json", NULL, "the image and each step, as JSON" },
                 ROOST_OPT_HELP_ENTRY,
                 {},
@@ -223,7 +226,8 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
         r = file ? read_file_at(AT_FDCWD, file, 1 << 20, &text, &len)
                  : read_file_at(ctxfd, "Dockerfile", 1 << 20, &text, &len);
         if (r < 0) {
-                cli_error("build: reading %s%s: %s", file ? file : dir, file ? "" : "/Dockerfile", roost_strerror(r));
+                cli_error("build: reading %s%s: %s", file ? file : dir, file ? "" : "/Dockerfile",
+                          roost_strerror(r));
                 for (size_t i = 0; i < n_bargs; i++)
                         free(owned[i]);
                 return r == -ENOENT ? EXIT_NOTFOUND : EXIT_FAIL;
@@ -247,8 +251,8 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
                         used = df.steps[j].kind == DF_ARG && !strncmp(df.steps[j].args, bargs[i], klen) &&
                                (df.steps[j].args[klen] == '=' || !df.steps[j].args[klen]);
                 if (!used)
-                        cli_warn("build: --build-arg %.*s: no ARG %.*s in the Dockerfile; ignored", (int)klen, bargs[i],
-                                 (int)klen, bargs[i]);
+                        cli_warn("build: --build-arg %.*s: no ARG %.*s in the Dockerfile; ignored", (int)klen,
+                                 bargs[i], (int)klen, bargs[i]);
         }
         /* A rootless build would need COPY's files owned by the user
          * namespace's ids and each layer written from a namespace mapped as
@@ -308,8 +312,8 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
                 cli_error("build: %s", e.msg);
                 ret = r > 0 ? r : roost_exit_code(r);
         } else if (a.json) {
-                json_t *j = json_pack("{s:s+, s:s+, s:o}", "id", "sha256:", digest, "reference", name, "", "steps",
-                                      c.steps);
+                json_t *j = json_pack("{s:s+, s:s+, s:o}", "id", "sha256:", digest, "reference", name, "",
+                                      "steps", c.steps);
                 c.steps = NULL;
                 if (j) {
                         json_object_set_new(j, "reference", json_sprintf("%s:%s", name, tag));
