@@ -9,6 +9,8 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,10 +321,15 @@ static int step_run(struct build *b, const struct dockerfile_step *st, char *con
         (void)store_container_remove(b->s, cname);
         fflush(stdout);
         fflush(stderr);
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0)
                 return roost_error_set(b->e, -errno, "line %u: RUN: starting launch", st->line);
         if (pid == 0) {
+                /* A build that is killed takes its RUN with it: launch
+                 * dies with us, and its container with launch. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(125);
                 int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
                     (b->o->out_fd != STDOUT_FILENO && dup2(b->o->out_fd, STDOUT_FILENO) < 0))
@@ -445,6 +452,25 @@ static int step_config(struct build *b, const struct dockerfile_step *st, const 
 
 /* ---- the build ---- */
 
+/* Build containers a build that was killed left (roost-build-PID-LINE,
+ * PID no longer running): removed, as no one else will. */
+static void remove_stale_containers(store *s)
+{
+        char **names = NULL;
+        size_t n = 0;
+        if (store_container_list(s, &names, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                char *end;
+                if (strncmp(names[i], "roost-build-", 12))
+                        continue;
+                long pid = strtol(names[i] + 12, &end, 10);
+                if (pid > 0 && *end == '-' && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+                        (void)store_container_remove(s, names[i]);
+        }
+        strv_free(names);
+}
+
 int build_run(store *s, const struct dockerfile *df, const struct build_options *o, const char *name,
               const char *tag, char ret_digest[STORE_SHA256_HEX + 1], roost_error *e)
 {
@@ -454,6 +480,7 @@ int build_run(store *s, const struct dockerfile *df, const struct build_options 
                  o->arch              ? o->arch
                  : host_alpine_arch() ? host_alpine_arch()
                                       : "");
+        remove_stale_containers(s);
         if (o->dockerignore && (r = dockerignore_parse(o->dockerignore, &b.ignore)) < 0)
                 return roost_error_set(e, r, ".dockerignore");
         for (size_t i = 0; r == 0 && i < df->n; i++) {

@@ -163,6 +163,20 @@ run_cmd roost --store "$S" inspect bad:1
 is "$rc" 3 "... no image is named"
 is "$(ls "$S/containers" 2>/dev/null | wc -l):$(ls "$S/tmp" | wc -l)" "0:0" "... no build container or temporary is left"
 
+# A build killed during a RUN leaves its build container; the next build
+# removes it (its pid is gone).
+printf 'FROM base:1\nRUN echo started >/started && sleep 30\n' >"$TEST_TMP/bad/Dockerfile"
+roost --store "$S" build -t killed:1 "$TEST_TMP/bad" >"$TEST_TMP/killed.out" 2>&1 &
+bpid=$!
+for _ in $(seq 100); do ls "$S/containers" 2>/dev/null | grep -q "^roost-build-$bpid-" && break; sleep 0.1; done
+sleep 0.5
+kill -KILL "$bpid"
+wait "$bpid" 2>/dev/null
+for _ in $(seq 100); do [ "$(roost --store "$S" containers --json | jq '[.[] | select(.running)] | length')" = 0 ] && break; sleep 0.1; done
+is "$(ls "$S/containers" | grep -c "^roost-build-$bpid-")" 1 "a build killed during a RUN leaves its build container"
+build -q -t app:1 --build-arg WHO=roost "$C"
+is "$(ls "$S/containers" | grep -c "^roost-build-")" 0 "... which the next build removes"
+
 # ---- hostile contexts ----
 H=$TEST_TMP/hostile
 mkdir -p "$H/ok"
