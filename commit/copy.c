@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -540,6 +541,82 @@ static int copy_all(struct copy *c, char *const *srcs, size_t n_srcs, const char
         return 0;
 }
 
+/* SRC with a wildcard (*, ?, [...], as fnmatch(3), in its last component)
+ * replaced by the context's names it matches, sorted, .dockerignore
+ * applied; appended to *OUT. A source without one is appended as it is
+ * (copy_source checks it). No match is an error, as in docker. */
+static int glob_source(struct build *b, unsigned line, const char *src, char ***out, size_t *n_out)
+{
+        const char *slash = strrchr(src, '/');
+        const char *pat = slash ? slash + 1 : src;
+        _cleanup_free_ char *dir = slash ? strndup(src, (size_t)(slash - src)) : strdup(".");
+        size_t start = *n_out;
+        if (!dir)
+                return -ENOMEM;
+        bool dots = !strcmp(dir, "..") || !strncmp(dir, "../", 3) || strstr(dir, "/../") ||
+                    (strlen(dir) >= 3 && !strcmp(dir + strlen(dir) - 3, "/.."));
+        if (!strpbrk(pat, "*?[") || dots) {
+                char **more = realloc(*out, (*n_out + 2) * sizeof(char *));
+                if (!more)
+                        return -ENOMEM;
+                *out = more;
+                if (!((*out)[(*n_out)++] = strdup(src)))
+                        return -ENOMEM;
+                (*out)[*n_out] = NULL;
+                return 0;
+        }
+        struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+        int fd = (int)syscall(SYS_openat2, b->o->ctxfd, *dir == '/' ? dir + 1 : dir, &how, sizeof(how));
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return roost_error_set(b->e, 0, "line %u: COPY %s: no such directory in the build context",
+                                       line, src),
+                       -ROOST_ENOTFOUND;
+        }
+        struct dirent *de;
+        int r = 0;
+        while (r == 0 && (de = readdir(d))) {
+                _cleanup_free_ char *rel = NULL;
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || fnmatch(pat, de->d_name, 0) != 0)
+                        continue;
+                if (asprintf(&rel, "%s%s%s", slash ? dir : "", slash ? "/" : "", de->d_name) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                const char *clean = rel;
+                while (*clean == '/' || (clean[0] == '.' && clean[1] == '/'))
+                        clean += *clean == '/' ? 1 : 2;
+                if (dockerignore_excluded(&b->ignore, clean))
+                        continue;
+                char **more = realloc(*out, (*n_out + 2) * sizeof(char *));
+                if (!more) {
+                        r = -ENOMEM;
+                        break;
+                }
+                *out = more;
+                (*out)[(*n_out)++] = TAKE_PTR(rel);
+                (*out)[*n_out] = NULL;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (*n_out == start)
+                return roost_error_set(b->e, 0, "line %u: COPY %s: no file in the build context matches",
+                                       line, src),
+                       -ROOST_ENOTFOUND;
+        /* Sorted, so that the key does not depend on readdir's order. */
+        for (size_t i = start + 1; i < *n_out; i++)
+                for (size_t j = i; j > start && strcmp((*out)[j - 1], (*out)[j]) > 0; j--) {
+                        char *t = (*out)[j];
+                        (*out)[j] = (*out)[j - 1];
+                        (*out)[j - 1] = t;
+                }
+        return 0;
+}
+
 int build_step_copy(struct build *b, const struct dockerfile_step *st, char *const *vars, size_t n_vars,
                     const char *text)
 {
@@ -555,6 +632,16 @@ int build_step_copy(struct build *b, const struct dockerfile_step *st, char *con
                                                st->argv[i]),
                                -ROOST_EUSAGE;
         const char *dest = words[n - 1];
+        /* The sources, their wildcards matched in the context. */
+        _cleanup_(strv_freep) char **srcs = calloc(1, sizeof(char *));
+        size_t n_srcs = 0;
+        if (!srcs)
+                return -ENOMEM;
+        for (size_t i = 0; i + 1 < n; i++) {
+                int k = glob_source(b, st->line, words[i], &srcs, &n_srcs);
+                if (k < 0)
+                        return k == -ENOMEM ? roost_error_set(b->e, k, "line %u: COPY", st->line) : k;
+        }
         struct layers l = { 0 };
         struct copy c = { .b = b, .line = (int)st->line };
         _cleanup_free_ char *workdir = build_config_string(b, "WorkingDir"), *resolved = NULL,
@@ -587,7 +674,7 @@ int build_step_copy(struct build *b, const struct dockerfile_step *st, char *con
         unsigned mdlen;
         if (!(c.hash = EVP_MD_CTX_new()) || EVP_DigestInit_ex(c.hash, EVP_sha256(), NULL) != 1)
                 goto oom;
-        r = copy_all(&c, words, n - 1, "", false, -1);
+        r = copy_all(&c, srcs, n_srcs, "", false, -1);
         if (r >= 0 && EVP_DigestFinal_ex(c.hash, md, &mdlen) != 1)
                 r = -ENOMEM;
         EVP_MD_CTX_free(c.hash);
@@ -615,7 +702,7 @@ int build_step_copy(struct build *b, const struct dockerfile_step *st, char *con
         struct stat dst;
         int lfd;
         size_t dlen = strlen(dest);
-        bool dest_is_dir = (dlen && dest[dlen - 1] == '/') || n > 2 || !*resolved ||
+        bool dest_is_dir = (dlen && dest[dlen - 1] == '/') || n_srcs > 1 || !*resolved ||
                            (image_lookup(&l, resolved, &dst, &lfd) == 0 && S_ISDIR(dst.st_mode));
         if ((r = store_tmpdir(b->s, &tmpname, &tmpfd)) < 0 || mkdirat(tmpfd, "upper", 0755) < 0 ||
             (upperfd = openat(tmpfd, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
@@ -624,7 +711,7 @@ int build_step_copy(struct build *b, const struct dockerfile_step *st, char *con
                 goto out;
         }
         c.image = &l;
-        if ((r = copy_all(&c, words, n - 1, resolved, dest_is_dir, upperfd)) < 0)
+        if ((r = copy_all(&c, srcs, n_srcs, resolved, dest_is_dir, upperfd)) < 0)
                 goto out;
         struct commit_layer layer;
         if ((r = commit_layer_write(b->s, upperfd, &layer, b->e)) < 0 ||

@@ -203,6 +203,17 @@ is "$(sed -n 4,5p <<<"$out")" "$(printf 'fine\nfine')" "... an absolute destinat
 [ ! -e "$ESC" ]
 ok $? "... and never on the host"
 
+# ---- wildcards in COPY's sources ----
+printf 'FROM base:1\nCOPY *.txt src/*.sh /w/\n' >"$TEST_TMP/glob.Dockerfile"
+build -t glob:1 -f "$TEST_TMP/glob.Dockerfile" "$C"
+is "$rc" 0 "COPY with wildcards builds"
+is "$(launch --store "$S" --entrypoint /bin/ls glob:1 /w | tr '\n' ' ')" "app.sh hello.txt " \
+        "... copying what they match in the context"
+printf 'FROM base:1\nCOPY *.key /k/\n' >"$TEST_TMP/glob.Dockerfile"
+build -t glob:1 -f "$TEST_TMP/glob.Dockerfile" "$C"
+like "$rc $err" "^3 .*line 2: COPY \*\.key: no file in the build context matches" \
+        "... and what .dockerignore leaves out they do not match"
+
 # ---- FROM scratch ----
 mkdir -p "$TEST_TMP/scratch"
 cp /bin/busybox "$TEST_TMP/scratch/busybox"
@@ -243,7 +254,7 @@ is "$rc:$out" "0:app says one two" "... and launches there offline, as built"
 records=$(ls "$S/cache" | wc -l)
 run_cmd roost --store "$S" gc
 like "$out" "[0-9]+ build cache records" "gc reports the cache records it removed"
-roost --store "$S" rm app:1 hostile:1 net:1 scratchy:1 >/dev/null
+roost --store "$S" rm app:1 hostile:1 net:1 scratchy:1 glob:1 >/dev/null
 run_cmd roost --store "$S" gc
 like "$out" "removed [1-9][0-9]* blobs, .* [1-9][0-9]* build cache records" "once no image uses their layers, gc removes cache records"
 [ "$(ls "$S/cache" | wc -l)" -lt "$records" ]
