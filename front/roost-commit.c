@@ -422,12 +422,12 @@ static json_t *inspect_one(store *s, const struct store_ref *ref, const struct s
         if (json_object_get(cfg, "variant"))
                 json_object_set(o, "Variant", json_object_get(cfg, "variant"));
         json_object_set(o, "Os", json_object_get(cfg, "os") ?: json_null());
-        json_object_set(o, "Config", json_object_get(cfg, "config") ?: json_object());
-        json_object_set_new(o, "RootFS", json_pack("{s:s, s:O}", "Type", "layers", "Layers", diff ?: json_array()));
-        json_object_set(o, "History", json_object_get(cfg, "history") ?: json_array());
+        json_object_set_new(o, "Config", json_incref(json_object_get(cfg, "config")) ?: json_object());
+        json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers", json_incref(diff) ?: json_array()));
+        json_object_set_new(o, "History", json_incref(json_object_get(cfg, "history")) ?: json_array());
         json_object_set_new(o, "Size", json_integer((json_int_t)ref->size));
         json_object_set_new(o, "Layers", layers), layers = NULL;
-        json_object_set(o, "Annotations", json_object_get(man, "annotations") ?: json_object());
+        json_object_set_new(o, "Annotations", json_incref(json_object_get(man, "annotations")) ?: json_object());
         json_object_set_new(o, "Provenance", prov), prov = NULL;
 out:
         json_decref(cfg);
