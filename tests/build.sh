@@ -50,7 +50,7 @@ ENV APP_HOME=/opt/app \
 LABEL team=ci "org.example.note"="a note"
 WORKDIR $APP_HOME
 RUN echo "$GREETING ${WHO:-nobody} in $MODE" >greeting.txt && \
-    date +%s%N >stamp && pwd >where
+    cat /proc/sys/kernel/random/uuid >stamp && pwd >where
 RUN ["/bin/sh", "-c", "echo exec form >/opt/app/exec.txt"]
 COPY hello.txt .
 COPY --chown=app:app src/ bin/
