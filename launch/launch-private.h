@@ -83,7 +83,11 @@ int launch_volumes_check(const struct launch_config *c, struct cgroup_device *de
 
 /* mount.c: assembling the root, seen from the container's mount namespace */
 int mount_root(const struct run_state *st, roost_error *e);
-int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e);
+/* proc does not depend on the network namespace (/proc/net is the
+ * reader's), and goes on before launch's is joined; sysfs shows its
+ * mounter's, and goes on after. */
+int mount_proc(const struct run_state *st, int rootfd, roost_error *e);
+int mount_sys(const struct run_state *st, int rootfd, roost_error *e);
 int mount_etc_files(const struct run_state *st, int rootfd, roost_error *e);
 int mount_volumes(const struct run_state *st, int rootfd, roost_error *e);
 int mount_enter_root(const struct run_state *st, roost_error *e);

@@ -136,6 +136,10 @@ static _Noreturn void child_main(struct run_state *st)
                         "mounts below use stay whole");
         if ((r = sandbox_init_bound(&c->sandbox, &e)) < 0)
                 sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        /* proc too, while launch may still be making the network
+         * namespace: it shows the network of whoever reads it. */
+        if ((r = mount_proc(st, rootfd, &e)) < 0)
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         /* sysfs shows the network of whoever mounts it: join the private
          * one first, if launch made it for us meanwhile. */
         if (st->net_by_parent) {
@@ -152,7 +156,7 @@ static _Noreturn void child_main(struct run_state *st)
         }
         step_mark(STEP_NET_WAIT);
         close(st->sync_pipe[0]);
-        if ((r = mount_proc_sys(st, rootfd, &e)) < 0 || (r = mount_volumes(st, rootfd, &e)) < 0 ||
+        if ((r = mount_sys(st, rootfd, &e)) < 0 || (r = mount_volumes(st, rootfd, &e)) < 0 ||
             (r = mount_workdir(st, rootfd, &e)) < 0 || (r = mount_root_seal(st, &e)) < 0)
                 sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         /* A foreign tree's interpreter, registered while the host's /usr/bin

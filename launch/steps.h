@@ -12,8 +12,8 @@ enum launch_step {
         STEP_ROOT,        /* scratch tmpfs, the tree's overlay */
         STEP_DEV,         /* /dev */
         STEP_ETC,         /* /etc/hosts, hostname, resolv.conf */
-        STEP_NET_WAIT,    /* joining launch's network namespace */
-        STEP_PROC_SYS,    /* /proc, /sys, volumes */
+        STEP_NET_WAIT,    /* the bounding set, /proc, joining launch's network namespace */
+        STEP_PROC_SYS,    /* /sys, volumes */
         STEP_PIVOT,       /* pivot_root, the old root detached */
         STEP_MASKS,       /* masked and read-only paths */
         STEP_INIT,        /* descriptors closed, PID 1 set up */
