@@ -326,6 +326,15 @@ _Noreturn void init_run(const struct run_state *st)
         /* launch holds the terminal's master now. */
         if (master >= 0)
                 close(master);
+        /* The network launch made for us has its loopback up before
+         * anything of the container runs (EOF: launch is gone, and so
+         * are we soon). */
+        if (st->net_by_parent) {
+                struct sync_msg m;
+                if (sync_recv(st->sync_pipe[0], &m) < 0 || m.kind != SYNC_NET_UP)
+                        _exit(LAUNCH_EXIT_ERROR);
+                close(st->sync_pipe[0]);
+        }
         become_pid1(st, params);
 }
 

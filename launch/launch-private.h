@@ -40,7 +40,7 @@ struct run_state {
         uid_t lower_uid;     /* the top lower's root directory's, for the upper's */
         gid_t lower_gid;
         mode_t lower_mode;
-        int sync_pipe[2];   /* parent -> child: SYNC_GO, then SYNC_NET_READY (sync.h) */
+        int sync_pipe[2];   /* parent -> child: SYNC_GO, SYNC_NET_READY, SYNC_NET_UP (sync.h) */
         bool net_by_parent; /* launch makes the network namespace while the child mounts */
         pid_t parent;       /* launch's pid, for the child to join that namespace */
         bool early_exit;    /* init reports the command's status before tearing down */

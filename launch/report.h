@@ -15,6 +15,7 @@ enum sync_kind {
         SYNC_NET_READY = 2, /* launch: the network namespace it made may be joined */
         SYNC_FAILED = 3,    /* the container's side: a failure, STATUS 125, 126 or 127 */
         SYNC_EXITED = 4,    /* roost-init: the command ended with STATUS */
+        SYNC_NET_UP = 5,    /* launch: the joined namespace's loopback is up */
 };
 
 struct sync_msg {
