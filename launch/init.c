@@ -162,8 +162,9 @@ static void explain_roost_init(const struct run_state *st, const struct user_ids
         explain_line("execveat(memfd \"%s\", [\"%s\"], []) — PID 1 leaves launch's binary for roost-init's "
                      "sealed copy, with an empty environment; the command's description is in a memfd",
                      INIT_NAME, INIT_NAME);
-        explain_line("fork() — roost-init starts the command as its child; PID 1 stays to pass signals on "
-                     "and reap orphans");
+        explain_line("clone(CLONE_VM|SIGCHLD) — roost-init starts the command as its child, sharing its "
+                     "memory until it execs (as posix_spawn); PID 1 stays to pass signals on and reap "
+                     "orphans");
         if (!c->sandbox.privileged)
                 explain_line("capset(CAP_KILL only) — PID 1, before the command may run: it keeps only "
                              "what it needs to pass signals on, so that even a command allowed to ptrace "

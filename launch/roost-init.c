@@ -10,7 +10,7 @@
  * sealed copy that cannot be written and is gone with the container,
  * /proc/1/environ is empty and /proc/1/maps shows nothing of the host.
  *
- * As INIT_NAME it is PID 1: it forks the command's process, which sets
+ * As INIT_NAME it is PID 1: it starts the command's process, which sets
  * itself up as launch described it (INIT_FD_PARAMS: session, terminal,
  * working directory, user, capabilities), waits until PID 1 has dropped to
  * CAP_KILL, looks the command up in the container's PATH and execs it.
@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -188,8 +189,10 @@ static _Noreturn void exec_command(char **argv, char **env)
         fail(127, ENOENT, cmd, "command not found");
 }
 
-/* The command's process, a fork of PID 1: set up as launch said, then,
- * once PID 1 holds nothing but CAP_KILL (the gate's EOF), the command. */
+/* The command's process, PID 1's child sharing its memory until it execs
+ * (CLONE_VM, as posix_spawn): set up as launch said, then, once PID 1
+ * holds nothing but CAP_KILL (the gate's EOF), the command. It writes
+ * nothing of the memory but its own stack, and PID 1 leaves C alone. */
 static _Noreturn void command_main(const struct command *c, int gate)
 {
         const struct init_params *p = &c->p;
@@ -218,11 +221,13 @@ static _Noreturn void command_main(const struct command *c, int gate)
         if (syscall(SYS_setgroups, (size_t)p->n_groups, c->groups) < 0 && errno != EPERM)
                 failf(125, errno, "setgroups: %s", strerror(errno));
         /* The bounding set is the command's already: PID 1 cut it before
-         * it became roost-init, and a fork inherits it. */
-        if (setresgid(p->gid, p->gid, p->gid) < 0)
+         * it became roost-init, and a child inherits it. Raw system calls:
+         * libc's set*id would synchronise threads through state this
+         * process shares with PID 1. */
+        if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
                 failf(125, errno, "group %u: %s%s", (unsigned)p->gid, strerror(errno),
                       p->rootless ? " (not mapped in the user namespace)" : "");
-        if (setresuid(p->uid, p->uid, p->uid) < 0)
+        if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
                 failf(125, errno, "user %u: %s%s", (unsigned)p->uid, strerror(errno),
                       p->rootless ? " (not mapped in the user namespace)" : "");
         /* Only 0, 1 and 2 survive the exec: the report pipe goes with it. */
@@ -230,7 +235,7 @@ static _Noreturn void command_main(const struct command *c, int gate)
         if (p->sandboxed) {
                 /* Its own set, inheritable and ambient empty (a -u user
                  * lost the permitted set with setresuid already); and
-                 * no_new_privs, which PID 1 set and a fork keeps. */
+                 * no_new_privs, which PID 1 set and a child keeps. */
                 int r = caps_limit(p->caps, false);
                 if (r < 0)
                         failf(125, -r, "setting capabilities: %s", strerror(-r));
@@ -240,11 +245,28 @@ static _Noreturn void command_main(const struct command *c, int gate)
         /* EOF once PID 1 dropped to CAP_KILL (or died, which ends the
          * container anyway): a command allowed to ptrace PID 1 never finds
          * it holding more. */
-        char b;
-        while (read(gate, &b, 1) > 0 || errno == EINTR)
-                errno = 0;
+        for (;;) {
+                char b;
+                ssize_t k = read(gate, &b, 1);
+                if (k == 0 || (k < 0 && errno != EINTR))
+                        break;
+        }
         close(gate);
         exec_command(c->argv, c->env);
+}
+
+struct command_start {
+        const struct command *c;
+        int gate, gate_write;
+};
+
+static char command_stack[64 * 1024] __attribute__((aligned(16)));
+
+static int command_start(void *arg)
+{
+        const struct command_start *a = arg;
+        close(a->gate_write);
+        command_main(a->c, a->gate);
 }
 
 static _Noreturn void pid1(void)
@@ -260,15 +282,14 @@ static _Noreturn void pid1(void)
         read_params(&c);
         if (pipe2(gate, O_CLOEXEC) < 0)
                 failf(125, errno, "creating a pipe: %s", strerror(errno));
-        /* A fork of this small program costs less than launch's exec of it
-         * a second time, which the command's process once was. */
-        pid_t command = fork();
+        /* The command's process shares our memory until it execs, on a
+         * stack of its own: copying even this small program's page tables
+         * for a fork costs three times as much here (docs/launch.md). Its
+         * descriptors are its own copy. */
+        struct command_start start = { &c, gate[0], gate[1] };
+        pid_t command = clone(command_start, command_stack + sizeof(command_stack), CLONE_VM | SIGCHLD, &start);
         if (command < 0)
                 failf(125, errno, "starting the command: %s", strerror(errno));
-        if (command == 0) {
-                close(gate[1]);
-                command_main(&c, gate[0]);
-        }
         close(gate[0]);
         /* PID 1 needs no privilege of its own from here on but passing
          * signals on, and its execve cannot gain any back (no_new_privs). */
@@ -281,11 +302,6 @@ static _Noreturn void pid1(void)
         }
         /* The command may run from here on. */
         close(gate[1]);
-        /* What PID 1 kept of the command's environment goes. */
-        explicit_bzero(c.data, (size_t)c.p.size);
-        free(c.data);
-        free(c.argv);
-        free(c.env);
         if (!c.p.report)
                 close(INIT_FD_REPORT);
         /* Launch's stdin, stdout and stderr are the caller's (its terminal,

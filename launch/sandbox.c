@@ -8,7 +8,7 @@
  * as by docker's profile.
  *
  * PID 1 also cuts the bounding set then, which the command's process
- * inherits; that process (forked by roost-init, launch/roost-init.c) cuts
+ * inherits; that process (roost-init's child, launch/roost-init.c) cuts
  * its own capabilities, and no_new_privs (set by PID 1 already) holds so
  * that nothing exec'd can gain privileges back (setuid files, file
  * capabilities). */
@@ -45,7 +45,7 @@ int sandbox_init_bound(const struct sandbox_config *c, roost_error *e)
          * the inheritable set, and the inheritable one can only gain it
          * while the bounding set has it. PID 1's execve into roost-init
          * keeps KILL for passing signals on, and SETUID and SETGID for
-         * the command's process that roost-init forks to switch user
+         * the command's process that roost-init starts to switch user
          * (launch/roost-init.c); that process empties its inheritable set
          * before its own execve, and PID 1 drops all but KILL. */
         int r;
@@ -72,7 +72,7 @@ int sandbox_init_narrow(const struct sandbox_config *c, roost_error *e)
          * command's (which the command then inherits, uncut again), sets
          * no_new_privs even without a filter, and is undumpable before the
          * command exists. KILL stays for passing signals on, SETUID and
-         * SETGID for the command's process roost-init forks, also through
+         * SETGID for the command's process roost-init starts, also through
          * PID 1's execve into roost-init (sandbox_init_bound). */
         int r = sandbox_init_bound(c, e);
         if (r < 0)

@@ -54,9 +54,9 @@ n_pivot=$(at '^explain: pivot_root') n_detach=$(at 'MNT_DETACH') n_exec=$(at '^e
 (( n_clone > 0 && n_clone < n_proc && n_proc < n_pivot && n_pivot < n_detach && n_detach < n_exec ))
 ok $? "in the order they happen (clone $n_clone, proc $n_proc, pivot $n_pivot, detach $n_detach, execve $n_exec)"
 n_filter=$(at '^explain: seccomp\(SECCOMP_SET_MODE_FILTER\)') n_bound=$(at '^explain: prctl\(PR_CAPBSET_DROP\) for each')
-n_fork=$(at '^explain: fork\(\) — roost-init starts the command')
+n_fork=$(at '^explain: clone\(CLONE_VM\|SIGCHLD\) — roost-init starts the command')
 (( n_bound < n_proc && n_detach < n_filter && n_filter < n_fork && n_fork < n_exec ))
-ok $? "PID 1's own steps too (filter $n_filter, bounding set $n_bound, roost-init's fork of the command $n_fork)"
+ok $? "PID 1's own steps too (filter $n_filter, bounding set $n_bound, roost-init's clone of the command $n_fork)"
 [ "$(printf '%s\n' "$err" | tail -n 2 | head -n 1 | cut -c1-16)" = "explain: execve(" ]
 ok $? "the execve line comes last, right before the command's own output"
 
