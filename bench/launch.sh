@@ -1,8 +1,9 @@
 #!/bin/bash
 # Start-up cost of `launch ... true` against what a user would otherwise run,
-# the commands alternated round-robin in one run so that the machine's
-# noise falls on all of them alike. Prints the median of each and its ratio
-# to the article's `unshare --pid --fork --mount --uts --ipc chroot ROOTFS true`.
+# the commands alternated in one run (each round in a random order) so that
+# the machine's noise falls on all of them alike. Prints the median of each
+# and its ratio to the article's
+# `unshare --pid --fork --mount --uts --ipc chroot ROOTFS true`.
 # Then what each extra overlay lower layer costs: `launch --rootfs` over 1, 2,
 # 4 and 8 lower directories (small ones of a few files each, stacked on the
 # tree with repeated --rootfs, as an image's layers are), in ms and as a
@@ -117,8 +118,17 @@ for i in $(seq 0 $((n - 1))); do # warm up, and check that each works
         ${cmds[$i]} >/dev/null 2>&1 || { echo "bench/launch.sh: '${names[$i]}' fails: ${cmds[$i]}" >&2; exit 1; }
         : >"$tmp/t.$i"
 done
+# Each round in an order of its own (Fisher-Yates with $RANDOM): what a
+# command leaves behind (a launch's namespaces are torn down after it has
+# returned, on the second core) then falls on every other command alike,
+# rather than always on the one after it in the list.
+order=($(seq 0 $((n - 1))))
 for _ in $(seq "$runs"); do
-        for i in $(seq 0 $((n - 1))); do
+        for ((k = n - 1; k > 0; k--)); do
+                j=$((RANDOM % (k + 1)))
+                t=${order[k]} order[k]=${order[j]} order[j]=$t
+        done
+        for i in "${order[@]}"; do
                 t0=$EPOCHREALTIME
                 ${cmds[$i]} >/dev/null 2>&1
                 t1=$EPOCHREALTIME
