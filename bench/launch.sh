@@ -18,6 +18,8 @@
 # Environment: LAUNCH (the launch binary; default: the build tree's, else
 # PATH), ALPINE_MIRROR_DIR (default ../shared/alpine-mirror beside the
 # source tree) for the real Alpine tree, else the busybox fixture tree.
+# LAUNCH_BASE, another launch binary (an earlier build), adds its
+# `--rootfs` launch to the same rounds and prints what LAUNCH gains on it.
 set -u
 runs=${1:-200}
 arch=${2:-}
@@ -63,6 +65,12 @@ add "unshare+chroot" "unshare --pid --fork --mount --uts --ipc chroot $rootfs tr
 add "launch --rootfs" "$LAUNCH --store $store --rootfs $rootfs true"
 layer_index=() # the command of each layer count (1: launch --rootfs's)
 layer_index[1]=$((${#cmds[@]} - 1))
+base_index=
+if [ -n "${LAUNCH_BASE:-}" ]; then
+        [ -x "$LAUNCH_BASE" ] || { echo "bench/launch.sh: LAUNCH_BASE $LAUNCH_BASE is not executable" >&2; exit 1; }
+        base_index=${#cmds[@]}
+        add "base --rootfs" "$LAUNCH_BASE --store $store --rootfs $rootfs true"
+fi
 for l in 2 4 8; do
         layer_index[l]=${#cmds[@]}
         add "launch $l layers" "$LAUNCH --store $store $(stack $l) true"
@@ -147,6 +155,11 @@ for i in $(seq 0 $((n - 1))); do
         medians[i]=$med
         printf '%-22s %10s %10s %8s\n' "${names[$i]}" "$med" "$mean" "$(awk -v a="$med" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
 done
+
+if [ -n "$base_index" ]; then
+        awk -v a="${medians[${layer_index[1]}]}" -v b="${medians[$base_index]}" 'BEGIN {
+                printf "\nlaunch --rootfs against LAUNCH_BASE: %+.3f ms (%.3f against %.3f)\n", a - b, a, b }'
+fi
 
 echo
 echo "overlay lower layers (launch --rootfs, repeated), against one layer"
