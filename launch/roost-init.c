@@ -70,9 +70,11 @@ static _Noreturn void failf(int status, int err, const char *fmt, ...)
         _exit(status);
 }
 
-/* The command's process's capabilities: effective and permitted WANT,
- * inheritable INH (an empty one empties the ambient set too). Raw
- * capget/capset: musl has no wrapper. */
+/* Keep only KEEP of the permitted capabilities, as the effective and
+ * permitted sets; of the inheritable set KEEP too with KEEP_INHERITABLE
+ * (PID 1: KILL across nothing more), else none, which empties the ambient
+ * set as well (the command's process). Raw capget/capset: musl has no
+ * wrapper. */
 struct cap_header {
         uint32_t version;
         int pid;
