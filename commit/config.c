@@ -253,3 +253,51 @@ out:
         json_decref(c);
         return r;
 }
+
+int commit_config_step(const char *parent, const char *change, bool *cmd_set, const char *diff_id,
+                       const char *created_by, int64_t created, char **ret, roost_error *e)
+{
+        char when[32];
+        time_t t = (time_t)created;
+        struct tm tm;
+        if ((diff_id && !store_digest_valid(diff_id)) || !gmtime_r(&t, &tm) ||
+            !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+                return roost_error_set(e, -EINVAL, "the step's config");
+        json_t *c = json_loads(parent, JSON_REJECT_DUPLICATES, NULL);
+        json_t *run = json_object_get(c, "config"), *rootfs = json_object_get(c, "rootfs");
+        json_t *diff = json_object_get(rootfs, "diff_ids"), *hist = json_object_get(c, "history");
+        int r = 0;
+        if (!json_is_object(c) || !json_is_array(diff) || (run && !json_is_object(run) && !json_is_null(run)) ||
+            (hist && !json_is_array(hist))) {
+                roost_error_set(e, 0, "the parent image's config is not an OCI image config");
+                r = -ROOST_EFORMAT;
+                goto out;
+        }
+        if (!json_is_object(run)) {
+                run = json_object();
+                json_object_set_new(c, "config", run);
+        }
+        if (change && (r = apply(run, change, cmd_set, e)) < 0) {
+                if (r == -ENOMEM)
+                        roost_error_set(e, r, "%s", change);
+                goto out;
+        }
+        if (!json_is_array(hist)) {
+                hist = json_array();
+                json_object_set_new(c, "history", hist);
+        }
+        json_t *h = json_pack("{s:s, s:s}", "created", when, "created_by", created_by);
+        if (h && !diff_id)
+                json_object_set_new(h, "empty_layer", json_true());
+        if (!h || json_array_append_new(hist, h) < 0 ||
+            (diff_id && json_array_append_new(diff, json_pack("s+", "sha256:", diff_id)) < 0) ||
+            json_object_set_new(c, "created", json_string(when)) < 0) {
+                r = roost_error_set(e, -ENOMEM, "the step's config");
+                goto out;
+        }
+        if (!(*ret = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS)))
+                r = roost_error_set(e, -ENOMEM, "the step's config");
+out:
+        json_decref(c);
+        return r;
+}

@@ -549,3 +549,66 @@ uint64_t commit_tree_usage(int dirfd)
 {
         return usage_at(dirfd, 0);
 }
+
+/* One directory of commit_upper_settle. */
+static int settle_at(int dfd, unsigned depth)
+{
+        if (depth > 256)
+                return -ROOST_ELIMIT;
+        DIR *d;
+        int r = opendir_at(dfd, ".", &d);
+        if (r < 0)
+                return r;
+        struct dirent *de;
+        while (r == 0 && (de = readdir(d))) {
+                struct stat st;
+                char path[64 + NAME_MAX], list[4096];
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = -errno;
+                        break;
+                }
+                /* A socket is in no layer (tar has none): not in the tree
+                 * unpack would make of it either. */
+                if (S_ISSOCK(st.st_mode)) {
+                        if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+                                r = -errno;
+                        continue;
+                }
+                snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd(d), de->d_name);
+                ssize_t len = llistxattr(path, list, sizeof(list));
+                for (const char *x = list; len > 0 && x < list + len; x += strlen(x) + 1) {
+                        char v[8];
+                        ssize_t vl;
+                        if (!overlay_xattr(x))
+                                continue;
+                        /* The opaque mark ("y") is the tree's as unpack
+                         * writes it; the rest is overlay's bookkeeping of
+                         * the container it came from. */
+                        if (strstr(x, "overlay.opaque") && (vl = lgetxattr(path, x, v, sizeof(v))) == 1 && v[0] == 'y')
+                                continue;
+                        if (lremovexattr(path, x) < 0 && errno != ENODATA) {
+                                r = -errno;
+                                break;
+                        }
+                }
+                if (r == 0 && S_ISDIR(st.st_mode)) {
+                        _cleanup_close_ int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        r = sub < 0 ? -errno : settle_at(sub, depth + 1);
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int commit_upper_settle(int upperfd)
+{
+        char path[64], list[4096];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", upperfd);
+        ssize_t len = llistxattr(path, list, sizeof(list));
+        for (const char *x = list; len > 0 && x < list + len; x += strlen(x) + 1)
+                if (overlay_xattr(x) && !strstr(x, "overlay.opaque") && lremovexattr(path, x) < 0 && errno != ENODATA)
+                        return -errno;
+        return settle_at(upperfd, 0);
+}

@@ -67,3 +67,5 @@ int cmd_commit(struct roost_args *a, int argc, char **argv);
 int cmd_containers(struct roost_args *a, int argc, char **argv);
 int cmd_tag(struct roost_args *a, int argc, char **argv);
 int cmd_inspect(struct roost_args *a, int argc, char **argv);
+/* front/roost-build.c */
+int cmd_build(struct roost_args *a, int argc, char **argv);

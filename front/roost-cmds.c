@@ -298,9 +298,9 @@ static int run_gc(const struct roost_args *a, bool report)
         if (report && !a->quiet) {
                 char freed[32];
                 human_size(rep.bytes, freed, sizeof(freed));
-                printf("removed %u blobs, %u trees, %u partial downloads, %u temporaries, %d cgroups; freed "
-                       "%s\n",
-                       rep.blobs, rep.trees, rep.partials, rep.temporaries, cg > 0 ? cg : 0, freed);
+                printf("removed %u blobs, %u trees, %u partial downloads, %u temporaries, %d cgroups; %u build "
+                       "cache records; freed %s\n",
+                       rep.blobs, rep.trees, rep.partials, rep.temporaries, cg > 0 ? cg : 0, rep.cache, freed);
         }
         if (r < 0) {
                 cli_error("gc: %s (what could be removed was)", roost_strerror(r));
@@ -315,7 +315,8 @@ int cmd_gc(struct roost_args *args, int argc, char **argv)
                 .prog = "roost gc",
                 .usage = "[OPTIONS]",
                 .about = "Remove what no reference needs: archives and trees no reference names and no\n"
-                         "running container uses, partial downloads, dead temporaries, stale cgroups.",
+                         "running container uses, partial downloads, dead temporaries, stale cgroups,\n"
+                         "and build cache records whose image's layers no image uses any more.",
                 .opts = roost_help_only,
                 .globals = roost_global_opts,
                 .footer = ROOST_STORE_FOOTER,

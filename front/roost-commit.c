@@ -383,16 +383,6 @@ static json_t *blob_json(store *s, const char *hex)
         return json_loads(text, 0, NULL);
 }
 
-/* A new reference to V when there is one, else DEFAULT (new already). */
-static json_t *or_new(json_t *v, json_t *def)
-{
-        if (v) {
-                json_decref(def);
-                return json_incref(v);
-        }
-        return def;
-}
-
 /* docker image inspect's document, as far as an OCI image has it, plus
  * the layers' digests and the store's provenance. */
 static json_t *inspect_one(store *s, const struct store_ref *ref, const struct store_ref *all, size_t n_all)
@@ -427,20 +417,17 @@ static json_t *inspect_one(store *s, const struct store_ref *ref, const struct s
         json_object_set_new(o, "Id", json_sprintf("sha256:%s", ref->digest));
         json_object_set_new(o, "RepoTags", tags), tags = NULL;
         json_object_set_new(o, "ConfigDigest", json_sprintf("sha256:%s", ref->config));
-        /* A default made here is a new reference, handed over with _new: an
-         * image without history or annotations (a registry's) leaked it. */
-        json_object_set_new(o, "Created", or_new(json_object_get(cfg, "created"), json_null()));
-        json_object_set_new(o, "Architecture", or_new(json_object_get(cfg, "architecture"), json_null()));
+        json_object_set(o, "Created", json_object_get(cfg, "created") ?: json_null());
+        json_object_set(o, "Architecture", json_object_get(cfg, "architecture") ?: json_null());
         if (json_object_get(cfg, "variant"))
                 json_object_set(o, "Variant", json_object_get(cfg, "variant"));
-        json_object_set_new(o, "Os", or_new(json_object_get(cfg, "os"), json_null()));
-        json_object_set_new(o, "Config", or_new(json_object_get(cfg, "config"), json_object()));
-        json_object_set_new(o, "RootFS",
-                            json_pack("{s:s, s:o}", "Type", "layers", "Layers", or_new(diff, json_array())));
-        json_object_set_new(o, "History", or_new(json_object_get(cfg, "history"), json_array()));
+        json_object_set(o, "Os", json_object_get(cfg, "os") ?: json_null());
+        json_object_set_new(o, "Config", json_incref(json_object_get(cfg, "config")) ?: json_object());
+        json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers", json_incref(diff) ?: json_array()));
+        json_object_set_new(o, "History", json_incref(json_object_get(cfg, "history")) ?: json_array());
         json_object_set_new(o, "Size", json_integer((json_int_t)ref->size));
         json_object_set_new(o, "Layers", layers), layers = NULL;
-        json_object_set_new(o, "Annotations", or_new(json_object_get(man, "annotations"), json_object()));
+        json_object_set_new(o, "Annotations", json_incref(json_object_get(man, "annotations")) ?: json_object());
         json_object_set_new(o, "Provenance", prov), prov = NULL;
 out:
         json_decref(cfg);

@@ -47,7 +47,7 @@ _roost() {
                         esac
                 done
                 if [ "$i" -ge "$COMP_CWORD" ]; then
-                        COMPREPLY=($(compgen -W "pull unpack launch images rm gc verify export import commit containers tag inspect --store --arch --quiet --help --version" -- "$cur"))
+                        COMPREPLY=($(compgen -W "pull unpack launch images rm gc verify export import commit build containers tag inspect --store --arch --quiet --help --version" -- "$cur"))
                         return
                 fi
                 cmd=${COMP_WORDS[i]}
@@ -59,6 +59,7 @@ _roost() {
                 launch) opts="$opts --platform --mirror --cacert --hostname -e --env-file -w -u -v --net --name --rm --read-only --layer-size --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline --retries --timeout -i -t -T --explain --step-times --seccomp" ;;
                 images|containers|inspect) opts="$opts --json" ;;
                 commit) opts="$opts --change --message -m" ;;
+                build) opts="$opts --tag -t --file -f --build-arg --no-cache --network --json" ;;
                 rm) opts="$opts --prune --container" ;;
                 export) opts="$opts --format" ;;
                 verify|import|gc) ;;
@@ -68,6 +69,14 @@ _roost() {
         elif [ "$cmd" = export ] && _roost_export_has_image; then
                 # After the image: the file (or the bundle's directory).
                 COMPREPLY=($(compgen -f -- "$cur"))
+        elif [ "$cmd" = build ] && [ "$prev" = --network ]; then
+                COMPREPLY=($(compgen -W "none host" -- "$cur"))
+        elif [ "$cmd" = build ] && { [ "$prev" = -f ] || [ "$prev" = --file ]; }; then
+                COMPREPLY=($(compgen -f -- "$cur"))
+        elif [ "$cmd" = build ] && { [ "$prev" = -t ] || [ "$prev" = --tag ]; }; then
+                _roost_image_words "$cur"
+        elif [ "$cmd" = build ]; then
+                COMPREPLY=($(compgen -d -- "$cur"))
         elif [ "$cmd" = import ]; then
                 COMPREPLY=($(compgen -f -- "$cur"))
         elif [ "$cmd" = containers ]; then

@@ -1,7 +1,7 @@
 /* roost: the front. pull, unpack and launch are their own binaries and are
  * exec'd, so the front never links a tool's main; the store commands
  * (images, rm, gc, verify, export, import, commit, containers, tag,
- * inspect) are its own, on top of the store library, launch's cgroup sweep
+ * inspect, build) are its own, on top of the store library, launch's cgroup sweep
  * (gc), libarchive (export, import) and commit/, none of which knows of
  * the others. */
 #include "config.h"
@@ -31,7 +31,7 @@ static const struct {
         { "images", cmd_images }, { "rm", cmd_rm },         { "gc", cmd_gc },
         { "verify", cmd_verify }, { "export", cmd_export }, { "import", cmd_import },
         { "commit", cmd_commit }, { "containers", cmd_containers }, { "tag", cmd_tag },
-        { "inspect", cmd_inspect },
+        { "inspect", cmd_inspect }, { "build", cmd_build },
 };
 
 static const struct opt front_opts[] = {
@@ -59,6 +59,7 @@ static const struct opts_spec front = {
                  "  import FILE|DIR|- [NAME]  store an OCI layout or archive, a docker-archive or\n"
                  "                            a rootfs tarball, every blob verified\n"
                  "  commit CONTAINER IMAGE    make an image of a named container's layer\n"
+                 "  build -t IMAGE DIR        build an image from DIR/Dockerfile\n"
                  "  containers [--json]       list named containers (launch --name)\n"
                  "  tag IMAGE NEW[:TAG]       give an image another name\n"
                  "  inspect IMAGE...          an image's config, layers and provenance as JSON\n"

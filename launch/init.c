@@ -153,143 +153,92 @@ static void explain_sandbox(const struct sandbox_config *sb)
                      "bits and file capabilities are ignored)");
 }
 
-struct command_args {
-        const struct run_state *st;
-        const char *slave;
-        int gate;          /* read end: EOF once PID 1 is roost-init */
-        char *const *argv; /* roost-init's: INIT_EXEC_NAME, then the command's */
-        char *const *env;  /* the command's, with HOME */
-        const struct user_ids *ids;
-};
-
-static _Noreturn void exec_command(const struct command_args *a)
+/* What roost-init does once PID 1 is it (launch/roost-init.c), in words:
+ * said before, so that the command's execve stays the last line, right
+ * before the command's own output. */
+static void explain_roost_init(const struct run_state *st, const struct user_ids *ids, const char *slave)
 {
-        const struct run_state *st = a->st;
-        const char *slave = a->slave;
         const struct launch_config *c = st->c;
-        const struct user_ids *ids = a->ids;
-        roost_error e = { "" };
-        sigset_t all;
-        int r;
+        explain_line("execveat(memfd \"%s\", [\"%s\"], []) — PID 1 leaves launch's binary for roost-init's "
+                     "sealed copy, with an empty environment; the command's description is in a memfd",
+                     INIT_NAME, INIT_NAME);
+        explain_line("clone(CLONE_VM|SIGCHLD) — roost-init starts the command as its child, sharing its "
+                     "memory until it execs (as posix_spawn); PID 1 stays to pass signals on and reap "
+                     "orphans");
+        if (!c->sandbox.privileged)
+                explain_line("capset(CAP_KILL only) — PID 1, before the command may run: it keeps only "
+                             "what it needs to pass signals on, so that even a command allowed to ptrace "
+                             "it gains nothing");
+        explain_line("-- in the command's process (roost-init's child) --");
+        explain_line("setsid()%s — a session of its own%s", slave ? ", ioctl(TIOCSCTTY)" : "",
+                     slave ? ", with the pseudo-terminal as its controlling terminal and stdin/out/err" : "");
+        explain_line("chdir(\"%s\"), setgroups([%u%s])%s", c->cwd ? c->cwd : "/", (unsigned)ids->groups[0],
+                     ids->n_groups > 1 ? ", ..." : "",
+                     st->rootless ? " (refused in a rootless namespace: setgroups is \"deny\" there)" : "");
+        explain_line("setresgid(%u, %u, %u), setresuid(%u, %u, %u) — the command's user%s", (unsigned)ids->gid,
+                     (unsigned)ids->gid, (unsigned)ids->gid, (unsigned)ids->uid, (unsigned)ids->uid,
+                     (unsigned)ids->uid,
+                     ids->uid ? ": not root, so its permitted and effective capabilities empty at execve" : "");
+        explain_sandbox(&c->sandbox);
+        explain_line("read(gate) — the command waits until PID 1 holds nothing more than it needs");
+        explain_command(c);
+}
 
-        for (size_t i = 0; i < launch_n_forwarded_signals; i++)
-                signal(launch_forwarded_signals[i], SIG_DFL);
-        signal(SIGCHLD, SIG_DFL);
-        signal(SIGWINCH, SIG_DFL);
-        sigemptyset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
-
-        EXPLAIN("-- in the command's process (pid %d in the container) --", (int)getpid());
-        /* Its own session: job control for a shell, and a terminal of its own. */
-        EXPLAIN("setsid()%s — a session of its own%s", slave ? ", ioctl(TIOCSCTTY)" : "",
-                slave ? ", with the pseudo-terminal as its controlling terminal and stdin/out/err" : "");
-        if (setsid() < 0)
-                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "setsid: %m");
-        if (slave && (r = tty_make_controlling(slave)) < 0)
-                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "attaching the terminal %s: %s", slave, strerror(-r));
-        if (chdir(c->cwd ? c->cwd : "/") < 0)
-                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "working directory %s: %m", c->cwd ? c->cwd : "/");
-        /* Supplementary groups are refused in a rootless namespace
-         * (setgroups is "deny" there): nothing to drop then. */
-        EXPLAIN("chdir(\"%s\"), setgroups([%u%s])%s", c->cwd ? c->cwd : "/", (unsigned)ids->groups[0],
-                ids->n_groups > 1 ? ", ..." : "",
-                st->rootless ? " (refused in a rootless namespace: setgroups is \"deny\" there)" : "");
-        if (setgroups(ids->n_groups, ids->groups) < 0 && errno != EPERM)
-                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "setgroups: %m");
-        /* PID 1 cut the bounding set already (sandbox_init_narrow), and
-         * this finds it so. Were it not, it could only be cut before the
-         * switch to a -u user takes CAP_SETPCAP away. */
-        if (ids->uid != 0 && (r = sandbox_caps_bound(&c->sandbox, &e)) < 0)
-                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
-        EXPLAIN("setresgid(%u, %u, %u), setresuid(%u, %u, %u) — the command's user%s", (unsigned)ids->gid,
-                (unsigned)ids->gid, (unsigned)ids->gid, (unsigned)ids->uid, (unsigned)ids->uid,
-                (unsigned)ids->uid,
-                ids->uid ? ": not root, so its permitted and effective capabilities empty at execve" : "");
-        if (setresgid(ids->gid, ids->gid, ids->gid) < 0)
-                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "group %u: %m%s", (unsigned)ids->gid,
-                           st->rootless ? " (not mapped in the user namespace)" : "");
-        if (setresuid(ids->uid, ids->uid, ids->uid) < 0)
-                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "user %u: %m%s", (unsigned)ids->uid,
-                           st->rootless ? " (not mapped in the user namespace)" : "");
-        /* Whatever launch's caller leaked to us stays outside: only 0, 1
-         * and 2 survive the exec. */
-        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "close_range: %m");
-        if (explaining())
-                explain_sandbox(&c->sandbox);
-        step_mark(STEP_COMMAND);
-        if ((r = sandbox_apply(&c->sandbox, &e)) < 0)
-                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
-        step_mark(STEP_CAPS);
-        if (launch_step_times)
-                step_report(STDERR_FILENO);
-        if (explaining()) {
-                explain_line("execveat(memfd \"%s\", [\"%s\", ...]) — this process leaves launch's binary "
-                             "for roost-init's sealed copy, which waits until PID 1 is roost-init too",
-                             INIT_NAME, INIT_EXEC_NAME);
-                explain_command(c);
+/* The command, as roost-init is to start it (launch/report.h): a memfd
+ * holding struct init_params and its strings. Made before the filter is
+ * loaded; -errno. */
+static int command_params(const struct run_state *st, const struct user_ids *ids, char *const *env,
+                          const char *slave)
+{
+        const struct launch_config *c = st->c;
+        struct init_params p = {
+                .report = st->early_exit,
+                .sandboxed = !c->sandbox.privileged,
+                .rootless = st->rootless,
+                .uid = (uint32_t)ids->uid,
+                .gid = (uint32_t)ids->gid,
+                .n_groups = (uint32_t)ids->n_groups,
+                .caps = sandbox_caps(&c->sandbox),
+        };
+        const char *cwd = c->cwd ? c->cwd : "/";
+        size_t size = ids->n_groups * sizeof(uint32_t) + strlen(cwd) + 1 + strlen(slave ? slave : "") + 1;
+        for (p.argc = 0; c->argv[p.argc]; p.argc++)
+                size += strlen(c->argv[p.argc]) + 1;
+        for (p.envc = 0; env && env[p.envc]; p.envc++)
+                size += strlen(env[p.envc]) + 1;
+        p.size = size;
+        _cleanup_free_ char *buf = malloc(sizeof(p) + size);
+        if (!buf)
+                return -ENOMEM;
+        char *o = buf;
+        o = mempcpy(o, &p, sizeof(p));
+        for (size_t i = 0; i < ids->n_groups; i++) {
+                uint32_t g = (uint32_t)ids->groups[i];
+                o = mempcpy(o, &g, sizeof(g));
         }
-        int fds[] = { st->err_pipe[1], a->gate };
-        if ((r = place_fds(fds, ELEMENTSOF(fds))) < 0)
-                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "passing descriptors to roost-init: %s", strerror(-r));
-        r = become_init(st, a->argv, a->env);
-        sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "starting roost-init: %s", strerror(-r));
+        o = stpcpy(o, cwd) + 1;
+        o = stpcpy(o, slave ? slave : "") + 1;
+        for (uint32_t i = 0; i < p.argc; i++)
+                o = stpcpy(o, c->argv[i]) + 1;
+        for (uint32_t i = 0; i < p.envc; i++)
+                o = stpcpy(o, env[i]) + 1;
+        int fd = memfd_create("roost-command", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = write_all(fd, buf, sizeof(p) + size);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
 }
 
-#if !defined(__SANITIZE_ADDRESS__)
-static int command_main(void *userdata)
+/* PID 1 becomes roost-init, which starts the command (its parameters in
+ * the memfd PARAMS) and reports on the report pipe. */
+static _Noreturn void become_pid1(const struct run_state *st, int params)
 {
-        exec_command(userdata);
-}
-
-#endif
-
-/* The command is started as posix_spawn does, sharing our memory on a
- * stack of its own until it execs (CLONE_VM | CLONE_VFORK): copying the
- * page tables for a fork costs more than everything the child does before
- * its execve (docs/launch.md). Its failures only write to the
- * report pipe and _exit. AddressSanitizer cannot follow a thread-less
- * CLONE_VM child: a plain fork there. */
-static pid_t start_command(struct command_args *a)
-{
-#if defined(__SANITIZE_ADDRESS__)
-        pid_t pid = fork();
-        if (pid == 0)
-                exec_command(a);
-        return pid;
-#else
-        static char stack[512 * 1024] __attribute__((aligned(16)));
-        return clone(command_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, a);
-#endif
-}
-
-/* roost-init's argv as the command's process: INIT_EXEC_NAME, then the
- * command's. Never freed (PID 1 only ever leaves through execve or
- * _exit). */
-static char **exec_argv(const struct launch_config *c)
-{
-        size_t n = 0;
-        while (c->argv[n])
-                n++;
-        char **argv = calloc(n + 2, sizeof(char *));
-        if (!argv)
-                return NULL;
-        argv[0] = (char *)INIT_EXEC_NAME;
-        memcpy(argv + 1, c->argv, n * sizeof(char *));
-        return argv;
-}
-
-/* PID 1 becomes roost-init, telling it the command's pid; the command's
- * process goes on once the gate's write end is closed by it. */
-static _Noreturn void become_pid1(const struct run_state *st, pid_t cmd, int gate)
-{
-        struct init_params p = { .command = cmd, .report = st->early_exit };
-        int params[2], r;
-        if (pipe2(params, O_CLOEXEC) < 0)
-                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "creating a pipe for roost-init: %m");
-        if (write(params[1], &p, sizeof(p)) != sizeof(p))
-                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "writing roost-init's parameters: %m");
-        int fds[] = { st->early_exit ? st->err_pipe[1] : -1, params[0], gate };
+        int r;
+        int fds[] = { st->err_pipe[1], params };
         if ((r = place_fds(fds, ELEMENTSOF(fds))) < 0)
                 sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "passing descriptors to roost-init: %s", strerror(-r));
         char *argv[] = { (char *)INIT_NAME, NULL }, *env[] = { NULL };
@@ -345,13 +294,11 @@ _Noreturn void init_run(const struct run_state *st)
                         sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "passing the terminal to launch: %s",
                                    strerror(-r));
         }
-        EXPLAIN("-- PID 1 becomes roost's init --");
-        char **argv = exec_argv(st->c);
-        int gate[2];
-        if (!argv)
-                sync_fail(st->err_pipe[1], -ENOMEM, LAUNCH_EXIT_ERROR, "copying the command line");
-        if (pipe2(gate, O_CLOEXEC) < 0)
-                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "creating a pipe: %m");
+        /* The command's description, for roost-init, before the filter. */
+        int params = command_params(st, &ids, env, slave);
+        if (params < 0)
+                sync_fail(st->err_pipe[1], params, LAUNCH_EXIT_ERROR, "roost-init's parameters: %s",
+                          strerror(-params));
         /* A filter that cannot be loaded is a refusal to start, never a
          * silent run without it. */
         if (explaining())
@@ -367,41 +314,29 @@ _Noreturn void init_run(const struct run_state *st)
         if ((r = sandbox_init_narrow(&st->c->sandbox, &e)) < 0)
                 sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         step_mark(STEP_INIT_NARROW);
-        if (explaining()) {
-                char fb[EXPLAIN_FLAGS_MAX];
-                explain_line("clone(%s) — PID 1 starts the command as its child (as posix_spawn does); "
-                             "it stays to pass signals on and reap orphans",
-                             explain_clone_flags(fb, CLONE_VM | CLONE_VFORK | SIGCHLD));
-        }
-        /* Said before the command starts, so that its execve stays the last
-         * line, right before the command's own output. */
-        if (!st->c->sandbox.privileged)
-                EXPLAIN("capset(CAP_KILL only) — done by PID 1 once the command runs: it keeps only what it "
-                        "needs to pass signals on, so that even a command allowed to ptrace it gains "
-                        "nothing");
-        struct command_args a = { st, slave, gate[0], argv, env, &ids };
-        pid_t cmd = start_command(&a);
-        if (cmd < 0)
-                sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "starting the command: %m");
+        if (explaining())
+                explain_roost_init(st, &ids, slave);
+        step_mark(STEP_COMMAND);
+        if (launch_step_times)
+                step_report(STDERR_FILENO);
         /* The explain lines' copy of launch's stderr, the caller's terminal
          * maybe, has said all it had to: it does not stay with PID 1, where
          * a command allowed to ptrace it could open it (/proc/1/fd). */
         if (explain_fd >= 0)
                 close(TAKE_FD(explain_fd));
-        /* The command's process is roost-init now, waiting at the gate:
-         * PID 1 needs no privilege of its own from here on, and its
-         * execve cannot gain any back (no_new_privs). */
-        if ((r = sandbox_init_drop(&st->c->sandbox, &e)) < 0)
-                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        /* launch holds the terminal's master now. */
         if (master >= 0)
                 close(master);
-        /* PID 1 lets go of the pipes that stand for the caller's terminal,
-         * so that the command's end is their end (EOF for launch once it
-         * and its children are gone, EPIPE when it closes stdin). */
-        for (int i = 0; i < 3; i++)
-                if (st->pipes.inner[i] >= 0)
-                        close(st->pipes.inner[i]);
-        become_pid1(st, cmd, gate[1]);
+        /* The network launch made for us has its loopback up before
+         * anything of the container runs (EOF: launch is gone, and so
+         * are we soon). */
+        if (st->net_by_parent) {
+                struct sync_msg m;
+                if (sync_recv(st->sync_pipe[0], &m) < 0 || m.kind != SYNC_NET_UP)
+                        _exit(LAUNCH_EXIT_ERROR);
+                close(st->sync_pipe[0]);
+        }
+        become_pid1(st, params);
 }
 
 /* roost-init's bytes, built from launch/roost-init.c and carried inside

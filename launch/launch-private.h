@@ -40,7 +40,7 @@ struct run_state {
         uid_t lower_uid;     /* the top lower's root directory's, for the upper's */
         gid_t lower_gid;
         mode_t lower_mode;
-        int sync_pipe[2];   /* parent -> child: SYNC_GO, then SYNC_NET_READY (sync.h) */
+        int sync_pipe[2];   /* parent -> child: SYNC_GO, SYNC_NET_READY, SYNC_NET_UP (sync.h) */
         bool net_by_parent; /* launch makes the network namespace while the child mounts */
         pid_t parent;       /* launch's pid, for the child to join that namespace */
         bool early_exit;    /* init reports the command's status before tearing down */
@@ -83,7 +83,11 @@ int launch_volumes_check(const struct launch_config *c, struct cgroup_device *de
 
 /* mount.c: assembling the root, seen from the container's mount namespace */
 int mount_root(const struct run_state *st, roost_error *e);
-int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e);
+/* proc does not depend on the network namespace (/proc/net is the
+ * reader's), and goes on before launch's is joined; sysfs shows its
+ * mounter's, and goes on after. */
+int mount_proc(const struct run_state *st, int rootfd, roost_error *e);
+int mount_sys(const struct run_state *st, int rootfd, roost_error *e);
 int mount_etc_files(const struct run_state *st, int rootfd, roost_error *e);
 int mount_volumes(const struct run_state *st, int rootfd, roost_error *e);
 int mount_enter_root(const struct run_state *st, roost_error *e);

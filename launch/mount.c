@@ -291,12 +291,12 @@ int check_top_dir(int rootfd, const char *name, roost_error *e)
         return 0;
 }
 
-int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
+int mount_proc(const struct run_state *st, int rootfd, roost_error *e)
 {
-        _cleanup_close_ int proc = -1, sys = -1;
+        _cleanup_close_ int proc = -1;
         int r;
 
-        if ((r = check_top_dir(rootfd, "proc", e)) < 0 || (r = check_top_dir(rootfd, "sys", e)) < 0)
+        if ((r = check_top_dir(rootfd, "proc", e)) < 0)
                 return r;
         /* A fresh proc for the new PID namespace: it shows only ours. */
         if (explaining())
@@ -306,6 +306,16 @@ int mount_proc_sys(const struct run_state *st, int rootfd, roost_error *e)
         if ((r = fs_mount("proc", NULL, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, &proc,
                           e)) < 0 ||
             (r = attach_at(proc, rootfd, "proc", true, e)) < 0)
+                return r;
+        return 0;
+}
+
+int mount_sys(const struct run_state *st, int rootfd, roost_error *e)
+{
+        _cleanup_close_ int sys = -1;
+        int r;
+
+        if ((r = check_top_dir(rootfd, "sys", e)) < 0)
                 return r;
         /* sysfs may only be mounted by the owner of the network namespace;
          * a rootless container sharing the host's network binds the

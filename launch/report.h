@@ -15,6 +15,7 @@ enum sync_kind {
         SYNC_NET_READY = 2, /* launch: the network namespace it made may be joined */
         SYNC_FAILED = 3,    /* the container's side: a failure, STATUS 125, 126 or 127 */
         SYNC_EXITED = 4,    /* roost-init: the command ended with STATUS */
+        SYNC_NET_UP = 5,    /* launch: the joined namespace's loopback is up */
 };
 
 struct sync_msg {
@@ -24,23 +25,30 @@ struct sync_msg {
         char msg[1024]; /* SYNC_FAILED: the one line launch prints */
 };
 
-/* The descriptors roost-init finds open when it starts, and what PID 1
- * writes for it into INIT_FD_PARAMS before it becomes roost-init. */
+/* The descriptors roost-init finds open when it starts as PID 1. */
 enum {
-        INIT_FD_REPORT = 3, /* the report pipe's write end, or closed */
-        INIT_FD_PARAMS = 4, /* PID 1: a pipe holding struct init_params; the command: the gate */
-        INIT_FD_GATE = 5,   /* PID 1: the gate's write end, closed once it is roost-init */
+        INIT_FD_REPORT = 3, /* the report pipe's write end: the command's failures, and its end */
+        INIT_FD_PARAMS = 4, /* a memfd: struct init_params, then its strings */
 };
 
+/* What PID 1 writes into INIT_FD_PARAMS before it becomes roost-init: the
+ * command roost-init starts, and how its process is to be set up. After
+ * the header: n_groups uint32_t group ids, then NUL-terminated strings:
+ * the working directory, the terminal's slave ("" for none), argc
+ * arguments, envc environment entries. */
 struct init_params {
-        int32_t command;  /* the command's pid, in the container */
-        uint8_t report;   /* tell launch of the command's end (launch leaves before teardown) */
+        uint8_t report;    /* tell launch of the command's end (launch leaves before teardown) */
+        uint8_t sandboxed; /* not --privileged: cut the command's capabilities, PID 1's to KILL */
+        uint8_t rootless;  /* in a user namespace: setgroups is refused, ids may be unmapped */
+        uint8_t pad;
+        uint32_t uid, gid;
+        uint32_t n_groups, argc, envc;
+        uint64_t caps;     /* the command's capabilities (sandboxed) */
+        uint64_t size;     /* the bytes that follow */
 };
-
 /* The command's PATH unless it is given one, docker's; also where the
  * search for the command looks when the environment has no PATH. */
 #define LAUNCH_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* argv[0] of each of roost-init's two roles. */
+/* roost-init's argv[0] as PID 1. */
 #define INIT_NAME "roost-init"
-#define INIT_EXEC_NAME "roost-exec"

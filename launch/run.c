@@ -41,7 +41,8 @@ static void close_pair(int p[2])
  * caller's leaked descriptors. Only 0-2 and what init still uses stay. */
 static int close_inherited(const struct run_state *st)
 {
-        int keep[] = { st->err_pipe[1], st->tty_sock[1], explain_fd, st->init_fd };
+        int keep[] = { st->err_pipe[1], st->tty_sock[1], explain_fd, st->init_fd,
+                       st->net_by_parent ? st->sync_pipe[0] : -1 };
         unsigned from = 3;
         /* Ascending, the unset (-1) ones first. */
         for (size_t i = 1; i < ELEMENTSOF(keep); i++)
@@ -136,6 +137,10 @@ static _Noreturn void child_main(struct run_state *st)
                         "mounts below use stay whole");
         if ((r = sandbox_init_bound(&c->sandbox, &e)) < 0)
                 sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
+        /* proc too, while launch may still be making the network
+         * namespace: it shows the network of whoever reads it. */
+        if ((r = mount_proc(st, rootfd, &e)) < 0)
+                sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         /* sysfs shows the network of whoever mounts it: join the private
          * one first, if launch made it for us meanwhile. */
         if (st->net_by_parent) {
@@ -151,8 +156,12 @@ static _Noreturn void child_main(struct run_state *st)
                         sync_fail(st->err_pipe[1], -errno, LAUNCH_EXIT_ERROR, "joining the network namespace: %m");
         }
         step_mark(STEP_NET_WAIT);
-        close(st->sync_pipe[0]);
-        if ((r = mount_proc_sys(st, rootfd, &e)) < 0 || (r = mount_volumes(st, rootfd, &e)) < 0 ||
+        /* Where launch makes the network, its loopback comes up while we
+         * go on; PID 1 waits for SYNC_NET_UP before anything of the
+         * container runs (init.c). */
+        if (!st->net_by_parent)
+                close(st->sync_pipe[0]);
+        if ((r = mount_sys(st, rootfd, &e)) < 0 || (r = mount_volumes(st, rootfd, &e)) < 0 ||
             (r = mount_workdir(st, rootfd, &e)) < 0 || (r = mount_root_seal(st, &e)) < 0)
                 sync_fail(st->err_pipe[1], r, LAUNCH_EXIT_ERROR, "%s", e.msg);
         /* A foreign tree's interpreter, registered while the host's /usr/bin
@@ -369,15 +378,24 @@ int launch_run(const struct launch_config *c, int *ret_status, roost_error *e)
         }
         if (st.net_by_parent) {
                 /* launch needs no network of its own from here on. */
-                EXPLAIN("unshare(CLONE_NEWNET) in launch itself, while the child mounts; then lo up, "
-                        "and the child joins this namespace (it costs ~1 ms, done in parallel)");
+                EXPLAIN("unshare(CLONE_NEWNET) in launch itself, while the child mounts; the child joins "
+                        "this namespace while launch brings lo up, and PID 1 waits for that before the "
+                        "command (it costs ~1 ms, done in parallel)");
                 if (unshare(CLONE_NEWNET) < 0) {
                         r = roost_error_set(e, -errno, "creating the network namespace");
                         goto kill;
                 }
+                /* The child may join it at once (sysfs needs only the
+                 * namespace); loopback comes up meanwhile, and the
+                 * child's PID 1 waits for that before the command. */
+                if ((r = sync_send(st.sync_pipe[1], &(struct sync_msg){ .kind = SYNC_NET_READY })) < 0 &&
+                    r != -EPIPE) {
+                        r = roost_error_set(e, r, "starting the container");
+                        goto kill;
+                }
                 if ((r = net_loopback_up(e)) < 0)
                         goto kill;
-                if ((r = sync_send(st.sync_pipe[1], &(struct sync_msg){ .kind = SYNC_NET_READY })) < 0 &&
+                if ((r = sync_send(st.sync_pipe[1], &(struct sync_msg){ .kind = SYNC_NET_UP })) < 0 &&
                     r != -EPIPE) {
                         r = roost_error_set(e, r, "starting the container");
                         goto kill;

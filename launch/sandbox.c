@@ -8,9 +8,10 @@
  * as by docker's profile.
  *
  * PID 1 also cuts the bounding set then, which the command's process
- * inherits; that process cuts its own capabilities, and no_new_privs (set
- * by PID 1 already) holds so that nothing exec'd can gain privileges back
- * (setuid files, file capabilities). */
+ * inherits; that process (roost-init's child, launch/roost-init.c) cuts
+ * its own capabilities, and no_new_privs (set by PID 1 already) holds so
+ * that nothing exec'd can gain privileges back (setuid files, file
+ * capabilities). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -42,10 +43,15 @@ int sandbox_init_bound(const struct sandbox_config *c, roost_error *e)
                 return 0;
         /* A capability root keeps across execve must be in the bounding or
          * the inheritable set, and the inheritable one can only gain it
-         * while the bounding set has it. */
+         * while the bounding set has it. PID 1's execve into roost-init
+         * keeps KILL for passing signals on, and SETUID and SETGID for
+         * the command's process that roost-init starts to switch user
+         * (launch/roost-init.c); that process empties its inheritable set
+         * before its own execve, and PID 1 drops all but KILL. */
         int r;
-        uint64_t kill = UINT64_C(1) << CAP_KILL;
-        if (!(sandbox_caps(c) & kill) && (r = sandbox_caps_inherit(kill, e)) < 0)
+        uint64_t inh = ((UINT64_C(1) << CAP_KILL) | (UINT64_C(1) << CAP_SETUID) | (UINT64_C(1) << CAP_SETGID)) &
+                       ~sandbox_caps(c);
+        if (inh && (r = sandbox_caps_inherit(inh, e)) < 0)
                 return r;
         if ((r = sandbox_caps_bound(c, e)) < 0)
                 return r;
@@ -65,7 +71,8 @@ int sandbox_init_narrow(const struct sandbox_config *c, roost_error *e)
          * get every capability back. So PID 1 cuts its bounding set to the
          * command's (which the command then inherits, uncut again), sets
          * no_new_privs even without a filter, and is undumpable before the
-         * command exists. KILL stays for passing signals on, also through
+         * command exists. KILL stays for passing signals on, SETUID and
+         * SETGID for the command's process roost-init starts, also through
          * PID 1's execve into roost-init (sandbox_init_bound). */
         int r = sandbox_init_bound(c, e);
         if (r < 0)

@@ -64,8 +64,9 @@ int sandbox_readonly_node(const char *path);
 int sandbox_caps_bound(const struct sandbox_config *c, roost_error *e);
 /* PID 1's part of that, done as early as the container's side likes (its
  * mounts need no capability the cut takes: it leaves the permitted and
- * effective sets alone): KILL kept inheritable for PID 1's execve into
- * roost-init where the command's set lacks it, then the cut. Idempotent;
+ * effective sets alone): KILL, SETUID and SETGID kept inheritable for PID
+ * 1's execve into roost-init where the command's set lacks them, then the
+ * cut. Idempotent;
  * sandbox_init_narrow does it too. */
 int sandbox_init_bound(const struct sandbox_config *c, roost_error *e);
 
@@ -78,13 +79,17 @@ int sandbox_seccomp_load(const struct sandbox_config *c, roost_error *e);
  * command's, set no_new_privs, become undumpable, and keep only the
  * command's capabilities and what its process needs to switch user
  * (SETUID, SETGID) and PID 1 to pass signals on (KILL). Then, once the
- * command runs, sandbox_init_drop: keep only CAP_KILL, so that a command
- * given CAP_SYS_PTRACE finds in PID 1 no privilege it lacks itself. */
+ * command's process exists and before it may exec, PID 1 keeps only
+ * CAP_KILL, so that a command given CAP_SYS_PTRACE finds in PID 1 no
+ * privilege it lacks itself: roost-init does that with raw capset
+ * (launch/roost-init.c); sandbox_init_drop is the same in launch's code. */
 int sandbox_init_narrow(const struct sandbox_config *c, roost_error *e);
 int sandbox_init_drop(const struct sandbox_config *c, roost_error *e);
 
 /* In the process that execs the command, as the very last step before
  * execve, under the filter PID 1 loaded: capabilities, then no_new_privs.
+ * launch's command's process is roost-init's child, which does the same
+ * with raw calls (launch/roost-init.c); this is the library's own.
  * For a command running as root; a -u user's permitted and effective sets
  * are emptied by the uid switch and its execve anyway. */
 int sandbox_apply(const struct sandbox_config *c, roost_error *e);

@@ -1,6 +1,6 @@
 /* launch --step-times: how long each stretch of the container's side of a
- * launch takes, from the child's start to the command's execve, printed as
- * one line on the command's stderr just before it starts. For
+ * launch takes, from the child's start to PID 1's execve into roost-init,
+ * printed as one line on launch's stderr just before it. For
  * bench/harden.sh, which sets the hardened launch's steps beside the
  * privileged one's. Off, a mark is one predictable branch. */
 #pragma once
@@ -12,15 +12,15 @@ enum launch_step {
         STEP_ROOT,        /* scratch tmpfs, the tree's overlay */
         STEP_DEV,         /* /dev */
         STEP_ETC,         /* /etc/hosts, hostname, resolv.conf */
-        STEP_NET_WAIT,    /* joining launch's network namespace */
-        STEP_PROC_SYS,    /* /proc, /sys, volumes */
+        STEP_NET_WAIT,    /* the bounding set, /proc, joining launch's network namespace */
+        STEP_PROC_SYS,    /* /sys, volumes */
         STEP_PIVOT,       /* pivot_root, the old root detached */
         STEP_MASKS,       /* masked and read-only paths */
         STEP_INIT,        /* descriptors closed, PID 1 set up */
         STEP_FILTER,      /* the seccomp filter loaded */
         STEP_INIT_NARROW, /* PID 1's bounding set and capabilities cut */
-        STEP_COMMAND,     /* the command's process, up to its capabilities */
-        STEP_CAPS,        /* its capabilities and no_new_privs */
+        STEP_COMMAND,     /* the explain lines of roost-init's part */
+        STEP_CAPS,        /* never marked: the command's process is roost-init's (0) */
         STEP__MAX,
 };
 

@@ -35,7 +35,7 @@ int sync_recv(int fd, struct sync_msg *m)
                 return -errno;
         if (n == 0)
                 return -EPIPE;
-        if (n != (ssize_t)sizeof(*m) || m->kind < SYNC_GO || m->kind > SYNC_EXITED)
+        if (n != (ssize_t)sizeof(*m) || m->kind < SYNC_GO || m->kind > SYNC_NET_UP)
                 return -EPROTO;
         m->msg[sizeof(m->msg) - 1] = 0;
         return 0;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -173,6 +174,53 @@ static unsigned sweep_ref_temporaries(store *s)
         return n;
 }
 
+/* Whether every layer of IMG is a layer of some reference of REFS. */
+static bool layers_used(const struct store_ref *img, const struct store_ref *refs, size_t n)
+{
+        for (size_t j = 0; j < img->n_layers; j++)
+                if (!referenced(refs, n, img->layers[j].digest, true))
+                        return false;
+        return true;
+}
+
+/* The build cache: a record whose image's layers some referenced image
+ * still uses stays, and its image's manifest and config are kept (added
+ * to *REFS); any other record goes, and what only it named with it. */
+static int sweep_cache(store *s, struct store_ref **refs, size_t *n, unsigned *count)
+{
+        DIR *d;
+        int r = opendir_at(s->fd, "cache", &d);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        size_t n_refs = *n;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                char digest[STORE_SHA256_HEX + 1];
+                struct store_ref img = { 0 };
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                bool keep = store_digest_valid(de->d_name) && store_cache_read(s, de->d_name, digest) == 0 &&
+                            store_manifest_read(s, digest, &img) == 0 && layers_used(&img, *refs, n_refs);
+                if (keep) {
+                        struct store_ref *more = realloc(*refs, (*n + 1) * sizeof(**refs));
+                        if (more) {
+                                *refs = more;
+                                (*refs)[(*n)++] = TAKE_STRUCT(img);
+                                continue;
+                        }
+                        /* Without memory to remember it, the record goes: a
+                         * cache entry is only ever a shortcut. */
+                }
+                store_ref_done(&img);
+                if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        (*count)++;
+        }
+        closedir(d);
+        return 0;
+}
+
 int store_gc(store *s, struct store_gc_report *ret)
 {
         struct store_gc_report rep = { 0 };
@@ -187,6 +235,8 @@ int store_gc(store *s, struct store_gc_report *ret)
                 snprintf(ret->unreadable, sizeof(ret->unreadable), "%s", bad);
                 return -ROOST_EFORMAT;
         }
+        /* Before the blobs: the records kept keep their images'. */
+        int r0 = sweep_cache(s, &refs, &n, &rep.cache);
         int r1 = sweep(s, "blobs/sha256", refs, n, KEEP_BLOBS, &rep.blobs, &rep.bytes);
         int r2 = sweep(s, "trees", refs, n, KEEP_LAYERS, &rep.trees, &rep.bytes);
         /* With the store lock held exclusively nobody is downloading. */
@@ -199,5 +249,5 @@ int store_gc(store *s, struct store_gc_report *ret)
         int k = store_cleanup(s);
         rep.temporaries = (unsigned)(s->cleaned + (k > 0 ? k : 0)) + sweep_ref_temporaries(s);
         *ret = rep;
-        return r1 < 0 ? r1 : r2 < 0 ? r2 : r3;
+        return r0 < 0 ? r0 : r1 < 0 ? r1 : r2 < 0 ? r2 : r3;
 }

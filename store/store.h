@@ -15,6 +15,7 @@
  *   locks/<kind>-<key>        per-object locks
  *   containers/<name>/        a named container's writable layer (lock,
  *                             origin, upper, work), kept between launches
+ *   cache/<key>               a build step's record: the image it made
  *
  * Nothing appears under a final name before it is complete: writers work in
  * tmp/ or partial/, fsync, and rename. Every path is reached relative to the
@@ -379,6 +380,14 @@ void store_tree_abort(store_tree *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(store_tree *, store_tree_abort)
 #define _cleanup_store_tree_ _cleanup_(store_tree_abortp)
 
+/* Publish the directory NAME below DIRFD, which must be on the store's
+ * file system, as the tree of blob SHA256, moving it there (renamed into a
+ * fresh temporary, then as store_tree_commit): for a layer whose tree the
+ * caller already holds in the form unpack gives it (a build step's upper
+ * directory), which spares extracting the blob again. 1 and NAME left
+ * alone when the tree exists; -EXDEV on another file system. */
+int store_tree_adopt(store *s, const char *sha256, int dirfd, const char *name);
+
 bool store_tree_exists(store *s, const char *sha256);
 /* Absolute path of trees/<sha256>/rootfs, for mount(2). */
 int store_tree_path(store *s, const char *sha256, char **ret);
@@ -426,6 +435,18 @@ int store_container_path(const store *s, const char *name, const char *part, cha
  * uses it. A removal cut short is finished by the next store_cleanup. */
 int store_container_remove(store *s, const char *name);
 
+/* ---- the build cache ---- */
+
+/* cache/KEY (KEY: a hex SHA-256 the builder computes; opaque here) names
+ * the image a build step made. Read: -ENOENT when there is no record or
+ * its image is no longer stored. Written atomically; a record is one
+ * line, "sha256:<manifest hex>". store_gc keeps a record (and its image's
+ * manifest and config) only while every layer of its image is a layer of
+ * a referenced image, and removes it otherwise. */
+int store_cache_read(store *s, const char *key, char ret_digest[STORE_SHA256_HEX + 1]);
+int store_cache_write(store *s, const char *key, const char *digest);
+int store_cache_remove(store *s, const char *key);
+
 /* ---- use and collection ---- */
 
 /* Mark the tree of SHA256 as in use by a running container until the
@@ -437,6 +458,7 @@ bool store_tree_in_use(store *s, const char *sha256);
 
 struct store_gc_report {
         unsigned blobs, trees, partials, temporaries;
+        unsigned cache; /* build cache records removed */
         uint64_t bytes;       /* freed, as counted by st_blocks */
         char unreadable[512]; /* with -ROOST_EFORMAT: the reference in the way */
 };

@@ -79,6 +79,28 @@ int store_tree_begin_replace(store *s, const char *sha256, store_tree **ret)
         return tree_begin(s, sha256, true, ret);
 }
 
+int store_tree_adopt(store *s, const char *sha256, int dirfd, const char *name)
+{
+        store_tree *t = NULL;
+        int r = tree_begin(s, sha256, false, &t);
+        if (r != 0)
+                return r;
+        /* The empty rootfs the temporary was made with goes where NAME
+         * was; NAME becomes the tree. One rename, no copy. */
+        if (renameat2(dirfd, name, t->tmpfd, "rootfs", RENAME_EXCHANGE) < 0) {
+                r = -errno;
+                store_tree_abort(t);
+                return r;
+        }
+        closep(&t->rootfd);
+        if ((t->rootfd = openat(t->tmpfd, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+                r = -errno;
+                store_tree_abort(t);
+                return r;
+        }
+        return store_tree_commit(t);
+}
+
 int store_tree_dirfd(const store_tree *t)
 {
         return t->rootfd;

@@ -10,5 +10,5 @@
  * (STATUS a negative roost error, WHY one line). */
 struct trust_ready {
         int32_t status;
-        char why[512];
+        char why[1024]; /* a roost_error's message */
 };
