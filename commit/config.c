@@ -204,6 +204,28 @@ static int apply(json_t *run, const char *change, bool *cmd_set, roost_error *e)
 #undef IS
 }
 
+/* The parent's config, parsed and checked, with its "config" object made
+ * where it had none: *RUN, and its diff_ids and history (which may be
+ * NULL). NULL with E filled when it is no OCI image config. */
+static json_t *parent_open(const char *parent, json_t **run, json_t **diff, json_t **hist, roost_error *e)
+{
+        json_t *c = json_loads(parent, JSON_REJECT_DUPLICATES, NULL);
+        *run = json_object_get(c, "config");
+        *diff = json_object_get(json_object_get(c, "rootfs"), "diff_ids");
+        *hist = json_object_get(c, "history");
+        if (!json_is_object(c) || !json_is_array(*diff) || (*run && !json_is_object(*run) && !json_is_null(*run)) ||
+            (*hist && !json_is_array(*hist))) {
+                json_decref(c);
+                roost_error_set(e, 0, "the parent image's config is not an OCI image config");
+                return NULL;
+        }
+        if (!json_is_object(*run)) {
+                *run = json_object();
+                json_object_set_new(c, "config", *run);
+        }
+        return c;
+}
+
 int commit_config_derive(const char *parent, char *const *changes, size_t n_changes, const char *comment,
                          const char *diff_id, int64_t created, char **ret, roost_error *e)
 {
@@ -212,20 +234,10 @@ int commit_config_derive(const char *parent, char *const *changes, size_t n_chan
         struct tm tm;
         if (!store_digest_valid(diff_id) || !gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
                 return roost_error_set(e, -EINVAL, "the new image's config");
-        json_t *c = json_loads(parent, JSON_REJECT_DUPLICATES, NULL);
-        json_t *run = json_object_get(c, "config"), *rootfs = json_object_get(c, "rootfs");
-        json_t *diff = json_object_get(rootfs, "diff_ids"), *hist = json_object_get(c, "history");
+        json_t *run, *diff, *hist, *c = parent_open(parent, &run, &diff, &hist, e);
         int r = 0;
-        if (!json_is_object(c) || !json_is_array(diff) || (run && !json_is_object(run) && !json_is_null(run)) ||
-            (hist && !json_is_array(hist))) {
-                roost_error_set(e, 0, "the parent image's config is not an OCI image config");
-                r = -ROOST_EFORMAT;
-                goto out;
-        }
-        if (!json_is_object(run)) {
-                run = json_object();
-                json_object_set_new(c, "config", run);
-        }
+        if (!c)
+                return -ROOST_EFORMAT;
         bool cmd_set = false;
         for (size_t i = 0; i < n_changes && r >= 0; i++)
                 r = apply(run, changes[i], &cmd_set, e);
@@ -263,20 +275,10 @@ int commit_config_step(const char *parent, const char *change, bool *cmd_set, co
         if ((diff_id && !store_digest_valid(diff_id)) || !gmtime_r(&t, &tm) ||
             !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
                 return roost_error_set(e, -EINVAL, "the step's config");
-        json_t *c = json_loads(parent, JSON_REJECT_DUPLICATES, NULL);
-        json_t *run = json_object_get(c, "config"), *rootfs = json_object_get(c, "rootfs");
-        json_t *diff = json_object_get(rootfs, "diff_ids"), *hist = json_object_get(c, "history");
+        json_t *run, *diff, *hist, *c = parent_open(parent, &run, &diff, &hist, e);
         int r = 0;
-        if (!json_is_object(c) || !json_is_array(diff) || (run && !json_is_object(run) && !json_is_null(run)) ||
-            (hist && !json_is_array(hist))) {
-                roost_error_set(e, 0, "the parent image's config is not an OCI image config");
-                r = -ROOST_EFORMAT;
-                goto out;
-        }
-        if (!json_is_object(run)) {
-                run = json_object();
-                json_object_set_new(c, "config", run);
-        }
+        if (!c)
+                return -ROOST_EFORMAT;
         if (change && (r = apply(run, change, cmd_set, e)) < 0) {
                 if (r == -ENOMEM)
                         roost_error_set(e, r, "%s", change);
