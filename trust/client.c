@@ -109,10 +109,18 @@ static int add_trusted(trust_keys *k, const char *path, const char *what, roost_
         return r == -ENOENT ? -ROOST_ENOTFOUND : -ROOST_EUSAGE;
 }
 
-/* The verifier: installed beside the other programs roost runs, else the
- * build tree's, for a build run in place and the tests. */
+/* The verifier: the build tree's for a program run from the build tree
+ * (a build run in place, the tests: never an installed one of another
+ * version, which would not speak the same wire), else the installed one. */
 static const char *verifier_path(void)
 {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = 0;
+                if (!strncmp(self, TRUST_BUILD_DIR, strlen(TRUST_BUILD_DIR)) && access(TRUST_BUILD_VERIFIER, X_OK) == 0)
+                        return TRUST_BUILD_VERIFIER;
+        }
         return access(TRUST_VERIFIER, X_OK) == 0 ? TRUST_VERIFIER : TRUST_BUILD_VERIFIER;
 }
 

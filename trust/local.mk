@@ -6,7 +6,8 @@ noinst_LIBRARIES += trust/libtrust.a trust/libtrust-rnp.a
 trust_libtrust_a_SOURCES = trust/trust.h trust/trust-wire.h trust/client.c
 trust_libtrust_a_CFLAGS = $(AM_CFLAGS) \
 	-DTRUST_KEYS_DIR='"$(trustkeysdir)"' -DTRUST_SOURCE_KEYS_DIR='"$(abs_top_srcdir)/trust"' \
-	-DTRUST_VERIFIER='"$(pkglibexecdir)/roost-verify"' -DTRUST_BUILD_VERIFIER='"$(abs_top_builddir)/trust/roost-verify"'
+	-DTRUST_VERIFIER='"$(pkglibexecdir)/roost-verify"' -DTRUST_BUILD_VERIFIER='"$(abs_top_builddir)/trust/roost-verify"' \
+	-DTRUST_BUILD_DIR='"$(abs_top_builddir)/"'
 TRUST_LIBS = trust/libtrust.a common/libcommon.a
 
 # The verifier's side: librnp.
