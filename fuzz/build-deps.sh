@@ -1,9 +1,10 @@
 #!/bin/bash
-# Build libarchive and libyaml from Debian's own sources (apt-get source),
-# with clang and the fuzzer's coverage instrumentation plus ASan and UBSan,
-# as static libraries under DEST (default: fuzz/deps beside this script).
-# Against Debian's uninstrumented libarchive a fuzzer sees only roost's own
-# edges and none of the tar parser's (docs/fuzz.md has the figures).
+# Build libarchive, libyaml and jansson from Debian's own sources (apt-get
+# source), with clang and the fuzzer's coverage instrumentation plus ASan
+# and UBSan, as static libraries under DEST (default: fuzz/deps beside this
+# script). Against Debian's uninstrumented libarchive a fuzzer sees only
+# roost's own edges and none of the tar parser's (docs/fuzz.md has the
+# figures); the same goes for the YAML and JSON parsers.
 #
 # Done once per build tree: a second run finds DEST/prefix complete and
 # does nothing. Needs clang, dpkg-dev and a deb-src entry: when apt has
@@ -16,9 +17,12 @@ prefix=$dest/prefix
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
 prefix=$dest/prefix
-if [ -e "$prefix/.complete" ]; then
-        exit 0
-fi
+packages="libarchive libyaml jansson"
+complete=1
+for p in $packages; do
+        grep -q "^${p}_" "$prefix/.complete" 2>/dev/null || complete=
+done
+[ -z "$complete" ] || exit 0
 command -v clang >/dev/null || { echo "build-deps: clang not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 77; }
 command -v dpkg-source >/dev/null || { echo "build-deps: dpkg-source not found (apt-get install dpkg-dev)" >&2; exit 77; }
 
@@ -30,7 +34,7 @@ cd "$src"
 # Debian's sources for exactly the packages installed here, or the newest
 # the configured suites have.
 fetch() {
-        apt-get source -qq --download-only libarchive libyaml >fetch.log 2>&1
+        apt-get source -qq --download-only $packages >fetch.log 2>&1
 }
 if ! fetch; then
         if [ "$(id -u)" -ne 0 ]; then
@@ -71,6 +75,13 @@ cd "$src"/libyaml-*/
 autoreconf -fi >../libyaml-autoreconf.log 2>&1
 ./configure -q --prefix="$prefix" --disable-shared --enable-static >../libyaml-configure.log
 make -s -j"$jobs" >../libyaml-make.log 2>&1
+make -s install >/dev/null
+
+# jansson: the registry's, the store's and import's JSON.
+cd "$src"/jansson-*/
+autoreconf -fi >../jansson-autoreconf.log 2>&1
+./configure -q --prefix="$prefix" --disable-shared --enable-static >../jansson-configure.log
+make -s -j"$jobs" >../jansson-make.log 2>&1
 make -s install >/dev/null
 
 # libarchive as roost uses it: tar with every compressor Debian's links

@@ -5,8 +5,8 @@
 # configured build (whose config.h they share): automake knows one
 # compiler per build. docs/fuzz.md.
 #
-#   DEPS=instrumented  link libarchive and libyaml as fuzz/build-deps.sh
-#                      built them (the default)
+#   DEPS=instrumented  link libarchive, libyaml and jansson as
+#                      fuzz/build-deps.sh built them (the default)
 #   DEPS=system        link Debian's (uninstrumented) ones, to compare
 
 TARGETS = alpine-index sumfile registry-ref registry-challenge registry-manifest registry-auth \
@@ -23,8 +23,9 @@ else
 PREFIX = $(BUILDDIR)/fuzz/deps/prefix
 DEP_CFLAGS = -I$(PREFIX)/include
 # Static, by file name: a -larchive could find Debian's shared one first.
-DEP_LIBS = $(PREFIX)/lib/libarchive.a $(PREFIX)/lib/libyaml.a \
+DEP_LIBS = $(PREFIX)/lib/libarchive.a $(PREFIX)/lib/libyaml.a $(PREFIX)/lib/libjansson.a \
 	$(filter-out -larchive,$(shell PKG_CONFIG_PATH=$(PREFIX)/lib/pkgconfig pkg-config --static --libs-only-l libarchive))
+override SYS_LIBS := $(filter-out -ljansson,$(SYS_LIBS))
 endif
 
 # Roost's own code stops at its first undefined behaviour; Debian's
@@ -48,9 +49,10 @@ $(OUT)/libroost.a: $(LIB_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(OUT)/fuzz-%: $(OUT)/obj/fuzz/%.o $(OUT)/obj/fuzz/scratch.o $(OUT)/libroost.a
+$(OUT)/fuzz-%: $(OUT)/obj/fuzz/%.o $(OUT)/obj/fuzz/scratch.o $(OUT)/libroost.a $(filter %.a,$(DEP_LIBS))
 	@echo "  LINK     fuzz-$*"
-	@$(CLANG) -fsanitize=fuzzer $(SANITIZE) -pthread -o $@ $^ $(DEP_LIBS) $(SYS_LIBS) -lm
+	@$(CLANG) -fsanitize=fuzzer $(SANITIZE) -pthread -o $@ $(filter %.o,$^) $(OUT)/libroost.a \
+		$(DEP_LIBS) $(SYS_LIBS) -lm
 
 -include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
 
