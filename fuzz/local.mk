@@ -41,4 +41,4 @@ clean-local: fuzz-clean
 EXTRA_DIST += fuzz/fuzz.mk fuzz/build-deps.sh fuzz/replay.sh fuzz/scratch.c fuzz/scratch.h \
 	fuzz/alpine-index.c fuzz/sumfile.c fuzz/registry-ref.c fuzz/registry-challenge.c \
 	fuzz/registry-manifest.c fuzz/registry-auth.c fuzz/store-docs.c fuzz/import.c fuzz/unpack.c \
-	fuzz/seed-corpus.sh fuzz/corpus bench/fuzz.sh
+	fuzz/seed-corpus.sh fuzz/corpus bench/fuzz.sh docs/fuzz.md
