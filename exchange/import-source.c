@@ -281,7 +281,10 @@ int import_source_scan(struct import_source *src, roost_error *e)
                 return r;
         if (!any)
                 return import_fail(e, -ROOST_EFORMAT, "%s: an empty archive", src->label);
-        qsort(src->entries, src->n_entries, sizeof(*src->entries), entry_cmp);
+        /* An archive of directories alone keeps no entry: no table to
+         * sort (qsort's NULL is undefined even for no elements). */
+        if (src->n_entries)
+                qsort(src->entries, src->n_entries, sizeof(*src->entries), entry_cmp);
         return 0;
 }
 
