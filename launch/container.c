@@ -5,6 +5,7 @@
  * and work directories, which launch_run makes. */
 #include "config.h"
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -76,8 +77,15 @@ int launch_container_open(store *s, const char *name, const char *const *lowers,
                                        name, store_root(s));
         if (!(origin = origin_of(name, lowers, n_lowers, e)))
                 return -EINVAL;
-        /* overlayfs refuses two mounts sharing one upper layer; say why first. */
+        /* overlayfs refuses two mounts sharing one upper layer; say why first.
+         * A launch that was killed leaves its container dying for a moment
+         * (the parent-death signal), holding the lock until it is gone:
+         * waited for, a quarter of a second at most, before "in use". */
         c.lock = store_container_lock(s, name, &cfd);
+        for (int tries = 0; c.lock == -EBUSY && tries < 25; tries++) {
+                (void)nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+                c.lock = store_container_lock(s, name, &cfd);
+        }
         if (c.lock == -EBUSY)
                 return roost_error_set(e, -EBUSY, "container %s is in use by another launch", name);
         if (c.lock < 0)
