@@ -2,12 +2,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+#include "common/cli.h"
 #include "common/util.h"
 
 static int rm_children(int dfd, dev_t dev)
@@ -332,6 +335,44 @@ int wait_exited_ok(pid_t pid)
                 if (errno != EINTR)
                         return -errno;
         return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int sibling_tool(const char *name, const char *stage, char *buf, size_t n)
+{
+        char self[PATH_MAX];
+        ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (k <= 0)
+                return -errno;
+        self[k] = 0;
+        *strrchr(self, '/') = 0;
+        snprintf(buf, n, "%s/%s", self, name);
+        if (access(buf, X_OK) == 0)
+                return 0;
+        snprintf(buf, n, "%s/../%s/%s", self, stage, name);
+        if (access(buf, X_OK) == 0)
+                return 0;
+        snprintf(buf, n, "%s", self);
+        return -ENOENT;
+}
+
+int run_tool_on_stderr(const char *path, char **argv, int fail_status)
+{
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                        _exit(fail_status);
+                execv(path, argv);
+                cli_error("cannot run %s: %s", path, strerror(errno));
+                _exit(fail_status);
+        }
+        int ws;
+        while (waitpid(pid, &ws, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
 void strv_free(char **v)

@@ -78,6 +78,18 @@ int spawn_attr_clean(posix_spawnattr_t *attr);
  * otherwise or was killed, -errno when it could not be waited for. */
 int wait_exited_ok(pid_t pid);
 
+/* Where the sibling tool NAME is: beside this program (installed), else in
+ * STAGE's folder of a build tree. PATH is never searched: an unrelated
+ * program called "pull" must never run in roost's place. 0 with BUF the
+ * tool's path; -ENOENT with BUF this program's folder, for a message;
+ * another -errno when this program cannot be found. */
+int sibling_tool(const char *name, const char *stage, char *buf, size_t n);
+/* Run PATH ARGV with its standard output on our standard error (a tool's
+ * progress, where ours is a container's or --json's), and return its exit
+ * status, 128+N when signal N killed it; FAIL_STATUS when it could not be
+ * started (said in one line), -errno when it could not be waited for. */
+int run_tool_on_stderr(const char *path, char **argv, int fail_status);
+
 /* Remove NAME below DIRFD and everything beneath it without following
  * symlinks and without crossing into other mounts. Missing is success. */
 int rm_rf_at(int dirfd, const char *name);

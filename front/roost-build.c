@@ -31,21 +31,9 @@ enum {
 struct build_ctx {
         store *s;
         const struct roost_args *a;
-        char self[PATH_MAX]; /* the folder of this binary */
         json_t *steps;       /* --json */
         bool quiet;
 };
-
-/* The sibling tool NAME: beside us when installed, in its stage's folder
- * in a build tree. PATH is never searched (as roost's own exec_tool). */
-static int tool_path(const struct build_ctx *c, const char *name, const char *stage, char *buf, size_t n)
-{
-        snprintf(buf, n, "%s/%s", c->self, name);
-        if (access(buf, X_OK) == 0)
-                return 0;
-        snprintf(buf, n, "%s/../%s/%s", c->self, stage, name);
-        return access(buf, X_OK) == 0 ? 0 : -ENOENT;
-}
 
 static void on_step(void *userdata, const struct build_step_report *r)
 {
@@ -59,26 +47,6 @@ static void on_step(void *userdata, const struct build_step_report *r)
         fflush(stdout);
 }
 
-/* Run TOOL ARGV, its output on stderr (ours may be --json's or -q's). */
-static int run_tool(const char *path, char **argv)
-{
-        fflush(stdout);
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-                        _exit(EXIT_FAIL);
-                execv(path, argv);
-                _exit(127);
-        }
-        int ws;
-        while (waitpid(pid, &ws, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-}
-
 /* FROM an image not stored: pull it, as launch does on first use. */
 static int on_pull(void *userdata, const char *image, roost_error *e)
 {
@@ -86,8 +54,8 @@ static int on_pull(void *userdata, const char *image, roost_error *e)
         char path[PATH_MAX + 64];
         char *argv[10];
         size_t n = 0;
-        if (tool_path(c, "pull", "fetch", path, sizeof(path)) < 0)
-                return roost_error_set(e, 0, "FROM %s: cannot find the pull tool next to %s", image, c->self),
+        if (sibling_tool("pull", "fetch", path, sizeof(path)) < 0)
+                return roost_error_set(e, 0, "FROM %s: cannot find the pull tool next to %s", image, path),
                        -ENOENT;
         argv[n++] = (char *)"pull";
         argv[n++] = (char *)"--store";
@@ -100,7 +68,8 @@ static int on_pull(void *userdata, const char *image, roost_error *e)
                 argv[n++] = (char *)"--quiet";
         argv[n++] = (char *)image;
         argv[n] = NULL;
-        int r = run_tool(path, argv);
+        /* Its output on stderr: ours may be --json's or -q's. */
+        int r = run_tool_on_stderr(path, argv, 127);
         if (r != 0)
                 return roost_error_set(e, 0, "FROM %s: pull failed (exit %d)", image, r),
                        r == EXIT_NOTFOUND  ? -ROOST_ENOTFOUND
@@ -264,17 +233,12 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
         }
 
         struct build_ctx c = { .a = &a, .quiet = a.quiet || a.json };
-        ssize_t n = readlink("/proc/self/exe", c.self, sizeof(c.self) - 1);
         char launch[PATH_MAX + 64];
-        if (n <= 0) {
-                cli_error("build: cannot find my own binary: %s", strerror(errno));
-                dockerfile_done(&df);
-                return EXIT_FAIL;
-        }
-        c.self[n] = 0;
-        *strrchr(c.self, '/') = 0;
-        if (tool_path(&c, "launch", "launch", launch, sizeof(launch)) < 0) {
-                cli_error("build: cannot find the launch tool next to %s", c.self);
+        if ((r = sibling_tool("launch", "launch", launch, sizeof(launch))) < 0) {
+                if (r == -ENOENT)
+                        cli_error("build: cannot find the launch tool next to %s", launch);
+                else
+                        cli_error("build: cannot find my own binary: %s", strerror(-r));
                 dockerfile_done(&df);
                 return EXIT_FAIL;
         }

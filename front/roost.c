@@ -73,25 +73,23 @@ static const struct opts_spec front = {
         .in_order = true,
 };
 
-/* The sibling binary, installed next to us or, in a build tree, in its
- * stage's folder. PATH is not searched: an unrelated program called "pull"
- * must never run in roost's place. */
+/* Become the sibling tool NAME (sibling_tool); returns only on failure,
+ * having said why. */
 static void exec_tool(const char *name, const char *stage, char **argv)
 {
-        char self[PATH_MAX], path[PATH_MAX + 64];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0) {
-                cli_error("cannot find my own binary: %s", strerror(errno));
+        char path[PATH_MAX + 64];
+        int r = sibling_tool(name, stage, path, sizeof(path));
+        if (r == -ENOENT) {
+                cli_error("cannot run %s next to %s: %s", name, path, strerror(ENOENT));
                 return;
         }
-        self[n] = 0;
-        const char *dir = dirname(self);
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (r < 0) {
+                cli_error("cannot find my own binary: %s", strerror(-r));
+                return;
+        }
         argv[0] = (char *)name;
         execv(path, argv);
-        snprintf(path, sizeof(path), "%s/../%s/%s", dir, stage, name);
-        execv(path, argv);
-        cli_error("cannot run %s next to %s: %s", name, dir, strerror(errno));
+        cli_error("cannot run %s: %s", path, strerror(errno));
 }
 
 /* The tool's command line: roost's global options in front of the tool's

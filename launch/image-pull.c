@@ -13,40 +13,20 @@
 #include "launch/image.h"
 #include "launch/launch.h"
 
-/* Run the sibling tool NAME (installed next to us, or in its stage's folder
- * of a build tree) and return its exit status. PATH is not searched, as in
- * roost: an unrelated "pull" must never run in our place. Linking libcurl
- * and libarchive instead would cost every launch their loading (docs/launch.md,
- * "Speed"). */
+/* Run the sibling tool NAME (sibling_tool) and return its exit status.
+ * Linking libcurl and libarchive instead would cost every launch their
+ * loading (docs/launch.md, "Speed"). The command's stdout is the
+ * container's alone: what pull and unpack report goes to stderr, as
+ * docker's pull does. */
 static int run_tool(const char *name, const char *stage, char **argv)
 {
-        char self[PATH_MAX], path[PATH_MAX + 64];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0)
-                return -errno;
-        self[n] = 0;
-        *strrchr(self, '/') = 0;
-        fflush(stdout);
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                /* The command's stdout is the container's alone: what pull
-                 * and unpack report goes to stderr, as docker's pull does. */
-                if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-                        _exit(LAUNCH_EXIT_ERROR);
-                snprintf(path, sizeof(path), "%s/%s", self, name);
-                execv(path, argv);
-                snprintf(path, sizeof(path), "%s/../%s/%s", self, stage, name);
-                execv(path, argv);
-                cli_error("cannot run %s next to %s: %s", name, self, strerror(errno));
-                _exit(LAUNCH_EXIT_ERROR);
+        char path[PATH_MAX + 64];
+        int r = sibling_tool(name, stage, path, sizeof(path));
+        if (r == -ENOENT) {
+                cli_error("cannot run %s next to %s: %s", name, path, strerror(ENOENT));
+                return LAUNCH_EXIT_ERROR;
         }
-        int ws;
-        while (waitpid(pid, &ws, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+        return r < 0 ? r : run_tool_on_stderr(path, argv, LAUNCH_EXIT_ERROR);
 }
 
 /* First use of an image: pull (unless it is stored) and unpack it, with
