@@ -663,23 +663,19 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
 
 int fetch_http_get(fetch_http *h, const char *url, size_t max, char **ret, size_t *ret_len, roost_error *e)
 {
-        struct xfer x = { .h = h, .max = max };
-        x.buf = malloc(max + 1);
-        if (!x.buf)
-                return -ENOMEM;
-        int r = run(h, url, &x, e);
-        if (r < 0) {
-                free(x.buf);
+        char *buf;
+        size_t len;
+        int r = fetch_http_get_bytes(h, url, max, &buf, &len, e);
+        if (r < 0)
                 return r;
-        }
-        x.buf[x.len] = 0;
-        if (strlen(x.buf) != x.len) {
-                free(x.buf);
+        buf[len] = 0;
+        if (strlen(buf) != len) {
+                free(buf);
                 return fetch_fail(e, -ROOST_EFORMAT, "%s: binary data where text was expected", url);
         }
-        *ret = x.buf;
+        *ret = buf;
         if (ret_len)
-                *ret_len = x.len;
+                *ret_len = len;
         return 0;
 }
 
