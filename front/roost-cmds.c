@@ -157,6 +157,14 @@ static void human_size(uint64_t n, char *buf, size_t len)
 
 /* How many other images (other manifests: two tags of one image are one
  * image) have REF's layer J too. Its bytes are stored once for all. */
+static bool ref_has_layer(const struct store_ref *ref, const char *digest)
+{
+        for (size_t l = 0; l < ref->n_layers; l++)
+                if (!strcmp(ref->layers[l].digest, digest))
+                        return true;
+        return false;
+}
+
 static size_t layer_users(const struct store_ref *refs, size_t n, const struct store_ref *ref, size_t j)
 {
         size_t users = 0;
@@ -165,11 +173,7 @@ static size_t layer_users(const struct store_ref *refs, size_t n, const struct s
                 bool seen = !strcmp(o->digest, ref->digest);
                 for (size_t k = 0; k < i && !seen; k++)
                         seen = !strcmp(refs[k].digest, o->digest);
-                for (size_t l = 0; l < o->n_layers && !seen; l++)
-                        if (!strcmp(o->layers[l].digest, ref->layers[j].digest)) {
-                                users++;
-                                break;
-                        }
+                users += !seen && ref_has_layer(o, ref->layers[j].digest);
         }
         return users;
 }
@@ -421,8 +425,7 @@ static size_t layers_kept(store *s, const struct store_ref *ref)
         for (size_t j = 0; j < ref->n_layers; j++) {
                 bool found = false;
                 for (size_t i = 0; i < n && !found; i++)
-                        for (size_t l = 0; l < refs[i].n_layers && !found; l++)
-                                found = !strcmp(refs[i].layers[l].digest, ref->layers[j].digest);
+                        found = ref_has_layer(&refs[i], ref->layers[j].digest);
                 kept += found;
         }
         store_ref_list_free(refs, n);
