@@ -29,34 +29,18 @@
 #include <linux/magic.h>
 #include <unistd.h>
 #include "common/util.h"
+#include "launch/cgroup-private.h"
 #include "launch/explain.h"
 #include "launch/sandbox-private.h"
 #include "launch/sandbox.h"
 
-enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_N };
 static const char *const controllers[CG_N] = { "memory", "pids", "cpu" };
-
-struct cgroup {
-        int version;      /* of the limits: 1 or 2 */
-        char *path[CG_N]; /* v1: one directory per controller used; v2: path[0] */
-        int lockfd[CG_N]; /* flocks held while the container runs */
-        /* The device cgroup the container joins, its cgroup.procs open; and
-         * when that cgroup is the launch's own, the directory above it that
-         * holds its list, which cgroup_destroy removes. */
-        char *dev_path;
-        int dev_version; /* DEV_V1, DEV_V2 */
-        int dev_fd;      /* v1: its cgroup.procs; v2: the directory, for CLONE_INTO_CGROUP */
-        bool dev_moved;  /* v2, but clone3 was refused: cgroup_attach moves the child */
-        bool dev_single; /* dev_path is this launch's alone (below dev_own or the v2 limits') */
-        char *dev_own;
-        int dev_lockfd;
-};
 
 #define CPU_PERIOD_US 100000
 
 /* DIR/NAME into BUF; a path too long is an error, never a truncated
  * path that names something else. */
-static int join(char *buf, size_t n, const char *dir, const char *name)
+int cgroup_join(char *buf, size_t n, const char *dir, const char *name)
 {
         int k = snprintf(buf, n, "%s/%s", dir, name);
         return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
@@ -118,7 +102,7 @@ int cgroup_parse_cpus(const char *s, double *ret)
 static int write_at(const char *dir, const char *file, const char *text)
 {
         char path[PATH_MAX];
-        if (join(path, sizeof(path), dir, file) < 0)
+        if (cgroup_join(path, sizeof(path), dir, file) < 0)
                 return -ENAMETOOLONG;
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
@@ -129,12 +113,12 @@ static int write_at(const char *dir, const char *file, const char *text)
 static bool exists_at(const char *dir, const char *file)
 {
         char path[PATH_MAX];
-        return join(path, sizeof(path), dir, file) == 0 && access(path, F_OK) == 0;
+        return cgroup_join(path, sizeof(path), dir, file) == 0 && access(path, F_OK) == 0;
 }
 
 /* Where a hierarchy is mounted (cgroup2 when CONTROLLER is NULL) and the
  * caller's cgroup in it, as one directory. */
-static int caller_dir(const char *controller, char **ret)
+int cgroup_caller_dir(const char *controller, char **ret)
 {
         _cleanup_fclose_ FILE *mi = fopen("/proc/self/mountinfo", "re");
         _cleanup_fclose_ FILE *cg = fopen("/proc/self/cgroup", "re");
@@ -200,7 +184,7 @@ static int caller_dir(const char *controller, char **ret)
 static bool v2_has(const char *dir, const char *controller)
 {
         char path[PATH_MAX], text[4096];
-        if (join(path, sizeof(path), dir, "cgroup.controllers") < 0 ||
+        if (cgroup_join(path, sizeof(path), dir, "cgroup.controllers") < 0 ||
             sandbox_read_small_at(AT_FDCWD, path, text, sizeof(text)) < 0)
                 return false;
         for (char *t = strtok(text, " \n"); t; t = strtok(NULL, " \n"))
@@ -232,7 +216,7 @@ static int make_dir(const char *path, bool fresh, roost_error *e)
 
 /* The device cgroup's names and descriptors, let go of (its directory
  * stays). */
-static void dev_release(cgroup *c)
+void cgroup_dev_release(cgroup *c)
 {
         free(c->dev_path);
         free(c->dev_own);
@@ -253,7 +237,7 @@ static void cgroup_free(cgroup *c)
         for (int i = 0; i < CG_N; i++)
                 if (c->lockfd[i] >= 0)
                         close(c->lockfd[i]);
-        dev_release(c);
+        cgroup_dev_release(c);
         free(c);
 }
 
@@ -353,7 +337,7 @@ static int limits_create(cgroup *c, const char *id, const struct cgroup_limits *
         _cleanup_free_ char *v2 = NULL;
         int r;
 
-        bool use_v2 = caller_dir(NULL, &v2) == 0;
+        bool use_v2 = cgroup_caller_dir(NULL, &v2) == 0;
         for (int i = 0; i < CG_N && use_v2; i++)
                 if (want[i] && !v2_has(v2, controllers[i]))
                         use_v2 = false;
@@ -364,7 +348,7 @@ static int limits_create(cgroup *c, const char *id, const struct cgroup_limits *
                         if (want[i])
                                 snprintf(sub + strlen(sub), sizeof(sub) - strlen(sub), "%s+%s",
                                          *sub ? " " : "", controllers[i]);
-                if ((r = join(roost, sizeof(roost), v2, "roost")) < 0)
+                if ((r = cgroup_join(roost, sizeof(roost), v2, "roost")) < 0)
                         return r;
                 /* Controllers reach a child only through its parent's
                  * subtree_control. EBUSY here is v2's rule that a cgroup with
@@ -377,7 +361,7 @@ static int limits_create(cgroup *c, const char *id, const struct cgroup_limits *
                 if ((r = write_at(roost, "cgroup.subtree_control", sub)) < 0)
                         return roost_error_set(e, r, "enabling %s in %s/cgroup.subtree_control", sub, roost);
                 char leaf[PATH_MAX];
-                if ((r = join(leaf, sizeof(leaf), roost, id)) < 0)
+                if ((r = cgroup_join(leaf, sizeof(leaf), roost, id)) < 0)
                         return r;
                 if ((r = make_leaf(c, 0, leaf, e)) < 0)
                         return r;
@@ -389,19 +373,19 @@ static int limits_create(cgroup *c, const char *id, const struct cgroup_limits *
                 char roost[PATH_MAX];
                 if (!want[i])
                         continue;
-                if ((r = caller_dir(controllers[i], &base)) < 0)
+                if ((r = cgroup_caller_dir(controllers[i], &base)) < 0)
                         return roost_error_set(e, r == -ENOENT ? -EOPNOTSUPP : r,
                                                "no cgroup %s controller on this host (needed for --%s)",
                                                controllers[i],
                                                i == CG_MEMORY ? "memory"
                                                : i == CG_PIDS ? "pids"
                                                               : "cpus");
-                if ((r = join(roost, sizeof(roost), base, "roost")) < 0)
+                if ((r = cgroup_join(roost, sizeof(roost), base, "roost")) < 0)
                         return r;
                 if ((r = make_dir(roost, false, e)) < 0)
                         return r;
                 char leaf[PATH_MAX];
-                if ((r = join(leaf, sizeof(leaf), roost, id)) < 0)
+                if ((r = cgroup_join(leaf, sizeof(leaf), roost, id)) < 0)
                         return r;
                 if ((r = make_leaf(c, i, leaf, e)) < 0)
                         return r;
@@ -413,7 +397,7 @@ static int limits_create(cgroup *c, const char *id, const struct cgroup_limits *
 static void kill_procs(const char *dir)
 {
         char procs[PATH_MAX];
-        if (join(procs, sizeof(procs), dir, "cgroup.procs") < 0)
+        if (cgroup_join(procs, sizeof(procs), dir, "cgroup.procs") < 0)
                 return;
         _cleanup_fclose_ FILE *f = fopen(procs, "re");
         int pid;
@@ -438,271 +422,13 @@ static int rmdir_one(const char *path, const struct stat *sb, int type, struct F
 /* Remove DIR and the cgroups below it, deepest first: a container that
  * keeps CAP_SYS_ADMIN may have made cgroups of its own below its cgroup,
  * and rmdir says EBUSY while any is left. Returns whether DIR is gone. */
-static bool rmdir_tree(const char *dir, bool kills)
+bool cgroup_rmdir_tree(const char *dir, bool kills)
 {
         rmdir_kills = kills;
         (void)nftw(dir, rmdir_one, 8, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
         return access(dir, F_OK) < 0 && errno == ENOENT;
 }
 
-/* The caller's cgroup as /proc/self/cgroup names it ("/a/b"), in the v1
- * hierarchy of CONTROLLER or (NULL) the unified one, into BUF. */
-static int own_cgroup(const char *controller, char *buf, size_t n)
-{
-        char text[4096];
-        int r = sandbox_read_small_at(AT_FDCWD, "/proc/self/cgroup", text, sizeof(text));
-        if (r < 0)
-                return r;
-        for (char *line = text, *next; line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                /* "5:devices:/a/b", "2:cpu,cpuacct:/", "0::/a" */
-                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                bool found = false;
-                if (!c2)
-                        continue;
-                *c2 = '\0';
-                if (!controller)
-                        found = c2 == c1 + 1;
-                for (char *t = strtok(c1 + 1, ","); controller && t && !found; t = strtok(NULL, ","))
-                        found = strcmp(t, controller) == 0;
-                if (found)
-                        return snprintf(buf, n, "%s", c2 + 1) < (int)n ? 0 : -ENAMETOOLONG;
-        }
-        return -ENOENT;
-}
-
-/* Where the container's device cgroup comes from. */
-enum { DEV_V1 = 1, DEV_V2 = 2 };
-
-/* Keep DIR as the container's device cgroup: v1, its cgroup.procs open
- * for cgroup_attach's write; v2, the directory itself for clone3's
- * CLONE_INTO_CGROUP, checked to be on the unified hierarchy. */
-static int dev_open(cgroup *c, int version, const char *dir, roost_error *e)
-{
-        char procs[PATH_MAX];
-        if (join(procs, sizeof(procs), dir, "cgroup.procs") < 0)
-                return -ENAMETOOLONG;
-        _cleanup_close_ int fd = version == DEV_V1 ? open(procs, O_WRONLY | O_CLOEXEC)
-                                                   : open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        struct statfs sf;
-        if (fd < 0)
-                return roost_error_set(e, -errno, "opening %s", version == DEV_V1 ? procs : dir);
-        if (version == DEV_V2 && (fstatfs(fd, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC))
-                return roost_error_set(e, -ENOTDIR, "%s is no cgroup2 directory", dir);
-        if (!(c->dev_path = strdup(dir)))
-                return -ENOMEM;
-        c->dev_version = version;
-        c->dev_fd = TAKE_FD(fd);
-        return 0;
-}
-
-static int dev_mkdir(const char *path, bool fresh, roost_error *e)
-{
-        if (mkdir(path, 0755) < 0 && (fresh || errno != EEXIST))
-                return roost_error_set(e, -errno, "creating cgroup %s", path);
-        return 0;
-}
-
-/* The allow-list into the cgroup DIR (open as DIRFD). */
-static int dev_list(int version, int dirfd, const char *dir, const struct cgroup_devices *d, roost_error *e)
-{
-        return version == DEV_V1 ? cgroup_devices_v1_write(dir, d, e)
-                                 : cgroup_devices_bpf_attach(dirfd, dir, d, e);
-}
-
-static const char *dev_what(int version)
-{
-        return version == DEV_V1 ? "devices controller, v1" : "a BPF device program, cgroup v2";
-}
-
-/* The shared device cgroup, roost/dev/shared below the caller's cgroup,
- * its list in roost/dev. Made once, by the first launch that finds it
- * missing, under an flock of roost/dev so that no launch joins a
- * half-made one: shared appears only once its parent holds the whole list
- * (in v1 a child copies its parent's list when it is made; in v2 the
- * parent's program holds for it). Later launches only open it. A launch
- * that dies between the program's attach and the mkdir leaves one more
- * copy of the same program: harmless. Into DIR (PATH_MAX). */
-static int dev_shared_make(int version, char *dir, roost_error *e)
-{
-        _cleanup_free_ char *base = NULL;
-        char roost[PATH_MAX], dev[PATH_MAX];
-        int r;
-
-        if ((r = caller_dir(version == DEV_V1 ? "devices" : NULL, &base)) < 0)
-                return roost_error_set(e, r == -ENOENT ? -EOPNOTSUPP : r, "no %s", dev_what(version));
-        if (join(roost, sizeof(roost), base, "roost") < 0 || join(dev, sizeof(dev), roost, "dev") < 0 ||
-            join(dir, PATH_MAX, dev, "shared") < 0)
-                return roost_error_set(e, -ENAMETOOLONG, "cgroup %s", base);
-        EXPLAIN("mkdir(\"%s\") — once, kept: the parent of the device cgroup containers share, which holds "
-                "their allow-list",
-                dev);
-        if ((r = dev_mkdir(roost, false, e)) < 0 || (r = dev_mkdir(dev, false, e)) < 0)
-                return r;
-        _cleanup_close_ int lock = open(dev, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (lock < 0 || flock(lock, LOCK_EX) < 0)
-                return roost_error_set(e, -errno, "locking cgroup %s", dev);
-        if (access(dir, F_OK) == 0)
-                return 0;
-        if ((r = dev_list(version, lock, dev, NULL, e)) < 0)
-                return r;
-        EXPLAIN("mkdir(\"%s\") — the shared device cgroup, made once below its parent's list", dir);
-        return dev_mkdir(dir, true, e);
-}
-
-/* A launch without CAP_SYS_ADMIN or device volumes joins the shared
- * cgroup: its allow-list costs one read of /proc/self/cgroup and one
- * open. The open guesses where the hierarchy is mounted, as systemd
- * mounts it, rather than reading /proc/self/mountinfo (72 us here, more
- * than all the rest); what it finds there is a cgroup roost made, and
- * elsewhere the slow path finds the real place. */
-static int dev_shared(cgroup *c, int version, roost_error *e)
-{
-        static const char *const v1[] = { "/sys/fs/cgroup/devices" };
-        static const char *const v2[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
-        const char *const *mnt = version == DEV_V1 ? v1 : v2;
-        size_t n_mnt = version == DEV_V1 ? ELEMENTSOF(v1) : ELEMENTSOF(v2);
-        char own[PATH_MAX], dir[PATH_MAX], list[1024];
-        int r = own_cgroup(version == DEV_V1 ? "devices" : NULL, own, sizeof(own));
-
-        for (size_t i = 0; r == 0 && i < n_mnt; i++)
-                if (snprintf(dir, sizeof(dir), "%s%s/roost/dev/shared", mnt[i], strcmp(own, "/") ? own : "") <
-                            (int)sizeof(dir) &&
-                    dev_open(c, version, dir, NULL) == 0)
-                        goto found;
-        if ((r = dev_shared_make(version, dir, e)) < 0 || (r = dev_open(c, version, dir, e)) < 0)
-                return r;
-found:
-        EXPLAIN("the container's device cgroup: %s (%s), kept and shared by launches without "
-                "CAP_SYS_ADMIN; its parent's allow-list: %s — any other device opens nothing (EPERM), even "
-                "in a devtmpfs",
-                dir, dev_what(version), cgroup_devices_list(NULL, list, sizeof(list)));
-        return 0;
-}
-
-/* A device cgroup of the launch's own, roost/ID/container, its list (with
- * D's devices) on roost/ID: the container can rewrite its own cgroup's
- * list with CAP_SYS_ADMIN (v1), or attach programs of its own (v2), but
- * never allow more than roost/ID, which its cgroup namespace (rooted at
- * roost/ID/container) keeps out of its reach. roost/ID is locked, as the
- * limits' cgroups are, for cgroup_cleanup_stale. With limits on the
- * unified hierarchy, roost/ID is theirs: the container's one cgroup2 must
- * be below both. */
-static int dev_own(cgroup *c, int version, const char *id, const struct cgroup_devices *d, roost_error *e)
-{
-        _cleanup_free_ char *base = NULL;
-        char roost[PATH_MAX], own[PATH_MAX], dir[PATH_MAX], list[2048];
-        int lock = -1, r;
-
-        if (version == DEV_V2 && c->version == 2 && c->path[0]) {
-                snprintf(own, sizeof(own), "%s", c->path[0]);
-                lock = c->lockfd[0];
-                EXPLAIN("the limits' cgroup %s holds the device list too (%s): %s", own, dev_what(version),
-                        cgroup_devices_list(d, list, sizeof(list)));
-        } else {
-                if ((r = caller_dir(version == DEV_V1 ? "devices" : NULL, &base)) < 0)
-                        return roost_error_set(e, r == -ENOENT ? -EOPNOTSUPP : r, "no %s", dev_what(version));
-                if (join(roost, sizeof(roost), base, "roost") < 0 || join(own, sizeof(own), roost, id) < 0)
-                        return roost_error_set(e, -ENAMETOOLONG, "cgroup %s", base);
-                if ((r = dev_mkdir(roost, false, e)) < 0)
-                        return r;
-                EXPLAIN("mkdir(\"%s\") — this launch's device cgroup (%s), its list: %s", own,
-                        dev_what(version), cgroup_devices_list(d, list, sizeof(list)));
-                if ((r = dev_mkdir(own, true, e)) < 0)
-                        return r;
-                if (!(c->dev_own = strdup(own))) {
-                        rmdir(own);
-                        return -ENOMEM;
-                }
-                lock = c->dev_lockfd = open(own, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
-                        return roost_error_set(e, -errno, "locking cgroup %s", own);
-        }
-        if ((r = dev_list(version, lock, own, d, e)) < 0)
-                return r;
-        if (join(dir, sizeof(dir), own, "container") < 0)
-                return -ENAMETOOLONG;
-        EXPLAIN("mkdir(\"%s\") — the container's cgroup%s: whatever it changes below, its parent's list "
-                "holds",
-                dir, d->sys_admin ? " (it keeps CAP_SYS_ADMIN, so none shared)" : "");
-        if ((r = dev_mkdir(dir, true, e)) < 0)
-                return r;
-        c->dev_single = true;
-        return dev_open(c, version, dir, e);
-}
-
-/* Undo a failed try, before the next way is tried. */
-static void dev_reset(cgroup *c)
-{
-        if (c->dev_own)
-                (void)rmdir_tree(c->dev_own, true);
-        dev_release(c);
-        c->dev_version = 0;
-        c->dev_single = false;
-}
-
-/* What the host or launch's place in it does not allow, rather than a
- * failure. */
-static bool unable(int r)
-{
-        return r == -EOPNOTSUPP || r == -EACCES || r == -EPERM || r == -EROFS || r == -EINVAL ||
-               r == -ENOSYS || r == -ENOTDIR;
-}
-
-/* A BPF program on the unified hierarchy where it is mounted, hybrid
- * hosts included: the child is born in its cgroup (clone3's
- * CLONE_INTO_CGROUP), where a v1 join is a write to cgroup.procs that
- * waits for an RCU grace period unless one just passed (13 ms a launch
- * here after 50 ms of idle, 0.3-6.8 ms back to back; docs/launch.md). The
- * v1 devices controller only where the program cannot be had (or
- * ROOST_LAUNCH_DEVICES_V1 is set, for the tests). With v2 limits, the
- * container's cgroup2 must be below them as well: their cgroup holds the
- * program. */
-static int dev_create(cgroup *c, const char *id, const struct cgroup_devices *d, roost_error *e)
-{
-        roost_error why = { "" };
-        bool own = d->sys_admin || d->n_extra;
-        int r = -EOPNOTSUPP;
-
-        /* ROOST_LAUNCH_NO_DEVICES stands for a host with neither way, so
-         * that the tests reach what launch does there. */
-        bool none = getenv("ROOST_LAUNCH_NO_DEVICES") != NULL;
-        if (none)
-                roost_error_set(&why, 0, "ROOST_LAUNCH_NO_DEVICES is set");
-        else if (!getenv("ROOST_LAUNCH_DEVICES_V1")) {
-                r = own || c->version == 2 ? dev_own(c, DEV_V2, id, d, &why) : dev_shared(c, DEV_V2, &why);
-                if (unable(r))
-                        dev_reset(c);
-        } else
-                roost_error_set(&why, 0, "ROOST_LAUNCH_DEVICES_V1 is set");
-        if (unable(r) && !none) {
-                EXPLAIN("no cgroup2 device program here (%s): the v1 devices controller instead", why.msg);
-                r = own ? dev_own(c, DEV_V1, id, d, &why) : dev_shared(c, DEV_V1, &why);
-                if (unable(r))
-                        dev_reset(c);
-        }
-        if (unable(r)) {
-                /* Only CAP_SYS_ADMIN can mount a file system whose nodes
-                 * open (a devtmpfs); without it nodev holds the line. */
-                if (d->sys_admin) {
-                        roost_error_set(e, 0,
-                                        "a container keeping CAP_SYS_ADMIN needs a device cgroup (it could "
-                                        "mount devtmpfs and open the host's disks), and %s; launch without "
-                                        "--cap-add SYS_ADMIN, or with --privileged",
-                                        why.msg);
-                        return r;
-                }
-                EXPLAIN("no device cgroup (%s): the container keeps no CAP_SYS_ADMIN, and every file system "
-                        "it can make nodes in is nodev",
-                        why.msg);
-                return 0;
-        }
-        if (r < 0)
-                roost_error_set(e, 0, "%s", why.msg);
-        return r;
-}
 
 int cgroup_create(const char *id, const struct cgroup_limits *l, const struct cgroup_devices *d, cgroup **ret,
                   roost_error *e)
@@ -724,7 +450,7 @@ int cgroup_create(const char *id, const struct cgroup_limits *l, const struct cg
                 c->lockfd[i] = -1;
         c->dev_fd = c->dev_lockfd = -1;
         if ((limits && (r = limits_create(c, id, l, want, e)) < 0) ||
-            (d && (r = dev_create(c, id, d, e)) < 0)) {
+            (d && (r = cgroup_dev_create(c, id, d, e)) < 0)) {
                 cgroup_destroy(c);
                 return r;
         }
@@ -806,7 +532,7 @@ static int remove_dir(const char *dir)
                         return 0;
                 if (errno != EBUSY)
                         return -errno;
-                if (rmdir_tree(dir, true))
+                if (cgroup_rmdir_tree(dir, true))
                         return 0;
                 nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
         }
@@ -857,7 +583,7 @@ static int cleanup_in(const char *base)
 {
         char roost[PATH_MAX];
         int n = 0;
-        if (join(roost, sizeof(roost), base, "roost") < 0)
+        if (cgroup_join(roost, sizeof(roost), base, "roost") < 0)
                 return 0;
         DIR *d = opendir(roost);
         if (!d)
@@ -867,13 +593,13 @@ static int cleanup_in(const char *base)
                 if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
                     !strcmp(de->d_name, "dev"))
                         continue;
-                if (join(dir, sizeof(dir), roost, de->d_name) < 0)
+                if (cgroup_join(dir, sizeof(dir), roost, de->d_name) < 0)
                         continue;
                 _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 /* Held: a launch is using it (processes or not yet). */
                 if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
                         continue;
-                if (rmdir_tree(dir, false))
+                if (cgroup_rmdir_tree(dir, false))
                         n++;
         }
         closedir(d);
@@ -887,7 +613,7 @@ int cgroup_cleanup_stale(void)
         int n = 0;
         for (size_t i = 0; i < ELEMENTSOF(all); i++) {
                 _cleanup_free_ char *base = NULL;
-                if (caller_dir(all[i], &base) == 0)
+                if (cgroup_caller_dir(all[i], &base) == 0)
                         n += cleanup_in(base);
         }
         return n;

@@ -35,14 +35,3 @@ extern bool sandbox_legacy_mounts;
  * kernels without open_tree_attr (before 6.15). */
 extern bool sandbox_no_open_tree_attr;
 
-struct cgroup_devices;
-/* launch/cgroup-devices.c: the allow-list (the defaults and D's devices,
- * D may be NULL) spelled "c 1:3 rwm, ..." into BUF; returns BUF. */
-const char *cgroup_devices_list(const struct cgroup_devices *d, char *buf, size_t n);
-/* Write it into the v1 devices cgroup DIR: devices.deny "a", then each
- * entry to devices.allow. DIR must have no child cgroup yet. */
-int cgroup_devices_v1_write(const char *dir, const struct cgroup_devices *d, roost_error *e);
-/* Load the list as a BPF_PROG_TYPE_CGROUP_DEVICE program and attach it
- * to the cgroup2 directory CGFD (DIR, for messages): it then holds for
- * every cgroup below. */
-int cgroup_devices_bpf_attach(int cgfd, const char *dir, const struct cgroup_devices *d, roost_error *e);

@@ -5,7 +5,7 @@ launch_libsandbox_a_SOURCES = \
 	launch/sandbox.h launch/sandbox-private.h launch/sandbox.c \
 	launch/explain.h launch/explain.c \
 	launch/caps.c launch/seccomp.c launch/masks.c \
-	launch/cgroup.c launch/cgroup-devices.c launch/userns.c
+	launch/cgroup-private.h launch/cgroup.c launch/cgroup-devices.c launch/userns.c
 nodist_launch_libsandbox_a_SOURCES = launch/seccomp-default.c
 launch_libsandbox_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
 
