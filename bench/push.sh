@@ -3,10 +3,10 @@
 # in all, default 200) from roost's store to Debian's docker-registry on
 # loopback over HTTPS, side by side with `skopeo copy oci:DIR docker://...`
 # of the same image from an OCI layout, which is what a user would
-# otherwise run. Each round sends to fresh repositories, so every blob is
-# uploaded (the registry still holds them: no tool mounts them, it hashes
-# and stores each upload again), and alternates the two. Prints median
-# times, the ratio, and both peak RSS.
+# otherwise run. Each push goes to a registry started afresh (empty
+# storage, a new port), so every blob is uploaded: skopeo's blob-info cache
+# would otherwise mount what it sent to the last one. Rounds alternate the
+# two. Prints median times, the ratio, and both peak RSS.
 #
 # Run from a built tree: ROOST_SRCDIR defaults to this script's repository,
 # and push and roost are taken from $ROOST_BUILDDIR (default: the same tree).
@@ -15,6 +15,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 export ROOST_SRCDIR=${ROOST_SRCDIR:-$here}
 ROOST_BUILDDIR=${ROOST_BUILDDIR:-$ROOST_SRCDIR}
 PUSH=$ROOST_BUILDDIR/push/push
+PUSH_OPTS=${PUSH_OPTS:-} # e.g. --chunk-size 0
 ROOST=$ROOST_BUILDDIR/front/roost
 size_mb=${1:-200}
 rounds=${2:-3}
@@ -38,12 +39,13 @@ make_oci_image "$layout" 1 amd64 "$l/1.tar.gz" "$l/2.tar.gz" "$l/3.tar.gz" || ex
 rm -rf "$l"
 store=$TEST_TMP/store
 "$ROOST" --store "$store" import -q "$layout" bench:1 >/dev/null || exit 1
-registry_start || exit 1
 
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $* }"; }
 declare -a t_sko t_push rss_sko rss_push
 for i in $(seq "$rounds"); do
+        registry_stop
+        registry_start || exit 1
         sync
         a=$(now)
         /usr/bin/time -f '%M' -o "$TEST_TMP/rss" skopeo copy -q --dest-cert-dir "$REGISTRY_CERTS" \
@@ -51,9 +53,12 @@ for i in $(seq "$rounds"); do
         b=$(now)
         t_sko+=("$(calc "$b - $a")")
         rss_sko+=("$(cat "$TEST_TMP/rss")")
+        a_digest=$(skopeo inspect --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/skopeo$i/app:1" | jq -r .Digest)
+        registry_stop
+        registry_start || exit 1
         sync
         a=$(now)
-        /usr/bin/time -f '%M' -o "$TEST_TMP/rss" "$PUSH" -q --store "$store" --cacert "$REGISTRY_CA" \
+        /usr/bin/time -f '%M' -o "$TEST_TMP/rss" "$PUSH" -q --store "$store" --cacert "$REGISTRY_CA" $PUSH_OPTS \
                 bench:1 "$REGISTRY/roost$i/app:1" || exit 1
         b=$(now)
         t_push+=("$(calc "$b - $a")")
@@ -61,8 +66,8 @@ for i in $(seq "$rounds"); do
         printf 'round %d: skopeo copy %.3fs (%d KiB)  push %.3fs (%d KiB)\n' \
                 "$i" "${t_sko[-1]}" "${rss_sko[-1]}" "${t_push[-1]}" "${rss_push[-1]}"
 done
-a=$(skopeo inspect --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/skopeo1/app:1" | jq -r .Digest)
-b=$(skopeo inspect --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/roost1/app:1" | jq -r .Digest)
+a=$a_digest
+b=$(skopeo inspect --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/roost$rounds/app:1" | jq -r .Digest)
 [ "$a" = "$b" ] || echo "bench: the two pushed different images ($a, $b)" >&2
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
