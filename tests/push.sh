@@ -169,6 +169,30 @@ like "$err" "asking where the upload stands, retry 1 of" "...resumed from where 
 is "$(grep -c '^GET /v2/tok/cut3/blobs/uploads/' "$TOKEN_LOG")" 1 "...one status request"
 tokenserver_stop
 
+tokenserver_start 429-once || bail "the token server could not start"
+run_cmd P -q --retries 0 app:1 "$TOKEN_REGISTRY/tok/slow:1"
+is "$rc:$(wc -l <<<"$err")" "4:1" "a 429 with no retry left: exit 4, one line"
+like "$err" "^push: putting the manifest .*asks to slow down \\(TOOMANYREQUESTS: slow down\\); retry after 1 s$" \
+        "...with the registry's code and Retry-After"
+tokenserver_stop
+tokenserver_start 429-once || bail "the token server could not start"
+run_cmd P -q app:1 "$TOKEN_REGISTRY/tok/slow:1"
+is "$rc" 0 "a 429 with retries left: pushed"
+like "$err" "HTTP 429; retry 1 of [0-9]+ in 1 s" "...after waiting what Retry-After says"
+tokenserver_stop
+
+# A damaged store blob: the registry computes another digest.
+damaged=$TEST_TMP/store-damaged
+cp -a "$store" "$damaged"
+top=$(jq -r '.[-1]' <<<"$layers")
+chmod u+w "$damaged/blobs/sha256/${top#sha256:}"
+flip_byte "$damaged/blobs/sha256/${top#sha256:}" 100
+run_cmd push -q --store "$damaged" --cacert "$REGISTRY_CA" app:1 "$REGISTRY/damaged/app:1"
+is "$rc:$(wc -l <<<"$err")" "5:1" "a damaged store blob: the registry refuses it, exit 5, one line"
+like "$err" "DIGEST_INVALID.*roost verify" "...its code in the line, and what to run"
+is "$(skopeo inspect --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/damaged/app:1" 2>/dev/null | jq -r .Digest)" "" \
+        "...and no tag is written"
+
 # --- a registry that is gone ---
 registry_stop
 run_cmd P -q --retries 0 app:1 "$REGISTRY/team/app:2"

@@ -23,8 +23,8 @@ Options:
   uses=N        a token is good for N requests, then refused (expired)
   redirect      blobs are answered with a 307 to https://localhost:PORT/
                 storage/<digest>: another host than the one asked
-  429-once      the first manifest request gets 429, Retry-After: 1 and
-                TOOMANYREQUESTS
+  429-once      the first manifest request (a GET, or a push's PUT) gets
+                429, Retry-After: 1 and TOOMANYREQUESTS
   users=U:P     the token server wants these Basic credentials
   bad-manifest  manifests are served with a byte more than their digest's
   lie-size      an image manifest's last layer is said to be 10 bytes
@@ -124,6 +124,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def forward(self, method, path):
         port = self.server.server_address[1]
         length = int(self.headers.get("Content-Length") or 0)
+        if "/manifests/" in path and "429-once" in opts and not state["throttled"]:
+            state["throttled"] = True
+            self.rfile.read(length)
+            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", "1")])
         if method in ("PUT", "PATCH") and length > 100000 and state["cuts"] > 0:
             state["cuts"] -= 1
             self.rfile.read(length // 2)
