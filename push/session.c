@@ -47,6 +47,8 @@ int push_session_open(struct push_session *g, const char *dest, const struct pus
                                   "'%s' is not a registry's repository: give REGISTRY/REPOSITORY[:TAG]", dest);
         if (g->dest.digest)
                 return fetch_fail(e, -ROOST_EUSAGE, "%s: push to a tag, not a digest", dest);
+        if (o->creds && (!strchr(o->creds, ':') || o->creds[0] == ':'))
+                return fetch_fail(e, -ROOST_EUSAGE, "--creds: give USER:PASSWORD");
         if (o->plain_http && !registry_loopback(g->dest.registry))
                 return fetch_fail(e, -ROOST_EUSAGE,
                                   "--plain-http: %s is not a loopback address; plain HTTP is refused for it",

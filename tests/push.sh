@@ -56,9 +56,9 @@ ok $bad "...and so is every layer"
 
 # --- nothing sent twice ---
 before=$(posts team/app)
-run_cmd P --json app:1 "$REGISTRY/team/app:1"
+run_cmd roost --store "$store" push --cacert "$REGISTRY_CA" --json app:1 "$REGISTRY/team/app:1"
 is "$rc:$(jq -c '[.uploaded, .mounted, .present, .bytes_uploaded]' <<<"$out")" "0:[0,0,3,0]" \
-        "a second push: every blob is present, nothing uploaded"
+        "a second push (roost push, through the front): every blob is present, nothing uploaded"
 is "$(posts team/app)" "$before" "...no upload begun (the registry logged no POST)"
 is "$(jq -r .digest <<<"$out")" "$digest" "...the same digest (--json)"
 
@@ -116,6 +116,12 @@ run_cmd P app:1 notaregistry/app:1
 is "$rc" 2 "a destination that names no registry: exit 2"
 run_cmd P app:1 "$REGISTRY/team/app@$digest"
 is "$rc" 2 "a destination by digest: exit 2"
+run_cmd P --chunk-size 512K app:1 "$REGISTRY/team/app:1"
+is "$rc" 2 "--chunk-size below 1M: exit 2"
+run_cmd P --chunk-size 5G app:1 "$REGISTRY/team/app:1"
+is "$rc" 2 "--chunk-size above 4G: exit 2"
+run_cmd P --creds nocolon app:1 "$REGISTRY/team/app:1"
+is "$rc:$err" "2:push: --creds: give USER:PASSWORD" "--creds without a colon: exit 2, before any request"
 run_cmd P --plain-http app:1 registry.example:5000/team/app:1
 is "$rc" 2 "--plain-http to a registry not on loopback: refused (exit 2)"
 like "$err" "not a loopback address" "...saying so"
