@@ -136,7 +136,13 @@ is "$(grep -c '^PUT /v2/tok/app/blobs/uploads/.* auth=bearer' "$TOKEN_LOG")" 3 "
 is "$(grep -c '^PUT /v2/tok/app/manifests/1 auth=bearer' "$TOKEN_LOG")" 1 "...and the manifest"
 is "$(skopeo inspect --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/tok/app:1" | jq -r .Digest)" "$digest" \
         "...the same image in the registry behind it"
-run_cmd push -q --store "$store2" --cacert "$REGISTRY_CA" mine:1 "$TOKEN_REGISTRY/tok/mounted:1"
+store3=$TEST_TMP/store3
+pull -q --store "$store3" --cacert "$REGISTRY_CA" "$TOKEN_REGISTRY/tok/app:1" || bail "pull through the token server"
+: >"$TOKEN_LOG"
+run_cmd push --store "$store3" --cacert "$REGISTRY_CA" "$TOKEN_REGISTRY/tok/app:1" "$TOKEN_REGISTRY/tok/other:1"
+is "$rc:$(grep -c '^mounted .* from tok/app$' <<<"$out")" "0:3" "through Bearer tokens too, blobs are mounted from another repository"
+like "$(grep '^GET /token' "$TOKEN_LOG" | head -1)" "scope=repository:tok/other:pull,push scope=repository:tok/app:pull" \
+        "...with a token for push there and pull on the source"
 tokenserver_stop
 
 tokenserver_start users=pu:sh-Pa55 || bail "the token server could not start"
