@@ -141,15 +141,15 @@ static int image_read(struct job *j, const char *image, struct store_ref *ref, r
                 return fetch_fail(e, r == -ENOMEM ? r : -ROOST_EUSAGE, "'%s' is not a valid image name", image);
         const char *arch = j->o->arch ? j->o->arch : host_alpine_arch();
         r = arch ? store_ref_resolve(j->s, name, tag, arch, ref) : -ROOST_ENOTFOUND;
-        if (r == -ROOST_ENOTFOUND && !j->o->arch && tag) {
+        if (r == -ROOST_ENOTFOUND && !j->o->arch) {
                 /* Stored for other platforms only: any of them names the
                  * reference's index. */
                 struct store_ref *all = NULL;
                 size_t n = 0;
                 if (store_ref_list(j->s, &all, &n, NULL) == 0)
                         for (size_t i = 0; i < n && r == -ROOST_ENOTFOUND; i++)
-                                if (!strcmp(all[i].name, name) && !strcmp(all[i].tag, tag))
-                                        r = store_ref_read(j->s, name, tag, all[i].arch, ref);
+                                if (!strcmp(all[i].name, name) && (!tag || !strcmp(all[i].tag, tag)))
+                                        r = store_ref_read(j->s, name, all[i].tag, all[i].arch, ref);
                 store_ref_list_free(all, n);
         }
         if (r == -ROOST_ENOTFOUND)

@@ -99,6 +99,11 @@ run_cmd P --arch x86_64 alpine:3.20 "$REGISTRY/lib/alpine:x86"
 is "$(skopeo inspect --raw --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/lib/alpine:x86" | jq -r .mediaType)" \
         "application/vnd.oci.image.manifest.v1+json" "--arch x86_64: that platform's manifest alone"
 
+store4=$TEST_TMP/store4
+pull -q --store "$store4" --mirror "$mirror" --arch aarch64 alpine 3.20 || bail "pulling alpine 3.20 for aarch64"
+run_cmd push -q --store "$store4" --cacert "$REGISTRY_CA" --json alpine "$REGISTRY/lib/arm:1"
+is "$rc:$(jq -r .digest <<<"$out")" "0:$arm" "an image stored for another platform than the host's alone: its manifest pushed"
+
 # --- chunked uploads ---
 run_cmd P --chunk-size 1M alpine:3.20 "$REGISTRY/chunked/alpine:3.20"
 is "$rc" 0 "--chunk-size 1M: pushed"
