@@ -356,7 +356,7 @@ static int upload_once(struct job *j, struct blob *b, int fd, enum push_fate *fa
                 return r;
         *fate = PUSH_UPLOADED;
         char step[96];
-        snprintf(step, sizeof(step), "sha256:%.12s", b->hex);
+        snprintf(step, sizeof(step), "uploading sha256:%.12s", b->hex);
         struct progress_ctx p = { .o = j->o, .step = step, .total = b->size };
         if (j->o->chunk_size && b->size > j->o->chunk_size) {
                 if ((r = upload_chunked(j, b, fd, &url, &p, rep, e)) < 0)
