@@ -125,3 +125,12 @@ static inline int fetch_fail_(int r, int ignored)
         (void)ignored;
         return r;
 }
+
+/* For fetch/http-send.c (requests with a body, for push): H's libcurl
+ * handle (a CURL *) reset and set up for URL as every request of H is,
+ * its callbacks the caller's to set; and one request's outcome (libcurl's
+ * CURLcode, the HTTP status or 0) as a status and a message, as http.c
+ * classifies its own, saying whether another attempt may help. */
+void *fetch_http_prepare(fetch_http *h, const char *url);
+int fetch_http_classify(fetch_http *h, const char *url, int curl_code, long status, bool *ret_transient,
+                        roost_error *e);

@@ -734,3 +734,26 @@ const struct fetch_http_response *fetch_http_last(const fetch_http *h)
 {
         return &h->last;
 }
+
+/* For fetch/http-send.c, which runs requests with a body of its own: the
+ * handle set up as every request of H is (protocols, TLS and the trust
+ * anchors, stall limits, the headers set); the caller sets its own
+ * callbacks, since those set here point at a transfer that is gone. */
+void *fetch_http_prepare(fetch_http *h, const char *url)
+{
+        struct xfer unused = { .h = h };
+        setup(h, url, &unused);
+        curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, NULL);
+        curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
+        curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, NULL);
+        return h->curl;
+}
+
+int fetch_http_classify(fetch_http *h, const char *url, int curl_code, long status, bool *ret_transient,
+                        roost_error *e)
+{
+        struct xfer x = { .h = h, .code = status, .err = status >= 300 ? -ROOST_EHTTP : 0 };
+        int kind, r = classify(h, url, (CURLcode)curl_code, &x, &kind, e);
+        *ret_transient = kind == TRANSIENT;
+        return r;
+}

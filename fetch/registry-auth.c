@@ -205,3 +205,23 @@ int registry_creds_remove(const char *file, const char *registry)
         }
         return save(file, o);
 }
+
+int registry_basic_header(const char *user, const char *pass, char **ret)
+{
+        _cleanup_free_ char *plain = NULL;
+        int n = asprintf(&plain, "%s:%s", user, pass);
+        if (n < 0) {
+                plain = NULL;
+                return -ENOMEM;
+        }
+        _cleanup_free_ unsigned char *b64 = malloc(((size_t)n + 2) / 3 * 4 + 1);
+        if (!b64) {
+                explicit_bzero(plain, (size_t)n);
+                return -ENOMEM;
+        }
+        EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
+        explicit_bzero(plain, (size_t)n);
+        int r = asprintf(ret, "Authorization: Basic %s", b64);
+        explicit_bzero(b64, strlen((char *)b64));
+        return r < 0 ? -ENOMEM : 0;
+}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include <jansson.h>
 #include "common/error.h"
 #include "common/util.h"
@@ -286,4 +287,35 @@ int registry_manifest_parse(const char *json, size_t n, size_t max, struct regis
         *ret_layers = layers;
         *ret_n = json_array_size(ls);
         return 0;
+}
+
+bool registry_loopback(const char *registry)
+{
+        char host[256];
+        const char *end = registry[0] == '[' ? strchr(registry, ']') : strchr(registry, ':');
+        size_t n = end ? (size_t)(end - registry) + (registry[0] == '[') : strlen(registry);
+        if (n >= sizeof(host))
+                return false;
+        memcpy(host, registry, n);
+        host[n] = 0;
+        struct in_addr a4;
+        if (inet_pton(AF_INET, host, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127;
+        return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
+}
+
+char *registry_query_escape(const char *s)
+{
+        char *out = malloc(3 * strlen(s) + 1), *q = out;
+        if (!out)
+                return NULL;
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
+                        *q++ = (char)c;
+                else
+                        q += sprintf(q, "%%%02X", c);
+        }
+        *q = 0;
+        return out;
 }

@@ -96,3 +96,15 @@ int registry_index_pick(const char *json, size_t n, const char *arch, struct reg
 int registry_manifest_parse(const char *json, size_t n, size_t max, struct registry_desc *ret_config,
                             struct registry_desc **ret_layers, size_t *ret_n);
 void registry_desc_free(struct registry_desc *d, size_t n);
+
+/* ---- pieces a push shares with the pull ---- */
+
+/* HOST[:PORT] on a loopback address (127.0.0.0/8, [::1], localhost),
+ * where docker too allows plain HTTP. */
+bool registry_loopback(const char *registry);
+/* "Authorization: Basic base64(USER:PASS)" into *RET; the intermediate
+ * copies are wiped. -ENOMEM. */
+int registry_basic_header(const char *user, const char *pass, char **ret);
+/* S with everything but RFC 3986's unreserved characters as %XX, for a
+ * query; NULL when out of memory. */
+char *registry_query_escape(const char *s);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include "common/util.h"
@@ -55,23 +54,6 @@ static void sha256_hex(const void *buf, size_t n, char out[STORE_SHA256_HEX + 1]
         EVP_Digest(buf, n, md, &len, EVP_sha256(), NULL);
         for (unsigned i = 0; i < 32; i++)
                 snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* HOST[:PORT] on a loopback address: 127.0.0.0/8, [::1] or localhost,
- * where docker too allows plain HTTP. */
-static bool loopback(const char *registry)
-{
-        char host[256];
-        const char *end = registry[0] == '[' ? strchr(registry, ']') : strchr(registry, ':');
-        size_t n = end ? (size_t)(end - registry) + (registry[0] == '[') : strlen(registry);
-        if (n >= sizeof(host))
-                return false;
-        memcpy(host, registry, n);
-        host[n] = 0;
-        struct in_addr a4;
-        if (inet_pton(AF_INET, host, &a4) == 1)
-                return (ntohl(a4.s_addr) >> 24) == 127;
-        return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
 }
 
 /* A tag sha256-HEX is an image pinned by its digest (store_ref_parse). */
@@ -181,43 +163,6 @@ static int creds_get(struct fetch_job *j, roost_error *e)
         return 0;
 }
 
-static int basic_header(const char *user, const char *pass, char **ret)
-{
-        _cleanup_free_ char *plain = NULL;
-        int n = asprintf(&plain, "%s:%s", user, pass);
-        if (n < 0) {
-                plain = NULL;
-                return -ENOMEM;
-        }
-        _cleanup_free_ unsigned char *b64 = malloc(((size_t)n + 2) / 3 * 4 + 1);
-        if (!b64) {
-                explicit_bzero(plain, (size_t)n);
-                return -ENOMEM;
-        }
-        EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
-        explicit_bzero(plain, (size_t)n);
-        int r = asprintf(ret, "Authorization: Basic %s", b64);
-        explicit_bzero(b64, strlen((char *)b64));
-        return r < 0 ? -ENOMEM : 0;
-}
-
-/* RFC 3986's unreserved characters stay; everything else is %XX. */
-static char *query_escape(const char *s)
-{
-        char *out = malloc(3 * strlen(s) + 1), *q = out;
-        if (!out)
-                return NULL;
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-                        *q++ = (char)c;
-                else
-                        q += sprintf(q, "%%%02X", c);
-        }
-        *q = 0;
-        return out;
-}
-
 /* A Bearer challenge: ask its realm for a token (with Basic credentials
  * when there are any), and send that from now on. */
 static int bearer(struct fetch_job *j, const struct registry_challenge *c, roost_error *e)
@@ -232,8 +177,8 @@ static int bearer(struct fetch_job *j, const struct registry_challenge *c, roost
                 scope_default = NULL;
                 return -ENOMEM;
         }
-        if (!(scope = query_escape(c->scope ? c->scope : scope_default)) ||
-            (c->service && !(service = query_escape(c->service))))
+        if (!(scope = registry_query_escape(c->scope ? c->scope : scope_default)) ||
+            (c->service && !(service = registry_query_escape(c->service))))
                 return -ENOMEM;
         if (asprintf(&url, "%s%sscope=%s%s%s", c->realm, strchr(c->realm, '?') ? "&" : "?", scope,
                      service ? "&service=" : "", service ? service : "") < 0) {
@@ -241,7 +186,7 @@ static int bearer(struct fetch_job *j, const struct registry_challenge *c, roost
                 return -ENOMEM;
         }
         _cleanup_free_ char *basic = NULL;
-        if (g->user && basic_header(g->user, g->pass, &basic) < 0)
+        if (g->user && registry_basic_header(g->user, g->pass, &basic) < 0)
                 return -ENOMEM;
         const char *h[] = { basic, NULL };
         int r = fetch_http_set_headers(j->http, basic ? h : NULL, true);
@@ -305,7 +250,7 @@ static int authenticate(struct fetch_job *j, roost_error *e)
                         g->what, g->ref.registry);
         secret_free(g->auth);
         g->auth = NULL;
-        return basic_header(g->user, g->pass, &g->auth);
+        return registry_basic_header(g->user, g->pass, &g->auth);
 }
 
 static bool unauthorized(struct fetch_job *j, int r)
@@ -402,7 +347,7 @@ static int registry_begin(struct fetch_job *j, roost_error *e)
         if (r < 0 || strcmp(g->ref.name, j->name) != 0)
                 return fetch_fail(e, -ROOST_EUSAGE, "'%s' is not a registry reference roost can use%s%s",
                                   text, r < 0 ? "" : " (name it ", r < 0 ? "" : g->ref.name);
-        if (j->o->plain_http && !loopback(g->ref.registry))
+        if (j->o->plain_http && !registry_loopback(g->ref.registry))
                 return fetch_fail(e, -ROOST_EUSAGE,
                                   "--plain-http: %s is not a loopback address; other registries are reached "
                                   "over HTTPS only",

@@ -47,7 +47,7 @@ _roost() {
                         esac
                 done
                 if [ "$i" -ge "$COMP_CWORD" ]; then
-                        COMPREPLY=($(compgen -W "pull unpack launch images rm gc verify export import commit build containers tag inspect --store --arch --quiet --help --version" -- "$cur"))
+                        COMPREPLY=($(compgen -W "pull unpack launch push images rm gc verify export import commit build containers tag inspect --store --arch --quiet --help --version" -- "$cur"))
                         return
                 fi
                 cmd=${COMP_WORDS[i]}
@@ -55,6 +55,7 @@ _roost() {
         local opts="--store --arch --quiet --help"
         case $cmd in
                 pull) opts="$opts --mirror --cacert --refresh --json --offline --retries --timeout" ;;
+                push) opts="$opts --cacert --creds --plain-http --chunk-size --json --retries --timeout" ;;
                 unpack) opts="$opts --to --force --keep-devices --keep-setid --max-size --max-entries" ;;
                 launch) opts="$opts --platform --mirror --cacert --hostname -e --env-file -w -u -v --net --name --rm --read-only --layer-size --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline --retries --timeout -i -t -T --explain --step-times --seccomp" ;;
                 images|containers|inspect) opts="$opts --json" ;;

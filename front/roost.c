@@ -1,4 +1,4 @@
-/* roost: the front. pull, unpack and launch are their own binaries and are
+/* roost: the front. pull, unpack, launch and push are their own binaries and are
  * exec'd, so the front never links a tool's main; the store commands
  * (images, rm, gc, verify, export, import, commit, containers, tag,
  * inspect, build) are its own, on top of the store library, launch's cgroup sweep
@@ -22,6 +22,7 @@ static const struct {
         { "pull", "fetch" },
         { "unpack", "unpack" },
         { "launch", "launch" },
+        { "push", "push" },
 };
 
 static const struct {
@@ -49,6 +50,7 @@ static const struct opts_spec front = {
                  "  pull IMAGE[:VERSION]      download and verify an image into the store\n"
                  "  unpack IMAGE[:VERSION]    extract a stored image\n"
                  "  launch IMAGE [CMD...]     run a command inside an image\n"
+                 "  push IMAGE REGISTRY/REPO  send a stored image to a registry, digests unchanged\n"
                  "  images [--json|-q]        list stored images\n"
                  "  rm [--prune] IMAGE...     remove references (--prune: and what they held)\n"
                  "  rm --container NAME...    remove named containers' layers (launch --name)\n"
@@ -68,7 +70,7 @@ static const struct opts_spec front = {
                  "follows the image is the command's.",
         .opts = front_opts,
         .globals = roost_global_opts,
-        .footer = "The global options go to pull, unpack and launch in front of their own.\n"
+        .footer = "The global options go to pull, unpack, launch and push in front of their own.\n"
                   "See roost(1) for the exit codes and the store's layout.",
         .in_order = true,
 };

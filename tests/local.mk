@@ -7,7 +7,7 @@ AM_TESTS_ENVIRONMENT = \
 	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
 	ROOST_SRCDIR='$(abs_top_srcdir)'; export ROOST_SRCDIR; \
 	ROOST_BUILDDIR='$(abs_top_builddir)'; export ROOST_BUILDDIR; \
-	PATH='$(abs_top_builddir)/fetch:$(abs_top_builddir)/unpack:$(abs_top_builddir)/launch:$(abs_top_builddir)/front:$(abs_top_builddir)/tests':$$PATH; export PATH;
+	PATH='$(abs_top_builddir)/fetch:$(abs_top_builddir)/unpack:$(abs_top_builddir)/launch:$(abs_top_builddir)/push:$(abs_top_builddir)/front:$(abs_top_builddir)/tests':$$PATH; export PATH;
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 

@@ -3,7 +3,7 @@
 # each tool's --help names, and each roost command's --help.
 . "$ROOST_SRCDIR/tests/lib/tap.sh"
 command -v groff >/dev/null || skip_all "groff is not installed (apt-get install groff-base)"
-for tool in pull unpack launch roost; do
+for tool in pull unpack launch push roost; do
         page=$ROOST_SRCDIR/man/$tool.1
         test -f "$page"; ok $? "man/$tool.1 exists"
         warnings=$(groff -man -Tutf8 -ww -z "$page" 2>&1)

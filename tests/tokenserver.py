@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A registry's Bearer-token front, for pull's tests.
+"""A registry's Bearer-token front, for pull's and push's tests.
 
     tokenserver.py UPSTREAM CA CERT KEY PORTFILE LOG [OPTION...]
 
@@ -13,7 +13,9 @@ Listens on 127.0.0.1 over HTTPS (CERT, KEY) and answers:
                                /token; with one: the GET passed on to
                                UPSTREAM (https://HOST:PORT, trusted through
                                CA), status, body and the headers a registry
-                               sends
+                               sends; HEAD, POST, PUT and PATCH too (a
+                               push), with the body and the Location (made
+                               to point here) passed on
   /storage/<digest>            a blob, as blob storage a registry
                                redirects to would serve it
 
@@ -21,8 +23,8 @@ Options:
   uses=N        a token is good for N requests, then refused (expired)
   redirect      blobs are answered with a 307 to https://localhost:PORT/
                 storage/<digest>: another host than the one asked
-  429-once      the first manifest request gets 429, Retry-After: 1 and
-                TOOMANYREQUESTS
+  429-once      the first manifest request (a GET, or a push's PUT) gets
+                429, Retry-After: 1 and TOOMANYREQUESTS
   users=U:P     the token server wants these Basic credentials
   bad-manifest  manifests are served with a byte more than their digest's
   lie-size      an image manifest's last layer is said to be 10 bytes
@@ -30,6 +32,10 @@ Options:
   cut-once      the first request for a blob over 100 KB gets its whole
                 Content-Length but half the body, then the connection is
                 closed; a Range request is passed on (206)
+  cut-upload=N  the first N PUT or PATCH requests of an upload with over
+                100 KB of body: half of it is read, then the connection is
+                closed with no answer (a registry gone mid-upload)
+  log-scope     a /token line says the scopes asked: " scope=A scope=B"
 
 It writes its port to PORTFILE once it listens, and a line per request to
 LOG: "GET <path> auth=<none|basic|bearer>[ range=<Range>]".
@@ -50,7 +56,8 @@ upstream, ca, cert, key, portfile, log_path = sys.argv[1:7]
 opts = sys.argv[7:]
 uses = next((int(o[5:]) for o in opts if o.startswith("uses=")), 1000000)
 users = next((o[6:] for o in opts if o.startswith("users=")), None)
-state = {"tokens": {}, "throttled": False, "cut": False}
+cuts = next((int(o[11:]) for o in opts if o.startswith("cut-upload=")), 0)
+state = {"tokens": {}, "throttled": False, "cut": False, "cuts": cuts}
 up = urllib.parse.urlsplit(upstream)
 up_ctx = ssl.create_default_context(cafile=ca)
 
@@ -60,12 +67,13 @@ def log(line):
         f.write(line + "\n")
 
 
-def fetch(path, accept, rng=None):
+def fetch(path, accept, rng=None, method="GET", body=None, extra=None):
     c = http.client.HTTPSConnection(up.hostname, up.port, context=up_ctx)
     headers = {"Accept": accept} if accept else {}
     if rng:
         headers["Range"] = rng
-    c.request("GET", path, headers=headers)
+    headers.update(extra or {})
+    c.request(method, path, body=body, headers=headers)
     r = c.getresponse()
     body = r.read()
     return r.status, r.getheaders(), body
@@ -90,11 +98,66 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(code, body, [("Content-Type", "application/json")] + list(headers))
 
     def do_GET(self):
+        self.handle_one("GET")
+
+    def do_HEAD(self):
+        self.handle_one("HEAD")
+
+    def do_POST(self):
+        self.handle_one("POST")
+
+    def do_PUT(self):
+        self.handle_one("PUT")
+
+    def do_PATCH(self):
+        self.handle_one("PATCH")
+
+    def send_head(self, code, headers, length):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+
+    # A push's request: its body read and passed on, the answer's Location
+    # pointed back here.
+    def forward(self, method, path):
+        port = self.server.server_address[1]
+        length = int(self.headers.get("Content-Length") or 0)
+        if "/manifests/" in path and "429-once" in opts and not state["throttled"]:
+            state["throttled"] = True
+            self.rfile.read(length)
+            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", "1")])
+        if method in ("PUT", "PATCH") and length > 100000 and state["cuts"] > 0:
+            state["cuts"] -= 1
+            self.rfile.read(length // 2)
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else None
+        extra = {k: self.headers[k] for k in ("Content-Type", "Content-Range") if self.headers.get(k)}
+        if body is None and method != "HEAD":
+            extra["Content-Length"] = "0"
+        status, headers, rbody = fetch(path, self.headers.get("Accept"), None, method, body, extra)
+        keep = []
+        for k, v in headers:
+            if k.lower() == "location":
+                v = v.replace(upstream, "https://127.0.0.1:%d" % port)
+            if k.lower() in ("content-type", "docker-content-digest", "location", "range", "docker-upload-uuid"):
+                keep.append((k, v))
+        if method == "HEAD":
+            length = next((v for k, v in headers if k.lower() == "content-length"), "0")
+            return self.send_head(status, keep, length)
+        self.send(status, rbody, keep)
+
+    def handle_one(self, method):
         auth = self.headers.get("Authorization", "")
         kind = auth.split(" ", 1)[0].lower() if auth else "none"
         path = self.path
         rng = self.headers.get("Range")
-        log("GET %s auth=%s%s" % (path.split("?", 1)[0], kind, " range=" + rng if rng else ""))
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+        scopes = "".join(" scope=" + s for s in query.get("scope", [])) \
+            if path.startswith("/token") and "log-scope" in opts else ""
+        log("%s %s auth=%s%s%s" % (method, path.split("?", 1)[0], kind, " range=" + rng if rng else "", scopes))
         port = self.server.server_address[1]
         if path.startswith("/token"):
             if users:
@@ -113,14 +176,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(404)
         token = auth[7:] if kind == "bearer" else None
         if token not in state["tokens"] or state["tokens"][token] <= 0:
-            parts = path.split("/")
-            repo = "/".join(parts[2:-2]) if len(parts) > 4 else ""
+            parts = path.split("?", 1)[0].split("/")
+            kinds = [i for i, p in enumerate(parts) if p in ("blobs", "manifests")]
+            repo = "/".join(parts[2:kinds[0]]) if kinds else ""
             challenge = 'Bearer realm="https://127.0.0.1:%d/token",service="roost-test"' % port
             if repo:
-                challenge += ',scope="repository:%s:pull"' % repo
+                challenge += ',scope="repository:%s:%s"' % (repo, "pull" if method in ("GET", "HEAD") else "pull,push")
+            if method == "HEAD":
+                return self.send_head(401, [("WWW-Authenticate", challenge)], 0)
+            if method in ("PUT", "PATCH", "POST"):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
             return self.error(401, "UNAUTHORIZED", "authentication required",
                               [("WWW-Authenticate", challenge)])
         state["tokens"][token] -= 1
+        if method != "GET":
+            return self.forward(method, path)
         if "/manifests/" in path and "429-once" in opts and not state["throttled"]:
             state["throttled"] = True
             return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", "1")])

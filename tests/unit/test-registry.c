@@ -188,12 +188,34 @@ static void test_manifest(void **state)
         free(neg);
 }
 
+/* What push shares with pull: plain HTTP only to loopback, a Basic
+ * header, a query's escaping. */
+static void test_shared(void **state)
+{
+        (void)state;
+        assert_true(registry_loopback("127.0.0.1:5000"));
+        assert_true(registry_loopback("127.8.9.10"));
+        assert_true(registry_loopback("localhost:5000"));
+        assert_true(registry_loopback("[::1]:5000"));
+        assert_false(registry_loopback("128.0.0.1:5000"));
+        assert_false(registry_loopback("registry.example:5000"));
+        assert_false(registry_loopback("localhost.example"));
+        assert_false(registry_loopback("127.0.0.1.example:5000"));
+        char *h;
+        assert_int_equal(registry_basic_header("roost", "s3cret:x", &h), 0);
+        assert_string_equal(h, "Authorization: Basic cm9vc3Q6czNjcmV0Ong="); /* base64("roost:s3cret:x") */
+        free(h);
+        char *q = registry_query_escape("repository:team/app:pull,push ~a_b-c.d");
+        assert_string_equal(q, "repository%3Ateam%2Fapp%3Apull%2Cpush%20~a_b-c.d");
+        free(q);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_references), cmocka_unit_test(test_challenges),
                 cmocka_unit_test(test_credentials), cmocka_unit_test(test_index),
-                cmocka_unit_test(test_manifest),
+                cmocka_unit_test(test_manifest), cmocka_unit_test(test_shared),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
