@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include "common/util.h"
@@ -48,6 +47,11 @@ static void secret_free(char *s)
         }
 }
 
+static void secret_freep(char **s)
+{
+        secret_free(*s);
+}
+
 static void sha256_hex(const void *buf, size_t n, char out[STORE_SHA256_HEX + 1])
 {
         unsigned char md[32];
@@ -55,23 +59,6 @@ static void sha256_hex(const void *buf, size_t n, char out[STORE_SHA256_HEX + 1]
         EVP_Digest(buf, n, md, &len, EVP_sha256(), NULL);
         for (unsigned i = 0; i < 32; i++)
                 snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* HOST[:PORT] on a loopback address: 127.0.0.0/8, [::1] or localhost,
- * where docker too allows plain HTTP. */
-static bool loopback(const char *registry)
-{
-        char host[256];
-        const char *end = registry[0] == '[' ? strchr(registry, ']') : strchr(registry, ':');
-        size_t n = end ? (size_t)(end - registry) + (registry[0] == '[') : strlen(registry);
-        if (n >= sizeof(host))
-                return false;
-        memcpy(host, registry, n);
-        host[n] = 0;
-        struct in_addr a4;
-        if (inet_pton(AF_INET, host, &a4) == 1)
-                return (ntohl(a4.s_addr) >> 24) == 127;
-        return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
 }
 
 /* A tag sha256-HEX is an image pinned by its digest (store_ref_parse). */
@@ -129,13 +116,31 @@ static void error_text(const struct fetch_http_response *l, char *buf, size_t n,
         clean(buf, n - 1);
 }
 
+/* What to do when REGISTRY wants credentials none gave: said in one line
+ * that names the credential helper docker's or podman's file wants for it,
+ * which roost does not run. */
+static const char *creds_hint(struct fetch_job *j, char *buf, size_t n)
+{
+        struct registry *g = j->data;
+        _cleanup_free_ char *helper = NULL;
+        int len = (int)strcspn(g->ref.name, "/");
+        if (registry_creds_helper(j->o->authfile, g->ref.registry, &helper) == 0)
+                snprintf(buf, n,
+                         ": its credentials are kept by %s, a credential helper roost does not run; give "
+                         "--creds USER:PASS, or roost login %.*s",
+                         helper, len, g->ref.name);
+        else
+                snprintf(buf, n, ": give --creds USER:PASS, or roost login %.*s", len, g->ref.name);
+        return buf;
+}
+
 /* One clear line for a request that failed with R (E has the transport's
  * "URL: HTTP 404"), from the registry's own explanation where it gave one. */
 static int registry_failed(struct fetch_job *j, const char *what, int r, roost_error *e)
 {
         struct registry *g = j->data;
         const struct fetch_http_response *l = fetch_http_last(j->http);
-        char text[300], code[64];
+        char text[300], code[64], hint[300];
         if (r != -ROOST_ENOTFOUND && r != -ROOST_EHTTP && r != -ROOST_ENETWORK)
                 return r;
         error_text(l, text, sizeof(text), code, sizeof(code));
@@ -146,10 +151,9 @@ static int registry_failed(struct fetch_job *j, const char *what, int r, roost_e
                 return fetch_fail(e, -ROOST_ENOTFOUND, "%s: not found on %s (%s)", what, g->ref.registry,
                                   text);
         if (!strcmp(code, "UNAUTHORIZED") || !strcmp(code, "DENIED"))
-                return fetch_fail(e, -ROOST_EHTTP, "%s: %s refused access (%s)%s", what, g->ref.registry,
-                                  text,
-                                  g->user ? ": the credentials are not accepted"
-                                          : ": give --creds USER:PASS, or log in with podman or docker");
+                return fetch_fail(
+                        e, -ROOST_EHTTP, "%s: %s refused access (%s)%s", what, g->ref.registry, text,
+                        g->user ? ": the credentials are not accepted" : creds_hint(j, hint, sizeof(hint)));
         if (!strcmp(code, "TOOMANYREQUESTS"))
                 return fetch_fail(e, -ROOST_ENETWORK, "%s: %s asks to slow down (%s)%s%s%s", what,
                                   g->ref.registry, text, l->retry_after ? "; retry after " : "",
@@ -172,50 +176,13 @@ static int creds_get(struct fetch_job *j, roost_error *e)
                         return -ENOMEM;
                 return 0;
         }
-        int r = registry_creds_lookup(NULL, g->ref.registry, &g->user, &g->pass);
+        int r = registry_creds_lookup(j->o->authfile, g->ref.registry, &g->user, &g->pass);
         if (r == -ROOST_EFORMAT)
                 return fetch_fail(e, r, "the credentials for %s in auth.json cannot be read",
                                   g->ref.registry);
         if (r < 0 && r != -ENOENT && r != -ENOTDIR && r != -EACCES)
                 return roost_error_set(e, r, "reading the credentials for %s", g->ref.registry);
         return 0;
-}
-
-static int basic_header(const char *user, const char *pass, char **ret)
-{
-        _cleanup_free_ char *plain = NULL;
-        int n = asprintf(&plain, "%s:%s", user, pass);
-        if (n < 0) {
-                plain = NULL;
-                return -ENOMEM;
-        }
-        _cleanup_free_ unsigned char *b64 = malloc(((size_t)n + 2) / 3 * 4 + 1);
-        if (!b64) {
-                explicit_bzero(plain, (size_t)n);
-                return -ENOMEM;
-        }
-        EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
-        explicit_bzero(plain, (size_t)n);
-        int r = asprintf(ret, "Authorization: Basic %s", b64);
-        explicit_bzero(b64, strlen((char *)b64));
-        return r < 0 ? -ENOMEM : 0;
-}
-
-/* RFC 3986's unreserved characters stay; everything else is %XX. */
-static char *query_escape(const char *s)
-{
-        char *out = malloc(3 * strlen(s) + 1), *q = out;
-        if (!out)
-                return NULL;
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-                        *q++ = (char)c;
-                else
-                        q += sprintf(q, "%%%02X", c);
-        }
-        *q = 0;
-        return out;
 }
 
 /* A Bearer challenge: ask its realm for a token (with Basic credentials
@@ -232,8 +199,8 @@ static int bearer(struct fetch_job *j, const struct registry_challenge *c, roost
                 scope_default = NULL;
                 return -ENOMEM;
         }
-        if (!(scope = query_escape(c->scope ? c->scope : scope_default)) ||
-            (c->service && !(service = query_escape(c->service))))
+        if (!(scope = registry_query_escape(c->scope ? c->scope : scope_default)) ||
+            (c->service && !(service = registry_query_escape(c->service))))
                 return -ENOMEM;
         if (asprintf(&url, "%s%sscope=%s%s%s", c->realm, strchr(c->realm, '?') ? "&" : "?", scope,
                      service ? "&service=" : "", service ? service : "") < 0) {
@@ -241,7 +208,7 @@ static int bearer(struct fetch_job *j, const struct registry_challenge *c, roost
                 return -ENOMEM;
         }
         _cleanup_free_ char *basic = NULL;
-        if (g->user && basic_header(g->user, g->pass, &basic) < 0)
+        if (g->user && registry_basic_header(g->user, g->pass, &basic) < 0)
                 return -ENOMEM;
         const char *h[] = { basic, NULL };
         int r = fetch_http_set_headers(j->http, basic ? h : NULL, true);
@@ -252,25 +219,24 @@ static int bearer(struct fetch_job *j, const struct registry_challenge *c, roost
          * header, and only the URL reaches a message. */
         if (r < 0 || (r = fetch_http_get(j->http, url, TOKEN_MAX, &body, &len, e)) < 0) {
                 if (r == -ROOST_EHTTP || r == -ROOST_ENOTFOUND) {
-                        char text[300], code[64];
+                        char text[300], code[64], hint[300];
                         error_text(fetch_http_last(j->http), text, sizeof(text), code, sizeof(code));
-                        return fetch_fail(e, -ROOST_EHTTP, "%s: the token server of %s refused %s (%s)",
-                                          g->what, g->ref.registry,
-                                          g->user ? "the credentials" : "an anonymous pull",
-                                          text[0] ? text : e->msg);
+                        return fetch_fail(
+                                e, -ROOST_EHTTP, "%s: the token server of %s refused %s (%s)%s", g->what,
+                                g->ref.registry, g->user ? "the credentials" : "an anonymous pull",
+                                text[0] ? text : e->msg, g->user ? "" : creds_hint(j, hint, sizeof(hint)));
                 }
                 return r;
         }
-        _cleanup_json_ json_t *o = json_loadb(body, len, 0, NULL);
-        const char *token = json_string_value(json_object_get(o, "token"));
-        if (!token || !*token)
-                token = json_string_value(json_object_get(o, "access_token"));
-        if (!token || !*token || strpbrk(token, "\r\n"))
-                return fetch_fail(e, -ROOST_EFORMAT, "%s: the token server of %s gave no token", g->what,
-                                  g->ref.registry);
+        _cleanup_(secret_freep) char *token = NULL;
+        r = registry_token_parse(body, len, &token);
+        explicit_bzero(body, len);
+        if (r == -ROOST_EFORMAT)
+                return fetch_fail(e, r, "%s: the token server of %s gave no token", g->what, g->ref.registry);
+        if (r < 0)
+                return r;
         secret_free(g->auth);
         r = asprintf(&g->auth, "Authorization: Bearer %s", token);
-        explicit_bzero(body, len);
         if (r < 0) {
                 g->auth = NULL;
                 return -ENOMEM;
@@ -297,15 +263,13 @@ static int authenticate(struct fetch_job *j, roost_error *e)
                 return r;
         if (c.scheme == REGISTRY_AUTH_BEARER)
                 return bearer(j, &c, e);
+        char hint[300];
         if (!g->user)
-                return fetch_fail(
-                        e, -ROOST_EHTTP,
-                        "%s: %s asks for a user name and password: give --creds USER:PASS, or log in "
-                        "with podman or docker",
-                        g->what, g->ref.registry);
+                return fetch_fail(e, -ROOST_EHTTP, "%s: %s asks for a user name and password%s", g->what,
+                                  g->ref.registry, creds_hint(j, hint, sizeof(hint)));
         secret_free(g->auth);
         g->auth = NULL;
-        return basic_header(g->user, g->pass, &g->auth);
+        return registry_basic_header(g->user, g->pass, &g->auth);
 }
 
 static bool unauthorized(struct fetch_job *j, int r)
@@ -331,11 +295,12 @@ static int get(struct fetch_job *j, const char *url, const char *accept, size_t 
                         continue;
                 }
                 if (r == -ROOST_EHTTP && fetch_http_last(j->http)->status == 401 && !j->o->creds &&
-                    !((struct registry *)j->data)->user)
-                        return fetch_fail(e, -ROOST_EHTTP,
-                                          "%s: %s wants credentials: give --creds USER:PASS, or log in with "
-                                          "podman or docker",
-                                          what, ((struct registry *)j->data)->ref.registry);
+                    !((struct registry *)j->data)->user) {
+                        char hint[300];
+                        return fetch_fail(e, -ROOST_EHTTP, "%s: %s wants credentials%s", what,
+                                          ((struct registry *)j->data)->ref.registry,
+                                          creds_hint(j, hint, sizeof(hint)));
+                }
                 return registry_failed(j, what, r, e);
         }
 }
@@ -402,7 +367,7 @@ static int registry_begin(struct fetch_job *j, roost_error *e)
         if (r < 0 || strcmp(g->ref.name, j->name) != 0)
                 return fetch_fail(e, -ROOST_EUSAGE, "'%s' is not a registry reference roost can use%s%s",
                                   text, r < 0 ? "" : " (name it ", r < 0 ? "" : g->ref.name);
-        if (j->o->plain_http && !loopback(g->ref.registry))
+        if (j->o->plain_http && !registry_host_loopback(g->ref.registry))
                 return fetch_fail(e, -ROOST_EUSAGE,
                                   "--plain-http: %s is not a loopback address; other registries are reached "
                                   "over HTTPS only",
