@@ -4,7 +4,6 @@
  * libcurl), reading them from a pipe, never from its command line. */
 #include "config.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,9 +48,11 @@ static void restore_tty(int sig)
         raise(sig);
 }
 
-/* Ask on the terminal: a line, echoed or not. */
-static int prompt(int fd, const char *question, bool echo, char **ret)
+/* Ask on the terminal (standard input; the question on standard error,
+ * standard output being the answer's): a line, echoed or not. */
+static int prompt(const char *question, bool echo, char **ret)
 {
+        const int fd = STDIN_FILENO;
         struct termios t;
         bool off = !echo && tcgetattr(fd, &saved) == 0;
         if (off) {
@@ -63,7 +64,7 @@ static int prompt(int fd, const char *question, bool echo, char **ret)
                 t.c_lflag |= ECHONL;
                 tcsetattr(fd, TCSAFLUSH, &t);
         }
-        (void)!write(fd, question, strlen(question));
+        (void)!write(STDERR_FILENO, question, strlen(question));
         char buf[SECRET_MAX + 2];
         size_t n = 0;
         int r = 0;
@@ -233,9 +234,11 @@ int cmd_login(struct roost_args *args, int argc, char **argv)
         if (get)
                 return get_login(authfile, name);
         _cleanup_(wipe_free) char *user = NULL, *pass = NULL;
-        _cleanup_close_ int tty = -1;
-        if (!from_stdin && (tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
-                cli_error("login: no terminal to ask for the password on: give --password-stdin");
+        /* As docker and podman: the terminal is standard input's, and with
+         * none the password must come from --password-stdin. */
+        if (!from_stdin && !isatty(STDIN_FILENO)) {
+                cli_error("login: standard input is not a terminal to ask for the password on: give "
+                          "--password-stdin");
                 return EXIT_USAGE;
         }
         if (username)
@@ -243,10 +246,9 @@ int cmd_login(struct roost_args *args, int argc, char **argv)
         else if (from_stdin) {
                 cli_error("login: --password-stdin needs --username");
                 return EXIT_USAGE;
-        } else if ((r = prompt(tty, "Username: ", true, &user)) < 0)
+        } else if ((r = prompt("Username: ", true, &user)) < 0)
                 return EXIT_FAIL;
-        r = from_stdin ? secret_read(STDIN_FILENO, SECRET_MAX, &pass)
-                       : prompt(tty, "Password: ", false, &pass);
+        r = from_stdin ? secret_read(STDIN_FILENO, SECRET_MAX, &pass) : prompt("Password: ", false, &pass);
         if (r < 0 || !user) {
                 cli_error("login: reading the password: %s", r == -E2BIG || r == -EINVAL
                                                                      ? "more than one line of text"

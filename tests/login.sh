@@ -48,7 +48,7 @@ like "$err" "refused the credentials of 'roost'" "...saying so"
 [ ! -e "$auth" ]; ok $? "...and nothing is written"
 run_cmd L -u roost "$REGISTRY" </dev/null
 is "$rc" 2 "no --password-stdin and no terminal: exit 2"
-like "$err" "give --password-stdin" "...saying what to do"
+like "$err" "not a terminal.*give --password-stdin" "...saying what to do"
 run_cmd L --password-stdin "$REGISTRY" <<<"$pw"
 is "$rc" 2 "--password-stdin without --username: exit 2"
 run_cmd L -u roost --password-stdin team/app <<<"$pw"
@@ -65,6 +65,13 @@ is "$(jq -r --arg r "$REGISTRY" '.auths[$r].auth' "$auth")" "$pw64" "...with pod
 is "$(jq -c '[.auths["other.example"] != null, .credHelpers["helped.example"], .kept]' "$auth")" \
         '[true,"secretservice",1]' "...and the other entries and keys kept"
 is "$(ls -A "$XDG_RUNTIME_DIR/containers")" auth.json "...written atomically: no temporary left beside it"
+# On a terminal: the user name asked with echo, the password without.
+tty_out=$( { sleep 1; echo roost; sleep 1; echo "$pw"; } |
+        script -qec "roost login --cacert '$REGISTRY_CA' '$REGISTRY'" /dev/null 2>&1)
+like "$tty_out" "Username: roost" "on a terminal, the user name is asked, and echoed"
+like "$tty_out" "Password: " "...then the password"
+like "$tty_out" "Login Succeeded!" "...and login succeeds"
+unlike "$tty_out" "$pw" "...the password never echoed"
 run_cmd roost login --get-login "$REGISTRY"
 is "$rc:$out" "0:roost" "login --get-login names the user"
 ps_out=$(podman login --get-login "$REGISTRY" 2>&1)
