@@ -394,6 +394,22 @@ int secret_pipe(const char *secret)
         return p[0];
 }
 
+char *secret_take_arg(char *arg)
+{
+        char *copy = strdup(arg), *colon = strchr(arg, ':');
+        if (copy && colon)
+                memset(colon + 1, '*', strlen(colon + 1));
+        return copy;
+}
+
+void secret_freep(char **s)
+{
+        if (*s) {
+                explicit_bzero(*s, strlen(*s));
+                free(*s);
+        }
+}
+
 int secret_read(int fd, size_t max, char **ret)
 {
         char *buf = malloc(max + 1);

@@ -94,14 +94,6 @@ static const struct opts_spec spec = {
                   "See pull(1) for the environment variables that tune retries and stalls.",
 };
 
-static void secret_freep(char **s)
-{
-        if (*s) {
-                explicit_bzero(*s, strlen(*s));
-                free(*s);
-        }
-}
-
 /* --creds USER:PASS, which is then blanked in our command line (ps shows
  * it only until here), or --creds-fd N; 0 or the exit code. */
 static int creds_option(int id, const char *arg, char **creds)
@@ -109,13 +101,10 @@ static int creds_option(int id, const char *arg, char **creds)
         secret_freep(creds);
         *creds = NULL;
         if (id == ARG_CREDS) {
-                if (!(*creds = strdup(arg))) {
+                if (!(*creds = secret_take_arg((char *)arg))) {
                         cli_error("%s", strerror(ENOMEM));
                         return EXIT_FAIL;
                 }
-                const char *colon = strchr(arg, ':');
-                if (colon)
-                        memset((char *)colon + 1, '*', strlen(colon + 1));
                 return 0;
         }
         char *end;

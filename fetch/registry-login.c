@@ -13,14 +13,6 @@
 #define PING_MAX  (64u << 10)
 #define TOKEN_MAX (1u << 20)
 
-static void wipe_free(char **s)
-{
-        if (*s) {
-                explicit_bzero(*s, strlen(*s));
-                free(*s);
-        }
-}
-
 /* GET URL with the one header HEADER (may be NULL); its body into
  * *RET_BODY when that is not NULL, else thrown away. */
 static int ping(fetch_http *h, const char *url, const char *header, char **ret_body, size_t *ret_len,
@@ -70,7 +62,7 @@ static int bearer(fetch_http *h, const char *host, const char *url, const struct
                 return refused(host, user, "'s token server", e);
         if (r < 0)
                 return r;
-        _cleanup_(wipe_free) char *token = NULL, *auth = NULL;
+        _cleanup_(secret_freep) char *token = NULL, *auth = NULL;
         r = registry_token_parse(body, len, &token);
         explicit_bzero(body, len);
         if (r < 0)
@@ -118,7 +110,7 @@ int fetch_login_check(const char *registry, const char *user, const char *pass, 
         const char *value = fetch_http_last(h)->www_authenticate;
         if (r == -ROOST_EHTTP && fetch_http_last(h)->status == 401) {
                 _cleanup_(registry_challenge_done) struct registry_challenge c = { 0 };
-                _cleanup_(wipe_free) char *basic = NULL;
+                _cleanup_(secret_freep) char *basic = NULL;
                 if (!value || registry_challenge_parse(value, &c) < 0 || c.scheme == REGISTRY_AUTH_NONE)
                         r = fetch_fail(e, -ROOST_EHTTP, "%s asks for authentication roost cannot give (%s)",
                                        host, value ? "an unknown scheme" : "no challenge");

@@ -47,11 +47,6 @@ static void secret_free(char *s)
         }
 }
 
-static void secret_freep(char **s)
-{
-        secret_free(*s);
-}
-
 static void sha256_hex(const void *buf, size_t n, char out[STORE_SHA256_HEX + 1])
 {
         unsigned char md[32];

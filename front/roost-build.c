@@ -151,7 +151,7 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
         _cleanup_free_ char **bargs = calloc((size_t)argc + 1, sizeof(char *));
         size_t n_bargs = 0;
         const char *tagarg = NULL, *file = NULL, *authfile = NULL, *cacert = NULL;
-        _cleanup_free_ char *creds = NULL;
+        _cleanup_(secret_freep) char *creds = NULL;
         bool no_cache = false, net_none = false, plain_http = false;
         opts_parser p;
         int id, r;
@@ -182,12 +182,9 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
                         net_none = !strcmp(p.arg, "none");
                         break;
                 case OPT_CREDS:
-                        free(creds);
-                        if (!(creds = strdup(p.arg)))
+                        secret_freep(&creds);
+                        if (!(creds = secret_take_arg((char *)p.arg)))
                                 return EXIT_FAIL;
-                        /* ps shows our command line only until here */
-                        if (strchr(p.arg, ':'))
-                                memset(strchr(p.arg, ':') + 1, '*', strlen(strchr(p.arg, ':') + 1));
                         break;
                 case OPT_AUTHFILE:
                         authfile = p.arg;

@@ -29,14 +29,6 @@ enum {
         OPT_ALL,
 };
 
-static void wipe_free(char **s)
-{
-        if (*s) {
-                explicit_bzero(*s, strlen(*s));
-                free(*s);
-        }
-}
-
 /* The terminal as it was, for a ^C while the password is typed unseen. */
 static struct termios saved;
 static int tty_fd = -1;
@@ -101,7 +93,7 @@ static int check(const char *registry, const char *user, const char *pass, const
                 cli_error("cannot find the pull tool next to %s", path);
                 return EXIT_FAIL;
         }
-        _cleanup_(wipe_free) char *creds = NULL;
+        _cleanup_(secret_freep) char *creds = NULL;
         if (asprintf(&creds, "%s:%s", user, pass) < 0) {
                 creds = NULL;
                 return EXIT_FAIL;
@@ -144,7 +136,7 @@ static int auth_file(const char *given, char **ret)
 
 static int get_login(const char *authfile, const char *registry)
 {
-        _cleanup_(wipe_free) char *user = NULL, *pass = NULL;
+        _cleanup_(secret_freep) char *user = NULL, *pass = NULL;
         int r = registry_creds_lookup(authfile, registry, &user, &pass);
         if (r == -ENOENT || r == -ENOTDIR) {
                 cli_error("not logged in to %s", registry);
@@ -233,7 +225,7 @@ int cmd_login(struct roost_args *args, int argc, char **argv)
         }
         if (get)
                 return get_login(authfile, name);
-        _cleanup_(wipe_free) char *user = NULL, *pass = NULL;
+        _cleanup_(secret_freep) char *user = NULL, *pass = NULL;
         /* As docker and podman: the terminal is standard input's, and with
          * none the password must come from --password-stdin. */
         if (!from_stdin && !isatty(STDIN_FILENO)) {
@@ -330,7 +322,7 @@ int cmd_logout(struct roost_args *args, int argc, char **argv)
                 if (all)
                         return 0; /* nothing to remove is what --all wants */
                 _cleanup_free_ char *docker = NULL;
-                _cleanup_(wipe_free) char *u = NULL, *pw = NULL;
+                _cleanup_(secret_freep) char *u = NULL, *pw = NULL;
                 bool theirs = !authfile && registry_docker_file(&docker) == 0 &&
                               registry_creds_lookup(docker, name, &u, &pw) == 0;
                 cli_error("logout: not logged in to %s in %s%s", name, file,

@@ -325,11 +325,9 @@ static int parse_args(int argc, char **argv, char ***ret)
                         arg.cacert = p.arg;
                         break;
                 case OPT_CREDS:
-                        free(arg.creds);
-                        if (!(arg.creds = strdup(p.arg)))
+                        secret_freep(&arg.creds);
+                        if (!(arg.creds = secret_take_arg((char *)p.arg)))
                                 return -LAUNCH_EXIT_ERROR - 1;
-                        if (strchr(p.arg, ':'))
-                                memset(strchr(p.arg, ':') + 1, '*', strlen(strchr(p.arg, ':') + 1));
                         break;
                 case OPT_AUTHFILE:
                         arg.authfile = p.arg;
