@@ -25,7 +25,8 @@ make_tarball "$img/l2" "$img/l2.tar.gz" || skip_all "tar failed"
 make_oci_image "$img/layout" 1 amd64 "$img/l1.tar.gz" "$img/l2.tar.gz"
 
 bail() { ok 1 "$1"; tap_done; exit 1; }
-pw='s3cret-Pa55'
+# Its own password: other tests' pulls (run in parallel) may show theirs.
+pw=s3cret-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 pw64=$(printf 'roost:%s' "$pw" | base64)
 htpasswd=$TEST_TMP/htpasswd
 make_htpasswd "$htpasswd" roost "$pw" || bail "cannot make a bcrypt htpasswd"
@@ -126,46 +127,67 @@ proxy_pid=$PROXY_PID
 tap_at_exit "kill $proxy_pid 2>/dev/null"
 read -r _ pport <&"${PROXY[0]}" || bail "the delaying proxy did not start"
 slow=127.0.0.1:$pport
+# watch PID WORD: until PID ends, look for a process whose command line
+# holds WORD and the slow proxy's address (the child pull); once seen, read
+# every process's command line at once. Sets seen (1: the child was caught
+# running), leaked (1: a command line held the password) and child. grep
+# takes its patterns from files, so that its own command line holds none.
+printf '%s\n' "$pw" >"$TEST_TMP/pat.pw"
+watch() {
+        local f
+        seen=0 leaked=0 child=
+        printf '%s\n' "$2" >"$TEST_TMP/pat.child"
+        for _ in $(seq 1000); do
+                for f in $(grep -alFf "$TEST_TMP/pat.child" /proc/[0-9]*/cmdline 2>/dev/null); do
+                        child=$( (tr '\0' ' ' <"$f") 2>/dev/null) && [[ $child == *" $slow"* ]] && seen=1 && break
+                done
+                if [ "$seen" = 1 ]; then
+                        grep -aqFf "$TEST_TMP/pat.pw" /proc/[0-9]*/cmdline 2>/dev/null && leaked=1
+                        return
+                fi
+                kill -0 "$1" 2>/dev/null || return
+                sleep 0.02
+        done
+}
+
 lstore=$TEST_TMP/store-launch
 launch --store "$lstore" --cacert "$REGISTRY_CA" --creds "roost:$pw" "$slow/team/app:1" cat /etc/motd \
         >"$TEST_TMP/launch.out" 2>"$TEST_TMP/launch.err" &
 launch_pid=$!
-seen=0 leaked=0 cmdlines=
-for _ in $(seq 400); do
-        for c in /proc/[0-9]*/cmdline; do
-                line=$( (tr "\0" " " <"$c") 2>/dev/null) || continue
-                case $line in
-                *--creds-fd*"$slow/team/app:1"*) seen=1 ;;
-                *) continue ;;
-                esac
-                cmdlines="$cmdlines$line|"
-                case $line in *"$pw"*) leaked=1 ;; esac
-        done
-        [ "$seen" = 1 ] && break
-        kill -0 "$launch_pid" 2>/dev/null || break
-        sleep 0.02
-done
-launch_cmdline=$(tr '\0' ' ' <"/proc/$launch_pid/cmdline" 2>/dev/null)
+watch "$launch_pid" --creds-fd
 wait "$launch_pid"
 rc=$?
 is "$rc:$(cat "$TEST_TMP/launch.out")" "0:from a private registry" "launch --creds pulls from a private registry and runs"
-is "$seen" 1 "...its child pull was seen running, with --creds-fd"
-is "$leaked" 0 "...and no command line of it holds the password"
-tap_diag "child pull: ${cmdlines%%|*}"
-unlike "$launch_cmdline" "$pw" "launch's own command line no longer shows it either"
+is "$seen" 1 "...its child pull was caught running, with --creds-fd"
+is "$leaked" 0 "...and then no command line on the machine held the password (launch's own included)"
+tap_diag "child pull: $child"
 all_out=$all_out$(cat "$TEST_TMP/launch.out" "$TEST_TMP/launch.err")
 
 ctx=$TEST_TMP/ctx
 mkdir -p "$ctx"
-printf 'FROM %s/team/app:1\nRUN cp /etc/motd /built\n' "$REGISTRY" >"$ctx/Dockerfile"
+printf 'FROM %s/team/app:1\nRUN cp /etc/motd /built\n' "$slow" >"$ctx/Dockerfile"
 bstore=$TEST_TMP/store-build
 run_cmd roost --store "$bstore" build -q --cacert "$REGISTRY_CA" -t built:1 "$ctx"
 is "$rc" 4 "build FROM a private registry without credentials: pull's exit 4"
-run_cmd roost --store "$bstore" build -q --cacert "$REGISTRY_CA" --creds "roost:$pw" -t built:1 "$ctx"
-is "$rc" 0 "build --creds FROM a private registry"
-all_out=$all_out$out$err
+roost --store "$bstore" build -q --cacert "$REGISTRY_CA" --creds "roost:$pw" -t built:1 "$ctx" \
+        >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" &
+build_pid=$!
+watch "$build_pid" --creds-fd
+wait "$build_pid"
+is "$?" 0 "build --creds FROM a private registry"
+is "$seen:$leaked" 1:0 "...its child pull caught running, and no command line holding the password"
+all_out=$all_out$(cat "$TEST_TMP/build.out" "$TEST_TMP/build.err")
 run_cmd launch --store "$bstore" built:1 cat /built
 is "$out" "from a private registry" "...and the built image has its layer"
+
+roost login --cacert "$REGISTRY_CA" -u roost --password-stdin "$slow" <<<"$pw" >"$TEST_TMP/login.out" 2>&1 &
+login_pid=$!
+watch "$login_pid" --check-login
+wait "$login_pid"
+is "$?" 0 "login through the slow proxy"
+is "$seen:$leaked" 1:0 "...its child pull --check-login caught running, and no command line holding the password"
+all_out=$all_out$(cat "$TEST_TMP/login.out")
+roost logout "$slow" >/dev/null
 
 unlike "$all_out$(roost --store "$store" images --json)" "$pw|$pw64" "the password is in no output or --json"
 ! grep -rqaF -e "$pw" -e "$pw64" "$store" "$lstore" "$bstore"
