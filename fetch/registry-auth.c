@@ -246,6 +246,13 @@ static int save(const char *file, json_t *o)
         return write_file_atomic_at(dfd, name, text, n + 1, 0600);
 }
 
+int registry_creds_file_check(const char *file)
+{
+        int err = 0;
+        _cleanup_json_ json_t *o = load(file, &err);
+        return o || err == -ENOENT ? 0 : err;
+}
+
 int registry_creds_store(const char *file, const char *registry, const char *user, const char *pass)
 {
         int err = 0;

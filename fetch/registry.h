@@ -72,6 +72,10 @@ int registry_creds_lookup(const char *file, const char *registry, char **ret_use
  * for REGISTRY in credHelpers, else in credsStore: roost runs none, but
  * says which one holds what it would need. -ENOENT when none does. */
 int registry_creds_helper(const char *file, const char *registry, char **ret_helper);
+/* 0 when FILE is missing or a JSON object registry_creds_store can add
+ * to; -ROOST_EFORMAT when it is not, another -errno when it cannot be
+ * read. */
+int registry_creds_file_check(const char *file);
 /* Write REGISTRY's USER and PASS into FILE's auths (base64 "user:pass"),
  * keeping what else it holds; made with mode 0600 in a folder made 0700,
  * replaced atomically. -EINVAL for a USER with a ':'. */

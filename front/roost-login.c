@@ -104,7 +104,7 @@ static int check(const char *registry, const char *user, const char *pass, const
                 return EXIT_FAIL;
         }
         snprintf(fdtext, sizeof(fdtext), "%d", fd);
-        char *argv[10];
+        char *argv[12];
         size_t n = 0;
         /* Its messages then read "login: ...". */
         argv[n++] = (char *)"login";
@@ -118,6 +118,10 @@ static int check(const char *registry, const char *user, const char *pass, const
         }
         if (plain_http)
                 argv[n++] = (char *)"--plain-http";
+        /* Someone waits at the terminal: a registry that is down is said
+         * within seconds (1 + 2), not pull's half a minute. */
+        argv[n++] = (char *)"--retries";
+        argv[n++] = (char *)"2";
         if (quiet)
                 argv[n++] = (char *)"--quiet";
         argv[n] = NULL;
@@ -225,6 +229,14 @@ int cmd_login(struct roost_args *args, int argc, char **argv)
         }
         if (get)
                 return get_login(authfile, name);
+        /* A file login could not add to is said before anything is asked. */
+        if (auth_file(authfile, &file) < 0)
+                return EXIT_FAIL;
+        if ((r = registry_creds_file_check(file)) < 0) {
+                cli_error("login: %s %s", file,
+                          r == -ROOST_EFORMAT ? "is not a JSON object: fix or remove it" : roost_strerror(r));
+                return EXIT_FAIL;
+        }
         _cleanup_(secret_freep) char *user = NULL, *pass = NULL;
         /* As docker and podman: the terminal is standard input's, and with
          * none the password must come from --password-stdin. */
@@ -254,8 +266,6 @@ int cmd_login(struct roost_args *args, int argc, char **argv)
         }
         if ((r = check(name, user, pass, cacert, plain_http, a.quiet)) != 0)
                 return r;
-        if (auth_file(authfile, &file) < 0)
-                return EXIT_FAIL;
         if ((r = registry_creds_store(file, name, user, pass)) < 0) {
                 cli_error("login: writing %s: %s", file, roost_strerror(r));
                 return EXIT_FAIL;

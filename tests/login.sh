@@ -80,6 +80,31 @@ is "$ps_out" roost "podman login --get-login reads roost's file"
 skopeo inspect --authfile "$auth" --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/team/app:1" >/dev/null
 ok $? "skopeo inspect --authfile reads it too"
 
+# --- hostile input: one line, a documented code, the user's file untouched ---
+cp "$auth" "$TEST_TMP/auth.good"
+printf '{"auths": [not json' >"$auth"
+run_cmd L -u roost --password-stdin "$REGISTRY" <<<"$pw"
+is "$rc:$(printf '%s\n' "$err" | wc -l)" "1:1" "an auth.json that is not JSON: exit 1, one line"
+like "$err" "is not a JSON object: fix or remove it" "...saying so"
+is "$(cat "$auth")" '{"auths": [not json' "...and the file is left as it was"
+cp "$TEST_TMP/auth.good" "$auth"
+run_cmd L -u roost --password-stdin "$REGISTRY" < <(head -c 5000 /dev/zero | tr '\0' x)
+is "$rc" 2 "a password of 5000 bytes: exit 2"
+run_cmd L -u roost --password-stdin "$REGISTRY" <<<"$(printf 'two\nlines')"
+is "$rc" 2 "a password of two lines: exit 2"
+run_cmd L -u 'ro:ost' --password-stdin "$REGISTRY" <<<"$pw"
+is "$rc" 2 "a user name with a ':': exit 2"
+run_cmd pull --creds-fd 3 --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1" 3<<<"no-colon"
+is "$rc" 2 "pull --creds-fd with no USER:PASS in it: exit 2"
+run_cmd pull --creds-fd 9 --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1"
+is "$rc:$(printf '%s\n' "$err" | wc -l)" "2:1" "pull --creds-fd of a descriptor not open: exit 2, one line"
+t0=$SECONDS
+run_cmd L -u roost --password-stdin 127.0.0.1:1 <<<"$pw"
+is "$rc:$(printf '%s\n' "$err" | tail -1 | grep -c 'gave up')" "4:1" "a registry that is down: exit 4"
+[ $((SECONDS - t0)) -lt 15 ]; ok $? "...said within seconds, not pull's half a minute of retries"
+cmp -s "$auth" "$TEST_TMP/auth.good"
+ok $? "none of these changed auth.json"
+
 # --- podman's file, read by roost ---
 podfile=$TEST_TMP/podman-auth.json
 printf '%s\n' "$pw" | podman login --authfile "$podfile" --cert-dir "$REGISTRY_CERTS" -u roost --password-stdin \
