@@ -143,11 +143,11 @@ static int get_login(const char *authfile, const char *registry)
         _cleanup_(secret_freep) char *user = NULL, *pass = NULL;
         int r = registry_creds_lookup(authfile, registry, &user, &pass);
         if (r == -ENOENT || r == -ENOTDIR) {
-                cli_error("not logged in to %s", registry);
+                cli_error("login: not logged in to %s", registry);
                 return EXIT_NOTFOUND;
         }
         if (r < 0) {
-                cli_error("reading the credentials for %s: %s", registry, roost_strerror(r));
+                cli_error("login: reading the credentials for %s: %s", registry, roost_strerror(r));
                 return EXIT_FAIL;
         }
         printf("%s\n", user);
@@ -254,9 +254,9 @@ int cmd_login(struct roost_args *args, int argc, char **argv)
                 return EXIT_FAIL;
         r = from_stdin ? secret_read(STDIN_FILENO, SECRET_MAX, &pass) : prompt("Password: ", false, &pass);
         if (r < 0 || !user) {
-                cli_error("login: reading the password: %s", r == -E2BIG || r == -EINVAL
-                                                                     ? "more than one line of text"
-                                                                     : strerror(r < 0 ? -r : ENOMEM));
+                cli_error("login: reading the password: %s", r == -E2BIG    ? "longer than 4096 bytes"
+                                                             : r == -EINVAL ? "more than one line of text"
+                                                                            : strerror(r < 0 ? -r : ENOMEM));
                 return r == -E2BIG || r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
         }
         if (!*user || strchr(user, ':') || !*pass) {
