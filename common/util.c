@@ -375,6 +375,78 @@ int run_tool_on_stderr(const char *path, char **argv, int fail_status)
         return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
+int secret_pipe(const char *secret)
+{
+        int p[2];
+        size_t n = strlen(secret);
+        if (n > 4096)
+                return -E2BIG;
+        if (pipe(p) < 0)
+                return -errno;
+        /* Written whole before any child runs: a pipe holds 4096 bytes at
+         * least, so this never waits for a reader. */
+        int r = write_all(p[1], secret, n);
+        close(p[1]);
+        if (r < 0) {
+                close(p[0]);
+                return r;
+        }
+        return p[0];
+}
+
+char *secret_take_arg(char *arg)
+{
+        char *copy = strdup(arg), *colon = strchr(arg, ':');
+        if (copy && colon)
+                memset(colon + 1, '*', strlen(colon + 1));
+        return copy;
+}
+
+void secret_freep(char **s)
+{
+        if (*s) {
+                explicit_bzero(*s, strlen(*s));
+                free(*s);
+                *s = NULL;
+        }
+}
+
+int secret_read(int fd, size_t max, char **ret)
+{
+        char *buf = malloc(max + 1);
+        size_t n = 0;
+        if (!buf)
+                return -ENOMEM;
+        int r = 0;
+        for (;;) {
+                ssize_t k = read(fd, buf + n, max + 1 - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        r = -errno;
+                else if ((n += (size_t)k) > max)
+                        r = -E2BIG;
+                if (k <= 0 || r < 0)
+                        break;
+        }
+        if (r == 0) {
+                if (n && buf[n - 1] == '\n')
+                        n--;
+                if (n && buf[n - 1] == '\r')
+                        n--;
+                buf[n] = 0;
+                if (memchr(buf, '\n', n) || memchr(buf, '\r', n) || strlen(buf) != n)
+                        r = -EINVAL;
+        }
+        if (r < 0) {
+                explicit_bzero(buf, max + 1);
+                free(buf);
+                return r;
+        }
+        *ret = buf;
+        return 0;
+}
+
 void strv_free(char **v)
 {
         for (size_t i = 0; v && v[i]; i++)

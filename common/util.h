@@ -90,6 +90,23 @@ int sibling_tool(const char *name, const char *stage, char *buf, size_t n);
  * started (said in one line), -errno when it could not be waited for. */
 int run_tool_on_stderr(const char *path, char **argv, int fail_status);
 
+/* A pipe holding SECRET (at most a pipe's buffer; a password, USER:PASS)
+ * and then its end: the read end, which a child inherits (no
+ * FD_CLOEXEC) to read the secret from (pull --creds-fd N), so that it is
+ * never in a command line. The caller closes it once the child ran. */
+int secret_pipe(const char *secret);
+/* A copy of the command-line argument ARG (USER:PASS), whose part after
+ * the first ':' is then overwritten with '*' in place, so that ps and
+ * /proc/PID/cmdline show the password only until it was read. NULL when
+ * out of memory. */
+char *secret_take_arg(char *arg);
+/* Wipe and free *S (a _cleanup_ for secrets). */
+void secret_freep(char **s);
+/* Read all of FD (up to MAX bytes: -E2BIG past that) into *RET, without
+ * one trailing newline (and a CR before it); -EINVAL for a NUL or a line
+ * break inside. The caller wipes and frees it. */
+int secret_read(int fd, size_t max, char **ret);
+
 /* Remove NAME below DIRFD and everything beneath it without following
  * symlinks and without crossing into other mounts. Missing is success. */
 int rm_rf_at(int dirfd, const char *name);

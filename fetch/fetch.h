@@ -17,6 +17,9 @@ struct fetch_options {
         /* A registry's USER:PASSWORD (--creds), else those auth.json or
          * docker's config.json hold for it; never printed or stored. */
         const char *creds;
+        /* The credentials file to read instead of podman's and docker's
+         * (--authfile); NULL: registry_creds_lookup's order. */
+        const char *authfile;
         /* Talk plain HTTP to a registry on a loopback address (as docker
          * allows for 127.0.0.0/8); refused for any other, and no
          * credential is ever sent over it. */
@@ -55,3 +58,12 @@ int fetch_timeout_parse(const char *text, double *ret);
  * negative with E filled with one good message. */
 int fetch_pull(store *s, const char *name, const char *tag, const struct fetch_options *o,
                struct store_ref *ret, roost_error *e);
+
+/* roost login's check: whether REGISTRY (as auth.json names it:
+ * "127.0.0.1:5000", "docker.io") takes USER and PASS, by its /v2/ and the
+ * challenge it answers with (Basic, or a Bearer token asked for with
+ * them). Uses O's cacert, plain_http, retries, timeout and warn. 0 also
+ * for a registry that asks for no credentials, as docker says; a refusal
+ * is -ROOST_EHTTP with one line in E that holds no secret. */
+int fetch_login_check(const char *registry, const char *user, const char *pass, const struct fetch_options *o,
+                      roost_error *e);

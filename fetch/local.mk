@@ -6,7 +6,7 @@ fetch_libfetch_a_SOURCES = \
 	fetch/progress.h fetch/progress.c
 fetch_libfetch_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(YAML_CFLAGS) $(CRYPTO_CFLAGS)
 # The pull tool and the tests link this list; launch and roost run pull.
-FETCH_LIBS = fetch/libfetch.a trust/libtrust.a $(STORE_LIBS) $(CURL_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS)
+FETCH_LIBS = fetch/libfetch.a fetch/libauthfile.a trust/libtrust.a $(STORE_LIBS) $(CURL_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS)
 
 bin_PROGRAMS += fetch/pull
 fetch_pull_SOURCES = fetch/main.c

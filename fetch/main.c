@@ -1,9 +1,11 @@
 /* pull: parse the command line, call fetch_pull, report. */
 #include "config.h"
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "common/cli.h"
 #include "common/error.h"
 #include "common/opts.h"
@@ -27,6 +29,9 @@ enum {
         ARG_ALLOW_UNSIGNED,
         ARG_CREDS,
         ARG_PLAIN_HTTP,
+        ARG_CREDS_FD,
+        ARG_AUTHFILE,
+        ARG_CHECK_LOGIN,
 };
 
 static const struct opt options[] = {
@@ -36,6 +41,11 @@ static const struct opt options[] = {
         { ARG_CACERT, 0, "cacert", "FILE", "trust this CA certificate (PEM) too" },
         { ARG_CREDS, 0, "creds", "USER:PASS",
           "a registry's credentials (default: those auth.json\nor ~/.docker/config.json hold for it)" },
+        { ARG_CREDS_FD, 0, "creds-fd", "N", "read USER:PASS from file descriptor N (as --creds,\nbut never in a command line)" },
+        { ARG_AUTHFILE, 0, "authfile", "FILE",
+          "read credentials from FILE only (default:\n$REGISTRY_AUTH_FILE, else podman's and docker's)" },
+        { ARG_CHECK_LOGIN, 0, "check-login", "REGISTRY",
+          "pull nothing: check --creds or --creds-fd against\nREGISTRY (roost login runs this)" },
         { ARG_PLAIN_HTTP, 0, "plain-http", NULL,
           "plain HTTP to a registry on a loopback address\n(never with credentials)" },
         { ARG_TRUST, 0, "trust", "KEY.asc",
@@ -84,6 +94,64 @@ static const struct opts_spec spec = {
                   "See pull(1) for the environment variables that tune retries and stalls.",
 };
 
+/* --creds USER:PASS, which is then blanked in our command line (ps shows
+ * it only until here), or --creds-fd N; 0 or the exit code. */
+static int creds_option(int id, const char *arg, char **creds)
+{
+        secret_freep(creds);
+        *creds = NULL;
+        if (id == ARG_CREDS) {
+                if (!(*creds = secret_take_arg((char *)arg))) {
+                        cli_error("%s", strerror(ENOMEM));
+                        return EXIT_FAIL;
+                }
+                return 0;
+        }
+        char *end;
+        errno = 0;
+        long fd = strtol(arg, &end, 10);
+        if (errno || *end || end == arg || fd < 0 || fd > INT_MAX) {
+                cli_error("--creds-fd: '%s' is not a file descriptor", arg);
+                return EXIT_USAGE;
+        }
+        int r = secret_read((int)fd, 4096, creds);
+        close((int)fd);
+        if (r < 0) {
+                cli_error("--creds-fd %ld: %s", fd,
+                          r == -E2BIG || r == -EINVAL ? "not one line of USER:PASS" : strerror(-r));
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+/* --check-login REGISTRY: roost login's question to the registry. */
+static int login_check(const char *registry, int n_operands, struct fetch_options *o)
+{
+        _cleanup_free_ char *name = NULL;
+        const char *colon = o->creds ? strchr(o->creds, ':') : NULL;
+        if (n_operands || !colon || colon == o->creds) {
+                cli_error("--check-login: give REGISTRY alone, and USER:PASS with --creds-fd or --creds");
+                return EXIT_USAGE;
+        }
+        if (registry_login_name(registry, &name) < 0) {
+                cli_error("'%s' is not a registry (HOST[:PORT])", registry);
+                return EXIT_USAGE;
+        }
+        _cleanup_(secret_freep) char *user = strndup(o->creds, (size_t)(colon - o->creds));
+        if (!user) {
+                cli_error("%s", strerror(ENOMEM));
+                return EXIT_FAIL;
+        }
+        o->warn = fetch_progress_warn;
+        roost_error e = { "" };
+        int r = fetch_login_check(name, user, colon + 1, o, &e);
+        if (r < 0) {
+                cli_error("%s", e.msg[0] ? e.msg : roost_strerror(r));
+                return roost_exit_code(r);
+        }
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         store_enable_migration();
@@ -94,10 +162,11 @@ int main(int argc, char **argv)
                 return EXIT_FAIL;
         }
         o.trust = trust;
-        const char *store_dir = NULL;
+        const char *store_dir = NULL, *check_login = NULL;
+        _cleanup_(secret_freep) char *creds = NULL;
         bool quiet = false, json = false;
         opts_parser p;
-        int c;
+        int c, r;
         opts_init(&p, &spec, argc, argv);
         while ((c = opts_next(&p)) != 0) {
                 switch (c) {
@@ -111,7 +180,16 @@ int main(int argc, char **argv)
                         o.cacert = p.arg;
                         break;
                 case ARG_CREDS:
-                        o.creds = p.arg;
+                case ARG_CREDS_FD:
+                        if ((r = creds_option(c, p.arg, &creds)) != 0)
+                                return r;
+                        o.creds = creds;
+                        break;
+                case ARG_AUTHFILE:
+                        o.authfile = p.arg;
+                        break;
+                case ARG_CHECK_LOGIN:
+                        check_login = p.arg;
                         break;
                 case ARG_PLAIN_HTTP:
                         o.plain_http = true;
@@ -160,6 +238,8 @@ int main(int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
+        if (check_login)
+                return login_check(check_login, p.n_operands, &o);
         char **args = p.operands;
         int n = p.n_operands;
         if (n < 1 || n > 2) {
@@ -176,7 +256,7 @@ int main(int argc, char **argv)
         /* A registry's image (docker's rule: a first component with a '.'
          * or a ':', or localhost) is "latest" by default, and its name is
          * the registry's own: docker.io/alpine is docker.io/library/alpine. */
-        int r = store_ref_parse(image, NULL, &name, &tag);
+        r = store_ref_parse(image, NULL, &name, &tag);
         if (r == 0 && store_ref_name_remote(name)) {
                 struct registry_ref rr;
                 if (registry_ref_parse(image, &rr) < 0)

@@ -2,6 +2,7 @@
  * config.json, read only): {"auths": {"REGISTRY": {"auth": base64("user:pass")}}}.
  * Never logged, never in --json, never in the store. */
 #include "config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,19 +22,70 @@
 
 int registry_auth_file(char **ret)
 {
-        const char *e = getenv("REGISTRY_AUTH_FILE"), *run = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+        /* podman's choice: $REGISTRY_AUTH_FILE, else the runtime folder
+         * (gone at reboot), else /run/containers/UID, for root and users
+         * alike. */
+        const char *e = getenv("REGISTRY_AUTH_FILE"), *run = getenv("XDG_RUNTIME_DIR");
         int r;
         if (e && *e)
                 r = asprintf(ret, "%s", e);
         else if (run && *run)
                 r = asprintf(ret, "%s/containers/auth.json", run);
-        else if (geteuid() == 0)
-                r = asprintf(ret, "/run/containers/0/auth.json");
+        else
+                r = asprintf(ret, "/run/containers/%u/auth.json", (unsigned)geteuid());
+        return r < 0 ? -ENOMEM : 0;
+}
+
+int registry_docker_file(char **ret)
+{
+        const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+        int r;
+        if (dir && *dir)
+                r = asprintf(ret, "%s/config.json", dir);
         else if (home && *home)
-                r = asprintf(ret, "%s/.config/containers/auth.json", home);
+                r = asprintf(ret, "%s/.docker/config.json", home);
         else
                 return -ENOENT;
         return r < 0 ? -ENOMEM : 0;
+}
+
+/* The files a lookup reads, in podman's order: the one roost login
+ * writes; unless $REGISTRY_AUTH_FILE names that one, also
+ * ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json and docker's. */
+static int lookup_files(char *files[3])
+{
+        const char *e = getenv("REGISTRY_AUTH_FILE"), *cfg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+        int r = registry_auth_file(&files[0]);
+        if (r < 0 || (e && *e))
+                return r;
+        if (cfg && *cfg)
+                r = asprintf(&files[1], "%s/containers/auth.json", cfg);
+        else if (home && *home)
+                r = asprintf(&files[1], "%s/.config/containers/auth.json", home);
+        if (r < 0) {
+                files[1] = NULL;
+                return -ENOMEM;
+        }
+        r = registry_docker_file(&files[2]);
+        return r == -ENOENT ? 0 : r;
+}
+
+int registry_login_name(const char *text, char **ret)
+{
+        /* docker login takes a URL too: its host is the name. */
+        if (!strncmp(text, "https://", 8))
+                text += 8;
+        else if (!strncmp(text, "http://", 7))
+                text += 7;
+        size_t n = strcspn(text, "/");
+        if (n == 0 || n > 255 || strspn(text + n, "/") != strlen(text + n))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char)text[i]) && !strchr(".-:[]_", text[i]))
+                        return -EINVAL;
+        if ((n == 15 && !strncmp(text, "index.docker.io", n)) || (n == 20 && !strncmp(text, "registry-1.docker.io", n)))
+                text = "docker.io", n = 9;
+        return (*ret = strndup(text, n)) ? 0 : -ENOMEM;
 }
 
 static json_t *load(const char *file, int *err)
@@ -110,32 +162,66 @@ static int lookup_in(const char *file, const char *registry, char **ret_user, ch
         if (!o)
                 return err == -ENOENT ? -ENOENT : err;
         const char *b64 = json_string_value(json_object_get(entry_of(json_object_get(o, "auths"), registry), "auth"));
-        return b64 ? decode(b64, ret_user, ret_pass) : -ENOENT;
+        return b64 && *b64 ? decode(b64, ret_user, ret_pass) : -ENOENT;
 }
 
 int registry_creds_lookup(const char *file, const char *registry, char **ret_user, char **ret_pass)
 {
         if (file)
                 return lookup_in(file, registry, ret_user, ret_pass);
-        _cleanup_free_ char *mine = NULL, *docker = NULL;
-        int r = registry_auth_file(&mine);
-        if (r == 0 && (r = lookup_in(mine, registry, ret_user, ret_pass)) != -ENOENT)
-                return r;
-        const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
-        if (dir && *dir)
-                r = asprintf(&docker, "%s/config.json", dir);
-        else if (home && *home)
-                r = asprintf(&docker, "%s/.docker/config.json", home);
-        else
+        char *files[3] = { 0 };
+        int r = lookup_files(files);
+        if (r == 0)
+                r = -ENOENT;
+        for (size_t i = 0; r == -ENOENT && i < 3; i++) {
+                if (!files[i])
+                        continue;
+                r = lookup_in(files[i], registry, ret_user, ret_pass);
+                /* A file we may not read is one that is not there
+                 * (another user's $HOME, a folder in its place). */
+                if (r == -EACCES || r == -ENOTDIR)
+                        r = -ENOENT;
+        }
+        for (size_t i = 0; i < 3; i++)
+                free(files[i]);
+        return r;
+}
+
+/* A credential helper FILE names for REGISTRY: credHelpers' own, else
+ * credsStore. */
+static int helper_in(const char *file, const char *registry, char **ret)
+{
+        int err = 0;
+        _cleanup_json_ json_t *o = load(file, &err);
+        if (!o)
+                return err;
+        const char *h = json_string_value(entry_of(json_object_get(o, "credHelpers"), registry));
+        if (!h || !*h)
+                h = json_string_value(json_object_get(o, "credsStore"));
+        if (!h || !*h)
                 return -ENOENT;
-        return r < 0 ? -ENOMEM : lookup_in(docker, registry, ret_user, ret_pass);
+        return asprintf(ret, "docker-credential-%s", h) < 0 ? -ENOMEM : 0;
+}
+
+int registry_creds_helper(const char *file, const char *registry, char **ret_helper)
+{
+        if (file)
+                return helper_in(file, registry, ret_helper);
+        char *files[3] = { 0 };
+        int r = lookup_files(files);
+        bool found = false;
+        for (size_t i = 0; r >= 0 && !found && i < 3; i++)
+                found = files[i] && helper_in(files[i], registry, ret_helper) == 0;
+        for (size_t i = 0; i < 3; i++)
+                free(files[i]);
+        return found ? 0 : -ENOENT;
 }
 
 /* Make FILE's folder (0700, as podman makes it), and write O there: a
  * temporary beside it, renamed over it. */
 static int save(const char *file, json_t *o)
 {
-        _cleanup_free_ char *dir = strdup(file), *text = json_dumps(o, JSON_INDENT(8) | JSON_SORT_KEYS);
+        _cleanup_free_ char *dir = strdup(file), *text = json_dumps(o, JSON_INDENT(8));
         if (!dir || !text)
                 return -ENOMEM;
         char *slash = strrchr(dir, '/');
@@ -158,6 +244,13 @@ static int save(const char *file, json_t *o)
         size_t n = strlen(text);
         text[n] = '\n';
         return write_file_atomic_at(dfd, name, text, n + 1, 0600);
+}
+
+int registry_creds_file_check(const char *file)
+{
+        int err = 0;
+        _cleanup_json_ json_t *o = load(file, &err);
+        return o || err == -ENOENT ? 0 : err;
 }
 
 int registry_creds_store(const char *file, const char *registry, const char *user, const char *pass)
@@ -206,22 +299,15 @@ int registry_creds_remove(const char *file, const char *registry)
         return save(file, o);
 }
 
-int registry_basic_header(const char *user, const char *pass, char **ret)
+int registry_creds_remove_all(const char *file)
 {
-        _cleanup_free_ char *plain = NULL;
-        int n = asprintf(&plain, "%s:%s", user, pass);
-        if (n < 0) {
-                plain = NULL;
-                return -ENOMEM;
-        }
-        _cleanup_free_ unsigned char *b64 = malloc(((size_t)n + 2) / 3 * 4 + 1);
-        if (!b64) {
-                explicit_bzero(plain, (size_t)n);
-                return -ENOMEM;
-        }
-        EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
-        explicit_bzero(plain, (size_t)n);
-        int r = asprintf(ret, "Authorization: Basic %s", b64);
-        explicit_bzero(b64, strlen((char *)b64));
-        return r < 0 ? -ENOMEM : 0;
+        int err = 0;
+        _cleanup_json_ json_t *o = load(file, &err);
+        if (!o)
+                return err;
+        json_t *auths = json_object_get(o, "auths");
+        if (!json_is_object(auths) || json_object_size(auths) == 0)
+                return -ENOENT;
+        json_object_clear(auths);
+        return save(file, o);
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include "common/error.h"
 #include "common/util.h"
 #include "fetch/registry.h"
@@ -173,6 +174,70 @@ int registry_challenge_parse(const char *value, struct registry_challenge *ret)
         return 0;
 }
 
+/* ---- talking to a registry ---- */
+
+bool registry_host_loopback(const char *registry)
+{
+        char host[256];
+        const char *end = registry[0] == '[' ? strchr(registry, ']') : strchr(registry, ':');
+        size_t n = end ? (size_t)(end - registry) + (registry[0] == '[') : strlen(registry);
+        if (n >= sizeof(host))
+                return false;
+        memcpy(host, registry, n);
+        host[n] = 0;
+        struct in_addr a4;
+        if (inet_pton(AF_INET, host, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127;
+        return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
+}
+
+int registry_basic_header(const char *user, const char *pass, char **ret)
+{
+        _cleanup_free_ char *plain = NULL;
+        int n = asprintf(&plain, "%s:%s", user, pass);
+        if (n < 0) {
+                plain = NULL;
+                return -ENOMEM;
+        }
+        _cleanup_free_ unsigned char *b64 = malloc(((size_t)n + 2) / 3 * 4 + 1);
+        if (!b64) {
+                explicit_bzero(plain, (size_t)n);
+                return -ENOMEM;
+        }
+        EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
+        explicit_bzero(plain, (size_t)n);
+        int r = asprintf(ret, "Authorization: Basic %s", b64);
+        explicit_bzero(b64, strlen((char *)b64));
+        return r < 0 ? -ENOMEM : 0;
+}
+
+char *registry_query_escape(const char *s)
+{
+        char *out = malloc(3 * strlen(s) + 1), *q = out;
+        if (!out)
+                return NULL;
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
+                        *q++ = (char)c;
+                else
+                        q += sprintf(q, "%%%02X", c);
+        }
+        *q = 0;
+        return out;
+}
+
+int registry_token_parse(const char *body, size_t n, char **ret)
+{
+        _cleanup_json_ json_t *o = json_loadb(body, n, 0, NULL);
+        const char *token = json_string_value(json_object_get(o, "token"));
+        if (!token || !*token)
+                token = json_string_value(json_object_get(o, "access_token"));
+        if (!token || !*token || strpbrk(token, "\r\n"))
+                return -ROOST_EFORMAT;
+        return (*ret = strdup(token)) ? 0 : -ENOMEM;
+}
+
 /* ---- manifests ---- */
 
 void registry_desc_free(struct registry_desc *d, size_t n)
@@ -287,35 +352,4 @@ int registry_manifest_parse(const char *json, size_t n, size_t max, struct regis
         *ret_layers = layers;
         *ret_n = json_array_size(ls);
         return 0;
-}
-
-bool registry_loopback(const char *registry)
-{
-        char host[256];
-        const char *end = registry[0] == '[' ? strchr(registry, ']') : strchr(registry, ':');
-        size_t n = end ? (size_t)(end - registry) + (registry[0] == '[') : strlen(registry);
-        if (n >= sizeof(host))
-                return false;
-        memcpy(host, registry, n);
-        host[n] = 0;
-        struct in_addr a4;
-        if (inet_pton(AF_INET, host, &a4) == 1)
-                return (ntohl(a4.s_addr) >> 24) == 127;
-        return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
-}
-
-char *registry_query_escape(const char *s)
-{
-        char *out = malloc(3 * strlen(s) + 1), *q = out;
-        if (!out)
-                return NULL;
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-                        *q++ = (char)c;
-                else
-                        q += sprintf(q, "%%%02X", c);
-        }
-        *q = 0;
-        return out;
 }

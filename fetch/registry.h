@@ -51,20 +51,55 @@ void registry_challenge_done(struct registry_challenge *c);
 
 /* ---- credentials, in the files podman and docker write ---- */
 
-/* Where roost login writes: $REGISTRY_AUTH_FILE, else
+/* The name auth.json keeps REGISTRY's credentials under: HOST[:PORT],
+ * from that or a URL (https://HOST[:PORT]/); Docker Hub's names are
+ * "docker.io". -EINVAL for anything else (a repository's path). */
+int registry_login_name(const char *text, char **ret);
+/* Where roost login writes, as podman chooses: $REGISTRY_AUTH_FILE, else
  * $XDG_RUNTIME_DIR/containers/auth.json, else
- * $HOME/.config/containers/auth.json, as podman chooses. */
+ * /run/containers/UID/auth.json. */
 int registry_auth_file(char **ret);
-/* USER and PASS for REGISTRY from the auths of the file FILE (NULL: the
- * one registry_auth_file names, then $HOME/.docker/config.json):
- * -ENOENT when none holds it. "docker.io" is also found under docker's
- * "https://index.docker.io/v1/". */
+/* docker's file: $DOCKER_CONFIG/config.json, else ~/.docker/config.json;
+ * -ENOENT when neither variable is set. */
+int registry_docker_file(char **ret);
+/* USER and PASS for REGISTRY from the auths of the file FILE (NULL: in
+ * podman's order, the one registry_auth_file names, then, unless
+ * $REGISTRY_AUTH_FILE is set, ${XDG_CONFIG_HOME:-~/.config}/containers/
+ * auth.json and docker's): -ENOENT when none holds it. "docker.io" is also
+ * found under docker's "https://index.docker.io/v1/". */
 int registry_creds_lookup(const char *file, const char *registry, char **ret_user, char **ret_pass);
+/* The credential helper ("docker-credential-NAME") the same files name
+ * for REGISTRY in credHelpers, else in credsStore: roost runs none, but
+ * says which one holds what it would need. -ENOENT when none does. */
+int registry_creds_helper(const char *file, const char *registry, char **ret_helper);
+/* 0 when FILE is missing or a JSON object registry_creds_store can add
+ * to; -ROOST_EFORMAT when it is not, another -errno when it cannot be
+ * read. */
+int registry_creds_file_check(const char *file);
 /* Write REGISTRY's USER and PASS into FILE's auths (base64 "user:pass"),
- * keeping what else it holds; made with mode 0600, replaced atomically. */
+ * keeping what else it holds; made with mode 0600 in a folder made 0700,
+ * replaced atomically. -EINVAL for a USER with a ':'. */
 int registry_creds_store(const char *file, const char *registry, const char *user, const char *pass);
 /* Remove REGISTRY from FILE's auths: -ENOENT when it had none. */
 int registry_creds_remove(const char *file, const char *registry);
+/* Empty FILE's auths, keeping its other keys: -ENOENT when it had none. */
+int registry_creds_remove_all(const char *file);
+
+/* ---- talking to a registry, no network here ---- */
+
+/* HOST[:PORT] on a loopback address: 127.0.0.0/8, [::1] or localhost,
+ * where docker too allows plain HTTP. */
+bool registry_host_loopback(const char *registry);
+/* "Authorization: Basic base64(USER:PASS)" into *RET (wipe it with
+ * explicit_bzero before freeing). */
+int registry_basic_header(const char *user, const char *pass, char **ret);
+/* S with everything but RFC 3986's unreserved characters %XX-escaped;
+ * NULL when out of memory. */
+char *registry_query_escape(const char *s);
+/* The token of a token server's answer BODY ({"token"}, else
+ * {"access_token"}), a copy in *RET for the caller to wipe and free;
+ * -ROOST_EFORMAT for none, or one that could not go in a header. */
+int registry_token_parse(const char *body, size_t n, char **ret);
 
 /* ---- manifests ---- */
 
@@ -96,15 +131,3 @@ int registry_index_pick(const char *json, size_t n, const char *arch, struct reg
 int registry_manifest_parse(const char *json, size_t n, size_t max, struct registry_desc *ret_config,
                             struct registry_desc **ret_layers, size_t *ret_n);
 void registry_desc_free(struct registry_desc *d, size_t n);
-
-/* ---- pieces a push shares with the pull ---- */
-
-/* HOST[:PORT] on a loopback address (127.0.0.0/8, [::1], localhost),
- * where docker too allows plain HTTP. */
-bool registry_loopback(const char *registry);
-/* "Authorization: Basic base64(USER:PASS)" into *RET; the intermediate
- * copies are wiped. -ENOMEM. */
-int registry_basic_header(const char *user, const char *pass, char **ret);
-/* S with everything but RFC 3986's unreserved characters as %XX, for a
- * query; NULL when out of memory. */
-char *registry_query_escape(const char *s);

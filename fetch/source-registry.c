@@ -111,13 +111,31 @@ static void error_text(const struct fetch_http_response *l, char *buf, size_t n,
         clean(buf, n - 1);
 }
 
+/* What to do when REGISTRY wants credentials none gave: said in one line
+ * that names the credential helper docker's or podman's file wants for it,
+ * which roost does not run. */
+static const char *creds_hint(struct fetch_job *j, char *buf, size_t n)
+{
+        struct registry *g = j->data;
+        _cleanup_free_ char *helper = NULL;
+        int len = (int)strcspn(g->ref.name, "/");
+        if (registry_creds_helper(j->o->authfile, g->ref.registry, &helper) == 0)
+                snprintf(buf, n,
+                         ": its credentials are kept by %s, a credential helper roost does not run; give "
+                         "--creds USER:PASS, or roost login %.*s",
+                         helper, len, g->ref.name);
+        else
+                snprintf(buf, n, ": give --creds USER:PASS, or roost login %.*s", len, g->ref.name);
+        return buf;
+}
+
 /* One clear line for a request that failed with R (E has the transport's
  * "URL: HTTP 404"), from the registry's own explanation where it gave one. */
 static int registry_failed(struct fetch_job *j, const char *what, int r, roost_error *e)
 {
         struct registry *g = j->data;
         const struct fetch_http_response *l = fetch_http_last(j->http);
-        char text[300], code[64];
+        char text[300], code[64], hint[300];
         if (r != -ROOST_ENOTFOUND && r != -ROOST_EHTTP && r != -ROOST_ENETWORK)
                 return r;
         error_text(l, text, sizeof(text), code, sizeof(code));
@@ -128,10 +146,9 @@ static int registry_failed(struct fetch_job *j, const char *what, int r, roost_e
                 return fetch_fail(e, -ROOST_ENOTFOUND, "%s: not found on %s (%s)", what, g->ref.registry,
                                   text);
         if (!strcmp(code, "UNAUTHORIZED") || !strcmp(code, "DENIED"))
-                return fetch_fail(e, -ROOST_EHTTP, "%s: %s refused access (%s)%s", what, g->ref.registry,
-                                  text,
-                                  g->user ? ": the credentials are not accepted"
-                                          : ": give --creds USER:PASS, or log in with podman or docker");
+                return fetch_fail(
+                        e, -ROOST_EHTTP, "%s: %s refused access (%s)%s", what, g->ref.registry, text,
+                        g->user ? ": the credentials are not accepted" : creds_hint(j, hint, sizeof(hint)));
         if (!strcmp(code, "TOOMANYREQUESTS"))
                 return fetch_fail(e, -ROOST_ENETWORK, "%s: %s asks to slow down (%s)%s%s%s", what,
                                   g->ref.registry, text, l->retry_after ? "; retry after " : "",
@@ -154,7 +171,7 @@ static int creds_get(struct fetch_job *j, roost_error *e)
                         return -ENOMEM;
                 return 0;
         }
-        int r = registry_creds_lookup(NULL, g->ref.registry, &g->user, &g->pass);
+        int r = registry_creds_lookup(j->o->authfile, g->ref.registry, &g->user, &g->pass);
         if (r == -ROOST_EFORMAT)
                 return fetch_fail(e, r, "the credentials for %s in auth.json cannot be read",
                                   g->ref.registry);
@@ -197,25 +214,24 @@ static int bearer(struct fetch_job *j, const struct registry_challenge *c, roost
          * header, and only the URL reaches a message. */
         if (r < 0 || (r = fetch_http_get(j->http, url, TOKEN_MAX, &body, &len, e)) < 0) {
                 if (r == -ROOST_EHTTP || r == -ROOST_ENOTFOUND) {
-                        char text[300], code[64];
+                        char text[300], code[64], hint[300];
                         error_text(fetch_http_last(j->http), text, sizeof(text), code, sizeof(code));
-                        return fetch_fail(e, -ROOST_EHTTP, "%s: the token server of %s refused %s (%s)",
-                                          g->what, g->ref.registry,
-                                          g->user ? "the credentials" : "an anonymous pull",
-                                          text[0] ? text : e->msg);
+                        return fetch_fail(
+                                e, -ROOST_EHTTP, "%s: the token server of %s refused %s (%s)%s", g->what,
+                                g->ref.registry, g->user ? "the credentials" : "an anonymous pull",
+                                text[0] ? text : e->msg, g->user ? "" : creds_hint(j, hint, sizeof(hint)));
                 }
                 return r;
         }
-        _cleanup_json_ json_t *o = json_loadb(body, len, 0, NULL);
-        const char *token = json_string_value(json_object_get(o, "token"));
-        if (!token || !*token)
-                token = json_string_value(json_object_get(o, "access_token"));
-        if (!token || !*token || strpbrk(token, "\r\n"))
-                return fetch_fail(e, -ROOST_EFORMAT, "%s: the token server of %s gave no token", g->what,
-                                  g->ref.registry);
+        _cleanup_(secret_freep) char *token = NULL;
+        r = registry_token_parse(body, len, &token);
+        explicit_bzero(body, len);
+        if (r == -ROOST_EFORMAT)
+                return fetch_fail(e, r, "%s: the token server of %s gave no token", g->what, g->ref.registry);
+        if (r < 0)
+                return r;
         secret_free(g->auth);
         r = asprintf(&g->auth, "Authorization: Bearer %s", token);
-        explicit_bzero(body, len);
         if (r < 0) {
                 g->auth = NULL;
                 return -ENOMEM;
@@ -242,12 +258,10 @@ static int authenticate(struct fetch_job *j, roost_error *e)
                 return r;
         if (c.scheme == REGISTRY_AUTH_BEARER)
                 return bearer(j, &c, e);
+        char hint[300];
         if (!g->user)
-                return fetch_fail(
-                        e, -ROOST_EHTTP,
-                        "%s: %s asks for a user name and password: give --creds USER:PASS, or log in "
-                        "with podman or docker",
-                        g->what, g->ref.registry);
+                return fetch_fail(e, -ROOST_EHTTP, "%s: %s asks for a user name and password%s", g->what,
+                                  g->ref.registry, creds_hint(j, hint, sizeof(hint)));
         secret_free(g->auth);
         g->auth = NULL;
         return registry_basic_header(g->user, g->pass, &g->auth);
@@ -276,11 +290,12 @@ static int get(struct fetch_job *j, const char *url, const char *accept, size_t 
                         continue;
                 }
                 if (r == -ROOST_EHTTP && fetch_http_last(j->http)->status == 401 && !j->o->creds &&
-                    !((struct registry *)j->data)->user)
-                        return fetch_fail(e, -ROOST_EHTTP,
-                                          "%s: %s wants credentials: give --creds USER:PASS, or log in with "
-                                          "podman or docker",
-                                          what, ((struct registry *)j->data)->ref.registry);
+                    !((struct registry *)j->data)->user) {
+                        char hint[300];
+                        return fetch_fail(e, -ROOST_EHTTP, "%s: %s wants credentials%s", what,
+                                          ((struct registry *)j->data)->ref.registry,
+                                          creds_hint(j, hint, sizeof(hint)));
+                }
                 return registry_failed(j, what, r, e);
         }
 }
@@ -347,7 +362,7 @@ static int registry_begin(struct fetch_job *j, roost_error *e)
         if (r < 0 || strcmp(g->ref.name, j->name) != 0)
                 return fetch_fail(e, -ROOST_EUSAGE, "'%s' is not a registry reference roost can use%s%s",
                                   text, r < 0 ? "" : " (name it ", r < 0 ? "" : g->ref.name);
-        if (j->o->plain_http && !registry_loopback(g->ref.registry))
+        if (j->o->plain_http && !registry_host_loopback(g->ref.registry))
                 return fetch_fail(e, -ROOST_EUSAGE,
                                   "--plain-http: %s is not a loopback address; other registries are reached "
                                   "over HTTPS only",

@@ -3,10 +3,11 @@
 # commit); no library uses it.
 bin_PROGRAMS += front/roost
 front_roost_SOURCES = front/roost.c front/roost-cli.h front/roost-cmds.c front/roost-export.c front/roost-import.c \
-	front/roost-commit.c front/roost-build.c
+	front/roost-commit.c front/roost-build.c front/roost-login.c
 front_roost_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
-# trust/: verify checks a stored signature again.
-front_roost_LDADD = commit/libcommit.a $(EXCHANGE_LIBS) $(LAUNCH_SANDBOX_LIBS) $(TRUST_LIBS)
+# trust/: verify checks a stored signature again. fetch/libauthfile.a: login and
+# logout write auth.json (the pull tool checks the credentials).
+front_roost_LDADD = commit/libcommit.a fetch/libauthfile.a $(EXCHANGE_LIBS) $(LAUNCH_SANDBOX_LIBS) $(TRUST_LIBS)
 front_roost_LDFLAGS = -pthread
 
 dist_man_MANS += man/roost.1

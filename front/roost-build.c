@@ -26,6 +26,10 @@ enum {
         OPT_BUILD_ARG = 600,
         OPT_NO_CACHE,
         OPT_NETWORK,
+        OPT_CREDS,
+        OPT_AUTHFILE,
+        OPT_CACERT,
+        OPT_PLAIN_HTTP,
 };
 
 struct build_ctx {
@@ -33,6 +37,9 @@ struct build_ctx {
         const struct roost_args *a;
         json_t *steps;       /* --json */
         bool quiet;
+        /* FROM's pull: passed on, the credentials by a pipe */
+        const char *creds, *authfile, *cacert;
+        bool plain_http;
 };
 
 static void on_step(void *userdata, const struct build_step_report *r)
@@ -52,7 +59,7 @@ static int on_pull(void *userdata, const char *image, roost_error *e)
 {
         struct build_ctx *c = userdata;
         char path[PATH_MAX + 64];
-        char *argv[10];
+        char *argv[20], fdtext[16];
         size_t n = 0;
         if (sibling_tool("pull", "fetch", path, sizeof(path)) < 0)
                 return roost_error_set(e, 0, "FROM %s: cannot find the pull tool next to %s", image, path),
@@ -66,6 +73,25 @@ static int on_pull(void *userdata, const char *image, roost_error *e)
         }
         if (c->quiet)
                 argv[n++] = (char *)"--quiet";
+        if (c->authfile) {
+                argv[n++] = (char *)"--authfile";
+                argv[n++] = (char *)c->authfile;
+        }
+        if (c->cacert) {
+                argv[n++] = (char *)"--cacert";
+                argv[n++] = (char *)c->cacert;
+        }
+        if (c->plain_http)
+                argv[n++] = (char *)"--plain-http";
+        /* Never in pull's command line, which ps shows to everyone. */
+        _cleanup_close_ int creds_fd = c->creds ? secret_pipe(c->creds) : -1;
+        if (c->creds && creds_fd < 0)
+                return roost_error_set(e, creds_fd, "FROM %s: handing --creds to pull", image);
+        if (creds_fd >= 0) {
+                snprintf(fdtext, sizeof(fdtext), "%d", creds_fd);
+                argv[n++] = (char *)"--creds-fd";
+                argv[n++] = fdtext;
+        }
         argv[n++] = (char *)image;
         argv[n] = NULL;
         /* Its output on stderr: ours may be --json's or -q's. */
@@ -101,6 +127,10 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
                 { OPT_NO_CACHE, 0, "no-cache", NULL, "run every step, reusing no cached one" },
                 { OPT_NETWORK, 0, "network", "none|host",
                   "RUN's network (default: host's, as docker build)" },
+                { OPT_CREDS, 0, "creds", "USER:PASS", "FROM a registry with these credentials (as pull)" },
+                { OPT_AUTHFILE, 0, "authfile", "FILE", "FROM: the registry credentials file (as pull)" },
+                { OPT_CACERT, 0, "cacert", "FILE", "FROM: trust this CA certificate too (as pull)" },
+                { OPT_PLAIN_HTTP, 0, "plain-http", NULL, "FROM a loopback registry over HTTP (as pull)" },
                 { ROOST_OPT_JSON, 0, "json", NULL, "the image and each step, as JSON" },
                 ROOST_OPT_HELP_ENTRY,
                 {},
@@ -120,8 +150,9 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
         struct roost_args a = *args;
         _cleanup_free_ char **bargs = calloc((size_t)argc + 1, sizeof(char *));
         size_t n_bargs = 0;
-        const char *tagarg = NULL, *file = NULL;
-        bool no_cache = false, net_none = false;
+        const char *tagarg = NULL, *file = NULL, *authfile = NULL, *cacert = NULL;
+        _cleanup_(secret_freep) char *creds = NULL;
+        bool no_cache = false, net_none = false, plain_http = false;
         opts_parser p;
         int id, r;
         if (!bargs)
@@ -149,6 +180,20 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
                                 return EXIT_USAGE;
                         }
                         net_none = !strcmp(p.arg, "none");
+                        break;
+                case OPT_CREDS:
+                        secret_freep(&creds);
+                        if (!(creds = secret_take_arg((char *)p.arg)))
+                                return EXIT_FAIL;
+                        break;
+                case OPT_AUTHFILE:
+                        authfile = p.arg;
+                        break;
+                case OPT_CACERT:
+                        cacert = p.arg;
+                        break;
+                case OPT_PLAIN_HTTP:
+                        plain_http = true;
                         break;
                 case ROOST_OPT_JSON:
                         a.json = true;
@@ -232,7 +277,12 @@ int cmd_build(struct roost_args *args, int argc, char **argv)
                 return EXIT_FAIL;
         }
 
-        struct build_ctx c = { .a = &a, .quiet = a.quiet || a.json };
+        struct build_ctx c = { .a = &a,
+                               .quiet = a.quiet || a.json,
+                               .creds = creds,
+                               .authfile = authfile,
+                               .cacert = cacert,
+                               .plain_http = plain_http };
         char launch[PATH_MAX + 64];
         if ((r = sibling_tool("launch", "launch", launch, sizeof(launch))) < 0) {
                 if (r == -ENOENT)

@@ -69,3 +69,6 @@ int cmd_tag(struct roost_args *a, int argc, char **argv);
 int cmd_inspect(struct roost_args *a, int argc, char **argv);
 /* front/roost-build.c */
 int cmd_build(struct roost_args *a, int argc, char **argv);
+/* front/roost-login.c */
+int cmd_login(struct roost_args *a, int argc, char **argv);
+int cmd_logout(struct roost_args *a, int argc, char **argv);

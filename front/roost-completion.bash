@@ -30,7 +30,7 @@ _roost() {
         prev=${COMP_WORDS[COMP_CWORD-1]}
         cmd=${COMP_WORDS[0]##*/}
         case $prev in
-                --store|--to|-v|--volume|--cacert|--env-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --store|--to|-v|--volume|--cacert|--env-file|--authfile) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --arch) COMPREPLY=($(compgen -W "x86_64 aarch64 armv7 armhf x86 ppc64le s390x riscv64 loongarch64" -- "$cur")); return ;;
                 --platform) COMPREPLY=($(compgen -W "linux/amd64 linux/arm64 linux/arm/v7 linux/arm/v6 linux/386 linux/riscv64 linux/ppc64le linux/s390x linux/loong64" -- "$cur")); return ;;
                 --net) COMPREPLY=($(compgen -W "none host" -- "$cur")); return ;;
@@ -47,20 +47,22 @@ _roost() {
                         esac
                 done
                 if [ "$i" -ge "$COMP_CWORD" ]; then
-                        COMPREPLY=($(compgen -W "pull unpack launch push images rm gc verify export import commit build containers tag inspect --store --arch --quiet --help --version" -- "$cur"))
+                        COMPREPLY=($(compgen -W "pull unpack launch push images rm gc verify export import commit build containers tag inspect login logout --store --arch --quiet --help --version" -- "$cur"))
                         return
                 fi
                 cmd=${COMP_WORDS[i]}
         fi
         local opts="--store --arch --quiet --help"
         case $cmd in
-                pull) opts="$opts --mirror --cacert --refresh --json --offline --retries --timeout" ;;
+                pull) opts="$opts --mirror --cacert --creds --creds-fd --authfile --plain-http --refresh --json --offline --retries --timeout" ;;
                 push) opts="$opts --cacert --creds --plain-http --chunk-size --json --retries --timeout" ;;
                 unpack) opts="$opts --to --force --keep-devices --keep-setid --max-size --max-entries" ;;
-                launch) opts="$opts --platform --mirror --cacert --hostname -e --env-file -w -u -v --net --name --rm --read-only --layer-size --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline --retries --timeout -i -t -T --explain --step-times --seccomp" ;;
+                launch) opts="$opts --platform --mirror --cacert --creds --authfile --plain-http --hostname -e --env-file -w -u -v --net --name --rm --read-only --layer-size --chroot --rootfs --privileged --cap-add --cap-drop --memory --pids --cpus --offline --retries --timeout -i -t -T --explain --step-times --seccomp" ;;
                 images|containers|inspect) opts="$opts --json" ;;
                 commit) opts="$opts --change --message -m" ;;
-                build) opts="$opts --tag -t --file -f --build-arg --no-cache --network --json" ;;
+                build) opts="$opts --tag -t --file -f --build-arg --no-cache --network --creds --authfile --cacert --plain-http --json" ;;
+                login) opts="$opts --username -u --password-stdin --authfile --cacert --plain-http --get-login" ;;
+                logout) opts="$opts --all -a --authfile" ;;
                 rm) opts="$opts --prune --container" ;;
                 export) opts="$opts --format" ;;
                 verify|import|gc) ;;

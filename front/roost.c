@@ -1,9 +1,10 @@
 /* roost: the front. pull, unpack, launch and push are their own binaries and are
  * exec'd, so the front never links a tool's main; the store commands
  * (images, rm, gc, verify, export, import, commit, containers, tag,
- * inspect, build) are its own, on top of the store library, launch's cgroup sweep
- * (gc), libarchive (export, import) and commit/, none of which knows of
- * the others. */
+ * inspect, build, login, logout) are its own, on top of the store library,
+ * launch's cgroup sweep (gc), libarchive (export, import), commit/ and
+ * fetch's credentials files (login, logout: pull checks them with the
+ * registry), none of which knows of the others. */
 #include "config.h"
 #include <errno.h>
 #include <libgen.h>
@@ -32,7 +33,8 @@ static const struct {
         { "images", cmd_images }, { "rm", cmd_rm },         { "gc", cmd_gc },
         { "verify", cmd_verify }, { "export", cmd_export }, { "import", cmd_import },
         { "commit", cmd_commit }, { "containers", cmd_containers }, { "tag", cmd_tag },
-        { "inspect", cmd_inspect }, { "build", cmd_build },
+        { "inspect", cmd_inspect }, { "build", cmd_build }, { "login", cmd_login },
+        { "logout", cmd_logout },
 };
 
 static const struct opt front_opts[] = {
@@ -65,6 +67,8 @@ static const struct opts_spec front = {
                  "  containers [--json]       list named containers (launch --name)\n"
                  "  tag IMAGE NEW[:TAG]       give an image another name\n"
                  "  inspect IMAGE...          an image's config, layers and provenance as JSON\n"
+                 "  login REGISTRY            check and keep a registry's credentials (auth.json)\n"
+                 "  logout REGISTRY|--all     remove them\n"
                  "\n"
                  "Options may come before or after operands; \"--\" ends them. For launch, what\n"
                  "follows the image is the command's.",

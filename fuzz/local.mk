@@ -6,7 +6,7 @@
 # bench/fuzz.sh fuzzes.
 FUZZ_MAKE = $(MAKE) --no-print-directory -f $(abs_top_srcdir)/fuzz/fuzz.mk \
 	SRCDIR='$(abs_top_srcdir)' BUILDDIR='$(abs_top_builddir)' \
-	LIB_SOURCES='$(common_libcommon_a_SOURCES) $(store_libstore_a_SOURCES) $(fetch_libfetch_a_SOURCES) \
+	LIB_SOURCES='$(common_libcommon_a_SOURCES) $(store_libstore_a_SOURCES) $(fetch_libfetch_a_SOURCES) $(fetch_libauthfile_a_SOURCES) \
 		$(unpack_libunpack_a_SOURCES) $(exchange_libexchange_a_SOURCES) $(trust_libtrust_a_SOURCES)' \
 	SYS_CFLAGS='$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS) $(CURL_CFLAGS) $(ISAL_CFLAGS)' \
 	SYS_LIBS='$(JANSSON_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS) $(CURL_LIBS) $(ISAL_LIBS)' \

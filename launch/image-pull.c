@@ -40,7 +40,7 @@ int launch_image_pull(store *s, const char *image, const struct launch_pull_opti
         int r = launch_image_missing(s, image, o->arch, &ref, &stored);
         if (r < 0)
                 return roost_error_set(e, r, "image %s", image);
-        _cleanup_free_ char **argv = calloc(24 + 2 * o->n_trust, sizeof(*argv));
+        _cleanup_free_ char **argv = calloc(32 + 2 * o->n_trust, sizeof(*argv));
         size_t n = 0;
         if (!argv)
                 return roost_error_set(e, -ENOMEM, "running pull");
@@ -62,6 +62,23 @@ int launch_image_pull(store *s, const char *image, const struct launch_pull_opti
                 argv[n++] = (char *)"--cacert";
                 argv[n++] = (char *)o->cacert;
         }
+        if (o->authfile) {
+                argv[n++] = (char *)"--authfile";
+                argv[n++] = (char *)o->authfile;
+        }
+        if (o->plain_http)
+                argv[n++] = (char *)"--plain-http";
+        /* The credentials through a pipe pull reads, never its command
+         * line, which ps shows to everyone. */
+        char fdtext[16];
+        _cleanup_close_ int creds_fd = -1;
+        if (o->creds && !stored) {
+                if ((creds_fd = secret_pipe(o->creds)) < 0)
+                        return roost_error_set(e, creds_fd, "handing --creds to pull");
+                snprintf(fdtext, sizeof(fdtext), "%d", creds_fd);
+                argv[n++] = (char *)"--creds-fd";
+                argv[n++] = fdtext;
+        }
         for (size_t i = 0; i < o->n_trust; i++) {
                 argv[n++] = (char *)"--trust";
                 argv[n++] = (char *)o->trust[i];
@@ -82,7 +99,11 @@ int launch_image_pull(store *s, const char *image, const struct launch_pull_opti
                 argv[n++] = (char *)"--quiet";
         argv[n++] = ref;
         argv[n] = NULL;
-        if (!stored && (r = run_tool("pull", "fetch", argv)) != 0)
+        r = stored ? 0 : run_tool("pull", "fetch", argv);
+        /* unpack is not to inherit it. */
+        if (creds_fd >= 0)
+                close(TAKE_FD(creds_fd));
+        if (r != 0)
                 return r < 0 ? roost_error_set(e, r, "running pull")
                              : launch_image_pull_failed(s, image, o->arch, o->offline, r, e);
         n = common;

@@ -42,10 +42,11 @@ int launch_image_pull_failed(store *s, const char *image, const char *arch, bool
 /* What launch passes on to the pull and unpack it runs: its own options of
  * the same names (NULL, false: not given). */
 struct launch_pull_options {
-        const char *store, *arch, *mirror, *cacert, *retries, *timeout;
+        const char *store, *arch, *mirror, *cacert, *retries, *timeout, *authfile;
+        const char *creds; /* USER:PASS, handed over by a pipe (pull --creds-fd) */
         const char *const *trust; /* --trust KEY.asc, each passed on */
         size_t n_trust;
-        bool offline, quiet, allow_unsigned;
+        bool offline, quiet, allow_unsigned, plain_http;
 };
 /* First use of IMAGE: pull it (unless it is stored) and unpack it, with
  * their own progress output on stderr, then resolve it as

@@ -48,6 +48,9 @@ enum {
         OPT_TIMEOUT,
         OPT_TRUST,
         OPT_ALLOW_UNSIGNED,
+        OPT_CREDS,
+        OPT_AUTHFILE,
+        OPT_PLAIN_HTTP,
 };
 
 static const struct opt options[] = {
@@ -66,6 +69,9 @@ static const struct opt options[] = {
         { OPT_CACERT, 0, "cacert", "FILE", "an extra trust anchor for the mirror (as pull)" },
         { OPT_TRUST, 0, "trust", "KEY.asc", "trust this key's release signatures too (as pull)" },
         { OPT_ALLOW_UNSIGNED, 0, "allow-unsigned", NULL, "accept a release with no signature (as pull)" },
+        { OPT_CREDS, 0, "creds", "USER:PASS", "a registry's credentials (as pull; passed on by a pipe)" },
+        { OPT_AUTHFILE, 0, "authfile", "FILE", "the registry credentials file to read (as pull)" },
+        { OPT_PLAIN_HTTP, 0, "plain-http", NULL, "plain HTTP to a loopback registry (as pull)" },
         { OPT_OFFLINE, 0, "offline", NULL, "never download: the image must be in the store" },
         { OPT_RETRIES, 0, "retries", "N", "retry a failed download N times (as pull)" },
         { OPT_TIMEOUT, 0, "timeout", "S", "give up on a silent mirror after S seconds (as pull)" },
@@ -132,6 +138,9 @@ static struct {
         const char *store, *arch, *hostname, *name, *cwd, *mirror, *cacert;
         const char *entrypoint, *user; /* as given; NULL: the image's */
         const char *retries, *timeout; /* handed to pull as typed: it checks them */
+        const char *authfile;
+        char *creds; /* a copy: the password is blanked in our command line */
+        bool plain_http;
         const char **trust;            /* --trust, handed to pull */
         size_t n_trust;
         bool offline, quiet, allow_unsigned;
@@ -314,6 +323,17 @@ static int parse_args(int argc, char **argv, char ***ret)
                         break;
                 case OPT_CACERT:
                         arg.cacert = p.arg;
+                        break;
+                case OPT_CREDS:
+                        secret_freep(&arg.creds);
+                        if (!(arg.creds = secret_take_arg((char *)p.arg)))
+                                return -LAUNCH_EXIT_ERROR - 1;
+                        break;
+                case OPT_AUTHFILE:
+                        arg.authfile = p.arg;
+                        break;
+                case OPT_PLAIN_HTTP:
+                        arg.plain_http = true;
                         break;
                 case OPT_TRUST: {
                         const char **t = realloc(arg.trust, (arg.n_trust + 1) * sizeof(*t));
@@ -585,6 +605,9 @@ int main(int argc, char **argv)
                                 .arch = arg.arch,
                                 .mirror = arg.mirror,
                                 .cacert = arg.cacert,
+                                .creds = arg.creds,
+                                .authfile = arg.authfile,
+                                .plain_http = arg.plain_http,
                                 .retries = arg.retries,
                                 .timeout = arg.timeout,
                                 .trust = arg.trust,

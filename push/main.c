@@ -99,6 +99,7 @@ int main(int argc, char **argv)
         store_enable_migration();
         struct push_options o = { .retries = -1, .chunk_size = 64u << 20 };
         const char *store_dir = NULL;
+        _cleanup_(secret_freep) char *creds = NULL;
         bool quiet = false, json = false;
         opts_parser p;
         int c;
@@ -116,7 +117,12 @@ int main(int argc, char **argv)
                         o.cacert = p.arg;
                         break;
                 case ARG_CREDS:
-                        o.creds = p.arg;
+                        /* Out of ps's sight as soon as it is read. */
+                        secret_freep(&creds);
+                        if (!(o.creds = creds = secret_take_arg((char *)p.arg))) {
+                                cli_error("%s", strerror(ENOMEM));
+                                return EXIT_FAIL;
+                        }
                         break;
                 case ARG_PLAIN_HTTP:
                         o.plain_http = true;

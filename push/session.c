@@ -21,14 +21,6 @@
 
 #define TOKEN_MAX (1u << 20)
 
-static void secret_free(char *s)
-{
-        if (s) {
-                explicit_bzero(s, strlen(s));
-                free(s);
-        }
-}
-
 static double env_number(const char *name, double def, double min, double max)
 {
         const char *v = getenv(name);
@@ -49,7 +41,7 @@ int push_session_open(struct push_session *g, const char *dest, const struct pus
                 return fetch_fail(e, -ROOST_EUSAGE, "%s: push to a tag, not a digest", dest);
         if (o->creds && (!strchr(o->creds, ':') || o->creds[0] == ':'))
                 return fetch_fail(e, -ROOST_EUSAGE, "--creds: give USER:PASSWORD");
-        if (o->plain_http && !registry_loopback(g->dest.registry))
+        if (o->plain_http && !registry_host_loopback(g->dest.registry))
                 return fetch_fail(e, -ROOST_EUSAGE,
                                   "--plain-http: %s is not a loopback address; plain HTTP is refused for it",
                                   g->dest.registry);
@@ -83,9 +75,9 @@ void push_session_close(struct push_session *g)
         for (size_t i = 0; i < g->n_scopes; i++)
                 free(g->scopes[i]);
         free(g->scopes);
-        secret_free(g->user);
-        secret_free(g->pass);
-        secret_free(g->auth);
+        secret_freep(&g->user);
+        secret_freep(&g->pass);
+        secret_freep(&g->auth);
         *g = (struct push_session){ 0 };
 }
 
@@ -149,7 +141,7 @@ int push_session_failed(struct push_session *g, const char *what, const struct f
         if (!strcmp(code, "UNAUTHORIZED") || !strcmp(code, "DENIED") || r->status == 401 || r->status == 403)
                 return fetch_fail(e, -ROOST_EHTTP, "%s: %s refused access (%s)%s", what, reg, text,
                                   g->user ? ": the credentials are not accepted, or allow no push there"
-                                          : ": give --creds USER:PASS, or log in with podman or docker");
+                                          : ": give --creds USER:PASS, or roost login");
         if (!strcmp(code, "TOOMANYREQUESTS") || r->status == 429)
                 return fetch_fail(e, -ROOST_ENETWORK, "%s: %s asks to slow down (%s)%s%s%s", what, reg, text,
                                   r->retry_after ? "; retry after " : "", r->retry_after ? r->retry_after : "",
@@ -241,7 +233,7 @@ static int bearer(struct push_session *g, const struct registry_challenge *c, ro
                 r = fetch_fail(e, -ROOST_EFORMAT, "%s: the token server of %s gave no token", g->what,
                                g->dest.registry);
         if (r == 0) {
-                secret_free(g->auth);
+                secret_freep(&g->auth);
                 if (asprintf(&g->auth, "Authorization: Bearer %s", token) < 0) {
                         g->auth = NULL;
                         r = -ENOMEM;
@@ -272,10 +264,10 @@ static int authenticate(struct push_session *g, const struct fetch_reply *rep, r
                 return bearer(g, &c, e);
         if (!g->user)
                 return fetch_fail(e, -ROOST_EHTTP,
-                                  "%s: %s asks for a user name and password: give --creds USER:PASS, or log in "
-                                  "with podman or docker",
+                                  "%s: %s asks for a user name and password: give --creds USER:PASS, or roost "
+                                  "login",
                                   g->what, g->dest.registry);
-        secret_free(g->auth);
+        secret_freep(&g->auth);
         g->auth = NULL;
         return registry_basic_header(g->user, g->pass, &g->auth);
 }

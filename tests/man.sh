@@ -17,7 +17,7 @@ for tool in pull unpack launch push roost; do
         like "$text" "EXIT STATUS" "man/$tool.1 has an EXIT STATUS section"
 done
 text=$(groff -man -Tutf8 "$ROOST_SRCDIR/man/roost.1" 2>/dev/null | sed 's/.\x08//g')
-for cmd in images rm gc verify export import commit containers tag inspect build; do
+for cmd in images rm gc verify export import commit containers tag inspect build login logout; do
         missing=""
         for opt in $(roost "$cmd" --help 2>&1 | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
                 grep -qF -- "$opt" <<<"$text" || missing="$missing $opt"

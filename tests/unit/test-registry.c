@@ -125,6 +125,81 @@ static void test_credentials(void **state)
         assert_int_equal(system(cmd), 0);
 }
 
+static void test_login_names(void **state)
+{
+        char *n = NULL;
+        const char *good[][2] = {
+                { "127.0.0.1:5000", "127.0.0.1:5000" }, { "https://ghcr.io/", "ghcr.io" },
+                { "http://localhost:5000", "localhost:5000" }, { "index.docker.io", "docker.io" },
+                { "registry-1.docker.io", "docker.io" },     { "[::1]:5000", "[::1]:5000" },
+        };
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                assert_int_equal(registry_login_name(good[i][0], &n), 0);
+                assert_string_equal(n, good[i][1]);
+                free(n);
+        }
+        const char *bad[] = { "", "team/app", "ghcr.io/team", "a b", "https://", "x@y" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                assert_int_equal(registry_login_name(bad[i], &n), -EINVAL);
+}
+
+static void test_auth_files(void **state)
+{
+        char dir[] = "/tmp/roost-auth-XXXXXX", path[128];
+        char *f = NULL, *u = NULL, *p = NULL, *h = NULL;
+        assert_non_null(mkdtemp(dir));
+        unsetenv("REGISTRY_AUTH_FILE");
+        unsetenv("DOCKER_CONFIG");
+        unsetenv("XDG_CONFIG_HOME");
+        setenv("HOME", dir, 1);
+        /* podman's path without XDG_RUNTIME_DIR: /run/containers/UID */
+        unsetenv("XDG_RUNTIME_DIR");
+        assert_int_equal(registry_auth_file(&f), 0);
+        snprintf(path, sizeof(path), "/run/containers/%u/auth.json", (unsigned)geteuid());
+        assert_string_equal(f, path);
+        free(f);
+        setenv("XDG_RUNTIME_DIR", dir, 1);
+        assert_int_equal(registry_auth_file(&f), 0);
+        snprintf(path, sizeof(path), "%s/containers/auth.json", dir);
+        assert_string_equal(f, path);
+        /* not there: docker's file answers; its helpers are named */
+        snprintf(path, sizeof(path), "%s/.docker", dir);
+        assert_int_equal(mkdir(path, 0700), 0);
+        snprintf(path, sizeof(path), "%s/.docker/config.json", dir);
+        FILE *o = fopen(path, "w");
+        fputs("{\"auths\":{\"a.example\":{\"auth\":\"dTpw\"},\"b.example\":{}},"
+              "\"credHelpers\":{\"b.example\":\"pass\"},\"credsStore\":\"desktop\"}",
+              o);
+        fclose(o);
+        assert_int_equal(registry_creds_lookup(NULL, "a.example", &u, &p), 0);
+        assert_string_equal(u, "u");
+        free(u);
+        free(p);
+        assert_int_equal(registry_creds_lookup(NULL, "b.example", &u, &p), -ENOENT);
+        assert_int_equal(registry_creds_helper(NULL, "b.example", &h), 0);
+        assert_string_equal(h, "docker-credential-pass");
+        free(h);
+        assert_int_equal(registry_creds_helper(NULL, "c.example", &h), 0);
+        assert_string_equal(h, "docker-credential-desktop");
+        free(h);
+        /* roost login's file comes first */
+        assert_int_equal(registry_creds_store(f, "a.example", "mine", "pw"), 0);
+        assert_int_equal(registry_creds_lookup(NULL, "a.example", &u, &p), 0);
+        assert_string_equal(u, "mine");
+        free(u);
+        free(p);
+        assert_int_equal(registry_creds_remove_all(f), 0);
+        assert_int_equal(registry_creds_remove_all(f), -ENOENT);
+        /* $REGISTRY_AUTH_FILE: that file alone, as podman reads it */
+        setenv("REGISTRY_AUTH_FILE", f, 1);
+        assert_int_equal(registry_creds_lookup(NULL, "a.example", &u, &p), -ENOENT);
+        unsetenv("REGISTRY_AUTH_FILE");
+        free(f);
+        char cmd[200];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 static const char index_json[] =
         "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
         "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:"
@@ -193,14 +268,14 @@ static void test_manifest(void **state)
 static void test_shared(void **state)
 {
         (void)state;
-        assert_true(registry_loopback("127.0.0.1:5000"));
-        assert_true(registry_loopback("127.8.9.10"));
-        assert_true(registry_loopback("localhost:5000"));
-        assert_true(registry_loopback("[::1]:5000"));
-        assert_false(registry_loopback("128.0.0.1:5000"));
-        assert_false(registry_loopback("registry.example:5000"));
-        assert_false(registry_loopback("localhost.example"));
-        assert_false(registry_loopback("127.0.0.1.example:5000"));
+        assert_true(registry_host_loopback("127.0.0.1:5000"));
+        assert_true(registry_host_loopback("127.8.9.10"));
+        assert_true(registry_host_loopback("localhost:5000"));
+        assert_true(registry_host_loopback("[::1]:5000"));
+        assert_false(registry_host_loopback("128.0.0.1:5000"));
+        assert_false(registry_host_loopback("registry.example:5000"));
+        assert_false(registry_host_loopback("localhost.example"));
+        assert_false(registry_host_loopback("127.0.0.1.example:5000"));
         char *h;
         assert_int_equal(registry_basic_header("roost", "s3cret:x", &h), 0);
         assert_string_equal(h, "Authorization: Basic cm9vc3Q6czNjcmV0Ong="); /* base64("roost:s3cret:x") */
@@ -216,6 +291,7 @@ int main(void)
                 cmocka_unit_test(test_references), cmocka_unit_test(test_challenges),
                 cmocka_unit_test(test_credentials), cmocka_unit_test(test_index),
                 cmocka_unit_test(test_manifest), cmocka_unit_test(test_shared),
+                cmocka_unit_test(test_login_names), cmocka_unit_test(test_auth_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
