@@ -1,0 +1,143 @@
+#!/bin/bash
+# Full disks and bad media. A store on a small tmpfs (in a private mount
+# namespace) fills up mid-pull, mid-unpack, mid-commit and mid-import; its
+# tmp/ is made read-only (a read-only bind mount: root ignores modes), then
+# a file. Each failure must be one line on stderr with exit 6, nothing
+# half-published (no new reference, every blob matches its name, roost
+# verify passes, gc leaves no temporary), and the same command succeeds
+# once the space is back.
+if [ -z "${ROOST_DISKFULL_NS:-}" ]; then
+        # A private mount namespace: the tmpfs mounts are ours alone and go
+        # with this script, whatever happens.
+        if [ "$(id -u)" -eq 0 ] && unshare -m --propagation private true 2>/dev/null; then
+                ROOST_DISKFULL_NS=1 exec unshare -m --propagation private "$BASH" "$0" "$@"
+        fi
+fi
+. "$ROOST_SRCDIR/tests/lib/tap.sh"
+. "$ROOST_SRCDIR/tests/lib/nginx.sh"
+export ROOST_ALLOW_UNSIGNED=1
+require_root
+[ -n "${ROOST_DISKFULL_NS:-}" ] || skip_all "cannot make a private mount namespace"
+have_alpine_mirror || skip_all "Alpine's mirror copy is not at $ALPINE_MIRROR_DIR"
+nginx_start "$ALPINE_MIRROR_DIR" || skip_all "nginx could not start"
+
+# mount_tmpfs DIR SIZE: a tmpfs there, unmounted before TEST_TMP goes.
+mount_tmpfs() {
+        mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0700" roost-diskfull "$1" || return 1
+        tap_at_exit "umount -l '$1'"
+}
+S=$TEST_TMP/store
+mount_tmpfs "$S" 256m || skip_all "cannot mount a tmpfs"
+
+# leave_free KB: the store's tmpfs shrunk to what it uses now plus KB.
+leave_free() {
+        local used
+        used=$(df --output=used -k "$S" | tail -1)
+        mount -o "remount,size=$((used + $1))k" "$S"
+}
+grow() { mount -o remount,size=256m "$S"; }
+
+P() { pull --store "$1" --mirror "$NGINX_URL/alpine" --cacert "$NGINX_CA" --arch x86_64 -q alpine 3.20; }
+refs() { roost --store "$1" images --json 2>/dev/null | jq -r '.[] | "\(.name):\(.tag)"' | sort | tr '\n' ' '; }
+
+# bad_blobs STORE: the blobs whose bytes do not hash to their name.
+bad_blobs() {
+        local f
+        for f in "$1"/blobs/sha256/*; do
+                [ -f "$f" ] || continue
+                [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "${f##*/}" ] || printf '%s ' "${f##*/}"
+        done
+}
+
+# temporaries STORE: what tmp/ and partial/ hold.
+temporaries() { find "$1/tmp" "$1/partial" -mindepth 1 2>/dev/null | wc -l; }
+
+# after_failure WHAT STORE REFS_BEFORE WANT: the checks after a command was
+# refused; WANT is the reason its one line must give (grep -E).
+after_failure() {
+        local what=$1 st=$2 before=$3 want=$4
+        is "$rc" 6 "$what: exit 6"
+        is "$(grep -c '' <<<"$err")" 1 "$what: one line on stderr: $err"
+        like "$err" "$want" "$what: ... saying why"
+        is "$(refs "$st")" "$before" "$what: no reference was added or lost"
+        is "$(bad_blobs "$st")" "" "$what: every blob matches its name"
+        run_cmd roost --store "$st" verify
+        is "$rc" 0 "$what: roost verify passes, on the full disk: $(tail -1 <<<"$err")"
+        run_cmd roost --store "$st" gc -q
+        is "$rc:$(temporaries "$st")" "0:0" "$what: gc, on the full disk, leaves no temporary"
+}
+
+ENOSPC_LINE='No space left on device$'
+
+# ---- a full disk ----
+
+leave_free 1500
+run_cmd P "$S"
+after_failure "pull mid-download" "$S" "" "^pull: .*$ENOSPC_LINE"
+grow
+run_cmd P "$S"
+is "$rc:$err" "0:" "pull succeeds once the space is back"
+tree=$(roost --store "$S" inspect alpine:3.20 | jq -r '.[0].Layers[0].Digest' | cut -d: -f2)
+
+before=$(refs "$S")
+leave_free 2000
+run_cmd unpack --store "$S" -q alpine:3.20
+after_failure "unpack mid-extraction" "$S" "$before" "^unpack: .*$ENOSPC_LINE"
+is "$(ls "$S/trees")" "" "unpack: no tree was published"
+grow
+run_cmd unpack --store "$S" -q alpine:3.20
+is "$rc:$err" "0:" "unpack succeeds once the space is back"
+check "... and the tree is whole" test -x "$S/trees/$tree/rootfs/bin/busybox"
+
+run_cmd launch --store "$S" -q --name big alpine:3.20 sh -c 'head -c 6000000 /dev/urandom >/big'
+is "$rc:$err" "0:" "a named container writes 6 MB that gzip cannot shrink"
+before=$(refs "$S")
+leave_free 2000
+run_cmd roost --store "$S" commit -q big big:1
+after_failure "commit mid-layer" "$S" "$before" "^roost: .*$ENOSPC_LINE"
+grow
+run_cmd roost --store "$S" commit -q big big:1
+is "$rc:$err" "0:" "commit succeeds once the space is back"
+
+run_cmd roost --store "$S" export big:1 "$TEST_TMP/big.tar"
+is "$rc" 0 "an export of the committed image, to import again"
+roost --store "$S" rm -q big:1 && roost --store "$S" gc -q
+before=$(refs "$S")
+leave_free 2000
+run_cmd roost --store "$S" import -q "$TEST_TMP/big.tar" big:2
+after_failure "import mid-blob" "$S" "$before" "^roost: .*$ENOSPC_LINE"
+grow
+run_cmd roost --store "$S" import -q "$TEST_TMP/big.tar" big:2
+is "$rc:$err" "0:" "import succeeds once the space is back"
+
+# ---- an unwritable tmp/ ----
+
+mount --bind "$S/tmp" "$S/tmp" && mount -o remount,bind,ro "$S/tmp"
+is "$?" 0 "tmp/ made read-only"
+before=$(refs "$S")
+RO_LINE='[Rr]ead-only file system$'
+run_cmd unpack --store "$S" -q --force alpine:3.20
+after_failure "unpack --force, tmp/ read-only" "$S" "$before" "^unpack: .*$RO_LINE"
+check "... and the tree is still whole" test -x "$S/trees/$tree/rootfs/bin/busybox"
+run_cmd roost --store "$S" commit -q big big:3
+after_failure "commit, tmp/ read-only" "$S" "$before" "^roost: .*$RO_LINE"
+# import writes its blobs to partial/, as pull does, and needs no tmp/.
+roost --store "$S" rm -q big:2 && roost --store "$S" gc -q
+run_cmd roost --store "$S" import -q "$TEST_TMP/big.tar" big:4
+is "$rc:$err:$(bad_blobs "$S")" "0::" "import needs no tmp/: it stores the image whole"
+umount "$S/tmp"
+run_cmd roost --store "$S" commit -q big big:3
+is "$rc:$err" "0:" "commit succeeds once tmp/ is writable again"
+
+# tmp/ a file: the store cannot be opened to write, and nothing is touched.
+before=$(refs "$S")
+rmdir "$S/tmp" && : >"$S/tmp"
+run_cmd unpack --store "$S" -q --force alpine:3.20
+is "$rc:$(grep -c '' <<<"$err")" "6:1" "unpack, tmp/ a file: exit 6, one line: $err"
+run_cmd roost --store "$S" commit -q big big:5
+is "$rc:$(grep -c '' <<<"$err")" "6:1" "commit, tmp/ a file: exit 6, one line: $err"
+rm "$S/tmp" && mkdir -m 0700 "$S/tmp"
+is "$(refs "$S"):$(bad_blobs "$S")" "$before:" "... and nothing was added, lost or damaged"
+check "... and the tree is still whole" test -x "$S/trees/$tree/rootfs/bin/busybox"
+
+tap_done
