@@ -2,7 +2,8 @@
 # Full disks and bad media. A store on a small tmpfs (in a private mount
 # namespace) fills up mid-pull, mid-unpack, mid-commit and mid-import; its
 # tmp/ is made read-only (a read-only bind mount: root ignores modes), then
-# a file. Each failure must be one line on stderr with exit 6, nothing
+# a file; and write errors (EIO, ENOSPC) are injected into running commands
+# by tests/inject-eio. Each failure must be one line on stderr with exit 6, nothing
 # half-published (no new reference, every blob matches its name, roost
 # verify passes, gc leaves no temporary), and the same command succeeds
 # once the space is back.
@@ -140,4 +141,45 @@ rm "$S/tmp" && mkdir -m 0700 "$S/tmp"
 is "$(refs "$S"):$(bad_blobs "$S")" "$before:" "... and nothing was added, lost or damaged"
 check "... and the tree is still whole" test -x "$S/trees/$tree/rootfs/bin/busybox"
 
+# ---- write errors injected into running commands ----
+
+# Each command has its own store below I: pull and import into a store that
+# holds nothing yet, so that they write whole blobs; commit after its
+# container wrote more, so that each commit makes a new layer.
+I=$TEST_TMP/inject
+mount_tmpfs "$I" 256m || skip_all "cannot mount a tmpfs"
+P "$I/main" && roost --store "$I/main" export alpine:3.20 "$TEST_TMP/alpine.tar" ||
+        skip_all "cannot set up the stores for injection"
+inj_prep() {
+        case $1 in
+        pull) rm -rf "$I/pull" ;;
+        import) rm -rf "$I/imp" ;;
+        commit) launch --store "$I/main" -q --name box alpine:3.20 sh -c 'head -c 100000 /dev/urandom >>/file' ;;
+        esac
+}
+inj_store() {
+        case $1 in pull) echo "$I/pull" ;; import) echo "$I/imp" ;; *) echo "$I/main" ;; esac
+}
+inj_cmd() {
+        case $1 in
+        pull) P "$I/pull" ;;
+        unpack) unpack --store "$I/main" -q --force alpine:3.20 ;;
+        commit) roost --store "$I/main" commit -q box "box:$2" ;;
+        import) roost --store "$I/imp" import -q "$TEST_TMP/alpine.tar" "imp:$2" ;;
+        esac
+}
+export I NGINX_URL NGINX_CA TEST_TMP
+LOG=$TEST_TMP/inject.log
+# inj WHICH TAG INJECT-EIO-OPTIONS...: the command, its writes failed as asked.
+inj() {
+        local c=$1 t=$2
+        shift 2
+        run_cmd inject-eio --log "$LOG" "$@" "$I" -- bash -c "$(declare -f P inj_cmd); inj_cmd $c $t"
+}
+
+# Aimed: an I/O error on import's first write into the store.
+inj_prep import
+inj import 0 --errno EIO --after 1
+is "$rc:$(grep -c '' <<<"$err")" "6:1" "import, EIO on its first write: exit 6, one line: $err"
+is "$(refs "$I/imp")" "" "... and no reference"
 tap_done
