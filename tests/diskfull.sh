@@ -14,7 +14,7 @@ if [ -z "${ROOST_DISKFULL_NS:-}" ]; then
                 ROOST_DISKFULL_NS=1 exec unshare -m --propagation private "$BASH" "$0" "$@"
         fi
 fi
-. "$ROOST_SRCDIR/tests/lib/tap.sh"
+. "$ROOST_SRCDIR/tests/lib/tap.sh" || exit 99
 . "$ROOST_SRCDIR/tests/lib/nginx.sh"
 export ROOST_ALLOW_UNSIGNED=1
 require_root
@@ -182,4 +182,14 @@ inj_prep import
 inj import 0 --errno EIO --after 1
 is "$rc:$(grep -c '' <<<"$err")" "6:1" "import, EIO on its first write: exit 6, one line: $err"
 is "$(refs "$I/imp")" "" "... and no reference"
+# Aimed: the flush of commit's new tree fails. The image is stored whole and
+# referenced; its tree is not, and commit says so and how to make it.
+inj_prep commit
+inj commit 0 --errno ENOSPC --syscall syncfs --after 1
+is "$rc:$(grep -c '' <<<"$err")" "6:1" "commit, ENOSPC flushing the new tree: exit 6, one line"
+like "$err" "^roost: commit: box:0 is stored, but unpacking its new layer failed \(.*No space left on device\); run roost unpack box:0$" \
+        "... saying the image is stored and how to unpack it"
+run_cmd unpack --store "$I/main" -q box:0
+is "$rc:$err" "0:" "... which then works"
+
 tap_done
