@@ -3,7 +3,10 @@
 # namespace) fills up mid-pull, mid-unpack, mid-commit and mid-import; its
 # tmp/ is made read-only (a read-only bind mount: root ignores modes), then
 # a file; and write errors (EIO, ENOSPC) are injected into running commands
-# by tests/inject-eio. Each failure must be one line on stderr with exit 6, nothing
+# by tests/inject-eio, aimed at chosen calls, then at the Nth write-like call
+# to a file of the store, N drawn at random (the seed printed;
+# ROOST_DISKFULL_SEED replays a run, ROOST_DISKFULL_POINTS sets how many
+# points per command, default 5). Each failure must be one line on stderr with exit 6, nothing
 # half-published (no new reference, every blob matches its name, roost
 # verify passes, gc leaves no temporary), and the same command succeeds
 # once the space is back.
@@ -21,6 +24,11 @@ require_root
 [ -n "${ROOST_DISKFULL_NS:-}" ] || skip_all "cannot make a private mount namespace"
 have_alpine_mirror || skip_all "Alpine's mirror copy is not at $ALPINE_MIRROR_DIR"
 nginx_start "$ALPINE_MIRROR_DIR" || skip_all "nginx could not start"
+
+POINTS=${ROOST_DISKFULL_POINTS:-5}
+SEED=${ROOST_DISKFULL_SEED:-$(( $(date +%s%N) % 1000000 ))}
+RANDOM=$SEED
+tap_diag "seed $SEED (ROOST_DISKFULL_SEED=$SEED replays it), $POINTS injection points per command"
 
 # mount_tmpfs DIR SIZE: a tmpfs there, unmounted before TEST_TMP goes.
 mount_tmpfs() {
@@ -111,6 +119,14 @@ grow
 run_cmd roost --store "$S" import -q "$TEST_TMP/big.tar" big:2
 is "$rc:$err" "0:" "import succeeds once the space is back"
 
+# export writes outside the store: a full destination is exit 1, as
+# docs/exchange.md says, and leaves nothing there.
+O=$TEST_TMP/out
+mount_tmpfs "$O" 1m || skip_all "cannot mount a tmpfs"
+run_cmd roost --store "$S" export alpine:3.20 "$O/alpine.tar"
+is "$rc:$(grep -c '' <<<"$err")" "1:1" "export to a full disk: exit 1, one line: $err"
+is "$(ls -A "$O")" "" "... and leaves nothing there"
+
 # ---- an unwritable tmp/ ----
 
 mount --bind "$S/tmp" "$S/tmp" && mount -o remount,bind,ro "$S/tmp"
@@ -154,7 +170,7 @@ inj_prep() {
         case $1 in
         pull) rm -rf "$I/pull" ;;
         import) rm -rf "$I/imp" ;;
-        commit) launch --store "$I/main" -q --name box alpine:3.20 sh -c 'head -c 100000 /dev/urandom >>/file' ;;
+        commit) launch --store "$I/main" -q --name box alpine:3.20 sh -c 'head -c 100000 /dev/urandom >/file' ;;
         esac
 }
 inj_store() {
@@ -192,4 +208,55 @@ like "$err" "^roost: commit: box:0 is stored, but unpacking its new layer failed
 run_cmd unpack --store "$I/main" -q box:0
 is "$rc:$err" "0:" "... which then works"
 
+# At random: the Nth write-like call to the store fails, N drawn among as
+# many as a plain run makes; EIO or ENOSPC, from then on or that call only.
+n=0
+for c in pull unpack commit import; do
+        inj_prep "$c"
+        inj "$c" count
+        calls=$(cut -d' ' -f2 "$LOG")
+        tap_diag "$c: $calls write-like calls to the store"
+        [ "$calls" -gt 0 ] || { ok 1 "$c: inject-eio saw its writes"; continue; }
+        bad=0
+        for _ in $(seq "$POINTS"); do
+                n=$((n + 1))
+                at=$((RANDOM % calls + 1)) e=EIO once=
+                [ $((RANDOM % 2)) -eq 0 ] && e=ENOSPC
+                [ $((RANDOM % 2)) -eq 0 ] && once=--once
+                st=$(inj_store "$c")
+                inj_prep "$c"
+                before=$(refs "$st")
+                inj "$c" "$n" --errno "$e" --after "$at" $once
+                first=$(cut -d' ' -f6- "$LOG")
+                what="$c, $e at call $at${once:+ (once)} ($first): exit $rc"
+                # A failed call may change nothing that matters (the flush of
+                # a directory that holds only locks): exit 0 is then right,
+                # as long as what was stored is whole.
+                if [ "$rc" -ne 0 ] || [ -n "$err" ]; then
+                        [ "$rc" -eq 6 ] && [ "$(grep -c '' <<<"$err")" -eq 1 ] || {
+                                bad=$((bad + 1)); tap_diag "$what, stderr: $err"; }
+                        # A reference appears on a failure only when it was in
+                        # place already: the flush of tags/NAME after its rename
+                        # failed, or the tree after the image was stored.
+                        case $first:$err in
+                        "fsync $st/tags/"*/.*) same=1 ;;
+                        "fsync $st/tags/"*:* | *:*" is stored, but "*) same= ;;
+                        *) same=1 ;;
+                        esac
+                        [ -z "$same" ] || [ "$(refs "$st")" = "$before" ] || {
+                                bad=$((bad + 1)); tap_diag "$what: the references changed: $(refs "$st")"; }
+                fi
+                b=$(bad_blobs "$st")
+                [ -z "$b" ] || { bad=$((bad + 1)); tap_diag "$what: blobs that do not match their name: $b"; }
+                run_cmd inj_cmd "$c" "$n"
+                [ "$rc" -eq 0 ] || { bad=$((bad + 1)); tap_diag "$what: the plain command then fails: $err"; }
+                run_cmd roost --store "$st" verify
+                [ "$rc" -eq 0 ] || { bad=$((bad + 1)); tap_diag "$what: verify then fails: $err"; }
+        done
+        is "$bad" 0 "$c: $POINTS injected write failures, each one line and exit 6, nothing half-published, the next run succeeds"
+done
+for st in "$I/main" "$I/pull" "$I/imp"; do
+        run_cmd roost --store "$st" gc -q
+        is "$rc:$(temporaries "$st")" "0:0" "gc leaves no temporary in ${st#"$I"/} after the injections"
+done
 tap_done
