@@ -19,6 +19,7 @@ if [ -z "${ROOST_DISKFULL_NS:-}" ]; then
 fi
 . "$ROOST_SRCDIR/tests/lib/tap.sh" || exit 99
 . "$ROOST_SRCDIR/tests/lib/nginx.sh"
+. "$ROOST_SRCDIR/tests/lib/pull.sh"
 require_root
 [ -n "${ROOST_DISKFULL_NS:-}" ] || skip_all "cannot make a private mount namespace"
 have_alpine_mirror || skip_all "Alpine's mirror copy is not at $ALPINE_MIRROR_DIR"
@@ -106,6 +107,15 @@ after_failure "pull mid-download" "$S" "" "^pull: .*$ENOSPC_LINE"
 grow
 run_cmd P "$S"
 is "$rc:$err" "0:" "pull succeeds once the space is back"
+# Again, and without gc in between: what was written is kept and resumed.
+roost --store "$S" rm -q alpine:3.20 && roost --store "$S" gc -q
+leave_free 1500
+run_cmd P "$S"
+is "$rc:$(store_partial_count "$S")" "6:1" "pull on a full disk again: exit 6, the partial download kept"
+grow
+run_cmd P "$S"
+is "$rc:$err" "0:" "... and the next pull, the space back, succeeds"
+is "$(tarball_gets "$NGINX_LOG" alpine-minirootfs-3.20.3-x86_64.tar.gz 206)" 1 "... resuming it with a range request"
 tree=$(roost --store "$S" inspect alpine:3.20 | jq -r '.[0].Layers[0].Digest' | cut -d: -f2)
 
 before=$(refs "$S")
