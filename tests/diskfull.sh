@@ -20,6 +20,7 @@ fi
 . "$ROOST_SRCDIR/tests/lib/tap.sh" || exit 99
 . "$ROOST_SRCDIR/tests/lib/nginx.sh"
 . "$ROOST_SRCDIR/tests/lib/pull.sh"
+. "$ROOST_SRCDIR/tests/lib/registry.sh"
 require_root
 [ -n "${ROOST_DISKFULL_NS:-}" ] || skip_all "cannot make a private mount namespace"
 have_alpine_mirror || skip_all "Alpine's mirror copy is not at $ALPINE_MIRROR_DIR"
@@ -199,22 +200,42 @@ P "$I/main" && roost --store "$I/main" export alpine:3.20 "$TEST_TMP/alpine.tar"
 inj_prep() {
         case $1 in
         pull) rm -rf "$I/pull" ;;
+        registry) rm -rf "$I/reg" ;;
         import) rm -rf "$I/imp" ;;
         commit) launch --store "$I/main" -q --name box alpine:3.20 sh -c 'head -c 100000 /dev/urandom >/file' ;;
         esac
 }
 inj_store() {
-        case $1 in pull) echo "$I/pull" ;; import) echo "$I/imp" ;; *) echo "$I/main" ;; esac
+        case $1 in pull) echo "$I/pull" ;; registry) echo "$I/reg" ;; import) echo "$I/imp" ;; *) echo "$I/main" ;; esac
 }
 inj_cmd() {
         case $1 in
         pull) P "$I/pull" ;;
+        registry) pull --store "$I/reg" --cacert "$REGISTRY_CA" -q "$REGISTRY/test/img:1" ;;
         unpack) unpack --store "$I/main" -q --force alpine:3.20 ;;
         commit) roost --store "$I/main" commit -q box "box:$2" ;;
         import) roost --store "$I/imp" import -q "$TEST_TMP/alpine.tar" "imp:$2" ;;
         esac
 }
-export I NGINX_URL NGINX_CA TEST_TMP
+# A registry's image of three layers, for pull's other source: several
+# blobs, each of its own download.
+registry_image() {
+        local img=$TEST_TMP/img i
+        registry_start >/dev/null 2>&1 || return 1
+        mkdir -p "$img"
+        for i in 1 2 3; do
+                head -c 100000 /dev/urandom >"$img/f$i" && tar -C "$img" -czf "$img/l$i.tar.gz" "f$i" || return 1
+        done
+        make_oci_image "$img/layout" 1 amd64 "$img/l1.tar.gz" "$img/l2.tar.gz" "$img/l3.tar.gz" &&
+                skopeo copy -q --dest-cert-dir "$REGISTRY_CERTS" "oci:$img/layout:1" "docker://$REGISTRY/test/img:1"
+}
+commands="pull unpack commit import"
+if [ "$(uname -m)" = x86_64 ] && command -v skopeo >/dev/null && registry_image; then
+        commands="pull registry unpack commit import"
+else
+        skip "injections into a pull from a registry" "docker-registry or skopeo is missing, or this is not x86_64"
+fi
+export I NGINX_URL NGINX_CA TEST_TMP REGISTRY REGISTRY_CA
 LOG=$TEST_TMP/inject.log
 # inj WHICH TAG INJECT-EIO-OPTIONS...: the command, its writes failed as asked.
 inj() {
@@ -241,7 +262,7 @@ is "$rc:$err" "0:" "... which then works"
 # At random: the Nth write-like call to the store fails, N drawn among as
 # many as a plain run makes; EIO or ENOSPC, from then on or that call only.
 n=0
-for c in pull unpack commit import; do
+for c in $commands; do
         inj_prep "$c"
         inj "$c" count
         calls=$(cut -d' ' -f2 "$LOG")
