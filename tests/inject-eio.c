@@ -16,6 +16,11 @@
  * moment: `--syscall syncfs` is the flush before a tree is published.
  * Without --after nothing is failed: the count is how many calls there were.
  *
+ * The supervisor ends with the command's first process: a process of the
+ * command still running after that finds its watched calls failing with
+ * ENOSYS (the kernel's answer when nobody listens), so it is meant for
+ * commands that leave nothing behind, as roost's do.
+ *
  * The log (default: none) gets one line: "calls C failed F first SYSCALL PATH".
  * The exit status is the command's (128+N when a signal killed it); 125
  * when the supervisor itself fails. Nothing is written to stderr once the
