@@ -3,13 +3,15 @@
 # namespace) fills up mid-pull, mid-unpack, mid-commit and mid-import; its
 # tmp/ is made read-only (a read-only bind mount: root ignores modes), then
 # a file; and write errors (EIO, ENOSPC) are injected into running commands
-# by tests/inject-eio, aimed at chosen calls, then at the Nth write-like call
+# (pull from a mirror and from a registry, unpack, commit, import) by
+# tests/inject-eio, aimed at chosen calls, then at the Nth write-like call
 # to a file of the store, N drawn at random (the seed printed;
 # ROOST_DISKFULL_SEED replays a run, ROOST_DISKFULL_POINTS sets how many
-# points per command, default 5). Each failure must be one line on stderr with exit 6, nothing
-# half-published (no new reference, every blob matches its name, roost
-# verify passes, gc leaves no temporary), and the same command succeeds
-# once the space is back.
+# points per command, default 5). Each failure must be one line on stderr
+# with exit 6, nothing half-published (no new reference, every blob matches
+# its name, roost verify passes, gc leaves no temporary), and the same
+# command succeeds once the space is back. docs/store.md says what each
+# command does.
 if [ -z "${ROOST_DISKFULL_NS:-}" ]; then
         # A private mount namespace: the tmpfs mounts are ours alone and go
         # with this script, whatever happens.
