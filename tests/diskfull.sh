@@ -45,6 +45,7 @@ if command -v gpg >/dev/null && mkdir -m 700 "$GNUPGHOME" && mkdir -p "$www/$rel
 else
         skip "a copy of Alpine's 3.20 files, signed with a throwaway key" "gpg is missing or failed: pulls go unsigned"
         www=$ALPINE_MIRROR_DIR
+        unset ROOST_TRUST
         export ROOST_ALLOW_UNSIGNED=1
 fi
 nginx_start "$www" || skip_all "nginx could not start"
@@ -131,6 +132,7 @@ run_cmd unpack --store "$S" -q alpine:3.20
 is "$rc:$err" "0:" "unpack succeeds once the space is back"
 check "... and the tree is whole" test -x "$S/trees/$tree/rootfs/bin/busybox"
 
+roost --store "$S" export alpine:3.20 "$TEST_TMP/alpine-rl.tar"
 run_cmd launch --store "$S" -q --name big alpine:3.20 sh -c 'head -c 6000000 /dev/urandom >/big'
 is "$rc:$err" "0:" "a named container writes 6 MB that gzip cannot shrink"
 before=$(refs "$S")
@@ -159,6 +161,28 @@ mount_tmpfs "$O" 1m || skip_all "cannot mount a tmpfs"
 run_cmd roost --store "$S" export alpine:3.20 "$O/alpine.tar"
 is "$rc:$(grep -c '' <<<"$err")" "1:1" "export to a full disk: exit 1, one line: $err"
 is "$(ls -A "$O")" "" "... and leaves nothing there"
+
+# Without root, commit writes its layer from a user namespace mapped as
+# launch's: the same line and exit status when the disk fills up.
+R=$TEST_TMP/rootless
+RL() { as_test_user env ${ROOST_TRUST:+ROOST_TRUST="$ROOST_TRUST"} "$@"; }
+if ensure_test_user && as_test_user unshare --user --map-root-user true 2>/dev/null; then
+        mount_tmpfs "$R" 256m && chown "$TEST_USER:" "$R" && chmod 0755 "$R" &&
+                RL roost --store "$R/store" import -q "$TEST_TMP/alpine-rl.tar" alpine:3.20 &&
+                RL launch --store "$R/store" -q --name big alpine:3.20 sh -c 'head -c 3000000 /dev/urandom >/big'
+        is "$?" 0 "rootless: a store of the test user's on a tmpfs, and a container that wrote 3 MB"
+        before=$(refs "$R/store")
+        used=$(df --output=used -k "$R" | tail -1)
+        mount -o "remount,size=$((used + 1000))k" "$R"
+        run_cmd RL roost --store "$R/store" commit -q big big:1
+        after_failure "rootless commit mid-layer" "$R/store" "$before" "^roost: .*$ENOSPC_LINE"
+        mount -o remount,size=256m "$R"
+        run_cmd RL roost --store "$R/store" commit -q big big:1
+        is "$rc:$err" "0:" "rootless commit succeeds once the space is back"
+        RL roost --store "$R/store" rm -q --container big
+else
+        skip "rootless commit on a full disk" "no test user, or unprivileged user namespaces are disabled"
+fi
 
 # ---- an unwritable tmp/ ----
 
