@@ -150,6 +150,9 @@ before=$(refs "$S")
 leave_free 2000
 run_cmd roost --store "$S" import -q "$TEST_TMP/big.tar" big:2
 after_failure "import mid-blob" "$S" "$before" "^roost: .*$ENOSPC_LINE"
+run_cmd sh -c "cat '$TEST_TMP/big.tar' | roost --store '$S' import -q - big:2"
+after_failure "import from a pipe, mid-copy into tmp/" "$S" "$before" \
+        "^roost: import: keeping standard input in the store's tmp/: $ENOSPC_LINE"
 grow
 run_cmd roost --store "$S" import -q "$TEST_TMP/big.tar" big:2
 is "$rc:$err" "0:" "import succeeds once the space is back"
@@ -195,10 +198,14 @@ after_failure "unpack --force, tmp/ read-only" "$S" "$before" "^unpack: .*$RO_LI
 check "... and the tree is still whole" test -x "$S/trees/$tree/rootfs/bin/busybox"
 run_cmd roost --store "$S" commit -q big big:3
 after_failure "commit, tmp/ read-only" "$S" "$before" "^roost: .*$RO_LINE"
-# import writes its blobs to partial/, as pull does, and needs no tmp/.
+# import of a file writes its blobs to partial/, as pull does, and needs no
+# tmp/; from a pipe, it keeps the archive in tmp/ to read it twice.
 roost --store "$S" rm -q big:2 && roost --store "$S" gc -q
+before=$(refs "$S")
+run_cmd sh -c "cat '$TEST_TMP/big.tar' | roost --store '$S' import -q - big:5"
+after_failure "import from a pipe, tmp/ read-only" "$S" "$before" "^roost: .*$RO_LINE"
 run_cmd roost --store "$S" import -q "$TEST_TMP/big.tar" big:4
-is "$rc:$err:$(bad_blobs "$S")" "0::" "import needs no tmp/: it stores the image whole"
+is "$rc:$err:$(bad_blobs "$S")" "0::" "import of a file needs no tmp/: it stores the image whole"
 umount "$S/tmp"
 run_cmd roost --store "$S" commit -q big big:3
 is "$rc:$err" "0:" "commit succeeds once tmp/ is writable again"
