@@ -236,7 +236,7 @@ int exchange_import(store *s, const char *path, const struct exchange_import_opt
                 }
                 format = EXCHANGE_INPUT_OCI;
         } else if (!S_ISREG(st.st_mode)) {
-                if ((r = spool(s, in, path, &spool_dir, &spool_lock, &src.fd, e)) < 0)
+                if ((r = spool(s, in, strcmp(path, "-") ? path : "standard input", &spool_dir, &spool_lock, &src.fd, e)) < 0)
                         goto out;
         } else
                 src.fd = TAKE_FD(in);

@@ -208,7 +208,7 @@ int cmd_commit(struct roost_args *args, int argc, char **argv)
                 cli_warn("commit: %s:%s is stored, but unpacking its new layer failed (%s); run roost unpack %s:%s",
                          name, tag, e.msg, name, tag);
         clock_gettime(CLOCK_MONOTONIC, &t2);
-        if (!a.quiet)
+        if (!a.quiet && r >= 0)
                 printf("%s:%s sha256:%s (layer %.12s: %llu bytes, %llu entries, %llu whiteouts, %llu opaque; "
                        "written in %.3f s, unpacked in %.3f s)\n",
                        name, tag, digest, layer.digest, (unsigned long long)layer.size,
@@ -217,7 +217,9 @@ int cmd_commit(struct roost_args *args, int argc, char **argv)
                        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
                        (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9);
         store_close(s);
-        return r < 0 ? EXIT_ARCHIVE : 0;
+        /* The image is stored whole; what failed is its tree, for the
+         * reason's own code: a full disk is 6, a hostile layer 7. */
+        return r < 0 ? roost_exit_code(r) : 0;
 }
 
 static void human_size(uint64_t n, char *buf, size_t len)

@@ -18,7 +18,8 @@ static const char *const format_names[] = {
 
 /* The exit codes of ROOST_STORE_FOOTER: whatever is wrong with the input
  * (damaged, tampered, hostile, over a limit) is 5; what roost does not
- * store (zstd, foreign layers) 1; the store's own failures 6. */
+ * store (zstd, foreign layers) 1; the store's own failures 6, an I/O error
+ * among them: a medium that fails under the store's writes is one. */
 static int import_exit(int r)
 {
         switch (-r) {
@@ -37,6 +38,7 @@ static int import_exit(int r)
         case ENOSPC:
         case EDQUOT:
         case EROFS:
+        case EIO:
         case ROOST_EOLDSTORE:
                 return EXIT_STORE;
         default:

@@ -26,10 +26,15 @@ tests_store_put_SOURCES = tests/store-put.c
 tests_store_put_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_store_put_LDADD = $(STORE_LIBS)
 
+check_PROGRAMS += tests/inject-eio
+tests_inject_eio_SOURCES = tests/inject-eio.c
+tests_inject_eio_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS)
+tests_inject_eio_LDADD = $(SECCOMP_LIBS)
+
 TESTS += tests/unit/test-store tests/unit/test-opts tests/cli.sh tests/cli-options.sh tests/roost-store.sh \
 	tests/store-readonly.sh tests/roost-gc.sh tests/man.sh
-TESTS += tests/image-names.sh tests/store-migrate.sh tests/crash.sh
-EXTRA_DIST += tests/image-names.sh tests/store-migrate.sh tests/crash.sh bench/crash.sh
+TESTS += tests/image-names.sh tests/store-migrate.sh tests/crash.sh tests/diskfull.sh
+EXTRA_DIST += tests/image-names.sh tests/store-migrate.sh tests/crash.sh bench/crash.sh tests/diskfull.sh
 
 EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh tests/cli-options.sh \
 	tests/roost-store.sh tests/store-readonly.sh tests/roost-gc.sh tests/man.sh tests/run-all tests/sanitize-tests \
