@@ -91,6 +91,29 @@ int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret,
 int fetch_http_download(fetch_http *h, const char *url, const char *step, store_blob *b, uint64_t size,
                         roost_error *e);
 
+/* A small request beside the next ones on the same connection (an HTTP/2
+ * stream of its own): a tarball's signature, asked for with the tarball.
+ * fetch_http_side_begin sends GET URL (at most MAX bytes, one attempt) and
+ * returns 1, or 0 and sends nothing where the handle's last request found
+ * no HTTP/2 (HTTP/1.1, file://): the caller then asks one after another.
+ * FN is called once the request has ended, from within whichever
+ * fetch_http call is running then (a download) or fetch_http_side_wait,
+ * with 0 and the body (NUL-terminated; FN may take it, setting *BODY to
+ * NULL) or the failure R and its message WHY, as fetch_http_get_bytes
+ * would return it. Until then a download holds at most HOLD bytes past
+ * where it started: it stops there, and once FN has run asks for the rest
+ * by range. A negative return from FN (with E) ends the download running
+ * then with it. fetch_http_side_wait drives the request to its end and
+ * returns what FN returned; it must be called once for each request
+ * begun, or fetch_http_side_cancel. */
+typedef int (*fetch_http_side_fn)(void *userdata, int r, char **body, size_t len, const roost_error *why,
+                                  roost_error *e);
+int fetch_http_side_begin(fetch_http *h, const char *url, size_t max, uint64_t hold, fetch_http_side_fn fn,
+                          void *userdata);
+int fetch_http_side_wait(fetch_http *h, roost_error *e);
+/* Drop the side request, its callback not called. */
+void fetch_http_side_cancel(fetch_http *h);
+
 /* What the last response said that a registry needs; NULL where the
  * response had no such header. Only kept while headers are set. */
 struct fetch_http_response {

@@ -1,6 +1,7 @@
-/* Transfers: one libcurl handle per pull (so the index, the checksum file
- * and the tarball share a TLS connection), HTTPS only, verification always
- * on, retries with backoff for what may pass, resume by range request. */
+/* Transfers: one libcurl multi handle per pull (so the index, the
+ * signature and the tarball share a TLS connection, the last two as
+ * concurrent HTTP/2 streams), HTTPS only, verification always on, retries
+ * with backoff for what may pass, resume by range request. */
 #include "config.h"
 #include <ctype.h>
 #include <errno.h>
@@ -15,8 +16,12 @@
 #include "fetch/fetch-private.h"
 #include "fetch/http-ca.h"
 
+struct side;
+
 struct fetch_http {
-        CURL *curl;
+        CURLM *multi; /* its connection cache is what the transfers share */
+        CURL *curl;   /* the transfer in the foreground */
+        struct side *side;
         char *ca_blob; /* the system's anchors plus --cacert's, or NULL */
         size_t ca_len;
         bool allow_file, allow_http;
@@ -26,7 +31,6 @@ struct fetch_http {
         void (*progress)(void *userdata, const char *step, uint64_t done, uint64_t total);
         void (*warn)(void *userdata, const char *msg);
         void *userdata;
-        char errbuf[CURL_ERROR_SIZE];
         /* What the next requests send beyond curl's own (a registry's
          * Accept and Authorization), and what the last response said. */
         struct curl_slist *headers;
@@ -37,6 +41,9 @@ struct fetch_http {
 /* One request's sink: memory (small files) or a store blob (the tarball). */
 struct xfer {
         fetch_http *h;
+        CURL *curl;
+        struct fetch_http_response *last; /* where response headers go, or NULL */
+        char errbuf[CURL_ERROR_SIZE];
         const char *step;
         bool checked; /* the status line was looked at */
         long code;
@@ -47,8 +54,29 @@ struct xfer {
         uint64_t start;  /* offset asked for with a range request */
         bool error_body; /* an error status's body goes to h->last.error_body */
         uint64_t limit;  /* most bytes the blob may hold */
+        uint64_t hold;   /* most bytes the blob may hold while the side request runs */
+        bool paused;     /* at the hold, until the side request is done */
         uint64_t last_report;
 };
+
+/* A small request beside the foreground's (fetch_http_side_begin). */
+struct side {
+        CURL *curl;
+        struct xfer x;
+        char *url;
+        uint64_t hold;
+        fetch_http_side_fn fn;
+        void *userdata;
+        bool done; /* and FN called */
+        int r;     /* what FN returned */
+        roost_error e;
+};
+
+/* Our own reason to stop the foreground transfer, never an errno value a
+ * callback returns: the side request's callback failed. */
+#define XFER_SIDE_BAD (-ROOST_EHTTP - 1001)
+
+static void side_free(fetch_http *h);
 
 static void response_clear(struct fetch_http_response *r)
 {
@@ -85,10 +113,16 @@ int fetch_http_new(const struct fetch_http_config *c, fetch_http **ret, roost_er
         if (!h)
                 return -ENOMEM;
         h->curl = curl_easy_init();
-        if (!h->curl) {
+        h->multi = curl_multi_init();
+        if (!h->curl || !h->multi) {
+                curl_easy_cleanup(h->curl);
+                curl_multi_cleanup(h->multi);
                 free(h);
                 return roost_error_set(e, -ENOMEM, "initializing libcurl");
         }
+        /* Requests share the connection as HTTP/2 streams where the server
+         * offers it (libcurl's default, said here because it is relied on). */
+        curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
         h->allow_file = c->allow_file;
         h->allow_http = c->allow_http;
         h->progress = c->progress;
@@ -119,6 +153,8 @@ void fetch_http_free(fetch_http *h)
 {
         if (!h)
                 return;
+        side_free(h);
+        curl_multi_cleanup(h->multi);
         curl_easy_cleanup(h->curl);
         curl_slist_free_all(h->headers);
         response_clear(&h->last);
@@ -133,7 +169,7 @@ static bool xfer_check(struct xfer *x)
         if (x->checked)
                 return x->err == 0;
         x->checked = true;
-        curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &x->code);
+        curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->code);
         if (x->code >= 300) {
                 x->err = -ROOST_EHTTP; /* mapped from x->code later */
                 return false;
@@ -150,7 +186,7 @@ static bool xfer_check(struct xfer *x)
                 x->start = 0;
         }
         curl_off_t cl = -1;
-        if (curl_easy_getinfo(x->h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0 &&
+        if (curl_easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0 &&
             x->start + (uint64_t)cl > x->limit) {
                 x->err = -ROOST_ESIZE;
                 return false;
@@ -163,10 +199,10 @@ static size_t xfer_write(char *data, size_t size, size_t nmemb, void *userdata)
         struct xfer *x = userdata;
         size_t n = size * nmemb;
         if (!xfer_check(x)) {
-                if (x->err == -ROOST_EHTTP && x->error_body && x->code >= 400) {
+                if (x->err == -ROOST_EHTTP && x->error_body && x->last && x->code >= 400) {
                         /* A registry explains a refusal in JSON: keep a
                          * bounded prefix of it for the message. */
-                        struct fetch_http_response *l = &x->h->last;
+                        struct fetch_http_response *l = x->last;
                         size_t room = FETCH_ERROR_BODY_MAX - l->error_len, k = n < room ? n : room;
                         if (!l->error_body && !(l->error_body = malloc(FETCH_ERROR_BODY_MAX + 1)))
                                 return 0;
@@ -185,6 +221,14 @@ static size_t xfer_write(char *data, size_t size, size_t nmemb, void *userdata)
                 memcpy(x->buf + x->len, data, n);
                 x->len += n;
                 return n;
+        }
+        if (x->h->side && !x->h->side->done && store_blob_offset(x->blob) + n > x->hold) {
+                /* The signature has not come, or its end has not been
+                 * seen yet (it may be in the same read): what is written
+                 * before it is read back once for its check, so that is
+                 * bounded. libcurl keeps this chunk until drive resumes. */
+                x->paused = true;
+                return CURL_WRITEFUNC_PAUSE;
         }
         if (store_blob_offset(x->blob) + n > x->limit) {
                 /* Endless or oversized: not one byte past what was announced. */
@@ -242,8 +286,8 @@ static size_t xfer_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
         struct xfer *x = userdata;
         size_t n = size * nmemb;
-        if (x->h->headers || x->error_body) {
-                int r = capture_header(&x->h->last, data, n);
+        if (x->last && (x->h->headers || x->error_body)) {
+                int r = capture_header(x->last, data, n);
                 if (r < 0) {
                         x->err = r;
                         return 0;
@@ -279,11 +323,14 @@ static int xfer_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, c
 
 static void setup(fetch_http *h, const char *url, struct xfer *x)
 {
-        CURL *c = h->curl;
+        CURL *c = x->curl;
         curl_easy_reset(c);
-        h->errbuf[0] = 0;
+        x->errbuf[0] = 0;
         curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+        /* A second request waits for the connection the first one makes,
+         * to share it, rather than opening its own. */
+        curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
         /* The first request may be https (or file for a local mirror);
          * every redirect must be https. */
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
@@ -320,8 +367,9 @@ static void setup(fetch_http *h, const char *url, struct xfer *x)
                  * custom one there unless told otherwise, as it is not. */
                 curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
         }
-        x->error_body = h->keep_error_body;
-        response_clear(&h->last);
+        x->error_body = h->keep_error_body && x->last;
+        if (x->last)
+                response_clear(x->last);
 }
 
 enum { PERMANENT, TRANSIENT };
@@ -329,11 +377,11 @@ enum { PERMANENT, TRANSIENT };
 /* Whether the last attempt got as far as a request (a timeout before that
  * is the mirror's silence, not a stalled transfer). A connection reused
  * from the last request has no connect time, but a pretransfer time. */
-static bool connected(fetch_http *h, const struct xfer *x)
+static bool connected(const struct xfer *x)
 {
         curl_off_t t = 0;
         return x->code > 0 ||
-               (curl_easy_getinfo(h->curl, CURLINFO_PRETRANSFER_TIME_T, &t) == CURLE_OK && t > 0);
+               (curl_easy_getinfo(x->curl, CURLINFO_PRETRANSFER_TIME_T, &t) == CURLE_OK && t > 0);
 }
 
 /* Turn one attempt's outcome into a status and, for failures, a message
@@ -361,7 +409,7 @@ static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x,
         }
         if (x->err < 0)
                 return roost_error_set(e, x->err, "%s: writing to the store", url);
-        const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+        const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
         switch (cc) {
         case CURLE_OK:
                 return 0;
@@ -386,7 +434,7 @@ static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x,
                 return fetch_fail(e, -ROOST_ENOTFOUND, "%s: %s", url, detail);
         case CURLE_OPERATION_TIMEDOUT:
                 *kind = TRANSIENT;
-                if (!connected(h, x))
+                if (!connected(x))
                         return fetch_fail(e, -ROOST_ENETWORK, "%s: no connection: %s", url, detail);
                 return fetch_fail(e, -ROOST_ENETWORK, "%s: stalled (below %ld bytes/s for %ld s): %s", url,
                                   h->stall_bytes, h->stall_seconds, detail);
@@ -395,7 +443,7 @@ static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x,
                  * repeats the URL's host and port. */
                 long os = 0;
                 *kind = TRANSIENT;
-                if (curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os) == CURLE_OK && os > 0) {
+                if (curl_easy_getinfo(x->curl, CURLINFO_OS_ERRNO, &os) == CURLE_OK && os > 0) {
                         char reason[128];
                         snprintf(reason, sizeof(reason), "%s", strerror((int)os));
                         reason[0] = (char)tolower((unsigned char)reason[0]);
@@ -448,6 +496,147 @@ static bool progressed(const fetch_http *h, const struct xfer *x, uint64_t high,
                off - high >= (x->limit - high + 1) / 2;
 }
 
+/* The side request ended: its outcome to its callback, at once (the
+ * foreground's bytes may be waiting for it). */
+static void side_finish(fetch_http *h, CURLcode cc)
+{
+        struct side *sd = h->side;
+        roost_error why = { "" };
+        int kind;
+        curl_multi_remove_handle(h->multi, sd->curl);
+        if (!sd->x.checked && (cc == CURLE_OK || cc == CURLE_WRITE_ERROR))
+                xfer_check(&sd->x);
+        int r = classify(h, sd->url, cc, &sd->x, &kind, &why);
+        char *body = r == 0 ? sd->x.buf : NULL;
+        if (body)
+                body[sd->x.len] = 0;
+        sd->e.msg[0] = 0;
+        sd->r = sd->fn(sd->userdata, r, &body, sd->x.len, &why, &sd->e);
+        if (!body) /* taken by the callback */
+                sd->x.buf = NULL;
+        sd->done = true;
+}
+
+/* Run the transfers until X's is done (X NULL: the side request's), and
+ * finish the side request on the way when it ends first. A side request
+ * whose callback fails stops X's transfer with XFER_SIDE_BAD. */
+static CURLcode drive(fetch_http *h, struct xfer *x)
+{
+        for (;;) {
+                int running, queued;
+                if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+                        return CURLE_OUT_OF_MEMORY;
+                CURLMsg *m;
+                while ((m = curl_multi_info_read(h->multi, &queued))) {
+                        if (m->msg != CURLMSG_DONE)
+                                continue;
+                        if (x && m->easy_handle == x->curl)
+                                return m->data.result;
+                        if (!h->side || h->side->done || m->easy_handle != h->side->curl)
+                                continue;
+                        side_finish(h, m->data.result);
+                        if (!x)
+                                return CURLE_OK;
+                        if (h->side->r < 0) {
+                                x->err = XFER_SIDE_BAD;
+                                return CURLE_ABORTED_BY_CALLBACK;
+                        }
+                        if (x->paused) {
+                                x->paused = false;
+                                curl_easy_pause(x->curl, CURLPAUSE_CONT);
+                        }
+                }
+                if (curl_multi_poll(h->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+                        return CURLE_OUT_OF_MEMORY;
+        }
+}
+
+static CURLcode perform(fetch_http *h, struct xfer *x)
+{
+        if (curl_multi_add_handle(h->multi, x->curl) != CURLM_OK)
+                return CURLE_OUT_OF_MEMORY;
+        CURLcode cc = drive(h, x);
+        curl_multi_remove_handle(h->multi, x->curl);
+        return cc;
+}
+
+static void side_settle(fetch_http *h)
+{
+        if (h->side && !h->side->done && drive(h, NULL) != CURLE_OK)
+                h->side->done = true, h->side->r = roost_error_set(&h->side->e, -ENOMEM, "%s", h->side->url);
+}
+
+static void side_free(fetch_http *h)
+{
+        struct side *sd = h->side;
+        if (!sd)
+                return;
+        if (!sd->done)
+                curl_multi_remove_handle(h->multi, sd->curl);
+        curl_easy_cleanup(sd->curl);
+        free(sd->x.buf);
+        free(sd->url);
+        free(sd);
+        h->side = NULL;
+}
+
+int fetch_http_side_begin(fetch_http *h, const char *url, size_t max, uint64_t hold, fetch_http_side_fn fn,
+                          void *userdata)
+{
+        long version = 0;
+        if (h->side)
+                return -EBUSY;
+        /* Only where the last request found HTTP/2: over HTTP/1.1 the
+         * request would open a connection of its own (another TCP and TLS
+         * handshake), or wait for the tarball to end. */
+        if (curl_easy_getinfo(h->curl, CURLINFO_HTTP_VERSION, &version) != CURLE_OK ||
+            version != CURL_HTTP_VERSION_2_0)
+                return 0;
+        struct side *sd = calloc(1, sizeof(*sd));
+        if (!sd)
+                return -ENOMEM;
+        h->side = sd;
+        sd->curl = curl_easy_init();
+        sd->url = strdup(url);
+        sd->x = (struct xfer){ .h = h, .curl = sd->curl, .max = max, .buf = malloc(max + 1) };
+        sd->hold = hold;
+        sd->fn = fn;
+        sd->userdata = userdata;
+        if (!sd->curl || !sd->url || !sd->x.buf) {
+                side_free(h);
+                return -ENOMEM;
+        }
+        setup(h, url, &sd->x);
+        double connect = h->max_time < 1 ? 1 : h->max_time;
+        curl_easy_setopt(sd->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)(1000 * (connect > 30 ? 30 : connect)));
+        if (curl_multi_add_handle(h->multi, sd->curl) != CURLM_OK) {
+                sd->done = true; /* not in the multi handle */
+                side_free(h);
+                return -ENOMEM;
+        }
+        /* The request leaves now, while the caller prepares the next. */
+        int running;
+        curl_multi_perform(h->multi, &running);
+        return 1;
+}
+
+void fetch_http_side_cancel(fetch_http *h)
+{
+        side_free(h);
+}
+
+int fetch_http_side_wait(fetch_http *h, roost_error *e)
+{
+        if (!h->side)
+                return 0;
+        side_settle(h);
+        int r = h->side->r;
+        if (r < 0)
+                *e = h->side->e;
+        side_free(h);
+        return r;
+}
+
 /* Run attempts until one succeeds, a failure is permanent, or the budget
  * is spent: ROOST_RETRIES (--retries) failures in a row without progress,
  * or ROOST_RETRY_MAX_TIME (--timeout) seconds since the request began or
@@ -460,8 +649,11 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
         int failures = 0;
         double delay = h->delay, since = now();
         uint64_t high = x->blob ? store_blob_offset(x->blob) : 0;
+        if (h->side)
+                x->hold = high + h->side->hold;
         for (;;) {
                 x->checked = false;
+                x->paused = false;
                 x->err = 0;
                 x->code = 0;
                 x->len = 0;
@@ -470,16 +662,20 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                 /* What is left of the budget, but at least a second (an
                  * attempt must be able to connect at all) and at most 30. */
                 double left = since + h->max_time - now(), connect = left < 1 ? 1 : left;
-                curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
+                curl_easy_setopt(x->curl, CURLOPT_CONNECTTIMEOUT_MS,
                                  (long)(1000 * (connect > 30 ? 30 : connect)));
                 if (x->blob) {
                         x->start = store_blob_offset(x->blob);
                         if (x->start > 0) {
                                 snprintf(range, sizeof(range), "%llu-", (unsigned long long)x->start);
-                                curl_easy_setopt(h->curl, CURLOPT_RANGE, range);
+                                curl_easy_setopt(x->curl, CURLOPT_RANGE, range);
                         }
                 }
-                CURLcode cc = curl_easy_perform(h->curl);
+                CURLcode cc = perform(h, x);
+                if (x->err == XFER_SIDE_BAD) {
+                        *e = h->side->e;
+                        return h->side->r;
+                }
                 if (!x->checked && (cc == CURLE_OK || cc == CURLE_RANGE_ERROR || cc == CURLE_WRITE_ERROR))
                         xfer_check(x); /* an empty body never reached the write callback */
                 if (x->blob && x->err == -ROOST_EHTTP && x->code == 416) {
@@ -564,7 +760,7 @@ int fetch_http_get(fetch_http *h, const char *url, size_t max, char **ret, size_
 int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret, size_t *ret_len,
                          roost_error *e)
 {
-        struct xfer x = { .h = h, .max = max };
+        struct xfer x = { .h = h, .curl = h->curl, .last = &h->last, .max = max };
         x.buf = malloc(max + 1);
         if (!x.buf)
                 return -ENOMEM;
@@ -581,7 +777,10 @@ int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret,
 int fetch_http_download(fetch_http *h, const char *url, const char *step, store_blob *b, uint64_t size,
                         roost_error *e)
 {
-        struct xfer x = { .h = h, .step = step, .blob = b, .limit = size ? size : FETCH_MAX_UNKNOWN_SIZE };
+        struct xfer x = {
+                .h = h, .curl = h->curl, .last = &h->last, .step = step, .blob = b,
+                .limit = size ? size : FETCH_MAX_UNKNOWN_SIZE,
+        };
         int r = run(h, url, &x, e);
         if (r < 0)
                 return r;

@@ -18,7 +18,9 @@ tests_unit_test_fetch_SOURCES = tests/unit/test-fetch.c
 tests_unit_test_fetch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS)
 tests_unit_test_fetch_LDADD = $(FETCH_LIBS) $(CMOCKA_LIBS)
 
-TESTS += tests/unit/test-fetch tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh tests/pull-signature.sh
+TESTS += tests/unit/test-fetch tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh tests/pull-signature.sh \
+	tests/pull-concurrent.sh
 EXTRA_DIST += tests/pull.sh tests/pull-faults.sh tests/pull-alpine.sh tests/pull-signature.sh tests/faultserver.py \
+	tests/pull-concurrent.sh \
 	tests/lib/pull.sh bench/pull.sh docs/pull.md
 EXTRA_DIST += bench/pull-latency.sh bench/delay-proxy.py
