@@ -91,6 +91,26 @@ int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret,
 int fetch_http_download(fetch_http *h, const char *url, const char *step, store_blob *b, uint64_t size,
                         roost_error *e);
 
+/* One download of a set (fetch_http_download_set). */
+struct fetch_http_dl {
+        const char *url;
+        store_blob *blob;
+        uint64_t size; /* as fetch_http_download's */
+        /* How its one attempt went: 0, or the failure (as
+         * fetch_http_download would return it) with its message, and the
+         * HTTP status when there was one. */
+        int r;
+        roost_error e;
+        long status;
+};
+/* Download the N into their blobs, at most MAX at once (HTTP/2 streams on
+ * the one connection where the server offers it, else a connection each),
+ * each from its blob's offset by range. One attempt each, no retries: a
+ * failed one keeps its bytes in its blob, for fetch_http_download to resume
+ * with its retries. STEP names the set in progress reports, which count the
+ * bytes of all. Returns 0 (each one's outcome in it), or -ENOMEM. */
+int fetch_http_download_set(fetch_http *h, struct fetch_http_dl *dls, size_t n, size_t max, const char *step);
+
 /* A small request beside the next ones on the same connection (an HTTP/2
  * stream of its own): a tarball's signature, asked for with the tarball.
  * fetch_http_side_begin sends GET URL (at most MAX bytes, one attempt) and

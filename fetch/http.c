@@ -15,68 +15,7 @@
 #include "common/util.h"
 #include "fetch/fetch-private.h"
 #include "fetch/http-ca.h"
-
-struct side;
-
-struct fetch_http {
-        CURLM *multi; /* its connection cache is what the transfers share */
-        CURL *curl;   /* the transfer in the foreground */
-        struct side *side;
-        char *ca_blob; /* the system's anchors plus --cacert's, or NULL */
-        size_t ca_len;
-        bool allow_file, allow_http;
-        long stall_seconds, stall_bytes;
-        int retries;
-        double delay, max_time;
-        void (*progress)(void *userdata, const char *step, uint64_t done, uint64_t total);
-        void (*warn)(void *userdata, const char *msg);
-        void *userdata;
-        /* What the next requests send beyond curl's own (a registry's
-         * Accept and Authorization), and what the last response said. */
-        struct curl_slist *headers;
-        bool keep_error_body;
-        struct fetch_http_response last;
-};
-
-/* One request's sink: memory (small files) or a store blob (the tarball). */
-struct xfer {
-        fetch_http *h;
-        CURL *curl;
-        struct fetch_http_response *last; /* where response headers go, or NULL */
-        char errbuf[CURL_ERROR_SIZE];
-        const char *step;
-        bool checked; /* the status line was looked at */
-        long code;
-        int err; /* our own failure, raised from a callback */
-        char *buf;
-        size_t len, max;
-        store_blob *blob;
-        uint64_t start;  /* offset asked for with a range request */
-        bool error_body; /* an error status's body goes to h->last.error_body */
-        uint64_t limit;  /* most bytes the blob may hold */
-        uint64_t hold;   /* most bytes the blob may hold while the side request runs */
-        bool paused;     /* at the hold, until the side request is done */
-        uint64_t last_report;
-};
-
-/* A small request beside the foreground's (fetch_http_side_begin). */
-struct side {
-        CURL *curl;
-        struct xfer x;
-        char *url;
-        uint64_t hold;
-        fetch_http_side_fn fn;
-        void *userdata;
-        bool done; /* and FN called */
-        int r;     /* what FN returned */
-        roost_error e;
-};
-
-/* Our own reason to stop the foreground transfer, never an errno value a
- * callback returns: the side request's callback failed. */
-#define XFER_SIDE_BAD (-ROOST_EHTTP - 1001)
-
-static void side_free(fetch_http *h);
+#include "fetch/http-private.h"
 
 static void response_clear(struct fetch_http_response *r)
 {
@@ -153,7 +92,7 @@ void fetch_http_free(fetch_http *h)
 {
         if (!h)
                 return;
-        side_free(h);
+        http_side_free(h);
         curl_multi_cleanup(h->multi);
         curl_easy_cleanup(h->curl);
         curl_slist_free_all(h->headers);
@@ -164,7 +103,7 @@ void fetch_http_free(fetch_http *h)
 
 /* The status line is known once the body starts: decide there what to do
  * with the body, so a refused range costs no second request. */
-static bool xfer_check(struct xfer *x)
+bool http_xfer_check(struct xfer *x)
 {
         if (x->checked)
                 return x->err == 0;
@@ -198,7 +137,7 @@ static size_t xfer_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
         struct xfer *x = userdata;
         size_t n = size * nmemb;
-        if (!xfer_check(x)) {
+        if (!http_xfer_check(x)) {
                 if (x->err == -ROOST_EHTTP && x->error_body && x->last && x->code >= 400) {
                         /* A registry explains a refusal in JSON: keep a
                          * bounded prefix of it for the message. */
@@ -310,7 +249,7 @@ static int xfer_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, c
                          curl_off_t ulnow)
 {
         struct xfer *x = userdata;
-        if (!x->blob || !x->h->progress)
+        if (!x->blob || !x->h->progress || x->quiet)
                 return 0;
         uint64_t done = store_blob_offset(x->blob);
         if (done != x->last_report) {
@@ -321,7 +260,7 @@ static int xfer_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, c
         return 0;
 }
 
-static void setup(fetch_http *h, const char *url, struct xfer *x)
+void http_setup(fetch_http *h, const char *url, struct xfer *x)
 {
         CURL *c = x->curl;
         curl_easy_reset(c);
@@ -372,8 +311,6 @@ static void setup(fetch_http *h, const char *url, struct xfer *x)
                 response_clear(x->last);
 }
 
-enum { PERMANENT, TRANSIENT };
-
 /* Whether the last attempt got as far as a request (a timeout before that
  * is the mirror's silence, not a stalled transfer). A connection reused
  * from the last request has no connect time, but a pretransfer time. */
@@ -386,7 +323,7 @@ static bool connected(const struct xfer *x)
 
 /* Turn one attempt's outcome into a status and, for failures, a message
  * and whether another attempt may help. */
-static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x, int *kind, roost_error *e)
+int http_classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x, int *kind, roost_error *e)
 {
         *kind = PERMANENT;
         if (x->err == -ROOST_EHTTP && x->code >= 300) {
@@ -496,147 +433,6 @@ static bool progressed(const fetch_http *h, const struct xfer *x, uint64_t high,
                off - high >= (x->limit - high + 1) / 2;
 }
 
-/* The side request ended: its outcome to its callback, at once (the
- * foreground's bytes may be waiting for it). */
-static void side_finish(fetch_http *h, CURLcode cc)
-{
-        struct side *sd = h->side;
-        roost_error why = { "" };
-        int kind;
-        curl_multi_remove_handle(h->multi, sd->curl);
-        if (!sd->x.checked && (cc == CURLE_OK || cc == CURLE_WRITE_ERROR))
-                xfer_check(&sd->x);
-        int r = classify(h, sd->url, cc, &sd->x, &kind, &why);
-        char *body = r == 0 ? sd->x.buf : NULL;
-        if (body)
-                body[sd->x.len] = 0;
-        sd->e.msg[0] = 0;
-        sd->r = sd->fn(sd->userdata, r, &body, sd->x.len, &why, &sd->e);
-        if (!body) /* taken by the callback */
-                sd->x.buf = NULL;
-        sd->done = true;
-}
-
-/* Run the transfers until X's is done (X NULL: the side request's), and
- * finish the side request on the way when it ends first. A side request
- * whose callback fails stops X's transfer with XFER_SIDE_BAD. */
-static CURLcode drive(fetch_http *h, struct xfer *x)
-{
-        for (;;) {
-                int running, queued;
-                if (curl_multi_perform(h->multi, &running) != CURLM_OK)
-                        return CURLE_OUT_OF_MEMORY;
-                CURLMsg *m;
-                while ((m = curl_multi_info_read(h->multi, &queued))) {
-                        if (m->msg != CURLMSG_DONE)
-                                continue;
-                        if (x && m->easy_handle == x->curl)
-                                return m->data.result;
-                        if (!h->side || h->side->done || m->easy_handle != h->side->curl)
-                                continue;
-                        side_finish(h, m->data.result);
-                        if (!x)
-                                return CURLE_OK;
-                        if (h->side->r < 0) {
-                                x->err = XFER_SIDE_BAD;
-                                return CURLE_ABORTED_BY_CALLBACK;
-                        }
-                        if (x->paused) {
-                                x->paused = false;
-                                curl_easy_pause(x->curl, CURLPAUSE_CONT);
-                        }
-                }
-                if (curl_multi_poll(h->multi, NULL, 0, 1000, NULL) != CURLM_OK)
-                        return CURLE_OUT_OF_MEMORY;
-        }
-}
-
-static CURLcode perform(fetch_http *h, struct xfer *x)
-{
-        if (curl_multi_add_handle(h->multi, x->curl) != CURLM_OK)
-                return CURLE_OUT_OF_MEMORY;
-        CURLcode cc = drive(h, x);
-        curl_multi_remove_handle(h->multi, x->curl);
-        return cc;
-}
-
-static void side_settle(fetch_http *h)
-{
-        if (h->side && !h->side->done && drive(h, NULL) != CURLE_OK)
-                h->side->done = true, h->side->r = roost_error_set(&h->side->e, -ENOMEM, "%s", h->side->url);
-}
-
-static void side_free(fetch_http *h)
-{
-        struct side *sd = h->side;
-        if (!sd)
-                return;
-        if (!sd->done)
-                curl_multi_remove_handle(h->multi, sd->curl);
-        curl_easy_cleanup(sd->curl);
-        free(sd->x.buf);
-        free(sd->url);
-        free(sd);
-        h->side = NULL;
-}
-
-int fetch_http_side_begin(fetch_http *h, const char *url, size_t max, uint64_t hold, fetch_http_side_fn fn,
-                          void *userdata)
-{
-        long version = 0;
-        if (h->side)
-                return -EBUSY;
-        /* Only where the last request found HTTP/2: over HTTP/1.1 the
-         * request would open a connection of its own (another TCP and TLS
-         * handshake), or wait for the tarball to end. */
-        if (curl_easy_getinfo(h->curl, CURLINFO_HTTP_VERSION, &version) != CURLE_OK ||
-            version != CURL_HTTP_VERSION_2_0)
-                return 0;
-        struct side *sd = calloc(1, sizeof(*sd));
-        if (!sd)
-                return -ENOMEM;
-        h->side = sd;
-        sd->curl = curl_easy_init();
-        sd->url = strdup(url);
-        sd->x = (struct xfer){ .h = h, .curl = sd->curl, .max = max, .buf = malloc(max + 1) };
-        sd->hold = hold;
-        sd->fn = fn;
-        sd->userdata = userdata;
-        if (!sd->curl || !sd->url || !sd->x.buf) {
-                side_free(h);
-                return -ENOMEM;
-        }
-        setup(h, url, &sd->x);
-        double connect = h->max_time < 1 ? 1 : h->max_time;
-        curl_easy_setopt(sd->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)(1000 * (connect > 30 ? 30 : connect)));
-        if (curl_multi_add_handle(h->multi, sd->curl) != CURLM_OK) {
-                sd->done = true; /* not in the multi handle */
-                side_free(h);
-                return -ENOMEM;
-        }
-        /* The request leaves now, while the caller prepares the next. */
-        int running;
-        curl_multi_perform(h->multi, &running);
-        return 1;
-}
-
-void fetch_http_side_cancel(fetch_http *h)
-{
-        side_free(h);
-}
-
-int fetch_http_side_wait(fetch_http *h, roost_error *e)
-{
-        if (!h->side)
-                return 0;
-        side_settle(h);
-        int r = h->side->r;
-        if (r < 0)
-                *e = h->side->e;
-        side_free(h);
-        return r;
-}
-
 /* Run attempts until one succeeds, a failure is permanent, or the budget
  * is spent: ROOST_RETRIES (--retries) failures in a row without progress,
  * or ROOST_RETRY_MAX_TIME (--timeout) seconds since the request began or
@@ -658,7 +454,7 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                 x->code = 0;
                 x->len = 0;
                 char range[32];
-                setup(h, url, x);
+                http_setup(h, url, x);
                 /* What is left of the budget, but at least a second (an
                  * attempt must be able to connect at all) and at most 30. */
                 double left = since + h->max_time - now(), connect = left < 1 ? 1 : left;
@@ -671,13 +467,13 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                                 curl_easy_setopt(x->curl, CURLOPT_RANGE, range);
                         }
                 }
-                CURLcode cc = perform(h, x);
+                CURLcode cc = http_perform(h, x);
                 if (x->err == XFER_SIDE_BAD) {
                         *e = h->side->e;
                         return h->side->r;
                 }
                 if (!x->checked && (cc == CURLE_OK || cc == CURLE_RANGE_ERROR || cc == CURLE_WRITE_ERROR))
-                        xfer_check(x); /* an empty body never reached the write callback */
+                        http_xfer_check(x); /* an empty body never reached the write callback */
                 if (x->blob && x->err == -ROOST_EHTTP && x->code == 416) {
                         /* Our partial file does not fit the server's: start over. */
                         int r = store_blob_restart(x->blob);
@@ -686,7 +482,7 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                         if (failures++ < h->retries)
                                 continue;
                 }
-                int kind, r = classify(h, url, cc, x, &kind, e);
+                int kind, r = http_classify(h, url, cc, x, &kind, e);
                 if (r == 0)
                         return 0;
                 if (kind != TRANSIENT)

@@ -1,7 +1,7 @@
 noinst_LIBRARIES += fetch/libfetch.a
 fetch_libfetch_a_SOURCES = \
 	fetch/fetch.h fetch/fetch-private.h \
-	fetch/source.h fetch/resolve.c fetch/http.c fetch/http-ca.h fetch/http-ca.c fetch/pull.c fetch/source-alpine.c \
+	fetch/source.h fetch/resolve.c fetch/http.c fetch/http-private.h fetch/http-multi.c fetch/http-ca.h fetch/http-ca.c fetch/pull.c fetch/source-alpine.c \
 	fetch/progress.h fetch/progress.c
 fetch_libfetch_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(YAML_CFLAGS) $(CRYPTO_CFLAGS)
 # The pull tool and the tests link this list; launch and roost run pull.

@@ -387,6 +387,155 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
         return 0;
 }
 
+/* How many layers a by-digest source's image fetches at once: docker's
+ * default (max-concurrent-downloads). */
+#define LAYERS_AT_ONCE 3
+
+struct layer {
+        struct fetch_desc *d;
+        store_blob *b; /* NULL: stored already, or committed */
+        struct fetch_http_dl dl;
+        bool fetch;
+};
+
+static int layer_cmp(const void *a, const void *b)
+{
+        return strcmp(((const struct layer *)a)->d->sha256, ((const struct layer *)b)->d->sha256);
+}
+
+/* The layers of a source that can hand them to the transport at once
+ * (prepare_blobs; a registry's, proven by their SHA-256 alone):
+ * up to LAYERS_AT_ONCE downloads side by side, each hashed as it streams;
+ * one that fails is resumed alone through fetch_blob, with its retries.
+ * The blobs are committed only once all are verified, so a failed layer
+ * publishes none of them; a network failure's bytes are kept for a resume. */
+static int download_layers(struct fetch_job *j, roost_error *e)
+{
+        size_t n = j->image.n_layers, k = 0;
+        _cleanup_free_ struct layer *l = calloc(n, sizeof(*l));
+        _cleanup_free_ struct fetch_http_dl *dl = calloc(n, sizeof(*dl));
+        char what[300];
+        int r = 0;
+        bool keep = true; /* the bytes of the layer that failed, for a resume */
+        size_t failed = SIZE_MAX;
+        if (!l || !dl)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                l[i].d = &j->image.layers[i];
+        /* Partial files are locked in one order, the digests', by every
+         * pull: two pulls of images that share layers never wait on each
+         * other in a circle. */
+        qsort(l, n, sizeof(*l), layer_cmp);
+        for (size_t i = 0; i < n && r == 0; i++) {
+                struct fetch_desc *d = l[i].d;
+                uint64_t size;
+                r = store_blob_begin_layer(j->s, d->sha256, d->gzip, &l[i].b);
+                if (r < 0) {
+                        r = roost_error_set(e, r, "storing %s", d->name);
+                        break;
+                }
+                if (r > 0) { /* stored already, whoever brought it */
+                        r = 0;
+                        if ((r = store_blob_size(j->s, d->sha256, &size)) < 0)
+                                r = roost_error_set(e, r, "storing %s", d->name);
+                        else if (d->size && size != d->size)
+                                r = fetch_fail(e, -ROOST_ESIZE,
+                                               "verifying %s: %llu bytes announced, the stored blob with its "
+                                               "sha256 has %llu",
+                                               d->name, (unsigned long long)d->size, (unsigned long long)size);
+                        else if (!d->size)
+                                d->size = size;
+                        continue;
+                }
+                store_blob_skip_sha512(l[i].b);
+                uint64_t off = store_blob_offset(l[i].b);
+                if (d->size && off > d->size && (r = store_blob_restart(l[i].b)) < 0) {
+                        r = roost_error_set(e, r, "storing %s", d->name);
+                        break;
+                }
+                if (d->size && off == d->size)
+                        continue; /* all there from an earlier attempt: only verified */
+                l[i].fetch = true;
+                l[i].dl = (struct fetch_http_dl){ .url = d->url, .blob = l[i].b, .size = d->size };
+                k++;
+        }
+        if (r < 0)
+                goto fail;
+        if (k > 0) {
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++)
+                        if (l[i].fetch)
+                                dl[m++] = l[i].dl;
+                snprintf(what, sizeof(what), "downloading %zu layer%s of %s:%s", k, k == 1 ? "" : "s", j->name,
+                         j->tag);
+                fetch_job_step(j, what, 0, 0);
+                if ((r = j->source->prepare_blobs(j, e)) < 0 ||
+                    (r = fetch_http_download_set(j->http, dl, k, LAYERS_AT_ONCE, what)) < 0)
+                        goto fail;
+                for (size_t i = 0, x = 0; i < n; i++)
+                        if (l[i].fetch)
+                                l[i].dl = dl[x++];
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct fetch_desc *d = l[i].d;
+                if (!l[i].fetch || l[i].dl.r == 0)
+                        continue;
+                /* Too many bytes, or a refusal: none of them are worth a
+                 * resume. A 401 is the source's to answer (a new token). */
+                if ((l[i].dl.r == -ROOST_ESIZE || (l[i].dl.r == -ROOST_EHTTP && l[i].dl.status != 401)) &&
+                    (r = store_blob_restart(l[i].b)) < 0) {
+                        r = roost_error_set(e, r, "storing %s", d->name);
+                        failed = i, keep = false;
+                        goto fail;
+                }
+                if (l[i].dl.r == -ROOST_ENETWORK && j->o->warn) {
+                        char line[sizeof(l[i].dl.e.msg) + 32];
+                        snprintf(line, sizeof(line), "%s; retrying it alone", l[i].dl.e.msg);
+                        j->o->warn(j->o->userdata, line);
+                }
+                snprintf(what, sizeof(what), "downloading %s", d->name);
+                fetch_job_step(j, what, store_blob_offset(l[i].b), d->size);
+                if ((r = j->source->fetch_blob(j, d, what, l[i].b, e)) < 0) {
+                        failed = i, keep = r != -ROOST_ESIZE && r != -ROOST_EHTTP;
+                        goto fail;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct fetch_desc *d = l[i].d;
+                char sha256[STORE_SHA256_HEX + 1];
+                if (!l[i].b)
+                        continue;
+                snprintf(what, sizeof(what), "verifying %s", d->name);
+                fetch_job_step(j, what, 0, 0);
+                if ((r = store_blob_digests(l[i].b, sha256, NULL)) < 0) {
+                        r = roost_error_set(e, r, "verifying %s", d->name);
+                        failed = i;
+                        goto fail;
+                }
+                if (strcmp(sha256, d->sha256) != 0) {
+                        r = fetch_fail(e, -ROOST_EDIGEST,
+                                       "verifying %s: sha256 mismatch (expected %.16s…, got %.16s…)", d->name,
+                                       d->sha256, sha256);
+                        failed = i, keep = false;
+                        goto fail;
+                }
+                if (!d->size)
+                        d->size = store_blob_offset(l[i].b);
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (l[i].b && (r = store_blob_commit(TAKE_PTR(l[i].b))) < 0) {
+                        r = roost_error_set(e, r, "storing %s", l[i].d->name);
+                        goto fail;
+                }
+        }
+        return 0;
+fail:
+        for (size_t i = 0; i < n; i++)
+                if (l[i].b)
+                        store_blob_abort(TAKE_PTR(l[i].b), i != failed || keep);
+        return r;
+}
+
 /* Without --refresh a stored reference whose blobs are present is enough:
  * blobs are published only after verification and are read-only, and
  * `roost verify` re-hashes them on demand. */
@@ -465,8 +614,11 @@ int fetch_job_run(const struct fetch_source *source, store *s, const char *name,
         if ((r = j.source->resolve(&j, e)) < 0)
                 return r;
         uint64_t size = 0;
+        if (source->prepare_blobs && j.image.n_layers > 1 && (r = download_layers(&j, e)) < 0)
+                return r;
         for (size_t i = 0; i < j.image.n_layers; i++) {
-                if ((r = download(&j, &j.image.layers[i], e)) < 0)
+                if ((!source->prepare_blobs || j.image.n_layers == 1) &&
+                    (r = download(&j, &j.image.layers[i], e)) < 0)
                         return r;
                 size += j.image.layers[i].size;
         }
