@@ -27,7 +27,7 @@ static void side_finish(fetch_http *h, CURLcode cc)
                 body[sd->x.len] = 0;
         sd->e.msg[0] = 0;
         sd->r = sd->fn(sd->userdata, r, &body, sd->x.len, &why, &sd->e);
-        if (!body) /* taken by the callback */
+        if (r == 0 && !body) /* taken by the callback */
                 sd->x.buf = NULL;
         sd->done = true;
 }
