@@ -429,6 +429,11 @@ static int download_layers(struct fetch_job *j, roost_error *e)
         for (size_t i = 0; i < n && r == 0; i++) {
                 struct fetch_desc *d = l[i].d;
                 uint64_t size;
+                /* A layer twice in one image (an empty one, often): once
+                 * is enough, and a second lock on its partial file would
+                 * wait for ever on the first. */
+                if (i > 0 && strcmp(d->sha256, l[i - 1].d->sha256) == 0)
+                        continue;
                 r = store_blob_begin_layer(j->s, d->sha256, d->gzip, &l[i].b);
                 if (r < 0) {
                         r = roost_error_set(e, r, "storing %s", d->name);

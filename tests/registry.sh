@@ -32,6 +32,8 @@ make_oci_image "$img/layout" arm arm64 "$img/l1.tar.gz" "$img/l2.tar.gz"
 mkdir -p "$img/l4/srv" && echo four >"$img/l4/srv/four" && make_tarball "$img/l4" "$img/l4.tar.gz" gz ||
         skip_all "tar failed"
 make_oci_image "$img/layout" four amd64 "$img/l1.tar.gz" "$img/l2.tar.gz" "$img/l3.tar.gz" "$img/l4.tar.gz"
+# A layer twice, as images with an empty layer repeated have.
+make_oci_image "$img/layout" twice amd64 "$img/l1.tar.gz" "$img/l4.tar.gz" "$img/l4.tar.gz"
 
 registry_start || skip_all "docker-registry could not start"
 # A harness step that fails once tests have run: a failure, and the end.
@@ -40,6 +42,7 @@ push() { skopeo copy -q --dest-cert-dir "$REGISTRY_CERTS" "oci:$img/layout:$1" "
 check "skopeo pushes the image to the registry" push 1 team/app:1
 check "...and the aarch64 one" push arm team/app:arm
 check "...and one of four layers" push four team/four:1
+check "...and one with a layer twice" push twice team/twice:1
 check "an index of both is put as team/app:multi" registry_put_index team/app multi 1 arm
 digest=$(skopeo inspect --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/team/app:1" | jq -r .Digest)
 like "$digest" '^sha256:[0-9a-f]{64}$' "skopeo inspect names the image's digest"
@@ -220,6 +223,12 @@ is "$(grep -o 'inflight=[0-9]*' "$TOKEN_LOG" | cut -d= -f2 | sort -n | tail -1)"
 is "$(roost --store "$tok" inspect "$TOKEN_REGISTRY/team/four:1" | jq -r '.[0].RootFS.Layers | length')" 4 \
         "...all four stored, their diff_ids the config's"
 tokenserver_stop
+run_cmd timeout 60 pull -q --store "$TEST_TMP/store-twice" --cacert "$REGISTRY_CA" "$REGISTRY/team/twice:1"
+is "$rc" 0 "an image with a layer twice: pulled"
+is "$(registry_gets "/v2/team/twice/blobs/sha256:$(sha256sum <"$img/l4.tar.gz" | cut -d' ' -f1)")" 1 \
+        "...the layer fetched once"
+is "$(roost --store "$TEST_TMP/store-twice" inspect "$REGISTRY/team/twice:1" | jq -r '.[0].RootFS.Layers | length')" 3 \
+        "...its three layers in the image"
 
 # --- a layer that fails while the others stream: nothing published ---
 l1=$(sha256sum <"$img/l1.tar.gz" | cut -d' ' -f1) l3=$(sha256sum <"$img/l3.tar.gz" | cut -d' ' -f1)
