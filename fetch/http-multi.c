@@ -75,10 +75,16 @@ CURLcode http_perform(fetch_http *h, struct xfer *x)
         return cc;
 }
 
+/* Drive the side request to its end (its callback run). */
 static void side_settle(fetch_http *h)
 {
-        if (h->side && !h->side->done && drive(h, NULL) != CURLE_OK)
-                h->side->done = true, h->side->r = roost_error_set(&h->side->e, -ENOMEM, "%s", h->side->url);
+        struct side *sd = h->side;
+        if (!sd || sd->done || drive(h, NULL) == CURLE_OK)
+                return;
+        /* libcurl itself failed (out of memory): the callback is not run. */
+        curl_multi_remove_handle(h->multi, sd->curl);
+        sd->done = true;
+        sd->r = roost_error_set(&sd->e, -ENOMEM, "%s", sd->url);
 }
 
 void http_side_free(fetch_http *h)
@@ -232,7 +238,9 @@ int fetch_http_download_set(fetch_http *h, struct fetch_http_dl *dls, size_t n, 
                                 done += store_blob_offset(dls[i].blob);
                         h->progress(h->userdata, step, done, total);
                 }
-                if (left > 0 && curl_multi_poll(h->multi, NULL, 0, 1000, NULL) != CURLM_OK) {
+                /* A slot that has come free is filled at once. */
+                bool more = running < max && next < n;
+                if (left > 0 && !more && curl_multi_poll(h->multi, NULL, 0, 1000, NULL) != CURLM_OK) {
                         r = -ENOMEM;
                         goto out;
                 }
