@@ -91,6 +91,49 @@ int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret,
 int fetch_http_download(fetch_http *h, const char *url, const char *step, store_blob *b, uint64_t size,
                         roost_error *e);
 
+/* One download of a set (fetch_http_download_set). */
+struct fetch_http_dl {
+        const char *url;
+        store_blob *blob;
+        uint64_t size; /* as fetch_http_download's */
+        /* How its one attempt went: 0, or the failure (as
+         * fetch_http_download would return it) with its message, and the
+         * HTTP status when there was one. */
+        int r;
+        roost_error e;
+        long status;
+};
+/* Download the N into their blobs, at most MAX at once (HTTP/2 streams on
+ * the one connection where the server offers it, else a connection each),
+ * each from its blob's offset by range. One attempt each, no retries: a
+ * failed one keeps its bytes in its blob, for fetch_http_download to resume
+ * with its retries. STEP names the set in progress reports, which count the
+ * bytes of all. Returns 0 (each one's outcome in it), or -ENOMEM. */
+int fetch_http_download_set(fetch_http *h, struct fetch_http_dl *dls, size_t n, size_t max, const char *step);
+
+/* A small request beside the next ones on the same connection (an HTTP/2
+ * stream of its own): a tarball's signature, asked for with the tarball.
+ * fetch_http_side_begin sends GET URL (at most MAX bytes, one attempt) and
+ * returns 1, or 0 and sends nothing where the handle's last request found
+ * no HTTP/2 (HTTP/1.1, file://): the caller then asks one after another.
+ * FN is called once the request has ended, from within whichever
+ * fetch_http call is running then (a download) or fetch_http_side_wait,
+ * with 0 and the body (NUL-terminated; FN may take it, setting *BODY to
+ * NULL) or the failure R and its message WHY, as fetch_http_get_bytes
+ * would return it. Until then a download holds at most HOLD bytes past
+ * where it started: it stops there, and once FN has run asks for the rest
+ * by range. A negative return from FN (with E) ends the download running
+ * then with it. fetch_http_side_wait drives the request to its end and
+ * returns what FN returned; it must be called once for each request
+ * begun, or fetch_http_side_cancel. */
+typedef int (*fetch_http_side_fn)(void *userdata, int r, char **body, size_t len, const roost_error *why,
+                                  roost_error *e);
+int fetch_http_side_begin(fetch_http *h, const char *url, size_t max, uint64_t hold, fetch_http_side_fn fn,
+                          void *userdata);
+int fetch_http_side_wait(fetch_http *h, roost_error *e);
+/* Drop the side request, its callback not called. */
+void fetch_http_side_cancel(fetch_http *h);
+
 /* What the last response said that a registry needs; NULL where the
  * response had no such header. Only kept while headers are set. */
 struct fetch_http_response {
@@ -132,5 +175,8 @@ static inline int fetch_fail_(int r, int ignored)
  * CURLcode, the HTTP status or 0) as a status and a message, as http.c
  * classifies its own, saying whether another attempt may help. */
 void *fetch_http_prepare(fetch_http *h, const char *url);
+/* Run the prepared request on H's multi handle, so that it shares the
+ * connection the other requests use; libcurl's CURLcode. */
+int fetch_http_perform(fetch_http *h);
 int fetch_http_classify(fetch_http *h, const char *url, int curl_code, long status, bool *ret_transient,
                         roost_error *e);

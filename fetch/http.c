@@ -1,58 +1,21 @@
-/* Transfers: one libcurl handle per pull (so the index, the checksum file
- * and the tarball share a TLS connection), HTTPS only, verification always
- * on, retries with backoff for what may pass, resume by range request. */
+/* Transfers: one libcurl multi handle per pull (so the index, the
+ * signature and the tarball share a TLS connection, the last two as
+ * concurrent HTTP/2 streams), HTTPS only, verification always on, retries
+ * with backoff for what may pass, resume by range request. */
 #include "config.h"
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/stat.h>
 #include <curl/curl.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include "common/util.h"
 #include "fetch/fetch-private.h"
-
-struct fetch_http {
-        CURL *curl;
-        char *ca_blob; /* the system's anchors plus --cacert's, or NULL */
-        size_t ca_len;
-        bool allow_file, allow_http;
-        long stall_seconds, stall_bytes;
-        int retries;
-        double delay, max_time;
-        void (*progress)(void *userdata, const char *step, uint64_t done, uint64_t total);
-        void (*warn)(void *userdata, const char *msg);
-        void *userdata;
-        char errbuf[CURL_ERROR_SIZE];
-        /* What the next requests send beyond curl's own (a registry's
-         * Accept and Authorization), and what the last response said. */
-        struct curl_slist *headers;
-        bool keep_error_body;
-        struct fetch_http_response last;
-};
-
-/* One request's sink: memory (small files) or a store blob (the tarball). */
-struct xfer {
-        fetch_http *h;
-        const char *step;
-        bool checked; /* the status line was looked at */
-        long code;
-        int err; /* our own failure, raised from a callback */
-        char *buf;
-        size_t len, max;
-        store_blob *blob;
-        uint64_t start;  /* offset asked for with a range request */
-        bool error_body; /* an error status's body goes to h->last.error_body */
-        uint64_t limit;  /* most bytes the blob may hold */
-        uint64_t last_report;
-};
+#include "fetch/http-ca.h"
+#include "fetch/http-private.h"
 
 static void response_clear(struct fetch_http_response *r)
 {
@@ -77,120 +40,6 @@ static double env_number(const char *name, double def, double min, double max)
         return d;
 }
 
-static int slurp_fd(int fd, size_t max, char **ret, size_t *ret_len)
-{
-        size_t cap = 65536, len = 0;
-        char *buf = malloc(cap + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (len == cap) {
-                        if (cap >= max) {
-                                free(buf);
-                                return -EFBIG;
-                        }
-                        cap *= 2;
-                        char *n = realloc(buf, cap + 1);
-                        if (!n) {
-                                free(buf);
-                                return -ENOMEM;
-                        }
-                        buf = n;
-                }
-                ssize_t k = read(fd, buf + len, cap - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        int r = -errno;
-                        free(buf);
-                        return r;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t)k;
-        }
-        buf[len] = 0;
-        *ret = buf;
-        *ret_len = len;
-        return 0;
-}
-
-static int slurp_path(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        return slurp_fd(fd, max, ret, ret_len);
-}
-
-/* At least one certificate, and every one OpenSSL can read: a damaged
- * file is the caller's mistake (exit 2), not a TLS failure of the mirror's
- * (exit 4) found only at the handshake. */
-static bool pem_certificates_ok(const char *pem, size_t len)
-{
-        BIO *b = BIO_new_mem_buf(pem, (int)len);
-        int n = 0;
-        if (!b)
-                return false;
-        ERR_clear_error();
-        for (;;) {
-                X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-                if (!x)
-                        break;
-                X509_free(x);
-                n++;
-        }
-        /* The loop ends at the end of the text (PEM_R_NO_START_LINE) or at
-         * a certificate it could not read (anything else). */
-        unsigned long err = ERR_peek_last_error();
-        bool bad = err && !(ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE);
-        ERR_clear_error();
-        BIO_free(b);
-        return n > 0 && !bad;
-}
-
-/* --cacert adds a trust anchor: CURLOPT_CAINFO would replace the system's.
- * A blob (CURLOPT_CAINFO_BLOB) takes the place of the system bundle file
- * but not of the hashed CA directory, where OpenSSL looks anchors up only
- * when a chain needs them: so when libcurl has such a directory, the blob
- * holds just the extra certificate (no parsing of every system one, which
- * costs more than a small pull); otherwise it is the system bundle plus
- * the extra. */
-static int build_ca_blob(fetch_http *h, const char *cacert, roost_error *e)
-{
-        _cleanup_free_ char *extra = NULL, *sys = NULL;
-        size_t extra_len = 0, sys_len = 0;
-        int r = slurp_path(cacert, 4 << 20, &extra, &extra_len);
-        if (r == -ENOENT) /* a missing file is "not found" (exit 3) in every tool */
-                return fetch_fail(e, -ROOST_ENOTFOUND, "--cacert %s: no such file", cacert);
-        if (r < 0)
-                return fetch_fail(e, -ROOST_EUSAGE, "reading --cacert %s: %s", cacert,
-                                  r == -EFBIG ? "too large" : strerror(-r));
-        if (!pem_certificates_ok(extra, extra_len))
-                return fetch_fail(e, -ROOST_EUSAGE, "--cacert %s holds no valid PEM certificate", cacert);
-        const char *sys_path = NULL, *sys_dir = NULL;
-        struct stat st;
-        if (curl_easy_getinfo(h->curl, CURLINFO_CAPATH, &sys_dir) != CURLE_OK || !sys_dir ||
-            stat(sys_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                if (curl_easy_getinfo(h->curl, CURLINFO_CAINFO, &sys_path) != CURLE_OK || !sys_path)
-                        sys_path = NULL;
-        }
-        if (sys_path && slurp_path(sys_path, 16 << 20, &sys, &sys_len) < 0) {
-                sys = NULL;
-                sys_len = 0;
-        }
-        h->ca_blob = malloc(sys_len + 1 + extra_len + 1);
-        if (!h->ca_blob)
-                return -ENOMEM;
-        if (sys_len)
-                memcpy(h->ca_blob, sys, sys_len);
-        h->ca_blob[sys_len] = '\n';
-        memcpy(h->ca_blob + sys_len + 1, extra, extra_len);
-        h->ca_len = sys_len + 1 + extra_len;
-        h->ca_blob[h->ca_len] = 0;
-        return 0;
-}
-
 int fetch_http_new(const struct fetch_http_config *c, fetch_http **ret, roost_error *e)
 {
         static bool initialized;
@@ -203,10 +52,16 @@ int fetch_http_new(const struct fetch_http_config *c, fetch_http **ret, roost_er
         if (!h)
                 return -ENOMEM;
         h->curl = curl_easy_init();
-        if (!h->curl) {
+        h->multi = curl_multi_init();
+        if (!h->curl || !h->multi) {
+                curl_easy_cleanup(h->curl);
+                curl_multi_cleanup(h->multi);
                 free(h);
                 return roost_error_set(e, -ENOMEM, "initializing libcurl");
         }
+        /* Requests share the connection as HTTP/2 streams where the server
+         * offers it (libcurl's default, said here because it is relied on). */
+        curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
         h->allow_file = c->allow_file;
         h->allow_http = c->allow_http;
         h->progress = c->progress;
@@ -223,7 +78,7 @@ int fetch_http_new(const struct fetch_http_config *c, fetch_http **ret, roost_er
         if (h->stall_seconds > budget)
                 h->stall_seconds = budget < 1 ? 1 : budget;
         if (c->cacert) {
-                int r = build_ca_blob(h, c->cacert, e);
+                int r = fetch_http_ca_blob(h->curl, c->cacert, &h->ca_blob, &h->ca_len, e);
                 if (r < 0) {
                         fetch_http_free(h);
                         return r;
@@ -237,6 +92,8 @@ void fetch_http_free(fetch_http *h)
 {
         if (!h)
                 return;
+        http_side_free(h);
+        curl_multi_cleanup(h->multi);
         curl_easy_cleanup(h->curl);
         curl_slist_free_all(h->headers);
         response_clear(&h->last);
@@ -246,12 +103,12 @@ void fetch_http_free(fetch_http *h)
 
 /* The status line is known once the body starts: decide there what to do
  * with the body, so a refused range costs no second request. */
-static bool xfer_check(struct xfer *x)
+bool http_xfer_check(struct xfer *x)
 {
         if (x->checked)
                 return x->err == 0;
         x->checked = true;
-        curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &x->code);
+        curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->code);
         if (x->code >= 300) {
                 x->err = -ROOST_EHTTP; /* mapped from x->code later */
                 return false;
@@ -268,7 +125,7 @@ static bool xfer_check(struct xfer *x)
                 x->start = 0;
         }
         curl_off_t cl = -1;
-        if (curl_easy_getinfo(x->h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0 &&
+        if (curl_easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0 &&
             x->start + (uint64_t)cl > x->limit) {
                 x->err = -ROOST_ESIZE;
                 return false;
@@ -280,11 +137,11 @@ static size_t xfer_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
         struct xfer *x = userdata;
         size_t n = size * nmemb;
-        if (!xfer_check(x)) {
-                if (x->err == -ROOST_EHTTP && x->error_body && x->code >= 400) {
+        if (!http_xfer_check(x)) {
+                if (x->err == -ROOST_EHTTP && x->error_body && x->last && x->code >= 400) {
                         /* A registry explains a refusal in JSON: keep a
                          * bounded prefix of it for the message. */
-                        struct fetch_http_response *l = &x->h->last;
+                        struct fetch_http_response *l = x->last;
                         size_t room = FETCH_ERROR_BODY_MAX - l->error_len, k = n < room ? n : room;
                         if (!l->error_body && !(l->error_body = malloc(FETCH_ERROR_BODY_MAX + 1)))
                                 return 0;
@@ -303,6 +160,14 @@ static size_t xfer_write(char *data, size_t size, size_t nmemb, void *userdata)
                 memcpy(x->buf + x->len, data, n);
                 x->len += n;
                 return n;
+        }
+        if (x->h->side && !x->h->side->done && store_blob_offset(x->blob) + n > x->hold) {
+                /* The signature has not come, or its end has not been
+                 * seen yet (it may be in the same read): what is written
+                 * before it is read back once for its check, so that is
+                 * bounded. libcurl keeps this chunk until drive resumes. */
+                x->paused = true;
+                return CURL_WRITEFUNC_PAUSE;
         }
         if (store_blob_offset(x->blob) + n > x->limit) {
                 /* Endless or oversized: not one byte past what was announced. */
@@ -360,8 +225,8 @@ static size_t xfer_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
         struct xfer *x = userdata;
         size_t n = size * nmemb;
-        if (x->h->headers || x->error_body) {
-                int r = capture_header(&x->h->last, data, n);
+        if (x->last && (x->h->headers || x->error_body)) {
+                int r = capture_header(x->last, data, n);
                 if (r < 0) {
                         x->err = r;
                         return 0;
@@ -384,7 +249,7 @@ static int xfer_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, c
                          curl_off_t ulnow)
 {
         struct xfer *x = userdata;
-        if (!x->blob || !x->h->progress)
+        if (!x->blob || !x->h->progress || x->quiet)
                 return 0;
         uint64_t done = store_blob_offset(x->blob);
         if (done != x->last_report) {
@@ -395,13 +260,16 @@ static int xfer_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, c
         return 0;
 }
 
-static void setup(fetch_http *h, const char *url, struct xfer *x)
+void http_setup(fetch_http *h, const char *url, struct xfer *x)
 {
-        CURL *c = h->curl;
+        CURL *c = x->curl;
         curl_easy_reset(c);
-        h->errbuf[0] = 0;
+        x->errbuf[0] = 0;
         curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+        /* A second request waits for the connection the first one makes,
+         * to share it, rather than opening its own. */
+        curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
         /* The first request may be https (or file for a local mirror);
          * every redirect must be https. */
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
@@ -438,25 +306,24 @@ static void setup(fetch_http *h, const char *url, struct xfer *x)
                  * custom one there unless told otherwise, as it is not. */
                 curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
         }
-        x->error_body = h->keep_error_body;
-        response_clear(&h->last);
+        x->error_body = h->keep_error_body && x->last;
+        if (x->last)
+                response_clear(x->last);
 }
-
-enum { PERMANENT, TRANSIENT };
 
 /* Whether the last attempt got as far as a request (a timeout before that
  * is the mirror's silence, not a stalled transfer). A connection reused
  * from the last request has no connect time, but a pretransfer time. */
-static bool connected(fetch_http *h, const struct xfer *x)
+static bool connected(const struct xfer *x)
 {
         curl_off_t t = 0;
         return x->code > 0 ||
-               (curl_easy_getinfo(h->curl, CURLINFO_PRETRANSFER_TIME_T, &t) == CURLE_OK && t > 0);
+               (curl_easy_getinfo(x->curl, CURLINFO_PRETRANSFER_TIME_T, &t) == CURLE_OK && t > 0);
 }
 
 /* Turn one attempt's outcome into a status and, for failures, a message
  * and whether another attempt may help. */
-static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x, int *kind, roost_error *e)
+int http_classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x, int *kind, roost_error *e)
 {
         *kind = PERMANENT;
         if (x->err == -ROOST_EHTTP && x->code >= 300) {
@@ -479,7 +346,7 @@ static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x,
         }
         if (x->err < 0)
                 return roost_error_set(e, x->err, "%s: writing to the store", url);
-        const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+        const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
         switch (cc) {
         case CURLE_OK:
                 return 0;
@@ -504,7 +371,7 @@ static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x,
                 return fetch_fail(e, -ROOST_ENOTFOUND, "%s: %s", url, detail);
         case CURLE_OPERATION_TIMEDOUT:
                 *kind = TRANSIENT;
-                if (!connected(h, x))
+                if (!connected(x))
                         return fetch_fail(e, -ROOST_ENETWORK, "%s: no connection: %s", url, detail);
                 return fetch_fail(e, -ROOST_ENETWORK, "%s: stalled (below %ld bytes/s for %ld s): %s", url,
                                   h->stall_bytes, h->stall_seconds, detail);
@@ -513,7 +380,7 @@ static int classify(fetch_http *h, const char *url, CURLcode cc, struct xfer *x,
                  * repeats the URL's host and port. */
                 long os = 0;
                 *kind = TRANSIENT;
-                if (curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os) == CURLE_OK && os > 0) {
+                if (curl_easy_getinfo(x->curl, CURLINFO_OS_ERRNO, &os) == CURLE_OK && os > 0) {
                         char reason[128];
                         snprintf(reason, sizeof(reason), "%s", strerror((int)os));
                         reason[0] = (char)tolower((unsigned char)reason[0]);
@@ -578,28 +445,35 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
         int failures = 0;
         double delay = h->delay, since = now();
         uint64_t high = x->blob ? store_blob_offset(x->blob) : 0;
+        if (h->side)
+                x->hold = high + h->side->hold;
         for (;;) {
                 x->checked = false;
+                x->paused = false;
                 x->err = 0;
                 x->code = 0;
                 x->len = 0;
                 char range[32];
-                setup(h, url, x);
+                http_setup(h, url, x);
                 /* What is left of the budget, but at least a second (an
                  * attempt must be able to connect at all) and at most 30. */
                 double left = since + h->max_time - now(), connect = left < 1 ? 1 : left;
-                curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
+                curl_easy_setopt(x->curl, CURLOPT_CONNECTTIMEOUT_MS,
                                  (long)(1000 * (connect > 30 ? 30 : connect)));
                 if (x->blob) {
                         x->start = store_blob_offset(x->blob);
                         if (x->start > 0) {
                                 snprintf(range, sizeof(range), "%llu-", (unsigned long long)x->start);
-                                curl_easy_setopt(h->curl, CURLOPT_RANGE, range);
+                                curl_easy_setopt(x->curl, CURLOPT_RANGE, range);
                         }
                 }
-                CURLcode cc = curl_easy_perform(h->curl);
+                CURLcode cc = http_perform(h, x);
+                if (x->err == XFER_SIDE_BAD) {
+                        *e = h->side->e;
+                        return h->side->r;
+                }
                 if (!x->checked && (cc == CURLE_OK || cc == CURLE_RANGE_ERROR || cc == CURLE_WRITE_ERROR))
-                        xfer_check(x); /* an empty body never reached the write callback */
+                        http_xfer_check(x); /* an empty body never reached the write callback */
                 if (x->blob && x->err == -ROOST_EHTTP && x->code == 416) {
                         /* Our partial file does not fit the server's: start over. */
                         int r = store_blob_restart(x->blob);
@@ -608,7 +482,7 @@ static int run(fetch_http *h, const char *url, struct xfer *x, roost_error *e)
                         if (failures++ < h->retries)
                                 continue;
                 }
-                int kind, r = classify(h, url, cc, x, &kind, e);
+                int kind, r = http_classify(h, url, cc, x, &kind, e);
                 if (r == 0)
                         return 0;
                 if (kind != TRANSIENT)
@@ -682,7 +556,7 @@ int fetch_http_get(fetch_http *h, const char *url, size_t max, char **ret, size_
 int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret, size_t *ret_len,
                          roost_error *e)
 {
-        struct xfer x = { .h = h, .max = max };
+        struct xfer x = { .h = h, .curl = h->curl, .last = &h->last, .max = max };
         x.buf = malloc(max + 1);
         if (!x.buf)
                 return -ENOMEM;
@@ -699,7 +573,10 @@ int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret,
 int fetch_http_download(fetch_http *h, const char *url, const char *step, store_blob *b, uint64_t size,
                         roost_error *e)
 {
-        struct xfer x = { .h = h, .step = step, .blob = b, .limit = size ? size : FETCH_MAX_UNKNOWN_SIZE };
+        struct xfer x = {
+                .h = h, .curl = h->curl, .last = &h->last, .step = step, .blob = b,
+                .limit = size ? size : FETCH_MAX_UNKNOWN_SIZE,
+        };
         int r = run(h, url, &x, e);
         if (r < 0)
                 return r;
@@ -741,19 +618,25 @@ const struct fetch_http_response *fetch_http_last(const fetch_http *h)
  * callbacks, since those set here point at a transfer that is gone. */
 void *fetch_http_prepare(fetch_http *h, const char *url)
 {
-        struct xfer unused = { .h = h };
-        setup(h, url, &unused);
+        struct xfer unused = { .h = h, .curl = h->curl };
+        http_setup(h, url, &unused);
         curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, NULL);
         curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
         curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, NULL);
         return h->curl;
 }
 
+int fetch_http_perform(fetch_http *h)
+{
+        struct xfer x = { .h = h, .curl = h->curl };
+        return (int)http_perform(h, &x);
+}
+
 int fetch_http_classify(fetch_http *h, const char *url, int curl_code, long status, bool *ret_transient,
                         roost_error *e)
 {
-        struct xfer x = { .h = h, .code = status, .err = status >= 300 ? -ROOST_EHTTP : 0 };
-        int kind, r = classify(h, url, (CURLcode)curl_code, &x, &kind, e);
+        struct xfer x = { .h = h, .curl = h->curl, .code = status, .err = status >= 300 ? -ROOST_EHTTP : 0 };
+        int kind, r = http_classify(h, url, (CURLcode)curl_code, &x, &kind, e);
         *ret_transient = kind == TRANSIENT;
         return r;
 }

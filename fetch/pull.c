@@ -74,6 +74,27 @@ static void job_done(struct fetch_job *j)
 }
 
 #define SIG_MAX (64u << 10) /* a detached signature is a few hundred bytes */
+/* How much of a tarball may be written before its signature has come
+ * (docs/pull.md, "Round trips"): read back once into the check then. */
+#define SIG_HOLD (1u << 20)
+
+/* A missing signature (MISSING says how it was found missing): nothing,
+ * when unsigned releases are let in, else the refusal. */
+static int unsigned_release(const struct fetch_job *j, const struct fetch_desc *d, const roost_error *missing,
+                            roost_error *e)
+{
+        if (j->allow_unsigned)
+                return 0;
+        if (!d->sig_url)
+                return fetch_fail(e, -ROOST_ESIGNATURE,
+                                  "%s: its source offers no signature; refused (--allow-unsigned accepts it, "
+                                  "marked unsigned)",
+                                  d->name);
+        return fetch_fail(e, -ROOST_ESIGNATURE,
+                          "%s: the mirror serves no signature (%s); refused (--allow-unsigned accepts it, "
+                          "marked unsigned)",
+                          d->name, missing->msg);
+}
 
 /* The signature of D, or none (*ret NULL) when its source has none to
  * offer or the mirror answers 404: then the release is refused unless
@@ -93,17 +114,7 @@ static int get_signature(struct fetch_job *j, const struct fetch_desc *d, char *
                         *e = missing;
                 return r;
         }
-        if (j->allow_unsigned)
-                return 0;
-        if (!d->sig_url)
-                return fetch_fail(e, -ROOST_ESIGNATURE,
-                                  "%s: its source offers no signature; refused (--allow-unsigned accepts it, "
-                                  "marked unsigned)",
-                                  d->name);
-        return fetch_fail(e, -ROOST_ESIGNATURE,
-                          "%s: the mirror serves no signature (%s); refused (--allow-unsigned accepts it, "
-                          "marked unsigned)",
-                          d->name, missing.msg);
+        return unsigned_release(j, d, &missing, e);
 }
 
 /* The signature check beside a download: store_blob_tee hands it every
@@ -165,15 +176,95 @@ static int keep_signature(struct fetch_job *j, struct fetch_desc *d, const char 
         return 0;
 }
 
+/* A signature asked for beside its tarball, on the same connection
+ * (fetch_http_side_begin): the tarball's first bytes go into the partial
+ * blob meanwhile, and the check starts on them when the signature comes. */
+struct sig_side {
+        struct fetch_job *j;
+        const struct fetch_desc *d;
+        bool pending;  /* asked for beside the tarball, fetch_http_side_wait not called yet */
+        char *sig;     /* once it has come; NULL: none (unsigned, let in) */
+        size_t len;
+        store_blob *b; /* the blob being written, once begun */
+        struct sig_tee *tee;
+};
+
+/* Start the check over B, from its first byte (those written already are
+ * read back once), and compute no SHA-512 from now on. */
+static int start_check(store_blob *b, struct sig_tee *tee, const struct fetch_desc *d, roost_error *e)
+{
+        roost_error why;
+        int r = trust_check_begin(tee->keys, tee->sig, tee->len, &tee->c, &why);
+        if (r < 0)
+                return fetch_fail(e, r, "verifying %s: signature: %s", d->name, why.msg);
+        if ((r = store_blob_tee(b, sig_tee_write, tee)) < 0) {
+                trust_check_abort(tee->c);
+                tee->c = NULL;
+                return roost_error_set(e, r, "reading back the partial %s", d->name);
+        }
+        store_blob_skip_sha512(b);
+        return 0;
+}
+
+#define SIG_AGAIN (-EAGAIN) /* the side request failed: asked again, one after another */
+
+static int sig_arrived(void *userdata, int r, char **body, size_t len, const roost_error *why, roost_error *e)
+{
+        struct sig_side *ss = userdata;
+        if (r == -ROOST_ENOTFOUND)
+                return unsigned_release(ss->j, ss->d, why, e);
+        if (r < 0)
+                return SIG_AGAIN;
+        ss->sig = TAKE_PTR(*body);
+        ss->len = len;
+        ss->tee->sig = ss->sig;
+        ss->tee->len = len;
+        return ss->b ? start_check(ss->b, ss->tee, ss->d, e) : 0;
+}
+
+/* The side request's end: its callback has run, or runs now. One that
+ * failed is asked again, with retries, as the only request; the check
+ * then starts on what the blob holds. */
+static int sig_settle(struct sig_side *ss, roost_error *e)
+{
+        if (!ss->pending)
+                return 0;
+        ss->pending = false;
+        int r = fetch_http_side_wait(ss->j->http, e);
+        if (r != SIG_AGAIN)
+                return r;
+        if ((r = get_signature(ss->j, ss->d, &ss->sig, &ss->len, e)) < 0)
+                return r;
+        ss->tee->sig = ss->sig;
+        ss->tee->len = ss->len;
+        return ss->sig && ss->b ? start_check(ss->b, ss->tee, ss->d, e) : 0;
+}
+
+static void sig_side_done(struct sig_side *ss)
+{
+        /* An early return: the request's callback must not run after
+         * this frame is gone. */
+        if (ss->pending)
+                fetch_http_side_cancel(ss->j->http);
+        free(ss->sig);
+}
+
 static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
 {
         _cleanup_store_blob_ store_blob *b = NULL;
-        _cleanup_free_ char *sig = NULL;
-        size_t sig_len = 0;
         struct trust_verdict v = { 0 };
+        struct sig_tee tee = { .keys = j->keys };
+        _cleanup_(sig_side_done) struct sig_side ss = { .j = j, .d = d, .tee = &tee };
         char what[300];
-        int r = get_signature(j, d, &sig, &sig_len, e);
+        int r = 0;
+        /* The signature beside the tarball where the connection carries
+         * both at once (HTTP/2), else first. */
+        if (!j->source->by_digest && d->sig_url)
+                r = fetch_http_side_begin(j->http, d->sig_url, SIG_MAX, SIG_HOLD, sig_arrived, &ss);
         if (r < 0)
+                return roost_error_set(e, r, "fetching the signature of %s", d->name);
+        ss.pending = r > 0;
+        if (!ss.pending && (r = get_signature(j, d, &ss.sig, &ss.len, e)) < 0)
                 return r;
         snprintf(what, sizeof(what), "downloading %s", d->name);
         fetch_job_step(j, what, 0, d->size);
@@ -187,6 +278,8 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
                  * the signature (else its sha512), which the reference
                  * will record, must hold for it too. */
                 uint64_t size;
+                if ((r = sig_settle(&ss, e)) < 0)
+                        return r;
                 if ((r = store_blob_size(j->s, d->sha256, &size)) < 0)
                         return roost_error_set(e, r, "storing %s", d->name);
                 if (d->size && size != d->size)
@@ -194,9 +287,9 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
                                           "verifying %s: the index says %llu bytes, the stored archive with "
                                           "its sha256 has %llu",
                                           d->name, (unsigned long long)d->size, (unsigned long long)size);
-                if (sig) {
-                        if ((r = check_stored(j, d, sig, sig_len, &v, e)) < 0 ||
-                            (r = keep_signature(j, d, sig, sig_len, &v, e)) < 0)
+                if (ss.sig) {
+                        if ((r = check_stored(j, d, ss.sig, ss.len, &v, e)) < 0 ||
+                            (r = keep_signature(j, d, ss.sig, ss.len, &v, e)) < 0)
                                 return r;
                 } else if (d->sha512 && (r = store_blob_verify(j->s, d->sha256, d->sha512)) < 0)
                         return fetch_fail(e, r, "verifying %s: %s", d->name,
@@ -218,35 +311,44 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
                 off = 0;
         }
         /* The signature is checked over the bytes as they are written (a
-         * resumed file's are read back once); with it, roost's own SHA-512
-         * would prove nothing more, and is not computed. */
-        struct sig_tee tee = { .keys = j->keys, .sig = sig, .len = sig_len };
-        if (sig) {
-                roost_error why;
-                r = trust_check_begin(j->keys, sig, sig_len, &tee.c, &why);
-                if (r < 0)
-                        return fetch_fail(e, r, "verifying %s: signature: %s", d->name, why.msg);
-                if ((r = store_blob_tee(b, sig_tee_write, &tee)) < 0) {
-                        trust_check_abort(tee.c);
-                        return roost_error_set(e, r, "reading back the partial %s", d->name);
-                }
+         * resumed file's, and those that came before the signature, are
+         * read back once); with it, roost's own SHA-512 would prove
+         * nothing more, and is not computed. */
+        tee.sig = ss.sig;
+        tee.len = ss.len;
+        if (ss.sig && (r = start_check(b, &tee, d, e)) < 0)
+                return r;
+        if (j->source->by_digest)
                 store_blob_skip_sha512(b);
-        } else if (j->source->by_digest)
-                store_blob_skip_sha512(b);
-        if (!d->size || off < d->size) {
+        ss.b = b;
+        r = 0;
+        if (!d->size || off < d->size)
                 r = j->source->fetch_blob(j, d, what, b, e);
-                if (r < 0) {
+        if (ss.pending) {
+                roost_error why;
+                int rs = sig_settle(&ss, &why);
+                if (rs < 0) {
+                        /* Refused, or no signature to be had: the bytes
+                         * are kept for a resume only in the latter case. */
                         trust_check_abort(tee.c);
-                        /* Bytes that came in before a network failure are
-                         * good for a resume; too many bytes are not. */
-                        store_blob_abort(TAKE_PTR(b), r != -ROOST_ESIZE && r != -ROOST_EHTTP);
-                        return r;
+                        store_blob_abort(TAKE_PTR(b), rs == -ROOST_ENETWORK);
+                        *e = why;
+                        return rs;
                 }
+                if (r == SIG_AGAIN) /* stopped for the signature: the rest by range */
+                        r = j->source->fetch_blob(j, d, what, b, e);
+        }
+        if (r < 0) {
+                trust_check_abort(tee.c);
+                /* Bytes that came in before a network failure are
+                 * good for a resume; too many bytes are not. */
+                store_blob_abort(TAKE_PTR(b), r != -ROOST_ESIZE && r != -ROOST_EHTTP);
+                return r;
         }
         char sha256[STORE_SHA256_HEX + 1], sha512[STORE_SHA512_HEX + 1];
         snprintf(what, sizeof(what), "verifying %s", d->name);
         fetch_job_step(j, what, 0, 0);
-        bool want512 = !sig && !j->source->by_digest;
+        bool want512 = !ss.sig && !j->source->by_digest;
         r = store_blob_digests(b, sha256, want512 ? sha512 : NULL);
         if (r < 0) {
                 trust_check_abort(tee.c);
@@ -259,7 +361,7 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
                                   "verifying %s: sha256 mismatch (expected %.16s…, got %.16s…)", d->name,
                                   d->sha256, sha256);
         }
-        if (sig) {
+        if (ss.sig) {
                 roost_error why;
                 r = trust_check_end(TAKE_PTR(tee.c), &v, &why);
                 if (r < 0)
@@ -273,8 +375,8 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
         r = store_blob_commit(TAKE_PTR(b));
         if (r < 0)
                 return roost_error_set(e, r, "storing %s", d->name);
-        if (sig)
-                return keep_signature(j, d, sig, sig_len, &v, e);
+        if (ss.sig)
+                return keep_signature(j, d, ss.sig, ss.len, &v, e);
         if (!want512)
                 return 0;
         /* What the reference records: the bytes' own, equal to the
@@ -283,6 +385,160 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
         if (!(d->sha512 = strdup(sha512)))
                 return -ENOMEM;
         return 0;
+}
+
+/* How many layers a by-digest source's image fetches at once: docker's
+ * default (max-concurrent-downloads). */
+#define LAYERS_AT_ONCE 3
+
+struct layer {
+        struct fetch_desc *d;
+        store_blob *b; /* NULL: stored already, or committed */
+        struct fetch_http_dl dl;
+        bool fetch;
+};
+
+static int layer_cmp(const void *a, const void *b)
+{
+        return strcmp(((const struct layer *)a)->d->sha256, ((const struct layer *)b)->d->sha256);
+}
+
+/* The layers of a source that can hand them to the transport at once
+ * (prepare_blobs; a registry's, proven by their SHA-256 alone):
+ * up to LAYERS_AT_ONCE downloads side by side, each hashed as it streams;
+ * one that fails is resumed alone through fetch_blob, with its retries.
+ * The blobs are committed only once all are verified, so a failed layer
+ * publishes none of them; a network failure's bytes are kept for a resume. */
+static int download_layers(struct fetch_job *j, roost_error *e)
+{
+        size_t n = j->image.n_layers, k = 0;
+        _cleanup_free_ struct layer *l = calloc(n, sizeof(*l));
+        _cleanup_free_ struct fetch_http_dl *dl = calloc(n, sizeof(*dl));
+        char what[300];
+        int r = 0;
+        bool keep = true; /* the bytes of the layer that failed, for a resume */
+        size_t failed = SIZE_MAX;
+        if (!l || !dl)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                l[i].d = &j->image.layers[i];
+        /* Partial files are locked in one order, the digests', by every
+         * pull: two pulls of images that share layers never wait on each
+         * other in a circle. */
+        qsort(l, n, sizeof(*l), layer_cmp);
+        for (size_t i = 0; i < n && r == 0; i++) {
+                struct fetch_desc *d = l[i].d;
+                uint64_t size;
+                /* A layer twice in one image (an empty one, often): once
+                 * is enough, and a second lock on its partial file would
+                 * wait for ever on the first. */
+                if (i > 0 && strcmp(d->sha256, l[i - 1].d->sha256) == 0)
+                        continue;
+                r = store_blob_begin_layer(j->s, d->sha256, d->gzip, &l[i].b);
+                if (r < 0) {
+                        r = roost_error_set(e, r, "storing %s", d->name);
+                        break;
+                }
+                if (r > 0) { /* stored already, whoever brought it */
+                        r = 0;
+                        if ((r = store_blob_size(j->s, d->sha256, &size)) < 0)
+                                r = roost_error_set(e, r, "storing %s", d->name);
+                        else if (d->size && size != d->size)
+                                r = fetch_fail(e, -ROOST_ESIZE,
+                                               "verifying %s: %llu bytes announced, the stored blob with its "
+                                               "sha256 has %llu",
+                                               d->name, (unsigned long long)d->size, (unsigned long long)size);
+                        else if (!d->size)
+                                d->size = size;
+                        continue;
+                }
+                store_blob_skip_sha512(l[i].b);
+                uint64_t off = store_blob_offset(l[i].b);
+                if (d->size && off > d->size && (r = store_blob_restart(l[i].b)) < 0) {
+                        r = roost_error_set(e, r, "storing %s", d->name);
+                        break;
+                }
+                if (d->size && off == d->size)
+                        continue; /* all there from an earlier attempt: only verified */
+                l[i].fetch = true;
+                l[i].dl = (struct fetch_http_dl){ .url = d->url, .blob = l[i].b, .size = d->size };
+                k++;
+        }
+        if (r < 0)
+                goto fail;
+        if (k > 0) {
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++)
+                        if (l[i].fetch)
+                                dl[m++] = l[i].dl;
+                snprintf(what, sizeof(what), "downloading %zu layer%s of %s:%s", k, k == 1 ? "" : "s", j->name,
+                         j->tag);
+                fetch_job_step(j, what, 0, 0);
+                if ((r = j->source->prepare_blobs(j, e)) < 0 ||
+                    (r = fetch_http_download_set(j->http, dl, k, LAYERS_AT_ONCE, what)) < 0)
+                        goto fail;
+                for (size_t i = 0, x = 0; i < n; i++)
+                        if (l[i].fetch)
+                                l[i].dl = dl[x++];
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct fetch_desc *d = l[i].d;
+                if (!l[i].fetch || l[i].dl.r == 0)
+                        continue;
+                /* Too many bytes, or a refusal: none of them are worth a
+                 * resume. A 401 is the source's to answer (a new token). */
+                if ((l[i].dl.r == -ROOST_ESIZE || (l[i].dl.r == -ROOST_EHTTP && l[i].dl.status != 401)) &&
+                    (r = store_blob_restart(l[i].b)) < 0) {
+                        r = roost_error_set(e, r, "storing %s", d->name);
+                        failed = i, keep = false;
+                        goto fail;
+                }
+                if (l[i].dl.r == -ROOST_ENETWORK && j->o->warn) {
+                        char line[sizeof(l[i].dl.e.msg) + 32];
+                        snprintf(line, sizeof(line), "%s; retrying it alone", l[i].dl.e.msg);
+                        j->o->warn(j->o->userdata, line);
+                }
+                snprintf(what, sizeof(what), "downloading %s", d->name);
+                fetch_job_step(j, what, store_blob_offset(l[i].b), d->size);
+                if ((r = j->source->fetch_blob(j, d, what, l[i].b, e)) < 0) {
+                        failed = i, keep = r != -ROOST_ESIZE && r != -ROOST_EHTTP;
+                        goto fail;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct fetch_desc *d = l[i].d;
+                char sha256[STORE_SHA256_HEX + 1];
+                if (!l[i].b)
+                        continue;
+                snprintf(what, sizeof(what), "verifying %s", d->name);
+                fetch_job_step(j, what, 0, 0);
+                if ((r = store_blob_digests(l[i].b, sha256, NULL)) < 0) {
+                        r = roost_error_set(e, r, "verifying %s", d->name);
+                        failed = i;
+                        goto fail;
+                }
+                if (strcmp(sha256, d->sha256) != 0) {
+                        r = fetch_fail(e, -ROOST_EDIGEST,
+                                       "verifying %s: sha256 mismatch (expected %.16s…, got %.16s…)", d->name,
+                                       d->sha256, sha256);
+                        failed = i, keep = false;
+                        goto fail;
+                }
+                if (!d->size)
+                        d->size = store_blob_offset(l[i].b);
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (l[i].b && (r = store_blob_commit(TAKE_PTR(l[i].b))) < 0) {
+                        r = roost_error_set(e, r, "storing %s", l[i].d->name);
+                        goto fail;
+                }
+        }
+        return 0;
+fail:
+        for (size_t i = 0; i < n; i++)
+                if (l[i].b)
+                        store_blob_abort(TAKE_PTR(l[i].b), i != failed || keep);
+        return r;
 }
 
 /* Without --refresh a stored reference whose blobs are present is enough:
@@ -363,8 +619,11 @@ int fetch_job_run(const struct fetch_source *source, store *s, const char *name,
         if ((r = j.source->resolve(&j, e)) < 0)
                 return r;
         uint64_t size = 0;
+        if (source->prepare_blobs && j.image.n_layers > 1 && (r = download_layers(&j, e)) < 0)
+                return r;
         for (size_t i = 0; i < j.image.n_layers; i++) {
-                if ((r = download(&j, &j.image.layers[i], e)) < 0)
+                if ((!source->prepare_blobs || j.image.n_layers == 1) &&
+                    (r = download(&j, &j.image.layers[i], e)) < 0)
                         return r;
                 size += j.image.layers[i].size;
         }

@@ -521,6 +521,12 @@ static int registry_fetch_blob(struct fetch_job *j, const struct fetch_desc *d, 
         }
 }
 
+static int registry_prepare_blobs(struct fetch_job *j, roost_error *e)
+{
+        (void)e;
+        return set_headers(j, NULL);
+}
+
 /* The manifest and config as the registry sent them, after the layers:
  * each layer's diff_id (computed by the store as it arrived) must be the
  * one the config lists. */
@@ -582,6 +588,7 @@ const struct fetch_source fetch_source_registry = {
         .begin = registry_begin,
         .resolve = registry_resolve,
         .fetch_blob = registry_fetch_blob,
+        .prepare_blobs = registry_prepare_blobs,
         .publish = registry_publish,
         .done = registry_done,
 };

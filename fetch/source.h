@@ -88,6 +88,12 @@ struct fetch_source {
         /* STEP names the transfer for progress reports. */
         int (*fetch_blob)(struct fetch_job *j, const struct fetch_desc *d, const char *step, store_blob *sink,
                           roost_error *e);
+        /* Optional, for a by_digest source: ready the transport to fetch
+         * every layer straight from its url (a registry's headers), so
+         * that the job fetches several at once (fetch_http_download_set),
+         * and fetch_blob only resumes one that failed. NULL: one layer
+         * after another, through fetch_blob. */
+        int (*prepare_blobs)(struct fetch_job *j, roost_error *e);
         int (*publish)(struct fetch_job *j, char ret_digest[STORE_SHA256_HEX + 1], roost_error *e);
         void (*done)(struct fetch_job *j);
 };

@@ -28,6 +28,12 @@ head -c 300000 /dev/urandom >"$img/l3/srv/noise"
 make_tarball "$img/l2" "$img/l2.tar.gz" && make_tarball "$img/l3" "$img/l3.tar.gz" || skip_all "tar failed"
 make_oci_image "$img/layout" 1 amd64 "$img/l1.tar.gz" "$img/l2.tar.gz" "$img/l3.tar.gz"
 make_oci_image "$img/layout" arm arm64 "$img/l1.tar.gz" "$img/l2.tar.gz"
+# Four layers, for the bound on layers fetched at once.
+mkdir -p "$img/l4/srv" && echo four >"$img/l4/srv/four" && make_tarball "$img/l4" "$img/l4.tar.gz" gz ||
+        skip_all "tar failed"
+make_oci_image "$img/layout" four amd64 "$img/l1.tar.gz" "$img/l2.tar.gz" "$img/l3.tar.gz" "$img/l4.tar.gz"
+# A layer twice, as images with an empty layer repeated have.
+make_oci_image "$img/layout" twice amd64 "$img/l1.tar.gz" "$img/l4.tar.gz" "$img/l4.tar.gz"
 
 registry_start || skip_all "docker-registry could not start"
 # A harness step that fails once tests have run: a failure, and the end.
@@ -35,6 +41,8 @@ bail() { ok 1 "$1"; tap_done; exit 1; }
 push() { skopeo copy -q --dest-cert-dir "$REGISTRY_CERTS" "oci:$img/layout:$1" "docker://$REGISTRY/$2"; }
 check "skopeo pushes the image to the registry" push 1 team/app:1
 check "...and the aarch64 one" push arm team/app:arm
+check "...and one of four layers" push four team/four:1
+check "...and one with a layer twice" push twice team/twice:1
 check "an index of both is put as team/app:multi" registry_put_index team/app multi 1 arm
 digest=$(skopeo inspect --cert-dir "$REGISTRY_CERTS" "docker://$REGISTRY/team/app:1" | jq -r .Digest)
 like "$digest" '^sha256:[0-9a-f]{64}$' "skopeo inspect names the image's digest"
@@ -188,7 +196,7 @@ tokenserver_start cut-once || bail "the token server could not start"
 rm -rf "$tok"
 run_cmd TP "$TOKEN_REGISTRY/team/app:1"
 is "$rc" 0 "a registry that resets mid-blob: pulled"
-like "$err" "retry 1 of" "...after a warning"
+like "$err" "retrying it alone" "...after a warning (the layers come side by side; the one cut is then resumed alone)"
 is "$(grep -c ' range=bytes=[1-9][0-9]*-$' "$TOKEN_LOG")" 1 "...resumed with a range request from where it broke"
 is "$(IS=$tok image_of "$TOKEN_REGISTRY/team/app" 1)" "${digest#sha256:}" "...the same image, verified whole"
 tokenserver_stop
@@ -204,6 +212,40 @@ is "$(grep -c '^GET /token auth=basic' "$TOKEN_LOG")" 1 "...sent to the token se
 is "$(grep -c '^GET /v2/.* auth=basic' "$TOKEN_LOG")" 0 "...never to the registry"
 unlike "$err$out$(roost --store "$tok" images --json)" 'en-Pa55|dG9rOmVuLVBhNTU' "...and never printed"
 tokenserver_stop
+
+# --- layers side by side: at most three at once, each verified ---
+tokenserver_start slow || bail "the token server could not start"
+rm -rf "$tok"
+run_cmd TP -q "$TOKEN_REGISTRY/team/four:1"
+is "$rc" 0 "an image of four layers, each blob answered a second late: pulled"
+is "$(grep -o 'inflight=[0-9]*' "$TOKEN_LOG" | cut -d= -f2 | sort -n | tail -1)" 3 \
+        "...three layers asked for at once, never more (the registry held three answers at a time)"
+is "$(roost --store "$tok" inspect "$TOKEN_REGISTRY/team/four:1" | jq -r '.[0].RootFS.Layers | length')" 4 \
+        "...all four stored, their diff_ids the config's"
+tokenserver_stop
+run_cmd timeout 60 pull -q --store "$TEST_TMP/store-twice" --cacert "$REGISTRY_CA" "$REGISTRY/team/twice:1"
+is "$rc" 0 "an image with a layer twice: pulled"
+is "$(registry_gets "/v2/team/twice/blobs/sha256:$(sha256sum <"$img/l4.tar.gz" | cut -d' ' -f1)")" 1 \
+        "...the layer fetched once"
+is "$(roost --store "$TEST_TMP/store-twice" inspect "$REGISTRY/team/twice:1" | jq -r '.[0].RootFS.Layers | length')" 3 \
+        "...its three layers in the image"
+
+# --- a layer that fails while the others stream: nothing published ---
+l1=$(sha256sum <"$img/l1.tar.gz" | cut -d' ' -f1) l3=$(sha256sum <"$img/l3.tar.gz" | cut -d' ' -f1)
+tokenserver_start slow "fail=$l3" || bail "the token server could not start"
+rm -rf "$tok"
+run_cmd TP --retries 1 "$TOKEN_REGISTRY/team/app:1"
+is "$rc" 4 "a layer answered with 503 while the others stream: exit 4, after its retries"
+like "$err" "^pull: team/app layer 3 of 3 .*UNAVAILABLE" "...one line naming the layer and the registry's code"
+[ "$(find "$tok/blobs/sha256" -type f | wc -l)" -eq 0 ] && [ "$(roost --store "$tok" images --json | jq length)" -eq 0 ]
+ok $? "...nothing published: no layer, config, manifest or reference"
+[ "$(find "$tok/partial" -type f -size +0 | wc -l)" -eq 2 ]
+ok $? "...the two other layers' bytes kept for a resume"
+tokenserver_stop
+l1_gets=$(registry_gets "/v2/team/app/blobs/sha256:$l1")
+run_cmd pull -q --store "$tok" --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1"
+is "$rc" 0 "the same image then, from the registry itself"
+is "$(registry_gets "/v2/team/app/blobs/sha256:$l1")" "$l1_gets" "...the layers kept not asked for again"
 registry_stop
 
 # --- a registry that wants a password ---

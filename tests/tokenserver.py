@@ -36,6 +36,12 @@ Options:
                 100 KB of body: half of it is read, then the connection is
                 closed with no answer (a registry gone mid-upload)
   log-scope     a /token line says the scopes asked: " scope=A scope=B"
+  slow          every blob is answered a second late, and logged as
+                "blob <digest> inflight=<N>": how many blob answers were
+                being held then, its own included (a puller that asks for
+                layers at once has several)
+  fail=HEX      the blob sha256:HEX is always answered with 503 (after the
+                second's wait, with slow)
 
 It writes its port to PORTFILE once it listens, and a line per request to
 LOG: "GET <path> auth=<none|basic|bearer>[ range=<Range>]".
@@ -50,6 +56,8 @@ import secrets
 import socketserver
 import ssl
 import sys
+import threading
+import time
 import urllib.parse
 
 upstream, ca, cert, key, portfile, log_path = sys.argv[1:7]
@@ -57,7 +65,9 @@ opts = sys.argv[7:]
 uses = next((int(o[5:]) for o in opts if o.startswith("uses=")), 1000000)
 users = next((o[6:] for o in opts if o.startswith("users=")), None)
 cuts = next((int(o[11:]) for o in opts if o.startswith("cut-upload=")), 0)
-state = {"tokens": {}, "throttled": False, "cut": False, "cuts": cuts}
+state = {"tokens": {}, "throttled": False, "cut": False, "cuts": cuts, "inflight": 0}
+lock = threading.Lock()
+fail = next((o[5:] for o in opts if o.startswith("fail=")), None)
 up = urllib.parse.urlsplit(upstream)
 up_ctx = ssl.create_default_context(cafile=ca)
 
@@ -211,6 +221,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 body = json.dumps(m).encode()
                 keep = [(k, v) for k, v in keep if k.lower() != "docker-content-digest"]
                 keep.append(("Docker-Content-Digest", "sha256:" + hashlib.sha256(body).hexdigest()))
+        if "/blobs/" in path and "slow" in opts:
+            with lock:
+                state["inflight"] += 1
+                log("blob %s inflight=%d" % (path.rsplit("/", 1)[1], state["inflight"]))
+            time.sleep(1)
+            with lock:
+                state["inflight"] -= 1
+        if "/blobs/" in path and fail and path.endswith("sha256:" + fail):
+            return self.error(503, "UNAVAILABLE", "not now")
         if "/blobs/" in path and "cut-once" in opts and status == 200 and len(body) > 100000 \
                 and not state["cut"]:
             state["cut"] = True
