@@ -73,7 +73,7 @@ int roost_parse(int argc, char **argv, struct roost_args *a, const struct opts_s
                         a->format = p.arg;
                         break;
                 case ROOST_OPT_TRUST: {
-                        /* Lives as long as the command: freed at exit. */
+                        /* The command frees it. */
                         const char **t = realloc(a->trust, (a->n_trust + 1) * sizeof(*t));
                         if (!t) {
                                 cli_error("%s", strerror(ENOMEM));
@@ -638,6 +638,7 @@ int cmd_verify(struct roost_args *args, int argc, char **argv)
         };
         struct roost_args a = *args;
         int r = roost_parse(argc, argv, &a, &spec);
+        _cleanup_free_ const char **trust = a.trust; /* the --trust list roost_parse grew */
         if (r)
                 return r;
         store *s;
