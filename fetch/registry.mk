@@ -1,5 +1,5 @@
 # The registry source (fetch/source-registry.c) and its parts that need no network (fetch/registry.h).
-fetch_libfetch_a_SOURCES += fetch/registry.h fetch/registry.c fetch/registry-login.c fetch/source-registry.c
+fetch_libfetch_a_SOURCES += fetch/registry.h fetch/registry.c fetch/registry-session.h fetch/registry-session.c fetch/registry-login.c fetch/source-registry.c
 # The credentials files alone (no network): the roost front links it for
 # login and logout, which leave the check against the registry to pull.
 noinst_LIBRARIES += fetch/libauthfile.a

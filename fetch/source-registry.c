@@ -3,11 +3,10 @@
  * platform's from an index, each checked against its digest; the config
  * and the layers as blobs, by SHA-256 alone. The registry's manifest and
  * config are stored byte for byte, so the image's id is the registry's
- * digest. Anonymous, Bearer-token and Basic authentication; credentials
- * from --creds or the auth.json podman and docker keep, and never in a
- * message, a log line or the store. */
+ * digest. Anonymous, Bearer-token and Basic authentication, and the
+ * registry's refusals, are fetch/registry-session.c's, shared with push
+ * and login's check. */
 #include "config.h"
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,22 +14,20 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include "common/util.h"
+#include "fetch/registry-session.h"
 #include "fetch/registry.h"
 #include "fetch/source.h"
 #include "store/json.h"
 
 #define MANIFEST_MAX (4u << 20) /* distribution's own limit for a manifest */
 #define CONFIG_MAX   (8u << 20)
-#define TOKEN_MAX    (1u << 20)
 #define LAYERS_MAX   256
 
 struct registry {
         struct registry_ref ref;
-        char *base;        /* https://HOST/v2/REPOSITORY */
-        char *what;        /* the image as messages name it: "127.0.0.1:5000/team/app:1" */
-        char *user, *pass; /* once looked up; never in a message */
-        bool creds_looked_up;
-        char *auth; /* the whole "Authorization: ..." header line, or NULL */
+        char *base;                /* https://HOST/v2/REPOSITORY */
+        char *what;                /* the image as messages name it: "127.0.0.1:5000/team/app:1" */
+        struct registry_session s; /* the credentials, the Authorization header */
         char *manifest;
         size_t manifest_len;
         char manifest_hex[STORE_SHA256_HEX + 1];
@@ -38,14 +35,6 @@ struct registry {
         size_t config_len;
         struct registry_desc config_desc;
 };
-
-static void secret_free(char *s)
-{
-        if (s) {
-                explicit_bzero(s, strlen(s));
-                free(s);
-        }
-}
 
 static void sha256_hex(const void *buf, size_t n, char out[STORE_SHA256_HEX + 1])
 {
@@ -77,56 +66,10 @@ static int set_headers(struct fetch_job *j, const char *accept)
                 }
                 h[n++] = a;
         }
-        if (g->auth)
-                h[n++] = g->auth;
+        if (g->s.auth)
+                h[n++] = g->s.auth;
         h[n] = NULL;
         return fetch_http_set_headers(j->http, h, true);
-}
-
-/* Text from the server for a message: printable, bounded. */
-static void clean(char *s, size_t max)
-{
-        size_t n = 0;
-        for (char *p = s; *p && n < max; p++)
-                s[n++] = isprint((unsigned char)*p) ? *p : ' ';
-        s[n] = 0;
-}
-
-/* The registry's explanation of a refusal, {"errors":[{"code","message"}]}:
- * "MANIFEST_UNKNOWN: manifest unknown", or "" when it gave none. */
-static void error_text(const struct fetch_http_response *l, char *buf, size_t n, char *code, size_t code_n)
-{
-        buf[0] = code[0] = 0;
-        if (!l->error_body)
-                return;
-        _cleanup_json_ json_t *o = json_loadb(l->error_body, l->error_len, 0, NULL);
-        json_t *first = json_array_get(json_object_get(o, "errors"), 0);
-        const char *c = json_string_value(json_object_get(first, "code"));
-        const char *m = json_string_value(json_object_get(first, "message"));
-        if (!c)
-                return;
-        snprintf(code, code_n, "%s", c);
-        clean(code, code_n - 1);
-        snprintf(buf, n, "%s%s%s", code, m ? ": " : "", m ? m : "");
-        clean(buf, n - 1);
-}
-
-/* What to do when REGISTRY wants credentials none gave: said in one line
- * that names the credential helper docker's or podman's file wants for it,
- * which roost does not run. */
-static const char *creds_hint(struct fetch_job *j, char *buf, size_t n)
-{
-        struct registry *g = j->data;
-        _cleanup_free_ char *helper = NULL;
-        int len = (int)strcspn(g->ref.name, "/");
-        if (registry_creds_helper(j->o->authfile, g->ref.registry, &helper) == 0)
-                snprintf(buf, n,
-                         ": its credentials are kept by %s, a credential helper roost does not run; give "
-                         "--creds USER:PASS, or roost login %.*s",
-                         helper, len, g->ref.name);
-        else
-                snprintf(buf, n, ": give --creds USER:PASS, or roost login %.*s", len, g->ref.name);
-        return buf;
 }
 
 /* One clear line for a request that failed with R (E has the transport's
@@ -135,136 +78,15 @@ static int registry_failed(struct fetch_job *j, const char *what, int r, roost_e
 {
         struct registry *g = j->data;
         const struct fetch_http_response *l = fetch_http_last(j->http);
-        char text[300], code[64], hint[300];
-        if (r != -ROOST_ENOTFOUND && r != -ROOST_EHTTP && r != -ROOST_ENETWORK)
-                return r;
-        error_text(l, text, sizeof(text), code, sizeof(code));
-        if (!text[0])
-                return r; /* the transport's message says what is known */
-        if (!strcmp(code, "MANIFEST_UNKNOWN") || !strcmp(code, "NAME_UNKNOWN") ||
-            !strcmp(code, "BLOB_UNKNOWN"))
-                return fetch_fail(e, -ROOST_ENOTFOUND, "%s: not found on %s (%s)", what, g->ref.registry,
-                                  text);
-        if (!strcmp(code, "UNAUTHORIZED") || !strcmp(code, "DENIED"))
-                return fetch_fail(
-                        e, -ROOST_EHTTP, "%s: %s refused access (%s)%s", what, g->ref.registry, text,
-                        g->user ? ": the credentials are not accepted" : creds_hint(j, hint, sizeof(hint)));
-        if (!strcmp(code, "TOOMANYREQUESTS"))
-                return fetch_fail(e, -ROOST_ENETWORK, "%s: %s asks to slow down (%s)%s%s%s", what,
-                                  g->ref.registry, text, l->retry_after ? "; retry after " : "",
-                                  l->retry_after ? l->retry_after : "", l->retry_after ? " s" : "");
-        return fetch_fail(e, r, "%s: %s answered %s", what, g->ref.registry, text);
-}
-
-static int creds_get(struct fetch_job *j, roost_error *e)
-{
-        struct registry *g = j->data;
-        if (g->creds_looked_up)
-                return 0;
-        g->creds_looked_up = true;
-        const char *c = j->o->creds;
-        if (c) {
-                const char *colon = strchr(c, ':');
-                if (!colon || colon == c)
-                        return fetch_fail(e, -ROOST_EUSAGE, "--creds: give USER:PASSWORD");
-                if (!(g->user = strndup(c, (size_t)(colon - c))) || !(g->pass = strdup(colon + 1)))
-                        return -ENOMEM;
-                return 0;
-        }
-        int r = registry_creds_lookup(j->o->authfile, g->ref.registry, &g->user, &g->pass);
-        if (r == -ROOST_EFORMAT)
-                return fetch_fail(e, r, "the credentials for %s in auth.json cannot be read",
-                                  g->ref.registry);
-        if (r < 0 && r != -ENOENT && r != -ENOTDIR && r != -EACCES)
-                return roost_error_set(e, r, "reading the credentials for %s", g->ref.registry);
-        return 0;
-}
-
-/* A Bearer challenge: ask its realm for a token (with Basic credentials
- * when there are any), and send that from now on. */
-static int bearer(struct fetch_job *j, const struct registry_challenge *c, roost_error *e)
-{
-        struct registry *g = j->data;
-        if (!c->realm || strncmp(c->realm, "https://", 8) != 0)
-                return fetch_fail(e, -ROOST_EPROTO,
-                                  "%s: %s asks for a token from %s; only https:// is allowed", g->what,
-                                  g->ref.registry, c->realm ? c->realm : "nowhere");
-        _cleanup_free_ char *scope_default = NULL, *service = NULL, *scope = NULL, *url = NULL, *body = NULL;
-        if (asprintf(&scope_default, "repository:%s:pull", g->ref.repository) < 0) {
-                scope_default = NULL;
-                return -ENOMEM;
-        }
-        if (!(scope = registry_query_escape(c->scope ? c->scope : scope_default)) ||
-            (c->service && !(service = registry_query_escape(c->service))))
-                return -ENOMEM;
-        if (asprintf(&url, "%s%sscope=%s%s%s", c->realm, strchr(c->realm, '?') ? "&" : "?", scope,
-                     service ? "&service=" : "", service ? service : "") < 0) {
-                url = NULL;
-                return -ENOMEM;
-        }
-        _cleanup_free_ char *basic = NULL;
-        if (g->user && registry_basic_header(g->user, g->pass, &basic) < 0)
-                return -ENOMEM;
-        const char *h[] = { basic, NULL };
-        int r = fetch_http_set_headers(j->http, basic ? h : NULL, true);
-        size_t len = 0;
-        if (basic)
-                explicit_bzero(basic, strlen(basic));
-        /* The realm's URL holds no secret: the credentials travel in the
-         * header, and only the URL reaches a message. */
-        if (r < 0 || (r = fetch_http_get(j->http, url, TOKEN_MAX, &body, &len, e)) < 0) {
-                if (r == -ROOST_EHTTP || r == -ROOST_ENOTFOUND) {
-                        char text[300], code[64], hint[300];
-                        error_text(fetch_http_last(j->http), text, sizeof(text), code, sizeof(code));
-                        return fetch_fail(
-                                e, -ROOST_EHTTP, "%s: the token server of %s refused %s (%s)%s", g->what,
-                                g->ref.registry, g->user ? "the credentials" : "an anonymous pull",
-                                text[0] ? text : e->msg, g->user ? "" : creds_hint(j, hint, sizeof(hint)));
-                }
-                return r;
-        }
-        _cleanup_(secret_freep) char *token = NULL;
-        r = registry_token_parse(body, len, &token);
-        explicit_bzero(body, len);
-        if (r == -ROOST_EFORMAT)
-                return fetch_fail(e, r, "%s: the token server of %s gave no token", g->what, g->ref.registry);
-        if (r < 0)
-                return r;
-        secret_free(g->auth);
-        r = asprintf(&g->auth, "Authorization: Bearer %s", token);
-        if (r < 0) {
-                g->auth = NULL;
-                return -ENOMEM;
-        }
-        return 0;
+        struct registry_answer a = { l->status, l->error_body, l->error_len, l->retry_after };
+        return registry_session_failed(&g->s, what, &a, r, e);
 }
 
 /* The last response was a 401: answer its challenge. */
 static int authenticate(struct fetch_job *j, roost_error *e)
 {
         struct registry *g = j->data;
-        const char *value = fetch_http_last(j->http)->www_authenticate;
-        _cleanup_(registry_challenge_done) struct registry_challenge c = { 0 };
-        if (!value || registry_challenge_parse(value, &c) < 0 || c.scheme == REGISTRY_AUTH_NONE)
-                return fetch_fail(e, -ROOST_EHTTP, "%s: %s asks for authentication roost cannot give (%s)",
-                                  g->what, g->ref.registry, value ? "an unknown scheme" : "no challenge");
-        if (j->allow_http)
-                return fetch_fail(e, -ROOST_EHTTP,
-                                  "%s: %s asks for authentication, and no credential is ever sent over plain "
-                                  "HTTP (--plain-http)",
-                                  g->what, g->ref.registry);
-        int r = creds_get(j, e);
-        if (r < 0)
-                return r;
-        if (c.scheme == REGISTRY_AUTH_BEARER)
-                return bearer(j, &c, e);
-        char hint[300];
-        if (!g->user)
-                return fetch_fail(e, -ROOST_EHTTP, "%s: %s asks for a user name and password%s", g->what,
-                                  g->ref.registry, creds_hint(j, hint, sizeof(hint)));
-        secret_free(g->auth);
-        g->auth = NULL;
-        return registry_basic_header(g->user, g->pass, &g->auth);
+        return registry_session_answer(&g->s, j->http, fetch_http_last(j->http)->www_authenticate, e);
 }
 
 static bool unauthorized(struct fetch_job *j, int r)
@@ -289,12 +111,11 @@ static int get(struct fetch_job *j, const char *url, const char *accept, size_t 
                                 return r;
                         continue;
                 }
-                if (r == -ROOST_EHTTP && fetch_http_last(j->http)->status == 401 && !j->o->creds &&
-                    !((struct registry *)j->data)->user) {
+                const struct registry_session *s = &((struct registry *)j->data)->s;
+                if (r == -ROOST_EHTTP && fetch_http_last(j->http)->status == 401 && !s->creds && !s->user) {
                         char hint[300];
-                        return fetch_fail(e, -ROOST_EHTTP, "%s: %s wants credentials%s", what,
-                                          ((struct registry *)j->data)->ref.registry,
-                                          creds_hint(j, hint, sizeof(hint)));
+                        return fetch_fail(e, -ROOST_EHTTP, "%s: %s wants credentials%s", what, s->registry,
+                                          registry_session_hint(s, hint, sizeof(hint)));
                 }
                 return registry_failed(j, what, r, e);
         }
@@ -374,6 +195,13 @@ static int registry_begin(struct fetch_job *j, roost_error *e)
                 return -ENOMEM;
         }
         g->what = TAKE_PTR(text);
+        g->s = (struct registry_session){ .registry = g->ref.registry,
+                                          .name = g->ref.name,
+                                          .what = g->what,
+                                          .repository = g->ref.repository,
+                                          .creds = j->o->creds,
+                                          .authfile = j->o->authfile,
+                                          .plain_http = j->allow_http };
         return 0;
 }
 
@@ -571,9 +399,7 @@ static void registry_done(struct fetch_job *j)
         registry_ref_done(&g->ref);
         free(g->base);
         free(g->what);
-        secret_free(g->user);
-        secret_free(g->pass);
-        secret_free(g->auth);
+        registry_session_done(&g->s);
         free(g->manifest);
         free(g->config);
         free(g->config_desc.media_type);

@@ -3,6 +3,7 @@
 #pragma once
 #include <stdbool.h>
 #include "fetch/http-send.h"
+#include "fetch/registry-session.h"
 #include "fetch/registry.h"
 #include "push/push.h"
 
@@ -10,13 +11,9 @@ struct push_session {
         fetch_http *http;
         const struct push_options *o;
         struct registry_ref dest;
-        char *base;        /* "https://HOST": the only place credentials go */
-        char *what;        /* the destination as messages name it */
-        char **scopes;     /* what a token is asked for: push on DEST, pull on mount sources */
-        size_t n_scopes;
-        char *user, *pass; /* once looked up; never in a message */
-        bool creds_looked_up;
-        char *auth; /* "Authorization: ..." or NULL */
+        char *base;                /* "https://HOST": the only place credentials go */
+        char *what;                /* the destination as messages name it */
+        struct registry_session s; /* the scopes (push on DEST, pull on mount sources), credentials */
         int retries;
         double delay;
 };
@@ -37,4 +34,5 @@ int push_session_send(struct push_session *g, struct fetch_send *s, bool retry, 
                       roost_error *e);
 /* One clear line for a response WHAT did not expect, from the registry's
  * error JSON where it sent one; the status to return. */
-int push_session_failed(struct push_session *g, const char *what, const struct fetch_reply *r, roost_error *e);
+int push_session_failed(struct push_session *g, const char *what, const struct fetch_reply *r,
+                        roost_error *e);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "common/error.h"
+#include "fetch/registry-session.h"
 #include "fetch/registry.h"
 
 static void ref_is(const char *text, const char *registry, const char *repo, const char *tag, const char *digest,
@@ -285,6 +286,102 @@ static void test_shared(void **state)
         free(q);
 }
 
+/* The shared conversation's parts that need no network: the error JSON's
+ * line and code, the hint, a challenge roost cannot or must not answer. */
+static void failed_is(const struct registry_session *s, const char *body, long status,
+                      const char *retry_after, int r, int want, const char *msg)
+{
+        roost_error e = { .msg = "transport's own" };
+        struct registry_answer a = { status, body, body ? strlen(body) : 0, retry_after };
+        assert_int_equal(registry_session_failed(s, "W", &a, r, &e), want);
+        assert_string_equal(e.msg, msg);
+}
+
+static void test_session(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/roost-session-XXXXXX", file[128], none[128];
+        assert_non_null(mkdtemp(dir));
+        snprintf(file, sizeof(file), "%s/auth.json", dir);
+        snprintf(none, sizeof(none), "%s/missing.json", dir);
+        FILE *f = fopen(file, "w");
+        assert_non_null(f);
+        fputs("{\"credHelpers\":{\"registry-1.docker.io\":\"pass\"}}", f);
+        fclose(f);
+        unsetenv("DOCKER_CONFIG");
+        struct registry_session s = { .registry = "127.0.0.1:5000",
+                                      .name = "127.0.0.1:5000/team/app",
+                                      .authfile = none };
+        const char *unknown =
+                "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\"}]}";
+        failed_is(&s, unknown, 404, NULL, -ROOST_ENOTFOUND, -ROOST_ENOTFOUND,
+                  "W: not found on 127.0.0.1:5000 (MANIFEST_UNKNOWN: manifest unknown)");
+        /* Nothing explained: the transport's message stands, or the status says. */
+        failed_is(&s, "<html>gateway</html>", 502, NULL, -ROOST_ENETWORK, -ROOST_ENETWORK, "transport's own");
+        failed_is(&s, "<html>gateway</html>", 502, NULL, 0, -ROOST_ENETWORK,
+                  "W: 127.0.0.1:5000 answered HTTP 502");
+        failed_is(
+                &s, NULL, 401, NULL, 0, -ROOST_EHTTP,
+                "W: 127.0.0.1:5000 refused access (HTTP 401, unauthorized): give --creds USER:PASS, or roost "
+                "login 127.0.0.1:5000");
+        failed_is(&s, "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"slow\\u001b[2Jdown\"}]}", 429,
+                  "7", -ROOST_EHTTP, -ROOST_ENETWORK,
+                  "W: 127.0.0.1:5000 asks to slow down (TOOMANYREQUESTS: slow [2Jdown); retry after 7 s");
+        const char *blob = "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\"}]}";
+        failed_is(&s, blob, 404, NULL, -ROOST_ENOTFOUND, -ROOST_ENOTFOUND,
+                  "W: not found on 127.0.0.1:5000 (BLOB_UNKNOWN)");
+        /* A push's manifest naming a blob the registry lacks: the store's. */
+        s.push = true;
+        failed_is(&s, blob, 400, NULL, 0, -ROOST_EDIGEST,
+                  "W: 127.0.0.1:5000 refused it (BLOB_UNKNOWN): the store's copy may be damaged (roost "
+                  "verify)");
+
+        /* Credentials: given once, kept out of every message, wiped. */
+        roost_error e = { 0 };
+        s.creds = "roost:s3cret";
+        assert_int_equal(registry_session_answer(&s, NULL, NULL, &e), -ROOST_EHTTP);
+        assert_string_equal(e.msg, "127.0.0.1:5000 asks for authentication roost cannot give (no challenge)");
+        s.plain_http = true;
+        assert_int_equal(registry_session_answer(&s, NULL, "Basic realm=\"r\"", &e), -ROOST_EHTTP);
+        assert_null(strstr(e.msg, "s3cret"));
+        assert_null(s.auth);
+        s.plain_http = false;
+        assert_int_equal(registry_session_answer(&s, NULL, "Basic realm=\"r\"", &e), 0);
+        assert_string_equal(s.auth, "Authorization: Basic cm9vc3Q6czNjcmV0");
+        /* A token realm over plain HTTP gets nothing. */
+        assert_int_equal(registry_session_answer(&s, NULL, "Bearer realm=\"http://t.example/token\"", &e),
+                         -ROOST_EPROTO);
+        assert_null(strstr(e.msg, "s3cret"));
+        failed_is(&s, NULL, 403, NULL, 0, -ROOST_EHTTP,
+                  "W: 127.0.0.1:5000 refused access (HTTP 403, denied): the credentials are not accepted, or "
+                  "allow no push there");
+        assert_int_equal(registry_session_add_scope(&s, "repository:team/app:pull"), 0);
+        assert_int_equal(registry_session_add_scope(&s, "repository:team/app:pull"), 0);
+        assert_int_equal(s.n_scopes, 1);
+        registry_session_done(&s);
+        assert_null(s.user);
+        assert_null(s.pass);
+        assert_null(s.auth);
+        assert_null(s.scopes);
+
+        /* --creds without a user: refused before anything is sent. */
+        s = (struct registry_session){ .registry = "127.0.0.1:5000", .creds = ":pw", .authfile = none };
+        assert_int_equal(registry_session_creds(&s, &e), -ROOST_EUSAGE);
+        registry_session_done(&s);
+
+        /* Docker Hub's credentials kept by a helper: named, with the name
+         * roost login takes. */
+        char hint[300];
+        s = (struct registry_session){ .registry = "registry-1.docker.io",
+                                       .name = "docker.io/library/alpine",
+                                       .authfile = file };
+        assert_string_equal(registry_session_hint(&s, hint, sizeof(hint)),
+                            ": its credentials are kept by docker-credential-pass, a credential helper roost "
+                            "does not run; give --creds USER:PASS, or roost login docker.io");
+        unlink(file);
+        rmdir(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -292,6 +389,7 @@ int main(void)
                 cmocka_unit_test(test_credentials), cmocka_unit_test(test_index),
                 cmocka_unit_test(test_manifest), cmocka_unit_test(test_shared),
                 cmocka_unit_test(test_login_names), cmocka_unit_test(test_auth_files),
+                cmocka_unit_test(test_session),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
