@@ -31,6 +31,6 @@ TESTS += tests/unit/test-store tests/unit/test-opts tests/cli.sh tests/cli-optio
 TESTS += tests/image-names.sh tests/store-migrate.sh tests/crash.sh
 EXTRA_DIST += tests/image-names.sh tests/store-migrate.sh tests/crash.sh bench/crash.sh
 
-EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh tests/cli-options.sh \
+EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/lib/stress.sh tests/cli.sh tests/cli-options.sh \
 	tests/roost-store.sh tests/store-readonly.sh tests/roost-gc.sh tests/man.sh tests/run-all tests/sanitize-tests \
 	tests/main-job
