@@ -432,6 +432,23 @@ static size_t layers_kept(store *s, const struct store_ref *ref)
         return kept;
 }
 
+/* Whether a reference other than REF (another name, tag or architecture)
+ * holds the layer DIGEST. Unsure (the list cannot be read) is no. */
+static bool layer_kept_by_other(store *s, const struct store_ref *ref, const char *digest)
+{
+        struct store_ref *refs;
+        size_t n;
+        bool kept = false;
+        if (store_ref_list(s, &refs, &n, NULL) < 0)
+                return false;
+        for (size_t i = 0; i < n && !kept; i++)
+                kept = (strcmp(refs[i].name, ref->name) || strcmp(refs[i].tag, ref->tag) ||
+                        strcmp(refs[i].arch, ref->arch)) &&
+                       ref_has_layer(&refs[i], digest);
+        store_ref_list_free(refs, n);
+        return kept;
+}
+
 int cmd_rm(struct roost_args *args, int argc, char **argv)
 {
         static const struct opt opts[] = {
@@ -515,9 +532,14 @@ int cmd_rm(struct roost_args *args, int argc, char **argv)
                 }
                 struct store_ref ref = refs[0];
                 free(refs);
+                /* Only a layer in use that no other reference keeps: a
+                 * tag of an image that shares its layers with the one a
+                 * container runs (an import, a tag, a commit of nothing)
+                 * goes as docker untags it, since the layer stays. */
                 bool in_use = false;
-                for (size_t j = 0; j < ref.n_layers; j++)
-                        in_use = in_use || store_tree_in_use(s, ref.layers[j].digest);
+                for (size_t j = 0; j < ref.n_layers && !in_use; j++)
+                        in_use = store_tree_in_use(s, ref.layers[j].digest) &&
+                                 !layer_kept_by_other(s, &ref, ref.layers[j].digest);
                 if (in_use) {
                         cli_error("rm: %s:%s is used by a running container; stop it first", ref.name,
                                   ref.tag);
