@@ -3,7 +3,8 @@
  * step's arguments with the ARG and ENV values the file set so far (as
  * roost build expands them) and a few of the caller's, and the same bytes
  * read as a .dockerignore by dockerignore_parse and matched against a few
- * paths by dockerignore_excluded. */
+ * paths by dockerignore_excluded (one deep, where many "**" used to
+ * take exponential time). */
 #include "config.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         struct dockerignore di;
         if (dockerignore_parse(text, &di) == 0) {
                 static const char *const paths[] = { "Dockerfile", "src/app.sh", "logs/keep.log",
-                                                     "a/b/c/d/e/f/g/h", ".git/config", "secret.key" };
+                                                     "a/b/c/d/e/f/g/h", ".git/config", "secret.key",
+                                                     "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a" };
                 for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
                         (void)dockerignore_excluded(&di, paths[i]);
                 dockerignore_done(&di);
