@@ -46,8 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         }
         struct dockerignore di;
         if (dockerignore_parse(text, &di) == 0) {
-                static const char *const paths[] = { "Dockerfile", "src/app.sh", "logs/keep.log",
-                                                     "a/b/c/d/e/f/g/h", ".git/config", "secret.key",
+                static const char *const paths[] = { "Dockerfile",
+                                                     "src/app.sh",
+                                                     "logs/keep.log",
+                                                     "a/b/c/d/e/f/g/h",
+                                                     ".git/config",
+                                                     "secret.key",
                                                      "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a" };
                 for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
                         (void)dockerignore_excluded(&di, paths[i]);

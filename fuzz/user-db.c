@@ -19,8 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-        static const char *const specs[] = { "root", "app", "1000", "0", "nobody:nogroup",
-                                             "app:wheel", "1000:1000", "daemon:2", "4294967294" };
+        static const char *const specs[] = { "root",           "app",       "1000",      "0",
+                                             "nobody:nogroup", "app:wheel", "1000:1000", "daemon:2",
+                                             "4294967294" };
         int root = fuzz_scratch();
         if (mkdirat(root, "etc", 0755) < 0)
                 abort();

@@ -87,15 +87,18 @@ int launch_env_file_read(const char *path, char ***env, size_t *n, roost_error *
                 size_t klen = strcspn(kv, "=");
                 /* A NUL byte would cut the value short without a word. */
                 if (strcspn(kv, " \t") < klen || !env_key_valid(kv, klen) || strlen(line) != (size_t)len)
-                        return roost_error_set(e, 0, "--env-file %s:%u: expected KEY=VALUE or KEY, no blank in KEY",
+                        return roost_error_set(e, 0,
+                                               "--env-file %s:%u: expected KEY=VALUE or KEY, no blank in KEY",
                                                path, no),
                                -ROOST_EUSAGE;
                 if ((r = launch_env_add(env, n, kv)) < 0)
                         return roost_error_set(e, r, "--env-file %s", path);
         }
         if (len == -2)
-                return roost_error_set(e, 0, "--env-file %s:%u: longer than %d KiB (the kernel's bound on one variable)",
-                                       path, no, ENV_LINE_MAX >> 10),
+                return roost_error_set(
+                               e, 0,
+                               "--env-file %s:%u: longer than %d KiB (the kernel's bound on one variable)",
+                               path, no, ENV_LINE_MAX >> 10),
                        -ROOST_EUSAGE;
         if (len == -3)
                 return roost_error_set(e, 0, "--env-file %s: longer than %d MiB", path, ENV_FILE_MAX >> 20),
