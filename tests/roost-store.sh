@@ -189,6 +189,11 @@ is "$rc" 0 "rm of another tag of the layers in use is allowed ($err)"
 like "$out" "removed alpine:other .*1 of its 1 layers stay" "... and says the layer stays"
 run_cmd roost rm --store "$S" alpine:3.99
 is "$rc" 1 "... while the last reference to them is still refused"
+mkdir -p "$S/tags/broken" && printf '{not json' >"$S/tags/broken/1"
+run_cmd roost rm --store "$S" alpine:3.99
+like "$err" "used by a running container \(and tags/broken/1, which might hold its layer, could not be read\); stop it first$" \
+        "... naming a reference that could not be read, which might have kept the layer"
+rm -rf "$S/tags/broken"
 exec {HOLD[1]}>&-; wait "$HOLD_PID" 2>/dev/null
 
 run_cmd roost rm --store "$S" alpine:nope
