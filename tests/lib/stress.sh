@@ -13,11 +13,17 @@ roost_cgroups() {
 }
 
 # cgroups_of PIDFILE: the cgroups of the launches whose pids PIDFILE lists
-# (a launch's cgroup is named for its pid), one path a line.
+# (a launch's cgroup is named for its pid), one path a line. The names go
+# to grep in a file: thousands of them are past what one argument may hold.
 cgroups_of() {
-        local pids
-        pids=$(sort -u "$1" | sed 's/^/roost-/' | tr '\n' '|')
-        roost_cgroups | grep -E "/(${pids%|})\$"
+        local pats rc
+        pats=$(mktemp)
+        sort -u "$1" | sed 's|^.*$|/roost-&$|' >"$pats"
+        roost_cgroups | grep -f "$pats"
+        rc=$?
+        rm -f "$pats"
+        # 1 is "none": only a failure of grep itself must not read as none.
+        [ "$rc" -le 1 ] || echo "cgroups_of: grep failed ($rc)"
 }
 
 # mounts_below DIR: how many mounts of this mount namespace lie below DIR.
