@@ -17,8 +17,8 @@ if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then
 fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(alpine-index sumfile registry-ref registry-challenge registry-manifest
-        registry-auth store-docs import unpack)
-system=" alpine-index import unpack registry-manifest registry-auth store-docs "
+        registry-auth store-docs import unpack dockerfile user-db env-file)
+system=" alpine-index import unpack registry-manifest registry-auth store-docs dockerfile "
 
 make -s fuzz-build >/dev/null || { echo "bench/fuzz.sh: make fuzz-build failed" >&2; exit 1; }
 make -s fuzz-build-system >/dev/null || { echo "bench/fuzz.sh: make fuzz-build-system failed" >&2; exit 1; }

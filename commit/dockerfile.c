@@ -444,35 +444,59 @@ int dockerignore_parse(const char *text, struct dockerignore *ret)
         return 0;
 }
 
-/* PAT against PATH, both '/'-separated and relative; "**" is any number
- * of components, other components as fnmatch(3). */
-static bool match_parts(const char *pat, const char *path)
+/* One component of a pattern (up to '/') against one of a path, as
+ * fnmatch(3); a component past NAME_MAX matches nothing. */
+static bool component_match(const char *pat, const char *path)
 {
-        const char *ps = strchrnul(pat, '/');
-        size_t plen = (size_t)(ps - pat);
-        if (plen == 2 && !strncmp(pat, "**", 2)) {
-                const char *rest = *ps ? ps + 1 : ps;
-                if (!*rest)
-                        return true;
-                for (const char *q = path;; q = strchr(q, '/') + 1) {
-                        if (match_parts(rest, q))
-                                return true;
-                        if (!strchr(q, '/'))
-                                return false;
-                }
-        }
-        const char *qs = strchrnul(path, '/');
         char pc[256], qc[256];
-        size_t qlen = (size_t)(qs - path);
+        size_t plen = strcspn(pat, "/"), qlen = strcspn(path, "/");
         if (plen >= sizeof(pc) || qlen >= sizeof(qc))
                 return false;
         memcpy(pc, pat, plen), pc[plen] = 0;
         memcpy(qc, path, qlen), qc[qlen] = 0;
-        if (fnmatch(pc, qc, 0) != 0)
-                return false;
-        if (!*ps)
-                return !*qs;
-        return *qs && match_parts(ps + 1, qs + 1);
+        return fnmatch(pc, qc, 0) == 0;
+}
+
+static bool globstar(const char *p)
+{
+        return p[0] == '*' && p[1] == '*' && (p[2] == '/' || !p[2]);
+}
+
+static const char *next_component(const char *s)
+{
+        s += strcspn(s, "/");
+        return *s ? s + 1 : s;
+}
+
+/* PAT against PATH, both '/'-separated and relative; "**" is any number
+ * of components (one at least when it ends the pattern), other components
+ * as fnmatch(3). As wildcard matching over components: on a mismatch only
+ * the last "**" takes one more component, never an earlier one, which
+ * could only repeat what the last one tries. Trying every split of every
+ * "**" instead is exponential: a .dockerignore line of ten "**" took
+ * seconds for each file of a deep context (found fuzzing). */
+static bool match_parts(const char *pat, const char *path)
+{
+        const char *p = pat, *q = path, *star = NULL, *mark = NULL;
+        while (*q) {
+                if (globstar(p)) {
+                        while (globstar(p))
+                                p = next_component(p);
+                        if (!*p)
+                                return true;
+                        star = p, mark = q;
+                        continue;
+                }
+                if (*p && component_match(p, q)) {
+                        p = next_component(p);
+                        q = next_component(q);
+                        continue;
+                }
+                if (!star || !*(mark = next_component(mark)))
+                        return false;
+                p = star, q = mark;
+        }
+        return !*p;
 }
 
 bool dockerignore_excluded(const struct dockerignore *di, const char *path)

@@ -432,6 +432,32 @@ static size_t layers_kept(store *s, const struct store_ref *ref)
         return kept;
 }
 
+/* Whether a reference other than REF (another name, tag or architecture)
+ * holds the layer DIGEST. Unsure is no, with WHY saying what made it so
+ * (the list that failed, or a reference that could not be read), for the
+ * refusal's message. */
+static bool layer_kept_by_other(store *s, const struct store_ref *ref, const char *digest, char *why,
+                                size_t why_size)
+{
+        struct store_ref *refs;
+        _cleanup_free_ char *bad = NULL;
+        size_t n;
+        bool kept = false;
+        int r = store_ref_list(s, &refs, &n, &bad);
+        if (r < 0) {
+                snprintf(why, why_size, " (the references could not be listed: %s)", roost_strerror(r));
+                return false;
+        }
+        for (size_t i = 0; i < n && !kept; i++)
+                kept = (strcmp(refs[i].name, ref->name) || strcmp(refs[i].tag, ref->tag) ||
+                        strcmp(refs[i].arch, ref->arch)) &&
+                       ref_has_layer(&refs[i], digest);
+        store_ref_list_free(refs, n);
+        if (!kept && bad)
+                snprintf(why, why_size, " (and %s, which might hold its layer, could not be read)", bad);
+        return kept;
+}
+
 int cmd_rm(struct roost_args *args, int argc, char **argv)
 {
         static const struct opt opts[] = {
@@ -515,12 +541,18 @@ int cmd_rm(struct roost_args *args, int argc, char **argv)
                 }
                 struct store_ref ref = refs[0];
                 free(refs);
+                /* Only a layer in use that no other reference keeps: a
+                 * tag of an image that shares its layers with the one a
+                 * container runs (an import, a tag, a commit of nothing)
+                 * goes as docker untags it, since the layer stays. */
                 bool in_use = false;
-                for (size_t j = 0; j < ref.n_layers; j++)
-                        in_use = in_use || store_tree_in_use(s, ref.layers[j].digest);
+                char why[600] = "";
+                for (size_t j = 0; j < ref.n_layers && !in_use; j++)
+                        in_use = store_tree_in_use(s, ref.layers[j].digest) &&
+                                 !layer_kept_by_other(s, &ref, ref.layers[j].digest, why, sizeof(why));
                 if (in_use) {
-                        cli_error("rm: %s:%s is used by a running container; stop it first", ref.name,
-                                  ref.tag);
+                        cli_error("rm: %s:%s is used by a running container%s; stop it first", ref.name,
+                                  ref.tag, why);
                         ret = ret ?: EXIT_FAIL;
                 } else if ((r = store_ref_remove(s, ref.name, ref.tag, ref.arch)) < 0) {
                         cli_error("rm: %s: %s", text, roost_strerror(r));

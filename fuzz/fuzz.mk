@@ -10,7 +10,7 @@
 #   DEPS=system        link Debian's (uninstrumented) ones, to compare
 
 TARGETS = alpine-index sumfile registry-ref registry-challenge registry-manifest registry-auth \
-	store-docs import unpack
+	store-docs import unpack dockerfile user-db env-file
 
 DEPS ?= instrumented
 OUT ?= $(BUILDDIR)/fuzz/build

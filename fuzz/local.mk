@@ -7,9 +7,10 @@
 FUZZ_MAKE = $(MAKE) --no-print-directory -f $(abs_top_srcdir)/fuzz/fuzz.mk \
 	SRCDIR='$(abs_top_srcdir)' BUILDDIR='$(abs_top_builddir)' \
 	LIB_SOURCES='$(common_libcommon_a_SOURCES) $(store_libstore_a_SOURCES) $(fetch_libfetch_a_SOURCES) $(fetch_libauthfile_a_SOURCES) \
-		$(unpack_libunpack_a_SOURCES) $(exchange_libexchange_a_SOURCES) $(trust_libtrust_a_SOURCES)' \
-	SYS_CFLAGS='$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS) $(CURL_CFLAGS) $(ISAL_CFLAGS)' \
-	SYS_LIBS='$(JANSSON_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS) $(CURL_LIBS) $(ISAL_LIBS)' \
+		$(unpack_libunpack_a_SOURCES) $(exchange_libexchange_a_SOURCES) $(trust_libtrust_a_SOURCES) \
+		$(commit_libcommit_a_SOURCES) $(launch_liblaunch_a_SOURCES) $(launch_libsandbox_a_SOURCES)' \
+	SYS_CFLAGS='$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS) $(CURL_CFLAGS) $(ISAL_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)' \
+	SYS_LIBS='$(JANSSON_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS) $(CURL_LIBS) $(ISAL_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS)' \
 	ARCHIVE_CFLAGS='$(ARCHIVE_CFLAGS)' ARCHIVE_LIBS='$(ARCHIVE_LIBS)' \
 	YAML_CFLAGS='$(YAML_CFLAGS)' YAML_LIBS='$(YAML_LIBS)'
 
@@ -41,4 +42,5 @@ clean-local: fuzz-clean
 EXTRA_DIST += fuzz/fuzz.mk fuzz/build-deps.sh fuzz/replay.sh fuzz/scratch.c fuzz/scratch.h \
 	fuzz/alpine-index.c fuzz/sumfile.c fuzz/registry-ref.c fuzz/registry-challenge.c \
 	fuzz/registry-manifest.c fuzz/registry-auth.c fuzz/store-docs.c fuzz/import.c fuzz/unpack.c \
+	fuzz/dockerfile.c fuzz/user-db.c fuzz/env-file.c \
 	fuzz/seed-corpus.sh fuzz/corpus bench/fuzz.sh docs/fuzz.md

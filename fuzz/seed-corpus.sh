@@ -8,13 +8,16 @@
 # that roost imports and exports (its reference, index, manifest and
 # config; OCI archive, docker-archive, earlier export), and registry
 # headers, references, manifests and auth.json files as registries and
-# podman or docker write them.
+# podman or docker write them. Dockerfiles and .dockerignore files as
+# projects write them; Alpine's /etc/passwd and /etc/group, with long lines
+# and NUL bytes; --env-files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-fuzz/build}
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-for t in alpine-index sumfile registry-ref registry-challenge registry-manifest registry-auth store-docs import unpack; do
+for t in alpine-index sumfile registry-ref registry-challenge registry-manifest registry-auth store-docs import unpack \
+        dockerfile user-db env-file; do
         mkdir -p "$seeds/$t" "fuzz/corpus/$t"
 done
 
@@ -134,6 +137,71 @@ PY
 # The manifest and index as the registry readers see them, too.
 tr '\0' '\n' <"$seeds/store-docs/roost" | sed -n 2p >"$seeds/registry-manifest/oci-index"
 tr '\0' '\n' <"$seeds/store-docs/roost" | sed -n 3p >"$seeds/registry-manifest/oci-manifest"
+
+# ---- roost build's Dockerfiles (and .dockerignore files, read by the same
+# target): tests/build.sh's, continuation lines, a heredoc (which the subset
+# refuses, as a line of its own), exec forms, ARG and ENV substitution.
+cat >"$seeds/dockerfile/every-instruction" <<'EOF'
+# Every instruction roost build reads.
+ARG BASE=base:1
+FROM $BASE
+ARG GREETING=hello
+ARG WHO
+ENV APP_HOME=/opt/app \
+    MODE="two words"
+LABEL team=ci "org.example.note"="a note"
+WORKDIR $APP_HOME
+RUN echo "$GREETING ${WHO:-nobody} in $MODE" >greeting.txt && \
+    cat /proc/sys/kernel/random/uuid >stamp && pwd >where
+RUN ["/bin/sh", "-c", "echo exec form >/opt/app/exec.txt"]
+COPY hello.txt .
+COPY --chown=app:app src/ bin/
+COPY . /ctx/
+USER app
+ENTRYPOINT ["/opt/app/bin/app.sh"]
+CMD ["one", "two"]
+EOF
+printf '# syntax=docker/dockerfile:1\r\nfrom alpine:3.20\r\nrun apk add --no-cache \\\r\n  # a comment amid\r\n  curl \\\r\n\r\n  jq\r\ncmd sh -c '"'"'echo ${HOME:+$HOME} \\$PATH'"'"'\r\n' \
+        >"$seeds/dockerfile/crlf-continuations"
+cat >"$seeds/dockerfile/heredoc" <<'EOF'
+FROM scratch
+COPY ["a b", "c", "/d/"]
+RUN <<EOT
+echo ${A:-${B:+x}} '$C' \$D $
+EOT
+ENTRYPOINT []
+EOF
+cat >"$seeds/dockerfile/refused" <<'EOF'
+ARG V=3.20
+FROM alpine:${V} AS build
+ADD http://example.com/x /x
+HEALTHCHECK CMD true
+RUN --mount=type=cache,target=/root true
+EOF
+printf '# comments and patterns\nlogs\n*.key\n!logs/keep.log\n/./a/**/b/\n**\n.git\n' >"$seeds/dockerfile/dockerignore"
+
+# ---- an image's /etc/passwd and /etc/group (launch -u), as Alpine's, then
+# hostile: overlong lines, NUL bytes, ids at and past 2^32 - 1.
+alpine=$(ls "$mirror"/alpine/v3.20/releases/x86_64/alpine-minirootfs-*.tar.gz 2>/dev/null | head -1)
+if [ -n "$alpine" ]; then
+        tar -xzOf "$alpine" ./etc/passwd >"$seeds/user-db/alpine-passwd"
+        tar -xzOf "$alpine" ./etc/group >"$seeds/user-db/alpine-group"
+fi
+printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\nwheel:x:10:root,app\nnogroup:x:65533:\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n' \
+        >"$seeds/user-db/mixed"
+{
+        printf 'app:x:%s:1\n' "$(printf '1%.0s' {1..5000})"
+        printf 'app:x:4294967295:4294967295::/:\n'
+        printf 'app\0:x:1:1::/nul:\napp:x:1000:1000::/home/app:/bin/sh'
+} >"$seeds/user-db/hostile"
+
+# ---- --env-file
+printf '# a comment\nA=1\n  B=two words  \r\nFUZZ_SET\nUNSET_HERE\nC==x=\n\nD=\0cut\n' >"$seeds/env-file/docker"
+{
+        printf 'LONG='
+        head -c 140000 /dev/zero | tr '\0' x
+        echo
+} >"$seeds/env-file/long-line"
 
 for t in "$seeds"/*/; do
         t=$(basename "$t")

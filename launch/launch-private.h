@@ -112,7 +112,7 @@ struct user_ids {
         gid_t gid;
         gid_t *groups; /* for setgroups: gid, then the user's other groups */
         size_t n_groups;
-        const char *home; /* the passwd entry's, else /root for 0 and / */
+        char *home; /* the passwd entry's, else /root for 0 and /; allocated */
 };
 int user_resolve(const struct launch_user *u, int rootfd, struct user_ids *ret, roost_error *e);
 /* ENV itself when it sets HOME, else a copy with HOME=HOME added; NULL

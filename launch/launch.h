@@ -143,6 +143,15 @@ void launch_command_done(struct launch_command *c);
 /* Set KV ("KEY=VALUE") in the NULL-terminated *ENV of *N entries: it
  * replaces the entry of that KEY, else is appended. A copy is kept. */
 int launch_env_set(char ***env, size_t *n, const char *kv);
+/* -e's "KEY=VALUE", or "KEY" alone: our own value passed on, or nothing
+ * when we have none (docker's habit). -EINVAL for an empty KEY. */
+int launch_env_add(char ***env, size_t *n, const char *s);
+/* docker's --env-file PATH (launch/env-file.c): one KEY=VALUE or KEY a
+ * line, the value verbatim to the line's end, lines starting with '#' and
+ * blank ones skipped, each added as launch_env_add does. A line of at most
+ * 128 KiB, a file of at most 4 MiB. -ROOST_EUSAGE (E naming the line) for
+ * a malformed line, -errno when the file cannot be read. */
+int launch_env_file_read(const char *path, char ***env, size_t *n, roost_error *e);
 
 /* Run C. On success (the command ran, whatever it returned) returns 0 and
  * sets *ret_status to the exit code launch should exit with: the command's

@@ -5,7 +5,7 @@ launch_liblaunch_a_SOURCES = \
 	launch/run.c launch/overlay.c launch/mount.c launch/dev.c launch/net.c \
 	launch/tty.c launch/init.c launch/user.c launch/volumes.c launch/steps.c launch/steps.h \
 	launch/image.c launch/image-pull.c launch/image.h launch/report.h launch/init-blob.S launch/binfmt.c \
-	launch/container.c launch/container.h launch/command.c launch/sync.c launch/sync.h
+	launch/container.c launch/container.h launch/command.c launch/env-file.c launch/sync.c launch/sync.h
 
 bin_PROGRAMS += launch/launch
 launch_launch_SOURCES = launch/main.c

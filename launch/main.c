@@ -170,31 +170,9 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
         return 0;
 }
 
-static bool env_key_valid(const char *s, size_t n)
-{
-        if (n == 0)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (s[i] == '=' || s[i] == 0)
-                        return false;
-        return true;
-}
-
 static int add_user_env(const char *s)
 {
-        const char *eq = strchr(s, '=');
-        if (!env_key_valid(s, eq ? (size_t)(eq - s) : strlen(s)))
-                return -EINVAL;
-        if (eq)
-                return launch_env_set(&arg.env, &arg.n_env, s);
-        /* -e KEY: docker passes our value on, or nothing when unset. */
-        const char *v = getenv(s);
-        if (!v)
-                return 0;
-        _cleanup_free_ char *kv = NULL;
-        if (asprintf(&kv, "%s=%s", s, v) < 0)
-                return -ENOMEM;
-        return launch_env_set(&arg.env, &arg.n_env, kv);
+        return launch_env_add(&arg.env, &arg.n_env, s);
 }
 
 static int parse_cap(const char *s, uint64_t *mask, bool *all)
@@ -243,44 +221,6 @@ static int other_arch_image(store *s, const char *image, struct launch_image *re
                  image, arg.arch, host_alpine_arch(), host_alpine_arch(), image);
         notice(msg);
         return launch_image_resolve(s, image, arg.arch, ret, e);
-}
-
-/* docker's --env-file: one KEY=VALUE a line, the value verbatim to the
- * line's end; KEY alone takes our value, or nothing when unset; lines
- * that start with '#' and blank lines are skipped. Read while parsing, so
- * that a missing file stops launch before it does anything. */
-static int read_env_file(const char *path)
-{
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        _cleanup_free_ char *line = NULL;
-        size_t size = 0;
-        ssize_t len;
-        if (!f) {
-                cli_error("--env-file %s: %s", path, strerror(errno));
-                return -1;
-        }
-        for (unsigned n = 1; (len = getline(&line, &size, f)) >= 0; n++) {
-                while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-                        line[--len] = 0;
-                char *kv = line + strspn(line, " \t");
-                if (!*kv || *kv == '#')
-                        continue;
-                size_t klen = strcspn(kv, "=");
-                /* A NUL byte would cut the value short without a word. */
-                if (strcspn(kv, " \t") < klen || !env_key_valid(kv, klen) || strlen(line) != (size_t)len) {
-                        cli_error("--env-file %s:%u: expected KEY=VALUE or KEY, no blank in KEY", path, n);
-                        return -1;
-                }
-                if (add_user_env(kv) < 0) {
-                        cli_error("--env-file %s: %s", path, strerror(ENOMEM));
-                        return -1;
-                }
-        }
-        if (ferror(f)) {
-                cli_error("--env-file %s: %s", path, strerror(errno));
-                return -1;
-        }
-        return 0;
 }
 
 /* Returns the number of operands (the image and the command, left in
@@ -536,9 +476,13 @@ static int parse_args(int argc, char **argv, char ***ret)
          * the image's Env and launch's defaults (launch_command_resolve).
          * HOME, unless given, is the user's in the image's /etc/passwd,
          * added in the container (launch/user.c). */
-        for (size_t i = 0; i < n_env_files; i++)
-                if (read_env_file(env_files[i]) < 0)
+        for (size_t i = 0; i < n_env_files; i++) {
+                roost_error e;
+                if (launch_env_file_read(env_files[i], &arg.env, &arg.n_env, &e) < 0) {
+                        cli_error("%s", e.msg);
                         return -LAUNCH_EXIT_ERROR - 1;
+                }
+        }
         for (size_t i = 0; i < n_user_env; i++)
                 if ((r = add_user_env(user_env[i])) < 0) {
                         cli_error("-e '%s': expected KEY=VALUE or KEY", user_env[i]);

@@ -304,9 +304,11 @@ int user_resolve(const struct launch_user *u, int rootfd, struct user_ids *ret, 
                        : pq.found   ? pq.gid
                                     : u->uid,
                 .home = pq.home                             ? pq.home
-                        : (pq.found ? pq.uid : u->uid) == 0 ? "/root"
-                                                            : "/",
+                        : (pq.found ? pq.uid : u->uid) == 0 ? strdup("/root")
+                                                            : strdup("/"),
         };
+        if (!ret->home)
+                return roost_error_set(e, -ENOMEM, "the command's home");
 
         struct group_query gq = { .group = u->group[0] ? u->group : NULL };
         if (!gq.group && !u->has_group && pq.found && pq.name[0])
@@ -315,14 +317,14 @@ int user_resolve(const struct launch_user *u, int rootfd, struct user_ids *ret, 
          * place is taken below). */
         add_group(&gq, ret->gid);
         if (!gq.groups) {
-                free(pq.home);
+                free(ret->home);
                 return roost_error_set(e, -ENOMEM, "the command's groups");
         }
         if (gq.group || gq.user)
                 each_line(rootfd, "etc/group", group_line, &gq);
         if (gq.group && !gq.found) {
                 free(gq.groups);
-                free(pq.home);
+                free(ret->home);
                 roost_error_set(e, 0, "group %s: no such group in the image's /etc/group", gq.group);
                 return -ROOST_ENOTFOUND;
         }

@@ -116,6 +116,14 @@ printf 'GOOD=1\nBAD KEY=2\n' >"$TEST_TMP/bad.env"
 run_cmd launch --env-file "$TEST_TMP/bad.env" --rootfs "$TEST_TMP" true
 is "$rc:$err" "125:launch: --env-file $TEST_TMP/bad.env:2: expected KEY=VALUE or KEY, no blank in KEY" \
         "a malformed line: 125, naming the file and line"
+# A file that never ends (a device, a pipe) stops at the bounds, in
+# bounded memory, rather than growing until the machine swaps.
+run_cmd timeout 30 launch --env-file /dev/zero --rootfs "$TEST_TMP" true
+is "$rc:$err" "125:launch: --env-file /dev/zero:1: longer than 128 KiB (the kernel's bound on one variable)" \
+        "--env-file /dev/zero: 125, one line (a line's bound)"
+run_cmd timeout 30 launch --env-file <(yes A=b) --rootfs "$TEST_TMP" true
+like "$rc:$err" "^125:launch: --env-file /dev/fd/[0-9]+: longer than 4 MiB$" \
+        "--env-file of an endless pipe: 125, one line (the file's bound)"
 run_cmd launch --rm --name web --rootfs "$TEST_TMP" true
 is "$rc:$(wc -l <<<"$err")" "125:1" "--rm with --name (which keeps the layer): 125, one line"
 if [ "$(id -u)" -ne 0 ]; then

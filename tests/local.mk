@@ -33,8 +33,9 @@ tests_inject_eio_LDADD = $(SECCOMP_LIBS)
 
 TESTS += tests/unit/test-store tests/unit/test-opts tests/cli.sh tests/cli-options.sh tests/roost-store.sh \
 	tests/store-readonly.sh tests/roost-gc.sh tests/man.sh
-TESTS += tests/image-names.sh tests/store-migrate.sh tests/crash.sh tests/diskfull.sh
-EXTRA_DIST += tests/image-names.sh tests/store-migrate.sh tests/crash.sh bench/crash.sh tests/diskfull.sh
+TESTS += tests/image-names.sh tests/store-migrate.sh tests/crash.sh tests/diskfull.sh tests/soak.sh
+EXTRA_DIST += tests/image-names.sh tests/store-migrate.sh tests/crash.sh bench/crash.sh tests/diskfull.sh tests/soak.sh \
+	bench/soak.sh tests/lib/stress.sh docs/stress.md
 
 EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh tests/cli-options.sh \
 	tests/roost-store.sh tests/store-readonly.sh tests/roost-gc.sh tests/man.sh tests/run-all tests/sanitize-tests \

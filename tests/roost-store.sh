@@ -180,6 +180,20 @@ read -r line <&"${HOLD[0]}"
 run_cmd roost rm --store "$S" alpine:3.99
 is "$rc" 1 "rm of an image in use is refused"
 like "$err" "used by a running container" "the refusal says why"
+# Another tag of the same layers goes: the layer in use stays, held by
+# alpine:3.99 (found by tests/soak.sh, whose imports of a running image
+# could never be removed).
+run_cmd roost tag --store "$S" alpine:3.99 alpine:other
+run_cmd roost rm --store "$S" alpine:other
+is "$rc" 0 "rm of another tag of the layers in use is allowed ($err)"
+like "$out" "removed alpine:other .*1 of its 1 layers stay" "... and says the layer stays"
+run_cmd roost rm --store "$S" alpine:3.99
+is "$rc" 1 "... while the last reference to them is still refused"
+mkdir -p "$S/tags/broken" && printf '{not json' >"$S/tags/broken/1"
+run_cmd roost rm --store "$S" alpine:3.99
+like "$err" "used by a running container \(and tags/broken/1, which might hold its layer, could not be read\); stop it first$" \
+        "... naming a reference that could not be read, which might have kept the layer"
+rm -rf "$S/tags/broken"
 exec {HOLD[1]}>&-; wait "$HOLD_PID" 2>/dev/null
 
 run_cmd roost rm --store "$S" alpine:nope

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include "commit/commit.h"
 
@@ -146,6 +147,33 @@ static void test_dockerignore(void **state)
         dockerignore_done(&di);
 }
 
+/* Many "**" against a deep path: matched in time proportional to their
+ * product, not exponential in the number of "**" (a line of ten took
+ * seconds per file, forty would never end). */
+static void test_dockerignore_globstars(void **state)
+{
+        (void)state;
+        char pat[512] = "", path[512] = "", deep[600];
+        for (int i = 0; i < 40; i++)
+                strcat(pat, "**/a/");
+        strcat(pat, "b\n**/**/c/**\n");
+        for (int i = 0; i < 100; i++)
+                strcat(path, i ? "/a" : "a");
+        struct dockerignore di;
+        assert_int_equal(dockerignore_parse(pat, &di), 0);
+        time_t start = time(NULL);
+        assert_false(dockerignore_excluded(&di, path));
+        snprintf(deep, sizeof(deep), "%s/b", path);
+        assert_true(dockerignore_excluded(&di, deep));
+        assert_true(time(NULL) - start < 5);
+        /* A trailing "**" takes one component at least; consecutive ones
+         * are one. */
+        assert_false(dockerignore_excluded(&di, "c"));
+        assert_true(dockerignore_excluded(&di, "c/x"));
+        assert_true(dockerignore_excluded(&di, "x/y/c/z"));
+        dockerignore_done(&di);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -153,6 +181,7 @@ int main(void)
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_expand),
                 cmocka_unit_test(test_dockerignore),
+                cmocka_unit_test(test_dockerignore_globstars),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
