@@ -2,7 +2,7 @@
 # sweep for gc, exchange for export, libarchive for import, commit/ for
 # commit); no library uses it.
 bin_PROGRAMS += front/roost
-front_roost_SOURCES = front/roost.c front/roost-cli.h front/roost-cmds.c front/roost-export.c front/roost-import.c \
+front_roost_SOURCES = front/roost.c front/roost-cli.h front/roost-cmds.c front/roost-verify.c front/roost-export.c front/roost-import.c \
 	front/roost-commit.c front/roost-build.c front/roost-login.c
 front_roost_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
 # trust/: verify checks a stored signature again. fetch/libauthfile.a: login and
