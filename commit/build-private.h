@@ -46,6 +46,25 @@ int build_layer_tree(struct build *b, const struct commit_layer *layer, int pare
  * made the current one and recorded under KEY. */
 int build_step_image(struct build *b, const char *config, const struct commit_layer *layer, const char *key);
 
+/* The image's files through its layers' trees (commit/image-files.c). */
+struct layers {
+        int *fds; /* top first */
+        size_t n;
+};
+int build_layers_open(struct build *b, struct layers *ret);
+void build_layers_close(struct layers *l);
+/* PATH ("a/b", relative, no symlink among its directories: the caller
+ * resolved them) as the image shows it: the topmost layer's entry, an
+ * overlay whiteout hiding it. 0 with *ST and *RET_FD (the layer's fd, not
+ * owned), -ENOENT when it is not there. */
+int build_image_lookup(const struct layers *l, const char *path, struct stat *st, int *ret_fd);
+/* DEST (absolute, or relative to WORKDIR) resolved as the image would,
+ * into *RET: "a/b/c", relative to the image's root ("" for the root). */
+int build_image_resolve(const struct layers *l, const char *workdir, const char *dest, char **ret);
+/* NAME's numeric id in the image's /etc/passwd or /etc/group (FILE), or a
+ * number as it is. */
+int build_image_id(const struct layers *l, const char *file, const char *name, unsigned *ret);
+
 /* COPY (commit/copy.c). */
 int build_step_copy(struct build *b, const struct dockerfile_step *st, char *const *vars, size_t n_vars,
                     const char *text);

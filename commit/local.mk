@@ -2,7 +2,7 @@
 # it (docs/commit.md). Below the front; it uses the store and nothing above.
 noinst_LIBRARIES += commit/libcommit.a
 commit_libcommit_a_SOURCES = commit/commit.h commit/layer.c commit/config.c commit/commit.c commit/dockerfile.c \
-	commit/build.c commit/build-private.h commit/copy.c
+	commit/build.c commit/build-private.h commit/copy.c commit/image-files.c
 commit_libcommit_a_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) $(ZLIB_CFLAGS)
 COMMIT_LIBS = commit/libcommit.a $(STORE_LIBS) $(ARCHIVE_LIBS)
 
