@@ -175,8 +175,5 @@ static inline int fetch_fail_(int r, int ignored)
  * CURLcode, the HTTP status or 0) as a status and a message, as http.c
  * classifies its own, saying whether another attempt may help. */
 void *fetch_http_prepare(fetch_http *h, const char *url);
-/* Run the prepared request on H's multi handle, so that it shares the
- * connection the other requests use; libcurl's CURLcode. */
-int fetch_http_perform(fetch_http *h);
 int fetch_http_classify(fetch_http *h, const char *url, int curl_code, long status, bool *ret_transient,
                         roost_error *e);

@@ -193,7 +193,7 @@ int fetch_http_send(fetch_http *h, const struct fetch_send *s, struct fetch_repl
                 curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, send_seek);
                 curl_easy_setopt(c, CURLOPT_SEEKDATA, &st);
         }
-        CURLcode cc = (CURLcode)fetch_http_perform(h);
+        CURLcode cc = curl_easy_perform(c);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
         curl_slist_free_all(list);
         if (st.err < 0)

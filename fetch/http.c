@@ -626,12 +626,6 @@ void *fetch_http_prepare(fetch_http *h, const char *url)
         return h->curl;
 }
 
-int fetch_http_perform(fetch_http *h)
-{
-        struct xfer x = { .h = h, .curl = h->curl };
-        return (int)http_perform(h, &x);
-}
-
 int fetch_http_classify(fetch_http *h, const char *url, int curl_code, long status, bool *ret_transient,
                         roost_error *e)
 {
