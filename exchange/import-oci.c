@@ -201,7 +201,7 @@ static int choose(struct import_source *src, struct walk *w, const struct exchan
                   struct candidate **ret, roost_error *e)
 {
         struct candidate *pick = NULL;
-        size_t n_pick = 0, n_platform = 0;
+        size_t n_pick = 0;
         char seen[256] = "";
         for (size_t i = 0; i < w->n; i++) {
                 struct candidate *c = &w->c[i];
@@ -221,7 +221,6 @@ static int choose(struct import_source *src, struct walk *w, const struct exchan
                         c->arch = c->platform;
                 if (c->arch && !strstr(seen, c->arch) && strlen(seen) + strlen(c->arch) + 3 < sizeof(seen))
                         snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s%s", *seen ? ", " : "", c->arch);
-                n_platform += c->platform != NULL;
         }
         /* One image of one platform, that says so only in its config, is
          * taken as it is unless --arch asked for another (docker load
