@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#ifdef HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#else
 #include <zlib.h>
+#endif
 #include "common/error.h"
 #include "common/util.h"
 #include "store/store.h"
@@ -34,8 +38,14 @@ struct worker {
         EVP_MD_CTX *ctx;
         /* The diff_id's worker inflates a gzip layer and hashes what comes
          * out (OCI's diff_id: the SHA-256 of the uncompressed tar), beside
-         * the other two and over the same ring: no second pass. */
+         * the other two and over the same ring: no second pass. ISA-L's
+         * inflater where roost is built with it (three to four times
+         * zlib's), since the diff_id is what a pull waits for last. */
+#ifdef HAVE_ISAL
+        struct inflate_state *z;
+#else
         z_stream *z;
+#endif
         bool z_end; /* a gzip member ended: another may follow */
         bool z_bad; /* the stream is not gzip: no diff_id */
         uint64_t tail; /* bytes of the stream this digest has consumed */
@@ -59,6 +69,47 @@ struct store_hash {
         pthread_cond_t more, space;
 };
 
+#ifdef HAVE_ISAL
+static void gunzip_member(struct inflate_state *z)
+{
+        /* The reset forgets the input, and gzip's wrapper with it. */
+        uint8_t *next_in = z->next_in;
+        uint32_t avail_in = z->avail_in;
+        isal_inflate_reset(z);
+        z->crc_flag = ISAL_GZIP;
+        z->next_in = next_in;
+        z->avail_in = avail_in;
+}
+
+static int inflate_hash(struct worker *w, const unsigned char *p, size_t n)
+{
+        static _Thread_local unsigned char out[1 << 16];
+        struct inflate_state *z = w->z;
+        z->next_in = (uint8_t *)p;
+        z->avail_in = (uint32_t)n;
+        while (z->avail_in > 0) {
+                if (w->z_end) {
+                        /* gzip allows members one after another (pigz
+                         * writes them); each is part of the same tar. */
+                        gunzip_member(z);
+                        w->z_end = false;
+                }
+                uint32_t in_before = z->avail_in;
+                z->next_out = out;
+                z->avail_out = sizeof(out);
+                if (isal_inflate(z) < 0)
+                        return -EIO;
+                size_t got = sizeof(out) - z->avail_out;
+                if (got && !EVP_DigestUpdate(w->ctx, out, got))
+                        return -EIO;
+                if (z->block_state == ISAL_BLOCK_FINISH)
+                        w->z_end = true;
+                else if (!got && z->avail_in == in_before)
+                        return -EIO; /* no way forward: not gzip */
+        }
+        return 0;
+}
+#else
 static int inflate_hash(struct worker *w, const unsigned char *p, size_t n)
 {
         static _Thread_local unsigned char out[1 << 16];
@@ -87,6 +138,7 @@ static int inflate_hash(struct worker *w, const unsigned char *p, size_t n)
         }
         return 0;
 }
+#endif
 
 /* Bytes that are not gzip spoil the diff_id alone: the digests of the
  * blob must still say what the bytes are (a tampered download is a
@@ -238,7 +290,9 @@ void store_hash_free(store_hash *h)
         for (unsigned i = 0; i < 3; i++)
                 EVP_MD_CTX_free(h->w[i].ctx);
         if (h->w[2].z) {
+#ifndef HAVE_ISAL
                 inflateEnd(h->w[2].z);
+#endif
                 free(h->w[2].z);
         }
         free(h);
@@ -315,12 +369,17 @@ int store_hash_want_diff_id(store_hash *h)
         if (!(w->ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(w->ctx, EVP_sha256(), NULL) ||
             !(w->z = calloc(1, sizeof(*w->z))))
                 return -ENOMEM;
+#ifdef HAVE_ISAL
+        isal_inflate_init(w->z);
+        w->z->crc_flag = ISAL_GZIP; /* gzip's header and trailer, checked */
+#else
         /* 16 + MAX_WBITS: gzip's header and trailer, checked. */
         if (inflateInit2(w->z, 16 + MAX_WBITS) != Z_OK) {
                 free(w->z);
                 w->z = NULL;
                 return -ENOMEM;
         }
+#endif
         h->n = 3;
         return 0;
 }

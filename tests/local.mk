@@ -16,6 +16,11 @@ tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_store_LDADD = $(STORE_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/unit/test-digest
+tests_unit_test_digest_SOURCES = tests/unit/test-digest.c
+tests_unit_test_digest_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_unit_test_digest_LDADD = $(STORE_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test-opts
 tests_unit_test_opts_SOURCES = tests/unit/test-opts.c
 tests_unit_test_opts_CFLAGS = $(UNIT_CFLAGS)
@@ -31,7 +36,7 @@ tests_inject_eio_SOURCES = tests/inject-eio.c
 tests_inject_eio_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS)
 tests_inject_eio_LDADD = $(SECCOMP_LIBS)
 
-TESTS += tests/unit/test-store tests/unit/test-opts tests/cli.sh tests/cli-options.sh tests/roost-store.sh \
+TESTS += tests/unit/test-store tests/unit/test-digest tests/unit/test-opts tests/cli.sh tests/cli-options.sh tests/roost-store.sh \
 	tests/store-readonly.sh tests/roost-gc.sh tests/man.sh
 TESTS += tests/image-names.sh tests/store-migrate.sh tests/crash.sh tests/diskfull.sh tests/soak.sh
 EXTRA_DIST += tests/image-names.sh tests/store-migrate.sh tests/crash.sh bench/crash.sh tests/diskfull.sh tests/soak.sh \
