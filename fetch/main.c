@@ -256,19 +256,7 @@ int main(int argc, char **argv)
         /* A registry's image (docker's rule: a first component with a '.'
          * or a ':', or localhost) is "latest" by default, and its name is
          * the registry's own: docker.io/alpine is docker.io/library/alpine. */
-        r = store_ref_parse(image, NULL, &name, &tag);
-        if (r == 0 && store_ref_name_remote(name)) {
-                struct registry_ref rr;
-                if (registry_ref_parse(image, &rr) < 0)
-                        r = -ROOST_EUSAGE;
-                else {
-                        free(name);
-                        name = strdup(rr.name);
-                        registry_ref_done(&rr);
-                        if (!name)
-                                r = -ENOMEM;
-                }
-        }
+        r = registry_image_name(image, &name, &tag);
         if (r == 0 && !tag && !(tag = strdup(store_ref_name_remote(name) ? "latest" : "latest-stable")))
                 r = -ENOMEM;
         if (r < 0) {

@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "fetch/registry.h"
 #include "store/json.h"
+#include "store/store.h"
 
 /* ---- references ---- */
 
@@ -36,6 +37,27 @@ void registry_ref_done(struct registry_ref *r)
         free(r->digest);
         free(r->name);
         memset(r, 0, sizeof(*r));
+}
+
+int registry_image_name(const char *image, char **ret_name, char **ret_tag)
+{
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        int r = store_ref_parse(image, NULL, &name, &tag);
+        if (r < 0)
+                return r == -ENOMEM ? r : -ROOST_EUSAGE;
+        if (store_ref_name_remote(name)) {
+                struct registry_ref rr;
+                if (registry_ref_parse(image, &rr) < 0)
+                        return -ROOST_EUSAGE;
+                free(name);
+                name = strdup(rr.name);
+                registry_ref_done(&rr);
+                if (!name)
+                        return -ENOMEM;
+        }
+        *ret_name = TAKE_PTR(name);
+        *ret_tag = TAKE_PTR(tag);
+        return 0;
 }
 
 int registry_ref_parse(const char *text, struct registry_ref *ret)

@@ -29,6 +29,11 @@ bool registry_ref_is_remote(const char *text);
  * (an invalid name, tag or digest, a digest not sha256). */
 int registry_ref_parse(const char *text, struct registry_ref *ret);
 void registry_ref_done(struct registry_ref *r);
+/* IMAGE ("alpine:3.20", "docker.io/alpine:3.22") as the store names it:
+ * *RET_NAME, and *RET_TAG or NULL when none is given. A registry's image
+ * gets the registry's own name (docker.io/alpine is
+ * docker.io/library/alpine). -ROOST_EUSAGE for anything else. */
+int registry_image_name(const char *image, char **ret_name, char **ret_tag);
 
 /* ---- a 401's challenge ---- */
 

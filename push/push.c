@@ -125,18 +125,7 @@ static int manifest_add(struct job *j, const char *hex, json_t *platform, roost_
 static int image_read(struct job *j, const char *image, struct store_ref *ref, roost_error *e)
 {
         _cleanup_free_ char *name = NULL, *tag = NULL;
-        int r = store_ref_parse(image, NULL, &name, &tag);
-        if (r == 0 && store_ref_name_remote(name)) {
-                struct registry_ref rr;
-                if (registry_ref_parse(image, &rr) < 0)
-                        r = -ROOST_EUSAGE;
-                else {
-                        free(name);
-                        name = strdup(rr.name);
-                        registry_ref_done(&rr);
-                        r = name ? 0 : -ENOMEM;
-                }
-        }
+        int r = registry_image_name(image, &name, &tag);
         if (r < 0)
                 return fetch_fail(e, r == -ENOMEM ? r : -ROOST_EUSAGE, "'%s' is not a valid image name", image);
         const char *arch = j->o->arch ? j->o->arch : host_alpine_arch();
