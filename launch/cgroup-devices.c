@@ -375,6 +375,9 @@ static int dev_own(cgroup *c, int version, const char *id, const struct cgroup_d
                         return r;
                 EXPLAIN("mkdir(\"%s\") — this launch's device cgroup (%s), its list: %s", own,
                         dev_what(version), cgroup_devices_list(d, list, sizeof(list)));
+                _cleanup_close_ int guard = cgroup_sweep_guard(roost, e);
+                if (guard < 0)
+                        return guard;
                 if ((r = dev_mkdir(own, true, e)) < 0)
                         return r;
                 if (!(c->dev_own = strdup(own))) {

@@ -36,6 +36,12 @@ int cgroup_caller_dir(const char *controller, char **ret);
 /* Remove DIR and the cgroups below it, killing what keeps them busy when
  * KILLS; whether DIR is gone. */
 bool cgroup_rmdir_tree(const char *dir, bool kills);
+/* ROOST (the folder of launches' cgroups) held shared while a launch
+ * makes its cgroup there and locks it; cgroup_cleanup_stale holds it
+ * exclusively while it sweeps, and so never takes a cgroup made a moment
+ * ago, empty and not yet locked, for a dead launch's. The fd, to close
+ * once the new cgroup is locked. */
+int cgroup_sweep_guard(const char *roost, roost_error *e);
 /* Let go of the device cgroup's names and descriptors (its directory
  * stays). */
 void cgroup_dev_release(cgroup *c);

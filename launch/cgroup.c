@@ -8,7 +8,9 @@
  * it holds an flock on the cgroup's directory; cgroup_cleanup_stale only
  * removes cgroups nobody holds and nothing runs in, so a launch that was
  * SIGKILLed leaves a cgroup the next launch or `roost gc` removes, and a
- * launch in progress is never disturbed. */
+ * launch in progress is never disturbed: not even between its mkdir and
+ * its flock, since it holds the folder roost/ shared from one to the
+ * other and a sweep takes roost/ exclusively (cgroup_sweep_guard). */
 #include "config.h"
 #include <ctype.h>
 #include <dirent.h>
@@ -306,8 +308,8 @@ static int limits_v2(cgroup *c, const struct cgroup_limits *l, roost_error *e)
         return 0;
 }
 
-/* Taken right after mkdir, before cgroup_cleanup_stale could see the new
- * directory empty and unlocked for long. */
+/* Taken right after mkdir, under cgroup_sweep_guard, so that
+ * cgroup_cleanup_stale never sees the new directory empty and unlocked. */
 static int lock_dir(cgroup *c, int i, roost_error *e)
 {
         c->lockfd[i] = open(c->path[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -316,14 +318,36 @@ static int lock_dir(cgroup *c, int i, roost_error *e)
         return 0;
 }
 
-/* Create leaf PATH (which must not exist yet: ids are unique) and keep it
- * in slot I only once it is ours. */
-static int make_leaf(cgroup *c, int i, const char *path, roost_error *e)
+int cgroup_sweep_guard(const char *roost, roost_error *e)
 {
+        int fd = open(roost, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_SH) < 0) {
+                int r = roost_error_set(e, -errno, "locking cgroup %s", roost);
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* Create leaf PATH below ROOST (PATH must not exist yet: ids are unique)
+ * and keep it in slot I only once it is ours. */
+static int make_leaf(cgroup *c, int i, const char *roost, const char *path, roost_error *e)
+{
+        _cleanup_close_ int guard = cgroup_sweep_guard(roost, e);
+        if (guard < 0)
+                return guard;
         int r = make_dir(path, true, e);
         if (r < 0)
                 return r;
         EXPLAIN("mkdir(\"%s\") — the container's cgroup, below launch's own", path);
+        /* Tests: stay in the gap between the mkdir and the lock, so that a
+         * sweep can be run into it (tests/harden-limits.sh). */
+        const char *gap = getenv("ROOST_LAUNCH_TEST_CGROUP_GAP");
+        if (gap) {
+                fprintf(stderr, "launch: test: %s made, not yet locked\n", path);
+                usleep((useconds_t)(atof(gap) * 1e6));
+        }
         if (!(c->path[i] = strdup(path))) {
                 rmdir(path);
                 return -ENOMEM;
@@ -363,7 +387,7 @@ static int limits_create(cgroup *c, const char *id, const struct cgroup_limits *
                 char leaf[PATH_MAX];
                 if ((r = cgroup_join(leaf, sizeof(leaf), roost, id)) < 0)
                         return r;
-                if ((r = make_leaf(c, 0, leaf, e)) < 0)
+                if ((r = make_leaf(c, 0, roost, leaf, e)) < 0)
                         return r;
                 return limits_v2(c, l, e);
         }
@@ -387,7 +411,7 @@ static int limits_create(cgroup *c, const char *id, const struct cgroup_limits *
                 char leaf[PATH_MAX];
                 if ((r = cgroup_join(leaf, sizeof(leaf), roost, id)) < 0)
                         return r;
-                if ((r = make_leaf(c, i, leaf, e)) < 0)
+                if ((r = make_leaf(c, i, roost, leaf, e)) < 0)
                         return r;
         }
         return limits_v1(c, l, e);
@@ -584,6 +608,11 @@ static int cleanup_in(const char *base)
         char roost[PATH_MAX];
         int n = 0;
         if (cgroup_join(roost, sizeof(roost), base, "roost") < 0)
+                return 0;
+        /* A launch between its mkdir and its lock holds this shared: its
+         * cgroup is not a dead one. The next sweep will look again. */
+        _cleanup_close_ int guard = open(roost, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (guard < 0 || flock(guard, LOCK_EX | LOCK_NB) < 0)
                 return 0;
         DIR *d = opendir(roost);
         if (!d)

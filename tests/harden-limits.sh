@@ -110,4 +110,19 @@ done
 run_cmd roost gc --store "$STORE"
 is "$rc" 0 "roost gc after the launch was killed"
 [ -n "$own" ] && [ ! -e "${own%/container}" ]; ok $? "... removed its device cgroup with all below it"
+
+# ---- a sweep (roost gc's, or another launch's) while a launch has made
+# its cgroup but not yet locked it leaves that cgroup alone: the launch
+# holds the folder of launches' cgroups shared from its mkdir to its lock,
+# and a sweep takes it exclusively or waits for the next time. The test
+# hook holds the launch in that gap for a second.
+ROOST_LAUNCH_TEST_CGROUP_GAP=1 launch --store "$STORE" --rootfs "$ROOTFS" --pids 32 true \
+        >"$TEST_TMP/gap.out" 2>"$TEST_TMP/gap.err" &
+lpid=$!
+for _ in $(seq 100); do grep -q "not yet locked" "$TEST_TMP/gap.err" && break; sleep 0.02; done
+grep -q "not yet locked" "$TEST_TMP/gap.err"; ok $? "a launch stopped between its cgroup's mkdir and its lock"
+run_cmd roost gc --store "$STORE"
+is "$rc" 0 "roost gc runs meanwhile"
+wait "$lpid"; lrc=$?
+is "$lrc" 0 "... and the launch goes on with its cgroup ($(grep -v 'not yet locked' "$TEST_TMP/gap.err" | head -c 300))"
 tap_done
