@@ -104,7 +104,9 @@ static int inflate_hash(struct worker *w, const unsigned char *p, size_t n)
                         int r = isal_read_gzip_header(z, &w->gz);
                         if (r == ISAL_END_INPUT && z->avail_in == 0)
                                 break; /* the header goes on in the next piece */
-                        if (r != ISAL_DECOMP_OK)
+                        /* Reserved flags are an error (RFC 1952), as
+                         * zlib has them; ISA-L lets them pass. */
+                        if (r != ISAL_DECOMP_OK || (w->gz.flags & 0xe0))
                                 return -EIO;
                         continue; /* the data may start in the next piece */
                 }

@@ -237,6 +237,16 @@ static void test_diff_id_shapes(void **state)
                 free(h.p);
         }
 
+        /* A reserved flag bit in a member's header (RFC 1952 asks for an
+         * error): no diff_id, in the first member or a later one. */
+        struct buf res = join(&gz, &gz);
+        res.p[3] |= 0x20;
+        assert_int_equal(diff_id_of(&res, 65537, got), -ROOST_EFORMAT);
+        res.p[3] &= 0x1f;
+        res.p[gz.n + 3] |= 0x80;
+        assert_int_equal(diff_id_of(&res, 65537, got), -ROOST_EFORMAT);
+        free(res.p);
+
         free(plain.p);
         free(gz.p);
         free(gz_empty.p);
