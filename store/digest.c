@@ -43,6 +43,10 @@ struct worker {
          * zlib's), since the diff_id is what a pull waits for last. */
 #ifdef HAVE_ISAL
         struct inflate_state *z;
+        /* A member's header, read by us: isal_inflate reads it with a
+         * header of its own each call, and so checks FHCRC over the last
+         * piece of a header that spans pieces only. */
+        struct isal_gzip_header gz;
 #else
         z_stream *z;
 #endif
@@ -70,15 +74,17 @@ struct store_hash {
 };
 
 #ifdef HAVE_ISAL
-static void gunzip_member(struct inflate_state *z)
+static void gunzip_member(struct worker *w)
 {
         /* The reset forgets the input, and gzip's wrapper with it. */
+        struct inflate_state *z = w->z;
         uint8_t *next_in = z->next_in;
         uint32_t avail_in = z->avail_in;
         isal_inflate_reset(z);
         z->crc_flag = ISAL_GZIP;
         z->next_in = next_in;
         z->avail_in = avail_in;
+        isal_gzip_header_init(&w->gz);
 }
 
 static int inflate_hash(struct worker *w, const unsigned char *p, size_t n)
@@ -91,8 +97,18 @@ static int inflate_hash(struct worker *w, const unsigned char *p, size_t n)
                 if (w->z_end) {
                         /* gzip allows members one after another (pigz
                          * writes them); each is part of the same tar. */
-                        gunzip_member(z);
+                        gunzip_member(w);
                         w->z_end = false;
+                }
+                if (!z->wrapper_flag) {
+                        int r = isal_read_gzip_header(z, &w->gz);
+                        if (r == ISAL_END_INPUT && z->avail_in == 0)
+                                break; /* the header goes on in the next piece */
+                        /* Reserved flags are an error (RFC 1952), as
+                         * zlib has them; ISA-L lets them pass. */
+                        if (r != ISAL_DECOMP_OK || (w->gz.flags & 0xe0))
+                                return -EIO;
+                        continue; /* the data may start in the next piece */
                 }
                 uint32_t in_before = z->avail_in;
                 z->next_out = out;
@@ -372,6 +388,7 @@ int store_hash_want_diff_id(store_hash *h)
 #ifdef HAVE_ISAL
         isal_inflate_init(w->z);
         w->z->crc_flag = ISAL_GZIP; /* gzip's header and trailer, checked */
+        isal_gzip_header_init(&w->gz);
 #else
         /* 16 + MAX_WBITS: gzip's header and trailer, checked. */
         if (inflateInit2(w->z, 16 + MAX_WBITS) != Z_OK) {

@@ -53,6 +53,42 @@ static struct buf gzip(const struct buf *in)
         return out;
 }
 
+/* IN as one gzip member whose header carries FEXTRA, FNAME and FCOMMENT,
+ * each field EACH bytes long (FEXTRA's at most 65535), and FHCRC if HCRC. */
+static struct buf gzip_header(const struct buf *in, size_t each, int hcrc)
+{
+        z_stream z = { 0 };
+        gz_header hd = { 0 };
+        unsigned char *extra = malloc(each), *name = malloc(each + 1), *comment = malloc(each + 1);
+        assert_true(extra && name && comment);
+        memset(extra, 'x', each);
+        memset(name, 'n', each);
+        name[each] = 0;
+        memset(comment, 'c', each);
+        comment[each] = 0;
+        hd.extra = extra;
+        hd.extra_len = (uInt)each;
+        hd.name = name;
+        hd.comment = comment;
+        hd.hcrc = hcrc;
+        assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        assert_int_equal(deflateSetHeader(&z, &hd), Z_OK);
+        size_t room = deflateBound(&z, in->n) + 3 * each + 64;
+        struct buf out = { malloc(room), 0 };
+        assert_non_null(out.p);
+        z.next_in = in->p;
+        z.avail_in = (uInt)in->n;
+        z.next_out = out.p;
+        z.avail_out = (uInt)room;
+        assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+        out.n = z.total_out;
+        deflateEnd(&z);
+        free(extra);
+        free(name);
+        free(comment);
+        return out;
+}
+
 static struct buf join(const struct buf *a, const struct buf *b)
 {
         struct buf c = { malloc(a->n + b->n), a->n + b->n };
@@ -149,10 +185,83 @@ static void test_diff_id(void **state)
         }
 }
 
+/* gzip's less common shapes: an empty member, alone or between others, a
+ * stream whose pieces end exactly at a member's end, and headers with
+ * every optional field, small and large, fed in pieces that split them. */
+static void test_diff_id_shapes(void **state)
+{
+        (void)state;
+        static const size_t steps[] = { 1, 7, 4096, 65537 };
+        struct buf empty = { NULL, 0 }, plain = payload(300000, 5), gz = gzip(&plain);
+        struct buf gz_empty = gzip(&empty);
+        char want[STORE_SHA256_HEX + 1], got[STORE_SHA256_HEX + 1];
+
+        sha256_hex(&empty, want);
+        for (size_t j = 0; j < ELEMENTSOF(steps); j++) {
+                assert_int_equal(diff_id_of(&gz_empty, steps[j], got), 0);
+                assert_string_equal(got, want);
+        }
+
+        /* An empty member before, between and after the data's. */
+        struct buf a = join(&gz_empty, &gz), b = join(&a, &gz_empty), c = join(&b, &gz);
+        struct buf two = join(&plain, &plain);
+        sha256_hex(&plain, want);
+        for (size_t j = 1; j < ELEMENTSOF(steps); j++) {
+                assert_int_equal(diff_id_of(&b, steps[j], got), 0);
+                assert_string_equal(got, want);
+        }
+        sha256_hex(&two, want);
+        for (size_t j = 1; j < ELEMENTSOF(steps); j++) {
+                assert_int_equal(diff_id_of(&c, steps[j], got), 0);
+                assert_string_equal(got, want);
+        }
+
+        /* Pieces that end exactly where a member does. */
+        struct buf gg = join(&gz, &gz);
+        assert_int_equal(diff_id_of(&gg, gz.n, got), 0);
+        assert_string_equal(got, want);
+        sha256_hex(&plain, want);
+        assert_int_equal(diff_id_of(&gz, gz.n, got), 0);
+        assert_string_equal(got, want);
+
+        /* Optional header fields, and one header past any buffer's size. */
+        static const size_t eaches[] = { 1, 300, 5000, 65535 };
+        for (size_t i = 0; i < 2 * ELEMENTSOF(eaches); i++) {
+                struct buf h = gzip_header(&plain, eaches[i / 2], (int)(i % 2));
+                for (size_t j = 0; j < ELEMENTSOF(steps); j++) {
+                        if (steps[j] == 1 && eaches[i / 2] > 300)
+                                continue;
+                        assert_int_equal(diff_id_of(&h, steps[j], got), 0);
+                        assert_string_equal(got, want);
+                }
+                free(h.p);
+        }
+
+        /* A reserved flag bit in a member's header (RFC 1952 asks for an
+         * error): no diff_id, in the first member or a later one. */
+        struct buf res = join(&gz, &gz);
+        res.p[3] |= 0x20;
+        assert_int_equal(diff_id_of(&res, 65537, got), -ROOST_EFORMAT);
+        res.p[3] &= 0x1f;
+        res.p[gz.n + 3] |= 0x80;
+        assert_int_equal(diff_id_of(&res, 65537, got), -ROOST_EFORMAT);
+        free(res.p);
+
+        free(plain.p);
+        free(gz.p);
+        free(gz_empty.p);
+        free(a.p);
+        free(b.p);
+        free(c.p);
+        free(two.p);
+        free(gg.p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_diff_id),
+                cmocka_unit_test(test_diff_id_shapes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
