@@ -197,12 +197,18 @@ static int bearer(struct registry_session *s, fetch_http *h, const struct regist
                                             : "an anonymous pull",
                                   text, s->user ? "" : registry_session_hint(s, hint, sizeof(hint)));
         }
+        /* An answer that is no token is the server's failure (exit 4),
+         * not a verification's. */
+        if (r == -ROOST_ESIZE)
+                return fetch_fail(e, -ROOST_EPROTO, "%s%sthe token server of %s gave no token (over %u bytes)",
+                                  LEAD(s), s->registry, TOKEN_MAX);
         if (r < 0 || (r = k) < 0)
                 return r;
         r = registry_token_parse(body, len, &token);
         explicit_bzero(body, len);
         if (r == -ROOST_EFORMAT)
-                return fetch_fail(e, r, "%s%sthe token server of %s gave no token", LEAD(s), s->registry);
+                return fetch_fail(e, -ROOST_EPROTO, "%s%sthe token server of %s gave no token", LEAD(s),
+                                  s->registry);
         if (r < 0)
                 return r;
         secret_freep(&s->auth);

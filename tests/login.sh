@@ -234,6 +234,16 @@ like "$(tr '\n' ' ' <"$TOKEN_LOG")" "GET /v2/ auth=none GET /token auth=basic GE
         "...a challenge, a token asked with Basic credentials, /v2/ again with it"
 is "$(jq -r --arg r "$TOKEN_REGISTRY" '.auths[$r].auth' "$auth")" "$(printf 'tok:en-Pa55' | base64)" "...and kept"
 tokenserver_stop
+# A token server whose 200 holds no token: a registry's failure (4, as
+# login's exit codes say), not a verification one, and nothing written.
+for bad in garbage huge ctl; do
+        tokenserver_start users=tok:en-Pa55 bad-token=$bad || bail "the token server could not start"
+        run_cmd L -u tok --password-stdin "$TOKEN_REGISTRY" <<<"en-Pa55"
+        is "$rc:$(printf '%s\n' "$err" | wc -l)" "4:1" "Bearer: a token server answering $bad: exit 4, one line"
+        like "$err" "token server of $TOKEN_REGISTRY gave no token" "...saying so"
+        is "$(jq -r --arg r "$TOKEN_REGISTRY" '.auths[$r]' "$auth")" null "...and nothing is written"
+        tokenserver_stop
+done
 
 # --- plain HTTP: no credential is sent ---
 registry_stop

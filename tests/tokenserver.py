@@ -35,6 +35,9 @@ Options:
   cut-upload=N  the first N PUT or PATCH requests of an upload with over
                 100 KB of body: half of it is read, then the connection is
                 closed with no answer (a registry gone mid-upload)
+  bad-token=K   the token server's 200 is no token: K "garbage" (HTML),
+                "huge" (a JSON string of 2 MiB), "ctl" (a token holding a
+                line break)
   log-scope     a /token line says the scopes asked: " scope=A scope=B"
   slow          every blob is answered a second late, and logged as
                 "blob <digest> inflight=<N>": how many blob answers were
@@ -65,6 +68,7 @@ opts = sys.argv[7:]
 uses = next((int(o[5:]) for o in opts if o.startswith("uses=")), 1000000)
 users = next((o[6:] for o in opts if o.startswith("users=")), None)
 cuts = next((int(o[11:]) for o in opts if o.startswith("cut-upload=")), 0)
+bad_token = next((o[10:] for o in opts if o.startswith("bad-token=")), None)
 state = {"tokens": {}, "throttled": False, "cut": False, "cuts": cuts, "inflight": 0}
 lock = threading.Lock()
 fail = next((o[5:] for o in opts if o.startswith("fail=")), None)
@@ -174,6 +178,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 want = "Basic " + base64.b64encode(users.encode()).decode()
                 if auth != want:
                     return self.error(401, "UNAUTHORIZED", "bad credentials")
+            if bad_token == "garbage":
+                return self.send(200, b"<html>a login page</html>", [("Content-Type", "text/html")])
+            if bad_token == "huge":
+                return self.send(200, json.dumps({"token": "x" * (2 << 20)}).encode(),
+                                 [("Content-Type", "application/json")])
+            if bad_token == "ctl":
+                return self.send(200, b'{"token": "a\\r\\nX-Injected: 1"}', [("Content-Type", "application/json")])
             token = secrets.token_hex(16)
             state["tokens"][token] = uses
             return self.send(200, json.dumps({"token": token, "expires_in": 60}).encode(),
