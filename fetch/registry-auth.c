@@ -290,12 +290,18 @@ int registry_creds_remove(const char *file, const char *registry)
         if (!o)
                 return err;
         json_t *auths = json_object_get(o, "auths");
-        if (json_object_del(auths, registry) < 0) {
-                char url[300];
-                snprintf(url, sizeof(url), "https://%s", registry);
-                if (json_object_del(auths, url) < 0)
-                        return -ENOENT;
-        }
+        char url[300];
+        snprintf(url, sizeof(url), "https://%s", registry);
+        /* Every key entry_of reads for it: one left would still be used. */
+        bool hub = !strcmp(registry, "docker.io");
+        const char *keys[] = { registry, url, hub ? "https://index.docker.io/v1/" : NULL,
+                               hub ? "index.docker.io" : NULL };
+        bool removed = false;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (keys[i] && json_object_del(auths, keys[i]) == 0)
+                        removed = true;
+        if (!removed)
+                return -ENOENT;
         return save(file, o);
 }
 

@@ -127,6 +127,14 @@ is "$rc" 0 "logout succeeds"
 is "$(jq -c --arg r "$REGISTRY" '[.auths[$r], .auths["other.example"] != null, .credHelpers["helped.example"], .kept]' "$auth")" \
         '[null,true,"secretservice",1]' "...removing that entry alone"
 is "$(stat -c %a "$auth")" 600 "...the file still 0600"
+# docker's older key (https://HOST) beside podman's: logout removes both, or
+# the credentials it said it removed would still be used.
+both=$(jq --arg r "$REGISTRY" --arg a "$pw64" '.auths[$r] = {auth: $a} | .auths["https://" + $r] = {auth: $a}' "$auth")
+printf '%s\n' "$both" >"$auth"
+run_cmd roost logout "$REGISTRY"
+is "$rc" 0 "logout of a registry kept under both HOST and https://HOST"
+run_cmd roost login --get-login "$REGISTRY"
+is "$rc" 3 "...leaves no credentials for it"
 run_cmd roost logout "$REGISTRY"
 is "$rc:$(printf '%s\n' "$err" | wc -l)" "3:1" "logout again: not logged in, exit 3, one line"
 run_cmd pull -q --store "$TEST_TMP/store-none" --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1"

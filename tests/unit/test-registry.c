@@ -121,6 +121,17 @@ static void test_credentials(void **state)
         free(u);
         free(p);
         assert_int_equal(registry_creds_lookup(other, "bad", &u, &p), -ROOST_EFORMAT);
+        /* logout of Docker Hub leaves no key a lookup would read */
+        f = fopen(other, "w");
+        fputs("{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"},\"docker.io\":{\"auth\":\"dTpw\"},"
+              "\"index.docker.io\":{\"auth\":\"dTpw\"},\"ghcr.io\":{\"auth\":\"dTpw\"}}}",
+              f);
+        fclose(f);
+        assert_int_equal(registry_creds_remove(other, "docker.io"), 0);
+        assert_int_equal(registry_creds_lookup(other, "docker.io", &u, &p), -ENOENT);
+        assert_int_equal(registry_creds_lookup(other, "ghcr.io", &u, &p), 0);
+        free(u);
+        free(p);
         char cmd[200];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         assert_int_equal(system(cmd), 0);
