@@ -197,6 +197,13 @@ run_cmd P -q app:1 "$TOKEN_REGISTRY/tok/slow:1"
 is "$rc" 0 "a 429 with retries left: pushed"
 like "$err" "HTTP 429; retry 1 of [0-9]+ in 1 s" "...after waiting what Retry-After says"
 tokenserver_stop
+# A Retry-After longer than --timeout: waited within it, not for an hour.
+tokenserver_start 429-once retry-after=3600 || bail "the token server could not start"
+t0=$SECONDS
+run_cmd timeout 120 push --store "$store" --cacert "$REGISTRY_CA" -q --timeout 3 app:1 "$TOKEN_REGISTRY/tok/slow2:1"
+is "$rc" 0 "a 429 asking for an hour, with --timeout 3: pushed"
+[ $((SECONDS - t0)) -lt 30 ]; ok $? "...having waited no longer than --timeout allows"
+tokenserver_stop
 
 # A damaged store blob: the registry computes another digest.
 damaged=$TEST_TMP/store-damaged

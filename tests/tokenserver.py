@@ -25,6 +25,7 @@ Options:
                 storage/<digest>: another host than the one asked
   429-once      the first manifest request (a GET, or a push's PUT) gets
                 429, Retry-After: 1 and TOOMANYREQUESTS
+  retry-after=V 429-once's Retry-After is V
   users=U:P     the token server wants these Basic credentials
   bad-manifest  manifests are served with a byte more than their digest's
   lie-size      an image manifest's last layer is said to be 10 bytes
@@ -68,6 +69,7 @@ opts = sys.argv[7:]
 uses = next((int(o[5:]) for o in opts if o.startswith("uses=")), 1000000)
 users = next((o[6:] for o in opts if o.startswith("users=")), None)
 cuts = next((int(o[11:]) for o in opts if o.startswith("cut-upload=")), 0)
+retry_after = next((o[12:] for o in opts if o.startswith("retry-after=")), "1")
 bad_token = next((o[10:] for o in opts if o.startswith("bad-token=")), None)
 state = {"tokens": {}, "throttled": False, "cut": False, "cuts": cuts, "inflight": 0}
 lock = threading.Lock()
@@ -141,7 +143,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "/manifests/" in path and "429-once" in opts and not state["throttled"]:
             state["throttled"] = True
             self.rfile.read(length)
-            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", "1")])
+            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", retry_after)])
         if method in ("PUT", "PATCH") and length > 100000 and state["cuts"] > 0:
             state["cuts"] -= 1
             self.rfile.read(length // 2)
@@ -214,7 +216,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.forward(method, path)
         if "/manifests/" in path and "429-once" in opts and not state["throttled"]:
             state["throttled"] = True
-            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", "1")])
+            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", retry_after)])
         if "/blobs/" in path and "redirect" in opts:
             digest = path.rsplit("/", 1)[1]
             state.setdefault("blob_paths", {})[digest] = path
