@@ -197,6 +197,12 @@ run_cmd P -q app:1 "$TOKEN_REGISTRY/tok/slow:1"
 is "$rc" 0 "a 429 with retries left: pushed"
 like "$err" "HTTP 429; retry 1 of [0-9]+ in 1 s" "...after waiting what Retry-After says"
 tokenserver_stop
+# A hostile Retry-After: no terminal escape reaches the message.
+tokenserver_start 429-once "retry-after=1"$'\e]0;pwned\a\e[2J' || bail "the token server could not start"
+run_cmd P -q --retries 0 app:1 "$TOKEN_REGISTRY/tok/slow3:1"
+is "$rc:$(wc -l <<<"$err")" "4:1" "a 429 whose Retry-After holds terminal escapes: exit 4, one line"
+[[ $err != *$'\e'* && $err != *$'\a'* ]]; ok $? "...and no control character in it"
+tokenserver_stop
 # A Retry-After longer than --timeout: waited within it, not for an hour.
 tokenserver_start 429-once retry-after=3600 || bail "the token server could not start"
 t0=$SECONDS
