@@ -143,16 +143,21 @@ static int decode(const char *b64, char **ret_user, char **ret_pass)
                 k--;
         out[k] = 0;
         char *colon = memchr(out, ':', (size_t)k);
+        int r = 0;
         if (!colon || memchr(out, 0, (size_t)k))
-                return -ROOST_EFORMAT;
-        *colon = 0;
-        if (!(*ret_user = strdup((char *)out)))
-                return -ENOMEM;
-        if (!(*ret_pass = strdup(colon + 1))) {
-                free(*ret_user);
-                return -ENOMEM;
+                r = -ROOST_EFORMAT;
+        else {
+                *colon = 0;
+                if (!(*ret_user = strdup((char *)out)))
+                        r = -ENOMEM;
+                else if (!(*ret_pass = strdup(colon + 1))) {
+                        free(*ret_user);
+                        r = -ENOMEM;
+                }
         }
-        return 0;
+        /* The password in clear: gone before the buffer is freed. */
+        explicit_bzero(out, n / 4 * 3 + 1);
+        return r;
 }
 
 static int lookup_in(const char *file, const char *registry, char **ret_user, char **ret_pass)
