@@ -197,6 +197,13 @@ run_cmd P -q app:1 "$TOKEN_REGISTRY/tok/slow:1"
 is "$rc" 0 "a 429 with retries left: pushed"
 like "$err" "HTTP 429; retry 1 of [0-9]+ in 1 s" "...after waiting what Retry-After says"
 tokenserver_stop
+# An upload's Location on another host: its requests carry no Authorization.
+tokenserver_start upload-elsewhere || bail "the token server could not start"
+run_cmd P -q --chunk-size 1M alpine:3.20 "$TOKEN_REGISTRY/tok/elsewhere:1"
+is "$rc" 0 "uploads sent where another host's Location says: pushed"
+ups=$(grep -E '^(PUT|PATCH) /v2/tok/elsewhere/blobs/uploads/' "$TOKEN_LOG")
+[ -n "$ups" ] && ! grep -qv 'auth=none$' <<<"$ups"; ok $? "...with no Authorization on any of them"
+tokenserver_stop
 # A hostile Retry-After: no terminal escape reaches the message.
 tokenserver_start 429-once "retry-after=1"$'\e]0;pwned\a\e[2J' || bail "the token server could not start"
 run_cmd P -q --retries 0 app:1 "$TOKEN_REGISTRY/tok/slow3:1"

@@ -26,6 +26,9 @@ Options:
   429-once      the first manifest request (a GET, or a push's PUT) gets
                 429, Retry-After: 1 and TOOMANYREQUESTS
   retry-after=V 429-once's Retry-After is V
+  upload-elsewhere  an upload's Location names https://localhost:PORT
+                (another host than the one asked), where the upload's
+                requests are taken without a token
   users=U:P     the token server wants these Basic credentials
   bad-manifest  manifests are served with a byte more than their digest's
   lie-size      an image manifest's last layer is said to be 10 bytes
@@ -157,7 +160,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         keep = []
         for k, v in headers:
             if k.lower() == "location":
-                v = v.replace(upstream, "https://127.0.0.1:%d" % port)
+                v = v.replace(upstream, "https://%s:%d" % (
+                    "localhost" if "upload-elsewhere" in opts else "127.0.0.1", port))
             if k.lower() in ("content-type", "docker-content-digest", "location", "range", "docker-upload-uuid"):
                 keep.append((k, v))
         if method == "HEAD":
@@ -198,6 +202,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not path.startswith("/v2/"):
             return self.send(404)
         token = auth[7:] if kind == "bearer" else None
+        if "upload-elsewhere" in opts and "/blobs/uploads/" in path and \
+                (self.headers.get("Host") or "").startswith("localhost"):
+            return self.forward(method, path)
         if token not in state["tokens"] or state["tokens"][token] <= 0:
             parts = path.split("?", 1)[0].split("/")
             kinds = [i for i, p in enumerate(parts) if p in ("blobs", "manifests")]
