@@ -246,7 +246,7 @@ static const char *const octet[] = { "Content-Type: application/octet-stream", N
 static int upload_chunked(struct job *j, const struct blob *b, int fd, char **url, struct progress_ctx *p,
                           struct fetch_reply *rep, roost_error *e)
 {
-        uint64_t off = 0, chunk = j->o->chunk_size;
+        uint64_t off = 0, chunk = j->o->chunk_size, resumed = 0;
         int failures = 0;
         char what[96];
         snprintf(what, sizeof(what), "uploading blob sha256:%.12s", b->hex);
@@ -267,7 +267,6 @@ static int upload_chunked(struct job *j, const struct blob *b, int fd, char **ur
                         if ((r = location(j, rep, what, url, e)) < 0)
                                 return r;
                         off += n;
-                        failures = 0;
                         continue;
                 }
                 bool transient = r < 0 ? rep->transient : rep->status >= 500;
@@ -292,6 +291,13 @@ static int upload_chunked(struct job *j, const struct blob *b, int fd, char **ur
                 if (off > b->size)
                         return fetch_fail(e, -ROOST_EHTTP, "%s: %s says it has more bytes than the blob holds",
                                           what, j->g.dest.registry);
+                /* Failures in a row are those the registry's own count of
+                 * the upload did not pass: a chunk it accepted and then lost
+                 * is no progress. */
+                if (off > resumed) {
+                        resumed = off;
+                        failures = 0;
+                }
                 if (rep->location) {
                         free(*url);
                         if ((r = location(j, rep, what, url, e)) < 0)

@@ -197,6 +197,14 @@ run_cmd P -q app:1 "$TOKEN_REGISTRY/tok/slow:1"
 is "$rc" 0 "a 429 with retries left: pushed"
 like "$err" "HTTP 429; retry 1 of [0-9]+ in 1 s" "...after waiting what Retry-After says"
 tokenserver_stop
+# A registry that accepts chunks and then says it holds one byte, over
+# and over: the retries run out (exit 4), the upload does not go on forever.
+tokenserver_start upload-regress || bail "the token server could not start"
+run_cmd timeout 120 push --store "$store" --cacert "$REGISTRY_CA" -q --retries 2 --chunk-size 1M alpine:3.20 \
+        "$TOKEN_REGISTRY/tok/regress:1"
+is "$rc" 4 "an upload the registry loses again and again: exit 4 after the retries"
+like "$(tail -1 <<<"$err")" "^push: uploading blob sha256:.*UNKNOWN: lost it" "...its last line the registry's refusal"
+tokenserver_stop
 # An upload's Location on another host: its requests carry no Authorization.
 tokenserver_start upload-elsewhere || bail "the token server could not start"
 run_cmd P -q --chunk-size 1M alpine:3.20 "$TOKEN_REGISTRY/tok/elsewhere:1"

@@ -29,6 +29,10 @@ Options:
   upload-elsewhere  an upload's Location names https://localhost:PORT
                 (another host than the one asked), where the upload's
                 requests are taken without a token
+  upload-regress  a chunked upload's PATCHes are taken here, not passed
+                on: every other one is accepted (202), the rest answered
+                500, and the upload's status says it holds one byte (a
+                registry that loses what it accepted, over and over)
   users=U:P     the token server wants these Basic credentials
   bad-manifest  manifests are served with a byte more than their digest's
   lie-size      an image manifest's last layer is said to be 10 bytes
@@ -219,6 +223,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.error(401, "UNAUTHORIZED", "authentication required",
                               [("WWW-Authenticate", challenge)])
         state["tokens"][token] -= 1
+        if "upload-regress" in opts and "/blobs/uploads/" in path and method in ("PATCH", "GET"):
+            here = [("Location", "https://127.0.0.1:%d%s" % (port, path))]
+            if method == "GET":
+                return self.send(204, b"", here + [("Range", "0-0")])
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state["patches"] = state.get("patches", 0) + 1
+            if state["patches"] % 2:
+                return self.send(202, b"", here)
+            return self.error(500, "UNKNOWN", "lost it")
         if method != "GET":
             return self.forward(method, path)
         if "/manifests/" in path and "429-once" in opts and not state["throttled"]:
