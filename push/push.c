@@ -6,6 +6,7 @@
  * where it came from, when it was stored). Blobs are read from their store
  * files as they are sent. */
 #include "config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,9 +433,14 @@ static int manifest_put(struct job *j, const char *reference, const char *media_
         int r = push_session_send(&j->g, &s, true, &rep, e);
         if (r == 0 && rep.status != 201)
                 r = push_session_failed(&j->g, what, &rep, e);
-        if (r == 0 && rep.digest && (strncmp(rep.digest, "sha256:", 7) != 0 || strcmp(rep.digest + 7, hex) != 0))
-                r = fetch_fail(e, -ROOST_EDIGEST, "%s: %s stored it as %.80s", what, j->g.dest.registry,
-                               rep.digest);
+        if (r == 0 && rep.digest && (strncmp(rep.digest, "sha256:", 7) != 0 || strcmp(rep.digest + 7, hex) != 0)) {
+                char said[81]; /* the registry's text: printable */
+                snprintf(said, sizeof(said), "%s", rep.digest);
+                for (char *p = said; *p; p++)
+                        if (!isprint((unsigned char)*p))
+                                *p = ' ';
+                r = fetch_fail(e, -ROOST_EDIGEST, "%s: %s stored it as %s", what, j->g.dest.registry, said);
+        }
         fetch_reply_done(&rep);
         return r;
 }

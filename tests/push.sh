@@ -218,6 +218,11 @@ run_cmd P -q --retries 0 app:1 "$TOKEN_REGISTRY/tok/slow3:1"
 is "$rc:$(wc -l <<<"$err")" "4:1" "a 429 whose Retry-After holds terminal escapes: exit 4, one line"
 [[ $err != *$'\e'* && $err != *$'\a'* ]]; ok $? "...and no control character in it"
 tokenserver_stop
+tokenserver_start digest-junk || bail "the token server could not start"
+run_cmd P -q app:1 "$TOKEN_REGISTRY/tok/junk:1"
+is "$rc:$(wc -l <<<"$err")" "5:1" "a Docker-Content-Digest not the store's, with terminal escapes: exit 5, one line"
+[[ $err != *$'\e'* && $err != *$'\a'* ]]; ok $? "...and no control character in it"
+tokenserver_stop
 # A Retry-After longer than --timeout: waited within it, not for an hour.
 tokenserver_start 429-once retry-after=3600 || bail "the token server could not start"
 t0=$SECONDS

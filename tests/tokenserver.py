@@ -33,6 +33,8 @@ Options:
                 on: every other one is accepted (202), the rest answered
                 500, and the upload's status says it holds one byte (a
                 registry that loses what it accepted, over and over)
+  digest-junk   a manifest PUT's Docker-Content-Digest is another digest
+                with terminal escapes in it
   users=U:P     the token server wants these Basic credentials
   bad-manifest  manifests are served with a byte more than their digest's
   lie-size      an image manifest's last layer is said to be 10 bytes
@@ -166,6 +168,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if k.lower() == "location":
                 v = v.replace(upstream, "https://%s:%d" % (
                     "localhost" if "upload-elsewhere" in opts else "127.0.0.1", port))
+            if k.lower() == "docker-content-digest" and "/manifests/" in path and "digest-junk" in opts:
+                v = "sha256:\x1b]0;pwned\x07" + "0" * 64
             if k.lower() in ("content-type", "docker-content-digest", "location", "range", "docker-upload-uuid"):
                 keep.append((k, v))
         if method == "HEAD":
