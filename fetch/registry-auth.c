@@ -143,16 +143,21 @@ static int decode(const char *b64, char **ret_user, char **ret_pass)
                 k--;
         out[k] = 0;
         char *colon = memchr(out, ':', (size_t)k);
+        int r = 0;
         if (!colon || memchr(out, 0, (size_t)k))
-                return -ROOST_EFORMAT;
-        *colon = 0;
-        if (!(*ret_user = strdup((char *)out)))
-                return -ENOMEM;
-        if (!(*ret_pass = strdup(colon + 1))) {
-                free(*ret_user);
-                return -ENOMEM;
+                r = -ROOST_EFORMAT;
+        else {
+                *colon = 0;
+                if (!(*ret_user = strdup((char *)out)))
+                        r = -ENOMEM;
+                else if (!(*ret_pass = strdup(colon + 1))) {
+                        free(*ret_user);
+                        r = -ENOMEM;
+                }
         }
-        return 0;
+        /* The password in clear: gone before the buffer is freed. */
+        explicit_bzero(out, n / 4 * 3 + 1);
+        return r;
 }
 
 static int lookup_in(const char *file, const char *registry, char **ret_user, char **ret_pass)
@@ -290,12 +295,18 @@ int registry_creds_remove(const char *file, const char *registry)
         if (!o)
                 return err;
         json_t *auths = json_object_get(o, "auths");
-        if (json_object_del(auths, registry) < 0) {
-                char url[300];
-                snprintf(url, sizeof(url), "https://%s", registry);
-                if (json_object_del(auths, url) < 0)
-                        return -ENOENT;
-        }
+        char url[300];
+        snprintf(url, sizeof(url), "https://%s", registry);
+        /* Every key entry_of reads for it: one left would still be used. */
+        bool hub = !strcmp(registry, "docker.io");
+        const char *keys[] = { registry, url, hub ? "https://index.docker.io/v1/" : NULL,
+                               hub ? "index.docker.io" : NULL };
+        bool removed = false;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (keys[i] && json_object_del(auths, keys[i]) == 0)
+                        removed = true;
+        if (!removed)
+                return -ENOENT;
         return save(file, o);
 }
 

@@ -197,12 +197,18 @@ static int bearer(struct registry_session *s, fetch_http *h, const struct regist
                                             : "an anonymous pull",
                                   text, s->user ? "" : registry_session_hint(s, hint, sizeof(hint)));
         }
+        /* An answer that is no token is the server's failure (exit 4),
+         * not a verification's. */
+        if (r == -ROOST_ESIZE)
+                return fetch_fail(e, -ROOST_EPROTO, "%s%sthe token server of %s gave no token (over %u bytes)",
+                                  LEAD(s), s->registry, TOKEN_MAX);
         if (r < 0 || (r = k) < 0)
                 return r;
         r = registry_token_parse(body, len, &token);
         explicit_bzero(body, len);
         if (r == -ROOST_EFORMAT)
-                return fetch_fail(e, r, "%s%sthe token server of %s gave no token", LEAD(s), s->registry);
+                return fetch_fail(e, -ROOST_EPROTO, "%s%sthe token server of %s gave no token", LEAD(s),
+                                  s->registry);
         if (r < 0)
                 return r;
         secret_freep(&s->auth);
@@ -279,10 +285,15 @@ int registry_session_failed(const struct registry_session *s, const char *what,
                                   !s->user  ? registry_session_hint(s, hint, sizeof(hint))
                                   : s->push ? ": the credentials are not accepted, or allow no push there"
                                             : ": the credentials are not accepted");
-        if (!strcmp(code, "TOOMANYREQUESTS") || a->status == 429)
+        if (!strcmp(code, "TOOMANYREQUESTS") || a->status == 429) {
+                char after[32] = "";
+                if (a->retry_after) {
+                        snprintf(after, sizeof(after), "%s", a->retry_after);
+                        clean(after);
+                }
                 return fetch_fail(e, -ROOST_ENETWORK, "%s: %s asks to slow down (%s)%s%s%s", what, reg, text,
-                                  a->retry_after ? "; retry after " : "",
-                                  a->retry_after ? a->retry_after : "", a->retry_after ? " s" : "");
+                                  a->retry_after ? "; retry after " : "", after, a->retry_after ? " s" : "");
+        }
         if (r == 0)
                 r = a->status >= 500 ? -ROOST_ENETWORK : -ROOST_EHTTP;
         return fetch_fail(e, r, "%s: %s answered %s", what, reg, text);

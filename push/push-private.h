@@ -16,6 +16,7 @@ struct push_session {
         struct registry_session s; /* the scopes (push on DEST, pull on mount sources), credentials */
         int retries;
         double delay;
+        double max_time; /* --timeout: the longest pause a Retry-After gets */
 };
 
 /* DEST parsed, the transport set up (HTTPS unless --plain-http to a

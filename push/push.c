@@ -6,6 +6,7 @@
  * where it came from, when it was stored). Blobs are read from their store
  * files as they are sent. */
 #include "config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,7 +247,7 @@ static const char *const octet[] = { "Content-Type: application/octet-stream", N
 static int upload_chunked(struct job *j, const struct blob *b, int fd, char **url, struct progress_ctx *p,
                           struct fetch_reply *rep, roost_error *e)
 {
-        uint64_t off = 0, chunk = j->o->chunk_size;
+        uint64_t off = 0, chunk = j->o->chunk_size, resumed = 0;
         int failures = 0;
         char what[96];
         snprintf(what, sizeof(what), "uploading blob sha256:%.12s", b->hex);
@@ -267,7 +268,6 @@ static int upload_chunked(struct job *j, const struct blob *b, int fd, char **ur
                         if ((r = location(j, rep, what, url, e)) < 0)
                                 return r;
                         off += n;
-                        failures = 0;
                         continue;
                 }
                 bool transient = r < 0 ? rep->transient : rep->status >= 500;
@@ -292,6 +292,13 @@ static int upload_chunked(struct job *j, const struct blob *b, int fd, char **ur
                 if (off > b->size)
                         return fetch_fail(e, -ROOST_EHTTP, "%s: %s says it has more bytes than the blob holds",
                                           what, j->g.dest.registry);
+                /* Failures in a row are those the registry's own count of
+                 * the upload did not pass: a chunk it accepted and then lost
+                 * is no progress. */
+                if (off > resumed) {
+                        resumed = off;
+                        failures = 0;
+                }
                 if (rep->location) {
                         free(*url);
                         if ((r = location(j, rep, what, url, e)) < 0)
@@ -426,9 +433,14 @@ static int manifest_put(struct job *j, const char *reference, const char *media_
         int r = push_session_send(&j->g, &s, true, &rep, e);
         if (r == 0 && rep.status != 201)
                 r = push_session_failed(&j->g, what, &rep, e);
-        if (r == 0 && rep.digest && (strncmp(rep.digest, "sha256:", 7) != 0 || strcmp(rep.digest + 7, hex) != 0))
-                r = fetch_fail(e, -ROOST_EDIGEST, "%s: %s stored it as %.80s", what, j->g.dest.registry,
-                               rep.digest);
+        if (r == 0 && rep.digest && (strncmp(rep.digest, "sha256:", 7) != 0 || strcmp(rep.digest + 7, hex) != 0)) {
+                char said[81]; /* the registry's text: printable */
+                snprintf(said, sizeof(said), "%s", rep.digest);
+                for (char *p = said; *p; p++)
+                        if (!isprint((unsigned char)*p))
+                                *p = ' ';
+                r = fetch_fail(e, -ROOST_EDIGEST, "%s: %s stored it as %s", what, j->g.dest.registry, said);
+        }
         fetch_reply_done(&rep);
         return r;
 }

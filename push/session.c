@@ -46,6 +46,7 @@ int push_session_open(struct push_session *g, const char *dest, const struct pus
         }
         g->retries = o->retries >= 0 ? o->retries : (int)env_number("ROOST_RETRIES", 5, 0, 100);
         g->delay = env_number("ROOST_RETRY_DELAY", 1, 0, 3600);
+        g->max_time = o->timeout > 0 ? o->timeout : env_number("ROOST_RETRY_MAX_TIME", 300, 0, 86400);
         struct fetch_http_config c = { .cacert = o->cacert, .allow_http = o->plain_http, .retries = 0,
                                        .timeout = o->timeout, .warn = o->warn, .userdata = o->userdata };
         int r = fetch_http_new(&c, &g->http, e);
@@ -147,8 +148,8 @@ int push_session_send(struct push_session *g, struct fetch_send *s, bool retry, 
                 if (r == 0 && ret->status == 429 && ret->retry_after) {
                         char *end;
                         double ra = strtod(ret->retry_after, &end);
-                        if (end != ret->retry_after && !*end && ra >= 0 && ra <= 3600)
-                                pause = ra;
+                        if (end != ret->retry_after && !*end && ra >= 0 && isfinite(ra))
+                                pause = ra < g->max_time ? ra : g->max_time;
                 }
                 if (g->o->warn) {
                         char line[sizeof(e->msg) + 64];

@@ -127,6 +127,14 @@ is "$rc" 0 "logout succeeds"
 is "$(jq -c --arg r "$REGISTRY" '[.auths[$r], .auths["other.example"] != null, .credHelpers["helped.example"], .kept]' "$auth")" \
         '[null,true,"secretservice",1]' "...removing that entry alone"
 is "$(stat -c %a "$auth")" 600 "...the file still 0600"
+# docker's older key (https://HOST) beside podman's: logout removes both, or
+# the credentials it said it removed would still be used.
+both=$(jq --arg r "$REGISTRY" --arg a "$pw64" '.auths[$r] = {auth: $a} | .auths["https://" + $r] = {auth: $a}' "$auth")
+printf '%s\n' "$both" >"$auth"
+run_cmd roost logout "$REGISTRY"
+is "$rc" 0 "logout of a registry kept under both HOST and https://HOST"
+run_cmd roost login --get-login "$REGISTRY"
+is "$rc" 3 "...leaves no credentials for it"
 run_cmd roost logout "$REGISTRY"
 is "$rc:$(printf '%s\n' "$err" | wc -l)" "3:1" "logout again: not logged in, exit 3, one line"
 run_cmd pull -q --store "$TEST_TMP/store-none" --cacert "$REGISTRY_CA" "$REGISTRY/team/app:1"
@@ -234,6 +242,16 @@ like "$(tr '\n' ' ' <"$TOKEN_LOG")" "GET /v2/ auth=none GET /token auth=basic GE
         "...a challenge, a token asked with Basic credentials, /v2/ again with it"
 is "$(jq -r --arg r "$TOKEN_REGISTRY" '.auths[$r].auth' "$auth")" "$(printf 'tok:en-Pa55' | base64)" "...and kept"
 tokenserver_stop
+# A token server whose 200 holds no token: a registry's failure (4, as
+# login's exit codes say), not a verification one, and nothing written.
+for bad in garbage huge ctl; do
+        tokenserver_start users=tok:en-Pa55 bad-token=$bad || bail "the token server could not start"
+        run_cmd L -u tok --password-stdin "$TOKEN_REGISTRY" <<<"en-Pa55"
+        is "$rc:$(printf '%s\n' "$err" | wc -l)" "4:1" "Bearer: a token server answering $bad: exit 4, one line"
+        like "$err" "token server of $TOKEN_REGISTRY gave no token" "...saying so"
+        is "$(jq -r --arg r "$TOKEN_REGISTRY" '.auths[$r]' "$auth")" null "...and nothing is written"
+        tokenserver_stop
+done
 
 # --- plain HTTP: no credential is sent ---
 registry_stop

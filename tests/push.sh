@@ -197,6 +197,39 @@ run_cmd P -q app:1 "$TOKEN_REGISTRY/tok/slow:1"
 is "$rc" 0 "a 429 with retries left: pushed"
 like "$err" "HTTP 429; retry 1 of [0-9]+ in 1 s" "...after waiting what Retry-After says"
 tokenserver_stop
+# A registry that accepts chunks and then says it holds one byte, over
+# and over: the retries run out (exit 4), the upload does not go on forever.
+tokenserver_start upload-regress || bail "the token server could not start"
+run_cmd timeout 120 push --store "$store" --cacert "$REGISTRY_CA" -q --retries 2 --chunk-size 1M alpine:3.20 \
+        "$TOKEN_REGISTRY/tok/regress:1"
+is "$rc" 4 "an upload the registry loses again and again: exit 4 after the retries"
+like "$(tail -1 <<<"$err")" "^push: uploading blob sha256:.*UNKNOWN: lost it" "...its last line the registry's refusal"
+tokenserver_stop
+# An upload's Location on another host: its requests carry no Authorization.
+tokenserver_start upload-elsewhere || bail "the token server could not start"
+run_cmd P -q --chunk-size 1M alpine:3.20 "$TOKEN_REGISTRY/tok/elsewhere:1"
+is "$rc" 0 "uploads sent where another host's Location says: pushed"
+ups=$(grep -E '^(PUT|PATCH) /v2/tok/elsewhere/blobs/uploads/' "$TOKEN_LOG")
+[ -n "$ups" ] && ! grep -qv 'auth=none$' <<<"$ups"; ok $? "...with no Authorization on any of them"
+tokenserver_stop
+# A hostile Retry-After: no terminal escape reaches the message.
+tokenserver_start 429-once "retry-after=1"$'\e]0;pwned\a\e[2J' || bail "the token server could not start"
+run_cmd P -q --retries 0 app:1 "$TOKEN_REGISTRY/tok/slow3:1"
+is "$rc:$(wc -l <<<"$err")" "4:1" "a 429 whose Retry-After holds terminal escapes: exit 4, one line"
+[[ $err != *$'\e'* && $err != *$'\a'* ]]; ok $? "...and no control character in it"
+tokenserver_stop
+tokenserver_start digest-junk || bail "the token server could not start"
+run_cmd P -q app:1 "$TOKEN_REGISTRY/tok/junk:1"
+is "$rc:$(wc -l <<<"$err")" "5:1" "a Docker-Content-Digest not the store's, with terminal escapes: exit 5, one line"
+[[ $err != *$'\e'* && $err != *$'\a'* ]]; ok $? "...and no control character in it"
+tokenserver_stop
+# A Retry-After longer than --timeout: waited within it, not for an hour.
+tokenserver_start 429-once retry-after=3600 || bail "the token server could not start"
+t0=$SECONDS
+run_cmd timeout 120 push --store "$store" --cacert "$REGISTRY_CA" -q --timeout 3 app:1 "$TOKEN_REGISTRY/tok/slow2:1"
+is "$rc" 0 "a 429 asking for an hour, with --timeout 3: pushed"
+[ $((SECONDS - t0)) -lt 30 ]; ok $? "...having waited no longer than --timeout allows"
+tokenserver_stop
 
 # A damaged store blob: the registry computes another digest.
 damaged=$TEST_TMP/store-damaged

@@ -25,6 +25,16 @@ Options:
                 storage/<digest>: another host than the one asked
   429-once      the first manifest request (a GET, or a push's PUT) gets
                 429, Retry-After: 1 and TOOMANYREQUESTS
+  retry-after=V 429-once's Retry-After is V
+  upload-elsewhere  an upload's Location names https://localhost:PORT
+                (another host than the one asked), where the upload's
+                requests are taken without a token
+  upload-regress  a chunked upload's PATCHes are taken here, not passed
+                on: every other one is accepted (202), the rest answered
+                500, and the upload's status says it holds one byte (a
+                registry that loses what it accepted, over and over)
+  digest-junk   a manifest PUT's Docker-Content-Digest is another digest
+                with terminal escapes in it
   users=U:P     the token server wants these Basic credentials
   bad-manifest  manifests are served with a byte more than their digest's
   lie-size      an image manifest's last layer is said to be 10 bytes
@@ -35,6 +45,9 @@ Options:
   cut-upload=N  the first N PUT or PATCH requests of an upload with over
                 100 KB of body: half of it is read, then the connection is
                 closed with no answer (a registry gone mid-upload)
+  bad-token=K   the token server's 200 is no token: K "garbage" (HTML),
+                "huge" (a JSON string of 2 MiB), "ctl" (a token holding a
+                line break)
   log-scope     a /token line says the scopes asked: " scope=A scope=B"
   slow          every blob is answered a second late, and logged as
                 "blob <digest> inflight=<N>": how many blob answers were
@@ -65,6 +78,8 @@ opts = sys.argv[7:]
 uses = next((int(o[5:]) for o in opts if o.startswith("uses=")), 1000000)
 users = next((o[6:] for o in opts if o.startswith("users=")), None)
 cuts = next((int(o[11:]) for o in opts if o.startswith("cut-upload=")), 0)
+retry_after = next((o[12:] for o in opts if o.startswith("retry-after=")), "1")
+bad_token = next((o[10:] for o in opts if o.startswith("bad-token=")), None)
 state = {"tokens": {}, "throttled": False, "cut": False, "cuts": cuts, "inflight": 0}
 lock = threading.Lock()
 fail = next((o[5:] for o in opts if o.startswith("fail=")), None)
@@ -137,7 +152,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "/manifests/" in path and "429-once" in opts and not state["throttled"]:
             state["throttled"] = True
             self.rfile.read(length)
-            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", "1")])
+            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", retry_after)])
         if method in ("PUT", "PATCH") and length > 100000 and state["cuts"] > 0:
             state["cuts"] -= 1
             self.rfile.read(length // 2)
@@ -151,7 +166,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         keep = []
         for k, v in headers:
             if k.lower() == "location":
-                v = v.replace(upstream, "https://127.0.0.1:%d" % port)
+                v = v.replace(upstream, "https://%s:%d" % (
+                    "localhost" if "upload-elsewhere" in opts else "127.0.0.1", port))
+            if k.lower() == "docker-content-digest" and "/manifests/" in path and "digest-junk" in opts:
+                v = "sha256:\x1b]0;pwned\x07" + "0" * 64
             if k.lower() in ("content-type", "docker-content-digest", "location", "range", "docker-upload-uuid"):
                 keep.append((k, v))
         if method == "HEAD":
@@ -174,6 +192,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 want = "Basic " + base64.b64encode(users.encode()).decode()
                 if auth != want:
                     return self.error(401, "UNAUTHORIZED", "bad credentials")
+            if bad_token == "garbage":
+                return self.send(200, b"<html>a login page</html>", [("Content-Type", "text/html")])
+            if bad_token == "huge":
+                return self.send(200, json.dumps({"token": "x" * (2 << 20)}).encode(),
+                                 [("Content-Type", "application/json")])
+            if bad_token == "ctl":
+                return self.send(200, b'{"token": "a\\r\\nX-Injected: 1"}', [("Content-Type", "application/json")])
             token = secrets.token_hex(16)
             state["tokens"][token] = uses
             return self.send(200, json.dumps({"token": token, "expires_in": 60}).encode(),
@@ -185,6 +210,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not path.startswith("/v2/"):
             return self.send(404)
         token = auth[7:] if kind == "bearer" else None
+        if "upload-elsewhere" in opts and "/blobs/uploads/" in path and \
+                (self.headers.get("Host") or "").startswith("localhost"):
+            return self.forward(method, path)
         if token not in state["tokens"] or state["tokens"][token] <= 0:
             parts = path.split("?", 1)[0].split("/")
             kinds = [i for i, p in enumerate(parts) if p in ("blobs", "manifests")]
@@ -199,11 +227,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.error(401, "UNAUTHORIZED", "authentication required",
                               [("WWW-Authenticate", challenge)])
         state["tokens"][token] -= 1
+        if "upload-regress" in opts and "/blobs/uploads/" in path and method in ("PATCH", "GET"):
+            here = [("Location", "https://127.0.0.1:%d%s" % (port, path))]
+            if method == "GET":
+                return self.send(204, b"", here + [("Range", "0-0")])
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state["patches"] = state.get("patches", 0) + 1
+            if state["patches"] % 2:
+                return self.send(202, b"", here)
+            return self.error(500, "UNKNOWN", "lost it")
         if method != "GET":
             return self.forward(method, path)
         if "/manifests/" in path and "429-once" in opts and not state["throttled"]:
             state["throttled"] = True
-            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", "1")])
+            return self.error(429, "TOOMANYREQUESTS", "slow down", [("Retry-After", retry_after)])
         if "/blobs/" in path and "redirect" in opts:
             digest = path.rsplit("/", 1)[1]
             state.setdefault("blob_paths", {})[digest] = path

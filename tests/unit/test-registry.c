@@ -16,6 +16,47 @@
 #include "fetch/registry-session.h"
 #include "fetch/registry.h"
 
+#ifndef __SANITIZE_ADDRESS__
+#include <malloc.h>
+/* Every block freed is looked at for FREED_WATCH (a credential in clear):
+ * what the code frees must have been wiped first. ASan has free of its
+ * own, so the check runs without it. */
+extern void __libc_free(void *p);
+static const char *freed_watch;
+static bool freed_seen;
+
+void free(void *p)
+{
+        if (p && freed_watch && memmem(p, malloc_usable_size(p), freed_watch, strlen(freed_watch)))
+                freed_seen = true;
+        __libc_free(p);
+}
+
+/* A lookup of auth.json's credentials leaves no copy of the password in
+ * memory it frees (the copy it returns is the caller's to wipe). */
+static void test_creds_wiped(void **state)
+{
+        char dir[] = "/tmp/roost-wipe-XXXXXX", file[96];
+        assert_non_null(mkdtemp(dir));
+        snprintf(file, sizeof(file), "%s/auth.json", dir);
+        assert_int_equal(registry_creds_store(file, "127.0.0.1:5000", "wiper", "pw-9f8e7d6c"), 0);
+        char *u = NULL, *p = NULL;
+        freed_watch = "pw-9f8e7d6c";
+        freed_seen = false;
+        assert_int_equal(registry_creds_lookup(file, "127.0.0.1:5000", &u, &p), 0);
+        assert_false(freed_seen);
+        free(strdup("the pw-9f8e7d6c")); /* and the check sees a block that is not */
+        freed_watch = NULL;
+        assert_true(freed_seen);
+        assert_string_equal(p, "pw-9f8e7d6c");
+        free(u);
+        free(p);
+        unlink(file);
+        rmdir(dir);
+        (void)state;
+}
+#endif
+
 static void ref_is(const char *text, const char *registry, const char *repo, const char *tag, const char *digest,
                    const char *name)
 {
@@ -121,6 +162,17 @@ static void test_credentials(void **state)
         free(u);
         free(p);
         assert_int_equal(registry_creds_lookup(other, "bad", &u, &p), -ROOST_EFORMAT);
+        /* logout of Docker Hub leaves no key a lookup would read */
+        f = fopen(other, "w");
+        fputs("{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"},\"docker.io\":{\"auth\":\"dTpw\"},"
+              "\"index.docker.io\":{\"auth\":\"dTpw\"},\"ghcr.io\":{\"auth\":\"dTpw\"}}}",
+              f);
+        fclose(f);
+        assert_int_equal(registry_creds_remove(other, "docker.io"), 0);
+        assert_int_equal(registry_creds_lookup(other, "docker.io", &u, &p), -ENOENT);
+        assert_int_equal(registry_creds_lookup(other, "ghcr.io", &u, &p), 0);
+        free(u);
+        free(p);
         char cmd[200];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         assert_int_equal(system(cmd), 0);
@@ -390,6 +442,9 @@ int main(void)
                 cmocka_unit_test(test_manifest), cmocka_unit_test(test_shared),
                 cmocka_unit_test(test_login_names), cmocka_unit_test(test_auth_files),
                 cmocka_unit_test(test_session),
+#ifndef __SANITIZE_ADDRESS__
+                cmocka_unit_test(test_creds_wiped),
+#endif
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
