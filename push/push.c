@@ -429,7 +429,7 @@ static int manifest_put(struct job *j, const char *reference, const char *media_
         snprintf(type, sizeof(type), "Content-Type: %s", media_type);
         const char *h[] = { type, NULL };
         struct fetch_send s = { .method = "PUT", .url = path, .headers = h, .buf = body, .len = len };
-        struct fetch_reply rep;
+        struct fetch_reply rep = { 0 };
         int r = push_session_send(&j->g, &s, true, &rep, e);
         if (r == 0 && rep.status != 201)
                 r = push_session_failed(&j->g, what, &rep, e);
