@@ -175,5 +175,8 @@ static inline int fetch_fail_(int r, int ignored)
  * CURLcode, the HTTP status or 0) as a status and a message, as http.c
  * classifies its own, saying whether another attempt may help. */
 void *fetch_http_prepare(fetch_http *h, const char *url);
+/* A response header's VALUE (N bytes after its name, the line's end
+ * included) trimmed into *SLOT, whatever it held freed. -ENOMEM. */
+int fetch_http_keep_header(char **slot, const char *value, size_t n);
 int fetch_http_classify(fetch_http *h, const char *url, int curl_code, long status, bool *ret_transient,
                         roost_error *e);

@@ -87,16 +87,6 @@ static size_t send_write(char *data, size_t size, size_t nmemb, void *userdata)
         return n; /* the rest is dropped: a reply past the bound says nothing we read */
 }
 
-static int keep(char **slot, const char *value, size_t n)
-{
-        while (n && (*value == ' ' || *value == '\t'))
-                value++, n--;
-        while (n && (value[n - 1] == '\r' || value[n - 1] == '\n' || value[n - 1] == ' '))
-                n--;
-        free(*slot);
-        return (*slot = strndup(value, n)) ? 0 : -ENOMEM;
-}
-
 static size_t send_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
         static const struct {
@@ -129,7 +119,7 @@ static size_t send_header(char *data, size_t size, size_t nmemb, void *userdata)
         for (size_t i = 0; i < ELEMENTSOF(wanted); i++) {
                 size_t k = strlen(wanted[i].name);
                 if (n > k && strncasecmp(data, wanted[i].name, k) == 0 &&
-                    keep((char **)((char *)r + wanted[i].off), data + k, n - k) < 0) {
+                    fetch_http_keep_header((char **)((char *)r + wanted[i].off), data + k, n - k) < 0) {
                         st->err = -ENOMEM;
                         return 0;
                 }

@@ -182,9 +182,7 @@ static size_t xfer_write(char *data, size_t size, size_t nmemb, void *userdata)
         return n;
 }
 
-/* A 206 must continue exactly where our file ends. */
-/* Keep header NAME's value (VALUE, N bytes, without the line's end). */
-static int keep_header(char **slot, const char *value, size_t n)
+int fetch_http_keep_header(char **slot, const char *value, size_t n)
 {
         while (n && (*value == ' ' || *value == '\t'))
                 value++, n--;
@@ -216,7 +214,7 @@ static int capture_header(struct fetch_http_response *l, const char *data, size_
         for (size_t i = 0; i < ELEMENTSOF(wanted); i++) {
                 size_t k = strlen(wanted[i].name);
                 if (n > k && strncasecmp(data, wanted[i].name, k) == 0)
-                        return keep_header((char **)((char *)l + wanted[i].off), data + k, n - k);
+                        return fetch_http_keep_header((char **)((char *)l + wanted[i].off), data + k, n - k);
         }
         return 0;
 }
