@@ -134,7 +134,12 @@ static void *feed_isal_main(void *p)
         bool in_eof = false;
         uint64_t consumed = f->in_len;
         char msg[128];
+        /* Each member's header is read with a record of our own:
+         * isal_inflate reads it afresh at every call, so it would check
+         * FHCRC over the last read of a header spanning two only. */
+        struct isal_gzip_header gz;
         isal_inflate_init(&st);
+        isal_gzip_header_init(&gz);
         st.crc_flag = ISAL_GZIP;
         st.next_in = f->in;
         st.avail_in = (uint32_t)f->in_len;
@@ -181,9 +186,27 @@ static void *feed_isal_main(void *p)
                                 uint8_t *next_in = st.next_in;
                                 uint32_t avail_in = st.avail_in;
                                 isal_inflate_reset(&st);
+                                isal_gzip_header_init(&gz);
                                 st.crc_flag = ISAL_GZIP;
                                 st.next_in = next_in;
                                 st.avail_in = avail_in;
+                        }
+                        if (!st.wrapper_flag) {
+                                int hr = isal_read_gzip_header(&st, &gz);
+                                if (hr == ISAL_END_INPUT && st.avail_in == 0) {
+                                        if (in_eof) {
+                                                error = "truncated gzip input";
+                                                break;
+                                        }
+                                        continue; /* the header goes on in the next read */
+                                }
+                                /* Reserved flags are an error (RFC 1952),
+                                 * as zlib has them; ISA-L lets them pass. */
+                                if (hr != ISAL_DECOMP_OK || (gz.flags & 0xe0)) {
+                                        error = "gzip header is corrupt";
+                                        break;
+                                }
+                                continue;
                         }
                         uint32_t before = st.avail_out, before_in = st.avail_in;
                         int r = isal_inflate(&st);
