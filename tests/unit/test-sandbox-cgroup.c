@@ -313,26 +313,36 @@ static void test_cleanup_stale(void **state)
         NEED_ROOT();
         struct cgroup_limits l = { .pids = 10 };
         roost_error e = { "" };
-        int p[2];
-        char stale[4096] = "";
+        int p[2], go[2];
+        char stale[4096] = "", x;
         assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
         new_id("stale");
-        /* A launch that dies without cleaning up: create, then _exit. */
+        /* A launch that dies without cleaning up: create, then _exit, once
+         * the test has seen its cgroup (held until then: other tests'
+         * launches sweep too, and may come first once it is gone). */
         pid_t pid = fork();
         if (pid == 0) {
                 cgroup *c;
+                close(go[1]);
                 if (cgroup_create(id, &l, NULL, &c, &e) < 0)
                         _exit(1);
                 const char *d = cgroup_path(c, "pids");
                 write_all(p[1], d, strlen(d));
+                close(p[1]);
+                if (read(go[0], &x, 1) < 0)
+                        _exit(1);
                 _exit(0);
         }
         close(p[1]);
+        close(go[0]);
         ssize_t n = read(p[0], stale, sizeof(stale) - 1);
         close(p[0]);
+        int there = access(stale, F_OK);
+        close(go[1]);
         waitpid(pid, NULL, 0);
         assert_true(n > 0);
-        assert_int_equal(access(stale, F_OK), 0);
+        assert_int_equal(there, 0);
 
         /* A launch in progress: held, empty (not yet attached). */
         cgroup *live = NULL;
@@ -340,7 +350,9 @@ static void test_cleanup_stale(void **state)
         if (cgroup_create(id, &l, NULL, &live, &e) < 0)
                 fail_msg("%s", e.msg);
 
-        assert_true(cgroup_cleanup_stale() >= 1);
+        /* Ours or another test's sweep removes the dead one, never the
+         * live one. */
+        assert_true(cgroup_cleanup_stale() >= 0);
         assert_int_equal(access(stale, F_OK), -1);
         assert_int_equal(access(cgroup_path(live, "pids"), F_OK), 0);
         cgroup_destroy(live);
@@ -515,33 +527,44 @@ static void test_devices_stale(void **state)
         NEED_ROOT();
         struct cgroup_devices admin = { .sys_admin = true };
         roost_error e = { "" };
-        int p[2];
+        int p[2], go[2];
         char stale[4096] = "";
         assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
         new_id("devstale");
         /* A launch killed while its container, keeping CAP_SYS_ADMIN, had
-         * made a cgroup of its own below the container's. */
+         * made a cgroup of its own below the container's. It stays alive,
+         * its cgroup locked, until the test has seen the cgroup: other
+         * tests' launches sweep too, and may come first once it is gone. */
         pid_t pid = fork();
         if (pid == 0) {
                 cgroup *c;
-                char sub[4200];
+                char sub[4200], x;
+                close(go[1]);
                 if (cgroup_create(id, NULL, &admin, &c, &e) < 0 || !c)
                         _exit(1);
                 snprintf(sub, sizeof(sub), "%s/sub", cgroup_path(c, "devices"));
                 if (mkdir(sub, 0755) < 0)
                         _exit(1);
                 write_all(p[1], cgroup_path(c, "devices"), strlen(cgroup_path(c, "devices")));
+                close(p[1]);
+                if (read(go[0], &x, 1) < 0)
+                        _exit(1);
                 _exit(0);
         }
         close(p[1]);
+        close(go[0]);
         ssize_t n = read(p[0], stale, sizeof(stale) - 1);
         close(p[0]);
-        waitpid(pid, NULL, 0);
         assert_true(n > 0);
         bool wrong = (strstr(stale, "/devices/") != NULL) != (bool)(uintptr_t)*state;
         *strrchr(stale, '/') = '\0'; /* roost/ID */
-        assert_int_equal(access(stale, F_OK), 0);
-        assert_true(cgroup_cleanup_stale() >= 1);
+        int there = access(stale, F_OK);
+        close(go[1]);
+        waitpid(pid, NULL, 0);
+        assert_int_equal(there, 0);
+        /* Ours or another test's sweep: a dead launch's cgroup goes. */
+        assert_true(cgroup_cleanup_stale() >= 0);
         assert_int_equal(access(stale, F_OK), -1);
         if (wrong)
                 skip();
