@@ -22,18 +22,7 @@ rounds=${2:-5}
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
 command -v skopeo >/dev/null || { echo "bench: skopeo missing" >&2; exit 1; }
 
-# Three layers of random bytes (they do not compress, as a real image's
-# compressed layers do not), gzip as registries serve them: a half, a
-# third, a sixth of the size.
-l=$TEST_TMP/layers
-mkdir -p "$l"
-i=0
-for part in $((size_mb / 2)) $((size_mb / 3)) $((size_mb - size_mb / 2 - size_mb / 3)); do
-        i=$((i + 1))
-        head -c "${part}M" /dev/urandom | gzip -1 >"$l/$i.tar.gz"
-done
-make_oci_image "$TEST_TMP/layout" 1 amd64 "$l/1.tar.gz" "$l/2.tar.gz" "$l/3.tar.gz" || exit 1
-rm -rf "$l"
+make_random_image "$TEST_TMP/layout" 1 "$size_mb" || exit 1
 registry_start || exit 1
 skopeo copy -q --dest-cert-dir "$REGISTRY_CERTS" "oci:$TEST_TMP/layout:1" "docker://$REGISTRY/bench/app:1" || exit 1
 rm -rf "$TEST_TMP/layout"

@@ -26,17 +26,8 @@ rounds=${2:-3}
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
 command -v skopeo >/dev/null || { echo "bench: skopeo missing" >&2; exit 1; }
 
-# Three layers of random bytes, gzip: a half, a third, a sixth of the size.
-l=$TEST_TMP/layers
-mkdir -p "$l"
-i=0
-for part in $((size_mb / 2)) $((size_mb / 3)) $((size_mb - size_mb / 2 - size_mb / 3)); do
-        i=$((i + 1))
-        head -c "${part}M" /dev/urandom | gzip -1 >"$l/$i.tar.gz"
-done
 layout=$TEST_TMP/layout
-make_oci_image "$layout" 1 amd64 "$l/1.tar.gz" "$l/2.tar.gz" "$l/3.tar.gz" || exit 1
-rm -rf "$l"
+make_random_image "$layout" 1 "$size_mb" || exit 1
 store=$TEST_TMP/store
 "$ROOST" --store "$store" import -q "$layout" bench:1 >/dev/null || exit 1
 

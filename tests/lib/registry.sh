@@ -101,6 +101,21 @@ make_htpasswd() {
         echo "$2:$hash" >>"$1"
 }
 
+# make_random_image LAYOUT TAG SIZE_MB: an OCI layout image (linux/amd64)
+# of three layers of random bytes, gzip as registries serve them, a half,
+# a third and a sixth of SIZE_MB: random bytes do not compress, as a real
+# image's compressed layers do not. For the benches.
+make_random_image() {
+        local layout=$1 tag=$2 size_mb=$3 l=$TEST_TMP/random-layers i=0 part
+        mkdir -p "$l" || return 1
+        for part in $((size_mb / 2)) $((size_mb / 3)) $((size_mb - size_mb / 2 - size_mb / 3)); do
+                i=$((i + 1))
+                head -c "${part}M" /dev/urandom | gzip -1 >"$l/$i.tar.gz" || return 1
+        done
+        make_oci_image "$layout" "$tag" amd64 "$l/1.tar.gz" "$l/2.tar.gz" "$l/3.tar.gz" || return 1
+        rm -rf "$l"
+}
+
 # make_oci_image LAYOUT TAG ARCH LAYERS...: an OCI layout image of the
 # gzip tarballs LAYERS (bottom first) for linux/ARCH (amd64, arm64), run
 # as /bin/sh, under TAG. Written by hand, as the image spec says.
