@@ -20,6 +20,7 @@ if [ -z "${ROOST_DISKFULL_NS:-}" ]; then
         fi
 fi
 . "$ROOST_SRCDIR/tests/lib/tap.sh" || exit 99
+. "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 . "$ROOST_SRCDIR/tests/lib/nginx.sh"
 . "$ROOST_SRCDIR/tests/lib/pull.sh"
 . "$ROOST_SRCDIR/tests/lib/registry.sh"
@@ -31,16 +32,11 @@ have_alpine_mirror || skip_all "Alpine's mirror copy is not at $ALPINE_MIRROR_DI
 # fixture), so that every pull checks a signature: pull's verifier then runs
 # beside the download, under the injected failures too.
 www=$TEST_TMP/www
-export GNUPGHOME=$TEST_TMP/gnupg ROOST_TRUST=$TEST_TMP/key.asc
-unset ROOST_ALLOW_UNSIGNED
-G() { gpg -q --batch --no-tty --passphrase '' --pinentry-mode loopback "$@" 2>/dev/null; }
+unset ROOST_ALLOW_UNSIGNED ROOST_TRUST
 rel=alpine/v3.20/releases/x86_64
-if command -v gpg >/dev/null && mkdir -m 700 "$GNUPGHOME" && mkdir -p "$www/$rel" &&
-        cp "$ALPINE_MIRROR_DIR/$rel"/* "$www/$rel/" && G --quick-gen-key 'Mirror <mirror@example.org>' rsa2048 sign never &&
-        G -a --export mirror@example.org >"$TEST_TMP/key.asc" &&
-        G -u mirror@example.org -a --detach-sign -o "$www/$rel/alpine-minirootfs-3.20.3-x86_64.tar.gz.asc" \
-                "$www/$rel/alpine-minirootfs-3.20.3-x86_64.tar.gz"; then
-        tap_at_exit 'gpgconf --kill gpg-agent 2>/dev/null'
+if command -v gpg >/dev/null && mkdir -p "$www/$rel" && cp "$ALPINE_MIRROR_DIR/$rel"/* "$www/$rel/" &&
+        fixture_signing_key && fixture_sign "$www/$rel/alpine-minirootfs-3.20.3-x86_64.tar.gz"; then
+        export ROOST_TRUST=$FIXTURE_KEY
         ok 0 "a copy of Alpine's 3.20 files, signed with a throwaway key"
 else
         skip "a copy of Alpine's 3.20 files, signed with a throwaway key" "gpg is missing or failed: pulls go unsigned"
