@@ -15,14 +15,7 @@ command -v gpg >/dev/null || skip_all "gpg missing (apt-get install gpg)"
 # This script is about signatures: nothing unsigned is let in unless it says so.
 unset ROOST_ALLOW_UNSIGNED ROOST_TRUST
 
-export GNUPGHOME=$TEST_TMP/gnupg
-mkdir -m 700 "$GNUPGHOME"
-tap_at_exit 'gpgconf --kill gpg-agent 2>/dev/null'
-G() { gpg -q --batch --no-tty --passphrase '' --pinentry-mode loopback "$@" 2>/dev/null; }
-G --quick-gen-key 'Mirror <mirror@example.org>' rsa2048 sign never &&
-        G --quick-gen-key 'Other <other@example.org>' rsa2048 sign never &&
-        G --faked-system-time 20210101T000000 --quick-gen-key 'Late <late@example.org>' rsa2048 sign never ||
-        skip_all "gpg cannot make keys here"
+test_gpg_keys
 fpr() { gpg --with-colons --list-keys "$1" 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }'; }
 MIRROR=$(fpr mirror@example.org) OTHER=$(fpr other@example.org) LATE=$(fpr late@example.org)
 KEY=$TEST_TMP/mirror-key.asc

@@ -104,6 +104,19 @@ YAML
 # under $TEST_TMP (its agent killed at exit); its public half in
 # $FIXTURE_KEY, for pull --trust. fixture_sign FILE writes FILE.asc,
 # armored, as Alpine signs (gpg's default hash for RSA: SHA-512).
+# test_gpg_keys: a GnuPG home in $TEST_TMP with three throwaway signing
+# keys, mirror@, other@ and late@example.org (the last made as of 2021),
+# and G, gpg asking nothing; the test is skipped when gpg cannot make them.
+test_gpg_keys() {
+        export GNUPGHOME=$TEST_TMP/gnupg
+        mkdir -m 700 "$GNUPGHOME"
+        tap_at_exit 'gpgconf --kill gpg-agent 2>/dev/null'
+        G() { gpg -q --batch --no-tty --passphrase '' --pinentry-mode loopback "$@" 2>/dev/null; }
+        G --quick-gen-key 'Mirror <mirror@example.org>' rsa2048 sign never &&
+                G --quick-gen-key 'Other <other@example.org>' rsa2048 sign never &&
+                G --faked-system-time 20210101T000000 --quick-gen-key 'Late <late@example.org>' rsa2048 sign never ||
+                skip_all "gpg cannot make keys here"
+}
 fixture_signing_key() {
         export GNUPGHOME=$TEST_TMP/gnupg
         mkdir -p -m 700 "$GNUPGHOME"
