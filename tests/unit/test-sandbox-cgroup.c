@@ -258,6 +258,27 @@ static double now(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The kernel holds the quota launch wrote: half of each period. */
+static void assert_half_quota(cgroup *c)
+{
+        char path[4200], text[128];
+        long quota = 0, period = 0;
+        if (strcmp(cgroup_version(c), "v2") == 0) {
+                snprintf(path, sizeof(path), "%s/cpu.max", cgroup_path(c, "cpu"));
+                assert_true(sandbox_read_small_at(AT_FDCWD, path, text, sizeof(text)) > 0);
+                assert_int_equal(sscanf(text, "%ld %ld", &quota, &period), 2);
+        } else {
+                snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", cgroup_path(c, "cpu"));
+                assert_true(sandbox_read_small_at(AT_FDCWD, path, text, sizeof(text)) > 0);
+                quota = strtol(text, NULL, 10);
+                snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", cgroup_path(c, "cpu"));
+                assert_true(sandbox_read_small_at(AT_FDCWD, path, text, sizeof(text)) > 0);
+                period = strtol(text, NULL, 10);
+        }
+        assert_true(period > 0);
+        assert_int_equal(quota * 2, period);
+}
+
 static void test_cpu_share(void **state)
 {
         NEED_ROOT();
@@ -267,19 +288,27 @@ static void test_cpu_share(void **state)
         new_id("cpu");
         if (cgroup_create(id, &l, NULL, &c, &e) < 0)
                 fail_msg("%s", e.msg);
+        assert_half_quota(c);
         pid_t pid = spawn_attached(c, spin);
         usleep(200000);
-        double c0 = cpu_seconds(pid), t0 = now();
-        usleep(2000000);
-        double share = (cpu_seconds(pid) - c0) / (now() - t0);
+        /* Never above half a core (plus tick accounting slack) in any
+         * window. Below it only as much as other work on two shared
+         * cores explains: a whole test suite runs beside this one, so
+         * the best of three windows must come near half. */
+        double best = 0;
+        for (int w = 0; w < 3 && best < 0.25; w++) {
+                double c0 = cpu_seconds(pid), t0 = now();
+                usleep(2000000);
+                double share = (cpu_seconds(pid) - c0) / (now() - t0);
+                print_message("# busy loop under --cpus 0.5 used %.2f of a CPU\n", share);
+                assert_true(share <= 0.58);
+                if (share > best)
+                        best = share;
+        }
         kill(pid, SIGKILL);
         reap(pid, NULL);
         cgroup_destroy(c);
-        print_message("# busy loop under --cpus 0.5 used %.2f of a CPU\n", share);
-        /* Near half a core: never above it (plus tick accounting slack);
-         * below only as much as two shared cores under load explain. */
-        assert_true(share <= 0.58);
-        assert_true(share >= 0.25);
+        assert_true(best >= 0.25);
 }
 
 static void test_destroy_kills(void **state)
