@@ -345,6 +345,11 @@ static int download(struct fetch_job *j, struct fetch_desc *d, roost_error *e)
                 store_blob_abort(TAKE_PTR(b), r != -ROOST_ESIZE && r != -ROOST_EHTTP);
                 return r;
         }
+        if ((r = store_blob_written(b)) < 0) {
+                trust_check_abort(tee.c);
+                store_blob_abort(TAKE_PTR(b), true);
+                return roost_error_set(e, r, "storing %s", d->name);
+        }
         char sha256[STORE_SHA256_HEX + 1], sha512[STORE_SHA512_HEX + 1];
         snprintf(what, sizeof(what), "verifying %s", d->name);
         fetch_job_step(j, what, 0, 0);
@@ -510,6 +515,11 @@ static int download_layers(struct fetch_job *j, roost_error *e)
                 char sha256[STORE_SHA256_HEX + 1];
                 if (!l[i].b)
                         continue;
+                if ((r = store_blob_written(l[i].b)) < 0) {
+                        r = roost_error_set(e, r, "storing %s", d->name);
+                        failed = i;
+                        goto fail;
+                }
                 snprintf(what, sizeof(what), "verifying %s", d->name);
                 fetch_job_step(j, what, 0, 0);
                 if ((r = store_blob_digests(l[i].b, sha256, NULL)) < 0) {

@@ -106,6 +106,16 @@ static int blob_rehash(store_blob *b)
         return 0;
 }
 
+/* Only a hint to start I/O: the fsync in commit is what makes the bytes
+ * durable, so a failure here is ignored. */
+static void blob_start_writeback(store_blob *b)
+{
+        if (b->written == b->synced)
+                return;
+        (void)sync_file_range(b->fd, (off_t)b->synced, (off_t)(b->written - b->synced), SYNC_FILE_RANGE_WRITE);
+        b->synced = b->written;
+}
+
 static int blob_flush(store_blob *b)
 {
         if (b->wlen == 0)
@@ -121,13 +131,8 @@ static int blob_flush(store_blob *b)
         }
         b->written += b->wlen;
         b->wlen = 0;
-        if (b->written - b->synced >= WRITEBACK_EVERY) {
-                /* Only a hint to start I/O: the fsync in commit is what
-                 * makes the bytes durable, so a failure here is ignored. */
-                (void)sync_file_range(b->fd, (off_t)b->synced, (off_t)(b->written - b->synced),
-                                      SYNC_FILE_RANGE_WRITE);
-                b->synced = b->written;
-        }
+        if (b->written - b->synced >= WRITEBACK_EVERY)
+                blob_start_writeback(b);
         return 0;
 }
 
@@ -280,6 +285,14 @@ int store_blob_write(store_blob *b, const void *buf, size_t n)
         }
         b->size += n;
         return 0;
+}
+
+int store_blob_written(store_blob *b)
+{
+        int r = blob_flush(b);
+        if (r == 0)
+                blob_start_writeback(b);
+        return r;
 }
 
 int store_blob_digests(store_blob *b, char sha256[STORE_SHA256_HEX + 1], char sha512[STORE_SHA512_HEX + 1])

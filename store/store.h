@@ -122,6 +122,11 @@ uint64_t store_blob_offset(const store_blob *b);
 /* Forget resumed bytes and start from zero. */
 int store_blob_restart(store_blob *b);
 int store_blob_write(store_blob *b, const void *buf, size_t n);
+/* The last byte is in: write out what is buffered and start its
+ * writeback, so that it runs while the digests (and a signature's
+ * verdict) are awaited and the fsync before publishing finds little left
+ * to write. Optional; 0, or a negative errno (a full disk). */
+int store_blob_written(store_blob *b);
 int store_blob_digests(store_blob *b, char sha256[STORE_SHA256_HEX + 1], char sha512[STORE_SHA512_HEX + 1]);
 /* Hand every byte of the blob, from its first, to FN too: a check that
  * must see the whole stream (a signature). The bytes a resumed partial
