@@ -23,6 +23,7 @@
 #include "trust/trust-wire.h"
 
 struct trust_check {
+        trust_keys *owner; /* reaps the verifier when it outlives its verdict */
         pid_t child;
         int wfd; /* the stream: the signature, then the signed bytes */
         int vfd; /* the verifier's answers */
@@ -34,6 +35,8 @@ struct trust_keys {
         char **files;
         size_t n_files;
         struct trust_check *spare; /* a verifier started ahead */
+        pid_t *exiting;            /* verifiers that gave their verdict */
+        size_t n_exiting;
 };
 
 int trust_keys_new(trust_keys **ret, roost_error *e)
@@ -48,6 +51,10 @@ void trust_keys_free(trust_keys *k)
         if (!k)
                 return;
         trust_check_abort(k->spare);
+        for (size_t i = 0; i < k->n_exiting; i++)
+                while (waitpid(k->exiting[i], NULL, 0) < 0 && errno == EINTR)
+                        ;
+        free(k->exiting);
         free(k->alpine);
         for (size_t i = 0; i < k->n_files; i++)
                 free(k->files[i]);
@@ -254,6 +261,7 @@ int trust_check_begin(trust_keys *k, const void *sig, size_t sig_len, trust_chec
         int r;
         if (!c && (r = spawn(k, &c, e)) < 0)
                 return r;
+        c->owner = k;
         struct trust_ready ready;
         if (read_answer(c, &ready, sizeof(ready)) < 0) {
                 trust_check_abort(c);
@@ -280,19 +288,41 @@ int trust_check_update(trust_check *c, const void *buf, size_t n)
         return send_all(c->wfd, buf, n);
 }
 
+/* A verifier that gave its verdict still has to exit, which takes it a
+ * few milliseconds (freeing librnp, the kernel unmapping it): its owner
+ * collects it at the end, so that the caller stores the verified bytes
+ * meanwhile. */
+static void reap(trust_check *c)
+{
+        pid_t r;
+        while ((r = waitpid(c->child, NULL, c->owner ? WNOHANG : 0)) < 0 && errno == EINTR)
+                ;
+        if (r != 0)
+                return;
+        trust_keys *k = c->owner;
+        pid_t *p = realloc(k->exiting, (k->n_exiting + 1) * sizeof(*p));
+        if (!p) {
+                while (waitpid(c->child, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                return;
+        }
+        k->exiting = p;
+        p[k->n_exiting++] = c->child;
+}
+
 /* End C: collect the verifier (stopped first when KILL_IT). */
 static void finish(trust_check *c, bool kill_it, struct trust_verdict *v)
 {
         closep(&c->wfd);
         c->wfd = -1;
-        if (kill_it)
+        if (kill_it) {
                 kill(c->child, SIGKILL);
-        else if (read_answer(c, v, sizeof(*v)) < 0) {
+                c->owner = NULL; /* collected now: it was stopped, not done */
+        } else if (read_answer(c, v, sizeof(*v)) < 0) {
                 *v = (struct trust_verdict){ .good = false };
                 snprintf(v->why, sizeof(v->why), "the signature check stopped without a verdict");
         }
-        while (waitpid(c->child, NULL, 0) < 0 && errno == EINTR)
-                ;
+        reap(c);
         closep(&c->vfd);
         free(c);
 }
