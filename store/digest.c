@@ -29,6 +29,10 @@
  * memory against pull's budget. docs/pull.md has the measurements. */
 #define RING_SIZE   (2u << 20)
 #define ASYNC_AFTER (1u << 20)
+/* A gzip layer's diff_id (inflating, then hashing what comes out) costs
+ * several times what the two digests do: threads pay for themselves
+ * after the first batch. */
+#define ASYNC_AFTER_LAYER (128u << 10)
 /* Waking a thread per network read (16 KiB TLS records) costs more than
  * the hashing saves: workers are woken for batches. */
 #define BATCH (128u << 10)
@@ -317,7 +321,7 @@ void store_hash_free(store_hash *h)
 int store_hash_update(store_hash *h, const void *buf, size_t n)
 {
         const unsigned char *p = buf;
-        if (!h->async && h->seen + n > ASYNC_AFTER)
+        if (!h->async && h->seen + n > (h->n == 3 ? ASYNC_AFTER_LAYER : ASYNC_AFTER))
                 go_async(h);
         h->seen += n;
         if (!h->async) {
