@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "common/error.h"
 #include "common/util.h"
 #include "store/store-private.h"
@@ -115,11 +116,74 @@ static bool referenced(const struct store_ref *refs, size_t n, const char *sha25
 
 enum keep { KEEP_NONE, KEEP_BLOBS, KEEP_LAYERS };
 
+/* What gc removes is first moved into a temporary of its own, a rename
+ * each, while it holds the store exclusively; it is deleted once the lock
+ * is shared again. Deleting an unpacked tree costs milliseconds per
+ * thousand files, which every other command would otherwise wait out. A
+ * gc killed in between leaves an abandoned temporary, which the next
+ * store_open removes: what it holds was garbage already. */
+struct doomed {
+        char *name; /* tmp/PID.XXXX, or NULL: delete in place */
+        int fd;
+        unsigned n;
+};
+
+/* Take NAME (in DIRFD) out of the store's sight. */
+static int doom(struct doomed *g, int dirfd, const char *name, uint64_t *bytes)
+{
+        if (g->name) {
+                char to[16];
+                snprintf(to, sizeof(to), "%u", g->n);
+                if (renameat(dirfd, name, g->fd, to) == 0) {
+                        g->n++;
+                        return 0;
+                }
+        }
+        uint64_t used = usage_at(dirfd, name, 0);
+        int r = rm_rf_at(dirfd, name);
+        if (r == 0)
+                *bytes += used;
+        return r;
+}
+
+/* Delete what G holds, counting its bytes into *BYTES, and G itself. */
+static void doomed_delete(store *s, struct doomed *g, uint64_t *bytes)
+{
+        if (!g->name)
+                return;
+        for (unsigned i = 0; i < g->n; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "%u", i);
+                uint64_t used = usage_at(g->fd, name, 0);
+                if (rm_rf_at(g->fd, name) == 0)
+                        *bytes += used;
+        }
+        closep(&g->fd);
+        (void)rm_rf_at(s->fd, g->name);
+        free(g->name);
+        g->name = NULL;
+}
+
+/* A test hook: hold gc once it shares the lock again, before it deletes,
+ * until PAUSE/go exists (it makes PAUSE/shared when it gets there). */
+static void test_pause(void)
+{
+        const char *dir = getenv("ROOST_GC_TEST_PAUSE");
+        char path[4096];
+        if (!dir || !*dir)
+                return;
+        snprintf(path, sizeof(path), "%s/shared", dir);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        snprintf(path, sizeof(path), "%s/go", dir);
+        for (int i = 0; i < 3000 && access(path, F_OK) < 0; i++)
+                usleep(10000);
+}
+
 /* Remove every entry of DIR, but those a reference needs (KEEP_BLOBS:
  * any blob it names; KEEP_LAYERS: its layers) or a running container
- * uses. */
-static int sweep(store *s, const char *dir, const struct store_ref *refs, size_t n, enum keep keep,
-                 unsigned *count, uint64_t *bytes)
+ * uses: into G, or in place. */
+static int sweep(store *s, struct doomed *g, const char *dir, const struct store_ref *refs, size_t n,
+                 enum keep keep, unsigned *count, uint64_t *bytes)
 {
         DIR *d;
         int r = opendir_at(s->fd, dir, &d);
@@ -132,15 +196,13 @@ static int sweep(store *s, const char *dir, const struct store_ref *refs, size_t
                 if (keep != KEEP_NONE && store_digest_valid(de->d_name) &&
                     (referenced(refs, n, de->d_name, keep == KEEP_LAYERS) || store_tree_in_use(s, de->d_name)))
                         continue;
-                uint64_t used = usage_at(dirfd(d), de->d_name, 0);
-                int k = rm_rf_at(dirfd(d), de->d_name);
+                int k = doom(g, dirfd(d), de->d_name, bytes);
                 if (k < 0) {
                         if (r == 0)
                                 r = k;
                         continue;
                 }
                 (*count)++;
-                *bytes += used;
         }
         closedir(d);
         return r;
@@ -235,19 +297,32 @@ int store_gc(store *s, struct store_gc_report *ret)
                 snprintf(ret->unreadable, sizeof(ret->unreadable), "%s", bad);
                 return -ROOST_EFORMAT;
         }
+        /* Without a temporary (a full disk, say), gc deletes in place. */
+        struct doomed g = { .fd = -1 }, in_place = { .fd = -1 };
+        if (store_tmpdir(s, &g.name, &g.fd) < 0)
+                g.name = NULL;
         /* Before the blobs: the records kept keep their images'. */
         int r0 = sweep_cache(s, &refs, &n, &rep.cache);
-        int r1 = sweep(s, "blobs/sha256", refs, n, KEEP_BLOBS, &rep.blobs, &rep.bytes);
-        int r2 = sweep(s, "trees", refs, n, KEEP_LAYERS, &rep.trees, &rep.bytes);
+        int r1 = sweep(s, &g, "blobs/sha256", refs, n, KEEP_BLOBS, &rep.blobs, &rep.bytes);
+        int r2 = sweep(s, &g, "trees", refs, n, KEEP_LAYERS, &rep.trees, &rep.bytes);
         /* With the store lock held exclusively nobody is downloading. */
-        int r3 = sweep(s, "partial", refs, n, KEEP_NONE, &rep.partials, &rep.bytes);
+        int r3 = sweep(s, &g, "partial", refs, n, KEEP_NONE, &rep.partials, &rep.bytes);
         unsigned records = 0;
         uint64_t ignored = 0;
-        (void)sweep(s, "layers", refs, n, KEEP_LAYERS, &records, &ignored);
+        (void)sweep(s, &in_place, "layers", refs, n, KEEP_LAYERS, &records, &ignored);
         store_ref_list_free(refs, n);
         /* Count what store_open already removed on our behalf too. */
         int k = store_cleanup(s);
         rep.temporaries = (unsigned)(s->cleaned + (k > 0 ? k : 0)) + sweep_ref_temporaries(s);
+        /* Everything is decided: other commands may go on while the
+         * garbage is deleted. A gc waiting for the lock exclusively may
+         * take it between unlocking and relocking; this one then waits. */
+        if (g.name) {
+                while (flock(s->lock_fd, LOCK_SH) < 0 && errno == EINTR)
+                        ;
+                test_pause();
+        }
+        doomed_delete(s, &g, &rep.bytes);
         *ret = rep;
         return r0 < 0 ? r0 : r1 < 0 ? r1 : r2 < 0 ? r2 : r3;
 }

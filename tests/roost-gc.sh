@@ -62,4 +62,43 @@ run_cmd roost gc --store "$S"
 ok $rc "gc exits 0 after a launch was killed"
 [ -n "$cg" ] && [ ! -d "$cg" ]; ok $? "the killed launch's cgroup is gone after gc"
 like "$out" ", [0-9]+ cgroups;" "gc reports the cgroups it removed"
+# gc decides under the store lock held exclusively, moving what it removes
+# into a temporary of its own, and deletes it with the lock shared again:
+# a command started meanwhile does not wait for the deleting, and a gc
+# killed then leaves nothing once the next command has opened the store.
+gc_paused() { # gc_paused DIR: a gc held by its test hook once it shares the lock
+        mkdir -p "$1"
+        ROOST_GC_TEST_PAUSE=$1 roost gc --store "$S" >"$1/out" 2>&1 &
+        gpid=$!
+        for _ in $(seq 100); do [ -e "$1/shared" ] && return 0; sleep 0.1; done
+        return 1
+}
+pull "${M[@]}" alpine:3.97 && unpack --store "$S" -q alpine:3.97 && roost rm --store "$S" -q alpine:3.97
+ok $? "an image pulled, unpacked and removed again: its blobs and tree are garbage"
+trees=$(ls "$S/trees" | wc -l)
+gc_paused "$TEST_TMP/gc1"
+ok $? "gc shares the store lock again before it deletes"
+is "$(ls "$S/trees" | wc -l)" "$((trees - 1))" "the removed tree is out of trees/ already"
+held=$(find "$S/tmp" -mindepth 2 -maxdepth 2 | wc -l)
+ok "$([ "$held" -ge 4 ]; echo $?)" "gc's temporary holds what it removes ($held entries)"
+run_cmd timeout 10 roost images --store "$S"
+ok $rc "a command runs while gc deletes"
+touch "$TEST_TMP/gc1/go"
+wait "$gpid"
+ok $? "gc exits 0 once let go"
+like "$(cat "$TEST_TMP/gc1/out")" "removed [1-9][0-9]* blobs, 1 trees, .*freed [1-9]" "gc reports the blobs, the tree and the bytes it deleted"
+is "$(ls "$S/tmp" | wc -l)" 0 "gc's temporary is gone"
+
+pull "${M[@]}" alpine:3.97 && unpack --store "$S" -q alpine:3.97 && roost rm --store "$S" -q alpine:3.97
+gc_paused "$TEST_TMP/gc2"
+ok $? "a second gc shares the lock again"
+kill -KILL "$gpid"
+wait "$gpid" 2>/dev/null
+run_cmd roost images --store "$S"
+ok $rc "the next command opens the store after gc was killed while deleting"
+is "$(ls "$S/tmp" | wc -l)" 0 "the killed gc's temporary is removed by the next command's open"
+run_cmd roost verify --store "$S"
+ok $rc "every image verifies"
+run_cmd roost gc --store "$S"
+like "$out" "removed 0 blobs, 0 trees, 0 partial downloads" "nothing the killed gc moved was left for the next"
 tap_done
