@@ -40,7 +40,7 @@ TESTS += tests/unit/test-store tests/unit/test-digest tests/unit/test-opts tests
 	tests/store-readonly.sh tests/roost-gc.sh tests/man.sh
 TESTS += tests/image-names.sh tests/store-migrate.sh tests/crash.sh tests/diskfull.sh tests/soak.sh
 EXTRA_DIST += tests/image-names.sh tests/store-migrate.sh tests/crash.sh bench/crash.sh tests/diskfull.sh tests/soak.sh \
-	bench/soak.sh tests/lib/stress.sh docs/stress.md
+	bench/soak.sh bench/gc.sh tests/lib/stress.sh docs/stress.md
 
 EXTRA_DIST += tests/lib/tap.sh tests/lib/nginx.sh tests/lib/fixtures.sh tests/cli.sh tests/cli-options.sh \
 	tests/roost-store.sh tests/store-readonly.sh tests/roost-gc.sh tests/man.sh tests/run-all tests/sanitize-tests \
