@@ -300,6 +300,13 @@ static void reap(trust_check *c)
         if (r != 0)
                 return;
         trust_keys *k = c->owner;
+        /* Those of earlier checks that are gone by now are collected, so
+         * that a command checking many images keeps few waiting. */
+        size_t kept = 0;
+        for (size_t i = 0; i < k->n_exiting; i++)
+                if (waitpid(k->exiting[i], NULL, WNOHANG) == 0)
+                        k->exiting[kept++] = k->exiting[i];
+        k->n_exiting = kept;
         pid_t *p = realloc(k->exiting, (k->n_exiting + 1) * sizeof(*p));
         if (!p) {
                 while (waitpid(c->child, NULL, 0) < 0 && errno == EINTR)
