@@ -37,11 +37,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CHUNK        (1u << 20)
-#define MAX_NEEDLES  64
-#define MAX_HITS     20 /* per needle and process: enough to see where */
-#define NEEDLE_MAX   4096
-#define MAX_PROCS    1024
+#define CHUNK       (1u << 20)
+#define MAX_NEEDLES 64
+#define MAX_HITS    20 /* per needle and process: enough to see where */
+#define NEEDLE_MAX  4096
+#define MAX_PROCS   1024
 
 struct needles {
         char *text[MAX_NEEDLES];
