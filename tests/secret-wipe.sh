@@ -1,8 +1,9 @@
 #!/bin/bash
 # The copies of a credential a process held are wiped by the time it ends
-# (docs/pull.md, Authentication): tests/memgrep runs pull, push and roost
-# login and logout (with login's child pull --check-login) and, as each
-# of their processes ends, searches its memory (heap, freed blocks
+# (docs/pull.md, Credentials in memory): tests/memgrep runs pull, push,
+# roost login and logout (with login's child pull --check-login) and
+# launch (with the pull of its first use) and, as each of their
+# processes ends, searches its memory (heap, freed blocks
 # included, stacks, anonymous mappings) for the password, "USER:PASS",
 # its base64 (what auth.json and a Basic header hold) and a Bearer token.
 # Against Debian's docker-registry with htpasswd (Basic) over HTTP/1.1,
@@ -38,10 +39,11 @@ unset REGISTRY_AUTH_FILE DOCKER_CONFIG XDG_CONFIG_HOME
 mkdir -p "$HOME" && mkdir -m 0700 "$XDG_RUNTIME_DIR"
 report=$TEST_TMP/report
 
-# search CMD...: CMD under memgrep; sets rc and left (the report's lines).
+# search CMD...: CMD under memgrep; sets rc and left (the report's lines),
+# its output in $TEST_TMP/out and err.
 search() {
         : >"$report"
-        memgrep "$needles" "$report" -- "$@" >"$TEST_TMP/out" 2>&1
+        memgrep "$needles" "$report" -- "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
         rc=$?
         left=$(cat "$report")
 }
@@ -51,7 +53,7 @@ wiped() {
         shift
         search "$@"
         is "$rc" 0 "$d"
-        [ "$rc" = 0 ] || tap_diag "$(tail -3 "$TEST_TMP/out")"
+        [ "$rc" = 0 ] || tap_diag "$(tail -3 "$TEST_TMP/err")"
         is "$left" "" "...and no copy of a credential is left in its memory at its end"
 }
 
@@ -91,6 +93,9 @@ wiped "roost login --get-login" roost login --get-login "$h1"
 wiped "push --creds, Basic" push -q --store "$TEST_TMP/s2" --cacert "$NGINX_CA" --creds "roost:$pw" \
         "$h1/team/app:1" "$h1/team/copy:1"
 wiped "roost logout" roost logout "$h1"
+wiped "launch --creds, whose first use pulls (pull --creds-fd), then runs the image" \
+        launch --store "$TEST_TMP/s6" --cacert "$NGINX_CA" --creds "roost:$pw" "$h1/team/app:1" cat /etc/motd
+is "$(cat "$TEST_TMP/out")" "from a private registry" "...whose command ran"
 # A refusal ends the pull early: what it held is wiped all the same.
 search pull -q --store "$TEST_TMP/s3" --cacert "$NGINX_CA" --creds-fd 3 "$h1/team/app:1" 3<<<"tok:$tpw"
 is "$rc:$left" "4:" "pull refused (wrong credentials, exit 4): nothing left in its memory"
