@@ -12,12 +12,13 @@
  * Its writable and anonymous mappings (heap, stacks, mmapped blocks,
  * data) are read through /proc/PID/mem and searched for each line of
  * NEEDLES (read then, so the file may be completed while the command
- * runs). Threads are not traced: a process's memory is searched once,
- * when its first thread ends, which exit_group() brings. A process that
- * ends without having run a program of its own (a fork killed before its
- * exec) is not searched: its memory is its parent's at the fork, which
- * still held what it held then; what the parent leaves is searched when
- * the parent ends.
+ * runs); a mapping over 4 GiB (AddressSanitizer's terabytes of shadow) is
+ * passed over, saying so on standard error. Threads are not traced: a
+ * process's memory is searched once, when its first thread ends, which
+ * exit_group() brings. A process that ends without having run a program
+ * of its own (a fork killed before its exec) is not searched: its memory
+ * is its parent's at the fork, which still held what it held then; what
+ * the parent leaves is searched when the parent ends.
  *
  * Every hit is a line appended to REPORT: "COMM[PID]: needle N at
  * MAPPING+0xOFFSET" (N counts NEEDLES' lines from 1; the needle itself is
@@ -42,6 +43,7 @@
 #define MAX_HITS    20 /* per needle and process: enough to see where */
 #define NEEDLE_MAX  4096
 #define MAX_PROCS   1024
+#define MAPPING_MAX (1ul << 32)
 
 struct needles {
         char *text[MAX_NEEDLES];
@@ -158,6 +160,12 @@ static int search(pid_t pid, const char *needles, FILE *report)
                 if (perms[0] != 'r' || (perms[1] != 'w' && *name && *name != '[') ||
                     !strcmp(name, "[vvar]") || !strcmp(name, "[vsyscall]"))
                         continue;
+                /* A sanitizer's shadow reserves terabytes, read in hours. */
+                if (end - start > MAPPING_MAX) {
+                        fprintf(stderr, "memgrep: %s[%d]: a mapping of %lu GiB not searched\n", comm,
+                                (int)pid, (end - start) >> 30);
+                        continue;
+                }
                 search_range(mem, pid, comm, *name ? name : "[anon]", start, end, &nd, hits, report);
         }
         r = 0;
