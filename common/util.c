@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -154,7 +155,9 @@ int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *re
                 return -EINVAL;
         if ((uint64_t)st.st_size > max)
                 return -EFBIG;
-        _cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+        /* A read that fails leaves no copy of what it read: auth.json
+         * holds passwords. */
+        _cleanup_(secret_freep) char *buf = malloc((size_t)st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
         size_t got = 0;
@@ -402,13 +405,52 @@ char *secret_take_arg(char *arg)
         return copy;
 }
 
+void secret_free(void *p)
+{
+        if (p) {
+                explicit_bzero(p, malloc_usable_size(p));
+                free(p);
+        }
+}
+
+void *secret_realloc(void *p, size_t n)
+{
+        if (!p)
+                return malloc(n);
+        if (n == 0) {
+                secret_free(p);
+                return NULL;
+        }
+        size_t have = malloc_usable_size(p);
+        /* A block is not shrunk: glibc would split it, and keep the tail
+         * unwiped among its free blocks. */
+        if (n <= have)
+                return p;
+        void *q = malloc(n);
+        if (!q)
+                return NULL;
+        memcpy(q, p, have);
+        secret_free(p);
+        return q;
+}
+
 void secret_freep(char **s)
 {
-        if (*s) {
-                explicit_bzero(*s, strlen(*s));
-                free(*s);
-                *s = NULL;
-        }
+        secret_free(*s);
+        *s = NULL;
+}
+
+char *secret_concat(const char *a, const char *b, const char *c)
+{
+        size_t na = strlen(a), nb = strlen(b), nc = strlen(c);
+        char *s = malloc(na + nb + nc + 1);
+        if (!s)
+                return NULL;
+        memcpy(s, a, na);
+        memcpy(s + na, b, nb);
+        memcpy(s + na + nb, c, nc);
+        s[na + nb + nc] = 0;
+        return s;
 }
 
 int secret_read(int fd, size_t max, char **ret)

@@ -100,8 +100,21 @@ int secret_pipe(const char *secret);
  * /proc/PID/cmdline show the password only until it was read. NULL when
  * out of memory. */
 char *secret_take_arg(char *arg);
-/* Wipe and free *S (a _cleanup_ for secrets). */
+/* Wipe and free *S, the whole block malloc gave it, not only up to its
+ * NUL (a _cleanup_ for secrets). */
 void secret_freep(char **s);
+/* free() that wipes the whole block first (malloc_usable_size): for
+ * buffers whose length is not at hand, and as the free of the libraries
+ * that copy credentials and free the copies as they are (libcurl's
+ * headers and buffers, jansson's strings). P may be NULL. */
+void secret_free(void *p);
+/* realloc() that never leaves the old block behind unwiped: a block that
+ * must grow moves to a new one, and the old is wiped and freed. */
+void *secret_realloc(void *p, size_t n);
+/* A + B + C in one block of their exact size, or NULL: "USER:PASS",
+ * "Authorization: Basic ...". asprintf() would leave copies behind (glibc
+ * formats into a first buffer and frees it unwiped). */
+char *secret_concat(const char *a, const char *b, const char *c);
 /* Read all of FD (up to MAX bytes: -E2BIG past that) into *RET, without
  * one trailing newline (and a CR before it); -EINVAL for a NUL or a line
  * break inside. The caller wipes and frees it. */

@@ -44,7 +44,13 @@ int fetch_http_new(const struct fetch_http_config *c, fetch_http **ret, roost_er
 {
         static bool initialized;
         if (!initialized) {
-                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                /* libcurl copies the Authorization header into the
+                 * request it builds, and a token server's answer into its
+                 * receive buffer; it frees them as they are. Its free wipes
+                 * them here, its realloc leaves no old block unwiped, and so
+                 * does curl_slist_free_all for the header lists. */
+                if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, secret_free, secret_realloc, strdup,
+                                         calloc) != CURLE_OK)
                         return roost_error_set(e, -ENOMEM, "initializing libcurl");
                 initialized = true;
         }
@@ -542,6 +548,7 @@ int fetch_http_get(fetch_http *h, const char *url, size_t max, char **ret, size_
                 return r;
         buf[len] = 0;
         if (strlen(buf) != len) {
+                explicit_bzero(buf, len);
                 free(buf);
                 return fetch_fail(e, -ROOST_EFORMAT, "%s: binary data where text was expected", url);
         }
@@ -560,6 +567,8 @@ int fetch_http_get_bytes(fetch_http *h, const char *url, size_t max, char **ret,
                 return -ENOMEM;
         int r = run(h, url, &x, e);
         if (r < 0) {
+                /* What came may be a token's beginning. */
+                explicit_bzero(x.buf, x.len);
                 free(x.buf);
                 return r;
         }

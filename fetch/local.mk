@@ -11,7 +11,7 @@ FETCH_LIBS = fetch/libfetch.a fetch/libauthfile.a trust/libtrust.a $(STORE_LIBS)
 bin_PROGRAMS += fetch/pull
 fetch_pull_SOURCES = fetch/main.c
 fetch_pull_LDADD = $(FETCH_LIBS)
-fetch_pull_LDFLAGS = -pthread
+fetch_pull_LDFLAGS = -pthread $(SECRET_LINK_FLAGS)
 dist_man_MANS += man/pull.1
 
 check_PROGRAMS += tests/unit/test-fetch

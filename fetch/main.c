@@ -155,6 +155,7 @@ static int login_check(const char *registry, int n_operands, struct fetch_option
 int main(int argc, char **argv)
 {
         store_enable_migration();
+        registry_json_wipe_freed(); /* auth.json's and a token's strings are wiped when freed */
         struct fetch_options o = { .retries = -1 };
         _cleanup_free_ const char **trust = calloc((size_t)argc, sizeof(*trust));
         if (!trust) {

@@ -20,6 +20,13 @@
 
 #define AUTH_FILE_MAX (1 << 20)
 
+void registry_json_wipe_freed(void)
+{
+        /* secret_free is free() for whatever malloc gave: a block jansson
+         * took before this call is freed rightly too. */
+        json_set_alloc_funcs(malloc, secret_free);
+}
+
 int registry_auth_file(char **ret)
 {
         /* podman's choice: $REGISTRY_AUTH_FILE, else the runtime folder
@@ -92,7 +99,8 @@ static json_t *load(const char *file, int *err)
 {
         /* The user's own file: a link to it (dotfiles kept elsewhere) is
          * followed, as podman and docker follow it. */
-        _cleanup_free_ char *text = NULL, *real = realpath(file, NULL);
+        _cleanup_free_ char *real = realpath(file, NULL);
+        _cleanup_(secret_freep) char *text = NULL;
         size_t len;
         if (!real) {
                 *err = -errno;
@@ -132,10 +140,11 @@ static int decode(const char *b64, char **ret_user, char **ret_pass)
         size_t n = strlen(b64);
         if (n == 0 || n % 4 || n > 4096)
                 return -ROOST_EFORMAT;
-        _cleanup_free_ unsigned char *out = malloc(n / 4 * 3 + 1);
+        /* The password in clear: wiped before the buffer is freed. */
+        _cleanup_(secret_freep) char *out = malloc(n / 4 * 3 + 1);
         if (!out)
                 return -ENOMEM;
-        int k = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
+        int k = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)b64, (int)n);
         if (k < 0)
                 return -ROOST_EFORMAT;
         /* EVP_DecodeBlock counts the padding's bytes as decoded zeros. */
@@ -143,21 +152,16 @@ static int decode(const char *b64, char **ret_user, char **ret_pass)
                 k--;
         out[k] = 0;
         char *colon = memchr(out, ':', (size_t)k);
-        int r = 0;
         if (!colon || memchr(out, 0, (size_t)k))
-                r = -ROOST_EFORMAT;
-        else {
-                *colon = 0;
-                if (!(*ret_user = strdup((char *)out)))
-                        r = -ENOMEM;
-                else if (!(*ret_pass = strdup(colon + 1))) {
-                        free(*ret_user);
-                        r = -ENOMEM;
-                }
+                return -ROOST_EFORMAT;
+        *colon = 0;
+        if (!(*ret_user = strdup(out)))
+                return -ENOMEM;
+        if (!(*ret_pass = strdup(colon + 1))) {
+                secret_freep(ret_user);
+                return -ENOMEM;
         }
-        /* The password in clear: gone before the buffer is freed. */
-        explicit_bzero(out, n / 4 * 3 + 1);
-        return r;
+        return 0;
 }
 
 static int lookup_in(const char *file, const char *registry, char **ret_user, char **ret_pass)
@@ -226,7 +230,8 @@ int registry_creds_helper(const char *file, const char *registry, char **ret_hel
  * temporary beside it, renamed over it. */
 static int save(const char *file, json_t *o)
 {
-        _cleanup_free_ char *dir = strdup(file), *text = json_dumps(o, JSON_INDENT(8));
+        _cleanup_free_ char *dir = strdup(file);
+        _cleanup_(secret_freep) char *text = json_dumps(o, JSON_INDENT(8));
         if (!dir || !text)
                 return -ENOMEM;
         char *slash = strrchr(dir, '/');
@@ -274,16 +279,14 @@ int registry_creds_store(const char *file, const char *registry, const char *use
         }
         if (strchr(user, ':'))
                 return -EINVAL;
-        _cleanup_free_ char *plain = NULL;
-        if (asprintf(&plain, "%s:%s", user, pass) < 0)
+        _cleanup_(secret_freep) char *plain = secret_concat(user, ":", pass), *b64 = NULL;
+        if (!plain)
                 return -ENOMEM;
         size_t n = strlen(plain);
-        _cleanup_free_ unsigned char *b64 = malloc((n + 2) / 3 * 4 + 1);
-        if (!b64)
+        if (!(b64 = malloc((n + 2) / 3 * 4 + 1)))
                 return -ENOMEM;
-        EVP_EncodeBlock(b64, (const unsigned char *)plain, (int)n);
-        explicit_bzero(plain, n);
-        if (json_object_set_new(auths, registry, json_pack("{s:s}", "auth", (char *)b64)) < 0)
+        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)plain, (int)n);
+        if (json_object_set_new(auths, registry, json_pack("{s:s}", "auth", b64)) < 0)
                 return -ENOMEM;
         return save(file, o);
 }

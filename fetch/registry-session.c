@@ -212,11 +212,7 @@ static int bearer(struct registry_session *s, fetch_http *h, const struct regist
         if (r < 0)
                 return r;
         secret_freep(&s->auth);
-        if (asprintf(&s->auth, "Authorization: Bearer %s", token) < 0) {
-                s->auth = NULL;
-                return -ENOMEM;
-        }
-        return 0;
+        return (s->auth = secret_concat("Authorization: Bearer ", token, "")) ? 0 : -ENOMEM;
 }
 
 int registry_session_answer(struct registry_session *s, fetch_http *h, const char *challenge, roost_error *e)

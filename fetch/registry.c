@@ -215,22 +215,15 @@ bool registry_host_loopback(const char *registry)
 
 int registry_basic_header(const char *user, const char *pass, char **ret)
 {
-        _cleanup_free_ char *plain = NULL;
-        int n = asprintf(&plain, "%s:%s", user, pass);
-        if (n < 0) {
-                plain = NULL;
+        _cleanup_(secret_freep) char *plain = secret_concat(user, ":", pass);
+        if (!plain)
                 return -ENOMEM;
-        }
-        _cleanup_free_ unsigned char *b64 = malloc(((size_t)n + 2) / 3 * 4 + 1);
-        if (!b64) {
-                explicit_bzero(plain, (size_t)n);
+        size_t n = strlen(plain);
+        _cleanup_(secret_freep) char *b64 = malloc((n + 2) / 3 * 4 + 1);
+        if (!b64)
                 return -ENOMEM;
-        }
-        EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
-        explicit_bzero(plain, (size_t)n);
-        int r = asprintf(ret, "Authorization: Basic %s", b64);
-        explicit_bzero(b64, strlen((char *)b64));
-        return r < 0 ? -ENOMEM : 0;
+        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)plain, (int)n);
+        return (*ret = secret_concat("Authorization: Basic ", b64, "")) ? 0 : -ENOMEM;
 }
 
 char *registry_query_escape(const char *s)

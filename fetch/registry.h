@@ -56,6 +56,12 @@ void registry_challenge_done(struct registry_challenge *c);
 
 /* ---- credentials, in the files podman and docker write ---- */
 
+/* From here on, every block jansson frees is wiped first (secret_free):
+ * auth.json and a token server's answer become jansson's strings, which
+ * it would free as they are. Process-wide, for all of a program's JSON:
+ * the tools that handle credentials call it before anything else. */
+void registry_json_wipe_freed(void);
+
 /* The name auth.json keeps REGISTRY's credentials under: HOST[:PORT],
  * from that or a URL (https://HOST[:PORT]/); Docker Hub's names are
  * "docker.io". -EINVAL for anything else (a repository's path). */
@@ -95,15 +101,16 @@ int registry_creds_remove_all(const char *file);
 /* HOST[:PORT] on a loopback address: 127.0.0.0/8, [::1] or localhost,
  * where docker too allows plain HTTP. */
 bool registry_host_loopback(const char *registry);
-/* "Authorization: Basic base64(USER:PASS)" into *RET (wipe it with
- * explicit_bzero before freeing). */
+/* "Authorization: Basic base64(USER:PASS)" into *RET, for the caller to
+ * free with secret_freep. */
 int registry_basic_header(const char *user, const char *pass, char **ret);
 /* S with everything but RFC 3986's unreserved characters %XX-escaped;
  * NULL when out of memory. */
 char *registry_query_escape(const char *s);
 /* The token of a token server's answer BODY ({"token"}, else
- * {"access_token"}), a copy in *RET for the caller to wipe and free;
- * -ROOST_EFORMAT for none, or one that could not go in a header. */
+ * {"access_token"}), a copy in *RET for the caller to free with
+ * secret_freep; -ROOST_EFORMAT for none, or one that could not go in a
+ * header. */
 int registry_token_parse(const char *body, size_t n, char **ret);
 
 /* ---- manifests ---- */

@@ -10,5 +10,5 @@ check_PROGRAMS += tests/unit/test-registry
 tests_unit_test_registry_SOURCES = tests/unit/test-registry.c
 tests_unit_test_registry_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_registry_LDADD = $(FETCH_LIBS) $(CMOCKA_LIBS)
-TESTS += tests/unit/test-registry tests/registry.sh tests/login.sh
-EXTRA_DIST += tests/registry.sh tests/login.sh tests/lib/registry.sh tests/tokenserver.py bench/pull-registry.sh
+TESTS += tests/unit/test-registry tests/registry.sh tests/login.sh tests/secret-wipe.sh
+EXTRA_DIST += tests/registry.sh tests/login.sh tests/secret-wipe.sh tests/lib/registry.sh tests/tokenserver.py bench/pull-registry.sh

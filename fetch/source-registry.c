@@ -95,15 +95,29 @@ static bool unauthorized(struct fetch_job *j, int r)
                fetch_http_last(j->http)->www_authenticate;
 }
 
-/* GET URL into memory, answering one challenge. */
-static int get(struct fetch_job *j, const char *url, const char *accept, size_t max, const char *what,
-               char **ret, size_t *ret_len, roost_error *e)
+/* One request of the registry's: a GET into memory (at most MAX bytes
+ * into *BODY and *LEN), or a blob into the store (SINK, SIZE bytes). */
+struct request {
+        const char *url, *accept, *what;
+        size_t max;
+        char **body;
+        size_t *len;
+        const char *step;
+        store_blob *sink;
+        uint64_t size;
+};
+
+/* Q with the headers of the moment; a 401 is answered once and Q sent
+ * again (the first challenge, or a token that expired during a long
+ * pull). A failure is one line naming Q's what. */
+static int request(struct fetch_job *j, const struct request *q, roost_error *e)
 {
         for (int attempt = 0;; attempt++) {
-                int r = set_headers(j, accept);
+                int r = set_headers(j, q->accept);
                 if (r < 0)
                         return r;
-                r = fetch_http_get_bytes(j->http, url, max, ret, ret_len, e);
+                r = q->sink ? fetch_http_download(j->http, q->url, q->step, q->sink, q->size, e)
+                            : fetch_http_get_bytes(j->http, q->url, q->max, q->body, q->len, e);
                 if (r == 0)
                         return 0;
                 if (attempt == 0 && unauthorized(j, r)) {
@@ -111,14 +125,28 @@ static int get(struct fetch_job *j, const char *url, const char *accept, size_t 
                                 return r;
                         continue;
                 }
+                /* A manifest or config refused with no credentials to
+                 * give says how to give them; a blob's refusal is the
+                 * session's line, with the same hint. */
                 const struct registry_session *s = &((struct registry *)j->data)->s;
-                if (r == -ROOST_EHTTP && fetch_http_last(j->http)->status == 401 && !s->creds && !s->user) {
+                if (!q->sink && r == -ROOST_EHTTP && fetch_http_last(j->http)->status == 401 && !s->creds &&
+                    !s->user) {
                         char hint[300];
-                        return fetch_fail(e, -ROOST_EHTTP, "%s: %s wants credentials%s", what, s->registry,
+                        return fetch_fail(e, -ROOST_EHTTP, "%s: %s wants credentials%s", q->what, s->registry,
                                           registry_session_hint(s, hint, sizeof(hint)));
                 }
-                return registry_failed(j, what, r, e);
+                return registry_failed(j, q->what, r, e);
         }
+}
+
+/* GET URL into memory. */
+static int get(struct fetch_job *j, const char *url, const char *accept, size_t max, const char *what,
+               char **ret, size_t *ret_len, roost_error *e)
+{
+        struct request q = {
+                .url = url, .accept = accept, .what = what, .max = max, .body = ret, .len = ret_len
+        };
+        return request(j, &q, e);
 }
 
 /* A manifest (or index) by REFERENCE (a tag, or sha256:HEX), checked
@@ -332,21 +360,8 @@ static int registry_resolve(struct fetch_job *j, roost_error *e)
 static int registry_fetch_blob(struct fetch_job *j, const struct fetch_desc *d, const char *step,
                                store_blob *sink, roost_error *e)
 {
-        for (int attempt = 0;; attempt++) {
-                int r = set_headers(j, NULL);
-                if (r < 0)
-                        return r;
-                r = fetch_http_download(j->http, d->url, step, sink, d->size, e);
-                if (r == 0)
-                        return 0;
-                /* A token may expire during a long pull: ask again once. */
-                if (attempt == 0 && unauthorized(j, r)) {
-                        if ((r = authenticate(j, e)) < 0)
-                                return r;
-                        continue;
-                }
-                return registry_failed(j, d->name, r, e);
-        }
+        struct request q = { .url = d->url, .what = d->name, .step = step, .sink = sink, .size = d->size };
+        return request(j, &q, e);
 }
 
 static int registry_prepare_blobs(struct fetch_job *j, roost_error *e)

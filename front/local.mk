@@ -8,7 +8,7 @@ front_roost_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
 # trust/: verify checks a stored signature again. fetch/libauthfile.a: login and
 # logout write auth.json (the pull tool checks the credentials).
 front_roost_LDADD = commit/libcommit.a fetch/libauthfile.a $(EXCHANGE_LIBS) $(LAUNCH_SANDBOX_LIBS) $(TRUST_LIBS)
-front_roost_LDFLAGS = -pthread
+front_roost_LDFLAGS = -pthread $(SECRET_LINK_FLAGS)
 
 dist_man_MANS += man/roost.1
 

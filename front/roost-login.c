@@ -93,11 +93,9 @@ static int check(const char *registry, const char *user, const char *pass, const
                 cli_error("cannot find the pull tool next to %s", path);
                 return EXIT_FAIL;
         }
-        _cleanup_(secret_freep) char *creds = NULL;
-        if (asprintf(&creds, "%s:%s", user, pass) < 0) {
-                creds = NULL;
+        _cleanup_(secret_freep) char *creds = secret_concat(user, ":", pass);
+        if (!creds)
                 return EXIT_FAIL;
-        }
         int fd = secret_pipe(creds);
         if (fd < 0) {
                 cli_error("handing the credentials to pull: %s", strerror(-fd));
@@ -187,6 +185,7 @@ int cmd_login(struct roost_args *args, int argc, char **argv)
         bool from_stdin = false, plain_http = false, get = false;
         opts_parser p;
         int id, r;
+        registry_json_wipe_freed(); /* auth.json's strings are wiped when freed */
         opts_init(&p, &spec, argc, argv);
         while ((id = opts_next(&p)) != 0) {
                 switch (id) {
@@ -297,6 +296,7 @@ int cmd_logout(struct roost_args *args, int argc, char **argv)
         bool all = false;
         opts_parser p;
         int id, r;
+        registry_json_wipe_freed(); /* auth.json's strings are wiped when freed */
         opts_init(&p, &spec, argc, argv);
         while ((id = opts_next(&p)) != 0) {
                 switch (id) {

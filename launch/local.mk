@@ -20,7 +20,7 @@ launch_launch_LDADD = launch/liblaunch.a launch/libsandbox.a store/libstore.a co
 	-l:libseccomp.a -l:libcap.a -l:libjansson.a -lpthread -lm
 # Where configure found that a static PIE links, launch is one: no dynamic
 # loader at all (docs/launch.md; --disable-static-launch).
-launch_launch_LDFLAGS = $(LAUNCH_LDFLAGS)
+launch_launch_LDFLAGS = $(LAUNCH_LDFLAGS) $(SECRET_LINK_FLAGS)
 
 # roost-init, the program PID 1 and the command's process become inside
 # the container (launch/roost-init.c), is carried in launch's binary by

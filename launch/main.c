@@ -562,6 +562,9 @@ int main(int argc, char **argv)
                         };
                         r = launch_image_pull(s, image, &po, &img, &e);
                 }
+                /* The container may run for days: launch keeps no password
+                 * past the pull (docs/pull.md, Credentials in memory). */
+                secret_freep(&arg.creds);
                 if (r < 0) {
                         /* pull or unpack said why already, on their own line;
                          * E is what to do about it */

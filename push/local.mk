@@ -9,7 +9,7 @@ bin_PROGRAMS += push/push
 push_push_SOURCES = push/main.c
 push_push_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 push_push_LDADD = push/libpush.a $(FETCH_LIBS) $(JANSSON_LIBS)
-push_push_LDFLAGS = -pthread
+push_push_LDFLAGS = -pthread $(SECRET_LINK_FLAGS)
 dist_man_MANS += man/push.1
 
 TESTS += tests/push.sh

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "fetch/fetch.h"
 #include "fetch/progress.h"
+#include "fetch/registry.h"
 #include "push/push.h"
 #include "store/json.h"
 
@@ -97,6 +98,7 @@ static void show_blob(void *userdata, const char *hex, uint64_t size, enum push_
 int main(int argc, char **argv)
 {
         store_enable_migration();
+        registry_json_wipe_freed(); /* auth.json's and a token's strings are wiped when freed */
         struct push_options o = { .retries = -1, .chunk_size = 64u << 20 };
         const char *store_dir = NULL;
         _cleanup_(secret_freep) char *creds = NULL;

@@ -36,6 +36,9 @@ tests_inject_eio_SOURCES = tests/inject-eio.c
 tests_inject_eio_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS)
 tests_inject_eio_LDADD = $(SECCOMP_LIBS)
 
+check_PROGRAMS += tests/memgrep
+tests_memgrep_SOURCES = tests/memgrep.c
+
 TESTS += tests/unit/test-store tests/unit/test-digest tests/unit/test-opts tests/cli.sh tests/cli-options.sh tests/roost-store.sh \
 	tests/store-readonly.sh tests/roost-gc.sh tests/man.sh
 TESTS += tests/image-names.sh tests/store-migrate.sh tests/crash.sh tests/diskfull.sh tests/soak.sh

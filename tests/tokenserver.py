@@ -36,6 +36,7 @@ Options:
   digest-junk   a manifest PUT's Docker-Content-Digest is another digest
                 with terminal escapes in it
   users=U:P     the token server wants these Basic credentials
+  token=T       every token it gives is T (known to the test beforehand)
   bad-manifest  manifests are served with a byte more than their digest's
   lie-size      an image manifest's last layer is said to be 10 bytes
                 larger than it is (the Docker-Content-Digest made to match)
@@ -80,6 +81,7 @@ users = next((o[6:] for o in opts if o.startswith("users=")), None)
 cuts = next((int(o[11:]) for o in opts if o.startswith("cut-upload=")), 0)
 retry_after = next((o[12:] for o in opts if o.startswith("retry-after=")), "1")
 bad_token = next((o[10:] for o in opts if o.startswith("bad-token=")), None)
+fixed_token = next((o[6:] for o in opts if o.startswith("token=")), None)
 state = {"tokens": {}, "throttled": False, "cut": False, "cuts": cuts, "inflight": 0}
 lock = threading.Lock()
 fail = next((o[5:] for o in opts if o.startswith("fail=")), None)
@@ -199,7 +201,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                  [("Content-Type", "application/json")])
             if bad_token == "ctl":
                 return self.send(200, b'{"token": "a\\r\\nX-Injected: 1"}', [("Content-Type", "application/json")])
-            token = secrets.token_hex(16)
+            token = fixed_token or secrets.token_hex(16)
             state["tokens"][token] = uses
             return self.send(200, json.dumps({"token": token, "expires_in": 60}).encode(),
                              [("Content-Type", "application/json")])
