@@ -468,7 +468,9 @@ struct store_gc_report {
         char unreadable[512]; /* with -ROOST_EFORMAT: the reference in the way */
 };
 /* Remove what no reference needs: blobs and trees of no reference,
- * partial downloads, abandoned temporaries. Needs STORE_EXCLUSIVE.
+ * partial downloads, abandoned temporaries. Needs STORE_EXCLUSIVE, and
+ * returns with the store lock shared: the removed entries are deleted
+ * after the lock is given back (docs/store.md).
  * Removes nothing and returns -ROOST_EFORMAT when a reference cannot be
  * read: what it names would look unreferenced. */
 int store_gc(store *s, struct store_gc_report *ret);
