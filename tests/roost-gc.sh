@@ -101,4 +101,17 @@ run_cmd roost verify --store "$S"
 ok $rc "every image verifies"
 run_cmd roost gc --store "$S"
 like "$out" "removed 0 blobs, 0 trees, 0 partial downloads" "nothing the killed gc moved was left for the next"
+# A tree gc cannot delete (a mount inside it, from a mount namespace of
+# the test's own) is a failure all the same once it was moved away: one
+# line and exit 6, as when it was deleted in place.
+pull "${M[@]}" alpine:3.97 && unpack --store "$S" -q alpine:3.97
+tree=$S/trees/$(ref_doc "$S" alpine:3.97 x86_64 | jq -r .sha256)/rootfs
+roost rm --store "$S" -q alpine:3.97 && mkdir "$tree/gc-mnt"
+run_cmd unshare -m --propagation private sh -c 'mount -t tmpfs gc-test "$1" && exec roost gc --store "$2"' _ \
+        "$tree/gc-mnt" "$S"
+is "$rc" 6 "gc that cannot delete a tree it removed exits 6"
+like "$err" "gc: .*busy" "...saying why"
+run_cmd roost gc --store "$S"
+ok $rc "the next gc, the mount gone, succeeds"
+is "$(ls "$S/tmp" | wc -l)" 0 "...and nothing is left in tmp/"
 tap_done
