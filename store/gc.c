@@ -146,22 +146,29 @@ static int doom(struct doomed *g, int dirfd, const char *name, uint64_t *bytes)
         return r;
 }
 
-/* Delete what G holds, counting its bytes into *BYTES, and G itself. */
-static void doomed_delete(store *s, struct doomed *g, uint64_t *bytes)
+/* Delete what G holds, counting its bytes into *BYTES, and G itself: 0,
+ * or the first failure, which is gc's as much as one in place would be. */
+static int doomed_delete(store *s, struct doomed *g, uint64_t *bytes)
 {
+        int r = 0;
         if (!g->name)
-                return;
+                return 0;
         for (unsigned i = 0; i < g->n; i++) {
                 char name[16];
                 snprintf(name, sizeof(name), "%u", i);
                 uint64_t used = usage_at(g->fd, name, 0);
-                if (rm_rf_at(g->fd, name) == 0)
+                int k = rm_rf_at(g->fd, name);
+                if (k == 0)
                         *bytes += used;
+                else if (r == 0)
+                        r = k;
         }
         closep(&g->fd);
-        (void)rm_rf_at(s->fd, g->name);
+        if (r == 0)
+                r = rm_rf_at(s->fd, g->name);
         free(g->name);
         g->name = NULL;
+        return r;
 }
 
 /* A test hook: hold gc once it shares the lock again, before it deletes,
@@ -324,7 +331,7 @@ int store_gc(store *s, struct store_gc_report *ret)
                         ;
                 test_pause();
         }
-        doomed_delete(s, &g, &rep.bytes);
+        int r4 = doomed_delete(s, &g, &rep.bytes);
         *ret = rep;
-        return r0 < 0 ? r0 : r1 < 0 ? r1 : r2 < 0 ? r2 : r3;
+        return r0 < 0 ? r0 : r1 < 0 ? r1 : r2 < 0 ? r2 : r3 < 0 ? r3 : r4;
 }
