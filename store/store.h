@@ -470,7 +470,8 @@ struct store_gc_report {
 /* Remove what no reference needs: blobs and trees of no reference,
  * partial downloads, abandoned temporaries. Needs STORE_EXCLUSIVE, and
  * returns with the store lock shared: the removed entries are deleted
- * after the lock is given back (docs/store.md).
+ * after the lock is given back (docs/store.md); still exclusive where no
+ * temporary could be made, and they were deleted in place.
  * Removes nothing and returns -ROOST_EFORMAT when a reference cannot be
  * read: what it names would look unreferenced. */
 int store_gc(store *s, struct store_gc_report *ret);
