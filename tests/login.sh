@@ -12,17 +12,10 @@
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 . "$ROOST_SRCDIR/tests/lib/nginx.sh"
 . "$ROOST_SRCDIR/tests/lib/registry.sh"
-require_root
-command -v skopeo >/dev/null || skip_all "skopeo is not installed"
-[ -x "$REGISTRY_BIN" ] || skip_all "docker-registry is not installed"
-[ "$(uname -m)" = x86_64 ] || skip_all "the fixture image is x86_64's"
+registry_test_needs
 
 img=$TEST_TMP/img
-mkdir -p "$img/l2/etc"
-fixture_tarball "$img/l1.tar.gz" || skip_all "cannot build the fixture rootfs"
-echo "from a private registry" >"$img/l2/etc/motd"
-make_tarball "$img/l2" "$img/l2.tar.gz" || skip_all "tar failed"
-make_oci_image "$img/layout" 1 amd64 "$img/l1.tar.gz" "$img/l2.tar.gz"
+make_private_image "$img"
 
 bail() { ok 1 "$1"; tap_done; exit 1; }
 # Its own password: other tests' pulls (run in parallel) may show theirs.

@@ -15,21 +15,14 @@
 . "$ROOST_SRCDIR/tests/lib/fixtures.sh"
 . "$ROOST_SRCDIR/tests/lib/nginx.sh"
 . "$ROOST_SRCDIR/tests/lib/registry.sh"
-require_root
-command -v skopeo >/dev/null || skip_all "skopeo is not installed"
-[ -x "$REGISTRY_BIN" ] || skip_all "docker-registry is not installed"
-[ "$(uname -m)" = x86_64 ] || skip_all "the fixture image is x86_64's"
+registry_test_needs
 # AddressSanitizer's allocator keeps freed blocks aside and its heap in
 # regions of its own: what is left there is not what glibc's malloc leaves.
 ldd "$(command -v pull)" 2>/dev/null | grep -q libasan && skip_all "pull is built with AddressSanitizer"
 bail() { ok 1 "$1"; tap_done; exit 1; }
 
 img=$TEST_TMP/img
-mkdir -p "$img/l2/etc"
-fixture_tarball "$img/l1.tar.gz" || skip_all "cannot build the fixture rootfs"
-echo "from a private registry" >"$img/l2/etc/motd"
-make_tarball "$img/l2" "$img/l2.tar.gz" || skip_all "tar failed"
-make_oci_image "$img/layout" 1 amd64 "$img/l1.tar.gz" "$img/l2.tar.gz"
+make_private_image "$img"
 
 rand() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
 pw=pw-$(rand) tpw=tpw-$(rand) token=tok-$(rand)$(rand)

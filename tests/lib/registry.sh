@@ -17,6 +17,10 @@
 #   tokenserver_start [OPTION...]: tests/tokenserver.py in front of the
 #     running registry, with the same CA (options: its own); sets
 #     TOKEN_REGISTRY (127.0.0.1:PORT) and TOKEN_LOG. tokenserver_stop.
+#   registry_test_needs: skip_all without root, skopeo or docker-registry,
+#     or off x86_64 (the images the tests launch are x86_64's).
+#   make_private_image DIR: DIR/layout, an OCI layout tagged 1 of two x86_64
+#     layers: the fixture rootfs (fixtures.sh), then /etc/motd.
 
 REGISTRY_BIN=${REGISTRY_BIN:-$(command -v docker-registry || echo /usr/bin/docker-registry)}
 
@@ -194,4 +198,19 @@ tokenserver_stop() {
         kill -TERM "$_token_pid" 2>/dev/null
         wait "$_token_pid" 2>/dev/null
         _token_pid=
+}
+
+registry_test_needs() {
+        require_root
+        command -v skopeo >/dev/null || skip_all "skopeo is not installed"
+        [ -x "$REGISTRY_BIN" ] || skip_all "docker-registry is not installed"
+        [ "$(uname -m)" = x86_64 ] || skip_all "the fixture image is x86_64's"
+}
+
+make_private_image() {
+        mkdir -p "$1/l2/etc"
+        fixture_tarball "$1/l1.tar.gz" || skip_all "cannot build the fixture rootfs"
+        echo "from a private registry" >"$1/l2/etc/motd"
+        make_tarball "$1/l2" "$1/l2.tar.gz" || skip_all "tar failed"
+        make_oci_image "$1/layout" 1 amd64 "$1/l1.tar.gz" "$1/l2.tar.gz"
 }
