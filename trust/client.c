@@ -337,6 +337,11 @@ static void finish(trust_check *c, bool kill_it, struct trust_verdict *v)
 int trust_check_end(trust_check *c, struct trust_verdict *ret, roost_error *e)
 {
         struct trust_verdict v = { 0 };
+        if (!c) {
+                *ret = v;
+                roost_error_set(e, 0, "the signature check did not run");
+                return -ROOST_ESIGNATURE;
+        }
         finish(c, false, &v);
         v.why[sizeof(v.why) - 1] = v.signer[sizeof(v.signer) - 1] = 0;
         v.user_id[sizeof(v.user_id) - 1] = v.hash[sizeof(v.hash) - 1] = 0;

@@ -55,7 +55,8 @@ typedef struct trust_check trust_check;
 int trust_check_begin(trust_keys *k, const void *sig, size_t sig_len, trust_check **ret, roost_error *e);
 int trust_check_update(trust_check *c, const void *buf, size_t n);
 /* The verdict; C is freed. A check that is not good returns
- * -ROOST_ESIGNATURE with E holding the verdict's why. */
+ * -ROOST_ESIGNATURE with E holding the verdict's why; so does a C of
+ * NULL (no check ran: no verdict). */
 int trust_check_end(trust_check *c, struct trust_verdict *ret, roost_error *e);
 /* Stop a check whose bytes will not all come (a failed download). */
 void trust_check_abort(trust_check *c);

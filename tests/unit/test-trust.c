@@ -91,12 +91,25 @@ static void test_unreadable_signatures(void **state)
         trust_keys_free(k);
 }
 
+/* A check that never started (none to end) is a refusal, never a
+ * crash: a caller that lost its check must not read a verdict. */
+static void test_no_check_is_no_verdict(void **state)
+{
+        struct trust_verdict v = { .good = true };
+        roost_error e = { "" };
+        assert_int_equal(trust_check_end(NULL, &v, &e), -ROOST_ESIGNATURE);
+        assert_false(v.good);
+        assert_string_equal(e.msg, "the signature check did not run");
+        trust_check_abort(NULL);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shipped_key_is_pinned),
                 cmocka_unit_test(test_other_files_are_not_alpines_key),
                 cmocka_unit_test(test_unreadable_signatures),
+                cmocka_unit_test(test_no_check_is_no_verdict),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
