@@ -397,6 +397,31 @@ int secret_pipe(const char *secret)
         return p[0];
 }
 
+int pull_access_args(const struct pull_access *a, char **argv, size_t *n, char fdtext[16], int *creds_fd)
+{
+        *creds_fd = -1;
+        if (a->authfile) {
+                argv[(*n)++] = (char *)"--authfile";
+                argv[(*n)++] = (char *)a->authfile;
+        }
+        if (a->cacert) {
+                argv[(*n)++] = (char *)"--cacert";
+                argv[(*n)++] = (char *)a->cacert;
+        }
+        if (a->plain_http)
+                argv[(*n)++] = (char *)"--plain-http";
+        if (!a->creds)
+                return 0;
+        int fd = secret_pipe(a->creds);
+        if (fd < 0)
+                return fd;
+        snprintf(fdtext, 16, "%d", fd);
+        argv[(*n)++] = (char *)"--creds-fd";
+        argv[(*n)++] = fdtext;
+        *creds_fd = fd;
+        return 0;
+}
+
 char *secret_take_arg(char *arg)
 {
         char *copy = strdup(arg), *colon = strchr(arg, ':');

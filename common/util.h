@@ -95,6 +95,18 @@ int run_tool_on_stderr(const char *path, char **argv, int fail_status);
  * FD_CLOEXEC) to read the secret from (pull --creds-fd N), so that it is
  * never in a command line. The caller closes it once the child ran. */
 int secret_pipe(const char *secret);
+/* How a child pull reaches a registry as its caller would. */
+struct pull_access {
+        const char *creds; /* USER:PASS, or NULL */
+        const char *authfile, *cacert;
+        bool plain_http;
+};
+/* Append A's options for pull to ARGV at *N (at most 7 entries). The
+ * credentials go through a secret_pipe, never the command line ps shows:
+ * --creds-fd with its number in FDTEXT, the fd in *CREDS_FD (-1 without
+ * credentials), which the caller closes once pull ran. 0, or a negative
+ * errno when the pipe could not be made. */
+int pull_access_args(const struct pull_access *a, char **argv, size_t *n, char fdtext[16], int *creds_fd);
 /* A copy of the command-line argument ARG (USER:PASS), whose part after
  * the first ':' is then overwritten with '*' in place, so that ps and
  * /proc/PID/cmdline show the password only until it was read. NULL when

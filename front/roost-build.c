@@ -73,25 +73,13 @@ static int on_pull(void *userdata, const char *image, roost_error *e)
         }
         if (c->quiet)
                 argv[n++] = (char *)"--quiet";
-        if (c->authfile) {
-                argv[n++] = (char *)"--authfile";
-                argv[n++] = (char *)c->authfile;
-        }
-        if (c->cacert) {
-                argv[n++] = (char *)"--cacert";
-                argv[n++] = (char *)c->cacert;
-        }
-        if (c->plain_http)
-                argv[n++] = (char *)"--plain-http";
-        /* Never in pull's command line, which ps shows to everyone. */
-        _cleanup_close_ int creds_fd = c->creds ? secret_pipe(c->creds) : -1;
-        if (c->creds && creds_fd < 0)
-                return roost_error_set(e, creds_fd, "FROM %s: handing --creds to pull", image);
-        if (creds_fd >= 0) {
-                snprintf(fdtext, sizeof(fdtext), "%d", creds_fd);
-                argv[n++] = (char *)"--creds-fd";
-                argv[n++] = fdtext;
-        }
+        const struct pull_access access = {
+                .creds = c->creds, .authfile = c->authfile, .cacert = c->cacert, .plain_http = c->plain_http
+        };
+        _cleanup_close_ int creds_fd = -1;
+        int k = pull_access_args(&access, argv, &n, fdtext, &creds_fd);
+        if (k < 0)
+                return roost_error_set(e, k, "FROM %s: handing --creds to pull", image);
         argv[n++] = (char *)image;
         argv[n] = NULL;
         /* Its output on stderr: ours may be --json's or -q's. */

@@ -96,26 +96,18 @@ static int check(const char *registry, const char *user, const char *pass, const
         _cleanup_(secret_freep) char *creds = secret_concat(user, ":", pass);
         if (!creds)
                 return EXIT_FAIL;
-        int fd = secret_pipe(creds);
-        if (fd < 0) {
-                cli_error("handing the credentials to pull: %s", strerror(-fd));
-                return EXIT_FAIL;
-        }
-        snprintf(fdtext, sizeof(fdtext), "%d", fd);
-        char *argv[12];
+        char *argv[14];
         size_t n = 0;
         /* Its messages then read "login: ...". */
         argv[n++] = (char *)"login";
         argv[n++] = (char *)"--check-login";
         argv[n++] = (char *)registry;
-        argv[n++] = (char *)"--creds-fd";
-        argv[n++] = fdtext;
-        if (cacert) {
-                argv[n++] = (char *)"--cacert";
-                argv[n++] = (char *)cacert;
+        const struct pull_access access = { .creds = creds, .cacert = cacert, .plain_http = plain_http };
+        int fd;
+        if ((r = pull_access_args(&access, argv, &n, fdtext, &fd)) < 0) {
+                cli_error("handing the credentials to pull: %s", strerror(-r));
+                return EXIT_FAIL;
         }
-        if (plain_http)
-                argv[n++] = (char *)"--plain-http";
         /* Someone waits at the terminal: a registry that is down is said
          * within seconds (1 + 2), not pull's half a minute. */
         argv[n++] = (char *)"--retries";

@@ -58,27 +58,17 @@ int launch_image_pull(store *s, const char *image, const struct launch_pull_opti
                 argv[n++] = (char *)"--mirror";
                 argv[n++] = (char *)o->mirror;
         }
-        if (o->cacert) {
-                argv[n++] = (char *)"--cacert";
-                argv[n++] = (char *)o->cacert;
-        }
-        if (o->authfile) {
-                argv[n++] = (char *)"--authfile";
-                argv[n++] = (char *)o->authfile;
-        }
-        if (o->plain_http)
-                argv[n++] = (char *)"--plain-http";
-        /* The credentials through a pipe pull reads, never its command
-         * line, which ps shows to everyone. */
+        /* No pipe of credentials for a pull that will not run. */
+        const struct pull_access access = {
+                .creds = stored ? NULL : o->creds,
+                .authfile = o->authfile,
+                .cacert = o->cacert,
+                .plain_http = o->plain_http,
+        };
         char fdtext[16];
         _cleanup_close_ int creds_fd = -1;
-        if (o->creds && !stored) {
-                if ((creds_fd = secret_pipe(o->creds)) < 0)
-                        return roost_error_set(e, creds_fd, "handing --creds to pull");
-                snprintf(fdtext, sizeof(fdtext), "%d", creds_fd);
-                argv[n++] = (char *)"--creds-fd";
-                argv[n++] = fdtext;
-        }
+        if ((r = pull_access_args(&access, argv, &n, fdtext, &creds_fd)) < 0)
+                return roost_error_set(e, r, "handing --creds to pull");
         for (size_t i = 0; i < o->n_trust; i++) {
                 argv[n++] = (char *)"--trust";
                 argv[n++] = (char *)o->trust[i];
